@@ -1,0 +1,12 @@
+// Everything dagrad offers, in one include.
+//   #include <dagrad/dagrad.hpp>
+#pragma once
+
+#include <dagrad/autodiff.hpp>
+#include <dagrad/error.hpp>
+#include <dagrad/executor.hpp>
+#include <dagrad/gradcheck.hpp>
+#include <dagrad/graph.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+#include <dagrad/tensor.hpp>

@@ -1,0 +1,69 @@
+// Runs a graph on oneTBB: only the nodes the fetches need, each as soon as
+// its inputs are ready, independent nodes at once, at most `threads` at a time.
+//   Executor<double> ex(g, {.threads = 2});
+//   ex.set(w, W);
+//   auto out = ex.run({{x, X}}, {loss});
+#pragma once
+
+#include <dagrad/graph.hpp>
+#include <dagrad/tensor.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace dagrad {
+
+struct ExecutorOptions {
+  // How many nodes may run at once; 0 means one per hardware thread.
+  int threads = 0;
+  // Stop at the first NaN or infinity a node produces, naming the node, its
+  // op and its inputs with a summary of their values.
+  bool check_numerics = false;
+};
+
+template <class T>
+struct Feed {
+  Node node;
+  Eigen::Ref<const Matrix<T>> value;
+};
+
+template <class T>
+class Executor {
+ public:
+  explicit Executor(Graph& graph, ExecutorOptions options = {});
+  ~Executor();
+  Executor(Executor&&) noexcept;
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Sets a parameter's value; its shape must fit the parameter's.
+  void set(Node parameter, const Matrix<T>& value);
+  // The stored value of a parameter, for an optimizer to update in place.
+  Matrix<T>& parameter(Node parameter);
+  bool has_value(Node node) const;
+
+  // Feeds the inputs, runs what the fetches need and returns their values.
+  // Checks: every needed input fed, feeds only for inputs, shapes fit, every
+  // needed parameter set. A kernel's exception arrives as ExecutionError
+  // naming the node.
+  std::vector<Matrix<T>> run(const std::vector<Feed<T>>& feeds,
+                             const std::vector<Node>& fetches);
+  // As run(), leaving the results in place for value() instead of copying.
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches);
+
+  // A node's value from the last run that computed it (or a parameter's).
+  const Matrix<T>& value(Node node) const;
+
+  Graph& graph() const;
+  int threads() const;
+  const ExecutorOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+extern template class Executor<float>;
+extern template class Executor<double>;
+
+}  // namespace dagrad

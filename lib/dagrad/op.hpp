@@ -1,0 +1,92 @@
+// The op interface. Each op lives in one file under ops/: its shape rule,
+// its forward kernel (for float and double), its gradient rule, which adds
+// nodes to the graph, and its label. See ops/sigmoid.cpp for a short example.
+#pragma once
+
+#include <dagrad/graph.hpp>
+#include <dagrad/tensor.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dagrad {
+
+template <class T>
+using Inputs = std::span<const Matrix<T>* const>;
+
+// What a gradient rule sees: the forward node, dL/d(its output), and which
+// inputs need a gradient.
+class GradContext {
+ public:
+  GradContext(Node node, Node grad, std::vector<bool> needs)
+      : node_(node), grad_(grad), needs_(std::move(needs)) {}
+  Node output() const { return node_; }  // the forward node itself (its value is y)
+  Node grad() const { return grad_; }    // dL/dy
+  Node input(std::size_t i) const { return node_.input(i); }
+  bool needs(std::size_t i) const { return needs_[i]; }
+
+ private:
+  Node node_;
+  Node grad_;
+  std::vector<bool> needs_;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // The op's one word: "matmul".
+  virtual std::string_view key() const = 0;
+
+  // The output shape for these input shapes, or ShapeError with the reason.
+  // Called when the node is built (open dims are `batch`) and again by
+  // run() with concrete shapes, so kernels never meet a bad shape.
+  virtual Shape infer(std::span<const Shape> inputs) const = 0;
+
+  virtual void forward(Inputs<float> in, Matrix<float>& out) const = 0;
+  virtual void forward(Inputs<double> in, Matrix<double>& out) const = 0;
+
+  // One node per input: dL/d(input i) built from ctx, or an invalid Node
+  // where !ctx.needs(i). An input with no gradient throws GraphError.
+  virtual std::vector<Node> backward(const GradContext& ctx) const = 0;
+
+  // The DOT label: the key plus attributes ("scale ×0.5").
+  virtual std::string label() const { return std::string(key()); }
+
+  // The op written with its arguments' names, for traces: "a * b".
+  virtual std::string expression(std::span<const std::string> args) const;
+};
+
+// Implements the two virtual forward()s with one member template
+// `template <class T> void kernel(Inputs<T>, Matrix<T>&) const` in Derived.
+template <class Derived>
+class OpBase : public Op {
+ public:
+  void forward(Inputs<float> in, Matrix<float>& out) const override {
+    static_cast<const Derived*>(this)->kernel(in, out);
+  }
+  void forward(Inputs<double> in, Matrix<double>& out) const override {
+    static_cast<const Derived*>(this)->kernel(in, out);
+  }
+};
+
+// A throw from an op's gradient rule for an input it cannot differentiate.
+[[noreturn]] void no_gradient(const GradContext& ctx, std::size_t input);
+
+// Broadcasting shared by the elementwise binary ops. A dimension broadcasts
+// only when it is statically 1 and the other side's is not; decided when the
+// node is built so the same rule holds at run time.
+struct Broadcast {
+  bool rows_a = false, cols_a = false, rows_b = false, cols_b = false;
+
+  static Broadcast of(Shape a, Shape b);
+  Shape result(Shape a, Shape b) const;   // throws ShapeError at run time
+};
+
+// Sums a gradient back to the shape of a broadcast input: over rows, over
+// columns or both, as `rows`/`cols` say. Returns grad itself when neither.
+Node unbroadcast(Node grad, bool rows, bool cols);
+
+}  // namespace dagrad

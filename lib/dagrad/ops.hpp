@@ -1,0 +1,75 @@
+// The ops, as free functions that add a node to their inputs' graph.
+//   Node y = sigmoid(add(matmul(x, w), b));  Node loss = mean(y);
+// Each is defined, with its shape rule and gradient, in ops/<name>.cpp.
+#pragma once
+
+#include <dagrad/graph.hpp>
+
+#include <string>
+#include <vector>
+
+namespace dagrad {
+
+struct MatmulOptions {
+  bool transpose_a = false;
+  bool transpose_b = false;
+};
+
+// Linear algebra and reshaping.
+Node matmul(Node a, Node b, MatmulOptions options = {});  // op(a) @ op(b)
+Node transpose(Node x);
+
+// Elementwise binary ops; a 1xN row, an Mx1 column or a 1x1 broadcasts.
+Node add(Node a, Node b);
+Node sub(Node a, Node b);
+Node mul(Node a, Node b);
+Node div(Node a, Node b);
+
+// Elementwise with a constant.
+Node scale(Node x, double factor);  // factor * x
+Node shift(Node x, double offset);  // x + offset
+
+// Elementwise unary ops.
+Node identity(Node x);
+Node sigmoid(Node x);
+Node relu(Node x);
+Node tanh(Node x);
+Node exp(Node x);
+Node log(Node x);
+Node square(Node x);
+
+// Reductions.
+Node sum(Node x);       // 1x1
+Node mean(Node x);      // 1x1
+Node sum_rows(Node x);  // 1xN: the sum over rows (column sums, for bias gradients)
+Node sum_cols(Node x);  // Mx1: the sum over columns of each row
+
+// Row-wise softmax.
+Node softmax(Node x);
+// Mean over rows of the cross-entropy between softmax(logits) and one-hot
+// labels, computed stably from the logits: 1x1.
+Node softmax_cross_entropy(Node logits, Node labels);
+
+// The sum of several nodes of one shape, added left to right (the gradient
+// of a node with several consumers).
+Node add_n(const std::vector<Node>& xs);
+
+// Backward ops that gradient rules add.
+Node sigmoid_grad(Node y, Node dy);  // dy * y * (1 - y), from sigmoid's output y
+Node tanh_grad(Node y, Node dy);     // dy * (1 - y^2), from tanh's output y
+Node relu_grad(Node x, Node dy);     // dy where x > 0, else 0
+Node broadcast(Node x, Node like);   // x (1x1, 1xN or Mx1) repeated to like's shape
+Node mean_grad(Node dy, Node like);  // dy / size(like), repeated to like's shape
+Node zeros_like(Node like);
+Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy);  // dy * (softmax - labels) / rows
+
+// Sugar.
+inline Node operator+(Node a, Node b) { return add(a, b); }
+inline Node operator-(Node a, Node b) { return sub(a, b); }
+inline Node operator*(Node a, Node b) { return mul(a, b); }
+inline Node operator/(Node a, Node b) { return div(a, b); }
+inline Node operator*(double c, Node x) { return scale(x, c); }
+inline Node operator*(Node x, double c) { return scale(x, c); }
+inline Node operator-(Node x) { return scale(x, -1.0); }
+
+}  // namespace dagrad

@@ -1,0 +1,42 @@
+// Tensors and shapes: every value in dagrad is a 2-D row-major matrix.
+//   dagrad::Matrix<float> m(2, 3);  dagrad::Shape s{dagrad::batch, 784};
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <string>
+
+namespace dagrad {
+
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+using Dim = std::int64_t;
+
+// A dimension left open at build time and fixed by the feed at run time
+// (the batch dimension: g.input("x", {batch, 784})).
+inline constexpr Dim batch = -1;
+
+struct Shape {
+  Dim rows = 1;
+  Dim cols = 1;
+
+  bool known() const { return rows >= 0 && cols >= 0; }
+  bool is_scalar() const { return rows == 1 && cols == 1; }
+  Dim size() const { return rows * cols; }
+  friend bool operator==(const Shape&, const Shape&) = default;
+};
+
+// "4x3", "?x784" for an open dimension.
+std::string to_string(Shape s);
+
+template <class T>
+Shape shape_of(const Matrix<T>& m) {
+  return {static_cast<Dim>(m.rows()), static_cast<Dim>(m.cols())};
+}
+
+// True when a concrete shape fits a build-time shape (open dims match anything).
+bool fits(Shape concrete, Shape declared);
+
+}  // namespace dagrad

@@ -1,0 +1,357 @@
+#include <dagrad/executor.hpp>
+#include <dagrad/op.hpp>
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <atomic>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace dagrad {
+
+namespace {
+
+template <class T>
+std::string summarize(const Matrix<T>& m) {
+  std::ostringstream s;
+  s << m.rows() << "x" << m.cols();
+  if (m.size() == 0) return s.str();
+  Eigen::Index nonfinite = 0;
+  double lo = 0, hi = 0, total = 0;
+  bool first = true;
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    const double v = static_cast<double>(m.data()[i]);
+    if (!std::isfinite(v)) {
+      ++nonfinite;
+      continue;
+    }
+    lo = first ? v : std::min(lo, v);
+    hi = first ? v : std::max(hi, v);
+    total += v;
+    first = false;
+  }
+  if (!first) {
+    s << " min " << lo << " mean " << total / static_cast<double>(m.size() - nonfinite)
+      << " max " << hi;
+  }
+  if (nonfinite) s << ", " << nonfinite << " not finite";
+  return s.str();
+}
+
+}  // namespace
+
+template <class T>
+struct Executor<T>::Impl {
+  // What one set of fetches needs, built once and reused on every run.
+  struct Plan {
+    std::vector<NodeId> ops;  // in topological order
+    std::vector<NodeId> inputs, parameters;
+    std::vector<std::vector<const Matrix<T>*>> args;  // per op, its inputs' values
+    std::unique_ptr<tbb::flow::graph> flow;
+    std::unique_ptr<tbb::flow::broadcast_node<tbb::flow::continue_msg>> start;
+    std::deque<tbb::flow::continue_node<tbb::flow::continue_msg>> tasks;
+  };
+
+  Graph& graph;
+  ExecutorOptions options;
+  int threads;
+  tbb::task_arena arena;
+  std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
+  std::vector<char> ready;       // parameter set, or node computed by a run
+  std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
+
+  // The first failure of a run; later tasks see `failed` and do nothing.
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::string error;
+
+  Impl(Graph& g, ExecutorOptions o)
+      : graph(g),
+        options(o),
+        threads(o.threads > 0 ? o.threads : tbb::info::default_concurrency()),
+        arena(threads) {}
+
+  void grow() {
+    while (values.size() < graph.size()) values.emplace_back();
+    ready.resize(graph.size(), 0);
+  }
+
+  Plan& plan_for(const std::vector<Node>& fetches) {
+    std::vector<NodeId> key;
+    for (const Node& f : fetches) {
+      graph.check_owns(f, "run");
+      key.push_back(f.id());
+    }
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+    auto it = plans.find(key);
+    if (it != plans.end()) return *it->second;
+
+    grow();
+    auto plan = std::make_unique<Plan>();
+    std::vector<char> needed(graph.size(), 0);
+    for (NodeId f : key) needed[f] = 1;
+    for (NodeId n = static_cast<NodeId>(graph.size()); n-- > 0;) {
+      if (!needed[n]) continue;
+      for (NodeId in : graph.info(n).inputs) needed[in] = 1;
+    }
+    std::vector<int> task_of(graph.size(), -1);
+    for (NodeId n = 0; n < graph.size(); ++n) {
+      if (!needed[n]) continue;
+      const NodeInfo& info = graph.info(n);
+      switch (info.kind) {
+        case NodeKind::input: plan->inputs.push_back(n); break;
+        case NodeKind::parameter: plan->parameters.push_back(n); break;
+        case NodeKind::constant:
+          values[n] = info.value.template cast<T>();
+          ready[n] = 1;
+          break;
+        case NodeKind::op: {
+          task_of[n] = static_cast<int>(plan->ops.size());
+          plan->ops.push_back(n);
+          std::vector<const Matrix<T>*> args;
+          for (NodeId in : info.inputs) args.push_back(&values[in]);
+          plan->args.push_back(std::move(args));
+          break;
+        }
+      }
+    }
+
+    // The flow graph is built inside the arena so its tasks run there.
+    arena.execute([&] {
+      plan->flow = std::make_unique<tbb::flow::graph>();
+      plan->start =
+          std::make_unique<tbb::flow::broadcast_node<tbb::flow::continue_msg>>(*plan->flow);
+      for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+        const NodeId n = plan->ops[k];
+        const Matrix<T>* const* args = plan->args[k].data();
+        const std::size_t nargs = plan->args[k].size();
+        plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
+          run_node(n, Inputs<T>(args, nargs));
+        });
+      }
+      for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+        std::vector<int> preds;
+        for (NodeId in : graph.info(plan->ops[k]).inputs) {
+          if (task_of[in] >= 0) preds.push_back(task_of[in]);
+        }
+        std::sort(preds.begin(), preds.end());
+        preds.erase(std::unique(preds.begin(), preds.end()), preds.end());
+        if (preds.empty()) tbb::flow::make_edge(*plan->start, plan->tasks[k]);
+        for (int p : preds) tbb::flow::make_edge(plan->tasks[p], plan->tasks[k]);
+      }
+    });
+    return *plans.emplace(std::move(key), std::move(plan)).first->second;
+  }
+
+  void run_node(NodeId n, Inputs<T> args) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    const NodeInfo& info = graph.info(n);
+    Matrix<T>& out = values[n];
+    try {
+      info.op->forward(args, out);
+      if (options.check_numerics && !out.allFinite()) {
+        std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
+                          "' produced a value that is not finite (" + summarize(out) +
+                          "); its inputs:";
+        for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+          msg += "\n  '" + graph.info(info.inputs[i]).name + "': " + summarize(*args[i]);
+        }
+        fail(msg);
+      }
+    } catch (const std::exception& e) {
+      fail(std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
+    } catch (...) {
+      fail(std::string(info.op->key()) + " node '" + info.name + "' failed with an unknown error");
+    }
+  }
+
+  void fail(std::string message) {
+    std::lock_guard lock(error_mutex);
+    if (!failed.load()) {
+      error = std::move(message);
+      failed.store(true);
+    }
+  }
+
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
+    if (fetches.empty()) throw FeedError("run: no nodes to fetch");
+    Plan& plan = plan_for(fetches);
+
+    std::vector<const Feed<T>*> feed_of(graph.size(), nullptr);
+    for (const Feed<T>& f : feeds) {
+      graph.check_owns(f.node, "run (feed)");
+      const NodeInfo& info = graph.info(f.node.id());
+      if (info.kind != NodeKind::input) {
+        throw FeedError("run: a feed was given for '" + info.name + "', which is " +
+                        (info.kind == NodeKind::parameter ? "a parameter (use Executor::set)"
+                                                          : "not an input (it is a " +
+                                                                std::string(to_string(info.kind)) +
+                                                                " node)"));
+      }
+      if (feed_of[f.node.id()]) throw FeedError("run: input '" + info.name + "' is fed twice");
+      const Shape got{static_cast<Dim>(f.value.rows()), static_cast<Dim>(f.value.cols())};
+      if (!fits(got, info.shape) || got.rows == 0) {
+        throw FeedError("run: input '" + info.name + "' expects shape " + to_string(info.shape) +
+                        " but was fed " + to_string(got));
+      }
+      feed_of[f.node.id()] = &f;
+    }
+
+    for (NodeId n : plan.inputs) {
+      const Feed<T>* f = feed_of[n];
+      if (!f) {
+        throw FeedError("run: input '" + graph.info(n).name +
+                        "' is needed by the fetched nodes but was not fed");
+      }
+      values[n] = f->value;
+      ready[n] = 1;
+    }
+    for (NodeId n : plan.parameters) {
+      if (!ready[n]) {
+        throw FeedError("run: parameter '" + graph.info(n).name +
+                        "' has no value; give it one with Executor::set");
+      }
+    }
+
+    // Shapes left open at build time are fixed by the feeds: infer every op's
+    // concrete shape before anything runs, so no kernel meets a bad shape.
+    // Done on every run, since plans share nodes and may have resized them.
+    std::vector<Shape> shapes;
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      const NodeId n = plan.ops[k];
+      const NodeInfo& info = graph.info(n);
+      shapes.clear();
+      for (const Matrix<T>* a : plan.args[k]) shapes.push_back(shape_of(*a));
+      Shape s;
+      try {
+        s = info.op->infer(shapes);
+      } catch (const ShapeError& e) {
+        std::string msg = std::string(info.op->key()) + " node '" + info.name + "' at run time: ";
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+          if (i) msg += i + 1 == shapes.size() ? " and " : ", ";
+          msg += "'" + graph.info(info.inputs[i]).name + "' (" + to_string(shapes[i]) + ")";
+        }
+        msg += " do not fit: ";
+        msg += e.what();
+        throw ShapeError(msg);
+      }
+      values[n].resize(s.rows, s.cols);
+      ready[n] = 0;
+    }
+
+    failed.store(false);
+    error.clear();
+    arena.execute([&] {
+      plan.start->try_put(tbb::flow::continue_msg());
+      plan.flow->wait_for_all();
+    });
+    if (failed.load()) throw ExecutionError(error);
+    for (NodeId n : plan.ops) ready[n] = 1;
+  }
+
+  const Matrix<T>& value(Node node) const {
+    graph.check_owns(node, "value");
+    if (node.id() >= ready.size() || !ready[node.id()]) {
+      throw FeedError("value: node '" + node.name() + "' has no value yet (not computed by a run" +
+                      (node.kind() == NodeKind::parameter ? ", nor set)" : ")"));
+    }
+    return values[node.id()];
+  }
+};
+
+template <class T>
+Executor<T>::Executor(Graph& graph, ExecutorOptions options)
+    : impl_(std::make_unique<Impl>(graph, options)) {
+  if (options.threads < 0) {
+    throw Error("Executor: threads must be 0 (all cores) or positive, got " +
+                std::to_string(options.threads));
+  }
+}
+
+template <class T>
+Executor<T>::~Executor() = default;
+template <class T>
+Executor<T>::Executor(Executor&&) noexcept = default;
+
+template <class T>
+void Executor<T>::set(Node p, const Matrix<T>& value) {
+  impl_->graph.check_owns(p, "set");
+  const NodeInfo& info = impl_->graph.info(p.id());
+  if (info.kind != NodeKind::parameter) {
+    throw FeedError("set: '" + info.name + "' is " +
+                    (info.kind == NodeKind::input ? std::string("an input; feed it to run()")
+                                                  : "not a parameter"));
+  }
+  if (!(shape_of(value) == info.shape)) {
+    throw FeedError("set: parameter '" + info.name + "' has shape " + to_string(info.shape) +
+                    " but the value is " + to_string(shape_of(value)));
+  }
+  impl_->grow();
+  impl_->values[p.id()] = value;
+  impl_->ready[p.id()] = 1;
+}
+
+template <class T>
+Matrix<T>& Executor<T>::parameter(Node p) {
+  impl_->graph.check_owns(p, "parameter");
+  if (p.kind() != NodeKind::parameter) {
+    throw FeedError("parameter: '" + p.name() + "' is not a parameter");
+  }
+  impl_->grow();
+  if (!impl_->ready[p.id()]) {
+    throw FeedError("parameter: '" + p.name() + "' has no value; give it one with Executor::set");
+  }
+  return impl_->values[p.id()];
+}
+
+template <class T>
+bool Executor<T>::has_value(Node node) const {
+  impl_->graph.check_owns(node, "has_value");
+  return node.id() < impl_->ready.size() && impl_->ready[node.id()];
+}
+
+template <class T>
+std::vector<Matrix<T>> Executor<T>::run(const std::vector<Feed<T>>& feeds,
+                                        const std::vector<Node>& fetches) {
+  impl_->compute(feeds, fetches);
+  std::vector<Matrix<T>> out;
+  out.reserve(fetches.size());
+  for (const Node& f : fetches) out.push_back(impl_->value(f));
+  return out;
+}
+
+template <class T>
+void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
+  impl_->compute(feeds, fetches);
+}
+
+template <class T>
+const Matrix<T>& Executor<T>::value(Node node) const {
+  return impl_->value(node);
+}
+
+template <class T>
+Graph& Executor<T>::graph() const {
+  return impl_->graph;
+}
+
+template <class T>
+int Executor<T>::threads() const {
+  return impl_->threads;
+}
+
+template <class T>
+const ExecutorOptions& Executor<T>::options() const {
+  return impl_->options;
+}
+
+template class Executor<float>;
+template class Executor<double>;
+
+}  // namespace dagrad

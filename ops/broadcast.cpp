@@ -1,0 +1,64 @@
+// broadcast: y = x (1x1, 1xN or Mx1) repeated to like's shape.  dx = dy summed over the repeated axes
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class BroadcastOp final : public OpBase<BroadcastOp> {
+ public:
+  BroadcastOp(bool rows, bool cols) : rows_(rows), cols_(cols) {}
+  std::string_view key() const override { return "broadcast"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    const Shape x = in[0], like = in[1];
+    return {rows_ ? like.rows : same_dim(x.rows, like.rows, "row counts"),
+            cols_ ? like.cols : same_dim(x.cols, like.cols, "column counts")};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    if (rows_ && cols_) {
+      out.setConstant(x(0, 0));
+    } else if (rows_) {
+      out.rowwise() = x.row(0);
+    } else if (cols_) {
+      out.colwise() = x.col(0);
+    } else {
+      out.noalias() = x;
+    }
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    std::vector<Node> g(2);
+    if (ctx.needs(0)) g[0] = unbroadcast(ctx.grad(), rows_, cols_);
+    // Only like's shape is read, never its values.
+    if (ctx.needs(1)) g[1] = zeros_like(ctx.input(1));
+    return g;
+  }
+
+ private:
+  static Dim same_dim(Dim x, Dim like, const char* what) {
+    if (x == batch) return like;
+    if (like == batch || x == like) return x;
+    throw ShapeError(std::string(what) + " differ (" + std::to_string(x) + " and " +
+                     std::to_string(like) + ") and the first is not 1");
+  }
+
+  bool rows_, cols_;
+};
+
+}  // namespace
+
+Node broadcast(Node x, Node like) {
+  x.graph().check_owns(like, "broadcast");
+  // Decided now, from the build-time shapes, so a batch of one row at run
+  // time still broadcasts the same way.
+  const Shape xs = x.shape(), ls = like.shape();
+  const bool rows = xs.rows == 1 && ls.rows != 1;
+  const bool cols = xs.cols == 1 && ls.cols != 1;
+  return x.graph().apply(std::make_shared<BroadcastOp>(rows, cols), {x, like});
+}
+
+}  // namespace dagrad

@@ -1,0 +1,58 @@
+// softmax_cross_entropy: L = -(1/M) sum_ij t_ij log softmax(x)_ij.  dL/dx = (softmax(x) - t) / M
+// (1x1, M rows, labels t). Fused with softmax for stability: log-sum-exp, never log(0).
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+#include <cmath>
+
+namespace dagrad {
+namespace {
+
+Dim same_dim(Dim a, Dim b, const char* what) {
+  if (a == batch) return b;
+  if (b == batch || a == b) return a;
+  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
+                   std::to_string(b) + "); logits and labels must have one shape");
+}
+
+class SoftmaxCrossEntropy final : public OpBase<SoftmaxCrossEntropy> {
+ public:
+  std::string_view key() const override { return "softmax_cross_entropy"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    same_dim(in[0].rows, in[1].rows, "row counts");
+    same_dim(in[0].cols, in[1].cols, "column counts");
+    return {1, 1};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    const Matrix<T>& t = *in[1];
+    T total = 0;
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      // log softmax(x)_j = x_j - logsumexp(x), with the row max taken out of
+      // the exponent so it cannot overflow.
+      const T m = x.row(r).maxCoeff();
+      const T lse = m + std::log((x.row(r).array() - m).exp().sum());
+      total += (t.row(r).array() * (x.row(r).array() - lse)).sum();
+    }
+    out(0, 0) = -total / static_cast<T>(x.rows());
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    std::vector<Node> g(2);
+    if (ctx.needs(0)) g[0] = softmax_cross_entropy_grad(ctx.input(0), ctx.input(1), ctx.grad());
+    if (ctx.needs(1)) no_gradient(ctx, 1);
+    return g;
+  }
+};
+
+}  // namespace
+
+Node softmax_cross_entropy(Node logits, Node labels) {
+  logits.graph().check_owns(labels, "softmax_cross_entropy");
+  return logits.graph().apply(std::make_shared<SoftmaxCrossEntropy>(), {logits, labels});
+}
+
+}  // namespace dagrad

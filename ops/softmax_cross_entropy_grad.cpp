@@ -1,0 +1,60 @@
+// softmax_cross_entropy_grad: y = dy * (softmax(x) - t) / M.  No gradient (a backward op).
+// The gradient of softmax_cross_entropy wrt its logits x, for labels t and M rows.
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+Dim same_dim(Dim a, Dim b, const char* what) {
+  if (a == batch) return b;
+  if (b == batch || a == b) return a;
+  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
+                   std::to_string(b) + "); logits and labels must have one shape");
+}
+
+class SoftmaxCrossEntropyGrad final : public OpBase<SoftmaxCrossEntropyGrad> {
+ public:
+  std::string_view key() const override { return "softmax_cross_entropy_grad"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    const Shape dy = in[2];
+    if ((dy.rows != 1 && dy.rows != batch) || (dy.cols != 1 && dy.cols != batch)) {
+      throw ShapeError("dy must be 1x1, not " + to_string(dy));
+    }
+    return {same_dim(in[0].rows, in[1].rows, "row counts"),
+            same_dim(in[0].cols, in[1].cols, "column counts")};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    const Matrix<T>& t = *in[1];
+    const T c = (*in[2])(0, 0) / static_cast<T>(x.rows());
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      // The row max taken out of the exponent so it cannot overflow.
+      const T m = x.row(r).maxCoeff();
+      out.row(r).array() = (x.row(r).array() - m).exp();
+      const T s = out.row(r).sum();
+      out.row(r).array() = c * (out.row(r).array() / s - t.row(r).array());
+    }
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    // Fused for stability and speed, not differentiated further.
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (ctx.needs(i)) no_gradient(ctx, i);
+    }
+    return std::vector<Node>(3);
+  }
+};
+
+}  // namespace
+
+Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy) {
+  logits.graph().check_owns(labels, "softmax_cross_entropy_grad");
+  logits.graph().check_owns(dy, "softmax_cross_entropy_grad");
+  return logits.graph().apply(std::make_shared<SoftmaxCrossEntropyGrad>(), {logits, labels, dy});
+}
+
+}  // namespace dagrad

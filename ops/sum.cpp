@@ -1,0 +1,27 @@
+// sum: y = sum_ij x_ij (1x1).  dy/dx_ij = 1
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class Sum final : public OpBase<Sum> {
+ public:
+  std::string_view key() const override { return "sum"; }
+  Shape infer(std::span<const Shape>) const override { return {1, 1}; }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    out(0, 0) = in[0]->sum();
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    return {broadcast(ctx.grad(), ctx.input(0))};
+  }
+};
+
+}  // namespace
+
+Node sum(Node x) { return x.graph().apply(std::make_shared<Sum>(), {x}); }
+
+}  // namespace dagrad

@@ -1,0 +1,27 @@
+// sum_cols: y_i = sum_j x_ij, the row sums (Mx1).  dy_i/dx_ij = 1
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class SumCols final : public OpBase<SumCols> {
+ public:
+  std::string_view key() const override { return "sum_cols"; }
+  Shape infer(std::span<const Shape> in) const override { return {in[0].rows, 1}; }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    out.noalias() = in[0]->rowwise().sum();
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    return {broadcast(ctx.grad(), ctx.input(0))};
+  }
+};
+
+}  // namespace
+
+Node sum_cols(Node x) { return x.graph().apply(std::make_shared<SumCols>(), {x}); }
+
+}  // namespace dagrad

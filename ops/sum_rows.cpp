@@ -1,0 +1,27 @@
+// sum_rows: y_j = sum_i x_ij, the column sums (1xN).  dy_j/dx_ij = 1
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class SumRows final : public OpBase<SumRows> {
+ public:
+  std::string_view key() const override { return "sum_rows"; }
+  Shape infer(std::span<const Shape> in) const override { return {1, in[0].cols}; }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    out.noalias() = in[0]->colwise().sum();
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    return {broadcast(ctx.grad(), ctx.input(0))};
+  }
+};
+
+}  // namespace
+
+Node sum_rows(Node x) { return x.graph().apply(std::make_shared<SumRows>(), {x}); }
+
+}  // namespace dagrad

@@ -1,0 +1,28 @@
+// zeros_like: y = 0 in like's shape.  dy/d(like) = 0
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class ZerosLike final : public OpBase<ZerosLike> {
+ public:
+  std::string_view key() const override { return "zeros_like"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+
+  template <class T>
+  void kernel(Inputs<T>, Matrix<T>& out) const {
+    out.setZero();
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    // The output never depends on like's values: a true zero, declared explicitly.
+    return {zeros_like(ctx.input(0))};
+  }
+};
+
+}  // namespace
+
+Node zeros_like(Node like) { return like.graph().apply(std::make_shared<ZerosLike>(), {like}); }
+
+}  // namespace dagrad

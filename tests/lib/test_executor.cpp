@@ -1,0 +1,297 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <oneapi/tbb/global_control.h>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+
+using namespace dagrad;
+
+// Lets arenas of 4 and 8 threads really get that many on a 2-core machine,
+// so interleavings at those counts are exercised.
+static tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Test ops: one that throws, and one that records when it ran.
+class Fail final : public OpBase<Fail> {
+ public:
+  std::string_view key() const override { return "fail"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  template <class T>
+  void kernel(Inputs<T>, Matrix<T>&) const {
+    throw std::runtime_error("deliberate failure");
+  }
+  std::vector<Node> backward(const GradContext& ctx) const override { no_gradient(ctx, 0); }
+};
+
+// Each run stamps its output with a global sequence number and counts its
+// runs; it checks that every input was stamped earlier.
+struct Log {
+  std::atomic<long> clock{0};
+  std::vector<std::atomic<int>> runs;
+  std::atomic<int> order_violations{0};
+  explicit Log(std::size_t n) : runs(n) {}
+};
+
+class Record final : public OpBase<Record> {
+ public:
+  Record(Log* log, std::size_t slot) : log_(log), slot_(slot) {}
+  std::string_view key() const override { return "record"; }
+  Shape infer(std::span<const Shape>) const override { return {1, 1}; }
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    T latest = 0;
+    for (const Matrix<T>* a : in) {
+      if ((*a)(0, 0) <= T(0)) log_->order_violations++;
+      latest = std::max(latest, (*a)(0, 0));
+    }
+    const long now = ++log_->clock;
+    if (T(now) <= latest) log_->order_violations++;
+    out(0, 0) = T(now);
+    log_->runs[slot_]++;
+  }
+  std::vector<Node> backward(const GradContext& ctx) const override { no_gradient(ctx, 0); }
+
+ private:
+  Log* log_;
+  std::size_t slot_;
+};
+
+Node record(Log& log, std::size_t slot, Graph& g, const std::vector<Node>& inputs) {
+  return g.apply(std::make_shared<Record>(&log, slot), inputs);
+}
+
+}  // namespace
+
+TEST_CASE("the issue's example computes sigmoid(x w + b), its mean and gradients") {
+  Graph g;
+  Node x = g.input("x", {4, 3});
+  Node w = g.parameter("w", {3, 2});
+  Node b = g.parameter("b", {1, 2});
+  Node y = sigmoid(add(matmul(x, w), b));
+  Node loss = mean(y);
+  std::vector<Node> grads = gradients(loss, {w, b});
+
+  Matrix<double> X(4, 3), W(3, 2), B(1, 2);
+  X << 1, 2, 3, 4, 5, 6, -1, 0, 1, 0.5, -0.5, 2;
+  W << 0.1, -0.2, 0.3, 0.4, -0.5, 0.6;
+  B << 0.01, -0.02;
+  Executor<double> ex(g, {.threads = 2});
+  ex.set(w, W);
+  ex.set(b, B);
+  std::vector<Matrix<double>> out = ex.run({{x, X}}, {loss, grads[0], grads[1]});
+
+  Matrix<double> z = (X * W).rowwise() + B.row(0);
+  Matrix<double> s = (1.0 + (-z.array()).exp()).inverse().matrix();
+  CHECK(out[0](0, 0) == doctest::Approx(s.mean()).epsilon(1e-12));
+  Matrix<double> dz = (s.array() * (1 - s.array()) / 8.0).matrix();
+  Matrix<double> dw = X.transpose() * dz;
+  Matrix<double> db = dz.colwise().sum();
+  CHECK((out[1] - dw).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((out[2] - db).cwiseAbs().maxCoeff() < 1e-12);
+}
+
+TEST_CASE("one graph with an open batch dimension serves batches of any size") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node w = g.parameter("w", {3, 2});
+  Node y = matmul(x, w);
+  Executor<float> ex(g, {.threads = 2});
+  Matrix<float> W = Matrix<float>::Ones(3, 2);
+  ex.set(w, W);
+  for (int rows : {200, 10000, 1, 7}) {
+    Matrix<float> X = Matrix<float>::Constant(rows, 3, 1.0f);
+    auto out = ex.run({{x, X}}, {y});
+    CHECK(out[0].rows() == rows);
+    CHECK(out[0].cols() == 2);
+    CHECK(out[0](rows - 1, 1) == 3.0f);
+  }
+}
+
+TEST_CASE("feeds are checked and errors name the node and shapes") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node w = g.parameter("w", {3, 2});
+  Node y = matmul(x, w);
+  Executor<double> ex(g, {.threads = 1});
+  Matrix<double> X = Matrix<double>::Ones(2, 3);
+
+  SUBCASE("an unset parameter") {
+    try {
+      ex.run({{x, X}}, {y});
+      FAIL("expected FeedError");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'w'"));
+      CHECK(contains(e.what(), "no value"));
+    }
+  }
+  ex.set(w, Matrix<double>::Ones(3, 2));
+  SUBCASE("a missing feed") {
+    try {
+      ex.run({}, {y});
+      FAIL("expected FeedError");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'x'"));
+      CHECK(contains(e.what(), "not fed"));
+    }
+  }
+  SUBCASE("a feed of the wrong shape") {
+    Matrix<double> bad = Matrix<double>::Ones(2, 4);
+    try {
+      ex.run({{x, bad}}, {y});
+      FAIL("expected FeedError");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'x'"));
+      CHECK(contains(e.what(), "?x3"));
+      CHECK(contains(e.what(), "2x4"));
+    }
+  }
+  SUBCASE("a feed for a node that is not an input") {
+    Matrix<double> W = Matrix<double>::Ones(3, 2);
+    try {
+      ex.run({{x, X}, {w, W}}, {y});
+      FAIL("expected FeedError");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'w'"));
+      CHECK(contains(e.what(), "parameter"));
+    }
+  }
+  SUBCASE("a parameter value of the wrong shape") {
+    try {
+      ex.set(w, Matrix<double>::Ones(2, 3));
+      FAIL("expected FeedError");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'w'"));
+      CHECK(contains(e.what(), "3x2"));
+      CHECK(contains(e.what(), "2x3"));
+    }
+  }
+  SUBCASE("set on an input") { CHECK_THROWS_AS(ex.set(x, X), FeedError); }
+}
+
+TEST_CASE("shapes left open are checked at run time, naming the node") {
+  Graph g;
+  Node a = g.input("a", {batch, 3});
+  Node b = g.input("b", {batch, 3});
+  Node s = add(a, b);
+  Executor<double> ex(g, {.threads = 1});
+  Matrix<double> A = Matrix<double>::Ones(2, 3), B = Matrix<double>::Ones(5, 3);
+  try {
+    ex.run({{a, A}, {b, B}}, {s});
+    FAIL("expected ShapeError");
+  } catch (const ShapeError& e) {
+    CHECK(contains(e.what(), s.name()));
+    CHECK(contains(e.what(), "2x3"));
+    CHECK(contains(e.what(), "5x3"));
+  }
+  Matrix<double> B2 = Matrix<double>::Ones(2, 3);
+  CHECK(ex.run({{a, A}, {b, B2}}, {s})[0](1, 2) == 2.0);
+}
+
+TEST_CASE("a kernel's exception reaches the caller with the node's name and stops its successors") {
+  Graph g;
+  Log log(3);
+  Node x = g.input("x", {1, 1});
+  Node before = record(log, 0, g, {x});
+  Node bad = g.apply(std::make_shared<Fail>(), {before}, "bad");
+  Node after = record(log, 1, g, {bad});
+  Node other = record(log, 2, g, {x});
+  Executor<double> ex(g, {.threads = 4});
+  Matrix<double> X = Matrix<double>::Ones(1, 1);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    try {
+      ex.run({{x, X}}, {after, other});
+      FAIL("expected ExecutionError");
+    } catch (const ExecutionError& e) {
+      CHECK(contains(e.what(), "'bad'"));
+      CHECK(contains(e.what(), "deliberate failure"));
+    }
+  }
+  CHECK(log.runs[1] == 0);
+  // The executor stays usable after a failure.
+  auto out = ex.run({{x, X}}, {other});
+  CHECK(out[0](0, 0) > 0);
+}
+
+TEST_CASE("only the nodes the fetches need are run") {
+  Graph g;
+  Log log(2);
+  Node x = g.input("x", {1, 1});
+  Node wanted = record(log, 0, g, {x});
+  Node unwanted = record(log, 1, g, {x});
+  (void)unwanted;
+  Executor<double> ex(g, {.threads = 2});
+  Matrix<double> X = Matrix<double>::Ones(1, 1);
+  ex.run({{x, X}}, {wanted});
+  ex.run({{x, X}}, {wanted});
+  CHECK(log.runs[0] == 2);
+  CHECK(log.runs[1] == 0);
+}
+
+TEST_CASE("the numeric check names the node that first produced a NaN, its op and inputs") {
+  Graph g;
+  Node x = g.input("x", {1, 2});
+  Node l = log(x);
+  l.graph().rename(l, "the_log");
+  Node y = exp(l);
+  Matrix<double> X(1, 2);
+  X << -1.0, 2.0;
+  Executor<double> quiet(g, {.threads = 1});
+  CHECK(std::isnan(quiet.run({{x, X}}, {y})[0](0, 0)));
+  Executor<double> ex(g, {.threads = 1, .check_numerics = true});
+  try {
+    ex.run({{x, X}}, {y});
+    FAIL("expected ExecutionError");
+  } catch (const ExecutionError& e) {
+    CHECK(contains(e.what(), "'the_log'"));
+    CHECK(contains(e.what(), "log"));
+    CHECK(contains(e.what(), "'x'"));
+    CHECK(contains(e.what(), "not finite"));
+  }
+}
+
+TEST_CASE("random DAGs run every node exactly once and after its inputs at 1, 2, 4 and 8 threads") {
+  std::mt19937 rng(12345);
+  int graphs = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    const int n = 1 + static_cast<int>(rng() % 1000);
+    Graph g;
+    Log log(static_cast<std::size_t>(n));
+    Node x = g.input("x", {1, 1});
+    std::vector<Node> nodes;
+    for (int i = 0; i < n; ++i) {
+      std::vector<Node> inputs;
+      const int fan_in = nodes.empty() ? 0 : static_cast<int>(rng() % 4);
+      for (int k = 0; k < fan_in; ++k) {
+        // Mostly recent nodes, so graphs have both depth and width.
+        const int span = std::min<int>(static_cast<int>(nodes.size()), 1 + static_cast<int>(rng() % 64));
+        inputs.push_back(nodes[nodes.size() - 1 - rng() % span]);
+      }
+      if (inputs.empty()) inputs.push_back(x);
+      nodes.push_back(record(log, static_cast<std::size_t>(i), g, inputs));
+    }
+    for (int threads : {1, 2, 4, 8}) {
+      log.clock = 0;
+      for (auto& r : log.runs) r = 0;
+      Executor<double> ex(g, {.threads = threads});
+      Matrix<double> X = Matrix<double>::Constant(1, 1, 0.5);  // below every stamp
+      ex.compute({{x, X}}, nodes);
+      int wrong_count = 0;
+      for (auto& r : log.runs) wrong_count += (r.load() != 1);
+      CHECK(wrong_count == 0);
+      CHECK(log.order_violations == 0);
+      CHECK(log.clock == n);
+    }
+    ++graphs;
+  }
+  CHECK(graphs == 1000);
+}

@@ -1,0 +1,89 @@
+// Random graphs mixing the ops, with shared subexpressions and nodes of
+// several consumers, must all pass gradcheck.
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <random>
+
+using namespace dagrad;
+
+namespace {
+
+struct Builder {
+  std::mt19937& rng;
+  Graph& g;
+  std::vector<Node> pool;  // every node here is 3x4
+
+  Node pick() { return pool[rng() % pool.size()]; }
+  double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+  Matrix<double> random(Eigen::Index r, Eigen::Index c) {
+    Matrix<double> m(r, c);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = uniform(-1, 1);
+    return m;
+  }
+  // Keeps values in a moderate range so finite differences stay accurate.
+  Node bounded(Node x) { return tanh(x); }
+
+  Node step() {
+    Node a = pick(), b = pick(), c = pick();
+    switch (rng() % 22) {
+      case 0: return sigmoid(a);
+      case 1: return tanh(a);
+      case 2: return relu(a);
+      case 3: return identity(a);
+      case 4: return square(bounded(a));
+      case 5: return scale(a, uniform(-2, 2));
+      case 6: return shift(a, uniform(-1, 1));
+      case 7: return exp(bounded(a));
+      case 8: return log(shift(square(a), 1.0));
+      case 9: return softmax(a);
+      case 10: return add(a, b);
+      case 11: return sub(a, b);
+      case 12: return mul(bounded(a), b);
+      case 13: return div(a, shift(square(b), 1.0));
+      case 14: return add(a, sum_rows(b));            // 1x4 row broadcast
+      case 15: return mul(a, bounded(sum_cols(b)));   // 3x1 column broadcast
+      case 16: return sub(a, mean(b));                // 1x1 broadcast
+      case 17: return scale(matmul(matmul(a, b, {.transpose_b = true}), c), 0.3);
+      case 18: return scale(matmul(c, matmul(a, b, {.transpose_a = true})), 0.3);
+      case 19: return transpose(transpose(a));
+      case 20: return add_n({a, b, c, a});
+      default: return mul(a, scale(broadcast(sum(b), a), 0.1));
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("200 random graphs pass gradcheck") {
+  std::mt19937 rng(2024);
+  int passed = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    Graph g;
+    Builder b{rng, g, {}};
+    Node p1 = g.parameter("p1", {3, 4});
+    Node p2 = g.parameter("p2", {3, 4});
+    Node x = g.input("x", {3, 4});
+    b.pool = {p1, p2, x};
+    const int steps = 3 + static_cast<int>(rng() % 10);
+    for (int i = 0; i < steps; ++i) b.pool.push_back(b.step());
+
+    // The loss reads several nodes, so many have more than one consumer.
+    // A term over every leaf, so each checked node reaches the loss.
+    std::vector<Node> terms{sum(mul(add_n({p1, p2, x}), g.constant(b.random(3, 4))))};
+    for (int k = 0; k < 3; ++k) terms.push_back(sum(mul(b.pick(), g.constant(b.random(3, 4)))));
+    if (rng() % 2) {
+      Matrix<double> labels = Matrix<double>::Zero(3, 4);
+      for (int r = 0; r < 3; ++r) labels(r, rng() % 4) = 1;
+      terms.push_back(softmax_cross_entropy(b.pool.back(), g.constant(labels)));
+    }
+    Node loss = add_n(terms);
+
+    GradcheckResult r =
+        gradcheck(g, loss, {{p1, b.random(3, 4)}, {p2, b.random(3, 4)}, {x, b.random(3, 4)}}, {});
+    CHECK_MESSAGE(r.ok, "trial " << trial << "\n" << r.report());
+    passed += r.ok;
+  }
+  CHECK(passed == 200);
+}

@@ -1,0 +1,116 @@
+// ops/add_n.cpp: sum of several nodes of one shape; values by hand, gradcheck and batch rows.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+namespace {
+
+void check_near(const M& got, const M& want) {
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  for (Eigen::Index r = 0; r < got.rows(); ++r) {
+    for (Eigen::Index c = 0; c < got.cols(); ++c) {
+      INFO("element (", r, ", ", c, ")");
+      CHECK(got(r, c) == doctest::Approx(want(r, c)));
+    }
+  }
+}
+
+// Values in [0.6, 1.9), varied so no two elements are alike.
+M values(Eigen::Index rows, Eigen::Index cols, double start) {
+  M m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = 0.6 + std::fmod(start + 0.37 * k, 1.3);
+  return m;
+}
+
+// Weights in [-1, 1) for the loss sum(y * w), so every output element counts.
+M weights(Eigen::Index rows, Eigen::Index cols) {
+  M m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = -1.0 + std::fmod(0.2 + 0.53 * k, 2.0);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("add_n adds its inputs elementwise") {
+  Graph g;
+  Node a = g.input("a", {2, 2});
+  Node b = g.input("b", {2, 2});
+  Node c = g.input("c", {2, 2});
+  Node y = add_n({a, b, c});
+  CHECK(y.shape() == Shape{2, 2});
+  Node one = add_n({b});
+  Executor<double> ex(g);
+  auto out = ex.run({{a, M{{1, 2}, {3, 4}}}, {b, M{{10, 20}, {30, 40}}}, {c, M{{0.5, -2}, {0, 1}}}},
+                    {y, one});
+  check_near(out[0], M{{11.5, 20}, {33, 45}});
+  check_near(out[1], M{{10, 20}, {30, 40}});
+}
+
+TEST_CASE("add_n adds left to right in input order") {
+  Graph g;
+  Node a = g.input("a", {1, 1});
+  Node b = g.input("b", {1, 1});
+  Node c = g.input("c", {1, 1});
+  Node y = add_n({a, b, c});
+  Executor<double> ex(g);
+  // (1e16 - 1e16) + 1 is 1; 1e16 + (-1e16 + 1) would be 0 in double.
+  const M out = ex.run({{a, M{{1e16}}}, {b, M{{-1e16}}}, {c, M{{1}}}}, {y})[0];
+  CHECK(out(0, 0) == 1.0);
+}
+
+TEST_CASE("add_n of no nodes throws a GraphError") {
+  CHECK_THROWS_WITH_AS(add_n({}), "add_n needs at least one node", GraphError);
+}
+
+TEST_CASE("add_n of mismatched shapes throws a ShapeError naming the nodes and shapes") {
+  Graph g;
+  Node a = g.input("a", {2, 2});
+  Node b = g.input("b", {2, 2});
+  Node c = g.input("odd_one", {3, 2});
+  std::string what;
+  try {
+    add_n({a, b, c});
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("add_n") != std::string::npos);
+  CHECK(what.find("odd_one") != std::string::npos);
+  CHECK(what.find("3x2") != std::string::npos);
+  CHECK(what.find("2x2") != std::string::npos);
+}
+
+TEST_CASE("add_n passes gradcheck, with an input repeated") {
+  Graph g;
+  Node p = g.parameter("p", {2, 3});
+  Node q = g.parameter("q", {2, 3});
+  Node loss = sum(mul(square(add_n({p, q, p})), g.constant(weights(2, 3))));
+  GradcheckResult r = gradcheck(g, loss, {{p, values(2, 3, 0.1)}, {q, values(2, 3, 0.8)}}, {});
+  CHECK_MESSAGE(r.ok, r.report());
+}
+
+TEST_CASE("add_n of batch rows runs with any row count") {
+  Graph g;
+  Node x = g.input("x", {batch, 2});
+  Node w = g.parameter("w", {3, 2});
+  Node y = add_n({x, w});
+  CHECK(y.shape() == Shape{3, 2});
+  Node z = add_n({x, x});
+  CHECK(z.shape() == Shape{batch, 2});
+  Executor<double> ex(g);
+  check_near(ex.run({{x, M{{1, 2}}}}, {z})[0], M{{2, 4}});
+  check_near(ex.run({{x, M{{1, 2}, {3, 4}, {5, 6}}}}, {z})[0], M{{2, 4}, {6, 8}, {10, 12}});
+}
+
+TEST_CASE("add_n writes itself as a chain of sums") {
+  Graph g;
+  Node a = g.input("a", {1, 1});
+  const std::string args[] = {"a", "b", "c"};
+  CHECK(add_n({a, a, a}).op()->expression(args) == "a + b + c");
+}

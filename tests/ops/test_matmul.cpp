@@ -1,0 +1,149 @@
+// ops/matmul.cpp: products by hand for each transpose flag, gradcheck, shape errors, batch rows.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+namespace {
+
+void check_near(const M& got, const M& want) {
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  for (Eigen::Index r = 0; r < got.rows(); ++r) {
+    for (Eigen::Index c = 0; c < got.cols(); ++c) {
+      INFO("element (", r, ", ", c, ")");
+      CHECK(got(r, c) == doctest::Approx(want(r, c)));
+    }
+  }
+}
+
+const M A{{1, 2, 3}, {4, 5, 6}};
+const M B{{7, 8}, {9, 10}, {11, 12}};
+// A B worked out by hand: row 0 is (7+18+33, 8+20+36).
+const M AB{{58, 64}, {139, 154}};
+
+}  // namespace
+
+TEST_CASE("matmul multiplies a 2x3 by a 3x2 matrix") {
+  Graph g;
+  Node a = g.input("a", {2, 3});
+  Node b = g.input("b", {3, 2});
+  Node y = matmul(a, b);
+  CHECK(y.shape() == Shape{2, 2});
+  Executor<double> ex(g);
+  check_near(ex.run({{a, A}, {b, B}}, {y})[0], AB);
+}
+
+TEST_CASE("matmul transposes either operand as the flags ask") {
+  Graph g;
+  const M At{{1, 4}, {2, 5}, {3, 6}};
+  const M Bt{{7, 9, 11}, {8, 10, 12}};
+  Node at = g.input("at", {3, 2});
+  Node bt = g.input("bt", {2, 3});
+  Node a = g.input("a", {2, 3});
+  Node b = g.input("b", {3, 2});
+  Node tn = matmul(at, b, {.transpose_a = true});
+  Node nt = matmul(a, bt, {.transpose_b = true});
+  Node tt = matmul(at, bt, {true, true});
+  CHECK(tn.shape() == Shape{2, 2});
+  CHECK(nt.shape() == Shape{2, 2});
+  CHECK(tt.shape() == Shape{2, 2});
+  Executor<double> ex(g);
+  auto out = ex.run({{at, At}, {bt, Bt}, {a, A}, {b, B}}, {tn, nt, tt});
+  check_near(out[0], AB);
+  check_near(out[1], AB);
+  check_near(out[2], AB);
+}
+
+TEST_CASE("matmul labels and writes its transposed operands") {
+  Graph g;
+  Node a = g.input("a", {3, 3});
+  Node b = g.input("b", {3, 3});
+  CHECK(matmul(a, b).op()->label() == "matmul");
+  CHECK(matmul(a, b, {true, false}).op()->label() == "matmul (Aᵀ·B)");
+  CHECK(matmul(a, b, {false, true}).op()->label() == "matmul (A·Bᵀ)");
+  const std::string args[] = {"x", "w"};
+  CHECK(matmul(a, b).op()->expression(args) == "x @ w");
+  CHECK(matmul(a, b, {true, true}).op()->expression(args) == "xᵀ @ wᵀ");
+}
+
+TEST_CASE("matmul passes gradcheck for every combination of transpose flags") {
+  const M C{{0.3, -1.2}, {0.7, 0.45}};
+  const M P{{0.5, -0.3, 0.8}, {1.1, 0.2, -0.7}};        // 2x3
+  const M Q{{0.9, -0.4}, {0.25, 1.3}, {-0.6, 0.35}};    // 3x2
+  const M Pt = P.transpose(), Qt = Q.transpose();
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      CAPTURE(ta);
+      CAPTURE(tb);
+      Graph g;
+      const M& pv = ta ? Pt : P;
+      const M& qv = tb ? Qt : Q;
+      Node p = g.parameter("p", {pv.rows(), pv.cols()});
+      Node q = g.parameter("q", {qv.rows(), qv.cols()});
+      Node loss = sum(mul(matmul(p, q, {ta, tb}), g.constant(C)));
+      GradcheckResult r = gradcheck(g, loss, {{p, pv}, {q, qv}}, {});
+      CHECK_MESSAGE(r.ok, r.report());
+    }
+  }
+}
+
+TEST_CASE("matmul of 4x3 and 2x2 throws a ShapeError naming both nodes and shapes") {
+  Graph g;
+  Node a = g.input("left", {4, 3});
+  Node b = g.input("right", {2, 2});
+  std::string what;
+  try {
+    matmul(a, b);
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("matmul") != std::string::npos);
+  CHECK(what.find("left") != std::string::npos);
+  CHECK(what.find("right") != std::string::npos);
+  CHECK(what.find("4x3") != std::string::npos);
+  CHECK(what.find("2x2") != std::string::npos);
+  CHECK(what.find("inner dimensions differ (3 and 2)") != std::string::npos);
+}
+
+TEST_CASE("matmul checks the inner dimensions after transposing") {
+  Graph g;
+  Node a = g.input("a", {3, 4});
+  Node b = g.input("b", {3, 2});
+  CHECK_THROWS_AS(matmul(a, b), ShapeError);
+  CHECK(matmul(a, b, {.transpose_a = true}).shape() == Shape{4, 2});
+  CHECK_THROWS_AS(matmul(a, b, {.transpose_b = true}), ShapeError);
+}
+
+TEST_CASE("matmul keeps the batch rows open and runs with any row count") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node w = g.parameter("w", {3, 2});
+  Node y = matmul(x, w);
+  CHECK(y.shape() == Shape{batch, 2});
+  Executor<double> ex(g);
+  ex.set(w, B);
+  check_near(ex.run({{x, M{{1, 2, 3}}}}, {y})[0], M{{58, 64}});
+  check_near(ex.run({{x, A}}, {y})[0], AB);
+  // A batch inner dimension is not rejected: xᵀ x is 3x3 whatever the rows.
+  Node gram = matmul(x, x, {.transpose_a = true});
+  CHECK(gram.shape() == Shape{3, 3});
+  check_near(ex.run({{x, A}}, {gram})[0], M{{17, 22, 27}, {22, 29, 36}, {27, 36, 45}});
+}
+
+TEST_CASE("matmul runs in float as well as double") {
+  Graph g;
+  Node a = g.input("a", {2, 3});
+  Node b = g.input("b", {2, 3});
+  Node y = matmul(a, b, {.transpose_b = true});
+  Executor<float> ex(g);
+  const Matrix<float> Af = A.cast<float>(), Bf = B.transpose().cast<float>();
+  const Matrix<float> out = ex.run({{a, Af}, {b, Bf}}, {y})[0];
+  CHECK(out(0, 0) == doctest::Approx(58));
+  CHECK(out(0, 1) == doctest::Approx(64));
+  CHECK(out(1, 0) == doctest::Approx(139));
+  CHECK(out(1, 1) == doctest::Approx(154));
+}

@@ -1,0 +1,139 @@
+// ops/softmax_cross_entropy.cpp: mean cross-entropy of softmax(logits) against labels; values by hand, gradcheck and batch rows.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+namespace {
+
+void check_near(const M& got, const M& want) {
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  for (Eigen::Index r = 0; r < got.rows(); ++r) {
+    for (Eigen::Index c = 0; c < got.cols(); ++c) {
+      INFO("element (", r, ", ", c, ")");
+      CHECK(got(r, c) == doctest::Approx(want(r, c)));
+    }
+  }
+}
+
+// Values in [0.6, 1.9), varied so no two elements are alike.
+M values(Eigen::Index rows, Eigen::Index cols, double start) {
+  M m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = 0.6 + std::fmod(start + 0.37 * k, 1.3);
+  return m;
+}
+
+
+}  // namespace
+
+TEST_CASE("softmax_cross_entropy averages -log softmax at the labels over the rows") {
+  Graph g;
+  Node z = g.input("logits", {2, 3});
+  Node t = g.input("labels", {2, 3});
+  Node loss = softmax_cross_entropy(z, t);
+  CHECK(loss.shape() == Shape{1, 1});
+  Executor<double> ex(g);
+  // Row 0: -log(e^3 / (e + e^2 + e^3)); row 1: -log(1/3).
+  const double row0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3;
+  const double row1 = std::log(3.0);
+  const M out = ex.run({{z, M{{1, 2, 3}, {1, 1, 1}}}, {t, M{{0, 0, 1}, {1, 0, 0}}}}, {loss})[0];
+  check_near(out, M{{(row0 + row1) / 2}});
+}
+
+TEST_CASE("softmax_cross_entropy stays finite for huge logits") {
+  Graph g;
+  Node z = g.input("logits", {1, 2});
+  Node t = g.input("labels", {1, 2});
+  Node loss = softmax_cross_entropy(z, t);
+  Executor<double> ex(g);
+  // softmax(1000, 0) puts e^-1000 on the second class: the loss is 1000.
+  const M out = ex.run({{z, M{{1000, 0}}}, {t, M{{0, 1}}}}, {loss})[0];
+  REQUIRE(out.allFinite());
+  CHECK(out(0, 0) == doctest::Approx(1000.0));
+  const M right = ex.run({{z, M{{1000, 0}}}, {t, M{{1, 0}}}}, {loss})[0];
+  CHECK(right(0, 0) == doctest::Approx(0.0));
+}
+
+TEST_CASE("softmax_cross_entropy's gradient is (softmax - labels) / rows") {
+  Graph g;
+  Node z = g.parameter("logits", {2, 2});
+  Node t = g.input("labels", {2, 2});
+  std::vector<Node> d = gradients(softmax_cross_entropy(z, t), {z});
+  Executor<double> ex(g);
+  ex.set(z, M{{0, 1}, {2, 2}});
+  const double a = 1 / (1 + std::exp(1.0));  // softmax(0, 1) = (a, 1 - a)
+  check_near(ex.run({{t, M{{1, 0}, {0, 1}}}}, {d[0]})[0],
+             M{{(a - 1) / 2, (1 - a) / 2}, {0.5 / 2, (0.5 - 1) / 2}});
+}
+
+TEST_CASE("softmax_cross_entropy passes gradcheck with one-hot and soft labels") {
+  const M hard{{0, 1, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 1}};
+  const M soft{{0.1, 0.6, 0.2, 0.1}, {0.25, 0.25, 0.25, 0.25}, {0, 0.3, 0, 0.7}};
+  for (const M* labels : {&hard, &soft}) {
+    Graph g;
+    Node z = g.parameter("logits", {3, 4});
+    Node t = g.input("labels", {3, 4});
+    // Scaled so that the incoming gradient is not 1.
+    Node loss = scale(softmax_cross_entropy(z, t), 2.5);
+    GradcheckResult r = gradcheck(g, loss, {{z, values(3, 4, 0.2)}}, {{t, *labels}});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+TEST_CASE("softmax_cross_entropy has no gradient with respect to its labels") {
+  Graph g;
+  Node z = g.input("logits", {2, 3});
+  Node t = g.parameter("labels", {2, 3});
+  Node loss = softmax_cross_entropy(z, t);
+  CHECK_THROWS_AS(gradients(loss, {t}), GraphError);
+}
+
+TEST_CASE("softmax_cross_entropy of 2x3 logits and 2x4 labels throws a ShapeError naming both") {
+  Graph g;
+  Node z = g.input("logits", {2, 3});
+  Node t = g.input("labels", {2, 4});
+  std::string what;
+  try {
+    softmax_cross_entropy(z, t);
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("logits") != std::string::npos);
+  CHECK(what.find("labels") != std::string::npos);
+  CHECK(what.find("2x3") != std::string::npos);
+  CHECK(what.find("2x4") != std::string::npos);
+}
+
+TEST_CASE("softmax_cross_entropy of batch rows averages over the rows fed") {
+  Graph g;
+  Node z = g.input("logits", {batch, 2});
+  Node t = g.input("labels", {batch, 2});
+  Node loss = softmax_cross_entropy(z, t);
+  CHECK(loss.shape() == Shape{1, 1});
+  Executor<double> ex(g);
+  const double l = std::log(1 + std::exp(1.0));  // -log softmax(0, 1)_0
+  check_near(ex.run({{z, M{{0, 1}}}, {t, M{{1, 0}}}}, {loss})[0], M{{l}});
+  // Rows: l, log 2, l - 1 (the second class of (0, 1)); mean of three.
+  check_near(ex.run({{z, M{{0, 1}, {4, 4}, {0, 1}}}, {t, M{{1, 0}, {0, 1}, {0, 1}}}}, {loss})[0],
+             M{{(l + std::log(2.0) + l - 1) / 3}});
+}
+
+TEST_CASE("softmax_cross_entropy runs in float and stays finite for huge logits") {
+  Graph g;
+  Node z = g.input("logits", {2, 2});
+  Node t = g.input("labels", {2, 2});
+  Node loss = softmax_cross_entropy(z, t);
+  Executor<float> ex(g);
+  const Matrix<float> Z{{100.0f, 0.0f}, {0.0f, 0.0f}};
+  const Matrix<float> T{{0.0f, 1.0f}, {1.0f, 0.0f}};
+  const Matrix<float> out = ex.run({{z, Z}, {t, T}}, {loss})[0];
+  REQUIRE(out.allFinite());
+  // Rows: 100 (the wrong class, e^-100 away) and log 2; their mean.
+  CHECK(out(0, 0) == doctest::Approx((100.0 + std::log(2.0)) / 2).epsilon(1e-5));
+}
