@@ -55,6 +55,9 @@ struct Executor<T>::Impl {
     std::unique_ptr<tbb::flow::graph> flow;
     std::unique_ptr<tbb::flow::broadcast_node<tbb::flow::continue_msg>> start;
     std::deque<tbb::flow::continue_node<tbb::flow::continue_msg>> tasks;
+    // The fed shapes its op shapes were last inferred for, and when.
+    std::vector<Shape> fed_shapes;
+    std::uint64_t inferred_at = 0;
   };
 
   Graph& graph;
@@ -64,6 +67,9 @@ struct Executor<T>::Impl {
   std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
   std::vector<char> ready;       // parameter set, or node computed by a run
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
+  // Counts shape inferences; a plan whose last inference is the latest, for
+  // the same fed shapes, may skip it (no other plan has resized shared nodes).
+  std::uint64_t inference_count = 0;
 
   // The first failure of a run; later tasks see `failed` and do nothing.
   std::atomic<bool> failed{false};
@@ -221,9 +227,13 @@ struct Executor<T>::Impl {
 
     // Shapes left open at build time are fixed by the feeds: infer every op's
     // concrete shape before anything runs, so no kernel meets a bad shape.
-    // Done on every run, since plans share nodes and may have resized them.
+    std::vector<Shape> fed_shapes;
+    fed_shapes.reserve(plan.inputs.size());
+    for (NodeId n : plan.inputs) fed_shapes.push_back(shape_of(values[n]));
+    const bool same = plan.inferred_at != 0 && plan.inferred_at == inference_count &&
+                      fed_shapes == plan.fed_shapes;
     std::vector<Shape> shapes;
-    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+    for (std::size_t k = 0; k < plan.ops.size() && !same; ++k) {
       const NodeId n = plan.ops[k];
       const NodeInfo& info = graph.info(n);
       shapes.clear();
@@ -242,8 +252,12 @@ struct Executor<T>::Impl {
         throw ShapeError(msg);
       }
       values[n].resize(s.rows, s.cols);
-      ready[n] = 0;
     }
+    if (!same) {
+      plan.fed_shapes = std::move(fed_shapes);
+      plan.inferred_at = ++inference_count;
+    }
+    for (NodeId n : plan.ops) ready[n] = 0;
 
     failed.store(false);
     error.clear();

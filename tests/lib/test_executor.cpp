@@ -295,3 +295,19 @@ TEST_CASE("random DAGs run every node exactly once and after its inputs at 1, 2,
   }
   CHECK(graphs == 1000);
 }
+
+TEST_CASE("two fetch sets sharing nodes each see their own batch size") {
+  Graph g;
+  Node x = g.input("x", {batch, 2});
+  Node h = scale(x, 2.0);
+  Node a = sum_cols(h);
+  Node b = sum(h);
+  Executor<double> ex(g, {.threads = 2});
+  Matrix<double> small = Matrix<double>::Ones(3, 2), large = Matrix<double>::Ones(50, 2);
+  for (int round = 0; round < 3; ++round) {
+    CHECK(ex.run({{x, small}}, {a})[0].rows() == 3);
+    CHECK(ex.run({{x, large}}, {b})[0](0, 0) == 200.0);
+    CHECK(ex.run({{x, small}}, {a})[0](2, 0) == 4.0);
+    CHECK(ex.value(h).rows() == 3);
+  }
+}
