@@ -3,10 +3,15 @@
 #pragma once
 
 #include <dagrad/autodiff.hpp>
+#include <dagrad/cli.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
+#include <dagrad/features.hpp>
 #include <dagrad/gradcheck.hpp>
 #include <dagrad/graph.hpp>
+#include <dagrad/idx.hpp>
+#include <dagrad/mlp.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
+#include <dagrad/random.hpp>
 #include <dagrad/tensor.hpp>

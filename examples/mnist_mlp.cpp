@@ -1,0 +1,147 @@
+// The lesson, in C++: scikit-learn's MLPClassifier on MNIST, first 60,000
+// images to train, last 10,000 to test, every hyperparameter a flag named as
+// in scikit-learn (--hidden-layer-sizes 10,10,10,10,10 --max-iter 10 ...).
+#include <dagrad/dagrad.hpp>
+
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <iostream>
+
+using namespace dagrad;
+
+namespace {
+
+// Python's repr of a float: the shortest text that reads back the same.
+std::string repr(double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+ArgParser make_parser() {
+  ArgParser p("mnist_mlp",
+              "Trains scikit-learn's MLPClassifier, rebuilt on a dagrad graph, on MNIST and prints\n"
+              "the lesson's lines. Hyperparameters are flags named as in scikit-learn, with dashes.");
+  for (const std::string& name : MLPParams::names()) {
+    std::string flag = name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    const std::string fallback = MLPParams{}.get(name);
+    if (fallback == "true" || fallback == "false") {
+      p.add_optional(flag, "true", "BOOL", "scikit-learn's " + name + " (default " + fallback + ")");
+    } else if (name == "verbose") {
+      p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
+    } else {
+      p.add(flag, "VALUE", "scikit-learn's " + name + " (default " + fallback + ")");
+    }
+  }
+  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
+  p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
+  p.add("show", "N", "print training image N as a picture with its label, then continue");
+  p.add_switch("summary", "print the parameters and hyperparameters of the network");
+  p.add_switch("timing", "print the fit time in seconds");
+  return p;
+}
+
+std::size_t parse_count(const std::string& flag, const std::string& text, std::size_t max) {
+  std::size_t v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v > max) {
+    throw UsageError("mnist_mlp: --" + flag + " takes a whole number from 0 to " + std::to_string(max) +
+                     ", not '" + text + "'");
+  }
+  return v;
+}
+
+// Each pixel as a shade from ' ' (0) to '@' (255), two characters wide.
+void show_digit(const Images& images, const std::vector<std::uint8_t>& labels, std::size_t k) {
+  static const char shades[] = " .:-=+*#%@";
+  std::cout << "image " << k << ", label " << int(labels[k]) << ":\n";
+  for (std::size_t r = 0; r < images.rows; ++r) {
+    std::string line;
+    for (std::size_t c = 0; c < images.cols; ++c) {
+      const int v = images.pixels[k * images.features() + r * images.cols + c];
+      line.append(2, shades[v * 9 / 255]);
+    }
+    std::cout << line << "\n";
+  }
+}
+
+int run(int argc, char** argv) {
+  ArgParser parser = make_parser();
+  ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+
+  MLPParams params;
+  for (const auto& [flag, value] : args.values) {
+    std::string name = flag;
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (std::find(MLPParams::names().begin(), MLPParams::names().end(), name) != MLPParams::names().end()) {
+      params.set(name, value);
+    }
+  }
+  params.validate();
+
+  const std::string dir = args.get("data", default_mnist_dir());
+  Mnist mnist = load_mnist(dir);
+  std::size_t train_rows = parse_count("train-rows", args.get("train-rows", "60000"), mnist.train.images.count);
+  std::size_t test_rows = parse_count("test-rows", args.get("test-rows", "10000"), mnist.test.images.count);
+  // Keep only the rows asked for; images stay bytes, scaled batch by batch.
+  mnist.train.images.count = train_rows;
+  mnist.train.images.pixels.resize(train_rows * mnist.train.images.features());
+  mnist.train.labels.resize(train_rows);
+  mnist.test.images.count = test_rows;
+  mnist.test.images.pixels.resize(test_rows * mnist.test.images.features());
+  mnist.test.labels.resize(test_rows);
+  const std::vector<int> y_train = to_labels(mnist.train.labels);
+  const std::vector<int> y_test = to_labels(mnist.test.labels);
+
+  std::cout << "(" << train_rows << ", " << mnist.train.images.features() << ")\n";
+  if (args.has("show")) show_digit(mnist.train.images, mnist.train.labels,
+                                   parse_count("show", args.get("show"), train_rows - 1));
+
+  MLPClassifier mlp(params);
+  if (isatty(STDOUT_FILENO)) {
+    mlp.set_progress([](const Progress& p) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * p.samples_done / p.samples_total);
+      std::cout << "\r\033[K";
+      if (p.samples_done < p.samples_total) {
+        std::cout << "epoch " << p.iteration << " [" << std::string(filled, '#')
+                  << std::string(width - filled, ' ') << "] " << p.samples_done << "/"
+                  << p.samples_total;
+      }
+      std::cout << std::flush;
+    });
+  }
+  const auto start = std::chrono::steady_clock::now();
+  mlp.fit(Features(mnist.train.images), y_train);
+  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
+  std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
+  if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
+  if (args.has("summary")) std::cout << "\n" << mlp.summary();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mnist_mlp: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,144 @@
+#include <dagrad/cli.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+namespace dagrad {
+
+bool ParsedArgs::has(const std::string& name) const {
+  return std::any_of(values.begin(), values.end(), [&](auto& v) { return v.first == name; });
+}
+
+std::string ParsedArgs::get(const std::string& name, const std::string& fallback) const {
+  // The last occurrence wins, as in most command-line tools.
+  for (auto it = values.rbegin(); it != values.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return fallback;
+}
+
+ArgParser::ArgParser(std::string program, std::string description)
+    : program_(std::move(program)), description_(std::move(description)) {}
+
+void ArgParser::add(const std::string& name, const std::string& value_name, const std::string& help) {
+  flags_.push_back({name, value_name, help, Flag::value, ""});
+}
+
+void ArgParser::add_optional(const std::string& name, const std::string& implicit,
+                             const std::string& value_name, const std::string& help) {
+  flags_.push_back({name, value_name, help, Flag::optional, implicit});
+}
+
+void ArgParser::add_switch(const std::string& name, const std::string& help) {
+  flags_.push_back({name, "", help, Flag::toggle, "true"});
+}
+
+const ArgParser::Flag* ArgParser::find(const std::string& name) const {
+  for (const Flag& f : flags_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+ParsedArgs ArgParser::parse(int argc, const char* const* argv) const {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse(args);
+}
+
+ParsedArgs ArgParser::parse(const std::vector<std::string>& args) const {
+  ParsedArgs out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      out.help = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      throw UsageError(program_ + ": unexpected argument '" + arg + "' (flags start with --; see --help)");
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    std::replace(name.begin(), name.end(), '_', '-');
+    const Flag* flag = find(name);
+    if (!flag) {
+      std::vector<std::string> names;
+      for (const Flag& f : flags_) names.push_back(f.name);
+      std::string msg = program_ + ": unknown flag --" + name;
+      if (auto near = closest(name, names)) msg += "; did you mean --" + *near + "?";
+      throw UsageError(msg + " (see --help)");
+    }
+    switch (flag->kind) {
+      case Flag::toggle:
+        if (value) throw UsageError(program_ + ": flag --" + name + " takes no value");
+        out.values.emplace_back(name, flag->implicit);
+        break;
+      case Flag::optional:
+        if (!value && i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0) value = args[++i];
+        out.values.emplace_back(name, value ? *value : flag->implicit);
+        break;
+      case Flag::value:
+        if (!value) {
+          if (i + 1 >= args.size()) {
+            throw UsageError(program_ + ": flag --" + name + " needs a value (" + flag->value_name + ")");
+          }
+          value = args[++i];
+        }
+        out.values.emplace_back(name, *value);
+        break;
+    }
+  }
+  return out;
+}
+
+std::string ArgParser::help() const {
+  std::ostringstream s;
+  s << "usage: " << program_ << " [flags]\n\n" << description_ << "\n\nflags:\n";
+  for (const Flag& f : flags_) {
+    std::string left = "  --" + f.name;
+    if (f.kind == Flag::value) left += " " + f.value_name;
+    if (f.kind == Flag::optional) left += " [" + f.value_name + "]";
+    s << left;
+    if (left.size() < 34) s << std::string(34 - left.size(), ' ');
+    else s << "\n" << std::string(34, ' ');
+    s << f.help << "\n";
+  }
+  s << "  --help                          this text\n";
+  return s.str();
+}
+
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::optional<std::string> best;
+  std::size_t best_d = 0;
+  for (const auto& c : candidates) {
+    const std::size_t d = distance(word, c);
+    if (!best || d < best_d) {
+      best = c;
+      best_d = d;
+    }
+  }
+  // A typo changes a few characters; a prefix ("--hidden") also counts.
+  if (best && (best_d <= std::max<std::size_t>(2, word.size() / 3) ||
+               (word.size() >= 4 && best->compare(0, word.size(), word) == 0))) {
+    return best;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,62 @@
+// A small command-line parser for the example programs: --name VALUE,
+// --name=VALUE and switches, with errors that name the flag and suggest the
+// nearest one ("unknown flag --hidden-layer-size; did you mean --hidden-layer-sizes?").
+//   ArgParser p("mnist_mlp", "..."); p.add("max-iter", "N", "epochs");
+//   ParsedArgs a = p.parse(argc, argv);  if (a.has("max-iter")) ...
+#pragma once
+
+#include <dagrad/error.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dagrad {
+
+// A command line that cannot be understood; what() says why, for the user.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+struct ParsedArgs {
+  std::vector<std::pair<std::string, std::string>> values;  // in command-line order
+  bool help = false;
+  bool has(const std::string& name) const;
+  std::string get(const std::string& name, const std::string& fallback = "") const;
+};
+
+class ArgParser {
+ public:
+  ArgParser(std::string program, std::string description);
+  // --name VALUE (or --name=VALUE).
+  void add(const std::string& name, const std::string& value_name, const std::string& help);
+  // --name alone means `implicit`; --name=VALUE or --name VALUE (a VALUE not
+  // starting with "--") gives another value.
+  void add_optional(const std::string& name, const std::string& implicit, const std::string& value_name,
+                    const std::string& help);
+  // --name, no value.
+  void add_switch(const std::string& name, const std::string& help);
+
+  // Underscores in flags are read as dashes (--max_iter is --max-iter).
+  ParsedArgs parse(int argc, const char* const* argv) const;
+  ParsedArgs parse(const std::vector<std::string>& args) const;
+  std::string help() const;
+
+ private:
+  struct Flag {
+    std::string name, value_name, help;
+    enum Kind { value, optional, toggle } kind;
+    std::string implicit;
+  };
+  const Flag* find(const std::string& name) const;
+  std::string program_, description_;
+  std::vector<Flag> flags_;
+};
+
+// The candidate nearest to `word` by edit distance, if it is near enough to
+// be a likely typo.
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace dagrad

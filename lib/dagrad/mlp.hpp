@@ -1,0 +1,131 @@
+// scikit-learn's MLPClassifier, built on a dagrad graph: the same parameters,
+// defaults, initialization, solvers, stopping rules and verbose lines.
+//   MLPClassifier mlp({.hidden_layer_sizes = {50}, .max_iter = 10, .random_state = 1, .verbose = 10});
+//   mlp.fit(Features(mnist.train.images), labels);  double acc = mlp.score(X_test, y_test);
+#pragma once
+
+#include <dagrad/features.hpp>
+#include <dagrad/graph.hpp>
+#include <dagrad/tensor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dagrad {
+
+// The hyperparameters: chosen by the programmer, not learned. Names and
+// defaults are scikit-learn 1.2's.
+struct MLPParams {
+  std::vector<int> hidden_layer_sizes{100};
+  std::string activation = "relu";          // identity, logistic, tanh, relu
+  std::string solver = "adam";              // sgd, adam
+  double alpha = 0.0001;                    // L2 penalty
+  std::optional<int> batch_size;            // empty: "auto" = min(200, n_samples)
+  std::string learning_rate = "constant";   // constant, invscaling, adaptive (sgd only)
+  double learning_rate_init = 0.001;
+  double power_t = 0.5;
+  int max_iter = 200;
+  bool shuffle = true;
+  std::optional<std::uint32_t> random_state;  // empty: a fresh seed each fit
+  double tol = 1e-4;
+  int verbose = 0;
+  bool warm_start = false;
+  double momentum = 0.9;
+  bool nesterovs_momentum = true;
+  bool early_stopping = false;
+  double validation_fraction = 0.1;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-8;
+  int n_iter_no_change = 10;
+  // dagrad's own: the scalar type training runs in, and the executor's threads.
+  std::string dtype = "float32";  // float32, float64 (float64 follows scikit-learn to ~1e-12)
+  int threads = 0;                // 0: every core
+
+  // Every parameter by its scikit-learn name, as text ("10,10", "auto", "true").
+  static const std::vector<std::string>& names();
+  void set(const std::string& name, const std::string& value);  // throws naming it
+  std::string get(const std::string& name) const;
+  // Throws Error naming the first parameter out of range and its allowed values.
+  void validate() const;
+};
+
+// Called after each mini-batch, for progress bars.
+struct Progress {
+  int iteration;  // 1-based epoch
+  std::size_t samples_done, samples_total;
+};
+
+class MLPClassifier {
+ public:
+  explicit MLPClassifier(MLPParams params = {});
+  ~MLPClassifier();
+  MLPClassifier(MLPClassifier&&) noexcept;
+  MLPClassifier& operator=(MLPClassifier&&) noexcept;
+
+  MLPParams& params() { return params_; }
+  const MLPParams& params() const { return params_; }
+
+  // y holds one class label per row of X.
+  MLPClassifier& fit(const Features& X, std::span<const int> y);
+  // One epoch over X, keeping weights and optimizer state; `classes` is
+  // required on the first call.
+  MLPClassifier& partial_fit(const Features& X, std::span<const int> y,
+                             std::span<const int> classes = {});
+
+  std::vector<int> predict(const Features& X) const;
+  Matrix<double> predict_proba(const Features& X) const;  // rows sum to 1
+  double score(const Features& X, std::span<const int> y) const;  // accuracy
+
+  // Results of training, as scikit-learn names them (without the trailing _).
+  const std::vector<double>& loss_curve() const { return loss_curve_; }
+  double loss() const { return loss_curve_.empty() ? NAN : loss_curve_.back(); }
+  std::optional<double> best_loss() const { return best_loss_; }
+  const std::vector<double>& validation_scores() const { return validation_scores_; }
+  std::optional<double> best_validation_score() const { return best_validation_score_; }
+  int n_iter() const { return n_iter_; }
+  std::vector<Matrix<double>> coefs() const;
+  std::vector<Matrix<double>> intercepts() const;
+  const std::vector<int>& classes() const { return classes_; }
+  bool fitted() const;
+
+  // The network as a dagrad graph (built by the first fit), for DOT export.
+  const Graph& graph() const;
+  // Layers, each parameter tensor with its shape and count, the total, and
+  // the hyperparameters: the lesson's parameters versus hyperparameters.
+  std::string summary() const;
+
+  // Where verbose lines and the non-convergence warning go.
+  void set_output(std::ostream* out, std::ostream* warnings);
+  void set_progress(std::function<void(const Progress&)> callback);
+
+  struct Model;  // the graph, executor and optimizer state
+
+ private:
+  void fit_impl(const Features& X, std::span<const int> y, bool incremental);
+
+  MLPParams params_;
+  std::unique_ptr<Model> model_;
+  std::vector<int> classes_;
+  std::vector<double> loss_curve_;
+  std::optional<double> best_loss_;
+  std::vector<double> validation_scores_;
+  std::optional<double> best_validation_score_;
+  int n_iter_ = 0;
+  std::uint64_t t_ = 0;
+  int no_improvement_count_ = 0;
+  std::ostream* out_;
+  std::ostream* warnings_;
+  std::function<void(const Progress&)> progress_;
+};
+
+// MNIST's uint8 labels as the ints MLPClassifier takes.
+std::vector<int> to_labels(std::span<const std::uint8_t> labels);
+
+}  // namespace dagrad

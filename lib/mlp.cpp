@@ -1,0 +1,560 @@
+#include <dagrad/autodiff.hpp>
+#include <dagrad/error.hpp>
+#include <dagrad/executor.hpp>
+#include <dagrad/mlp.hpp>
+#include <dagrad/ops.hpp>
+#include <dagrad/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+namespace dagrad {
+
+// The network as a graph, built once per fit that starts afresh. The part
+// that depends on the scalar type (executor, optimizer state) is ModelT<T>.
+struct MLPClassifier::Model {
+  Graph graph;
+  Node x, y, l2_factor, logits, probabilities, loss;
+  std::vector<Node> weights, biases, grads;  // grads: weights' then biases'
+  std::vector<int> layer_units;
+
+  Model(const std::vector<int>& units, const std::string& activation) : layer_units(units) {
+    Graph& g = graph;
+    x = g.input("x", {batch, units.front()});
+    y = g.input("y", {batch, units.back()});  // one-hot class labels
+    Node a = x;
+    const std::size_t layers = units.size() - 1;
+    for (std::size_t i = 0; i < layers; ++i) {
+      const bool last = i + 1 == layers;
+      auto scope = g.scope(last ? "output" : "layer" + std::to_string(i + 1));
+      Node w = g.parameter("weights", {units[i], units[i + 1]});
+      Node b = g.parameter("bias", {1, units[i + 1]});
+      Node z = add(matmul(a, w), b);
+      g.rename(z, g.current_scope() + "/z");
+      weights.push_back(w);
+      biases.push_back(b);
+      if (last) {
+        logits = z;
+      } else if (activation == "identity") {
+        a = z;
+      } else {
+        a = activation == "logistic" ? sigmoid(z) : activation == "tanh" ? tanh(z) : relu(z);
+        g.rename(a, g.current_scope() + "/activation");
+      }
+      if (last) {
+        probabilities = softmax(z);
+        g.rename(probabilities, g.current_scope() + "/probabilities");
+      }
+    }
+    {
+      auto scope = g.scope("loss");
+      // alpha / (2 n) for a batch of n rows: scikit-learn's L2 scaling.
+      l2_factor = g.input("l2_factor", {1, 1});
+      Node data_loss = softmax_cross_entropy(logits, y);
+      g.rename(data_loss, "loss/cross_entropy");
+      std::vector<Node> squares;
+      for (Node w : weights) squares.push_back(sum(square(w)));
+      Node penalty = mul(l2_factor, add_n(squares));
+      g.rename(penalty, "loss/l2_penalty");
+      loss = add(data_loss, penalty);
+      g.rename(loss, "loss/total");
+    }
+    std::vector<Node> params = weights;
+    params.insert(params.end(), biases.begin(), biases.end());
+    grads = gradients(loss, params);
+  }
+  virtual ~Model() = default;
+
+  std::size_t n_params() const { return weights.size() + biases.size(); }
+  Node param(std::size_t k) const {
+    return k < weights.size() ? weights[k] : biases[k - weights.size()];
+  }
+
+  virtual void set_param(std::size_t k, const Matrix<double>& v) = 0;
+  virtual Matrix<double> get_param(std::size_t k) const = 0;
+  virtual void reset_optimizer(const MLPParams& p) = 0;
+  // One optimizer step on the rows `rows`; returns the batch's loss.
+  virtual double train_batch(const Features& X, std::span<const std::size_t> rows,
+                             std::span<const int> targets) = 0;
+  virtual void probabilities_of(const Features& X, std::span<const std::size_t> rows,
+                                Matrix<double>& out) = 0;
+  virtual void iteration_ends(std::uint64_t t) = 0;
+  virtual bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) = 0;
+  virtual bool all_finite() const = 0;
+};
+
+namespace {
+
+template <class T>
+struct ModelT final : MLPClassifier::Model {
+  Executor<T> ex;
+  // Optimizer state, per parameter, in the order weights then biases.
+  std::string solver, schedule;
+  double learning_rate = 0, learning_rate_init = 0, momentum = 0, power_t = 0;
+  bool nesterov = true;
+  double beta_1 = 0, beta_2 = 0, epsilon = 0;
+  std::uint64_t adam_t = 0;
+  std::vector<Matrix<T>> first, second;  // Adam's m and v, or SGD's velocities in `first`
+  double alpha = 0;
+  Matrix<T> batch_x, batch_y, factor{1, 1};
+  std::vector<Node> fetches;
+
+  ModelT(const std::vector<int>& units, const MLPParams& p)
+      : Model(units, p.activation), ex(graph, {.threads = p.threads}), alpha(p.alpha) {
+    fetches.push_back(loss);
+    fetches.insert(fetches.end(), grads.begin(), grads.end());
+  }
+
+  void set_param(std::size_t k, const Matrix<double>& v) override {
+    ex.set(param(k), v.cast<T>());
+  }
+  Matrix<double> get_param(std::size_t k) const override {
+    return ex.value(param(k)).template cast<double>();
+  }
+
+  void reset_optimizer(const MLPParams& p) override {
+    solver = p.solver;
+    schedule = p.learning_rate;
+    learning_rate = learning_rate_init = p.learning_rate_init;
+    momentum = p.momentum;
+    nesterov = p.nesterovs_momentum;
+    power_t = p.power_t;
+    beta_1 = p.beta_1;
+    beta_2 = p.beta_2;
+    epsilon = p.epsilon;
+    alpha = p.alpha;
+    adam_t = 0;
+    first.clear();
+    second.clear();
+    for (std::size_t k = 0; k < n_params(); ++k) {
+      const Shape s = param(k).shape();
+      first.push_back(Matrix<T>::Zero(s.rows, s.cols));
+      second.push_back(Matrix<T>::Zero(s.rows, s.cols));
+    }
+  }
+
+  double train_batch(const Features& X, std::span<const std::size_t> rows,
+                     std::span<const int> targets) override {
+    X.gather(rows, batch_x);
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    batch_y.setZero(n, layer_units.back());
+    for (Eigen::Index r = 0; r < n; ++r) batch_y(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
+    factor(0, 0) = static_cast<T>(0.5 * alpha / static_cast<double>(n));
+    ex.compute({{x, batch_x}, {y, batch_y}, {l2_factor, factor}}, fetches);
+    const double batch_loss = static_cast<double>(ex.value(loss)(0, 0));
+
+    if (solver == "adam") {
+      ++adam_t;
+      const double lr = learning_rate_init * std::sqrt(1 - std::pow(beta_2, double(adam_t))) /
+                        (1 - std::pow(beta_1, double(adam_t)));
+      const T b1 = T(beta_1), b2 = T(beta_2), step = T(lr), eps = T(epsilon);
+      for (std::size_t k = 0; k < n_params(); ++k) {
+        const auto g = ex.value(grads[k]).array();
+        first[k].array() = b1 * first[k].array() + (T(1) - b1) * g;
+        second[k].array() = b2 * second[k].array() + (T(1) - b2) * g.square();
+        ex.parameter(param(k)).array() -= step * first[k].array() / (second[k].array().sqrt() + eps);
+      }
+    } else {
+      const T mu = T(momentum), lr = T(learning_rate);
+      for (std::size_t k = 0; k < n_params(); ++k) {
+        const auto g = ex.value(grads[k]).array();
+        // velocity = mu v - lr g; Nesterov's step looks ahead along it.
+        first[k].array() = mu * first[k].array() - lr * g;
+        if (nesterov) {
+          ex.parameter(param(k)).array() += mu * first[k].array() - lr * g;
+        } else {
+          ex.parameter(param(k)).array() += first[k].array();
+        }
+      }
+    }
+    return batch_loss;
+  }
+
+  void probabilities_of(const Features& X, std::span<const std::size_t> rows,
+                        Matrix<double>& out) override {
+    X.gather(rows, batch_x);
+    ex.compute({{x, batch_x}}, {probabilities});
+    out = ex.value(probabilities).template cast<double>();
+  }
+
+  void iteration_ends(std::uint64_t t) override {
+    if (solver == "sgd" && schedule == "invscaling") {
+      learning_rate = learning_rate_init / std::pow(double(t + 1), power_t);
+    }
+  }
+
+  bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) override {
+    if (solver == "adam" || schedule != "adaptive") {
+      if (verbose) out << msg << " Stopping.\n";
+      return true;
+    }
+    if (learning_rate <= 1e-6) {
+      if (verbose) out << msg << " Learning rate too small. Stopping.\n";
+      return true;
+    }
+    learning_rate /= 5.0;
+    if (verbose) out << msg << " Setting learning rate to " << std::fixed << std::setprecision(6)
+                     << learning_rate << "\n" << std::defaultfloat;
+    return false;
+  }
+
+  bool all_finite() const override {
+    for (std::size_t k = 0; k < n_params(); ++k) {
+      if (!ex.value(param(k)).allFinite()) return false;
+    }
+    return true;
+  }
+};
+
+// Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
+constexpr std::size_t score_chunk = 2000;
+
+std::string format_fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<int> to_labels(std::span<const std::uint8_t> labels) {
+  return std::vector<int>(labels.begin(), labels.end());
+}
+
+MLPClassifier::MLPClassifier(MLPParams params)
+    : params_(std::move(params)), out_(&std::cout), warnings_(&std::cerr) {
+  params_.validate();
+}
+MLPClassifier::~MLPClassifier() = default;
+MLPClassifier::MLPClassifier(MLPClassifier&&) noexcept = default;
+MLPClassifier& MLPClassifier::operator=(MLPClassifier&&) noexcept = default;
+
+void MLPClassifier::set_output(std::ostream* out, std::ostream* warnings) {
+  out_ = out;
+  warnings_ = warnings;
+}
+
+void MLPClassifier::set_progress(std::function<void(const Progress&)> callback) {
+  progress_ = std::move(callback);
+}
+
+bool MLPClassifier::fitted() const { return model_ != nullptr && !classes_.empty(); }
+
+const Graph& MLPClassifier::graph() const {
+  if (!model_) throw Error("MLPClassifier: the network is built by the first fit; call fit first");
+  return model_->graph;
+}
+
+MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
+  fit_impl(X, y, false);
+  return *this;
+}
+
+MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
+                                          std::span<const int> classes) {
+  if (!fitted()) {
+    if (classes.empty()) {
+      throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
+                  "can appear");
+    }
+    classes_.assign(classes.begin(), classes.end());
+    std::sort(classes_.begin(), classes_.end());
+    classes_.erase(std::unique(classes_.begin(), classes_.end()), classes_.end());
+  }
+  fit_impl(X, y, true);
+  return *this;
+}
+
+void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, bool incremental) {
+  params_.validate();
+  const MLPParams& p = params_;
+  const std::size_t n_all = X.rows();
+  if (n_all == 0) throw Error("MLPClassifier.fit: X has no rows");
+  if (y_labels.size() != n_all) {
+    throw Error("MLPClassifier.fit: X has " + std::to_string(n_all) + " rows but y has " +
+                std::to_string(y_labels.size()) + " labels");
+  }
+  if (std::size_t r, c; X.find_nonfinite(r, c)) {
+    throw Error("MLPClassifier.fit: X holds a value that is not finite at row " +
+                std::to_string(r) + ", column " + std::to_string(c));
+  }
+
+  const bool first_pass = !model_ || (!p.warm_start && !incremental);
+  if (first_pass && !incremental) {
+    classes_.assign(y_labels.begin(), y_labels.end());
+    std::sort(classes_.begin(), classes_.end());
+    classes_.erase(std::unique(classes_.begin(), classes_.end()), classes_.end());
+    if (classes_.size() < 2) {
+      throw Error("MLPClassifier.fit: y has " + std::to_string(classes_.size()) +
+                  " class; at least 2 are needed");
+    }
+  }
+  // Class index of every row.
+  std::vector<int> target(n_all);
+  for (std::size_t i = 0; i < n_all; ++i) {
+    auto it = std::lower_bound(classes_.begin(), classes_.end(), y_labels[i]);
+    if (it == classes_.end() || *it != y_labels[i]) {
+      throw Error("MLPClassifier.fit: label " + std::to_string(y_labels[i]) + " at row " +
+                  std::to_string(i) + " is not one of the classes the model was built with");
+    }
+    target[i] = static_cast<int>(it - classes_.begin());
+  }
+
+  std::vector<int> units{static_cast<int>(X.cols())};
+  units.insert(units.end(), p.hidden_layer_sizes.begin(), p.hidden_layer_sizes.end());
+  units.push_back(static_cast<int>(classes_.size()));
+  if (!first_pass && model_->layer_units != units) {
+    throw Error("MLPClassifier: warm start or partial_fit with data of another shape (the model "
+                "was built for " + std::to_string(model_->layer_units.front()) + " features)");
+  }
+
+  // scikit-learn seeds a fresh RandomState from random_state on every fit.
+  NumpyRandom rng(p.random_state ? *p.random_state : std::random_device{}());
+
+  if (first_pass) {
+    if (p.dtype == "float64") {
+      model_ = std::make_unique<ModelT<double>>(units, p);
+    } else {
+      model_ = std::make_unique<ModelT<float>>(units, p);
+    }
+    // Glorot uniform, as scikit-learn: each layer's weights, then its bias.
+    const double factor = p.activation == "logistic" ? 2.0 : 6.0;
+    for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+      const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
+      Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
+      for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.uniform(-bound, bound);
+      for (Eigen::Index k = 0; k < b.size(); ++k) b.data()[k] = rng.uniform(-bound, bound);
+      model_->set_param(i, w);
+      model_->set_param(model_->weights.size() + i, b);
+    }
+    n_iter_ = 0;
+    t_ = 0;
+    loss_curve_.clear();
+    validation_scores_.clear();
+    no_improvement_count_ = 0;
+    best_loss_.reset();
+    best_validation_score_.reset();
+    if (p.early_stopping) {
+      best_validation_score_ = -INFINITY;
+    } else {
+      best_loss_ = INFINITY;
+    }
+  }
+  if (!incremental || first_pass) model_->reset_optimizer(p);
+
+  // Early stopping holds out a stratified validation_fraction of the rows.
+  const bool early_stopping = p.early_stopping && !incremental;
+  std::vector<std::size_t> train_rows(n_all), val_rows;
+  std::iota(train_rows.begin(), train_rows.end(), 0);
+  if (early_stopping) {
+    const auto n_val = static_cast<std::size_t>(std::ceil(p.validation_fraction * double(n_all)));
+    if (n_val < 1 || n_val >= n_all) {
+      throw Error("MLPClassifier: validation_fraction " + format_fixed(p.validation_fraction, 3) +
+                  " of " + std::to_string(n_all) + " rows leaves no rows to train or to validate on");
+    }
+    std::vector<std::vector<std::size_t>> by_class(classes_.size());
+    for (std::size_t i = 0; i < n_all; ++i) by_class[target[i]].push_back(i);
+    // Largest remainders, so the split keeps every class's share.
+    std::vector<std::size_t> take(by_class.size());
+    std::vector<std::pair<double, std::size_t>> remainders;
+    std::size_t taken = 0;
+    for (std::size_t c = 0; c < by_class.size(); ++c) {
+      const double exact = double(n_val) * double(by_class[c].size()) / double(n_all);
+      take[c] = static_cast<std::size_t>(exact);
+      taken += take[c];
+      remainders.push_back({exact - double(take[c]), c});
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](auto& a, auto& b) { return a.first > b.first; });
+    for (std::size_t k = 0; taken < n_val && k < remainders.size(); ++k, ++taken) take[remainders[k].second]++;
+    train_rows.clear();
+    for (std::size_t c = 0; c < by_class.size(); ++c) {
+      rng.shuffle(std::span<std::size_t>(by_class[c]));
+      val_rows.insert(val_rows.end(), by_class[c].begin(), by_class[c].begin() + take[c]);
+      train_rows.insert(train_rows.end(), by_class[c].begin() + take[c], by_class[c].end());
+    }
+    std::sort(val_rows.begin(), val_rows.end());
+    std::sort(train_rows.begin(), train_rows.end());
+  }
+  const std::size_t n = train_rows.size();
+  std::size_t batch_size = std::min<std::size_t>(200, n);
+  if (p.batch_size) {
+    if (static_cast<std::size_t>(*p.batch_size) > n) {
+      *warnings_ << "UserWarning: Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped\n";
+    }
+    batch_size = std::clamp<std::size_t>(static_cast<std::size_t>(*p.batch_size), 1, n);
+  }
+
+  std::vector<std::size_t> best_params_dummy;
+  std::vector<Matrix<double>> best_params;
+  std::vector<std::size_t> order = train_rows;
+  std::vector<std::size_t> perm(n);
+  std::vector<std::size_t> shuffled(n);
+  for (int it = 0; it < p.max_iter; ++it) {
+    if (p.shuffle) {
+      // sklearn.utils.shuffle: a shuffled arange, used to index the current order.
+      std::iota(perm.begin(), perm.end(), 0);
+      rng.shuffle(std::span<std::size_t>(perm));
+      for (std::size_t i = 0; i < n; ++i) shuffled[i] = order[perm[i]];
+      order.swap(shuffled);
+    }
+    double accumulated = 0;
+    for (std::size_t start = 0; start < n; start += batch_size) {
+      const std::size_t count = std::min(batch_size, n - start);
+      std::span<const std::size_t> rows(order.data() + start, count);
+      accumulated += model_->train_batch(X, rows, target) * double(count);
+      if (progress_) progress_({n_iter_ + 1, start + count, n});
+    }
+    ++n_iter_;
+    const double epoch_loss = accumulated / double(n);
+    t_ += n;
+    loss_curve_.push_back(epoch_loss);
+    if (p.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";
+
+    if (early_stopping) {
+      std::size_t correct = 0;
+      Matrix<double> probs;
+      for (std::size_t s = 0; s < val_rows.size(); s += score_chunk) {
+        std::span<const std::size_t> rows(val_rows.data() + s, std::min(score_chunk, val_rows.size() - s));
+        model_->probabilities_of(X, rows, probs);
+        for (Eigen::Index r = 0; r < probs.rows(); ++r) {
+          Eigen::Index best;
+          probs.row(r).maxCoeff(&best);
+          correct += (best == target[rows[static_cast<std::size_t>(r)]]);
+        }
+      }
+      const double v = double(correct) / double(val_rows.size());
+      validation_scores_.push_back(v);
+      if (p.verbose) *out_ << "Validation score: " << format_fixed(v, 6) << "\n";
+      if (v < *best_validation_score_ + p.tol) {
+        ++no_improvement_count_;
+      } else {
+        no_improvement_count_ = 0;
+      }
+      if (v > *best_validation_score_) {
+        best_validation_score_ = v;
+        best_params.clear();
+        for (std::size_t k = 0; k < model_->n_params(); ++k) best_params.push_back(model_->get_param(k));
+      }
+    } else {
+      if (!best_loss_) best_loss_ = INFINITY;
+      if (epoch_loss > *best_loss_ - p.tol) {
+        ++no_improvement_count_;
+      } else {
+        no_improvement_count_ = 0;
+      }
+      if (epoch_loss < *best_loss_) best_loss_ = epoch_loss;
+    }
+    model_->iteration_ends(t_);
+    if (no_improvement_count_ > p.n_iter_no_change) {
+      const std::string msg =
+          (early_stopping ? "Validation score did not improve more than tol="
+                          : "Training loss did not improve more than tol=") +
+          format_fixed(p.tol, 6) + " for " + std::to_string(p.n_iter_no_change) +
+          " consecutive epochs.";
+      if (model_->trigger_stopping(msg, p.verbose != 0, *out_)) break;
+      no_improvement_count_ = 0;
+    }
+    if (incremental) break;
+    if (n_iter_ == p.max_iter) {
+      *warnings_ << "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (" << p.max_iter
+                 << ") reached and the optimization hasn't converged yet.\n";
+    }
+  }
+  if (early_stopping && !best_params.empty()) {
+    for (std::size_t k = 0; k < best_params.size(); ++k) model_->set_param(k, best_params[k]);
+  }
+  if (!model_->all_finite()) {
+    throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
+                "hold large values and need scaling, or learning_rate_init (" +
+                format_fixed(p.learning_rate_init, 6) + ") may be too large");
+  }
+}
+
+Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
+  if (!fitted()) throw Error("MLPClassifier: predict before fit; call fit first");
+  if (X.cols() != static_cast<std::size_t>(model_->layer_units.front())) {
+    throw Error("MLPClassifier: X has " + std::to_string(X.cols()) + " features but the model was "
+                "fitted on " + std::to_string(model_->layer_units.front()));
+  }
+  Matrix<double> out(static_cast<Eigen::Index>(X.rows()), static_cast<Eigen::Index>(classes_.size()));
+  std::vector<std::size_t> rows;
+  Matrix<double> chunk;
+  for (std::size_t s = 0; s < X.rows(); s += score_chunk) {
+    const std::size_t count = std::min(score_chunk, X.rows() - s);
+    rows.resize(count);
+    std::iota(rows.begin(), rows.end(), s);
+    model_->probabilities_of(X, rows, chunk);
+    out.middleRows(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(count)) = chunk;
+  }
+  return out;
+}
+
+std::vector<int> MLPClassifier::predict(const Features& X) const {
+  Matrix<double> probs = predict_proba(X);
+  std::vector<int> labels(static_cast<std::size_t>(probs.rows()));
+  for (Eigen::Index r = 0; r < probs.rows(); ++r) {
+    Eigen::Index best;
+    probs.row(r).maxCoeff(&best);
+    labels[static_cast<std::size_t>(r)] = classes_[static_cast<std::size_t>(best)];
+  }
+  return labels;
+}
+
+double MLPClassifier::score(const Features& X, std::span<const int> y) const {
+  if (y.size() != X.rows()) {
+    throw Error("MLPClassifier.score: X has " + std::to_string(X.rows()) + " rows but y has " +
+                std::to_string(y.size()) + " labels");
+  }
+  std::vector<int> predicted = predict(X);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) correct += predicted[i] == y[i];
+  return double(correct) / double(y.size());
+}
+
+std::vector<Matrix<double>> MLPClassifier::coefs() const {
+  std::vector<Matrix<double>> out;
+  if (!model_) return out;
+  for (std::size_t k = 0; k < model_->weights.size(); ++k) out.push_back(model_->get_param(k));
+  return out;
+}
+
+std::vector<Matrix<double>> MLPClassifier::intercepts() const {
+  std::vector<Matrix<double>> out;
+  if (!model_) return out;
+  for (std::size_t k = 0; k < model_->biases.size(); ++k) {
+    out.push_back(model_->get_param(model_->weights.size() + k));
+  }
+  return out;
+}
+
+std::string MLPClassifier::summary() const {
+  std::ostringstream s;
+  s << "MLPClassifier\n\nParameters (learned by fit):\n";
+  if (!model_) {
+    s << "  (none yet: the network is built by the first fit)\n";
+  } else {
+    long total = 0;
+    const auto& u = model_->layer_units;
+    s << "  input: " << u.front() << " features\n";
+    for (std::size_t i = 0; i < model_->weights.size(); ++i) {
+      const Shape w = model_->weights[i].shape(), b = model_->biases[i].shape();
+      const long count = long(w.size() + b.size());
+      total += count;
+      s << "  " << model_->weights[i].name() << "  " << to_string(w) << "  " << w.size() << "\n"
+        << "  " << model_->biases[i].name() << "  " << to_string(b) << "  " << b.size() << "\n";
+    }
+    s << "  total: " << total << " parameters\n";
+  }
+  s << "\nHyperparameters (chosen by you):\n";
+  for (const auto& name : MLPParams::names()) s << "  " << name << " = " << params_.get(name) << "\n";
+  return s.str();
+}
+
+}  // namespace dagrad

