@@ -74,7 +74,8 @@ std::vector<Node> gradients(Node y, const std::vector<Node>& xs, GradientOptions
     Matrix<double> one(1, 1);
     one(0, 0) = 1.0;
     auto in_scope = g.scope_path(g.info(y.id()).scope);
-    Node seed = g.constant(std::move(one), grad_name(y));
+    Node seed = g.constant(std::move(one));
+    g.rename(seed, grad_name(y));  // "grad(loss/total)", not prefixed by the scope again
     g.set_grad_of(seed, y);
     terms[y.id()].push_back({end, 0, seed});
   }

@@ -22,6 +22,12 @@ class Scale final : public OpBase<Scale> {
     return {scale(ctx.grad(), factor_)};
   }
 
+  std::string expression(std::span<const std::string> args) const override {
+    std::ostringstream s;
+    s << factor_ << " * " << args[0];
+    return s.str();
+  }
+
   std::string label() const override {
     std::ostringstream s;
     s << "scale ×" << factor_;

@@ -20,6 +20,12 @@ class Shift final : public OpBase<Shift> {
 
   std::vector<Node> backward(const GradContext& ctx) const override { return {ctx.grad()}; }
 
+  std::string expression(std::span<const std::string> args) const override {
+    std::ostringstream s;
+    s << args[0] << (offset_ < 0 ? " - " : " + ") << (offset_ < 0 ? -offset_ : offset_);
+    return s.str();
+  }
+
   std::string label() const override {
     std::ostringstream s;
     s << "shift " << std::showpos << offset_;

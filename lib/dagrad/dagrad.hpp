@@ -4,6 +4,7 @@
 
 #include <dagrad/autodiff.hpp>
 #include <dagrad/cli.hpp>
+#include <dagrad/dot.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
 #include <dagrad/features.hpp>
@@ -14,4 +15,6 @@
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/random.hpp>
+#include <dagrad/render.hpp>
 #include <dagrad/tensor.hpp>
+#include <dagrad/trace.hpp>

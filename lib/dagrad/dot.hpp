@@ -1,0 +1,41 @@
+// Writes a graph as Graphviz DOT: one cluster per name scope, a style per node
+// kind and role, tensor shapes on the edges and, given an executor after a run,
+// each node's value and gradient ("data | grad", as micrograd draws them).
+//   write_dot(g, "model.dot", {.values = &ex, .title = "xor"});
+#pragma once
+
+#include <dagrad/executor.hpp>
+#include <dagrad/graph.hpp>
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace dagrad {
+
+// Where the values a drawing shows come from: nothing, or an executor of
+// either precision after a run. `DotOptions{.values = &ex}` picks the type.
+using DotValues =
+    std::variant<std::monostate, const Executor<double>*, const Executor<float>*>;
+
+struct DotOptions {
+  // Include the nodes gradients() added (Role::backward) and their edges.
+  bool backward = true;
+  // Shows each computed node's value, and its gradient's value when some node
+  // is its gradient (NodeInfo::grad_of), even when backward nodes are left out.
+  DotValues values{};
+  // Drawn above the legend.
+  std::string title{};
+};
+
+std::string to_dot(const Graph& graph, const DotOptions& options = {});
+
+// Writes to_dot() to path, atomically. Throws Error naming the path.
+void write_dot(const Graph& graph, const std::string& path, const DotOptions& options = {});
+
+// Replaces path's contents with `bytes` all at once: writes a temporary file in
+// the same folder and renames it over path, so a reader never sees a partial
+// file and a failure leaves none behind. Throws Error naming the path.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+}  // namespace dagrad

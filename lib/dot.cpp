@@ -1,0 +1,388 @@
+#include <dagrad/dot.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/trace.hpp>
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/graphviz.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <type_traits>
+#include <variant>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dagrad {
+
+namespace {
+
+// Every piece of user text (node names, scopes, the title) goes into
+// HTML-like labels, never into DOT IDs or quoted strings: node IDs are
+// "n<id>", and HTML needs only entity escaping, whereas a quoted DOT string
+// cannot end in a backslash. Invalid UTF-8 and control characters would make
+// Graphviz's XML parser reject the label, so they become U+FFFD.
+std::string html(std::string_view text) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\n': out += "<BR/>"; break;
+        case '\t': out += ' '; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            out += replacement;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlongs, surrogates or > U+10FFFF)
+    // passes through unchanged.
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const unsigned char b = s[i + k];
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += replacement;
+      ++i;
+    }
+  }
+  return out;
+}
+
+struct Style {
+  const char* shape;
+  const char* fill;
+  const char* border;
+  const char* what;  // for the legend
+};
+
+// Forward nodes are coloured by kind; every backward node is red, so the
+// pass gradients() added stands out whatever its nodes are.
+constexpr Style input_style{"invhouse", "#d5e8d4", "#82b366", "input (house): fed to run()"};
+constexpr Style parameter_style{"cylinder", "#fff2cc", "#d6b656",
+                                "parameter (cylinder): trained, set on the executor"};
+constexpr Style constant_style{"note", "#f5f5f5", "#666666", "constant (note): fixed in the graph"};
+constexpr Style op_style{"box", "#dae8fc", "#6c8ebf", "op (rounded box): forward computation"};
+constexpr const char* backward_fill = "#f8cecc";
+constexpr const char* backward_border = "#b85450";
+constexpr const char* forward_edge = "#555555";
+
+const Style& style_of(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::input: return input_style;
+    case NodeKind::parameter: return parameter_style;
+    case NodeKind::constant: return constant_style;
+    case NodeKind::op: return op_style;
+  }
+  return op_style;
+}
+
+// The values a drawing shows, as double whatever the executor's type.
+class Values {
+ public:
+  Values(const Graph& graph, const DotValues& source) {
+    std::visit(
+        [&](const auto& ex) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(ex)>, std::monostate>) {
+            if (ex == nullptr) return;
+            if (&ex->graph() != &graph) {
+              throw GraphError("to_dot: the executor given for values runs another graph");
+            }
+            lookup_ = [ex](NodeId id) -> std::optional<Matrix<double>> {
+              const Node n = ex->graph().node(id);
+              if (!ex->has_value(n)) return std::nullopt;
+              return ex->value(n).template cast<double>();
+            };
+          }
+        },
+        source);
+  }
+  bool any() const { return static_cast<bool>(lookup_); }
+  std::optional<Matrix<double>> of(NodeId id) const {
+    return lookup_ ? lookup_(id) : std::nullopt;
+  }
+
+ private:
+  std::function<std::optional<Matrix<double>>(NodeId)> lookup_;
+};
+
+// A summary goes one statistic a line, so a big tensor's node stays narrow.
+std::string value_html(const std::string& prefix, const Matrix<double>& value) {
+  std::string text = html(format_value(value));
+  if (value.size() > max_listed_entries) {
+    for (const char* stat : {" min ", " mean ", " max "}) {
+      const auto at = text.find(stat);
+      if (at != std::string::npos) text.replace(at, 1, "<BR/>");
+    }
+  }
+  return "<B>" + prefix + "</B> " + text;
+}
+
+struct VertexData {
+  NodeId id = 0;
+  std::string dot_id;  // "n<id>"
+};
+struct EdgeData {
+  Shape shape;
+  bool backward = false;
+};
+using DotGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, VertexData, EdgeData>;
+
+// Name scopes as a tree; a cluster per scope, nested as the scopes are, in
+// the order their first nodes were built, which Graphviz roughly keeps.
+struct Cluster {
+  std::string name;  // this scope's own part ("inner" of "outer/inner")
+  std::vector<std::string> members;
+  std::vector<std::unique_ptr<Cluster>> children;
+
+  Cluster& child(const std::string& part) {
+    for (auto& c : children) {
+      if (c->name == part) return *c;
+    }
+    children.push_back(std::make_unique<Cluster>());
+    children.back()->name = part;
+    return *children.back();
+  }
+};
+
+void write_cluster(std::ostream& out, const Cluster& c, int& counter, int depth) {
+  const std::string indent(2 * static_cast<std::size_t>(depth), ' ');
+  out << indent << "subgraph cluster_" << counter++ << " {\n"
+      << indent << "  graph [label=<<B>" << html(c.name)
+      << "</B>>, labeljust=l, style=\"rounded,dashed\", color=\"#999999\"];\n";
+  for (const auto& m : c.members) out << indent << "  " << m << ";\n";
+  for (const auto& child : c.children) write_cluster(out, *child, counter, depth + 1);
+  out << indent << "}\n";
+}
+
+std::string legend_row(const char* fill, const char* border, const std::string& text) {
+  return std::string("<TR><TD WIDTH=\"18\" BGCOLOR=\"") + fill + "\" COLOR=\"" + border +
+         "\" BORDER=\"1\"></TD><TD ALIGN=\"LEFT\">" + text + "</TD></TR>";
+}
+
+}  // namespace
+
+std::string to_dot(const Graph& graph, const DotOptions& options) {
+  const Values values(graph, options.values);
+  const std::size_t n = graph.size();
+
+  std::vector<bool> keep(n);
+  std::vector<std::optional<NodeId>> grad_node(n);
+  bool any_backward = false;
+  for (NodeId id = 0; id < n; ++id) {
+    const NodeInfo& info = graph.info(id);
+    keep[id] = options.backward || info.role == Role::forward;
+    any_backward |= keep[id] && info.role == Role::backward;
+    if (info.grad_of) grad_node[*info.grad_of] = id;
+  }
+  // A gradient that passed through an op unchanged (b in x @ w + b) is
+  // another node's grad_of node; gradients()'s memo still knows it.
+  for (NodeId y = 0; y < n; ++y) {
+    if (!graph.info(y).shape.is_scalar()) continue;
+    for (NodeId x = 0; x < n; ++x) {
+      if (grad_node[x]) continue;
+      if (auto g = graph.cached_gradient(y, x)) grad_node[x] = *g;
+    }
+  }
+
+  DotGraph dg;
+  std::vector<DotGraph::vertex_descriptor> vertex(n);
+  for (NodeId id = 0; id < n; ++id) {
+    if (!keep[id]) continue;
+    vertex[id] = boost::add_vertex(VertexData{id, "n" + std::to_string(id)}, dg);
+  }
+  for (NodeId id = 0; id < n; ++id) {
+    if (!keep[id]) continue;
+    const NodeInfo& info = graph.info(id);
+    for (NodeId in : info.inputs) {
+      if (!keep[in]) continue;
+      boost::add_edge(vertex[in], vertex[id],
+                      EdgeData{graph.info(in).shape, info.role == Role::backward}, dg);
+    }
+  }
+
+  auto write_vertex = [&](std::ostream& out, DotGraph::vertex_descriptor v) {
+    const NodeInfo& info = graph.info(dg[v].id);
+    const Style& style = style_of(info.kind);
+    const bool backward = info.role == Role::backward;
+    const std::string what =
+        info.kind == NodeKind::op ? info.op->label() : std::string(to_string(info.kind));
+
+    std::string label = "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"2\">";
+    label += "<TR><TD COLSPAN=\"2\"><B>" + html(info.name) + "</B></TD></TR>";
+    label += "<TR><TD COLSPAN=\"2\">" + html(what) + " · " + html(to_string(info.shape)) +
+             "</TD></TR>";
+    std::optional<Matrix<double>> value = values.of(dg[v].id);
+    if (!value && info.kind == NodeKind::constant) value = info.value;
+    if (value) {
+      std::optional<Matrix<double>> grad;
+      if (grad_node[dg[v].id]) grad = values.of(*grad_node[dg[v].id]);
+      const std::string data = value_html("data", *value);
+      if (grad) {
+        label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data +
+                 "</TD><TD BORDER=\"1\" SIDES=\"T\">" + value_html("grad", *grad) + "</TD></TR>";
+      } else {
+        label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\">" + data + "</TD></TR>";
+      }
+    }
+    label += "</TABLE>";
+
+    out << "[label=<" << label << ">, shape=" << style.shape << ", style=\""
+        << (info.kind == NodeKind::op ? "rounded,filled" : "filled") << "\", fillcolor=\""
+        << (backward ? backward_fill : style.fill) << "\", color=\""
+        << (backward ? backward_border : style.border) << "\", class=\""
+        << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\"]";
+  };
+
+  // xlabel, placed after layout, rather than label: Graphviz 2.42's dot
+  // layout frees memory twice for a labelled edge between nodes of one rank.
+  auto write_edge = [&](std::ostream& out, DotGraph::edge_descriptor e) {
+    const EdgeData& d = dg[e];
+    out << "[xlabel=\"" << to_string(d.shape) << "\", color=\""
+        << (d.backward ? backward_border : forward_edge) << "\", fontcolor=\""
+        << (d.backward ? backward_border : forward_edge) << "\"]";
+  };
+
+  auto write_graph = [&](std::ostream& out) {
+    std::string legend = "<TABLE BORDER=\"0\" CELLSPACING=\"3\" CELLPADDING=\"2\">";
+    if (!options.title.empty()) {
+      legend += "<TR><TD COLSPAN=\"2\"><FONT POINT-SIZE=\"16\"><B>" + html(options.title) +
+                "</B></FONT></TD></TR>";
+    }
+    for (const Style* s : {&input_style, &parameter_style, &constant_style, &op_style}) {
+      legend += legend_row(s->fill, s->border, html(s->what));
+    }
+    if (any_backward) {
+      legend += legend_row(backward_fill, backward_border,
+                           "backward (red): added by gradients(), grad(x) = dL/dx");
+    }
+    legend += "<TR><TD></TD><TD ALIGN=\"LEFT\">edges: the tensor shape they carry "
+              "(? = batch rows); dashed boxes: name scopes</TD></TR>";
+    if (values.any()) {
+      legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>data</B> | <B>grad</B>: the node's value "
+                "and its gradient's value in the last run; more than " +
+                std::to_string(max_listed_entries) +
+                " entries show as shape, min, mean, max</TD></TR>";
+    }
+    legend += "</TABLE>";
+    out << "graph [label=<" << legend << ">, labelloc=t, labeljust=l, fontname=\"Helvetica\", "
+        << "fontsize=11, nodesep=0.3, ranksep=0.35];\n"
+        << "node [fontname=\"Helvetica\", fontsize=10, margin=\"0.05,0.03\"];\n"
+        << "edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.7];\n";
+
+    Cluster root;
+    for (NodeId id = 0; id < n; ++id) {
+      const std::string& scope = graph.info(id).scope;
+      if (!keep[id] || scope.empty()) continue;
+      Cluster* c = &root;
+      std::size_t start = 0;
+      while (start <= scope.size()) {
+        std::size_t end = scope.find('/', start);
+        if (end == std::string::npos) end = scope.size();
+        if (end > start) {
+          c = &c->child(scope.substr(start, end - start));
+        }
+        start = end + 1;
+      }
+      c->members.push_back("n" + std::to_string(id));
+    }
+    int counter = 0;
+    for (const auto& child : root.children) write_cluster(out, *child, counter, 0);
+  };
+
+  std::ostringstream out;
+  // GCC 12 wrongly sees adjacency_list's edge iterator (a boost::optional)
+  // as maybe uninitialized here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  boost::write_graphviz(out, dg, write_vertex, write_edge, write_graph,
+                        boost::get(&VertexData::dot_id, dg));
+#pragma GCC diagnostic pop
+  return out.str();
+}
+
+void write_dot(const Graph& graph, const std::string& path, const DotOptions& options) {
+  write_file_atomically(path, to_dot(graph, options));
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw Error("write: the path is empty");
+  const fs::path target(path);
+  fs::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    throw Error(path + ": cannot create a temporary file in " + dir.string() + ": " +
+                std::strerror(errno));
+  }
+  auto fail = [&](const std::string& what, int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": " + what + ": " + std::strerror(err));
+  };
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", errno);
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  // mkstemp makes the file 0600; reading umask to do better would briefly
+  // change it for every thread, so use the common 0644.
+  if (::fchmod(fd, 0644) != 0) fail("cannot set permissions", errno);
+  if (::fsync(fd) != 0) fail("cannot flush to disk", errno);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot close: " + std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot rename the temporary file into place: " + std::strerror(err));
+  }
+}
+
+}  // namespace dagrad

@@ -1,0 +1,314 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <graphviz/cgraph.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+namespace fs = std::filesystem;
+
+// Graphviz and the font libraries under its text layout (fontconfig, pango,
+// cairo) keep allocations for the life of the process; LeakSanitizer would
+// report them as dagrad's. Read by ASan builds only.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libgvc.so\nleak:libcgraph.so\nleak:libgvplugin_\nleak:libpango\n"
+         "leak:libfontconfig.so\nleak:libcairo.so\nleak:libglib-2.0.so\n";
+}
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The DOT text as libcgraph reads it; fails the test when it does not parse.
+struct Parsed {
+  explicit Parsed(const std::string& dot) : graph(agmemread(dot.c_str())) {
+    REQUIRE_MESSAGE(graph != nullptr, dot);
+  }
+  ~Parsed() {
+    if (graph) agclose(graph);
+  }
+  Parsed(const Parsed&) = delete;
+  Parsed& operator=(const Parsed&) = delete;
+
+  Agnode_t* node(NodeId id) const {
+    std::string name = "n" + std::to_string(id);
+    return agnode(graph, name.data(), 0);
+  }
+  std::string attr(NodeId id, const char* key) const {
+    Agnode_t* n = node(id);
+    REQUIRE(n != nullptr);
+    const char* v = agget(n, const_cast<char*>(key));
+    return v ? v : "";
+  }
+  Agraph_t* graph;
+};
+
+std::size_t input_edges(const Graph& g, bool backward) {
+  std::size_t count = 0;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const NodeInfo& info = g.info(id);
+    if (!backward && info.role == Role::backward) continue;
+    for (NodeId in : info.inputs) {
+      if (backward || g.info(in).role == Role::forward) ++count;
+    }
+  }
+  return count;
+}
+
+std::size_t forward_nodes(const Graph& g) {
+  std::size_t count = 0;
+  for (NodeId id = 0; id < g.size(); ++id) count += g.info(id).role == Role::forward;
+  return count;
+}
+
+// A 2-layer network with gradients: forward and backward nodes, scopes, a
+// node using one input twice.
+struct Net {
+  Graph g;
+  Node x, w1, b1, w2, loss;
+  std::vector<Node> grads;
+  Net() {
+    x = g.input("x", {batch, 3});
+    {
+      auto s = g.scope("layer1");
+      w1 = g.parameter("w", {3, 4});
+      b1 = g.parameter("b", {1, 4});
+      Node h = tanh(add(matmul(x, w1), b1));
+      auto inner = g.scope("inner");
+      w2 = g.parameter("w", {4, 1});
+      Node y = matmul(h, w2);
+      loss = mean(mul(y, y));
+    }
+    grads = gradients(loss, {w1, b1, w2});
+  }
+};
+
+// Subgraphs of g whose name starts with "cluster", with their labels.
+std::vector<Agraph_t*> clusters(Agraph_t* g) {
+  std::vector<Agraph_t*> out;
+  for (Agraph_t* s = agfstsubg(g); s; s = agnxtsubg(s)) {
+    if (std::string(agnameof(s)).rfind("cluster", 0) == 0) out.push_back(s);
+  }
+  return out;
+}
+
+std::string label_of(Agraph_t* s) {
+  const char* v = agget(s, const_cast<char*>("label"));
+  return v ? v : "";
+}
+
+}  // namespace
+
+TEST_CASE("the DOT text has one node per graph node and one edge per node input") {
+  SUBCASE("a network with its backward pass") {
+    Net net;
+    Parsed p(to_dot(net.g));
+    CHECK(static_cast<std::size_t>(agnnodes(p.graph)) == net.g.size());
+    CHECK(static_cast<std::size_t>(agnedges(p.graph)) == input_edges(net.g, true));
+  }
+  SUBCASE("a node using one input twice gets two edges") {
+    Graph g;
+    Node x = g.input("x", {2, 2});
+    mul(x, x);
+    Parsed p(to_dot(g));
+    CHECK(agnnodes(p.graph) == 2);
+    CHECK(agnedges(p.graph) == 2);
+  }
+  SUBCASE("a graph of one input") {
+    Graph g;
+    g.input("only", {1, 1});
+    Parsed p(to_dot(g, {.title = "one node"}));
+    CHECK(agnnodes(p.graph) == 1);
+    CHECK(agnedges(p.graph) == 0);
+    CHECK(contains(label_of(p.graph), "one node"));
+  }
+}
+
+TEST_CASE("node names with quotes, backslashes, newlines and non-ASCII text survive") {
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {"say \"hi\"", "say &quot;hi&quot;"},
+      {"back\\slash\\", "back\\slash\\"},
+      {"two\nlines", "two<BR/>lines"},
+      {"with spaces", "with spaces"},
+      {"naïve σ ∑ 数", "naïve σ ∑ 数"},
+      {"<b> & </table>", "&lt;b&gt; &amp; &lt;/table&gt;"},
+      {std::string("bad \xff byte"), "bad \xEF\xBF\xBD byte"},
+  };
+  Graph g;
+  std::vector<Node> nodes;
+  for (const auto& [name, escaped] : names) nodes.push_back(g.input(name, {1, 1}));
+  Node total = add_n(nodes);
+  g.rename(total, "sum \"of\" all\\");
+  std::string dot = to_dot(g, {.title = "title \"quoted\" \\ <here>"});
+
+  Parsed p(dot);
+  CHECK(static_cast<std::size_t>(agnnodes(p.graph)) == g.size());
+  CHECK(static_cast<std::size_t>(agnedges(p.graph)) == names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    CAPTURE(names[i].first);
+    CHECK(contains(p.attr(nodes[i].id(), "label"), "<B>" + names[i].second + "</B>"));
+  }
+  CHECK(contains(p.attr(total.id(), "label"), "sum &quot;of&quot; all\\"));
+  CHECK(contains(label_of(p.graph), "title &quot;quoted&quot; \\ &lt;here&gt;"));
+
+  // Graphviz's own HTML parser accepts every label and draws the text.
+  const fs::path dir = fs::temp_directory_path() / "dagrad_test_dot_names";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  render(dot, (dir / "names.svg").string());
+  std::ifstream in(dir / "names.svg");
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(contains(svg, "naïve σ ∑ 数"));
+  CHECK(contains(svg, "back\\slash\\"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("name scopes become clusters, nested as the scopes are") {
+  Net net;
+  Parsed p(to_dot(net.g, {.backward = false}));
+  const std::vector<Agraph_t*> top = clusters(p.graph);
+  REQUIRE(top.size() == 1);
+  CHECK(contains(label_of(top[0]), "layer1"));
+  const std::vector<Agraph_t*> nested = clusters(top[0]);
+  REQUIRE(nested.size() == 1);
+  CHECK(contains(label_of(nested[0]), "inner"));
+
+  // w1 is in layer1 only; w2 in layer1/inner; x at the top.
+  CHECK(agsubnode(top[0], p.node(net.w1.id()), 0) != nullptr);
+  CHECK(agsubnode(nested[0], p.node(net.w1.id()), 0) == nullptr);
+  CHECK(agsubnode(nested[0], p.node(net.w2.id()), 0) != nullptr);
+  CHECK(agsubnode(top[0], p.node(net.x.id()), 0) == nullptr);
+}
+
+TEST_CASE("backward nodes are drawn red, and backward = false leaves them out") {
+  Net net;
+  {
+    Parsed p(to_dot(net.g));
+    int backward = 0;
+    for (NodeId id = 0; id < net.g.size(); ++id) {
+      const bool is_backward = net.g.info(id).role == Role::backward;
+      CAPTURE(net.g.info(id).name);
+      CHECK((p.attr(id, "fillcolor") == "#f8cecc") == is_backward);
+      CHECK(contains(p.attr(id, "class"), "backward") == is_backward);
+      backward += is_backward;
+    }
+    CHECK(backward > 0);
+    CHECK(contains(label_of(p.graph), "backward"));
+  }
+  {
+    Parsed p(to_dot(net.g, {.backward = false}));
+    CHECK(static_cast<std::size_t>(agnnodes(p.graph)) == forward_nodes(net.g));
+    CHECK(static_cast<std::size_t>(agnedges(p.graph)) == input_edges(net.g, false));
+    for (NodeId id = 0; id < net.g.size(); ++id) {
+      CHECK((p.node(id) != nullptr) == (net.g.info(id).role == Role::forward));
+    }
+    CHECK(!contains(label_of(p.graph), "backward (red)"));
+  }
+}
+
+TEST_CASE("node kinds differ in shape and edges carry their tensor's shape") {
+  Graph g;
+  Node x = g.input("x", {batch, 50});
+  Node c = g.constant(Matrix<double>::Ones(1, 50), "c");
+  Node w = g.parameter("w", {50, 2});
+  Node y = matmul(relu(add(x, c)), w);
+  Parsed p(to_dot(g));
+  const std::vector<std::string> shapes = {p.attr(x.id(), "shape"), p.attr(c.id(), "shape"),
+                                           p.attr(w.id(), "shape"), p.attr(y.id(), "shape")};
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    for (std::size_t j = i + 1; j < shapes.size(); ++j) CHECK(shapes[i] != shapes[j]);
+  }
+  Agnode_t* from = p.node(x.id());
+  Agedge_t* e = agfstout(p.graph, from);
+  REQUIRE(e != nullptr);
+  CHECK(std::string(agget(e, const_cast<char*>("xlabel"))) == "?x50");
+}
+
+TEST_CASE("with an executor each node shows its value and its gradient's value") {
+  // y = x w, L = y²: dL/dy = 2y = 12, dL/dw = 2y x = 24, dL/dx = 2y w = 36.
+  Graph g;
+  Node x = g.input("x", {1, 1});
+  Node w = g.parameter("w", {1, 1});
+  Node y = mul(x, w);
+  Node loss = square(y);
+  Node unused = exp(x);  // never run: shows no value
+  Node big = g.parameter("big", {3, 4});
+  std::vector<Node> grads = gradients(loss, {w});
+
+  const Matrix<double> X = Matrix<double>::Constant(1, 1, 2.0);
+  const Matrix<double> W = Matrix<double>::Constant(1, 1, 3.0);
+
+  SUBCASE("double") {
+    Executor<double> ex(g, {.threads = 1});
+    ex.set(w, W);
+    Matrix<double> B(3, 4);
+    for (int i = 0; i < 12; ++i) B.data()[i] = i;
+    ex.set(big, B);
+    ex.compute({{x, X}}, {loss, grads[0]});
+    Parsed p(to_dot(g, {.values = &ex}));
+    CHECK(contains(p.attr(w.id(), "label"), "<B>data</B> 3</TD>"));
+    CHECK(contains(p.attr(w.id(), "label"), "<B>grad</B> 24</TD>"));
+    CHECK(contains(p.attr(y.id(), "label"), "<B>data</B> 6</TD>"));
+    CHECK(contains(p.attr(y.id(), "label"), "<B>grad</B> 12</TD>"));
+    CHECK(contains(p.attr(loss.id(), "label"), "<B>data</B> 36</TD>"));
+    CHECK(!contains(p.attr(unused.id(), "label"), "data"));
+    // Over six entries: the shape, then min, mean and max.
+    CHECK(contains(p.attr(big.id(), "label"), "<B>data</B> 3x4<BR/>min 0<BR/>mean 5.5<BR/>max 11"));
+    CHECK(contains(label_of(p.graph), "grad</B>: the node's value"));
+  }
+  SUBCASE("float, and gradients shown even without the backward nodes") {
+    Executor<float> ex(g, {.threads = 1});
+    const Matrix<float> Xf = X.cast<float>(), Wf = W.cast<float>();
+    ex.set(w, Wf);
+    ex.compute({{x, Xf}}, {loss, grads[0]});
+    Parsed p(to_dot(g, {.backward = false, .values = &ex}));
+    CHECK(contains(p.attr(w.id(), "label"), "<B>data</B> 3</TD>"));
+    CHECK(contains(p.attr(w.id(), "label"), "<B>grad</B> 24</TD>"));
+  }
+  SUBCASE("no executor, no values (but constants show theirs)") {
+    Parsed p(to_dot(g));
+    CHECK(!contains(p.attr(w.id(), "label"), "data"));
+  }
+  SUBCASE("an executor of another graph is refused") {
+    Graph other;
+    Executor<double> ex(other);
+    CHECK_THROWS_AS(to_dot(g, {.values = &ex}), GraphError);
+  }
+}
+
+TEST_CASE("write_dot replaces the file whole and leaves nothing behind on failure") {
+  const fs::path dir = fs::temp_directory_path() / "dagrad_test_write_dot";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Net net;
+  const std::string path = (dir / "net.dot").string();
+  write_dot(net.g, path);
+  write_dot(net.g, path, {.backward = false});  // over an existing file
+  {
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text == to_dot(net.g, {.backward = false}));
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path().filename());
+  CHECK(files == std::vector<fs::path>{"net.dot"});
+
+  const std::string missing = (dir / "no such folder" / "net.dot").string();
+  try {
+    write_dot(net.g, missing);
+    FAIL("write_dot into a missing folder did not throw");
+  } catch (const Error& e) {
+    CHECK(contains(e.what(), missing));
+  }
+  CHECK(!fs::exists(dir / "no such folder"));
+  fs::remove_all(dir);
+}

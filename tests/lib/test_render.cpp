@@ -1,0 +1,158 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+namespace fs = std::filesystem;
+
+// Graphviz and the font libraries under its text layout (fontconfig, pango,
+// cairo) keep allocations for the life of the process; LeakSanitizer would
+// report them as dagrad's. Read by ASan builds only.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libgvc.so\nleak:libcgraph.so\nleak:libgvplugin_\nleak:libpango\n"
+         "leak:libfontconfig.so\nleak:libcairo.so\nleak:libglib-2.0.so\n";
+}
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A fresh, empty folder for one test, removed afterwards.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / name) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+const std::string small_dot = "digraph { a -> b [xlabel=\"1x2\"]; b -> c; }";
+
+// The text of Error thrown by f, or "" when it throws nothing.
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("this machine's Graphviz renders SVG, PNG and PDF in process") {
+  CHECK(render_formats() == std::vector<std::string>{"svg", "png", "pdf"});
+}
+
+TEST_CASE("render writes a well-formed SVG") {
+  TempDir dir("dagrad_test_render_svg");
+  const fs::path path = dir.path / "g.svg";
+  render(small_dot, path.string());
+  std::string svg = read(path);
+  REQUIRE(!svg.empty());
+  CHECK(svg.rfind("<?xml", 0) == 0);
+  CHECK(contains(svg, "<svg"));
+  while (!svg.empty() && std::isspace(static_cast<unsigned char>(svg.back()))) svg.pop_back();
+  CHECK(svg.size() >= 6);
+  CHECK(svg.substr(svg.size() - 6) == "</svg>");
+  // One <g class="node"> per node, one <g class="edge"> per edge.
+  std::size_t nodes = 0, edges = 0;
+  for (std::size_t at = 0; (at = svg.find("class=\"node\"", at)) != std::string::npos; ++at) ++nodes;
+  for (std::size_t at = 0; (at = svg.find("class=\"edge\"", at)) != std::string::npos; ++at) ++edges;
+  CHECK(nodes == 3);
+  CHECK(edges == 2);
+  CHECK(dir.files() == std::vector<std::string>{"g.svg"});
+}
+
+TEST_CASE("render writes PNG and PDF files that start with their signatures") {
+  TempDir dir("dagrad_test_render_png_pdf");
+  render(small_dot, (dir.path / "g.png").string());
+  render(small_dot, (dir.path / "g.PDF").string());  // the extension's case does not matter
+  const std::string png = read(dir.path / "g.png");
+  const std::string pdf = read(dir.path / "g.PDF");
+  CHECK(png.size() > 100);
+  CHECK(png.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
+  CHECK(pdf.rfind("%PDF", 0) == 0);
+}
+
+TEST_CASE("render draws a graph with values through the Graph overload, repeatedly") {
+  TempDir dir("dagrad_test_render_graph");
+  Graph g;
+  Node x = g.input("x", {1, 2});
+  Node w = g.parameter("w", {2, 1});
+  Node loss = sum(sigmoid(matmul(x, w)));
+  std::vector<Node> grads = gradients(loss, {w});
+  Executor<double> ex(g, {.threads = 1});
+  ex.set(w, Matrix<double>::Constant(2, 1, 0.5));
+  const Matrix<double> X = Matrix<double>::Ones(1, 2);
+  ex.compute({{x, X}}, {loss, grads[0]});
+  // Several formats in a row: Graphviz state left by one must not spoil the next.
+  for (const char* name : {"a.svg", "a.png", "a.pdf", "b.png", "b.svg"}) {
+    render(g, (dir.path / name).string(), {.values = &ex, .title = "sigmoid"});
+  }
+  CHECK(contains(read(dir.path / "b.svg"), "grad"));
+  CHECK(dir.files() == std::vector<std::string>{"a.pdf", "a.png", "a.svg", "b.png", "b.svg"});
+}
+
+TEST_CASE("an unknown extension is refused, naming the path and the formats") {
+  TempDir dir("dagrad_test_render_ext");
+  for (const char* name : {"g.gif", "g", "g.svg.txt"}) {
+    const std::string path = (dir.path / name).string();
+    const std::string what = error_of([&] { render(small_dot, path); });
+    CAPTURE(what);
+    CHECK(contains(what, path));
+    CHECK(contains(what, ".svg, .png or .pdf"));
+  }
+  CHECK(dir.files().empty());
+}
+
+TEST_CASE("DOT that Graphviz rejects throws its message and leaves no file") {
+  TempDir dir("dagrad_test_render_bad");
+  const std::string path = (dir.path / "bad.svg").string();
+
+  std::string what = error_of([&] { render("digraph { a -> ; }", path); });
+  CAPTURE(what);
+  CHECK(contains(what, path));
+  CHECK(contains(what, "syntax error"));
+
+  what = error_of([&] { render("digraph { a [label=<<B>x</I>>]; }", path); });
+  CHECK(contains(what, path));
+  CHECK(contains(what, "mismatched tag"));
+
+  what = error_of([&] { render("", path); });
+  CHECK(contains(what, path));
+
+  CHECK(dir.files().empty());
+
+  // Graphviz recovers: the next render works.
+  render(small_dot, path);
+  CHECK(dir.files() == std::vector<std::string>{"bad.svg"});
+}
+
+TEST_CASE("a picture that cannot be written names the path") {
+  const std::string path = "/nonexistent-dagrad-folder/g.png";
+  const std::string what = error_of([&] { render(small_dot, path); });
+  CHECK(contains(what, path));
+}
