@@ -282,7 +282,17 @@ void check_rows(const Images& im, std::size_t first, std::size_t count) {
   }
 }
 
-using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// byte / 255 for every byte, each correctly rounded in T as the division
+// itself would be; a table lookup is several times faster than dividing.
+template <class T>
+const std::array<T, 256>& scaled() {
+  static const std::array<T, 256> table = [] {
+    std::array<T, 256> t{};
+    for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = static_cast<T>(b) / T(255);
+    return t;
+  }();
+  return table;
+}
 
 }  // namespace
 
@@ -350,10 +360,11 @@ template <class T>
 void scale_rows(const Images& im, std::size_t first, std::size_t count, Matrix<T>& out) {
   check_rows(im, first, count);
   const std::size_t f = im.features();
-  const Eigen::Map<const ByteMatrix> rows(im.pixels.data() + first * f,
-                                          static_cast<Eigen::Index>(count),
-                                          static_cast<Eigen::Index>(f));
-  out = rows.template cast<T>() / T(255);
+  out.resize(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(f));
+  const auto& table = scaled<T>();
+  const std::uint8_t* src = im.pixels.data() + first * f;
+  T* dst = out.data();
+  for (std::size_t i = 0; i < count * f; ++i) dst[i] = table[src[i]];
 }
 
 template <class T>
@@ -367,10 +378,11 @@ void scale_rows(const Images& im, std::span<const std::size_t> indices, Matrix<T
     }
   }
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  const auto& table = scaled<T>();
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    const Eigen::Map<const ByteMatrix> row(im.pixels.data() + indices[i] * f, 1,
-                                           static_cast<Eigen::Index>(f));
-    out.row(static_cast<Eigen::Index>(i)) = row.template cast<T>() / T(255);
+    const std::uint8_t* src = im.pixels.data() + indices[i] * f;
+    T* dst = out.data() + i * f;
+    for (std::size_t j = 0; j < f; ++j) dst[j] = table[src[j]];
   }
 }
 

@@ -3,6 +3,10 @@
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+
 namespace dagrad {
 namespace {
 
@@ -25,14 +29,38 @@ class Matmul final : public OpBase<Matmul> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& a = *in[0];
     const Matrix<T>& b = *in[1];
+    const Eigen::Index rows = out.rows(), inner = ta_ ? a.rows() : a.cols();
+    // A large product is cut into a number of row blocks fixed by its shape
+    // alone, never by the thread count, so every element is summed the same
+    // way however many threads share the blocks: results stay bit-identical.
+    const double flops = 2.0 * double(rows) * double(out.cols()) * double(inner);
+    const int blocks = static_cast<int>(std::clamp(flops / 4e6, 1.0, 8.0));
+    if (blocks == 1 || rows < 16) {
+      rows_of(a, b, out, 0, rows);
+      return;
+    }
+    // Block heights are multiples of 8 so each block keeps whole SIMD panels.
+    const Eigen::Index step = ((rows + blocks - 1) / blocks + 7) / 8 * 8;
+    const int used = static_cast<int>((rows + step - 1) / step);
+    tbb::parallel_for(0, used, [&](int k) {
+      const Eigen::Index first = k * step;
+      rows_of(a, b, out, first, std::min(step, rows - first));
+    });
+  }
+
+  // Rows [first, first + count) of op(a) op(b).
+  template <class T>
+  void rows_of(const Matrix<T>& a, const Matrix<T>& b, Matrix<T>& out, Eigen::Index first,
+               Eigen::Index count) const {
+    auto dst = out.middleRows(first, count);
     if (ta_ && tb_) {
-      out.noalias() = a.transpose() * b.transpose();
+      dst.noalias() = a.middleCols(first, count).transpose() * b.transpose();
     } else if (ta_) {
-      out.noalias() = a.transpose() * b;
+      dst.noalias() = a.middleCols(first, count).transpose() * b;
     } else if (tb_) {
-      out.noalias() = a * b.transpose();
+      dst.noalias() = a.middleRows(first, count) * b.transpose();
     } else {
-      out.noalias() = a * b;
+      dst.noalias() = a.middleRows(first, count) * b;
     }
   }
 

@@ -147,3 +147,30 @@ TEST_CASE("matmul runs in float as well as double") {
   CHECK(out(1, 0) == doctest::Approx(139));
   CHECK(out(1, 1) == doctest::Approx(154));
 }
+
+TEST_CASE("a large matmul split into row blocks is bit-identical at 1, 2 and 4 threads") {
+  // 200x784 @ 784x50 and its weight gradient's shape (784x200 @ 200x50):
+  // big enough to be cut into blocks.
+  Graph g;
+  Node x = g.input("x", {batch, 784});
+  Node w = g.parameter("w", {784, 50});
+  Node y = matmul(x, w);
+  Node gw = matmul(x, y, {.transpose_a = true});
+  Matrix<float> X = Matrix<float>::Random(200, 784), W = Matrix<float>::Random(784, 50);
+  std::vector<Matrix<float>> first;
+  for (int threads : {1, 2, 4}) {
+    Executor<float> ex(g, {.threads = threads});
+    ex.set(w, W);
+    auto out = ex.run({{x, X}}, {y, gw});
+    if (first.empty()) {
+      first = out;
+      Matrix<float> plain = X * W;
+      CHECK((out[0] - plain).cwiseAbs().maxCoeff() < 1e-3f);
+      Matrix<float> plain_gw = X.transpose() * plain;
+      CHECK(((out[1] - plain_gw).cwiseAbs().maxCoeff() / plain_gw.cwiseAbs().maxCoeff()) < 1e-5f);
+    } else {
+      CHECK(out[0] == first[0]);
+      CHECK(out[1] == first[1]);
+    }
+  }
+}
