@@ -25,9 +25,9 @@ dir=build
 opts=()
 if [[ -n "$sanitize" ]]; then
   dir="build-${sanitize//,/-}"
-  # Optimized enough to keep the suite quick, with frames for readable reports.
-  opts=(-Db_sanitize="$sanitize" -Dbuildtype=debugoptimized -Db_lundef=false -Dbench=false
-        -Dcpp_args=-fno-omit-frame-pointer)
+  # -O1 with line tables: quick to compile and run, readable reports.
+  opts=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
+        -Dcpp_args=-O1,-g1,-fno-omit-frame-pointer)
 fi
 if [[ ! -f "$dir/build.ninja" ]]; then
   meson setup "$dir" "${opts[@]}" >/dev/null

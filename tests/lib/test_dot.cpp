@@ -14,14 +14,6 @@
 using namespace dagrad;
 namespace fs = std::filesystem;
 
-// Graphviz and the font libraries under its text layout (fontconfig, pango,
-// cairo) keep allocations for the life of the process; LeakSanitizer would
-// report them as dagrad's. Read by ASan builds only.
-extern "C" const char* __lsan_default_suppressions() {
-  return "leak:libgvc.so\nleak:libcgraph.so\nleak:libgvplugin_\nleak:libpango\n"
-         "leak:libfontconfig.so\nleak:libcairo.so\nleak:libglib-2.0.so\n";
-}
-
 namespace {
 
 bool contains(const std::string& text, const std::string& part) {
