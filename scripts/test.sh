@@ -27,10 +27,12 @@ if [[ -n "$sanitize" ]]; then
   dir="build-${sanitize//,/-}"
   # -O1 with line tables: quick to compile and run, readable reports.
   opts=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
-        -Dcpp_args=-O1,-g1,-fno-omit-frame-pointer)
+        "-Dcpp_args=['-O1', '-g1', '-fno-omit-frame-pointer']")
 fi
 if [[ ! -f "$dir/build.ninja" ]]; then
-  meson setup "$dir" "${opts[@]}" >/dev/null
+  log="$(mktemp)"
+  meson setup "$dir" "${opts[@]}" >"$log" 2>&1 || { cat "$log"; rm -f "$log"; exit 1; }
+  rm -f "$log"
 fi
 
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
