@@ -10,6 +10,7 @@
 #include <dagrad/features.hpp>
 #include <dagrad/gradcheck.hpp>
 #include <dagrad/graph.hpp>
+#include <dagrad/grid_search.hpp>
 #include <dagrad/idx.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/op.hpp>
