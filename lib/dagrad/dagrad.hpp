@@ -12,10 +12,13 @@
 #include <dagrad/graph.hpp>
 #include <dagrad/grid_search.hpp>
 #include <dagrad/idx.hpp>
+#include <dagrad/image.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
+#include <dagrad/pictures.hpp>
 #include <dagrad/random.hpp>
 #include <dagrad/render.hpp>
+#include <dagrad/summary.hpp>
 #include <dagrad/tensor.hpp>
 #include <dagrad/trace.hpp>
