@@ -279,14 +279,21 @@ struct Executor<T>::Impl {
   }
 };
 
-template <class T>
-Executor<T>::Executor(Graph& graph, ExecutorOptions options)
-    : impl_(std::make_unique<Impl>(graph, options)) {
-  if (options.threads < 0) {
-    throw Error("Executor: threads must be 0 (all cores) or positive, got " +
+namespace {
+// oneTBB's task_arena crashes or stalls on absurd counts; 1024 is far above
+// any machine this runs on. Checked before the arena is made.
+ExecutorOptions checked(ExecutorOptions options) {
+  if (options.threads < 0 || options.threads > 1024) {
+    throw Error("Executor: threads must be 0 (all cores) or 1 to 1024, got " +
                 std::to_string(options.threads));
   }
+  return options;
 }
+}  // namespace
+
+template <class T>
+Executor<T>::Executor(Graph& graph, ExecutorOptions options)
+    : impl_(std::make_unique<Impl>(graph, checked(options))) {}
 
 template <class T>
 Executor<T>::~Executor() = default;

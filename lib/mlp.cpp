@@ -9,6 +9,7 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -105,7 +106,7 @@ struct ModelT final : MLPClassifier::Model {
   std::vector<Node> fetches;
 
   ModelT(const std::vector<int>& units, const MLPParams& p)
-      : Model(units, p.activation), ex(graph, {.threads = p.threads}), alpha(p.alpha) {
+      : Model(units, p.activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {
     fetches.push_back(loss);
     fetches.insert(fetches.end(), grads.begin(), grads.end());
   }
@@ -214,6 +215,11 @@ struct ModelT final : MLPClassifier::Model {
 // Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
 constexpr std::size_t score_chunk = 2000;
 
+std::unique_ptr<MLPClassifier::Model> make_model(const std::vector<int>& units, const MLPParams& p) {
+  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p);
+  return std::make_unique<ModelT<float>>(units, p);
+}
+
 std::string format_fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -317,11 +323,7 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
   NumpyRandom rng(p.random_state ? *p.random_state : std::random_device{}());
 
   if (first_pass) {
-    if (p.dtype == "float64") {
-      model_ = std::make_unique<ModelT<double>>(units, p);
-    } else {
-      model_ = std::make_unique<ModelT<float>>(units, p);
-    }
+    model_ = make_model(units, p);
     // Glorot uniform, as scikit-learn: each layer's weights, then its bias.
     const double factor = p.activation == "logistic" ? 2.0 : 6.0;
     for (std::size_t i = 0; i + 1 < units.size(); ++i) {
@@ -349,6 +351,8 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
 
   // Early stopping holds out a stratified validation_fraction of the rows.
   const bool early_stopping = p.early_stopping && !incremental;
+  // A warm start may switch early stopping on after a fit without it.
+  if (early_stopping && !best_validation_score_) best_validation_score_ = -INFINITY;
   std::vector<std::size_t> train_rows(n_all), val_rows;
   std::iota(train_rows.begin(), train_rows.end(), 0);
   if (early_stopping) {
@@ -408,7 +412,14 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
     for (std::size_t start = 0; start < n; start += batch_size) {
       const std::size_t count = std::min(batch_size, n - start);
       std::span<const std::size_t> rows(order.data() + start, count);
-      accumulated += model_->train_batch(X, rows, target) * double(count);
+      try {
+        accumulated += model_->train_batch(X, rows, target) * double(count);
+      } catch (const ExecutionError& e) {
+        // With check_numerics the executor names the node; say when it happened.
+        throw ExecutionError("MLPClassifier.fit: epoch " + std::to_string(n_iter_ + 1) +
+                             ", batch " + std::to_string(start / batch_size + 1) + " of " +
+                             std::to_string((n + batch_size - 1) / batch_size) + ": " + e.what());
+      }
       if (progress_) progress_({n_iter_ + 1, start + count, n});
     }
     ++n_iter_;
@@ -474,6 +485,62 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
     throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
                 "hold large values and need scaling, or learning_rate_init (" +
                 format_fixed(p.learning_rate_init, 6) + ") may be too large");
+  }
+}
+
+void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
+                                const std::vector<Matrix<double>>& intercepts, int n_iter) {
+  params_.validate();
+  const MLPParams& p = params_;
+  const std::string where = "MLPClassifier.set_weights: ";
+  if (classes.size() < 2) {
+    throw Error(where + std::to_string(classes.size()) + " classes; at least 2 are needed");
+  }
+  if (!std::is_sorted(classes.begin(), classes.end()) ||
+      std::adjacent_find(classes.begin(), classes.end()) != classes.end()) {
+    throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
+  }
+  const std::size_t layers = p.hidden_layer_sizes.size() + 1;
+  if (coefs.size() != layers || intercepts.size() != layers) {
+    throw Error(where + "hidden_layer_sizes " + p.get("hidden_layer_sizes") + " needs " +
+                std::to_string(layers) + " coefs and intercepts, got " +
+                std::to_string(coefs.size()) + " and " + std::to_string(intercepts.size()));
+  }
+  if (coefs[0].rows() < 1 || coefs[0].rows() > std::numeric_limits<int>::max()) {
+    throw Error(where + "coefs[0] has " + std::to_string(coefs[0].rows()) + " rows (features)");
+  }
+  std::vector<int> units{static_cast<int>(coefs[0].rows())};
+  units.insert(units.end(), p.hidden_layer_sizes.begin(), p.hidden_layer_sizes.end());
+  units.push_back(static_cast<int>(classes.size()));
+  for (std::size_t i = 0; i < layers; ++i) {
+    const Shape w{units[i], units[i + 1]}, b{1, units[i + 1]};
+    if (shape_of(coefs[i]) != w || shape_of(intercepts[i]) != b) {
+      throw ShapeError(where + "layer " + std::to_string(i + 1) + " has coefs " +
+                       to_string(shape_of(coefs[i])) + " and intercepts " +
+                       to_string(shape_of(intercepts[i])) + "; the features, " +
+                       "hidden_layer_sizes and classes call for " + to_string(w) + " and " +
+                       to_string(b));
+    }
+  }
+  auto model = make_model(units, p);
+  for (std::size_t i = 0; i < layers; ++i) {
+    model->set_param(i, coefs[i]);
+    model->set_param(layers + i, intercepts[i]);
+  }
+  model->reset_optimizer(p);
+  model_ = std::move(model);
+  classes_ = std::move(classes);
+  n_iter_ = n_iter;
+  t_ = 0;
+  loss_curve_.clear();
+  validation_scores_.clear();
+  no_improvement_count_ = 0;
+  best_loss_.reset();
+  best_validation_score_.reset();
+  if (p.early_stopping) {
+    best_validation_score_ = -INFINITY;
+  } else {
+    best_loss_ = INFINITY;
   }
 }
 

@@ -5,11 +5,14 @@
 
 #include <cmath>
 #include <charconv>
+#include <limits>
 #include <sstream>
 
 namespace dagrad {
 
 namespace {
+
+constexpr int max_threads = 1024;
 
 [[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& allowed) {
   throw Error("MLPClassifier parameter '" + name + "' cannot be '" + value + "': " + allowed);
@@ -29,6 +32,15 @@ long parse_int(const std::string& name, const std::string& v) {
   auto r = std::from_chars(v.data(), end, i);
   if (v.empty() || r.ec != std::errc() || r.ptr != end) bad(name, v, "expected a whole number");
   return i;
+}
+
+// Integer parameters are ints: a value past int's range would wrap around.
+int parse_small_int(const std::string& name, const std::string& v) {
+  const long i = parse_int(name, v);
+  if (i < std::numeric_limits<int>::min() || i > std::numeric_limits<int>::max()) {
+    bad(name, v, "out of range for a whole number parameter");
+  }
+  return static_cast<int>(i);
 }
 
 bool parse_bool(const std::string& name, const std::string& v) {
@@ -65,7 +77,8 @@ const std::vector<std::string>& MLPParams::names() {
       "hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "learning_rate",
       "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol", "verbose",
       "warm_start", "momentum", "nesterovs_momentum", "early_stopping", "validation_fraction",
-      "beta_1", "beta_2", "epsilon", "n_iter_no_change", "dtype", "threads"};
+      "beta_1", "beta_2", "epsilon", "n_iter_no_change", "dtype", "threads",
+      "check_numerics"};
   return all;
 }
 
@@ -81,7 +94,7 @@ void MLPParams::set(const std::string& name, const std::string& v) {
     while (start < cleaned.size()) {
       std::size_t end = cleaned.find(',', start);
       if (end == std::string::npos) end = cleaned.size();
-      if (end > start) sizes.push_back(static_cast<int>(parse_int(name, cleaned.substr(start, end - start))));
+      if (end > start) sizes.push_back(parse_small_int(name, cleaned.substr(start, end - start)));
       start = end + 1;
     }
     hidden_layer_sizes = sizes;
@@ -95,7 +108,7 @@ void MLPParams::set(const std::string& name, const std::string& v) {
     if (v == "auto") {
       batch_size.reset();
     } else {
-      batch_size = static_cast<int>(parse_int(name, v));
+      batch_size = parse_small_int(name, v);
     }
   } else if (name == "learning_rate") {
     learning_rate = v;
@@ -104,7 +117,7 @@ void MLPParams::set(const std::string& name, const std::string& v) {
   } else if (name == "power_t") {
     power_t = parse_double(name, v);
   } else if (name == "max_iter") {
-    max_iter = static_cast<int>(parse_int(name, v));
+    max_iter = parse_small_int(name, v);
   } else if (name == "shuffle") {
     shuffle = parse_bool(name, v);
   } else if (name == "random_state") {
@@ -118,7 +131,7 @@ void MLPParams::set(const std::string& name, const std::string& v) {
   } else if (name == "tol") {
     tol = parse_double(name, v);
   } else if (name == "verbose") {
-    verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : static_cast<int>(parse_int(name, v));
+    verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : parse_small_int(name, v);
   } else if (name == "warm_start") {
     warm_start = parse_bool(name, v);
   } else if (name == "momentum") {
@@ -136,11 +149,13 @@ void MLPParams::set(const std::string& name, const std::string& v) {
   } else if (name == "epsilon") {
     epsilon = parse_double(name, v);
   } else if (name == "n_iter_no_change") {
-    n_iter_no_change = static_cast<int>(parse_int(name, v));
+    n_iter_no_change = parse_small_int(name, v);
   } else if (name == "dtype") {
     dtype = v;
   } else if (name == "threads") {
-    threads = static_cast<int>(parse_int(name, v));
+    threads = parse_small_int(name, v);
+  } else if (name == "check_numerics") {
+    check_numerics = parse_bool(name, v);
   } else {
     throw Error("MLPClassifier has no parameter '" + name + "'");
   }
@@ -172,6 +187,7 @@ std::string MLPParams::get(const std::string& name) const {
   if (name == "n_iter_no_change") return std::to_string(n_iter_no_change);
   if (name == "dtype") return dtype;
   if (name == "threads") return std::to_string(threads);
+  if (name == "check_numerics") return b(check_numerics);
   throw Error("MLPClassifier has no parameter '" + name + "'");
 }
 
@@ -199,6 +215,11 @@ void MLPParams::validate() const {
   if (n_iter_no_change < 1) bad("n_iter_no_change", std::to_string(n_iter_no_change), "must be >= 1");
   one_of("dtype", dtype, {"float32", "float64"});
   if (threads < 0) bad("threads", std::to_string(threads), "must be >= 0 (0 means every core)");
+  // oneTBB sizes an arena by its concurrency: 10^6 threads take 0.5 GB and
+  // INT_MAX crashes it, so a model file or flag cannot ask for that many.
+  if (threads > max_threads) {
+    bad("threads", std::to_string(threads), "must be at most " + std::to_string(max_threads));
+  }
 }
 
 }  // namespace dagrad

@@ -14,6 +14,7 @@
 #include <dagrad/idx.hpp>
 #include <dagrad/image.hpp>
 #include <dagrad/mlp.hpp>
+#include <dagrad/model_file.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>

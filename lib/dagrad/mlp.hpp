@@ -47,6 +47,7 @@ struct MLPParams {
   // dagrad's own: the scalar type training runs in, and the executor's threads.
   std::string dtype = "float32";  // float32, float64 (float64 follows scikit-learn to ~1e-12)
   int threads = 0;                // 0: every core
+  bool check_numerics = false;    // stop at the first NaN or infinity, naming the node
 
   // Every parameter by its scikit-learn name, as text ("10,10", "auto", "true").
   static const std::vector<std::string>& names();
@@ -94,6 +95,11 @@ class MLPClassifier {
   std::vector<Matrix<double>> intercepts() const;
   const std::vector<int>& classes() const { return classes_; }
   bool fitted() const;
+  // Restores a trained network without fitting (a model file's contents):
+  // builds it as the first fit does for these params and sets its weights.
+  // coefs[i] is units[i] x units[i+1], intercepts[i] is 1 x units[i+1].
+  void set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
+                   const std::vector<Matrix<double>>& intercepts, int n_iter = 0);
 
   // The network as a dagrad graph (built by the first fit), for DOT export.
   const Graph& graph() const;

@@ -311,3 +311,10 @@ TEST_CASE("two fetch sets sharing nodes each see their own batch size") {
     CHECK(ex.value(h).rows() == 3);
   }
 }
+
+TEST_CASE("an absurd thread count is refused") {
+  Graph g;
+  g.input("x", {1, 1});
+  CHECK_THROWS_WITH_AS(Executor<double>(g, {.threads = 1 << 30}), doctest::Contains("1 to 1024"), Error);
+  CHECK_THROWS_AS(Executor<double>(g, {.threads = -1}), Error);
+}

@@ -256,3 +256,17 @@ TEST_CASE("summary separates learned parameters from hyperparameters") {
   CHECK(contains(s, "learning_rate_init = 0.001"));
   CHECK(s.find("Parameters") < s.find("Hyperparameters"));
 }
+
+TEST_CASE("a warm start may switch early stopping on") {
+  Blobs train = blobs(300, 13);
+  MLPClassifier mlp = quiet({.hidden_layer_sizes = {6}, .learning_rate_init = 0.05, .max_iter = 20,
+                             .random_state = 1});
+  mlp.fit(Features(train.X), train.y);
+  mlp.params().warm_start = true;
+  mlp.params().early_stopping = true;
+  mlp.params().max_iter = 3;
+  mlp.fit(Features(train.X), train.y);
+  CHECK(mlp.validation_scores().size() == 3);
+  REQUIRE(mlp.best_validation_score().has_value());
+  CHECK(*mlp.best_validation_score() > 0.9);
+}

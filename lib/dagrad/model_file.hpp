@@ -1,0 +1,54 @@
+// Model files: a trained MLPClassifier, or an executor's parameter values,
+// in a checksummed, versioned binary format (docs/model_format.md), saved atomically.
+//   save(mlp, "mnist.dagradm");  MLPClassifier again = load_mlp("mnist.dagradm");
+#pragma once
+
+#include <dagrad/error.hpp>
+#include <dagrad/executor.hpp>
+#include <dagrad/mlp.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dagrad {
+
+// The format version this dagrad writes; it reads this one and older ones.
+inline constexpr std::uint32_t model_format_version = 1;
+
+// CRC-32C (Castagnoli polynomial, reflected 0x82F63B78): crc32c("123456789")
+// is 0xE3069283. Pass a previous result as `crc` to continue over more bytes.
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
+
+// Writes path + ".tmp-XXXXXX" in the same folder, syncs it, renames it over
+// path and syncs the folder: a crash leaves the old file or the new one, whole.
+// Throws Error naming the path (an unfitted model, an I/O failure).
+void save(const MLPClassifier& mlp, const std::string& path);
+
+// Throws DataError naming the path and the problem: wrong magic, a newer
+// version, truncation (bytes expected and found), a checksum mismatch (which
+// tensor), a shape that disagrees with the hyperparameters and classes, sizes
+// larger than the file, unknown or invalid hyperparameters.
+MLPClassifier load_mlp(const std::string& path);
+// As load_mlp, from bytes in memory; `name` stands for the path in messages.
+MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& name);
+
+// The values of parameter nodes, stored by node name (a model file of kind
+// "parameters"). Loading needs every node's name in the file with the node's
+// shape, and nothing else in it; values are stored as float64.
+template <class T>
+void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path);
+template <class T>
+void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path);
+
+extern template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&,
+                                            const std::string&);
+extern template void save_parameters<double>(const Executor<double>&, const std::vector<Node>&,
+                                             const std::string&);
+extern template void load_parameters<float>(Executor<float>&, const std::vector<Node>&,
+                                            const std::string&);
+extern template void load_parameters<double>(Executor<double>&, const std::vector<Node>&,
+                                             const std::string&);
+
+}  // namespace dagrad

@@ -1,0 +1,525 @@
+// The model file format of docs/model_format.md: writer, checked reader and
+// atomic save. Every count and size read from a file is checked against the
+// bytes that remain before anything is allocated from it.
+#include <dagrad/model_file.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace dagrad {
+
+namespace {
+
+constexpr std::array<std::uint8_t, 8> magic{'D', 'A', 'G', 'R', 'A', 'D', 'M', '\0'};
+constexpr std::uint32_t kind_mlp = 1;
+constexpr std::uint32_t kind_parameters = 2;
+// Bytes before the header body: magic, version, kind, header size.
+constexpr std::size_t prefix_bytes = 8 + 4 + 4 + 8;
+// A name or a hyperparameter's text is never longer than this.
+constexpr std::uint32_t max_text_bytes = 4096;
+// No model file dagrad reads may be larger (16 GiB).
+constexpr std::uint64_t max_model_bytes = std::uint64_t{1} << 34;
+
+const std::array<std::uint32_t, 256>& crc_table() {
+  static const std::array<std::uint32_t, 256> table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t b = 0; b < 256; ++b) {
+      std::uint32_t c = b;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+      t[b] = c;
+    }
+    return t;
+  }();
+  return table;
+}
+
+std::string hex32(std::uint32_t v) {
+  char s[11];
+  std::snprintf(s, sizeof s, "0x%08X", v);
+  return s;
+}
+
+std::string shape_text(std::uint64_t rows, std::uint64_t cols) {
+  return std::to_string(rows) + "x" + std::to_string(cols);
+}
+
+class Writer {
+ public:
+  std::vector<std::uint8_t> bytes;
+
+  void u32(std::uint32_t v) { le(v, 4); }
+  void u64(std::uint64_t v) { le(v, 8); }
+  void i32(std::int32_t v) { le(static_cast<std::uint32_t>(v), 4); }
+  void text(const std::string& s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    bytes.insert(bytes.end(), s.begin(), s.end());
+  }
+  void raw(std::span<const std::uint8_t> b) { bytes.insert(bytes.end(), b.begin(), b.end()); }
+  void put_u32_at(std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+  void put_u64_at(std::size_t at, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+
+ private:
+  void le(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+};
+
+struct Tensor {
+  std::string name;
+  Matrix<double> value;
+};
+
+struct Contents {
+  std::uint32_t kind = 0;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<int> classes;
+  std::uint64_t n_features = 0;
+  std::int32_t n_iter = 0;
+  std::vector<Tensor> tensors;
+};
+
+std::vector<std::uint8_t> encode(const Contents& c) {
+  Writer w;
+  w.raw(magic);
+  w.u32(model_format_version);
+  w.u32(c.kind);
+  const std::size_t size_at = w.bytes.size();
+  w.u64(0);
+  w.u32(static_cast<std::uint32_t>(c.params.size()));
+  for (const auto& [name, value] : c.params) {
+    w.text(name);
+    w.text(value);
+  }
+  w.u32(static_cast<std::uint32_t>(c.classes.size()));
+  for (int k : c.classes) w.i32(k);
+  w.u64(c.n_features);
+  w.i32(c.n_iter);
+  w.u32(static_cast<std::uint32_t>(c.tensors.size()));
+  w.put_u64_at(size_at, w.bytes.size() - prefix_bytes);
+  w.u32(crc32c(w.bytes));
+  for (const Tensor& t : c.tensors) {
+    const std::size_t start = w.bytes.size();
+    w.text(t.name);
+    w.u64(static_cast<std::uint64_t>(t.value.rows()));
+    w.u64(static_cast<std::uint64_t>(t.value.cols()));
+    for (Eigen::Index k = 0; k < t.value.size(); ++k) w.u64(std::bit_cast<std::uint64_t>(t.value.data()[k]));
+    w.u32(crc32c(std::span(w.bytes).subspan(start)));
+  }
+  return w.bytes;
+}
+
+// Reads fields in order, checking each against the bytes that remain.
+class Reader {
+ public:
+  Reader(std::span<const std::uint8_t> bytes, const std::string& name) : bytes_(bytes), name_(name) {}
+
+  [[noreturn]] void fail(const std::string& problem) const { throw DataError(name_ + ": " + problem); }
+
+  std::size_t offset() const { return pos_; }
+  std::size_t remaining() const { return bytes_.size() - pos_; }
+
+  // The next n bytes; `what` names them in the truncation message.
+  std::span<const std::uint8_t> take(std::uint64_t n, const std::string& what) {
+    if (n > remaining()) {
+      fail("truncated: " + what + " needs " + std::to_string(n) + " bytes at offset " +
+           std::to_string(pos_) + ", found " + std::to_string(remaining()) + " (the file has " +
+           std::to_string(bytes_.size()) + " bytes)");
+    }
+    auto s = bytes_.subspan(pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+    return s;
+  }
+  std::uint64_t le(int n, const std::string& what) {
+    auto b = take(static_cast<std::uint64_t>(n), what);
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | b[static_cast<std::size_t>(i)];
+    return v;
+  }
+  std::uint32_t u32(const std::string& what) { return static_cast<std::uint32_t>(le(4, what)); }
+  std::uint64_t u64(const std::string& what) { return le(8, what); }
+  std::int32_t i32(const std::string& what) { return static_cast<std::int32_t>(u32(what)); }
+  std::string text(const std::string& what) {
+    const std::uint32_t n = u32(what + "'s length");
+    if (n > max_text_bytes) {
+      fail(what + " is " + std::to_string(n) + " bytes long, more than the limit of " +
+           std::to_string(max_text_bytes));
+    }
+    auto b = take(n, what);
+    return std::string(b.begin(), b.end());
+  }
+  // A count of items each at least item_bytes long, checked against what remains.
+  std::uint64_t count(std::uint64_t n, std::uint64_t item_bytes, const std::string& what) {
+    if (n > remaining() / item_bytes) {
+      fail("truncated or corrupt: the header declares " + std::to_string(n) + " " + what +
+           ", which need at least " + std::to_string(n * item_bytes) + " bytes, found " +
+           std::to_string(remaining()));
+    }
+    return n;
+  }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  const std::string& name_;
+  std::size_t pos_ = 0;
+};
+
+const char* kind_name(std::uint32_t kind) {
+  return kind == kind_mlp ? "an MLPClassifier" : kind == kind_parameters ? "executor parameters" : "unknown";
+}
+
+// Checks everything that does not depend on what the tensors must be.
+Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind) {
+  Reader in(bytes, name);
+  if (bytes.size() > max_model_bytes) {
+    in.fail("the file has " + std::to_string(bytes.size()) + " bytes, more than the limit of " +
+            std::to_string(max_model_bytes));
+  }
+  auto m = in.take(magic.size(), "the magic bytes");
+  if (!std::equal(m.begin(), m.end(), magic.begin())) {
+    std::string got;
+    for (std::uint8_t b : m) got += (got.empty() ? "" : " ") + hex32(b).substr(8);
+    in.fail("not a dagrad model file: wrong magic bytes " + got + ", expected \"DAGRADM\\0\"");
+  }
+  const std::uint32_t version = in.u32("the format version");
+  if (version == 0) in.fail("format version 0 is not a valid version");
+  if (version > model_format_version) {
+    in.fail("format version " + std::to_string(version) + " is newer than this dagrad reads (" +
+            std::to_string(model_format_version) + "); a newer dagrad wrote it");
+  }
+  Contents c;
+  c.kind = in.u32("the file kind");
+  if (c.kind != want_kind) {
+    in.fail("the file holds " + std::string(kind_name(c.kind)) + " (kind " + std::to_string(c.kind) +
+            "), not " + kind_name(want_kind));
+  }
+  const std::uint64_t header_size = in.u64("the header size");
+  if (header_size > in.remaining() || in.remaining() - header_size < 4) {
+    in.fail("truncated: the header declares " + std::to_string(header_size) + " bytes plus a 4-byte "
+            "checksum after offset " + std::to_string(prefix_bytes) + ", found " +
+            std::to_string(in.remaining()));
+  }
+  const auto header = bytes.subspan(0, prefix_bytes + static_cast<std::size_t>(header_size));
+  {
+    Reader crc_in(bytes.subspan(header.size(), 4), name);
+    const std::uint32_t stored = crc_in.u32("the header checksum");
+    const std::uint32_t computed = crc32c(header);
+    if (stored != computed) {
+      in.fail("header checksum mismatch: stored " + hex32(stored) + ", computed " + hex32(computed) +
+              " (the header is corrupt)");
+    }
+  }
+
+  Reader h(header.subspan(prefix_bytes), name);
+  const std::string in_header = " in the header";
+  const std::uint64_t n_params = h.count(h.u32("the hyperparameter count"), 8, "hyperparameters");
+  std::set<std::string> seen;
+  for (std::uint64_t i = 0; i < n_params; ++i) {
+    std::string key = h.text("hyperparameter " + std::to_string(i + 1) + "'s name");
+    std::string value = h.text("hyperparameter '" + key + "''s value");
+    if (!seen.insert(key).second) in.fail("hyperparameter '" + key + "' appears twice");
+    c.params.emplace_back(std::move(key), std::move(value));
+  }
+  const std::uint64_t n_classes = h.count(h.u32("the class count"), 4, "classes");
+  for (std::uint64_t i = 0; i < n_classes; ++i) c.classes.push_back(h.i32("a class"));
+  c.n_features = h.u64("the feature count");
+  c.n_iter = h.i32("n_iter");
+  const std::uint32_t n_tensors = h.u32("the tensor count");
+  if (h.remaining() != 0) {
+    in.fail("the header declares " + std::to_string(header_size) + " bytes but its fields end " +
+            std::to_string(h.remaining()) + " bytes early");
+  }
+  if (c.n_iter < 0) in.fail("n_iter is " + std::to_string(c.n_iter) + "; it must be >= 0");
+
+  in.take(header_size + 4, "the header");
+  // A tensor takes at least its name's length, rows, cols and checksum.
+  in.count(n_tensors, 4 + 8 + 8 + 4, "tensors");
+  for (std::uint32_t i = 0; i < n_tensors; ++i) {
+    const std::size_t start = in.offset();
+    const std::string label = "tensor " + std::to_string(i + 1);
+    Tensor t;
+    t.name = in.text(label + "'s name");
+    const std::string tn = "tensor '" + t.name + "'";
+    const std::uint64_t rows = in.u64(tn + "'s row count");
+    const std::uint64_t cols = in.u64(tn + "'s column count");
+    // rows * cols * 8 bytes, compared by division so that nothing overflows.
+    const bool overflows = cols != 0 && rows > (~std::uint64_t{0} / 8) / cols;
+    if (overflows || rows * cols * 8 > in.remaining()) {
+      in.fail("truncated or corrupt: " + tn + " declares " + shape_text(rows, cols) +
+              " float64 values, which need " +
+              (overflows ? std::string("more than 2^64") : std::to_string(rows * cols * 8)) +
+              " bytes at offset " + std::to_string(in.offset()) + ", found " +
+              std::to_string(in.remaining()));
+    }
+    if (rows > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max()) ||
+        cols > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max())) {
+      in.fail(tn + " declares the shape " + shape_text(rows, cols) + ", too large");
+    }
+    auto data = in.take(rows * cols * 8, tn + "'s data (" + shape_text(rows, cols) + " float64)");
+    const std::size_t end = in.offset();
+    const std::uint32_t stored = in.u32(tn + "'s checksum");
+    const std::uint32_t computed = crc32c(bytes.subspan(start, end - start));
+    if (stored != computed) {
+      in.fail("checksum mismatch in " + tn + ": stored " + hex32(stored) + ", computed " +
+              hex32(computed) + " (the tensor is corrupt)");
+    }
+    t.value.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+    for (std::size_t k = 0; k < rows * cols; ++k) {
+      std::uint64_t v = 0;
+      for (int b = 7; b >= 0; --b) v = (v << 8) | data[8 * k + static_cast<std::size_t>(b)];
+      t.value.data()[k] = std::bit_cast<double>(v);
+    }
+    c.tensors.push_back(std::move(t));
+  }
+  if (in.remaining() != 0) {
+    in.fail(std::to_string(in.remaining()) + " trailing bytes after the last tensor (offset " +
+            std::to_string(in.offset()) + ")");
+  }
+  return c;
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(std::string("cannot open: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(std::string("cannot open: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail("cannot open: not a regular file");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_model_bytes) {
+    fail("the file has " + std::to_string(size) + " bytes, more than the limit of " +
+         std::to_string(max_model_bytes));
+  }
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  std::size_t have = 0;
+  while (have < bytes.size()) {
+    const ssize_t got = ::read(fd, bytes.data() + have, bytes.size() - have);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail(std::string("read error: ") + std::strerror(errno));
+    if (got == 0) break;
+    have += static_cast<std::size_t>(got);
+  }
+  bytes.resize(have);  // a file that shrank while being read is judged as found
+  return bytes;
+}
+
+void write_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    throw Error(path + ": cannot create the temporary file " + tmp + ": " + std::strerror(errno));
+  }
+  auto fail = [&](const std::string& step) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot save (" + step + " " + tmp + "): " + std::strerror(err));
+  };
+  // mkstemp makes the file 0600; a model file is as readable as any other.
+  if (::fchmod(fd, 0644) != 0) fail("chmod");
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("write");
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("fsync");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot save (close " + tmp + "): " + std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot save (rename " + tmp + "): " + std::strerror(err));
+  }
+  // The rename is durable only once the folder's entry is on disk.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    const int err = errno;
+    if (dfd >= 0) ::close(dfd);
+    throw Error(path + ": saved, but syncing its folder " + dir + " failed: " + std::strerror(err));
+  }
+  ::close(dfd);
+}
+
+bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col) {
+  for (Eigen::Index k = 0; k < m.size(); ++k) {
+    if (!std::isfinite(m.data()[k])) {
+      row = static_cast<std::size_t>(k / m.cols());
+      col = static_cast<std::size_t>(k % m.cols());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string layer_scope(std::size_t i, std::size_t layers) {
+  return i + 1 == layers ? "output" : "layer" + std::to_string(i + 1);
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  const auto& table = crc_table();
+  std::uint32_t c = ~crc;
+  for (const std::uint8_t b : bytes) c = table[(c ^ b) & 0xFFu] ^ (c >> 8);
+  return ~c;
+}
+
+void save(const MLPClassifier& mlp, const std::string& path) {
+  if (!mlp.fitted()) throw Error(path + ": cannot save an MLPClassifier that is not fitted");
+  Contents c;
+  c.kind = kind_mlp;
+  for (const auto& name : MLPParams::names()) c.params.emplace_back(name, mlp.params().get(name));
+  c.classes = mlp.classes();
+  c.n_iter = mlp.n_iter();
+  const auto coefs = mlp.coefs();
+  const auto intercepts = mlp.intercepts();
+  c.n_features = static_cast<std::uint64_t>(coefs.front().rows());
+  for (std::size_t i = 0; i < coefs.size(); ++i) {
+    const std::string scope = layer_scope(i, coefs.size());
+    c.tensors.push_back({scope + "/weights", coefs[i]});
+    c.tensors.push_back({scope + "/bias", intercepts[i]});
+  }
+  write_atomically(path, encode(c));
+}
+
+MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& name) {
+  Contents c = decode(bytes, name, kind_mlp);
+  auto fail = [&](const std::string& problem) -> void { throw DataError(name + ": " + problem); };
+  MLPParams params;
+  for (const auto& [key, value] : c.params) {
+    try {
+      params.set(key, value);
+    } catch (const Error& e) {
+      fail(std::string("hyperparameters: ") + e.what());
+    }
+  }
+  try {
+    params.validate();
+  } catch (const Error& e) {
+    fail(std::string("hyperparameters: ") + e.what());
+  }
+  if (c.classes.size() < 2) {
+    fail("the header lists " + std::to_string(c.classes.size()) + " classes; at least 2 are needed");
+  }
+  for (std::size_t i = 1; i < c.classes.size(); ++i) {
+    if (c.classes[i - 1] >= c.classes[i]) fail("the classes are not sorted and distinct");
+  }
+  if (c.n_features < 1 || c.n_features > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    fail("the header declares " + std::to_string(c.n_features) + " features");
+  }
+  std::vector<std::uint64_t> units{c.n_features};
+  units.insert(units.end(), params.hidden_layer_sizes.begin(), params.hidden_layer_sizes.end());
+  units.push_back(c.classes.size());
+  const std::size_t layers = units.size() - 1;
+  if (c.tensors.size() != 2 * layers) {
+    fail("the file holds " + std::to_string(c.tensors.size()) + " tensors; hidden_layer_sizes " +
+         params.get("hidden_layer_sizes") + " calls for " + std::to_string(2 * layers));
+  }
+  std::vector<Matrix<double>> coefs, intercepts;
+  for (std::size_t i = 0; i < layers; ++i) {
+    const std::string scope = layer_scope(i, layers);
+    for (int part = 0; part < 2; ++part) {
+      Tensor& t = c.tensors[2 * i + static_cast<std::size_t>(part)];
+      const std::string want = scope + (part == 0 ? "/weights" : "/bias");
+      if (t.name != want) {
+        fail("tensor " + std::to_string(2 * i + part + 1) + " is named '" + t.name + "', expected '" +
+             want + "'");
+      }
+      const std::uint64_t rows = part == 0 ? units[i] : 1, cols = units[i + 1];
+      if (static_cast<std::uint64_t>(t.value.rows()) != rows ||
+          static_cast<std::uint64_t>(t.value.cols()) != cols) {
+        fail("tensor '" + t.name + "' has shape " + shape_text(t.value.rows(), t.value.cols()) +
+             " but the features, hidden_layer_sizes and classes call for " + shape_text(rows, cols));
+      }
+      if (std::size_t r, k; !all_finite(t.value, r, k)) {
+        fail("tensor '" + t.name + "' holds a value that is not finite at row " + std::to_string(r) +
+             ", column " + std::to_string(k));
+      }
+      (part == 0 ? coefs : intercepts).push_back(std::move(t.value));
+    }
+  }
+  MLPClassifier mlp(params);
+  try {
+    mlp.set_weights(c.classes, coefs, intercepts, c.n_iter);
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+  return mlp;
+}
+
+MLPClassifier load_mlp(const std::string& path) { return parse_mlp(read_file(path), path); }
+
+template <class T>
+void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
+  Contents c;
+  c.kind = kind_parameters;
+  std::set<std::string> names;
+  for (const Node& n : nodes) {
+    if (!ex.has_value(n)) throw Error(path + ": cannot save '" + n.name() + "', which has no value");
+    if (!names.insert(n.name()).second) throw Error(path + ": '" + n.name() + "' is listed twice");
+    c.tensors.push_back({n.name(), ex.value(n).template cast<double>()});
+  }
+  write_atomically(path, encode(c));
+}
+
+template <class T>
+void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
+  Contents c = decode(read_file(path), path, kind_parameters);
+  auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
+  std::map<std::string, Matrix<double>*> by_name;
+  for (Tensor& t : c.tensors) {
+    if (!by_name.emplace(t.name, &t.value).second) fail("tensor '" + t.name + "' appears twice");
+  }
+  for (const Node& n : nodes) {
+    if (!by_name.count(n.name())) fail("holds no tensor '" + n.name() + "'");
+  }
+  for (const auto& entry : by_name) {
+    const std::string& name = entry.first;
+    const Matrix<double>* value = entry.second;
+    auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.name() == name; });
+    if (it == nodes.end()) fail("tensor '" + name + "' is not among the nodes to load");
+    const Shape s = it->shape();
+    if (shape_of(*value) != s) {
+      fail("tensor '" + name + "' has shape " + to_string(shape_of(*value)) + " but the node is " +
+           to_string(s));
+    }
+    if (std::size_t r, k; !all_finite(*value, r, k)) {
+      fail("tensor '" + name + "' holds a value that is not finite at row " + std::to_string(r) +
+           ", column " + std::to_string(k));
+    }
+  }
+  for (const Node& n : nodes) ex.set(n, by_name[n.name()]->template cast<T>());
+}
+
+template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&, const std::string&);
+template void save_parameters<double>(const Executor<double>&, const std::vector<Node>&, const std::string&);
+template void load_parameters<float>(Executor<float>&, const std::vector<Node>&, const std::string&);
+template void load_parameters<double>(Executor<double>&, const std::vector<Node>&, const std::string&);
+
+}  // namespace dagrad

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz with clang (AddressSanitizer +
+# UndefinedBehaviorSanitizer, the library instrumented for coverage) in
+# build-fuzz/, then runs each for the given seconds and prints its executions.
+#   scripts/fuzz.sh [seconds]      default 60 s per target
+# Inputs the fuzzer finds go to build-fuzz/corpus/<target>; the checked-in
+# seeds in tests/fuzz/corpus/<target> are only read. A crash leaves its input
+# as build-fuzz/crash-<target>-* and makes the script fail.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+seconds="${1:-60}"
+dir=build-fuzz
+if [[ ! -f "$dir/build.ninja" ]]; then
+  CC=clang CXX=clang++ meson setup "$dir" -Dfuzz=true -Dtests=false -Dexamples=false -Dbench=false \
+    -Db_lundef=false -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+    "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" >/dev/null
+fi
+targets=(idx model cli)
+ninja -C "$dir" -j"${FUZZ_JOBS:-1}" "${targets[@]/#/tests/fuzz/fuzz_}"
+
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+status=0
+for t in "${targets[@]}"; do
+  mkdir -p "$dir/corpus/$t"
+  log="$dir/fuzz_$t.log"
+  if "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
+       -artifact_prefix="$dir/crash-$t-" "$dir/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+    result="no crash"
+  else
+    result="FAILED (see $log)"
+    status=1
+    tail -n 40 "$log" >&2
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  echo "fuzz_$t: $runs executions in ${seconds} s ($rate/s), $result"
+done
+exit "$status"

@@ -1,0 +1,158 @@
+// What the fuzz targets and tests/lib/test_corpus.cpp feed untrusted bytes
+// to: the IDX reader, the model-file reader and mnist_mlp's command line.
+// Each returns or throws dagrad::Error; any other outcome is a bug.
+//   dagrad_fuzz::idx(bytes);  dagrad_fuzz::model(bytes);  dagrad_fuzz::cli(bytes);
+#pragma once
+
+#include <dagrad/cli.hpp>
+#include <dagrad/executor.hpp>
+#include <dagrad/idx.hpp>
+#include <dagrad/mlp.hpp>
+#include <dagrad/model_file.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dagrad_fuzz {
+
+using Bytes = std::span<const std::uint8_t>;
+
+// The readers that take a path read the bytes from an in-memory file.
+class MemoryFile {
+ public:
+  explicit MemoryFile(Bytes bytes) {
+    fd_ = memfd_create("dagrad_fuzz", MFD_CLOEXEC);
+    if (fd_ < 0) throw std::runtime_error("memfd_create failed");
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) throw std::runtime_error("write to memfd failed");
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  ~MemoryFile() { close(fd_); }
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
+// read_idx, then read_images or read_labels when the dimensions suit them.
+inline void idx(Bytes bytes) {
+  MemoryFile f(bytes);
+  const dagrad::IdxArray a = dagrad::read_idx(f.path());
+  if (a.dims.size() == 3) dagrad::read_images(f.path());
+  if (a.dims.size() == 1) dagrad::read_labels(f.path());
+}
+
+// The file kind at offset 12 picks the reader: 2 is executor parameters
+// (loaded into a graph with parameters "w" 2x3 and "b" 1x3), else an MLP,
+// which then predicts one row.
+inline void model(Bytes bytes) {
+  const bool parameters = bytes.size() >= 16 && bytes[12] == 2 && bytes[13] == 0 &&
+                          bytes[14] == 0 && bytes[15] == 0;
+  if (parameters) {
+    dagrad::Graph g;
+    dagrad::Node w = g.parameter("w", {2, 3});
+    dagrad::Node b = g.parameter("b", {1, 3});
+    dagrad::Executor<double> ex(g, {.threads = 1});
+    MemoryFile f(bytes);
+    dagrad::load_parameters(ex, {w, b}, f.path());
+    return;
+  }
+  dagrad::MLPClassifier mlp = dagrad::parse_mlp(bytes, "fuzz input");
+  const auto rows = mlp.coefs().front().rows();
+  dagrad::Matrix<double> x = dagrad::Matrix<double>::Zero(1, rows);
+  mlp.predict(dagrad::Features(x));
+}
+
+// Rewrites the checksums of a model file where its fields say they are, so
+// that mutated inputs get past them to the checks behind.
+inline void fix_checksums(std::vector<std::uint8_t>& b) {
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | b[at + static_cast<std::size_t>(i)];
+    return v;
+  };
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  if (b.size() < 24) return;
+  const std::uint64_t header = get(16, 8);
+  if (header > b.size() - 24 || b.size() - 24 - header < 4) return;
+  std::size_t at = 24 + static_cast<std::size_t>(header);
+  put32(at, dagrad::crc32c(std::span(b).first(at)));
+  at += 4;
+  while (b.size() - at >= 24) {
+    const std::size_t start = at;
+    const std::uint64_t name = get(at, 4);
+    if (name > b.size() - at - 4 || b.size() - at - 4 - name < 16) return;
+    at += 4 + static_cast<std::size_t>(name);
+    const std::uint64_t rows = get(at, 8), cols = get(at + 8, 8);
+    at += 16;
+    const std::uint64_t room = (b.size() - at) / 8;
+    if (cols != 0 && rows > room / cols) return;
+    if (b.size() - at - rows * cols * 8 < 4) return;
+    at += static_cast<std::size_t>(rows * cols * 8);
+    put32(at, dagrad::crc32c(std::span(b).subspan(start, at - start)));
+    at += 4;
+  }
+}
+
+// mnist_mlp's flags (examples/mnist_mlp.cpp, make_parser).
+inline dagrad::ArgParser mnist_mlp_parser() {
+  dagrad::ArgParser p("mnist_mlp", "fuzzing mnist_mlp's command line");
+  for (const std::string& name : dagrad::MLPParams::names()) {
+    std::string flag = name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    const std::string fallback = dagrad::MLPParams{}.get(name);
+    if (fallback == "true" || fallback == "false") {
+      p.add_optional(flag, "true", "BOOL", name);
+    } else if (name == "verbose") {
+      p.add_optional(flag, "1", "N", name);
+    } else {
+      p.add(flag, "VALUE", name);
+    }
+  }
+  for (const char* flag : {"data", "train-rows", "test-rows", "show", "save", "load"}) p.add(flag, "X", flag);
+  for (const char* flag : {"summary", "timing"}) p.add_switch(flag, flag);
+  return p;
+}
+
+// One argument per line; parsed, then every hyperparameter set and validated.
+inline void cli(Bytes bytes) {
+  std::vector<std::string> args;
+  std::string cur;
+  for (std::uint8_t c : bytes) {
+    if (c == '\n') {
+      args.push_back(cur);
+      cur.clear();
+    } else {
+      cur += static_cast<char>(c);
+    }
+  }
+  if (!cur.empty()) args.push_back(cur);
+  static const dagrad::ArgParser parser = mnist_mlp_parser();
+  const dagrad::ParsedArgs parsed = parser.parse(args);
+  if (parsed.help) (void)parser.help();
+  dagrad::MLPParams params;
+  const auto& names = dagrad::MLPParams::names();
+  for (const auto& [flag, value] : parsed.values) {
+    std::string name = flag;
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (std::find(names.begin(), names.end(), name) != names.end()) params.set(name, value);
+  }
+  params.validate();
+  for (const auto& name : names) (void)params.get(name);
+}
+
+}  // namespace dagrad_fuzz

@@ -1,0 +1,11 @@
+// libFuzzer target: mnist_mlp's command line (one argument per line) through
+// ArgParser::parse and MLPParams::set/validate.
+#include "entry_points.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  try {
+    dagrad_fuzz::cli({data, size});
+  } catch (const dagrad::Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,70 @@
+// Every checked-in fuzz seed (tests/fuzz/corpus/{idx,model,cli}) through the
+// fuzz targets' entry points: a malformed one must be rejected with a dagrad
+// error, never a crash or another exception; one named valid_* must load.
+#include <doctest/doctest.h>
+
+#include "../fuzz/entry_points.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The corpus folder: $DAGRAD_CORPUS_DIR, or found from this file's path,
+// which meson gives relative to the build folder the test program is in.
+fs::path corpus_dir() {
+  if (const char* env = std::getenv("DAGRAD_CORPUS_DIR"); env && *env) return env;
+  const fs::path source = fs::path(__FILE__).parent_path() / ".." / "fuzz" / "corpus";
+  if (source.is_absolute()) return source;
+  std::error_code ec;
+  fs::path build = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; up < 4 && !build.empty(); ++up, build = build.parent_path()) {
+    if (fs::is_directory(build / source)) return build / source;
+  }
+  return fs::current_path() / source;
+}
+
+void check_folder(const std::string& kind, const std::function<void(dagrad_fuzz::Bytes)>& entry) {
+  const fs::path dir = corpus_dir() / kind;
+  REQUIRE_MESSAGE(fs::is_directory(dir), dir.string());
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  CHECK(files.size() >= 5);
+  int valid = 0;
+  for (const fs::path& file : files) {
+    const std::string name = file.filename().string();
+    CAPTURE(name);
+    std::ifstream in(file, std::ios::binary);
+    const std::vector<std::uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+    if (name.starts_with("valid_")) {
+      ++valid;
+      CHECK_NOTHROW(entry(bytes));
+    } else {
+      CHECK_THROWS_AS(entry(bytes), dagrad::Error);
+    }
+  }
+  CHECK(valid >= 1);
+}
+
+}  // namespace
+
+TEST_CASE("every IDX seed in the fuzz corpus is rejected with a dagrad error, or loads if valid") {
+  check_folder("idx", dagrad_fuzz::idx);
+}
+
+TEST_CASE("every model-file seed in the fuzz corpus is rejected with a dagrad error, or loads if valid") {
+  check_folder("model", dagrad_fuzz::model);
+}
+
+TEST_CASE("every command-line seed in the fuzz corpus is rejected with a dagrad error, or parses if valid") {
+  check_folder("cli", dagrad_fuzz::cli);
+}
