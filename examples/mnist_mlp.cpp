@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <iomanip>
 #include <iostream>
 
 using namespace dagrad;
@@ -42,6 +43,15 @@ ArgParser make_parser() {
   p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
   p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
   p.add("show", "N", "print training image N as a picture with its label, then continue");
+  p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
+  p.add("load", "FILE", "load a model from FILE and score it; with --warm-start, train it further");
+  p.add("dot", "FILE", "write the trained network's graph (forward and backward) as Graphviz DOT");
+  p.add("svg", "FILE", "render the trained network's graph to FILE (.svg, .png or .pdf)");
+  p.add("show-png", "FILE", "with --show N, also write that digit as a PNG");
+  p.add("digits", "FILE", "write a grid of the first 40 training digits with their labels (PNG)");
+  p.add("weights", "FILE", "write the first layer's weights, one 28x28 tile per hidden unit (PNG)");
+  p.add("loss", "FILE", "write the loss curve (and validation scores) as SVG");
+  p.add("classify", "IMAGE", "classify your own digit image (PNG, PGM or PPM) after training");
   p.add_switch("summary", "print the parameters and hyperparameters of the network");
   p.add_switch("timing", "print the fit time in seconds");
   return p;
@@ -71,6 +81,26 @@ void show_digit(const Images& images, const std::vector<std::uint8_t>& labels, s
   }
 }
 
+// A user's own digit, made to look like MNIST's, shown as the 784-vector's
+// picture, then classified.
+void classify(const MLPClassifier& mlp, const std::string& path) {
+  const Matrix<float> x = unroll(to_mnist_digit(read_image(path)));
+  static const char shades[] = " .:-=+*#%@";
+  std::cout << "\n" << path << " as the network sees it (28x28 = 784 values):\n";
+  for (int r = 0; r < 28; ++r) {
+    std::string line;
+    for (int c = 0; c < 28; ++c) line.append(2, shades[static_cast<int>(x(0, r * 28 + c) * 9.0f + 0.5f)]);
+    std::cout << line << "\n";
+  }
+  const Matrix<double> proba = mlp.predict_proba(Features(x));
+  std::cout << "predicted digit: " << mlp.predict(Features(x))[0] << "\nprobabilities:";
+  for (Eigen::Index k = 0; k < proba.cols(); ++k) {
+    std::cout << " " << mlp.classes()[static_cast<std::size_t>(k)] << ":" << std::fixed
+              << std::setprecision(3) << proba(0, k);
+  }
+  std::cout << std::defaultfloat << "\n";
+}
+
 int run(int argc, char** argv) {
   ArgParser parser = make_parser();
   ParsedArgs args = parser.parse(argc, argv);
@@ -79,15 +109,19 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  MLPParams params;
-  for (const auto& [flag, value] : args.values) {
-    std::string name = flag;
-    std::replace(name.begin(), name.end(), '-', '_');
-    if (std::find(MLPParams::names().begin(), MLPParams::names().end(), name) != MLPParams::names().end()) {
-      params.set(name, value);
+  // The hyperparameters given as flags, over the defaults or a loaded model's.
+  auto apply_flags = [&](MLPParams& params) {
+    for (const auto& [flag, value] : args.values) {
+      std::string name = flag;
+      std::replace(name.begin(), name.end(), '-', '_');
+      if (std::find(MLPParams::names().begin(), MLPParams::names().end(), name) != MLPParams::names().end()) {
+        params.set(name, value);
+      }
     }
-  }
-  params.validate();
+    params.validate();
+  };
+  MLPParams params;
+  apply_flags(params);
 
   const std::string dir = args.get("data", default_mnist_dir());
   Mnist mnist = load_mnist(dir);
@@ -104,10 +138,29 @@ int run(int argc, char** argv) {
   const std::vector<int> y_test = to_labels(mnist.test.labels);
 
   std::cout << "(" << train_rows << ", " << mnist.train.images.features() << ")\n";
-  if (args.has("show")) show_digit(mnist.train.images, mnist.train.labels,
-                                   parse_count("show", args.get("show"), train_rows - 1));
+  if (args.has("show")) {
+    const std::size_t k = parse_count("show", args.get("show"), train_rows - 1);
+    show_digit(mnist.train.images, mnist.train.labels, k);
+    if (args.has("show-png")) {
+      const auto& im = mnist.train.images;
+      Image digit{im.rows, im.cols, 1, {}};
+      digit.pixels.assign(im.pixels.begin() + long(k * im.features()),
+                          im.pixels.begin() + long((k + 1) * im.features()));
+      write_png(digit, args.get("show-png"));
+    }
+  }
+  if (args.has("digits")) {
+    write_png(digit_grid(mnist.train.images, mnist.train.labels, 0, std::min<std::size_t>(40, train_rows), 10),
+              args.get("digits"));
+  }
 
   MLPClassifier mlp(params);
+  // A loaded model is only scored, unless --warm-start asks to train it further.
+  const bool train = !args.has("load") || params.warm_start;
+  if (args.has("load")) {
+    mlp = load_mlp(args.get("load"));
+    apply_flags(mlp.params());
+  }
   if (isatty(STDOUT_FILENO)) {
     mlp.set_progress([](const Progress& p) {
       const int width = 30;
@@ -122,13 +175,27 @@ int run(int argc, char** argv) {
     });
   }
   const auto start = std::chrono::steady_clock::now();
-  mlp.fit(Features(mnist.train.images), y_train);
+  if (train) mlp.fit(Features(mnist.train.images), y_train);
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
-  if (args.has("summary")) std::cout << "\n" << mlp.summary();
+  if (args.has("summary")) std::cout << "\n" << mlp.summary() << "\n" << graph_summary(mlp.graph());
+  if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), {.title = "MLPClassifier"});
+  if (args.has("svg")) render(to_dot(mlp.graph(), {.title = "MLPClassifier"}), args.get("svg"));
+  if (args.has("weights")) {
+    if (mlp.coefs()[0].rows() != 784) throw UsageError("mnist_mlp: --weights needs 784 inputs (28x28 images)");
+    write_png(weight_images(mlp.coefs()[0], 10), args.get("weights"));
+  }
+  if (args.has("loss")) {
+    write_file_atomically(args.get("loss"), loss_curve_svg(mlp.loss_curve(), mlp.validation_scores(), "loss"));
+  }
+  if (args.has("classify")) classify(mlp, args.get("classify"));
+  if (args.has("save")) {
+    save(mlp, args.get("save"));
+    std::cout << "Saved the model to " << args.get("save") << "\n";
+  }
   return 0;
 }
 

@@ -26,8 +26,14 @@ opts=()
 if [[ -n "$sanitize" ]]; then
   dir="build-${sanitize//,/-}"
   # -O1 with line tables: quick to compile and run, readable reports.
+  args="'-O1', '-g1', '-fno-omit-frame-pointer'"
+  # oneTBB 2021.8's flow graph (Debian 12) casts each finished task to its
+  # derived type after destroying it (graph_task::finalize, in TBB's header),
+  # which UBSan's vptr check reports on every node run; the check's
+  # suppressions cannot match a destroyed object's type, so it is off.
+  [[ "$sanitize" == *undefined* ]] && args+=", '-fno-sanitize=vptr'"
   opts=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
-        "-Dcpp_args=['-O1', '-g1', '-fno-omit-frame-pointer']")
+        "-Dcpp_args=[$args]")
 fi
 if [[ ! -f "$dir/build.ninja" ]]; then
   log="$(mktemp)"
@@ -37,7 +43,7 @@ fi
 
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
 
 suite_args=()
 if [[ -n "$suite" ]]; then

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The lesson's MLP, side by side in one run: dagrad's mnist_mlp against
+# scikit-learn (the lesson's own library) and, when Debian's libtorch-dev is
+# installed, PyTorch's C++ API. Whole-process wall time and peak resident
+# memory come from /usr/bin/time; fit time and accuracy from each program.
+#   bench/mnist_vs_references.sh [--repeat N] [--sizes 50] [--data DIR]
+# References: ../shared/anchors (scikit-learn and PyTorch scripts).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+anchors="$(cd "$root/.." && pwd)/shared/anchors"
+data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+repeat=1
+sizes="50"
+while (($#)); do
+  case "$1" in
+    --repeat) repeat="$2"; shift ;;
+    --sizes) sizes="$2"; shift ;;
+    --data) data="$2"; shift ;;
+    *) echo "mnist_vs_references.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -d "$anchors" ]] || { echo "no reference scripts at $anchors" >&2; exit 1; }
+/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
+  { echo "scikit-learn missing: apt-get install python3-sklearn libopenblas0-pthread" >&2; exit 1; }
+[[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: bash scripts/test.sh or ninja -C build" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+libtorch=""
+if [[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then
+  g++ -std=c++17 -O2 "$anchors/libtorch_mlp.cpp" -o "$work/libtorch_mlp" \
+    -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10 2>"$work/libtorch.log" &&
+    libtorch="$work/libtorch_mlp"
+fi
+
+# run NAME COMMAND...: prints "NAME wall_s peak_MiB fit_s test_accuracy"
+run() {
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
+    { echo "$name failed:"; cat "$work/err"; return 1; }
+  read -r wall kb <"$work/time"
+  fit=$(grep -Eo 'fit_seconds: [0-9.]+' "$work/out" | awk '{print $2}')
+  acc=$(grep -E '^Testing score' "$work/out" | awk '{print $3}')
+  printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$name" "$wall" "$((kb / 1024))" "${fit:-nan}" "${acc:-?}"
+}
+
+echo "MNIST, hidden_layer_sizes=($sizes), max_iter=10, random_state=1; $(nproc) cores; $(date -u +%F)"
+printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
+for ((i = 0; i < repeat; i++)); do
+  run "dagrad float32" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+    --random-state 1 --timing --data "$data"
+  run "dagrad float64" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+    --random-state 1 --timing --dtype float64 --data "$data"
+  (cd "$anchors" && run "scikit-learn" /usr/bin/python3 sklearn_seed.py "$data" "$sizes" 10)
+  if [[ -n "$libtorch" && "$sizes" != *,* ]]; then
+    run "libtorch 1 thread" "$libtorch" "$data" "$sizes" 10 1
+  fi
+done
