@@ -4,14 +4,6 @@
 #include <cstdio>
 #include <cstring>
 
-// Graphviz and the font libraries under its text layout (fontconfig, pango,
-// cairo) keep allocations for the life of the process; LeakSanitizer would
-// report them as dagrad's. Read by sanitizer builds only.
-extern "C" const char* __lsan_default_suppressions() {
-  return "leak:libgvc.so\nleak:libcgraph.so\nleak:libgvplugin_\nleak:libpango\n"
-         "leak:libfontconfig.so\nleak:libcairo.so\nleak:libglib-2.0.so\n";
-}
-
 namespace {
 
 // Counts the test cases a run selected, so a --source-file filter that
