@@ -1,3 +1,4 @@
+#include <dagrad/detail/tsan.hpp>
 #include <dagrad/executor.hpp>
 #include <dagrad/op.hpp>
 
@@ -156,6 +157,14 @@ struct Executor<T>::Impl {
   }
 
   void run_node(NodeId n, Inputs<T> args) {
+    // The feeds and each input's value are ready: say so to ThreadSanitizer,
+    // which cannot see the flow graph's own ordering (detail/tsan.hpp).
+    tsan::acquire(this);
+    for (const Matrix<T>* a : args) tsan::acquire(a);
+    struct Done {
+      const void* token;
+      ~Done() { tsan::release(token); }
+    } done{&values[n]};
     if (failed.load(std::memory_order_relaxed)) return;
     const NodeInfo& info = graph.info(n);
     Matrix<T>& out = values[n];
@@ -261,10 +270,12 @@ struct Executor<T>::Impl {
 
     failed.store(false);
     error.clear();
+    tsan::release(this);
     arena.execute([&] {
       plan.start->try_put(tbb::flow::continue_msg());
       plan.flow->wait_for_all();
     });
+    for (NodeId n : plan.ops) tsan::acquire(&values[n]);
     if (failed.load()) throw ExecutionError(error);
     for (NodeId n : plan.ops) ready[n] = 1;
   }

@@ -3,6 +3,7 @@
 #include <dagrad/cli.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/features.hpp>
+#include <dagrad/detail/tsan.hpp>
 #include <dagrad/grid_search.hpp>
 #include <dagrad/random.hpp>
 
@@ -288,14 +289,19 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   };
 
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+  // Hand-offs TBB orders but ThreadSanitizer cannot see (detail/tsan.hpp).
+  tsan::release(&outcomes);
   arena.execute([&] {
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, configs * folds, 1),
         [&](const tbb::blocked_range<std::size_t>& r) {
+          tsan::acquire(&outcomes);
           for (std::size_t job = r.begin(); job != r.end(); ++job) train(job);
+          tsan::release(&outcomes);
         },
         tbb::simple_partitioner());
   });
+  tsan::acquire(&outcomes);
 
   for (std::size_t c = 1; c < configs; ++c) {
     if (result.rows[c].validation_score > result.rows[result.best_index].validation_score) result.best_index = c;
