@@ -1,5 +1,6 @@
 // matmul: C = op(A) op(B).  For C = A B: dA = G Bᵀ, dB = Aᵀ G, with G = dL/dC
 // (op transposes where the flags say; the transposed cases permute these).
+#include <dagrad/detail/sparse_product.hpp>
 #include <dagrad/detail/tsan.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
@@ -30,6 +31,10 @@ class Matmul final : public OpBase<Matmul> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& a = *in[0];
     const Matrix<T>& b = *in[1];
+    // A mostly-zero A (a batch of images, a ReLU's output) is multiplied by
+    // its nonzeros only; the choice depends on the values alone, never on
+    // the thread count.
+    if (!tb_ && detail::sparse_product(a, ta_, b, out)) return;
     const Eigen::Index rows = out.rows(), inner = ta_ ? a.rows() : a.cols();
     // A large product is cut into a number of row blocks fixed by its shape
     // alone, never by the thread count, so every element is summed the same

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include <cmath>
 #include <string>
 
 using namespace dagrad;
@@ -173,4 +174,28 @@ TEST_CASE("a large matmul split into row blocks is bit-identical at 1, 2 and 4 t
       CHECK(out[1] == first[1]);
     }
   }
+}
+
+TEST_CASE("matmul of a mostly-zero left factor takes the sparse route, with the same values and gradients") {
+  // 6 x 40 with 5 nonzeros in each row (12.5%): below the sparse route's limit.
+  M x = M::Zero(6, 40);
+  for (Eigen::Index r = 0; r < 6; ++r) {
+    for (Eigen::Index k = 0; k < 5; ++k) x(r, (r * 7 + k * 9) % 40) = 0.1 * double(r + 1) - 0.05 * double(k);
+  }
+  M w(40, 11);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = std::sin(0.37 * double(i));
+  M c(6, 11);
+  for (Eigen::Index i = 0; i < c.size(); ++i) c.data()[i] = std::cos(0.21 * double(i));
+  Graph g;
+  Node xi = g.input("x", {batch, 40});
+  Node wp = g.parameter("w", {40, 11});
+  Node y = matmul(xi, wp);
+  Node loss = sum(mul(y, g.constant(c)));
+  Executor<double> ex(g);
+  ex.set(wp, w);
+  ex.compute({{xi, x}}, {y});
+  check_near(ex.value(y), x * w);
+  // dL/dw = xᵀ C goes through the transposed sparse route.
+  GradcheckResult r = gradcheck(g, loss, {{wp, w}}, {{xi, x}});
+  CHECK_MESSAGE(r.ok, r.report());
 }

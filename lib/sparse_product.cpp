@@ -1,0 +1,290 @@
+// The sparse route of matmul. Each row of A is first packed into the list
+// of its nonzeros (column and value); then
+//   C = A · B:   C[r, :] = sum over A[r, p] != 0 of A[r, p] · B[p, :]
+//   C = Aᵀ · B:  C[p, :] = sum over A[r, p] != 0 of A[r, p] · B[r, :]
+// The first keeps a strip of C's row in SIMD registers while it walks the
+// row's nonzeros; the second keeps a strip of B's row in registers and adds
+// it into every C row that row r's nonzeros name.
+#include <dagrad/detail/sparse_product.hpp>
+#include <dagrad/detail/tsan.hpp>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define DAGRAD_SPARSE_AVX2 1
+#endif
+
+namespace dagrad::detail {
+namespace {
+
+using Index = Eigen::Index;
+
+#ifdef DAGRAD_SPARSE_AVX2
+// Values per 32-byte register, and the few things a strip does with one.
+// (Masked loads and stores would handle a strip's ragged end, but they are
+// slow on AMD's cores; whole registers are used and the spare lanes dropped.)
+template <class T>
+constexpr int lanes = 32 / static_cast<int>(sizeof(T));
+inline __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256d load(const double* p) { return _mm256_loadu_pd(p); }
+inline void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+inline void store(double* p, __m256d v) { _mm256_storeu_pd(p, v); }
+inline __m256 zero(float) { return _mm256_setzero_ps(); }
+inline __m256d zero(double) { return _mm256_setzero_pd(); }
+inline __m256 multiply_add(float a, __m256 b, __m256 c) { return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c); }
+inline __m256d multiply_add(double a, __m256d b, __m256d c) { return _mm256_fmadd_pd(_mm256_set1_pd(a), b, c); }
+#else
+// Without AVX2 and FMA a "register" is one value; the compiler does the rest.
+template <class T>
+constexpr int lanes = 1;
+template <class T> T load(const T* p) { return *p; }
+template <class T> void store(T* p, T v) { *p = v; }
+template <class T> T zero(T) { return T(0); }
+template <class T> T multiply_add(T a, T b, T c) { return a * b + c; }
+#endif
+
+template <class T>
+using Register = decltype(zero(T{}));
+
+// Registers per strip: a strip of C (or of B) stays in registers, with room
+// left for the operands.
+constexpr int strip_registers = 7;
+
+constexpr std::size_t at(Index i) { return static_cast<std::size_t>(i); }
+
+// The nonzeros of one row of op(A): their columns and values.
+template <class T>
+struct SparseRow {
+  const std::int32_t* column;
+  const T* value;
+  Index size;
+};
+
+// Room for the nonzeros of one row of n values, plus a register's slack.
+template <class T>
+struct PackedRow {
+  explicit PackedRow(Index n) : column(at(n) + 8), value(at(n) + 8) {}
+  std::vector<std::int32_t> column;
+  std::vector<T> value;
+  Index size = 0;
+  SparseRow<T> view() const { return {column.data(), value.data(), size}; }
+};
+
+// Packs the nonzeros of row[0, n) into `out`, in increasing column order.
+template <class T>
+Index pack(const T* __restrict row, Index n, std::int32_t* __restrict column, T* __restrict value) {
+  Index k = 0, j = 0;
+#ifdef DAGRAD_SPARSE_AVX2
+  if constexpr (std::is_same_v<T, float>) {
+    // Eight at a time: a permutation looked up from the nonzero lanes' bit
+    // mask moves them to the front, and all eight are stored at once.
+    static const auto packing = [] {
+      std::array<std::array<std::int32_t, 8>, 256> t{};
+      for (int mask = 0; mask < 256; ++mask) {
+        int to = 0;
+        for (int lane = 0; lane < 8; ++lane) {
+          if (mask & (1 << lane)) t[at(mask)][at(to++)] = lane;
+        }
+      }
+      return t;
+    }();
+    const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (; j + 8 <= n; j += 8) {
+      const __m256 v = _mm256_loadu_ps(row + j);
+      const int mask = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+      if (mask == 0) continue;
+      const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing[at(mask)].data()));
+      const __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(j)), step);
+      _mm256_storeu_ps(value + k, _mm256_permutevar8x32_ps(v, order));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(column + k), _mm256_permutevar8x32_epi32(columns, order));
+      k += std::popcount(static_cast<unsigned>(mask));
+    }
+  }
+#endif
+  for (; j < n; ++j) {  // branch-free: write always, advance past a nonzero
+    column[k] = static_cast<std::int32_t>(j);
+    value[k] = row[j];
+    k += row[j] != T(0);
+  }
+  return k;
+}
+
+template <class T>
+void pack(const T* row, Index n, PackedRow<T>& out) {
+  out.size = pack(row, n, out.column.data(), out.value.data());
+}
+
+// Whether A looks sparse enough to pay, judged from up to 32 rows spread
+// over it (a full count would cost a fifth of the product it decides on).
+template <class T>
+bool looks_sparse(const Matrix<T>& a) {
+  const Index step = std::max<Index>(1, a.rows() / 32);
+  Index seen = 0, nonzeros = 0;
+  for (Index r = 0; r < a.rows(); r += step) {
+    const T* p = a.data() + r * a.cols();
+    for (Index j = 0; j < a.cols(); ++j) nonzeros += p[j] != T(0);
+    seen += a.cols();
+  }
+  return double(nonzeros) <= sparse_density_limit * double(seen);
+}
+
+// B's rows read a whole register at a time: a strip's last register may
+// reach past the row's end into the next row (its spare lanes are never
+// stored), but not past the matrix's end. Rows are read through Rows, which
+// gives the last row from a copy padded with zeros.
+template <class T>
+class Rows {
+ public:
+  explicit Rows(const Matrix<T>& b) : b_(b), last_(b.rows() - 1) {
+    const Index padded = (b.cols() + lanes<T> - 1) / lanes<T> * lanes<T>;
+    tail_.assign(static_cast<std::size_t>(padded), T(0));
+    std::copy_n(b.data() + last_ * b.cols(), b.cols(), tail_.data());
+  }
+  const T* operator()(Index r, Index col0) const {
+    return (r == last_ ? tail_.data() : b_.data() + r * b_.cols()) + col0;
+  }
+
+ private:
+  const Matrix<T>& b_;
+  Index last_;
+  std::vector<T> tail_;
+};
+
+// Row r of C = A · B, columns [col0, col0 + width): NV registers of
+// accumulators, kept across the row's nonzeros.
+template <class T, int NV>
+void row_strip(SparseRow<T> a, const Rows<T>& b, Index col0, T* c, Index width) {
+  constexpr int L = lanes<T>;
+  Register<T> acc[NV];
+  for (auto& x : acc) x = zero(T{});
+  for (Index k = 0; k < a.size; ++k) {
+    const T v = a.value[at(k)];
+    const T* row = b(a.column[at(k)], col0);
+    for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
+  }
+  T strip[NV * L];
+  for (int i = 0; i < NV; ++i) store(strip + i * L, acc[i]);
+  std::copy_n(strip, width, c);
+}
+
+// For one row r of A (its nonzeros in `a`, columns counted from the
+// block's first) and C = Aᵀ · B: adds A[r, p] times B's row r, columns
+// [col0, ...), into row p of the block c, whose rows are padded to whole
+// registers.
+template <class T, int NV>
+void scatter_strip(SparseRow<T> a, const T* b_row, T* c, Index c_stride) {
+  constexpr int L = lanes<T>;
+  Register<T> from[NV];
+  for (int i = 0; i < NV; ++i) from[i] = load(b_row + i * L);
+  for (Index k = 0; k < a.size; ++k) {
+    const T v = a.value[at(k)];
+    T* row = c + Index{a.column[at(k)]} * c_stride;
+    for (int i = 0; i < NV; ++i) store(row + i * L, multiply_add(v, from[i], load(row + i * L)));
+  }
+}
+
+// Calls f.template operator()<NV>() with the fewest registers that hold
+// `width` values.
+template <class T, int NV = strip_registers, class F>
+void with_registers(Index width, F&& f) {
+  if constexpr (NV > 1) {
+    if (width <= (NV - 1) * lanes<T>) {
+      with_registers<T, NV - 1>(width, f);
+      return;
+    }
+  }
+  f.template operator()<NV>();
+}
+
+// Runs body(first, last) over [0, n): on the calling thread when the work is
+// small, else shared among tasks. Every row of the result is computed the
+// same way however the range is cut, so the cut changes no bit.
+template <class T, class Body>
+void share_rows(Index n, double flops, Index grain, Matrix<T>& out, Body&& body) {
+  if (flops < 2e6) {
+    body(Index{0}, n);
+    return;
+  }
+  tsan::release(&out);  // the inputs, read by every task
+  tbb::parallel_for(tbb::blocked_range<Index>(0, n, grain), [&](const tbb::blocked_range<Index>& r) {
+    tsan::acquire(&out);
+    body(r.begin(), r.end());
+    tsan::release(&out);  // these rows, read after the loop
+  });
+  tsan::acquire(&out);
+}
+
+}  // namespace
+
+template <class T>
+bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Matrix<T>& out) {
+  const Index m = b.cols();
+  if (a.size() == 0 || m == 0 || a.rows() > INT32_MAX || a.cols() > INT32_MAX) return false;
+  if (!looks_sparse(a)) return false;
+  constexpr Index strip_width = strip_registers * lanes<T>;
+  const Rows<T> rows(b);
+  // Row r of C from the nonzeros of row r of op(A).
+  auto row_of_c = [&](SparseRow<T> a_row, Index r) {
+    for (Index col0 = 0; col0 < m; col0 += strip_width) {
+      const Index width = std::min(strip_width, m - col0);
+      with_registers<T>(width, [&]<int NV>() {
+        row_strip<T, NV>(a_row, rows, col0, out.data() + r * m + col0, width);
+      });
+    }
+  };
+  // An estimate for choosing between one thread and many, never a result.
+  const double flops = 2.0 * sparse_density_limit * double(a.size()) * double(m);
+
+  if (!transpose_a) {
+    out.resize(a.rows(), m);
+    share_rows(a.rows(), flops, 8, out, [&](Index first, Index last) {
+      PackedRow<T> packed(a.cols());
+      for (Index r = first; r < last; ++r) {
+        pack(a.data() + r * a.cols(), a.cols(), packed);
+        row_of_c(packed.view(), r);
+      }
+    });
+    return true;
+  }
+
+  // C = Aᵀ B, a block of C's rows at a time, small enough to stay in the
+  // first-level cache: walk every row r of A in order, adding A[r, p] times
+  // B's row r into C's row p for the block's columns p of A. Each C row is
+  // thus summed in increasing r, however the blocks are shared out.
+  constexpr Index block_rows = 64;
+  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+  out.resize(a.cols(), m);
+  share_rows(a.cols(), flops, block_rows, out, [&](Index first, Index last) {
+    std::vector<T> block(at(block_rows * stride));
+    PackedRow<T> packed(block_rows);
+    for (Index p0 = first; p0 < last; p0 += block_rows) {
+      const Index n = std::min(block_rows, last - p0);
+      std::fill(block.begin(), block.end(), T(0));
+      for (Index r = 0; r < a.rows(); ++r) {
+        pack(a.data() + r * a.cols() + p0, n, packed);
+        if (packed.size == 0) continue;
+        for (Index col0 = 0; col0 < m; col0 += strip_width) {
+          with_registers<T>(std::min(strip_width, m - col0), [&]<int NV>() {
+            scatter_strip<T, NV>(packed.view(), rows(r, col0), block.data() + col0, stride);
+          });
+        }
+      }
+      for (Index p = 0; p < n; ++p) std::copy_n(block.data() + p * stride, m, out.data() + (p0 + p) * m);
+    }
+  });
+  return true;
+}
+
+template bool sparse_product<float>(const Matrix<float>&, bool, const Matrix<float>&, Matrix<float>&);
+template bool sparse_product<double>(const Matrix<double>&, bool, const Matrix<double>&, Matrix<double>&);
+
+}  // namespace dagrad::detail
