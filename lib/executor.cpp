@@ -67,6 +67,7 @@ struct Executor<T>::Impl {
   tbb::task_arena arena;
   std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
   std::vector<char> ready;       // parameter set, or node computed by a run
+  std::vector<char> staged;      // input filled in place through input()
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
   // Counts shape inferences; a plan whose last inference is the latest, for
   // the same fed shapes, may skip it (no other plan has resized shared nodes).
@@ -86,6 +87,7 @@ struct Executor<T>::Impl {
   void grow() {
     while (values.size() < graph.size()) values.emplace_back();
     ready.resize(graph.size(), 0);
+    staged.resize(graph.size(), 0);
   }
 
   Plan& plan_for(const std::vector<Node>& fetches) {
@@ -219,14 +221,23 @@ struct Executor<T>::Impl {
     }
 
     for (NodeId n : plan.inputs) {
-      const Feed<T>* f = feed_of[n];
-      if (!f) {
+      if (const Feed<T>* f = feed_of[n]) {
+        values[n] = f->value;
+      } else if (staged[n]) {
+        const NodeInfo& info = graph.info(n);
+        const Shape got = shape_of(values[n]);
+        if (!fits(got, info.shape) || got.rows == 0) {
+          throw FeedError("run: input '" + info.name + "' expects shape " + to_string(info.shape) +
+                          " but was filled in place with " + to_string(got));
+        }
+      } else {
         throw FeedError("run: input '" + graph.info(n).name +
                         "' is needed by the fetched nodes but was not fed");
       }
-      values[n] = f->value;
       ready[n] = 1;
     }
+    // Staged inputs serve one run: the next must fill (or feed) them again.
+    std::fill(staged.begin(), staged.end(), 0);
     for (NodeId n : plan.parameters) {
       if (!ready[n]) {
         throw FeedError("run: parameter '" + graph.info(n).name +
@@ -340,6 +351,18 @@ Matrix<T>& Executor<T>::parameter(Node p) {
     throw FeedError("parameter: '" + p.name() + "' has no value; give it one with Executor::set");
   }
   return impl_->values[p.id()];
+}
+
+template <class T>
+Matrix<T>& Executor<T>::input(Node node) {
+  impl_->graph.check_owns(node, "input");
+  if (node.kind() != NodeKind::input) {
+    throw FeedError("input: '" + node.name() + "' is not an input (it is a " +
+                    std::string(to_string(node.kind())) + " node)");
+  }
+  impl_->grow();
+  impl_->staged[node.id()] = 1;
+  return impl_->values[node.id()];
 }
 
 template <class T>

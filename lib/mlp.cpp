@@ -102,7 +102,6 @@ struct ModelT final : MLPClassifier::Model {
   std::uint64_t adam_t = 0;
   std::vector<Matrix<T>> first, second;  // Adam's m and v, or SGD's velocities in `first`
   double alpha = 0;
-  Matrix<T> batch_x, batch_y, factor{1, 1};
   std::vector<Node> fetches;
 
   ModelT(const std::vector<int>& units, const MLPParams& p)
@@ -141,12 +140,14 @@ struct ModelT final : MLPClassifier::Model {
 
   double train_batch(const Features& X, std::span<const std::size_t> rows,
                      std::span<const int> targets) override {
-    X.gather(rows, batch_x);
+    // The batch is written straight into the executor's inputs: no copies.
+    X.gather(rows, ex.input(x));
     const auto n = static_cast<Eigen::Index>(rows.size());
-    batch_y.setZero(n, layer_units.back());
-    for (Eigen::Index r = 0; r < n; ++r) batch_y(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
-    factor(0, 0) = static_cast<T>(0.5 * alpha / static_cast<double>(n));
-    ex.compute({{x, batch_x}, {y, batch_y}, {l2_factor, factor}}, fetches);
+    Matrix<T>& one_hot = ex.input(y);
+    one_hot.setZero(n, layer_units.back());
+    for (Eigen::Index r = 0; r < n; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
+    ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
+    ex.compute({}, fetches);
     const double batch_loss = static_cast<double>(ex.value(loss)(0, 0));
 
     if (solver == "adam") {
@@ -178,8 +179,8 @@ struct ModelT final : MLPClassifier::Model {
 
   void probabilities_of(const Features& X, std::span<const std::size_t> rows,
                         Matrix<double>& out) override {
-    X.gather(rows, batch_x);
-    ex.compute({{x, batch_x}}, {probabilities});
+    X.gather(rows, ex.input(x));
+    ex.compute({}, {probabilities});
     out = ex.value(probabilities).template cast<double>();
   }
 

@@ -51,6 +51,13 @@ class Executor {
   // As run(), leaving the results in place for value() instead of copying.
   void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches);
 
+  // The storage an input is read from, for the caller to fill in place
+  // instead of passing a Feed: the next run takes it as fed, with the same
+  // shape checks, and no copy. The input must be staged again for each run;
+  // a Feed for it in that run takes precedence.
+  //   X.gather(rows, ex.input(x));  ex.compute({}, {loss});
+  Matrix<T>& input(Node input);
+
   // A node's value from the last run that computed it (or a parameter's).
   const Matrix<T>& value(Node node) const;
 

@@ -178,6 +178,50 @@ TEST_CASE("feeds are checked and errors name the node and shapes") {
   SUBCASE("set on an input") { CHECK_THROWS_AS(ex.set(x, X), FeedError); }
 }
 
+TEST_CASE("an input filled in place serves one run, is checked like a feed, and yields to a feed") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node w = g.parameter("w", {3, 2});
+  Node y = matmul(x, w);
+  Executor<double> ex(g, {.threads = 2});
+  ex.set(w, Matrix<double>{{1, 2}, {3, 4}, {5, 6}});
+
+  ex.input(x) = Matrix<double>{{1, 0, 0}, {0, 0, 1}};
+  ex.compute({}, {y});
+  CHECK(ex.value(y) == Matrix<double>{{1, 2}, {5, 6}});
+  // The storage is the executor's own: what was written is what was read.
+  CHECK(&ex.input(x) == &ex.value(x));
+
+  // Staging lasts one run: the next run without it is missing its input.
+  ex.compute({}, {y});  // staged again by the call just above
+  try {
+    ex.compute({}, {y});
+    FAIL("expected FeedError");
+  } catch (const FeedError& e) {
+    CHECK(std::string(e.what()) == "run: input 'x' is needed by the fetched nodes but was not fed");
+  }
+
+  // A feed in the same run takes precedence over the staged value.
+  ex.input(x) = Matrix<double>::Zero(1, 3);
+  const Matrix<double> fed{{0, 1, 0}};
+  ex.compute({{x, fed}}, {y});
+  CHECK(ex.value(y) == Matrix<double>{{3, 4}});
+
+  ex.input(x) = Matrix<double>::Ones(2, 4);
+  try {
+    ex.compute({}, {y});
+    FAIL("expected FeedError");
+  } catch (const FeedError& e) {
+    CHECK(std::string(e.what()) == "run: input 'x' expects shape ?x3 but was filled in place with 2x4");
+  }
+  try {
+    ex.input(w);
+    FAIL("expected FeedError");
+  } catch (const FeedError& e) {
+    CHECK(std::string(e.what()) == "input: 'w' is not an input (it is a parameter node)");
+  }
+}
+
 TEST_CASE("shapes left open are checked at run time, naming the node") {
   Graph g;
   Node a = g.input("a", {batch, 3});
