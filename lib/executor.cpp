@@ -392,6 +392,11 @@ const Matrix<T>& Executor<T>::value(Node node) const {
 }
 
 template <class T>
+void Executor<T>::within(const std::function<void()>& f) {
+  impl_->arena.execute(f);
+}
+
+template <class T>
 Graph& Executor<T>::graph() const {
   return impl_->graph;
 }

@@ -1,6 +1,10 @@
 #include <dagrad/error.hpp>
+#include <dagrad/detail/tsan.hpp>
 #include <dagrad/features.hpp>
 
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -38,6 +42,43 @@ void check_range(std::size_t first, std::size_t count, std::size_t rows) {
                 " rows)");
   }
 }
+// Rows of a batch are shared among tasks in blocks of this many; each row
+// is converted alone, so the blocks change no value.
+constexpr std::size_t gather_block = 64;
+
+// The images at `indices` as T in [0, 1] (value / 255, as scale_rows),
+// converted by as many tasks as the arena allows. Shuffled rows sit anywhere
+// in the images, so the rows a few steps ahead are prefetched.
+template <class T>
+void gather_images(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out) {
+  const std::size_t f = im.features();
+  out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  auto rows = [&](std::size_t first, std::size_t last) {
+    constexpr std::size_t ahead = 4;
+    for (std::size_t i = first; i < last; ++i) {
+      if (i + ahead < last) {
+        const std::uint8_t* next = im.pixels.data() + indices[i + ahead] * f;
+        for (std::size_t b = 0; b < f; b += 64) __builtin_prefetch(next + b);
+      }
+      const std::uint8_t* __restrict src = im.pixels.data() + indices[i] * f;
+      T* __restrict dst = out.data() + i * f;
+      for (std::size_t j = 0; j < f; ++j) dst[j] = static_cast<T>(src[j]) / T(255);
+    }
+  };
+  const std::size_t n = indices.size();
+  if (n <= gather_block) {
+    rows(0, n);
+    return;
+  }
+  tsan::release(&out);  // the indices and images, read by every task
+  tbb::parallel_for(std::size_t{0}, (n + gather_block - 1) / gather_block, [&](std::size_t b) {
+    tsan::acquire(&out);
+    rows(b * gather_block, std::min(n, (b + 1) * gather_block));
+    tsan::release(&out);  // this block's rows, read after the loop
+  });
+  tsan::acquire(&out);
+}
+
 }  // namespace
 
 template <class T>
@@ -65,7 +106,7 @@ void Features::gather(std::span<const std::size_t> indices, Matrix<T>& out) cons
   std::visit(
       [&](auto* s) {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
-          scale_rows(*s, indices, out);
+          gather_images(*s, indices, out);
         } else {
           out.resize(static_cast<Eigen::Index>(indices.size()), s->cols());
           for (std::size_t r = 0; r < indices.size(); ++r) {

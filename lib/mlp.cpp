@@ -141,7 +141,7 @@ struct ModelT final : MLPClassifier::Model {
   double train_batch(const Features& X, std::span<const std::size_t> rows,
                      std::span<const int> targets) override {
     // The batch is written straight into the executor's inputs: no copies.
-    X.gather(rows, ex.input(x));
+    ex.within([&] { X.gather(rows, ex.input(x)); });
     const auto n = static_cast<Eigen::Index>(rows.size());
     Matrix<T>& one_hot = ex.input(y);
     one_hot.setZero(n, layer_units.back());
@@ -179,7 +179,7 @@ struct ModelT final : MLPClassifier::Model {
 
   void probabilities_of(const Features& X, std::span<const std::size_t> rows,
                         Matrix<double>& out) override {
-    X.gather(rows, ex.input(x));
+    ex.within([&] { X.gather(rows, ex.input(x)); });
     ex.compute({}, {probabilities});
     out = ex.value(probabilities).template cast<double>();
   }

@@ -8,6 +8,7 @@
 #include <dagrad/graph.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -60,6 +61,10 @@ class Executor {
 
   // A node's value from the last run that computed it (or a parameter's).
   const Matrix<T>& value(Node node) const;
+
+  // Runs f in the executor's task arena: parallel work inside f (a batch
+  // gathered by Features::gather, say) uses at most `threads` threads.
+  void within(const std::function<void()>& f);
 
   Graph& graph() const;
   int threads() const;

@@ -3,6 +3,7 @@
 #include <dagrad/dagrad.hpp>
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <atomic>
 #include <memory>
@@ -361,4 +362,15 @@ TEST_CASE("an absurd thread count is refused") {
   g.input("x", {1, 1});
   CHECK_THROWS_WITH_AS(Executor<double>(g, {.threads = 1 << 30}), doctest::Contains("1 to 1024"), Error);
   CHECK_THROWS_AS(Executor<double>(g, {.threads = -1}), Error);
+}
+
+TEST_CASE("within() runs its function in the executor's arena, bounded by its threads") {
+  Graph g;
+  g.input("x", {1, 1});
+  for (int threads : {1, 2, 3}) {
+    Executor<float> ex(g, {.threads = threads});
+    int seen = 0;
+    ex.within([&] { seen = tbb::this_task_arena::max_concurrency(); });
+    CHECK(seen == threads);
+  }
 }

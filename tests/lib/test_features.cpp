@@ -45,3 +45,26 @@ TEST_CASE("matrix features convert to the training scalar type and report non-fi
   CHECK(r == 1);
   CHECK(c == 0);
 }
+
+TEST_CASE("a gather of many image rows, shared among tasks, is exactly pixel / 255 in the given order") {
+  Images im;
+  im.count = 1000;
+  im.rows = 3;
+  im.cols = 5;
+  im.pixels.resize(im.count * 15);
+  for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>((i * 37) % 256);
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < 700; ++i) order.push_back((i * 389) % 1000);  // 389 is prime to 1000
+  Matrix<float> got;
+  Features(im).gather(std::span<const std::size_t>(order), got);
+  REQUIRE(got.rows() == 700);
+  REQUIRE(got.cols() == 15);
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    for (std::size_t c = 0; c < 15; ++c) {
+      const float want = static_cast<float>(im.pixels[order[r] * 15 + c]) / 255.0f;
+      if (got(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) != want) {
+        FAIL("row ", r, " column ", c, ": ", got(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)), " != ", want);
+      }
+    }
+  }
+}
