@@ -335,18 +335,7 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
       model_->set_param(i, w);
       model_->set_param(model_->weights.size() + i, b);
     }
-    n_iter_ = 0;
-    t_ = 0;
-    loss_curve_.clear();
-    validation_scores_.clear();
-    no_improvement_count_ = 0;
-    best_loss_.reset();
-    best_validation_score_.reset();
-    if (p.early_stopping) {
-      best_validation_score_ = -INFINITY;
-    } else {
-      best_loss_ = INFINITY;
-    }
+    reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
 
@@ -531,6 +520,12 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
   model->reset_optimizer(p);
   model_ = std::move(model);
   classes_ = std::move(classes);
+  reset_training_state(n_iter);
+}
+
+// A model whose weights were just made (by initialization or set_weights)
+// starts its history afresh: no loss curve, no stopping-rule memory.
+void MLPClassifier::reset_training_state(int n_iter) {
   n_iter_ = n_iter;
   t_ = 0;
   loss_curve_.clear();
@@ -538,7 +533,7 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
   no_improvement_count_ = 0;
   best_loss_.reset();
   best_validation_score_.reset();
-  if (p.early_stopping) {
+  if (params_.early_stopping) {
     best_validation_score_ = -INFINITY;
   } else {
     best_loss_ = INFINITY;

@@ -115,6 +115,7 @@ class MLPClassifier {
 
  private:
   void fit_impl(const Features& X, std::span<const int> y, bool incremental);
+  void reset_training_state(int n_iter);
 
   MLPParams params_;
   std::unique_ptr<Model> model_;
