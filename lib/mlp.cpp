@@ -1,9 +1,12 @@
 #include <dagrad/autodiff.hpp>
+#include <dagrad/detail/tsan.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/random.hpp>
+
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -150,29 +153,61 @@ struct ModelT final : MLPClassifier::Model {
     ex.compute({}, fetches);
     const double batch_loss = static_cast<double>(ex.value(loss)(0, 0));
 
+    // Element-wise updates, W1's 39,200 values shared among the executor's
+    // threads in fixed blocks (each element's arithmetic is the same
+    // whoever runs it).
+    auto update = [&](auto&& rule) {
+      ex.within([&] {
+        for (std::size_t k = 0; k < n_params(); ++k) {
+          Matrix<T>& w = ex.parameter(param(k));
+          const Matrix<T>& g = ex.value(grads[k]);
+          const Eigen::Index size = w.size();
+          auto block = [&, k](Eigen::Index lo, Eigen::Index hi) {
+            auto at = [lo, hi](auto& m) { return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(m.data() + lo, hi - lo); };
+            auto at_const = [lo, hi](const auto& m) {
+              return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(m.data() + lo, hi - lo);
+            };
+            auto wk = at(w);
+            auto fk = at(first[k]);
+            auto sk = at(second[k]);
+            rule(wk, at_const(g), fk, sk);
+          };
+          constexpr Eigen::Index chunk = 8192;
+          if (size <= chunk) {
+            block(0, size);
+            continue;
+          }
+          tsan::release(&w);
+          tbb::parallel_for(Eigen::Index{0}, (size + chunk - 1) / chunk, [&](Eigen::Index c) {
+            tsan::acquire(&w);
+            block(c * chunk, std::min(size, (c + 1) * chunk));
+            tsan::release(&w);
+          });
+          tsan::acquire(&w);
+        }
+      });
+    };
     if (solver == "adam") {
       ++adam_t;
       const double lr = learning_rate_init * std::sqrt(1 - std::pow(beta_2, double(adam_t))) /
                         (1 - std::pow(beta_1, double(adam_t)));
       const T b1 = T(beta_1), b2 = T(beta_2), step = T(lr), eps = T(epsilon);
-      for (std::size_t k = 0; k < n_params(); ++k) {
-        const auto g = ex.value(grads[k]).array();
-        first[k].array() = b1 * first[k].array() + (T(1) - b1) * g;
-        second[k].array() = b2 * second[k].array() + (T(1) - b2) * g.square();
-        ex.parameter(param(k)).array() -= step * first[k].array() / (second[k].array().sqrt() + eps);
-      }
+      update([&](auto& w, const auto& g, auto& m, auto& v) {
+        m = b1 * m + (T(1) - b1) * g;
+        v = b2 * v + (T(1) - b2) * g.square();
+        w -= step * m / (v.sqrt() + eps);
+      });
     } else {
       const T mu = T(momentum), lr = T(learning_rate);
-      for (std::size_t k = 0; k < n_params(); ++k) {
-        const auto g = ex.value(grads[k]).array();
+      update([&](auto& w, const auto& g, auto& velocity, auto&) {
         // velocity = mu v - lr g; Nesterov's step looks ahead along it.
-        first[k].array() = mu * first[k].array() - lr * g;
+        velocity = mu * velocity - lr * g;
         if (nesterov) {
-          ex.parameter(param(k)).array() += mu * first[k].array() - lr * g;
+          w += mu * velocity - lr * g;
         } else {
-          ex.parameter(param(k)).array() += first[k].array();
+          w += velocity;
         }
-      }
+      });
     }
     return batch_loss;
   }
