@@ -1,8 +1,6 @@
 #include <dagrad/error.hpp>
-#include <dagrad/detail/tsan.hpp>
+#include <dagrad/detail/parallel.hpp>
 #include <dagrad/features.hpp>
-
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -70,13 +68,11 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
     rows(0, n);
     return;
   }
-  tsan::release(&out);  // the indices and images, read by every task
-  tbb::parallel_for(std::size_t{0}, (n + gather_block - 1) / gather_block, [&](std::size_t b) {
-    tsan::acquire(&out);
-    rows(b * gather_block, std::min(n, (b + 1) * gather_block));
-    tsan::release(&out);  // this block's rows, read after the loop
+  const auto blocks = static_cast<std::int64_t>((n + gather_block - 1) / gather_block);
+  detail::parallel_chunks(blocks, [&](std::int64_t b) {
+    const auto first = static_cast<std::size_t>(b) * gather_block;
+    rows(first, std::min(n, first + gather_block));
   });
-  tsan::acquire(&out);
 }
 
 }  // namespace

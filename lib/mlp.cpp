@@ -1,12 +1,10 @@
 #include <dagrad/autodiff.hpp>
-#include <dagrad/detail/tsan.hpp>
+#include <dagrad/detail/parallel.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/random.hpp>
-
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -177,13 +175,9 @@ struct ModelT final : MLPClassifier::Model {
             block(0, size);
             continue;
           }
-          tsan::release(&w);
-          tbb::parallel_for(Eigen::Index{0}, (size + chunk - 1) / chunk, [&](Eigen::Index c) {
-            tsan::acquire(&w);
+          detail::parallel_chunks((size + chunk - 1) / chunk, [&](std::int64_t c) {
             block(c * chunk, std::min(size, (c + 1) * chunk));
-            tsan::release(&w);
           });
-          tsan::acquire(&w);
         }
       });
     };

@@ -6,10 +6,7 @@
 // row's nonzeros; the second keeps a strip of B's row in registers and adds
 // it into every C row that row r's nonzeros name.
 #include <dagrad/detail/sparse_product.hpp>
-#include <dagrad/detail/tsan.hpp>
-
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
+#include <dagrad/detail/parallel.hpp>
 
 #include <algorithm>
 #include <array>
@@ -189,24 +186,31 @@ bool looks_sparse(const Matrix<T>& a) {
 }
 
 // B's rows read a whole register at a time: a strip's last register may
-// reach past the row's end into the next row (its spare lanes are never
-// stored), but not past the matrix's end. Rows are read through Rows, which
-// gives the last row from a copy padded with zeros.
+// reach past the row's end into the next rows (its spare lanes are never
+// stored), but never past the matrix's end. Rows too near the end for that
+// are read from a copy padded with zeros.
 template <class T>
 class Rows {
  public:
-  explicit Rows(const Matrix<T>& b) : b_(b), last_(b.rows() - 1) {
-    const Index padded = (b.cols() + lanes<T> - 1) / lanes<T> * lanes<T>;
-    tail_.assign(static_cast<std::size_t>(padded), T(0));
-    std::copy_n(b.data() + last_ * b.cols(), b.cols(), tail_.data());
+  explicit Rows(const Matrix<T>& b) : b_(b) {
+    const Index m = b.cols();
+    padded_ = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+    // Row r may be read in place while (rows - r) * m >= padded.
+    const Index reach = (padded_ + m - 1) / m;
+    first_copied_ = std::max<Index>(0, b.rows() - reach + 1);
+    tail_.assign(at((b.rows() - first_copied_) * padded_), T(0));
+    for (Index r = first_copied_; r < b.rows(); ++r) {
+      std::copy_n(b.data() + r * m, m, tail_.data() + (r - first_copied_) * padded_);
+    }
   }
   const T* operator()(Index r, Index col0) const {
-    return (r == last_ ? tail_.data() : b_.data() + r * b_.cols()) + col0;
+    if (r >= first_copied_) return tail_.data() + (r - first_copied_) * padded_ + col0;
+    return b_.data() + r * b_.cols() + col0;
   }
 
  private:
   const Matrix<T>& b_;
-  Index last_;
+  Index padded_ = 0, first_copied_ = 0;
   std::vector<T> tail_;
 };
 
@@ -280,19 +284,15 @@ void with_registers(Index width, F&& f) {
 // Runs body(first, last) over [0, n): on the calling thread when the work is
 // small, else shared among tasks. Every row of the result is computed the
 // same way however the range is cut, so the cut changes no bit.
-template <class T, class Body>
-void share_rows(Index n, double flops, Index grain, Matrix<T>& out, Body&& body) {
+template <class Body>
+void share_rows(Index n, double flops, Index grain, Body&& body) {
   if (flops < 2e6) {
     body(Index{0}, n);
     return;
   }
-  tsan::release(&out);  // the inputs, read by every task
-  tbb::parallel_for(tbb::blocked_range<Index>(0, n, grain), [&](const tbb::blocked_range<Index>& r) {
-    tsan::acquire(&out);
-    body(r.begin(), r.end());
-    tsan::release(&out);  // these rows, read after the loop
+  parallel_chunks((n + grain - 1) / grain, [&](std::int64_t chunk) {
+    body(chunk * grain, std::min(n, (chunk + 1) * grain));
   });
-  tsan::acquire(&out);
 }
 
 }  // namespace
@@ -318,7 +318,7 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
 
   if (!transpose_a) {
     out.resize(a.rows(), m);
-    share_rows(a.rows(), flops, 8, out, [&](Index first, Index last) {
+    share_rows(a.rows(), flops, 8, [&](Index first, Index last) {
       PackedRow<T> packed(a.cols());
       for (Index r = first; r < last; ++r) {
         pack(a.data() + r * a.cols(), a.cols(), packed);
@@ -335,7 +335,7 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   constexpr Index block_rows = 64;
   const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
   out.resize(a.cols(), m);
-  share_rows(a.cols(), flops, block_rows, out, [&](Index first, Index last) {
+  share_rows(a.cols(), flops, block_rows, [&](Index first, Index last) {
     std::vector<T> block(at(block_rows * stride));
     PackedRow<T> packed(block_rows);
     PackedPair<T> pair(block_rows);

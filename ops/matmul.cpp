@@ -1,11 +1,10 @@
 // matmul: C = op(A) op(B).  For C = A B: dA = G Bᵀ, dB = Aᵀ G, with G = dL/dC
 // (op transposes where the flags say; the transposed cases permute these).
+#include <dagrad/detail/parallel.hpp>
 #include <dagrad/detail/sparse_product.hpp>
-#include <dagrad/detail/tsan.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 
@@ -48,14 +47,10 @@ class Matmul final : public OpBase<Matmul> {
     // Block heights are multiples of 8 so each block keeps whole SIMD panels.
     const Eigen::Index step = ((rows + blocks - 1) / blocks + 7) / 8 * 8;
     const int used = static_cast<int>((rows + step - 1) / step);
-    tsan::release(&out);  // the inputs, read by every block
-    tbb::parallel_for(0, used, [&](int k) {
-      tsan::acquire(&out);
+    detail::parallel_chunks(used, [&](std::int64_t k) {
       const Eigen::Index first = k * step;
       rows_of(a, b, out, first, std::min(step, rows - first));
-      tsan::release(&out);  // this block's rows, read after the loop
     });
-    tsan::acquire(&out);
   }
 
   // Rows [first, first + count) of op(a) op(b).
