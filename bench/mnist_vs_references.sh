@@ -43,6 +43,7 @@ run() {
   fit=$(grep -Eo 'fit_seconds: [0-9.]+' "$work/out" | awk '{print $2}')
   acc=$(grep -E '^Testing score' "$work/out" | awk '{print $3}')
   printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$name" "$wall" "$((kb / 1024))" "${fit:-nan}" "${acc:-?}"
+  echo "$name|$wall|${fit:-nan}" >>"$work/walls"
 }
 
 echo "MNIST, hidden_layer_sizes=($sizes), max_iter=10, random_state=1; $(nproc) cores; $(date -u +%F)"
@@ -57,3 +58,29 @@ for ((i = 0; i < repeat; i++)); do
     run "libtorch 1 thread" "$libtorch" "$data" "$sizes" 10 1
   fi
 done
+
+# Ratios from this run (the last repeat of each program), and the lesson's
+# FLOP floor: 95.9 GFLOP (forward, weight gradients and the hidden layer's
+# input gradient, 60,000 samples x 10 epochs) at 80 GFLOP/s per core.
+python3 - "$work/walls" "$sizes" "$(nproc)" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, wall, fit = line.strip().split("|")
+    rows[name] = (float(wall), float(fit))
+if "dagrad float32" not in rows:
+    sys.exit(0)
+wall, fit = rows["dagrad float32"]
+for ref in ("scikit-learn", "libtorch 1 thread"):
+    if ref in rows:
+        print(f"dagrad float32 whole process / {ref}: {wall / rows[ref][0]:.3f} "
+              f"(fit alone: {fit / rows[ref][1]:.3f})")
+units = [784] + [int(s) for s in sys.argv[2].split(",")] + [10]
+macs = sum(a * b for a, b in zip(units, units[1:]))
+input_grads = sum(a * b for a, b in zip(units[1:], units[2:]))
+gflop = 60000 * 2 * (2 * macs + input_grads) * 10 / 1e9
+floor = gflop / (80 * int(sys.argv[3]))
+print(f"dense FLOP: {gflop:.1f} GFLOP; floor at 80 GFLOP/s x {sys.argv[3]} cores: {floor:.2f} s; "
+      f"dagrad float32 fit {fit:.2f} s = {floor / fit:.2f} of the floor's speed "
+      f"({gflop / fit:.0f} dense-equivalent GFLOP/s)")
+PY
