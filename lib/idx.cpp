@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 namespace dagrad {
@@ -55,101 +56,158 @@ std::string dims_text(const std::vector<std::uint32_t>& dims) {
   return s;
 }
 
-// The bytes of a file, decompressed when it starts with the gzip magic 1f 8b.
+// The bytes of a file or of a buffer, decompressed when they start with the
+// gzip magic 1f 8b. Compressed input is taken 128 KiB at a time (from the
+// file, or as a window on the buffer) and inflated straight into the
+// caller's memory; members written one after another are read as one
+// stream, and bytes after a member that do not start another are ignored,
+// as gzip itself does. A file and the same bytes in memory go through the
+// same code, so they give the same data and the same messages.
 class Source {
  public:
   explicit Source(const std::string& path) : path_(path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    file_.reset(std::fopen(path.c_str(), "rb"));
+    if (!file_) fail(path, std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};
-    if (fstat(fileno(f), &st) != 0) {
-      const int err = errno;
-      std::fclose(f);
-      fail(path, std::string("cannot open: ") + std::strerror(err));
+    if (fstat(fileno(file_.get()), &st) != 0) {
+      fail(path, std::string("cannot open: ") + std::strerror(errno));
     }
-    if (S_ISDIR(st.st_mode)) {
-      std::fclose(f);
-      fail(path, "cannot open: is a directory");
-    }
+    if (S_ISDIR(st.st_mode)) fail(path, "cannot open: is a directory");
     std::array<std::uint8_t, 2> magic{};
-    const std::size_t n = std::fread(magic.data(), 1, magic.size(), f);
-    if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-      std::fclose(f);
-      gz_ = gzopen(path.c_str(), "rb");
-      if (!gz_) fail(path, std::string("cannot open as gzip: ") + std::strerror(errno));
-      gzbuffer(gz_, 128 * 1024);
-      return;
-    }
-    file_ = f;
-    if (std::fseek(file_, 0, SEEK_SET) != 0) {
-      std::fclose(file_);
+    const std::size_t n = std::fread(magic.data(), 1, magic.size(), file_.get());
+    if (std::fseek(file_.get(), 0, SEEK_SET) != 0) {
       fail(path, std::string("cannot rewind: ") + std::strerror(errno));
     }
-    if (S_ISREG(st.st_mode)) size_ = static_cast<std::uint64_t>(st.st_size);
+    if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+      start_gzip();
+    } else if (S_ISREG(st.st_mode)) {
+      size_ = static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+
+  Source(std::span<const std::uint8_t> bytes, const std::string& name) : path_(name), memory_(bytes) {
+    if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
+      start_gzip();
+    } else {
+      size_ = bytes.size();
+    }
   }
 
   Source(const Source&) = delete;
   Source& operator=(const Source&) = delete;
 
   ~Source() {
-    if (file_) std::fclose(file_);
-    if (gz_) gzclose_r(gz_);
+    if (gzip_) inflateEnd(&strm_);
   }
 
-  bool gzip() const { return gz_ != nullptr; }
+  bool gzip() const { return gzip_; }
 
-  // The size of a plain regular file; unknown for gzip until decompressed.
+  // The size of plain bytes, from a regular file or memory; unknown for gzip
+  // until decompressed.
   std::optional<std::uint64_t> size() const { return size_; }
 
   // Up to n bytes; fewer only at the end of the data. A read error or a
   // corrupt or truncated gzip stream throws.
   std::size_t read(std::uint8_t* buf, std::size_t n) {
-    if (file_) {
-      const std::size_t got = std::fread(buf, 1, n, file_);
-      if (got < n && std::ferror(file_)) {
-        fail(path_, std::string("read error: ") + std::strerror(errno));
-      }
-      return got;
-    }
+    if (!gzip_) return load(buf, n);
     std::size_t total = 0;
-    while (total < n) {
-      const auto want = static_cast<unsigned>(std::min(n - total, chunk_bytes));
-      const int got = gzread(gz_, buf + total, want);
-      if (got < 0) gzip_failed();
-      total += static_cast<std::size_t>(got);
-      if (static_cast<unsigned>(got) < want) {
-        // gzread stops short only at the end of the input: it must be the
-        // clean end of a gzip stream, not the middle of one.
-        int code = Z_OK;
-        gzerror(gz_, &code);
-        if (code != Z_OK) gzip_failed();
-        break;
-      }
+    while (total < n && !ended_) {
+      // zlib counts in 32 bits: hand it at most a chunk at a time.
+      const std::size_t want = std::min(n - total, chunk_bytes);
+      strm_.next_out = buf + total;
+      strm_.avail_out = static_cast<unsigned>(want);
+      inflate_some();
+      total += want - strm_.avail_out;
     }
     return total;
   }
 
  private:
-  [[noreturn]] void gzip_failed() {
-    int code = Z_OK;
-    const char* msg = gzerror(gz_, &code);
-    if (code == Z_BUF_ERROR) fail(path_, "truncated gzip stream: the compressed data ends early");
-    if (code == Z_ERRNO) fail(path_, std::string("read error: ") + std::strerror(errno));
-    // zlib's message repeats the path as "path: problem"; keep the problem.
-    std::string problem = msg && *msg ? msg : "unknown error";
-    if (problem.starts_with(path_ + ": ")) problem.erase(0, path_.size() + 2);
-    fail(path_, "corrupt gzip stream: " + problem);
+  static constexpr std::size_t in_size = 128 * 1024;
+
+  // Up to n raw bytes; fewer only at the end of the file or buffer.
+  std::size_t load(std::uint8_t* buf, std::size_t n) {
+    if (!file_) {
+      const std::size_t got = std::min(n, memory_.size() - loaded_);
+      if (got) std::memcpy(buf, memory_.data() + loaded_, got);
+      loaded_ += got;
+      return got;
+    }
+    const std::size_t got = std::fread(buf, 1, n, file_.get());
+    if (got < n && std::ferror(file_.get())) fail(path_, std::string("read error: ") + std::strerror(errno));
+    return got;
   }
 
+  void start_gzip() {
+    // Not zeroed: every byte is written by a read before inflate sees it.
+    if (file_) in_ = std::make_unique_for_overwrite<std::uint8_t[]>(in_size);
+    if (inflateInit2(&strm_, 15 + 16) != Z_OK) fail(path_, "corrupt gzip stream: out of memory");
+    gzip_ = true;  // from here on the destructor ends the inflate stream
+  }
+
+  // Makes at least `want` (1 or 2) compressed bytes available when the
+  // input still holds them, keeping any left over; returns how many are.
+  unsigned have_input(unsigned want) {
+    if (strm_.avail_in >= want) return strm_.avail_in;
+    if (file_) {
+      if (strm_.avail_in) std::memmove(in_.get(), strm_.next_in, strm_.avail_in);
+      const std::size_t got = load(in_.get() + strm_.avail_in, in_size - strm_.avail_in);
+      strm_.next_in = in_.get();
+      strm_.avail_in += static_cast<unsigned>(got);
+    } else {
+      // The window on the buffer grows: what is left sits just before the
+      // bytes not yet taken. inflate only reads its input; zlib's type lacks
+      // the const.
+      if (strm_.avail_in == 0) strm_.next_in = const_cast<std::uint8_t*>(memory_.data() + loaded_);
+      const std::size_t got = std::min(in_size, memory_.size() - loaded_);
+      loaded_ += got;
+      strm_.avail_in += static_cast<unsigned>(got);
+    }
+    return strm_.avail_in;
+  }
+
+  // Inflates into next_out until avail_out is used up or the data ends.
+  void inflate_some() {
+    while (strm_.avail_out > 0) {
+      if (between_members_) {
+        // The data goes on only if another member follows; anything else
+        // after a member is trailing bytes, left unread.
+        if (have_input(2) < 2 || strm_.next_in[0] != 0x1f || strm_.next_in[1] != 0x8b) break;
+        inflateReset(&strm_);
+        between_members_ = false;
+      }
+      if (have_input(1) == 0) fail(path_, "truncated gzip stream: the compressed data ends early");
+      const int ret = inflate(&strm_, Z_NO_FLUSH);
+      if (ret == Z_STREAM_END) {
+        between_members_ = true;
+      } else if (ret == Z_DATA_ERROR) {
+        fail(path_, std::string("corrupt gzip stream: ") + (strm_.msg ? strm_.msg : "compressed data error"));
+      } else if (ret == Z_MEM_ERROR) {
+        fail(path_, "corrupt gzip stream: out of memory");
+      } else if (ret != Z_OK && !(ret == Z_BUF_ERROR && strm_.avail_in == 0)) {
+        fail(path_, "corrupt gzip stream: internal error: inflate stream corrupt");
+      }
+    }
+    if (strm_.avail_out > 0) ended_ = true;
+  }
+
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+
   std::string path_;
-  std::FILE* file_ = nullptr;
-  gzFile gz_ = nullptr;
+  std::unique_ptr<std::FILE, Closer> file_;
+  std::span<const std::uint8_t> memory_;
+  std::size_t loaded_ = 0;  // bytes of memory_ (or the file) taken so far
   std::optional<std::uint64_t> size_;
+
+  bool gzip_ = false;
+  z_stream strm_{};
+  bool between_members_ = false;  // a member ended; another may follow
+  bool ended_ = false;            // no more data
+  std::unique_ptr<std::uint8_t[]> in_;
 };
 
-// Reads an unsigned-byte IDX file; when expected_dims is non-zero, any other
-// dimension count is rejected before the data is read. `what` names the
-// file's contents for that message ("images", "labels").
 // Training reads image rows in shuffled order: with 4 KiB pages nearly every
 // row costs a TLB miss. Asking for transparent huge pages over a large,
 // still untouched buffer (the kernel honours it when THP is set to
@@ -161,8 +219,11 @@ void prefer_huge_pages(void* data, std::size_t bytes) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
-IdxArray read_idx_checked(const std::string& path, std::size_t expected_dims, const char* what) {
-  Source in(path);
+// Reads an unsigned-byte IDX file, named `path` in messages; when expected_dims is non-zero, any other
+// dimension count is rejected before the data is read. `what` names the
+// file's contents for that message ("images", "labels").
+IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims,
+                          const char* what) {
   const char* kind = in.gzip() ? " (after gzip decompression)" : "";
 
   std::array<std::uint8_t, 4> magic{};
@@ -296,8 +357,6 @@ void check_rows(const Images& im, std::size_t first, std::size_t count) {
   }
 }
 
-// byte / 255 for every byte, each correctly rounded in T as the division
-// itself would be; a table lookup is several times faster than dividing.
 // One row of pixels as T in [0, 1]: value / 255, correctly rounded, so every
 // dtype sees exactly the numbers scikit-learn's `X / 255.` gives (float32:
 // the same value after rounding). Written as a plain loop the compiler turns
@@ -307,12 +366,8 @@ void scale_span(const std::uint8_t* __restrict src, T* __restrict dst, std::size
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<T>(src[j]) / T(255);
 }
 
-}  // namespace
-
-IdxArray read_idx(const std::string& path) { return read_idx_checked(path, 0, "arrays"); }
-
-Images read_images(const std::string& path) {
-  IdxArray arr = read_idx_checked(path, 3, "images");
+// The checks read_images adds to read_idx's.
+Images to_images(IdxArray arr, const std::string& path) {
   if (arr.dims[0] == 0) fail(path, "the header declares 0 images");
   if (arr.dims[1] == 0 || arr.dims[2] == 0) {
     fail(path, "the header declares an image size of " + std::to_string(arr.dims[1]) + "x" +
@@ -326,8 +381,8 @@ Images read_images(const std::string& path) {
   return im;
 }
 
-std::vector<std::uint8_t> read_labels(const std::string& path) {
-  IdxArray arr = read_idx_checked(path, 1, "labels");
+// The checks read_labels adds to read_idx's.
+std::vector<std::uint8_t> to_labels(IdxArray arr, const std::string& path) {
   if (arr.dims[0] == 0) fail(path, "the header declares 0 labels");
   for (std::size_t i = 0; i < arr.data.size(); ++i) {
     if (arr.data[i] > 9) {
@@ -336,6 +391,38 @@ std::vector<std::uint8_t> read_labels(const std::string& path) {
     }
   }
   return std::move(arr.data);
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+  Source in(path);
+  return read_idx_checked(in, path, 0, "arrays");
+}
+
+IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::string& name) {
+  Source in(bytes, name);
+  return read_idx_checked(in, name, 0, "arrays");
+}
+
+Images read_images(const std::string& path) {
+  Source in(path);
+  return to_images(read_idx_checked(in, path, 3, "images"), path);
+}
+
+Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name) {
+  Source in(bytes, name);
+  return to_images(read_idx_checked(in, name, 3, "images"), name);
+}
+
+std::vector<std::uint8_t> read_labels(const std::string& path) {
+  Source in(path);
+  return to_labels(read_idx_checked(in, path, 1, "labels"), path);
+}
+
+std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, const std::string& name) {
+  Source in(bytes, name);
+  return to_labels(read_idx_checked(in, name, 1, "labels"), name);
 }
 
 Dataset read_dataset(const std::string& images_path, const std::string& labels_path) {

@@ -490,8 +490,14 @@ void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, cons
 
 template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
-  Contents c = decode(read_file(path), path, kind_parameters);
-  auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
+  parse_parameters(ex, nodes, read_file(path), path);
+}
+
+template <class T>
+void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span<const std::uint8_t> bytes,
+                      const std::string& name) {
+  Contents c = decode(bytes, name, kind_parameters);
+  auto fail = [&](const std::string& problem) -> void { throw DataError(name + ": " + problem); };
   std::map<std::string, Matrix<double>*> by_name;
   for (Tensor& t : c.tensors) {
     if (!by_name.emplace(t.name, &t.value).second) fail("tensor '" + t.name + "' appears twice");
@@ -521,5 +527,9 @@ template void save_parameters<float>(const Executor<float>&, const std::vector<N
 template void save_parameters<double>(const Executor<double>&, const std::vector<Node>&, const std::string&);
 template void load_parameters<float>(Executor<float>&, const std::vector<Node>&, const std::string&);
 template void load_parameters<double>(Executor<double>&, const std::vector<Node>&, const std::string&);
+template void parse_parameters<float>(Executor<float>&, const std::vector<Node>&,
+                                      std::span<const std::uint8_t>, const std::string&);
+template void parse_parameters<double>(Executor<double>&, const std::vector<Node>&,
+                                       std::span<const std::uint8_t>, const std::string&);
 
 }  // namespace dagrad

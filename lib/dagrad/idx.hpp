@@ -1,5 +1,6 @@
-// Reads IDX files, the format MNIST ships in (plain or gzip-compressed), into
-// uint8 images and labels, and scales batches of images to [0,1] for training.
+// Reads IDX files, the format MNIST ships in (plain or gzip-compressed), from
+// disk or memory into uint8 images and labels, and scales batches of images to
+// [0,1] for training.
 //   Mnist m = load_mnist(default_mnist_dir());  Matrix<float> x;
 //   scale_rows(m.train.images, 0, 32, x);     // 32 x 784, pixel / 255
 #pragma once
@@ -31,6 +32,9 @@ struct IdxArray {
 // problem: cannot open, bad magic number, a type other than 0x08, a truncated
 // file or gzip stream, bytes past the declared data, a size over max_idx_bytes.
 IdxArray read_idx(const std::string& path);
+// As read_idx, from a file's bytes in memory (plain or gzip-compressed); `name`
+// stands for the path in messages, which are read_idx's word for word.
+IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::string& name);
 
 struct Images {
   std::size_t count = 0, rows = 0, cols = 0;
@@ -44,9 +48,11 @@ struct Images {
 
 // A 3-D IDX file: count x rows x cols, none of them zero.
 Images read_images(const std::string& path);
+Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name);
 
 // A 1-D IDX file of class labels, each in 0-9.
 std::vector<std::uint8_t> read_labels(const std::string& path);
+std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, const std::string& name);
 
 struct Dataset {
   Images images;

@@ -41,6 +41,10 @@ template <class T>
 void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path);
 template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path);
+// As load_parameters, from bytes in memory; `name` stands for the path in messages.
+template <class T>
+void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span<const std::uint8_t> bytes,
+                      const std::string& name);
 
 extern template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&,
                                             const std::string&);
@@ -50,5 +54,9 @@ extern template void load_parameters<float>(Executor<float>&, const std::vector<
                                             const std::string&);
 extern template void load_parameters<double>(Executor<double>&, const std::vector<Node>&,
                                              const std::string&);
+extern template void parse_parameters<float>(Executor<float>&, const std::vector<Node>&,
+                                             std::span<const std::uint8_t>, const std::string&);
+extern template void parse_parameters<double>(Executor<double>&, const std::vector<Node>&,
+                                              std::span<const std::uint8_t>, const std::string&);
 
 }  // namespace dagrad

@@ -9,6 +9,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::vector<std::uint8_t> fixed(data, data + size);
   dagrad_fuzz::fix_checksums(fixed);
+  // An input whose checksums were right already has just run as it is.
+  if (std::equal(fixed.begin(), fixed.end(), data)) return 0;
   try {
     dagrad_fuzz::model(fixed);
   } catch (const dagrad::Error&) {

@@ -2,6 +2,12 @@
 
 #include <dagrad/cli.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
 using namespace dagrad;
 
 namespace {
@@ -61,4 +67,87 @@ TEST_CASE("closest finds likely typos only") {
   const std::vector<std::string> names{"alpha", "max-iter", "tol"};
   CHECK(closest("alpah", names) == std::optional<std::string>("alpha"));
   CHECK_FALSE(closest("learning", names).has_value());
+}
+
+namespace {
+// closest as it was before its work was bounded: the full edit distance to
+// every candidate.
+std::optional<std::string> closest_unbounded(const std::string& word, const std::vector<std::string>& candidates) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::optional<std::string> best;
+  std::size_t best_d = 0;
+  for (const auto& c : candidates) {
+    const std::size_t d = distance(word, c);
+    if (!best || d < best_d) {
+      best = c;
+      best_d = d;
+    }
+  }
+  if (best && (best_d <= std::max<std::size_t>(2, word.size() / 3) ||
+               (word.size() >= 4 && best->compare(0, word.size(), word) == 0))) {
+    return best;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+TEST_CASE("closest suggests what the full edit distance suggests, and prefixes still count") {
+  const std::vector<std::string> names{"hidden-layer-sizes", "activation", "solver", "alpha", "batch-size",
+                                       "learning-rate", "learning-rate-init", "power-t", "max-iter",
+                                       "shuffle", "random-state", "tol", "verbose", "warm-start",
+                                       "momentum", "nesterovs-momentum", "early-stopping",
+                                       "validation-fraction", "beta-1", "beta-2", "epsilon",
+                                       "n-iter-no-change", "max-fun", "dtype", "threads", "data",
+                                       "train-rows", "test-rows", "show", "save", "load", "summary", "timing"};
+  CHECK(closest("hidden-layer", names) == std::optional<std::string>("hidden-layer-sizes"));
+  CHECK(closest("learning-rate-ini", names) == std::optional<std::string>("learning-rate-init"));
+  CHECK_FALSE(closest(std::string(100000, 'a'), names).has_value());
+
+  // Every name with each character dropped, doubled and changed, every
+  // prefix, every name run into another, and words from nothing.
+  std::vector<std::string> words{"", "a", "ab", "xyz", "nesterov", "momentu", "momentum-nesterovs"};
+  for (const std::string& n : names) {
+    for (std::size_t i = 0; i <= n.size(); ++i) {
+      words.push_back(n.substr(0, i));
+      if (i < n.size()) {
+        words.push_back(n.substr(0, i) + n.substr(i + 1));
+        words.push_back(n.substr(0, i + 1) + n.substr(i));
+        words.push_back(n.substr(0, i) + 'q' + n.substr(i + 1));
+      }
+    }
+    for (const std::string& m : names) words.push_back(n + m);
+  }
+  for (const std::string& w : words) {
+    CAPTURE(w);
+    CHECK(closest(w, names) == closest_unbounded(w, names));
+  }
+}
+
+TEST_CASE("closest agrees with the full edit distance on random words over a small alphabet") {
+  // Few letters make many near ties and equal distances, the cases where a
+  // bounded search could pick another candidate than the full one.
+  std::mt19937 rng(7);
+  auto word = [&](std::size_t max_len) {
+    std::string w(rng() % (max_len + 1), 'a');
+    for (char& ch : w) ch = "abc-"[rng() % 4];
+    return w;
+  };
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<std::string> names(1 + rng() % 6);
+    for (auto& n : names) n = word(14);
+    const std::string w = trial % 3 == 0 ? names[rng() % names.size()].substr(0, rng() % 10) : word(16);
+    CAPTURE(w);
+    CHECK(closest(w, names) == closest_unbounded(w, names));
+  }
 }

@@ -32,6 +32,30 @@ fs::path corpus_dir() {
   return fs::current_path() / source;
 }
 
+// The bytes of every seed in a corpus folder, by path, in name order.
+std::vector<std::pair<fs::path, std::vector<std::uint8_t>>> seeds(const std::string& kind) {
+  const fs::path dir = corpus_dir() / kind;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::pair<fs::path, std::vector<std::uint8_t>>> out;
+  for (const fs::path& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    out.emplace_back(file, std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {}));
+  }
+  return out;
+}
+
+// "loaded", or the message of the dagrad error f throws.
+std::string outcome(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const dagrad::Error& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+
 void check_folder(const std::string& kind, const std::function<void(dagrad_fuzz::Bytes)>& entry) {
   const fs::path dir = corpus_dir() / kind;
   REQUIRE_MESSAGE(fs::is_directory(dir), dir.string());
@@ -67,4 +91,30 @@ TEST_CASE("every model-file seed in the fuzz corpus is rejected with a dagrad er
 
 TEST_CASE("every command-line seed in the fuzz corpus is rejected with a dagrad error, or parses if valid") {
   check_folder("cli", dagrad_fuzz::cli);
+}
+
+// The fuzz targets call the in-memory readers; these must judge every seed as
+// the file readers judge the seed's file, message for message.
+TEST_CASE("the IDX file readers and the in-memory readers agree on every IDX seed") {
+  for (const auto& [file, bytes] : seeds("idx")) {
+    const std::string path = file.string();
+    CAPTURE(path);
+    CHECK(outcome([&] { dagrad::read_idx(path); }) == outcome([&] { dagrad::parse_idx(bytes, path); }));
+    CHECK(outcome([&] { dagrad::read_images(path); }) == outcome([&] { dagrad::parse_images(bytes, path); }));
+    CHECK(outcome([&] { dagrad::read_labels(path); }) == outcome([&] { dagrad::parse_labels(bytes, path); }));
+  }
+}
+
+TEST_CASE("load_mlp and load_parameters agree with parse_mlp and parse_parameters on every model seed") {
+  dagrad::Graph g;
+  const dagrad::Node w = g.parameter("w", {2, 3});
+  const dagrad::Node b = g.parameter("b", {1, 3});
+  dagrad::Executor<double> ex(g, {.threads = 1});
+  for (const auto& [file, bytes] : seeds("model")) {
+    const std::string path = file.string();
+    CAPTURE(path);
+    CHECK(outcome([&] { dagrad::load_mlp(path); }) == outcome([&] { dagrad::parse_mlp(bytes, path); }));
+    CHECK(outcome([&] { dagrad::load_parameters(ex, {w, b}, path); }) ==
+          outcome([&] { dagrad::parse_parameters(ex, {w, b}, bytes, path); }));
+  }
 }

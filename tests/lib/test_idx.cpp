@@ -58,11 +58,11 @@ void append_le32(Bytes& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-// A gzip file (RFC 1952) holding the bytes in stored deflate blocks. The test
-// writes the format itself because test programs do not link zlib (the
+// A gzip stream (RFC 1952) holding the bytes in stored deflate blocks. The
+// test writes the format itself because test programs do not link zlib (the
 // library links it privately); gzip_three_images() below covers real
 // compressed data.
-void write_gzip(const std::string& path, const Bytes& bytes) {
+Bytes gzip_bytes(const Bytes& bytes) {
   Bytes out{0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03};
   std::size_t pos = 0;
   do {
@@ -79,8 +79,10 @@ void write_gzip(const std::string& path, const Bytes& bytes) {
   } while (pos < bytes.size());
   append_le32(out, crc32(bytes));
   append_le32(out, static_cast<std::uint32_t>(bytes.size()));
-  write_file(path, out);
+  return out;
 }
+
+void write_gzip(const std::string& path, const Bytes& bytes) { write_file(path, gzip_bytes(bytes)); }
 
 // An IDX header: 00 00, the type code, the dimension count, then each
 // dimension as a big-endian uint32.
@@ -384,6 +386,112 @@ TEST_CASE("A corrupt, truncated or oversized gzip stream is rejected") {
     const std::string msg = data_error([&] { dagrad::read_images(dir.file("huge.gz")); });
     contains(msg, "1 GiB");
   }
+}
+
+TEST_CASE("parse_idx, parse_images and parse_labels read bytes in memory as the readers read files") {
+  const dagrad::IdxArray a = dagrad::parse_idx(concat(header({2, 2}), {1, 2, 3, 4}), "mem");
+  CHECK(a.dims == std::vector<std::uint32_t>{2, 2});
+  CHECK(a.data == Bytes{1, 2, 3, 4});
+  check_images_are_three_images(dagrad::parse_images(three_images(), "mem"));
+  check_images_are_three_images(dagrad::parse_images(gzip_three_images(), "mem"));
+  check_images_are_three_images(dagrad::parse_images(gzip_bytes(three_images()), "mem"));
+  CHECK(dagrad::parse_labels(gzip_bytes(three_labels()), "mem") == Bytes{7, 0, 9});
+
+  // The name stands for the path in the file readers' messages.
+  CHECK_THROWS_WITH_AS(dagrad::parse_idx(Bytes{0, 0}, "mem"),
+                       "mem: truncated: 2 bytes, too short for the 4-byte IDX magic number", DataError);
+  CHECK_THROWS_WITH_AS(dagrad::parse_labels(concat(header({4}), {1, 9, 10, 3}), "mem"),
+                       "mem: label 2 is 10, outside 0-9", DataError);
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(header({0, 2, 3}), "mem"), "mem: the header declares 0 images",
+                       DataError);
+  const Bytes gz = gzip_three_images();
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(Bytes(gz.begin(), gz.end() - 10), "mem"),
+                       "mem: truncated gzip stream: the compressed data ends early", DataError);
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(gzip_bytes(concat(three_images(), Bytes(5))), "mem"),
+                       "mem: 5 trailing bytes: the header declares 3 x 2 x 3 = 18 bytes of data, found 23 "
+                       "(after gzip decompression)",
+                       DataError);
+
+  // Every outcome, plain and gzip, is the file reader's, word for word.
+  TempDir dir;
+  Bytes bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 0xFF;
+  Bytes short_data = three_images();
+  short_data.pop_back();
+  const std::vector<Bytes> cases{
+      three_images(), three_labels(), gz, bad_crc, Bytes(gz.begin(), gz.end() - 10), Bytes{0, 0},
+      Bytes{}, Bytes{0x1f}, Bytes{0x1f, 0x8b}, header({3, 0, 3}), header({0}), short_data,
+      concat(three_images(), {1, 2}), header({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}),
+      gzip_bytes(short_data), gzip_bytes(concat(three_images(), Bytes(3u << 20))),
+      gzip_bytes(header({1u << 16, 1u << 16, 1})), gzip_bytes(concat(header({4}), {1, 9, 10, 3})),
+      Bytes{0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  auto outcome = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const DataError& e) {
+      return e.what();
+    }
+    return "loaded";
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(i);
+    const std::string path = dir.file("case" + std::to_string(i));
+    write_file(path, cases[i]);
+    const Bytes& b = cases[i];
+    CHECK(outcome([&] { dagrad::parse_idx(b, path); }) == outcome([&] { dagrad::read_idx(path); }));
+    CHECK(outcome([&] { dagrad::parse_images(b, path); }) == outcome([&] { dagrad::read_images(path); }));
+    CHECK(outcome([&] { dagrad::parse_labels(b, path); }) == outcome([&] { dagrad::read_labels(path); }));
+  }
+}
+
+TEST_CASE("gzip members are joined and what follows the last one is ignored, as zlib's gzread does") {
+  TempDir dir;
+  const Bytes whole = three_images();
+  const Bytes first(whole.begin(), whole.begin() + 7), second(whole.begin() + 7, whole.end());
+  const Bytes joined = concat(gzip_bytes(first), gzip_bytes(second));
+  const Bytes junk_after = concat(gzip_three_images(), {'x', 'y', 'z'});
+  write_file(dir.file("joined"), joined);
+  write_file(dir.file("junk_after"), junk_after);
+  check_images_are_three_images(dagrad::read_images(dir.file("joined")));
+  check_images_are_three_images(dagrad::parse_images(joined, "mem"));
+  check_images_are_three_images(dagrad::read_images(dir.file("junk_after")));
+  check_images_are_three_images(dagrad::parse_images(junk_after, "mem"));
+
+  // After a member, 1f 8b starts another, which must then be whole.
+  const Bytes cut_member = concat(gzip_three_images(), {0x1f, 0x8b, 0x08});
+  write_file(dir.file("cut_member"), cut_member);
+  const std::string cut_message = dir.file("cut_member") + ": truncated gzip stream: the compressed data ends early";
+  CHECK_THROWS_WITH_AS(dagrad::read_images(dir.file("cut_member")), cut_message.c_str(), DataError);
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(cut_member, "mem"),
+                       "mem: truncated gzip stream: the compressed data ends early", DataError);
+}
+
+TEST_CASE("a gzip stream longer than the read buffers loads whole, and a fault deep inside it is found") {
+  // 5 images of 300x300: 450,000 bytes, past the 128 KiB input loads, the
+  // 256 KiB output fetches and the 1 MiB reads' first step.
+  Bytes data(5 * 300 * 300);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 + i / 1000);
+  const Bytes plain = concat(header({5, 300, 300}), data);
+  const Bytes gz = gzip_bytes(plain);
+  TempDir dir;
+  write_file(dir.file("big.gz"), gz);
+  const dagrad::Images from_file = dagrad::read_images(dir.file("big.gz"));
+  const dagrad::Images from_memory = dagrad::parse_images(gz, "mem");
+  CHECK(from_file.pixels == data);
+  CHECK(from_memory.pixels == data);
+
+  // A stored block's length check broken in the sixth block, about 330 KB in.
+  Bytes bad = gz;
+  const std::size_t block = 10 + 5 * (5 + 0xFFFF);
+  bad[block + 3] ^= 0x01;
+  write_file(dir.file("bad.gz"), bad);
+  const std::string bad_message = dir.file("bad.gz") + ": corrupt gzip stream: invalid stored block lengths";
+  CHECK_THROWS_WITH_AS(dagrad::read_images(dir.file("bad.gz")), bad_message.c_str(), DataError);
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(bad, "mem"), "mem: corrupt gzip stream: invalid stored block lengths",
+                       DataError);
+  const Bytes cut(gz.begin(), gz.begin() + 400000);
+  CHECK_THROWS_WITH_AS(dagrad::parse_images(cut, "mem"),
+                       "mem: truncated gzip stream: the compressed data ends early", DataError);
 }
 
 TEST_CASE("scale_rows gives exactly pixel / 255 for a range of rows and for chosen rows") {

@@ -466,6 +466,42 @@ TEST_CASE("an executor's parameters save and load by node name") {
   }
 }
 
+TEST_CASE("parse_parameters loads the bytes of a parameters file as load_parameters loads the file") {
+  TempDir dir;
+  Graph g;
+  Node w = g.parameter("w", {2, 3});
+  Node b = g.parameter("b", {1, 3});
+  Matrix<double> wv(2, 3), bv(1, 3);
+  wv << 1, 2, 3, 4, 5, 6.5;
+  bv << -1, 0.25, 1e-3;
+  Executor<double> ex(g, {.threads = 1});
+  ex.set(w, wv);
+  ex.set(b, bv);
+  const std::string path = dir.file("params");
+  save_parameters(ex, {w, b}, path);
+  const Bytes bytes = read_bytes(path);
+
+  Executor<double> again(g, {.threads = 1});
+  parse_parameters(again, {w, b}, bytes, "in memory");
+  CHECK(again.value(w) == wv);
+  CHECK(again.value(b) == bv);
+
+  // The same checks and messages, `name` standing for the path.
+  Bytes cut(bytes.begin(), bytes.end() - 1);
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {w, b}, cut, "in memory"),
+                       "in memory: truncated: tensor 'b''s checksum needs 4 bytes at offset 170, "
+                       "found 3 (the file has 173 bytes)",
+                       DataError);
+  write_bytes(path, cut);
+  const std::string cut_message =
+      path + ": truncated: tensor 'b''s checksum needs 4 bytes at offset 170, found 3 (the file has 173 bytes)";
+  CHECK_THROWS_WITH_AS(load_parameters(again, {w, b}, path), cut_message.c_str(), DataError);
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {w}, bytes, "in memory"),
+                       "in memory: tensor 'b' is not among the nodes to load", DataError);
+  // A refused file sets nothing.
+  CHECK(again.value(w) == wv);
+}
+
 TEST_CASE("training with check_numerics names the node and the batch where values first stop being finite") {
   Blobs train = blobs(120, 1);
   MLPParams p{.hidden_layer_sizes = {8}, .solver = "sgd", .batch_size = 10, .learning_rate_init = 1e6,
