@@ -7,9 +7,11 @@
 
 namespace dagrad::detail {
 
-// Below this share of nonzeros in A the sparse route is taken. Measured by
-// bench/bench_matmul: on AVX2 the sparse kernel beats Eigen's GEMM up to
-// about 40% nonzeros at the MLP's shapes; the margin keeps it a clear win.
+// At or below this share of nonzeros in A the sparse route is taken. At the
+// lesson's shapes (200x784 times 784x50, and its transpose) on this
+// project's AVX2 machine, the sparse kernels ran about as fast as Eigen's
+// GEMM at half the values nonzero and clearly faster at 30%; 25% keeps them
+// a clear win (MNIST batches are 19% nonzero).
 inline constexpr double sparse_density_limit = 0.25;
 
 // out = op(A) · B, with op(A) = Aᵀ when transpose_a, when A holds few enough
