@@ -7,11 +7,11 @@
 
 namespace dagrad::detail {
 
-// At or below this share of nonzeros in A the sparse route is taken. At the
-// lesson's shapes (200x784 times 784x50, and its transpose) on this
-// project's AVX2 machine, the sparse kernels ran about as fast as Eigen's
-// GEMM at half the values nonzero and clearly faster at 30%; 25% keeps them
-// a clear win (MNIST batches are 19% nonzero).
+// At or below this share of nonzeros in A (judged from sampled rows) the
+// sparse route is taken. bench/bench_matmul_shapes, one thread, the
+// lesson's shapes: at 10-20% nonzero the sparse products take 0.4-0.8 of
+// Eigen's GEMM time (a real MNIST batch, 19%: 0.56 and 0.71); earlier
+// ad-hoc timings had them level with it near 50%. 25% keeps a clear margin.
 inline constexpr double sparse_density_limit = 0.25;
 
 // out = op(A) · B, with op(A) = Aᵀ when transpose_a, when A holds few enough
