@@ -8,6 +8,8 @@
 #include <dagrad/detail/sparse_product.hpp>
 #include <dagrad/detail/parallel.hpp>
 
+#include <oneapi/tbb/task_arena.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -204,32 +206,19 @@ class Rows {
     }
   }
   const T* operator()(Index r, Index col0) const {
-    if (r >= first_copied_) return tail_.data() + (r - first_copied_) * padded_ + col0;
+    if (r >= first_copied_) return tail(r, col0);
     return b_.data() + r * b_.cols() + col0;
   }
+  // Rows from first_copied() on are read from the padded copy.
+  Index first_copied() const { return first_copied_; }
+  const T* data() const { return b_.data(); }
+  const T* tail(Index r, Index col0) const { return tail_.data() + (r - first_copied_) * padded_ + col0; }
 
  private:
   const Matrix<T>& b_;
   Index padded_ = 0, first_copied_ = 0;
   std::vector<T> tail_;
 };
-
-// Row r of C = A · B, columns [col0, col0 + width): NV registers of
-// accumulators, kept across the row's nonzeros.
-template <class T, int NV>
-void row_strip(SparseRow<T> a, const Rows<T>& b, Index col0, T* c, Index width) {
-  constexpr int L = lanes<T>;
-  Register<T> acc[NV];
-  for (auto& x : acc) x = zero(T{});
-  for (Index k = 0; k < a.size; ++k) {
-    const T v = a.value[at(k)];
-    const T* row = b(a.column[at(k)], col0);
-    for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
-  }
-  T strip[NV * L];
-  for (int i = 0; i < NV; ++i) store(strip + i * L, acc[i]);
-  std::copy_n(strip, width, c);
-}
 
 // For one row r of A (its nonzeros in `a`, columns counted from the
 // block's first) and C = Aᵀ · B: adds A[r, p] times B's row r, columns
@@ -281,6 +270,83 @@ void with_registers(Index width, F&& f) {
   f.template operator()<NV>();
 }
 
+// Rows [first, last) of C = A · B. The rows' nonzeros are packed first
+// (CSR: columns and values, row after row). Then, for each strip of C's
+// columns, B's rows are taken a block at a time, a block small enough to
+// stay in the first-level cache, and every row adds the terms of its
+// nonzeros in that block to its strip, kept in registers meanwhile. Row by
+// row, B's 784 rows of the lesson would be read from the second-level cache
+// for every image; a block is read from there once per task.
+// Each C element is still the sum over its row's nonzeros in increasing
+// column order, added one after another from zero: the same bits as a row
+// walked whole.
+template <class T>
+void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
+  constexpr int L = lanes<T>;
+  constexpr Index strip_width = strip_registers * L;
+  const Index n = last - first, inner = a.cols(), m = out.cols();
+  // Kept per thread and reused: packing into fresh memory each call would
+  // cost more in page faults than the product.
+  thread_local std::vector<std::int32_t> column;
+  thread_local std::vector<T> value;
+  thread_local std::vector<Index> start, at_column;
+  thread_local std::vector<T> sums;
+  column.resize(at(n * inner + 8));
+  value.resize(at(n * inner + 8));
+  start.resize(at(n + 1));
+  at_column.resize(at(n));
+  start[0] = 0;
+  for (Index r = 0; r < n; ++r) {
+    start[at(r + 1)] = start[at(r)] + pack(a.data() + (first + r) * inner, inner,
+                                           column.data() + start[at(r)], value.data() + start[at(r)]);
+  }
+  // C's rows are summed in a copy padded to whole registers, so a strip's
+  // spare lanes never land in the next row's partial sums.
+  const Index stride = (m + L - 1) / L * L;
+  sums.resize(at(n * stride));
+  // Plain pointers for the inner loop (the thread_local vectors and b's
+  // members would otherwise be reloaded after every store).
+  const std::int32_t* const columns = column.data();
+  const T* const values = value.data();
+  const Index* const starts = start.data();
+  Index* const next = at_column.data();
+  const T* const b_data = b.data();
+  const Index copied = b.first_copied();
+  for (Index col0 = 0; col0 < m; col0 += strip_width) {
+    const Index width = std::min(strip_width, m - col0);
+    with_registers<T>(width, [&]<int NV>() {
+      // As many B rows as fill about 24 KiB of strip, in equal blocks.
+      const Index most = std::max<Index>(16, 24 * 1024 / (NV * 32));
+      const Index blocks = (inner + most - 1) / most;
+      const Index block = (inner + blocks - 1) / blocks;
+      std::copy_n(starts, n, next);
+      for (Index k0 = 0; k0 < inner; k0 += block) {
+        const auto end = static_cast<std::int32_t>(std::min(inner, k0 + block));
+        for (Index r = 0; r < n; ++r) {
+          T* c = sums.data() + r * stride + col0;
+          Register<T> acc[NV];
+          if (k0 == 0) {
+            for (auto& x : acc) x = zero(T{});
+          } else {
+            for (int i = 0; i < NV; ++i) acc[i] = load(c + i * L);
+          }
+          Index k = next[r];
+          const Index row_end = starts[r + 1];
+          for (; k < row_end && columns[k] < end; ++k) {
+            const T v = values[k];
+            const Index p = columns[k];
+            const T* row = p < copied ? b_data + p * m + col0 : b.tail(p, col0);
+            for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
+          }
+          next[r] = k;
+          for (int i = 0; i < NV; ++i) store(c + i * L, acc[i]);
+        }
+      }
+    });
+  }
+  for (Index r = 0; r < n; ++r) std::copy_n(sums.data() + r * stride, m, out.data() + (first + r) * m);
+}
+
 // Runs body(first, last) over [0, n): on the calling thread when the work is
 // small, else shared among tasks. Every row of the result is computed the
 // same way however the range is cut, so the cut changes no bit.
@@ -304,27 +370,16 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   if (!looks_sparse(a)) return false;
   constexpr Index strip_width = strip_registers * lanes<T>;
   const Rows<T> rows(b);
-  // Row r of C from the nonzeros of row r of op(A).
-  auto row_of_c = [&](SparseRow<T> a_row, Index r) {
-    for (Index col0 = 0; col0 < m; col0 += strip_width) {
-      const Index width = std::min(strip_width, m - col0);
-      with_registers<T>(width, [&]<int NV>() {
-        row_strip<T, NV>(a_row, rows, col0, out.data() + r * m + col0, width);
-      });
-    }
-  };
   // An estimate for choosing between one thread and many, never a result.
   const double flops = 2.0 * sparse_density_limit * double(a.size()) * double(m);
 
   if (!transpose_a) {
     out.resize(a.rows(), m);
-    share_rows(a.rows(), flops, 8, [&](Index first, Index last) {
-      PackedRow<T> packed(a.cols());
-      for (Index r = first; r < last; ++r) {
-        pack(a.data() + r * a.cols(), a.cols(), packed);
-        row_of_c(packed.view(), r);
-      }
-    });
+    // Each row's sum order is fixed (increasing column), so how the rows
+    // are cut among tasks changes no bit: the cut follows the threads.
+    const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
+    share_rows(a.rows(), flops, std::max<Index>(8, (a.rows() + tasks - 1) / tasks),
+               [&](Index first, Index last) { product_rows(a, rows, first, last, out); });
     return true;
   }
 
@@ -332,7 +387,12 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   // first-level cache: walk every row r of A in order, adding A[r, p] times
   // B's row r into C's row p for the block's columns p of A. Each C row is
   // thus summed in increasing r, however the blocks are shared out.
-  constexpr Index block_rows = 64;
+  // At most 64 rows a block, and as many blocks as make equal shares for
+  // the threads (784 rows on two threads: 14 blocks of 56, not 13 of 64).
+  // How C's rows are cut changes no bit, as said above.
+  const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
+  const Index blocks = ((a.cols() + 63) / 64 + tasks - 1) / tasks * tasks;
+  const Index block_rows = (a.cols() + blocks - 1) / blocks;
   const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
   out.resize(a.cols(), m);
   share_rows(a.cols(), flops, block_rows, [&](Index first, Index last) {
