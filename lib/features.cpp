@@ -68,10 +68,14 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
     rows(0, n);
     return;
   }
-  const auto blocks = static_cast<std::int64_t>((n + gather_block - 1) / gather_block);
-  detail::parallel_chunks(blocks, [&](std::int64_t b) {
-    const auto first = static_cast<std::size_t>(b) * gather_block;
-    rows(first, std::min(n, first + gather_block));
+  // An even number of blocks of at most gather_block rows, as equal as may
+  // be (200 rows: four of 50, not 64, 64, 64 and 8), so two threads share
+  // them evenly. Each row is converted alone: the cut changes no value.
+  const std::size_t blocks = (n + 2 * gather_block - 1) / (2 * gather_block) * 2;
+  const std::size_t block = (n + blocks - 1) / blocks;
+  detail::parallel_chunks(static_cast<std::int64_t>((n + block - 1) / block), [&](std::int64_t b) {
+    const auto first = static_cast<std::size_t>(b) * block;
+    rows(first, std::min(n, first + block));
   });
 }
 

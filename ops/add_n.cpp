@@ -1,4 +1,5 @@
 // add_n: y = x_0 + x_1 + ... + x_(n-1), all of one shape.  dy/dx_i = 1
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -28,8 +29,17 @@ class AddN final : public OpBase<AddN> {
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     // Left to right in input order, so the rounding never depends on scheduling.
-    out.noalias() = *in[0];
-    for (std::size_t i = 1; i < in.size(); ++i) out += *in[i];
+    // One pass for the first two, then one more per further input.
+    out.resize(in[0]->rows(), in[0]->cols());
+    detail::for_elements(out.size(), [&](auto first, auto n) {
+      auto y = detail::elements(out, first, n);
+      if (in.size() == 1) {
+        y = detail::elements(*in[0], first, n);
+        return;
+      }
+      y = detail::elements(*in[0], first, n) + detail::elements(*in[1], first, n);
+      for (std::size_t i = 2; i < in.size(); ++i) y += detail::elements(*in[i], first, n);
+    });
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -1,4 +1,5 @@
 // broadcast: y = x (1x1, 1xN or Mx1) repeated to like's shape.  dx = dy summed over the repeated axes
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -20,7 +21,8 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& x = *in[0];
     if (rows_ && cols_) {
-      out.setConstant(x(0, 0));
+      const T v = x(0, 0);
+      detail::for_elements(out.size(), [&](auto first, auto n) { detail::elements(out, first, n).setConstant(v); });
     } else if (rows_) {
       out.rowwise() = x.row(0);
     } else if (cols_) {

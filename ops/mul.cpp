@@ -1,5 +1,6 @@
 // mul: y = a * b, elementwise with broadcasting.  dy/da = b, dy/db = a
 // (summed back over the broadcast axes).
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -17,7 +18,10 @@ class Mul final : public OpBase<Mul> {
     const Matrix<T>& a = *in[0];
     const Matrix<T>& b = *in[1];
     if (!b_.rows_a && !b_.cols_a && !b_.rows_b && !b_.cols_b) {
-      out.array() = a.array() * b.array();
+      out.resize(a.rows(), a.cols());
+      detail::for_elements(out.size(), [&](auto first, auto n) {
+        detail::elements(out, first, n) = detail::elements(a, first, n) * detail::elements(b, first, n);
+      });
     } else {
       // Each output row r, column c reads a and b at (r or 0, c or 0).
       const Eigen::Index rows = out.rows(), cols = out.cols();

@@ -1,4 +1,5 @@
 // scale: y = c * x for a constant c.  dy/dx = c
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -15,7 +16,12 @@ class Scale final : public OpBase<Scale> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array() * static_cast<T>(factor_);
+    const Matrix<T>& x = *in[0];
+    const T factor = static_cast<T>(factor_);
+    out.resize(x.rows(), x.cols());
+    detail::for_elements(out.size(), [&](auto first, auto n) {
+      detail::elements(out, first, n) = detail::elements(x, first, n) * factor;
+    });
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -1,4 +1,5 @@
 // square: y = x^2, elementwise.  dy/dx = 2x
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -12,7 +13,11 @@ class Square final : public OpBase<Square> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array().square();
+    const Matrix<T>& x = *in[0];
+    out.resize(x.rows(), x.cols());
+    detail::for_elements(out.size(), [&](auto first, auto n) {
+      detail::elements(out, first, n) = detail::elements(x, first, n).square();
+    });
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -5,6 +5,7 @@
 
 #include <oneapi/tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace dagrad::detail {
@@ -27,6 +28,25 @@ void parallel_chunks(std::int64_t count, const F& f) {
 #else
   tbb::parallel_for(std::int64_t{0}, count, [&f](std::int64_t k) { f(k); });
 #endif
+}
+
+// Element-wise work over [0, size): f(first, count) for each block. Under
+// 32,768 elements one call does it all (sharing costs more than it saves);
+// above, an even number of blocks, each a whole number of 16-element groups,
+// fixed by the size alone. Element-wise results do not depend on the cut.
+template <class F>
+void parallel_elements(std::int64_t size, const F& f) {
+  constexpr std::int64_t alone = 32768, group = 16;
+  if (size < alone) {
+    f(std::int64_t{0}, size);
+    return;
+  }
+  const std::int64_t blocks = (size + alone - 1) / alone * 2;
+  const std::int64_t block = ((size + blocks - 1) / blocks + group - 1) / group * group;
+  parallel_chunks((size + block - 1) / block, [&](std::int64_t k) {
+    const std::int64_t first = k * block;
+    f(first, std::min(block, size - first));
+  });
 }
 
 }  // namespace dagrad::detail
