@@ -69,7 +69,8 @@ ArgParser make_parser() {
   for (const std::string& name : MLPParams::names()) {
     if (searched_internally(name)) continue;
     const std::string fallback = name == "max_iter" ? "10" : name == "random_state" ? "1" : MLPParams{}.get(name);
-    p.add(flag_of(name), "VALUE", "base value of scikit-learn's " + name + " (default " + fallback + ")");
+    p.add(flag_of(name), "VALUE", std::string("base value of ") +
+          (MLPParams::from_scikit_learn(name) ? "scikit-learn's " : "dagrad's ") + name + " (default " + fallback + ")");
   }
   p.add("validation-rows", "N", "hold out the last N training rows for validation (default 10000, as the reference)");
   p.add("validation-fraction", "F", "hold out this fraction of the training rows instead (the last ones)");

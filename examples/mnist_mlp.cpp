@@ -31,12 +31,13 @@ ArgParser make_parser() {
     std::string flag = name;
     std::replace(flag.begin(), flag.end(), '_', '-');
     const std::string fallback = MLPParams{}.get(name);
+    const std::string whose = MLPParams::from_scikit_learn(name) ? "scikit-learn's " : "dagrad's ";
     if (fallback == "true" || fallback == "false") {
-      p.add_optional(flag, "true", "BOOL", "scikit-learn's " + name + " (default " + fallback + ")");
+      p.add_optional(flag, "true", "BOOL", whose + name + " (default " + fallback + ")");
     } else if (name == "verbose") {
       p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
     } else {
-      p.add(flag, "VALUE", "scikit-learn's " + name + " (default " + fallback + ")");
+      p.add(flag, "VALUE", whose + name + " (default " + fallback + ")");
     }
   }
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
@@ -54,7 +55,30 @@ ArgParser make_parser() {
   p.add("classify", "IMAGE", "classify your own digit image (PNG, PGM or PPM) after training");
   p.add_switch("summary", "print the parameters and hyperparameters of the network");
   p.add_switch("timing", "print the fit time in seconds");
+  p.add_switch("profile", "time every node of the graph during the fit and print where the time went");
   return p;
+}
+
+// Where the fit's time went, node by node: each node's kernel time summed
+// over the fit's runs, its share of all kernel time, and per run.
+void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profile, double fit_seconds) {
+  double total = 0;
+  for (const NodeTime& t : profile) total += t.seconds;
+  const int threads = mlp.params().threads;
+  std::cout << "\nKernel time by node during the fit ("
+            << (threads == 0 ? std::string("threads: one per core") : "threads: " + std::to_string(threads))
+            << "; nodes that ran at once overlap):\n";
+  std::cout << "  share  seconds   us/run   runs  node (op)\n";
+  for (const NodeTime& t : profile) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %4.1f%%  %7.3f  %7.1f  %5llu  ", 100 * t.seconds / total, t.seconds,
+                  1e6 * t.seconds / double(t.runs), static_cast<unsigned long long>(t.runs));
+    std::cout << line << t.node.name() << " (" << mlp.graph().info(t.node.id()).op->label() << ")\n";
+  }
+  char line[128];
+  std::snprintf(line, sizeof line, "  kernels %.3f s of the fit's %.3f s; the rest is batches, updates and scheduling\n",
+                total, fit_seconds);
+  std::cout << line;
 }
 
 std::size_t parse_count(const std::string& flag, const std::string& text, std::size_t max) {
@@ -174,13 +198,16 @@ int run(int argc, char** argv) {
       std::cout << std::flush;
     });
   }
+  if (args.has("profile")) mlp.set_profiling(true);
   const auto start = std::chrono::steady_clock::now();
   if (train) mlp.fit(Features(mnist.train.images), y_train);
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<NodeTime> fit_profile = mlp.profile();
 
   std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
+  if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
   if (args.has("summary")) std::cout << "\n" << mlp.summary() << "\n" << graph_summary(mlp.graph());
   if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), {.title = "MLPClassifier"});
   if (args.has("svg")) render(to_dot(mlp.graph(), {.title = "MLPClassifier"}), args.get("svg"));

@@ -6,7 +6,9 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <exception>
 #include <map>
@@ -68,6 +70,10 @@ struct Executor<T>::Impl {
   std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
   std::vector<char> ready;       // parameter set, or node computed by a run
   std::vector<char> staged;      // input filled in place through input()
+  // With options.profile: kernel seconds and runs per node, each written
+  // only by its own node's task.
+  std::vector<double> kernel_seconds;
+  std::vector<std::uint64_t> kernel_runs;
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
   // Counts shape inferences; a plan whose last inference is the latest, for
   // the same fed shapes, may skip it (no other plan has resized shared nodes).
@@ -88,6 +94,8 @@ struct Executor<T>::Impl {
     while (values.size() < graph.size()) values.emplace_back();
     ready.resize(graph.size(), 0);
     staged.resize(graph.size(), 0);
+    kernel_seconds.resize(graph.size(), 0.0);
+    kernel_runs.resize(graph.size(), 0);
   }
 
   Plan& plan_for(const std::vector<Node>& fetches) {
@@ -171,7 +179,14 @@ struct Executor<T>::Impl {
     const NodeInfo& info = graph.info(n);
     Matrix<T>& out = values[n];
     try {
-      info.op->forward(args, out);
+      if (options.profile) {
+        const auto start = std::chrono::steady_clock::now();
+        info.op->forward(args, out);
+        kernel_seconds[n] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ++kernel_runs[n];
+      } else {
+        info.op->forward(args, out);
+      }
       if (options.check_numerics && !out.allFinite()) {
         std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
                           "' produced a value that is not finite (" + summarize(out) +
@@ -399,6 +414,30 @@ void Executor<T>::within(const std::function<void()>& f) {
 template <class T>
 Graph& Executor<T>::graph() const {
   return impl_->graph;
+}
+
+template <class T>
+std::vector<NodeTime> Executor<T>::profile() const {
+  std::vector<NodeTime> out;
+  for (NodeId n = 0; n < impl_->kernel_runs.size(); ++n) {
+    if (impl_->kernel_runs[n] > 0) {
+      out.push_back({impl_->graph.node(n), impl_->kernel_seconds[n], impl_->kernel_runs[n]});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const NodeTime& a, const NodeTime& b) { return a.seconds > b.seconds; });
+  return out;
+}
+
+template <class T>
+void Executor<T>::set_profiling(bool on) {
+  impl_->options.profile = on;
+}
+
+template <class T>
+void Executor<T>::clear_profile() {
+  std::fill(impl_->kernel_seconds.begin(), impl_->kernel_seconds.end(), 0.0);
+  std::fill(impl_->kernel_runs.begin(), impl_->kernel_runs.end(), 0);
 }
 
 template <class T>

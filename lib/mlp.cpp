@@ -80,6 +80,8 @@ struct MLPClassifier::Model {
   virtual void set_param(std::size_t k, const Matrix<double>& v) = 0;
   virtual Matrix<double> get_param(std::size_t k) const = 0;
   virtual void reset_optimizer(const MLPParams& p) = 0;
+  virtual void set_profiling(bool on) = 0;
+  virtual std::vector<NodeTime> profile() const = 0;
   // One optimizer step on the rows `rows`; returns the batch's loss.
   virtual double train_batch(const Features& X, std::span<const std::size_t> rows,
                              std::span<const int> targets) = 0;
@@ -110,6 +112,9 @@ struct ModelT final : MLPClassifier::Model {
     fetches.push_back(loss);
     fetches.insert(fetches.end(), grads.begin(), grads.end());
   }
+
+  void set_profiling(bool on) override { ex.set_profiling(on); }
+  std::vector<NodeTime> profile() const override { return ex.profile(); }
 
   void set_param(std::size_t k, const Matrix<double>& v) override {
     ex.set(param(k), v.cast<T>());
@@ -275,6 +280,15 @@ void MLPClassifier::set_output(std::ostream* out, std::ostream* warnings) {
   warnings_ = warnings;
 }
 
+void MLPClassifier::set_profiling(bool on) {
+  profiling_ = on;
+  if (model_) model_->set_profiling(on);
+}
+
+std::vector<NodeTime> MLPClassifier::profile() const {
+  return model_ ? model_->profile() : std::vector<NodeTime>{};
+}
+
 void MLPClassifier::set_progress(std::function<void(const Progress&)> callback) {
   progress_ = std::move(callback);
 }
@@ -354,6 +368,7 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
 
   if (first_pass) {
     model_ = make_model(units, p);
+    model_->set_profiling(profiling_);
     // Glorot uniform, as scikit-learn: each layer's weights, then its bias.
     const double factor = p.activation == "logistic" ? 2.0 : 6.0;
     for (std::size_t i = 0; i + 1 < units.size(); ++i) {
@@ -542,6 +557,7 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
     }
   }
   auto model = make_model(units, p);
+  model->set_profiling(profiling_);
   for (std::size_t i = 0; i < layers; ++i) {
     model->set_param(i, coefs[i]);
     model->set_param(layers + i, intercepts[i]);

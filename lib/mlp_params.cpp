@@ -82,6 +82,10 @@ const std::vector<std::string>& MLPParams::names() {
   return all;
 }
 
+bool MLPParams::from_scikit_learn(const std::string& name) {
+  return name != "dtype" && name != "threads" && name != "check_numerics";
+}
+
 void MLPParams::set(const std::string& name, const std::string& v) {
   if (name == "hidden_layer_sizes") {
     // "50", "10,10,10" or "(10, 10)"; an empty list means no hidden layer.

@@ -8,6 +8,7 @@
 #include <dagrad/graph.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -20,6 +21,15 @@ struct ExecutorOptions {
   // Stop at the first NaN or infinity a node produces, naming the node, its
   // op and its inputs with a summary of their values.
   bool check_numerics = false;
+  // Time each op node's kernel (two clock reads a node) for profile().
+  bool profile = false;
+};
+
+// One op node's kernel time, summed over the runs that computed it.
+struct NodeTime {
+  Node node;
+  double seconds = 0;
+  std::uint64_t runs = 0;
 };
 
 template <class T>
@@ -65,6 +75,14 @@ class Executor {
   // Runs f in the executor's task arena: parallel work inside f (a batch
   // gathered by Features::gather, say) uses at most `threads` threads.
   void within(const std::function<void()>& f);
+
+  // With options().profile: every op node that has run, most time first.
+  // Nodes run at once overlap, so the times may add up to more than the
+  // runs took. clear_profile() starts the sums again.
+  std::vector<NodeTime> profile() const;
+  void clear_profile();
+  // Switches options().profile on or off between runs.
+  void set_profiling(bool on);
 
   Graph& graph() const;
   int threads() const;

@@ -4,6 +4,7 @@
 //   mlp.fit(Features(mnist.train.images), labels);  double acc = mlp.score(X_test, y_test);
 #pragma once
 
+#include <dagrad/executor.hpp>
 #include <dagrad/features.hpp>
 #include <dagrad/graph.hpp>
 #include <dagrad/tensor.hpp>
@@ -51,6 +52,9 @@ struct MLPParams {
 
   // Every parameter by its scikit-learn name, as text ("10,10", "auto", "true").
   static const std::vector<std::string>& names();
+  // Whether `name` is one of scikit-learn's parameters (false for dagrad's
+  // own: dtype, threads, check_numerics), for help texts.
+  static bool from_scikit_learn(const std::string& name);
   void set(const std::string& name, const std::string& value);  // throws naming it
   std::string get(const std::string& name) const;
   // Throws Error naming the first parameter out of range and its allowed values.
@@ -111,6 +115,15 @@ class MLPClassifier {
   void set_output(std::ostream* out, std::ostream* warnings);
   void set_progress(std::function<void(const Progress&)> callback);
 
+  // Times every node of the network's graph (ExecutorOptions::profile) in
+  // the fits and scoring after this call, for profile(): where a training
+  // step's time goes, node by node. Off by default (it reads the clock twice
+  // a node).
+  void set_profiling(bool on);
+  // Each node's kernel time since profiling was switched on, most first;
+  // empty before a fit.
+  std::vector<NodeTime> profile() const;
+
   struct Model;  // the graph, executor and optimizer state
 
  private:
@@ -130,6 +143,7 @@ class MLPClassifier {
   std::ostream* out_;
   std::ostream* warnings_;
   std::function<void(const Progress&)> progress_;
+  bool profiling_ = false;
 };
 
 // MNIST's uint8 labels as the ints MLPClassifier takes.

@@ -102,7 +102,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
     }
   }
   for (const char* flag : {"data", "train-rows", "test-rows", "show", "save", "load"}) p.add(flag, "X", flag);
-  for (const char* flag : {"summary", "timing"}) p.add_switch(flag, flag);
+  for (const char* flag : {"summary", "timing", "profile"}) p.add_switch(flag, flag);
   return p;
 }
 

@@ -6,6 +6,8 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <random>
 #include <string>
@@ -70,6 +72,23 @@ class Record final : public OpBase<Record> {
 Node record(Log& log, std::size_t slot, Graph& g, const std::vector<Node>& inputs) {
   return g.apply(std::make_shared<Record>(&log, slot), inputs);
 }
+
+// Passes its input on after sleeping a set time: a node of known cost.
+class Sleep final : public OpBase<Sleep> {
+ public:
+  explicit Sleep(std::chrono::milliseconds d) : d_(d) {}
+  std::string_view key() const override { return "sleep"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    std::this_thread::sleep_for(d_);
+    out = *in[0];
+  }
+  std::vector<Node> backward(const GradContext& ctx) const override { no_gradient(ctx, 0); }
+
+ private:
+  std::chrono::milliseconds d_;
+};
 
 }  // namespace
 
@@ -373,4 +392,42 @@ TEST_CASE("within() runs its function in the executor's arena, bounded by its th
     ex.within([&] { seen = tbb::this_task_arena::max_concurrency(); });
     CHECK(seen == threads);
   }
+}
+
+TEST_CASE("profiling sums each op node's kernel time over runs, most first, and can be cleared") {
+  Graph g;
+  Node x = g.input("x", {1, 1});
+  Node slow = g.apply(std::make_shared<Sleep>(std::chrono::milliseconds(20)), {x});
+  g.rename(slow, "slow");
+  Node quick = g.apply(std::make_shared<Sleep>(std::chrono::milliseconds(0)), {slow});
+  g.rename(quick, "quick");
+  const Matrix<double> X = Matrix<double>::Ones(1, 1);
+
+  Executor<double> plain(g, {.threads = 2});
+  plain.run({{x, X}}, {quick});
+  CHECK(plain.profile().empty());
+
+  Executor<double> ex(g, {.threads = 2, .profile = true});
+  ex.run({{x, X}}, {quick});
+  ex.run({{x, X}}, {quick});
+  std::vector<NodeTime> p = ex.profile();
+  REQUIRE(p.size() == 2);  // op nodes only: the input x is not timed
+  CHECK(p[0].node == slow);
+  CHECK(p[0].runs == 2);
+  CHECK(p[0].seconds >= 0.040);
+  CHECK(p[1].node == quick);
+  CHECK(p[1].runs == 2);
+  CHECK(p[1].seconds < p[0].seconds);
+
+  ex.clear_profile();
+  CHECK(ex.profile().empty());
+  ex.set_profiling(false);
+  ex.run({{x, X}}, {quick});
+  CHECK(ex.profile().empty());
+  ex.set_profiling(true);
+  ex.run({{x, X}}, {slow});
+  p = ex.profile();
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].node == slow);
+  CHECK(p[0].runs == 1);
 }

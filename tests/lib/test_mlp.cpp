@@ -100,6 +100,10 @@ TEST_CASE("parameters read and write by their scikit-learn names") {
   CHECK_THROWS_WITH_AS(p.set("hidden_layer_size", "10"), doctest::Contains("'hidden_layer_size'"), Error);
   CHECK_THROWS_WITH_AS(p.set("alpha", "lots"), doctest::Contains("'alpha'"), Error);
   CHECK_THROWS_WITH_AS(p.set("shuffle", "maybe"), doctest::Contains("true or false"), Error);
+  // Help texts say whose each parameter is.
+  CHECK(MLPParams::from_scikit_learn("alpha"));
+  CHECK(MLPParams::from_scikit_learn("n_iter_no_change"));
+  for (const char* own : {"dtype", "threads", "check_numerics"}) CHECK_FALSE(MLPParams::from_scikit_learn(own));
 }
 
 TEST_CASE("a small problem is learned to high accuracy and predict_proba rows sum to 1") {
@@ -269,4 +273,22 @@ TEST_CASE("a warm start may switch early stopping on") {
   CHECK(mlp.validation_scores().size() == 3);
   REQUIRE(mlp.best_validation_score().has_value());
   CHECK(*mlp.best_validation_score() > 0.9);
+}
+
+TEST_CASE("profiling times every node of the training graph once a step") {
+  Blobs train = blobs(120, 13);
+  MLPClassifier mlp = quiet({.hidden_layer_sizes = {6}, .batch_size = 40, .max_iter = 2, .random_state = 1});
+  CHECK(mlp.profile().empty());  // no model before a fit
+  mlp.set_profiling(true);
+  mlp.fit(Features(train.X), train.y);
+  const std::vector<NodeTime> p = mlp.profile();
+  REQUIRE_FALSE(p.empty());
+  bool saw_first_layer = false;
+  for (const NodeTime& t : p) {
+    CHECK(t.runs == 6);  // 2 epochs of 3 batches, each node once a step
+    CHECK(t.seconds >= 0);
+    saw_first_layer = saw_first_layer || t.node.name() == "layer1/matmul";
+  }
+  CHECK(saw_first_layer);
+  for (std::size_t i = 1; i < p.size(); ++i) CHECK(p[i - 1].seconds >= p[i].seconds);
 }
