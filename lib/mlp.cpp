@@ -60,7 +60,7 @@ struct MLPClassifier::Model {
       Node data_loss = softmax_cross_entropy(logits, y);
       g.rename(data_loss, "loss/cross_entropy");
       std::vector<Node> squares;
-      for (Node w : weights) squares.push_back(sum(square(w)));
+      for (Node w : weights) squares.push_back(sum_squares(w));
       Node penalty = mul(l2_factor, add_n(squares));
       g.rename(penalty, "loss/l2_penalty");
       loss = add(data_loss, penalty);

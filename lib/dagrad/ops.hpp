@@ -39,8 +39,9 @@ Node log(Node x);
 Node square(Node x);
 
 // Reductions.
-Node sum(Node x);       // 1x1
-Node mean(Node x);      // 1x1
+Node sum(Node x);          // 1x1
+Node sum_squares(Node x);  // 1x1: sum(square(x)) as one node, for L2 penalties
+Node mean(Node x);         // 1x1
 Node sum_rows(Node x);  // 1xN: the sum over rows (column sums, for bias gradients)
 Node sum_cols(Node x);  // Mx1: the sum over columns of each row
 
