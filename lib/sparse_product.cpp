@@ -1,10 +1,9 @@
-// The sparse route of matmul. Each row of A is first packed into the list
-// of its nonzeros (column and value); then
+// The sparse route of matmul: only the nonzeros of A are multiplied.
 //   C = A · B:   C[r, :] = sum over A[r, p] != 0 of A[r, p] · B[p, :]
 //   C = Aᵀ · B:  C[p, :] = sum over A[r, p] != 0 of A[r, p] · B[r, :]
-// The first keeps a strip of C's row in SIMD registers while it walks the
-// row's nonzeros; the second keeps a strip of B's row in registers and adds
-// it into every C row that row r's nonzeros name.
+// Both keep a strip of a C row in SIMD registers while they walk the list of
+// that row's terms: for A · B the nonzeros of A's row r (packed row by row),
+// for Aᵀ · B those of A's column p (A's tiles transposed, then packed).
 #include <dagrad/detail/sparse_product.hpp>
 #include <dagrad/detail/parallel.hpp>
 
@@ -60,24 +59,6 @@ constexpr int strip_registers = 7;
 
 constexpr std::size_t at(Index i) { return static_cast<std::size_t>(i); }
 
-// The nonzeros of one row of op(A): their columns and values.
-template <class T>
-struct SparseRow {
-  const std::int32_t* column;
-  const T* value;
-  Index size;
-};
-
-// Room for the nonzeros of one row of n values, plus a register's slack.
-template <class T>
-struct PackedRow {
-  explicit PackedRow(Index n) : column(at(n) + 8), value(at(n) + 8) {}
-  std::vector<std::int32_t> column;
-  std::vector<T> value;
-  Index size = 0;
-  SparseRow<T> view() const { return {column.data(), value.data(), size}; }
-};
-
 #ifdef DAGRAD_SPARSE_AVX2
 // For each 8-bit mask, the lanes whose bits are set, in order: the
 // permutation that packs those lanes to the front of a register.
@@ -123,54 +104,6 @@ Index pack(const T* __restrict row, Index n, std::int32_t* __restrict column, T*
     k += row[j] != T(0);
   }
   return k;
-}
-
-template <class T>
-void pack(const T* row, Index n, PackedRow<T>& out) {
-  out.size = pack(row, n, out.column.data(), out.value.data());
-}
-
-// Two rows of A side by side: the columns where either is nonzero, with
-// both rows' values there (one of them may be zero).
-template <class T>
-struct PackedPair {
-  explicit PackedPair(Index n) : column(at(n) + 8), first(at(n) + 8), second(at(n) + 8) {}
-  std::vector<std::int32_t> column;
-  std::vector<T> first, second;
-  Index size = 0;
-};
-
-template <class T>
-void pack_pair(const T* __restrict a, const T* __restrict b, Index n, PackedPair<T>& out) {
-  std::int32_t* __restrict column = out.column.data();
-  T* __restrict first = out.first.data();
-  T* __restrict second = out.second.data();
-  Index k = 0, j = 0;
-#ifdef DAGRAD_SPARSE_AVX2
-  if constexpr (std::is_same_v<T, float>) {
-    const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (; j + 8 <= n; j += 8) {
-      const __m256 va = _mm256_loadu_ps(a + j), vb = _mm256_loadu_ps(b + j);
-      const __m256 either = _mm256_or_ps(_mm256_cmp_ps(va, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                                         _mm256_cmp_ps(vb, _mm256_setzero_ps(), _CMP_NEQ_UQ));
-      const int mask = _mm256_movemask_ps(either);
-      if (mask == 0) continue;
-      const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
-      const __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(j)), step);
-      _mm256_storeu_ps(first + k, _mm256_permutevar8x32_ps(va, order));
-      _mm256_storeu_ps(second + k, _mm256_permutevar8x32_ps(vb, order));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(column + k), _mm256_permutevar8x32_epi32(columns, order));
-      k += std::popcount(static_cast<unsigned>(mask));
-    }
-  }
-#endif
-  for (; j < n; ++j) {  // branch-free, as pack
-    column[k] = static_cast<std::int32_t>(j);
-    first[k] = a[j];
-    second[k] = b[j];
-    k += (a[j] != T(0)) | (b[j] != T(0));
-  }
-  out.size = k;
 }
 
 // Whether A looks sparse enough to pay, judged from up to 32 rows spread
@@ -219,43 +152,6 @@ class Rows {
   Index padded_ = 0, first_copied_ = 0;
   std::vector<T> tail_;
 };
-
-// For one row r of A (its nonzeros in `a`, columns counted from the
-// block's first) and C = Aᵀ · B: adds A[r, p] times B's row r, columns
-// [col0, ...), into row p of the block c, whose rows are padded to whole
-// registers.
-template <class T, int NV>
-void scatter_strip(SparseRow<T> a, const T* b_row, T* c, Index c_stride) {
-  constexpr int L = lanes<T>;
-  Register<T> from[NV];
-  for (int i = 0; i < NV; ++i) from[i] = load(b_row + i * L);
-  for (Index k = 0; k < a.size; ++k) {
-    const T v = a.value[at(k)];
-    T* row = c + Index{a.column[at(k)]} * c_stride;
-    for (int i = 0; i < NV; ++i) store(row + i * L, multiply_add(v, from[i], load(row + i * L)));
-  }
-}
-
-// Rows r and r + 1 of A at once, for C = Aᵀ · B: each C row their nonzeros
-// name is loaded and stored once for both, adding row r's term, then row
-// r + 1's (the order row by row would take; a zero of one row adds 0).
-// Two MNIST images share about half their nonzero pixels, so this moves a
-// quarter less data than row by row.
-template <class T, int NV>
-void pair_scatter_strip(const PackedPair<T>& a, const T* b_first, const T* b_second, T* c,
-                        Index c_stride) {
-  constexpr int L = lanes<T>;
-  Register<T> from1[NV], from2[NV];
-  for (int i = 0; i < NV; ++i) from1[i] = load(b_first + i * L);
-  for (int i = 0; i < NV; ++i) from2[i] = load(b_second + i * L);
-  for (Index k = 0; k < a.size; ++k) {
-    const T v1 = a.first[at(k)], v2 = a.second[at(k)];
-    T* row = c + Index{a.column[at(k)]} * c_stride;
-    for (int i = 0; i < NV; ++i) {
-      store(row + i * L, multiply_add(v2, from2[i], multiply_add(v1, from1[i], load(row + i * L))));
-    }
-  }
-}
 
 // Calls f.template operator()<NV>() with the fewest registers that hold
 // `width` values.
@@ -347,6 +243,113 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
   for (Index r = 0; r < n; ++r) std::copy_n(sums.data() + r * stride, m, out.data() + (first + r) * m);
 }
 
+#ifdef DAGRAD_SPARSE_AVX2
+// Transposes eight rows of eight floats in registers: afterwards v[j] holds
+// what was column j.
+inline void transpose8(__m256 v[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  v[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  v[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  v[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  v[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  v[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  v[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  v[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  v[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
+
+// Rows [first, last) of C = Aᵀ · B (columns of A), `first` a multiple of 8.
+// Eight columns of A at a time: the nonzeros of each, with their rows, are
+// listed in increasing row order (from 8x8 tiles transposed in registers,
+// then packed as rows are; a tile of zeros is skipped whole). Then each of
+// the eight C rows is summed from its list, a strip of it in registers,
+// reading B's rows: only loads and multiply-adds, where adding A's rows
+// into C's rows one by one would load and store C for every nonzero.
+// Each C element is the sum of its terms in increasing r, from zero.
+template <class T>
+void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
+  constexpr int L = lanes<T>;
+  constexpr Index strip_width = strip_registers * L;
+  const Index rows = a.rows(), inner = a.cols(), m = out.cols();
+  const Index capacity = rows + 8;  // a packed register may write 8 past the count
+  thread_local std::vector<std::int32_t> row_lists;
+  thread_local std::vector<T> value_lists;
+  row_lists.resize(at(8 * capacity));
+  value_lists.resize(at(8 * capacity));
+  std::int32_t* const list_row = row_lists.data();
+  T* const list_value = value_lists.data();
+  const T* const data = a.data();
+  for (Index p0 = first; p0 < last; p0 += 8) {
+    const Index n = std::min<Index>(8, last - p0);
+    Index count[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    Index r0 = 0;
+#ifdef DAGRAD_SPARSE_AVX2
+    if constexpr (std::is_same_v<T, float>) {
+      if (n == 8) {
+        const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        for (; r0 + 8 <= rows; r0 += 8) {
+          __m256 v[8];
+          int any = 0;
+          for (int i = 0; i < 8; ++i) {
+            v[i] = _mm256_loadu_ps(data + (r0 + i) * inner + p0);
+            any |= _mm256_movemask_ps(_mm256_cmp_ps(v[i], _mm256_setzero_ps(), _CMP_NEQ_UQ));
+          }
+          if (any == 0) continue;
+          transpose8(v);
+          const __m256i tile_rows = _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(r0)), step);
+          for (int j = 0; j < 8; ++j) {
+            const int mask = _mm256_movemask_ps(_mm256_cmp_ps(v[j], _mm256_setzero_ps(), _CMP_NEQ_UQ));
+            if (mask == 0) continue;
+            const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
+            const Index at_list = j * capacity + count[j];
+            _mm256_storeu_ps(list_value + at_list, _mm256_permutevar8x32_ps(v[j], order));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(list_row + at_list),
+                                _mm256_permutevar8x32_epi32(tile_rows, order));
+            count[j] += std::popcount(static_cast<unsigned>(mask));
+          }
+        }
+      }
+    }
+#endif
+    for (Index r = r0; r < rows; ++r) {  // the rest, branch-free as pack's tail
+      const T* row = data + r * inner + p0;
+      for (Index j = 0; j < n; ++j) {
+        list_row[j * capacity + count[j]] = static_cast<std::int32_t>(r);
+        list_value[j * capacity + count[j]] = row[j];
+        count[j] += row[j] != T(0);
+      }
+    }
+    for (Index j = 0; j < n; ++j) {
+      const std::int32_t* terms_row = list_row + j * capacity;
+      const T* terms_value = list_value + j * capacity;
+      T* c = out.data() + (p0 + j) * m;
+      for (Index col0 = 0; col0 < m; col0 += strip_width) {
+        const Index width = std::min(strip_width, m - col0);
+        with_registers<T>(width, [&]<int NV>() {
+          Register<T> acc[NV];
+          for (auto& x : acc) x = zero(T{});
+          for (Index k = 0; k < count[j]; ++k) {
+            const T v = terms_value[k];
+            const T* row = b(terms_row[k], col0);
+            for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
+          }
+          T strip[NV * L];
+          for (int i = 0; i < NV; ++i) store(strip + i * L, acc[i]);
+          std::copy_n(strip, width, c + col0);
+        });
+      }
+    }
+  }
+}
+
 // Runs body(first, last) over [0, n): on the calling thread when the work is
 // small, else shared among tasks. Every row of the result is computed the
 // same way however the range is cut, so the cut changes no bit.
@@ -368,7 +371,6 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   const Index m = b.cols();
   if (a.size() == 0 || m == 0 || a.rows() > INT32_MAX || a.cols() > INT32_MAX) return false;
   if (!looks_sparse(a)) return false;
-  constexpr Index strip_width = strip_registers * lanes<T>;
   const Rows<T> rows(b);
   // An estimate for choosing between one thread and many, never a result.
   const double flops = 2.0 * sparse_density_limit * double(a.size()) * double(m);
@@ -383,48 +385,14 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
     return true;
   }
 
-  // C = Aᵀ B, a block of C's rows at a time, small enough to stay in the
-  // first-level cache: walk every row r of A in order, adding A[r, p] times
-  // B's row r into C's row p for the block's columns p of A. Each C row is
-  // thus summed in increasing r, however the blocks are shared out.
-  // At most 64 rows a block, and as many blocks as make equal shares for
-  // the threads (784 rows on two threads: 14 blocks of 56, not 13 of 64).
-  // How C's rows are cut changes no bit, as said above.
+  // C = Aᵀ B: C's rows (A's columns) shared among tasks in whole groups of
+  // eight, as equal as may be. Each C row is summed in increasing r however
+  // they are cut, so the cut follows the threads.
   const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
-  const Index blocks = ((a.cols() + 63) / 64 + tasks - 1) / tasks * tasks;
-  const Index block_rows = (a.cols() + blocks - 1) / blocks;
-  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+  const Index groups = (a.cols() + 7) / 8;
   out.resize(a.cols(), m);
-  share_rows(a.cols(), flops, block_rows, [&](Index first, Index last) {
-    std::vector<T> block(at(block_rows * stride));
-    PackedRow<T> packed(block_rows);
-    PackedPair<T> pair(block_rows);
-    constexpr int pair_registers = 4;
-    constexpr Index pair_width = pair_registers * lanes<T>;
-    for (Index p0 = first; p0 < last; p0 += block_rows) {
-      const Index n = std::min(block_rows, last - p0);
-      std::fill(block.begin(), block.end(), T(0));
-      Index r = 0;
-      for (; r + 1 < a.rows(); r += 2) {
-        pack_pair(a.data() + r * a.cols() + p0, a.data() + (r + 1) * a.cols() + p0, n, pair);
-        if (pair.size == 0) continue;
-        for (Index col0 = 0; col0 < m; col0 += pair_width) {
-          with_registers<T, pair_registers>(std::min(pair_width, m - col0), [&]<int NV>() {
-            pair_scatter_strip<T, NV>(pair, rows(r, col0), rows(r + 1, col0), block.data() + col0, stride);
-          });
-        }
-      }
-      if (r < a.rows()) {  // an odd last row
-        pack(a.data() + r * a.cols() + p0, n, packed);
-        for (Index col0 = 0; col0 < m && packed.size > 0; col0 += strip_width) {
-          with_registers<T>(std::min(strip_width, m - col0), [&]<int NV>() {
-            scatter_strip<T, NV>(packed.view(), rows(r, col0), block.data() + col0, stride);
-          });
-        }
-      }
-      for (Index p = 0; p < n; ++p) std::copy_n(block.data() + p * stride, m, out.data() + (p0 + p) * m);
-    }
-  });
+  share_rows(a.cols(), flops, (groups + 4 * tasks - 1) / (4 * tasks) * 8,
+             [&](Index first, Index last) { transposed_rows(a, rows, first, last, out); });
   return true;
 }
 
