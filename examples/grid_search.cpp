@@ -439,14 +439,6 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    const std::string what = e.what();  // GridSearch's own errors already say "grid search: "
-    std::cerr << (what.rfind("grid search: ", 0) == 0 ? "" : std::string(program) + ": ") << what << "\n";
-    return 1;
-  }
+  // GridSearch's own errors already say "grid search: ".
+  return run_program(program, [&] { return run(argc, argv); }, "grid search: ");
 }

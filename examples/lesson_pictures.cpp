@@ -110,13 +110,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "lesson_pictures: " << e.what() << "\n";
-    return 1;
-  }
+  return run_program("lesson_pictures", [&] { return run(argc, argv); });
 }

@@ -229,13 +229,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_mlp: " << e.what() << "\n";
-    return 1;
-  }
+  return run_program("mnist_mlp", [&] { return run(argc, argv); });
 }

@@ -1,6 +1,8 @@
 #include <dagrad/cli.hpp>
 
 #include <algorithm>
+#include <exception>
+#include <iostream>
 #include <sstream>
 
 namespace dagrad {
@@ -166,6 +168,26 @@ std::optional<std::string> closest(const std::string& word, const std::vector<st
   }
   if (best && (best_d <= near || is_prefix_of(*best))) return *best;
   return std::nullopt;
+}
+
+int run_program(std::string_view program, const std::function<int()>& run, std::ostream& err,
+                std::string_view own_prefix) {
+  try {
+    return run();
+  } catch (const UsageError& e) {
+    err << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    const std::string_view what = e.what();
+    const std::string prefix = std::string(program) + ": ";
+    const bool prefixed = what.starts_with(prefix) || (!own_prefix.empty() && what.starts_with(own_prefix));
+    err << (prefixed ? "" : prefix) << what << "\n";
+    return 1;
+  }
+}
+
+int run_program(std::string_view program, const std::function<int()>& run, std::string_view own_prefix) {
+  return run_program(program, run, std::cerr, own_prefix);
 }
 
 }  // namespace dagrad

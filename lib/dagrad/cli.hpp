@@ -7,8 +7,11 @@
 
 #include <dagrad/error.hpp>
 
+#include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +57,15 @@ class ArgParser {
   std::string program_, description_;
   std::vector<Flag> flags_;
 };
+
+// A program's main() around its body: returns run()'s exit code; prints a
+// UsageError's message as it is and returns 2; prints any other error after
+// "program: " (unless it already starts with that, or with `own_prefix`)
+// and returns 1. Messages go to `err`.
+//   int main(int argc, char** argv) { return run_program("mnist_mlp", [&] { return run(argc, argv); }); }
+int run_program(std::string_view program, const std::function<int()>& run, std::ostream& err,
+                std::string_view own_prefix = {});
+int run_program(std::string_view program, const std::function<int()>& run, std::string_view own_prefix = {});
 
 // The candidate nearest to `word` by edit distance, if it is near enough to
 // be a likely typo.

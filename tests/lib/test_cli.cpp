@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -150,4 +152,23 @@ TEST_CASE("closest agrees with the full edit distance on random words over a sma
     CAPTURE(w);
     CHECK(closest(w, names) == closest_unbounded(w, names));
   }
+}
+
+TEST_CASE("run_program turns a program's errors into a message and an exit code") {
+  std::ostringstream err;
+  CHECK(run_program("prog", [] { return 3; }, err) == 3);
+  CHECK(err.str().empty());
+  CHECK(run_program("prog", []() -> int { throw UsageError("prog: unknown flag --x"); }, err) == 2);
+  CHECK(err.str() == "prog: unknown flag --x\n");
+  err.str("");
+  CHECK(run_program("prog", []() -> int { throw std::runtime_error("no such file 'a'"); }, err) == 1);
+  CHECK(err.str() == "prog: no such file 'a'\n");
+  err.str("");
+  // A message that already names the program, or starts with the given
+  // prefix, is not prefixed again.
+  CHECK(run_program("prog", []() -> int { throw Error("prog: bad"); }, err) == 1);
+  CHECK(err.str() == "prog: bad\n");
+  err.str("");
+  CHECK(run_program("prog", []() -> int { throw Error("grid search: bad"); }, err, "grid search: ") == 1);
+  CHECK(err.str() == "grid search: bad\n");
 }
