@@ -1,5 +1,6 @@
 #include <dagrad/error.hpp>
 #include <dagrad/detail/parallel.hpp>
+#include <dagrad/detail/scale_rows.hpp>
 #include <dagrad/features.hpp>
 
 #include <algorithm>
@@ -45,23 +46,13 @@ void check_range(std::size_t first, std::size_t count, std::size_t rows) {
 constexpr std::size_t gather_block = 64;
 
 // The images at `indices` as T in [0, 1] (value / 255, as scale_rows),
-// converted by as many tasks as the arena allows. Shuffled rows sit anywhere
-// in the images, so the rows a few steps ahead are prefetched.
+// converted by as many tasks as the arena allows, a span of rows each.
 template <class T>
 void gather_images(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out) {
   const std::size_t f = im.features();
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
   auto rows = [&](std::size_t first, std::size_t last) {
-    constexpr std::size_t ahead = 4;
-    for (std::size_t i = first; i < last; ++i) {
-      if (i + ahead < last) {
-        const std::uint8_t* next = im.pixels.data() + indices[i + ahead] * f;
-        for (std::size_t b = 0; b < f; b += 64) __builtin_prefetch(next + b);
-      }
-      const std::uint8_t* __restrict src = im.pixels.data() + indices[i] * f;
-      T* __restrict dst = out.data() + i * f;
-      for (std::size_t j = 0; j < f; ++j) dst[j] = static_cast<T>(src[j]) / T(255);
-    }
+    detail::scale_indexed_rows(im, indices.subspan(first, last - first), out.data() + first * f);
   };
   const std::size_t n = indices.size();
   if (n <= gather_block) {

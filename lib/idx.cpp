@@ -1,3 +1,4 @@
+#include <dagrad/detail/scale_rows.hpp>
 #include <dagrad/idx.hpp>
 
 #include <zlib.h>
@@ -475,6 +476,14 @@ void scale_rows(const Images& im, std::span<const std::size_t> indices, Matrix<T
     }
   }
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  detail::scale_indexed_rows(im, indices, out.data());
+}
+
+namespace detail {
+
+template <class T>
+void scale_indexed_rows(const Images& im, std::span<const std::size_t> indices, T* out) {
+  const std::size_t f = im.features();
   // Shuffled rows sit anywhere in the images: their loads would miss cache
   // every time, so the rows a few steps ahead are asked for early.
   constexpr std::size_t ahead = 4;
@@ -485,9 +494,14 @@ void scale_rows(const Images& im, std::span<const std::size_t> indices, Matrix<T
   for (std::size_t i = 0; i < std::min(ahead, indices.size()); ++i) prefetch(i);
   for (std::size_t i = 0; i < indices.size(); ++i) {
     if (i + ahead < indices.size()) prefetch(i + ahead);
-    scale_span(im.pixels.data() + indices[i] * f, out.data() + i * f, f);
+    scale_span(im.pixels.data() + indices[i] * f, out + i * f, f);
   }
 }
+
+template void scale_indexed_rows<float>(const Images&, std::span<const std::size_t>, float*);
+template void scale_indexed_rows<double>(const Images&, std::span<const std::size_t>, double*);
+
+}  // namespace detail
 
 template void scale_rows<float>(const Images&, std::size_t, std::size_t, Matrix<float>&);
 template void scale_rows<double>(const Images&, std::size_t, std::size_t, Matrix<double>&);
