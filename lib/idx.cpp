@@ -220,9 +220,10 @@ void prefer_huge_pages(void* data, std::size_t bytes) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
-// Reads an unsigned-byte IDX file, named `path` in messages; when expected_dims is non-zero, any other
-// dimension count is rejected before the data is read. `what` names the
-// file's contents for that message ("images", "labels").
+// Reads an unsigned-byte IDX file from `in`, named `path` in messages; when
+// expected_dims is non-zero, any other dimension count is rejected before the
+// data is read. `what` names the file's contents for that message ("images",
+// "labels").
 IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims,
                           const char* what) {
   const char* kind = in.gzip() ? " (after gzip decompression)" : "";

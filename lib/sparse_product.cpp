@@ -201,7 +201,8 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
   const Index stride = (m + L - 1) / L * L;
   sums.resize(at(n * stride));
   // Plain pointers for the inner loop (the thread_local vectors and b's
-  // members would otherwise be reloaded after every store).
+  // members would otherwise be reloaded after every store; going through
+  // b(r, col0) here measured 20% slower).
   const std::int32_t* const columns = column.data();
   const T* const values = value.data();
   const Index* const starts = start.data();
@@ -374,21 +375,19 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   const Rows<T> rows(b);
   // An estimate for choosing between one thread and many, never a result.
   const double flops = 2.0 * sparse_density_limit * double(a.size()) * double(m);
+  // Each C row's sum order is fixed, so how the rows are cut among tasks
+  // changes no bit: the cut follows the threads.
+  const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
 
   if (!transpose_a) {
     out.resize(a.rows(), m);
-    // Each row's sum order is fixed (increasing column), so how the rows
-    // are cut among tasks changes no bit: the cut follows the threads.
-    const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
     share_rows(a.rows(), flops, std::max<Index>(8, (a.rows() + tasks - 1) / tasks),
                [&](Index first, Index last) { product_rows(a, rows, first, last, out); });
     return true;
   }
 
-  // C = Aᵀ B: C's rows (A's columns) shared among tasks in whole groups of
-  // eight, as equal as may be. Each C row is summed in increasing r however
-  // they are cut, so the cut follows the threads.
-  const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
+  // C = Aᵀ B: C's rows (A's columns) shared in whole groups of eight, up to
+  // four chunks a thread, so a thread that starts late still finds work.
   const Index groups = (a.cols() + 7) / 8;
   out.resize(a.cols(), m);
   share_rows(a.cols(), flops, (groups + 4 * tasks - 1) / (4 * tasks) * 8,

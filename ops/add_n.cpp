@@ -31,7 +31,7 @@ class AddN final : public OpBase<AddN> {
     // Left to right in input order, so the rounding never depends on scheduling.
     // One pass for the first two, then one more per further input.
     out.resize(in[0]->rows(), in[0]->cols());
-    detail::for_elements(out.size(), [&](auto first, auto n) {
+    detail::parallel_elements(out.size(), [&](auto first, auto n) {
       auto y = detail::elements(out, first, n);
       if (in.size() == 1) {
         y = detail::elements(*in[0], first, n);

@@ -22,7 +22,7 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
     const Matrix<T>& x = *in[0];
     if (rows_ && cols_) {
       const T v = x(0, 0);
-      detail::for_elements(out.size(), [&](auto first, auto n) { detail::elements(out, first, n).setConstant(v); });
+      detail::parallel_elements(out.size(), [&](auto first, auto n) { detail::elements(out, first, n).setConstant(v); });
     } else if (rows_) {
       out.rowwise() = x.row(0);
     } else if (cols_) {

@@ -5,7 +5,6 @@
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
-
 #include <algorithm>
 
 namespace dagrad {

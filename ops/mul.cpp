@@ -19,13 +19,13 @@ class Mul final : public OpBase<Mul> {
     const Matrix<T>& b = *in[1];
     if (!b_.rows_a && !b_.cols_a && !b_.rows_b && !b_.cols_b) {
       out.resize(a.rows(), a.cols());
-      detail::for_elements(out.size(), [&](auto first, auto n) {
+      detail::parallel_elements(out.size(), [&](auto first, auto n) {
         detail::elements(out, first, n) = detail::elements(a, first, n) * detail::elements(b, first, n);
       });
     } else if (!b_.rows_a && !b_.cols_a && b_.rows_b && b_.cols_b) {
-      scaled(a, b(0, 0), out);  // times a 1x1 (sum_squares' gradient, say)
+      detail::scaled(a, b(0, 0), out);  // times a 1x1 (sum_squares' gradient, say)
     } else if (b_.rows_a && b_.cols_a && !b_.rows_b && !b_.cols_b) {
-      scaled(b, a(0, 0), out);  // x * y = y * x exactly
+      detail::scaled(b, a(0, 0), out);  // x * y = y * x exactly
     } else {
       // Each output row r, column c reads a and b at (r or 0, c or 0).
       const Eigen::Index rows = out.rows(), cols = out.cols();
@@ -36,14 +36,6 @@ class Mul final : public OpBase<Mul> {
         }
       }
     }
-  }
-
-  template <class T>
-  static void scaled(const Matrix<T>& x, T s, Matrix<T>& out) {
-    out.resize(x.rows(), x.cols());
-    detail::for_elements(out.size(), [&](auto first, auto n) {
-      detail::elements(out, first, n) = detail::elements(x, first, n) * s;
-    });
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

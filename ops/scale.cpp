@@ -16,12 +16,7 @@ class Scale final : public OpBase<Scale> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const T factor = static_cast<T>(factor_);
-    out.resize(x.rows(), x.cols());
-    detail::for_elements(out.size(), [&](auto first, auto n) {
-      detail::elements(out, first, n) = detail::elements(x, first, n) * factor;
-    });
+    detail::scaled(*in[0], static_cast<T>(factor_), out);
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

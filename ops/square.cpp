@@ -15,7 +15,7 @@ class Square final : public OpBase<Square> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& x = *in[0];
     out.resize(x.rows(), x.cols());
-    detail::for_elements(out.size(), [&](auto first, auto n) {
+    detail::parallel_elements(out.size(), [&](auto first, auto n) {
       detail::elements(out, first, n) = detail::elements(x, first, n).square();
     });
   }

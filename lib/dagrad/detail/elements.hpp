@@ -1,8 +1,8 @@
 // Element-wise kernels over a matrix's storage, shared among threads when
 // large (detail::parallel_elements):
 //   out.resize(x.rows(), x.cols());
-//   detail::for_elements(out.size(), [&](auto first, auto n) {
-//     detail::elements(out, first, n) = detail::elements(x, first, n) * 2; });
+//   detail::parallel_elements(out.size(), [&](auto first, auto n) {
+//     detail::elements(out, first, n) = detail::elements(x, first, n).square(); });
 #pragma once
 
 #include <dagrad/detail/parallel.hpp>
@@ -23,9 +23,11 @@ Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const Matrix<T>& m
   return {m.data() + first, count};
 }
 
-template <class F>
-void for_elements(Eigen::Index size, const F& f) {
-  parallel_elements(static_cast<std::int64_t>(size), f);
+// out = x * s, element by element (scale, and mul by a 1x1).
+template <class T>
+void scaled(const Matrix<T>& x, T s, Matrix<T>& out) {
+  out.resize(x.rows(), x.cols());
+  parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = elements(x, first, n) * s; });
 }
 
 }  // namespace dagrad::detail
