@@ -1,6 +1,8 @@
 // The lesson, in C++: scikit-learn's MLPClassifier on MNIST, first 60,000
 // images to train, last 10,000 to test, every hyperparameter a flag named as
 // in scikit-learn (--hidden-layer-sizes 10,10,10,10,10 --max-iter 10 ...).
+#include "mnist_mlp_flags.hpp"
+
 #include <dagrad/dagrad.hpp>
 
 #include <unistd.h>
@@ -23,45 +25,14 @@ std::string repr(double v) {
   return s;
 }
 
-ArgParser make_parser() {
-  ArgParser p("mnist_mlp",
-              "Trains scikit-learn's MLPClassifier, rebuilt on a dagrad graph, on MNIST and prints\n"
-              "the lesson's lines. Hyperparameters are flags named as in scikit-learn, with dashes.");
-  for (const std::string& name : MLPParams::names()) {
-    std::string flag = name;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    const std::string fallback = MLPParams{}.get(name);
-    const std::string whose = MLPParams::from_scikit_learn(name) ? "scikit-learn's " : "dagrad's ";
-    if (fallback == "true" || fallback == "false") {
-      p.add_optional(flag, "true", "BOOL", whose + name + " (default " + fallback + ")");
-    } else if (name == "verbose") {
-      p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
-    } else {
-      p.add(flag, "VALUE", whose + name + " (default " + fallback + ")");
-    }
-  }
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
-  p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
-  p.add("show", "N", "print training image N as a picture with its label, then continue");
-  p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
-  p.add("load", "FILE", "load a model from FILE and score it; with --warm-start, train it further");
-  p.add("dot", "FILE", "write the trained network's graph (forward and backward) as Graphviz DOT");
-  p.add("svg", "FILE", "render the trained network's graph to FILE (.svg, .png or .pdf)");
-  p.add("show-png", "FILE", "with --show N, also write that digit as a PNG");
-  p.add("digits", "FILE", "write a grid of the first 40 training digits with their labels (PNG)");
-  p.add("weights", "FILE", "write the first layer's weights, one 28x28 tile per hidden unit (PNG)");
-  p.add("loss", "FILE", "write the loss curve (and validation scores) as SVG");
-  p.add("classify", "IMAGE", "classify your own digit image (PNG, PGM or PPM) after training");
-  p.add_switch("summary", "print the parameters and hyperparameters of the network");
-  p.add_switch("timing", "print the fit time in seconds");
-  p.add_switch("profile", "time every node of the graph during the fit and print where the time went");
-  return p;
-}
-
 // Where the fit's time went, node by node: each node's kernel time summed
 // over the fit's runs, its share of all kernel time, and per run.
 void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profile, double fit_seconds) {
+  if (profile.empty()) {
+    std::cout << "\n--profile: no training ran (a model given by --load is only scored unless "
+                 "--warm-start), so there is no node time to show\n";
+    return;
+  }
   double total = 0;
   for (const NodeTime& t : profile) total += t.seconds;
   const int threads = mlp.params().threads;
@@ -126,7 +97,7 @@ void classify(const MLPClassifier& mlp, const std::string& path) {
 }
 
 int run(int argc, char** argv) {
-  ArgParser parser = make_parser();
+  ArgParser parser = mnist_mlp_parser();
   ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
     std::cout << parser.help();

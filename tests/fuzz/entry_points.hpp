@@ -10,6 +10,8 @@
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
 
+#include "../../examples/mnist_mlp_flags.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -86,26 +88,6 @@ inline void fix_checksums(std::vector<std::uint8_t>& b) {
   }
 }
 
-// mnist_mlp's flags (examples/mnist_mlp.cpp, make_parser).
-inline dagrad::ArgParser mnist_mlp_parser() {
-  dagrad::ArgParser p("mnist_mlp", "fuzzing mnist_mlp's command line");
-  for (const std::string& name : dagrad::MLPParams::names()) {
-    std::string flag = name;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    const std::string fallback = dagrad::MLPParams{}.get(name);
-    if (fallback == "true" || fallback == "false") {
-      p.add_optional(flag, "true", "BOOL", name);
-    } else if (name == "verbose") {
-      p.add_optional(flag, "1", "N", name);
-    } else {
-      p.add(flag, "VALUE", name);
-    }
-  }
-  for (const char* flag : {"data", "train-rows", "test-rows", "show", "save", "load"}) p.add(flag, "X", flag);
-  for (const char* flag : {"summary", "timing", "profile"}) p.add_switch(flag, flag);
-  return p;
-}
-
 // One argument per line; parsed, then every hyperparameter set and validated.
 inline void cli(Bytes bytes) {
   std::vector<std::string> args;
@@ -119,7 +101,7 @@ inline void cli(Bytes bytes) {
     }
   }
   if (!cur.empty()) args.push_back(cur);
-  static const dagrad::ArgParser parser = mnist_mlp_parser();
+  static const dagrad::ArgParser parser = mnist_mlp_parser();  // the program's own
   const dagrad::ParsedArgs parsed = parser.parse(args);
   if (parsed.help) (void)parser.help();
   dagrad::MLPParams params;

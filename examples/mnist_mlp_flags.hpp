@@ -1,0 +1,48 @@
+// mnist_mlp's command line: every MLPClassifier parameter as a flag named as
+// in scikit-learn (dashes for underscores), and the program's own flags. The
+// program and its fuzz target (tests/fuzz/entry_points.hpp) parse with this
+// one parser, so the fuzzed flags are the real ones.
+#pragma once
+
+#include <dagrad/cli.hpp>
+#include <dagrad/mlp.hpp>
+
+#include <algorithm>
+#include <string>
+
+inline dagrad::ArgParser mnist_mlp_parser() {
+  using namespace dagrad;
+  ArgParser p("mnist_mlp",
+              "Trains scikit-learn's MLPClassifier, rebuilt on a dagrad graph, on MNIST and prints\n"
+              "the lesson's lines. Hyperparameters are flags named as in scikit-learn, with dashes.");
+  for (const std::string& name : MLPParams::names()) {
+    std::string flag = name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    const std::string fallback = MLPParams{}.get(name);
+    const std::string whose = MLPParams::from_scikit_learn(name) ? "scikit-learn's " : "dagrad's ";
+    if (fallback == "true" || fallback == "false") {
+      p.add_optional(flag, "true", "BOOL", whose + name + " (default " + fallback + ")");
+    } else if (name == "verbose") {
+      p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
+    } else {
+      p.add(flag, "VALUE", whose + name + " (default " + fallback + ")");
+    }
+  }
+  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
+  p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
+  p.add("show", "N", "print training image N as a picture with its label, then continue");
+  p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
+  p.add("load", "FILE", "load a model from FILE and score it; with --warm-start, train it further");
+  p.add("dot", "FILE", "write the trained network's graph (forward and backward) as Graphviz DOT");
+  p.add("svg", "FILE", "render the trained network's graph to FILE (.svg, .png or .pdf)");
+  p.add("show-png", "FILE", "with --show N, also write that digit as a PNG");
+  p.add("digits", "FILE", "write a grid of the first 40 training digits with their labels (PNG)");
+  p.add("weights", "FILE", "write the first layer's weights, one 28x28 tile per hidden unit (PNG)");
+  p.add("loss", "FILE", "write the loss curve (and validation scores) as SVG");
+  p.add("classify", "IMAGE", "classify your own digit image (PNG, PGM or PPM) after training");
+  p.add_switch("summary", "print the parameters and hyperparameters of the network");
+  p.add_switch("timing", "print the fit time in seconds");
+  p.add_switch("profile", "time every node of the graph during the fit and print where the time went");
+  return p;
+}
