@@ -145,6 +145,7 @@ class Rows {
   // Rows from first_copied() on are read from the padded copy.
   Index first_copied() const { return first_copied_; }
   const T* data() const { return b_.data(); }
+  Index rows() const { return b_.rows(); }
   const T* tail(Index r, Index col0) const { return tail_.data() + (r - first_copied_) * padded_ + col0; }
 
  private:
@@ -166,47 +167,44 @@ void with_registers(Index width, F&& f) {
   f.template operator()<NV>();
 }
 
-// Rows [first, last) of C = A · B. The rows' nonzeros are packed first
-// (CSR: columns and values, row after row). Then, for each strip of C's
-// columns, B's rows are taken a block at a time, a block small enough to
-// stay in the first-level cache, and every row adds the terms of its
-// nonzeros in that block to its strip, kept in registers meanwhile. Row by
-// row, B's 784 rows of the lesson would be read from the second-level cache
-// for every image; a block is read from there once per task.
-// Each C element is still the sum over its row's nonzeros in increasing
-// column order, added one after another from zero: the same bits as a row
-// walked whole.
+// Lists of terms, one per C row: list i holds the terms index[k], value[k]
+// for k in [begin[i], end[i]), index increasing. Each C row is the sum of
+// value[k] · B[index[k], :] over its list, added one after another from
+// zero; it goes to sums (rows `stride` apart, stride a whole number of
+// registers). Kept per thread with the buffers the lists are packed into.
 template <class T>
-void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
+struct Lists {
+  std::vector<std::int32_t> index;
+  std::vector<T> value;
+  std::vector<Index> begin, end;
+  std::vector<T> sums;
+};
+
+// For each strip of C's columns, B's rows are taken a block at a time, a
+// block small enough to stay in the first-level cache, and every C row adds
+// the terms of its list that fall in that block to its strip, kept in
+// registers meanwhile. Walked list by list, B's rows would be read from the
+// second-level cache once per term (the lesson's W1 has 784 rows, 157 KB;
+// its dZ1, 200 rows, 40 KB: both more than the first level holds); a block
+// is read from there once per task. The terms of a row are still added in
+// list order from zero: the same bits as a list walked whole.
+template <class T>
+void sum_lists(Lists<T>& lists, Index n, const Rows<T>& b, Index m) {
   constexpr int L = lanes<T>;
   constexpr Index strip_width = strip_registers * L;
-  const Index n = last - first, inner = a.cols(), m = out.cols();
-  // Kept per thread and reused: packing into fresh memory each call would
-  // cost more in page faults than the product.
-  thread_local std::vector<std::int32_t> column;
-  thread_local std::vector<T> value;
-  thread_local std::vector<Index> start, at_column;
-  thread_local std::vector<T> sums;
-  column.resize(at(n * inner + 8));
-  value.resize(at(n * inner + 8));
-  start.resize(at(n + 1));
-  at_column.resize(at(n));
-  start[0] = 0;
-  for (Index r = 0; r < n; ++r) {
-    start[at(r + 1)] = start[at(r)] + pack(a.data() + (first + r) * inner, inner,
-                                           column.data() + start[at(r)], value.data() + start[at(r)]);
-  }
-  // C's rows are summed in a copy padded to whole registers, so a strip's
-  // spare lanes never land in the next row's partial sums.
+  const Index inner = b.rows();
   const Index stride = (m + L - 1) / L * L;
-  sums.resize(at(n * stride));
-  // Plain pointers for the inner loop (the thread_local vectors and b's
-  // members would otherwise be reloaded after every store; going through
-  // b(r, col0) here measured 20% slower).
-  const std::int32_t* const columns = column.data();
-  const T* const values = value.data();
-  const Index* const starts = start.data();
-  Index* const next = at_column.data();
+  lists.sums.resize(at(n * stride));
+  thread_local std::vector<Index> at_term;
+  at_term.resize(at(n));
+  // Plain pointers for the inner loop (the vectors and b's members would
+  // otherwise be reloaded after every store; going through b(r, col0) here
+  // measured 20% slower).
+  const std::int32_t* const index = lists.index.data();
+  const T* const value = lists.value.data();
+  const Index* const ends = lists.end.data();
+  Index* const next = at_term.data();
+  T* const sums = lists.sums.data();
   const T* const b_data = b.data();
   const Index copied = b.first_copied();
   for (Index col0 = 0; col0 < m; col0 += strip_width) {
@@ -216,11 +214,11 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
       const Index most = std::max<Index>(16, 24 * 1024 / (NV * 32));
       const Index blocks = (inner + most - 1) / most;
       const Index block = (inner + blocks - 1) / blocks;
-      std::copy_n(starts, n, next);
+      std::copy_n(lists.begin.data(), n, next);
       for (Index k0 = 0; k0 < inner; k0 += block) {
-        const auto end = static_cast<std::int32_t>(std::min(inner, k0 + block));
+        const auto last = static_cast<std::int32_t>(std::min(inner, k0 + block));
         for (Index r = 0; r < n; ++r) {
-          T* c = sums.data() + r * stride + col0;
+          T* c = sums + r * stride + col0;
           Register<T> acc[NV];
           if (k0 == 0) {
             for (auto& x : acc) x = zero(T{});
@@ -228,10 +226,10 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
             for (int i = 0; i < NV; ++i) acc[i] = load(c + i * L);
           }
           Index k = next[r];
-          const Index row_end = starts[r + 1];
-          for (; k < row_end && columns[k] < end; ++k) {
-            const T v = values[k];
-            const Index p = columns[k];
+          const Index list_end = ends[r];
+          for (; k < list_end && index[k] < last; ++k) {
+            const T v = value[k];
+            const Index p = index[k];
             const T* row = p < copied ? b_data + p * m + col0 : b.tail(p, col0);
             for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
           }
@@ -241,7 +239,29 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
       }
     });
   }
-  for (Index r = 0; r < n; ++r) std::copy_n(sums.data() + r * stride, m, out.data() + (first + r) * m);
+}
+
+// Rows [first, last) of C = A · B: the rows' nonzeros are packed (CSR:
+// columns and values, row after row), then summed by sum_lists.
+template <class T>
+void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
+  const Index n = last - first, inner = a.cols(), m = out.cols();
+  // Kept per thread and reused: packing into fresh memory each call would
+  // cost more in page faults than the product.
+  thread_local Lists<T> lists;
+  lists.index.resize(at(n * inner + 8));
+  lists.value.resize(at(n * inner + 8));
+  lists.begin.resize(at(n));
+  lists.end.resize(at(n));
+  Index k = 0;
+  for (Index r = 0; r < n; ++r) {
+    lists.begin[at(r)] = k;
+    k += pack(a.data() + (first + r) * inner, inner, lists.index.data() + k, lists.value.data() + k);
+    lists.end[at(r)] = k;
+  }
+  sum_lists(lists, n, b, m);
+  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+  for (Index r = 0; r < n; ++r) std::copy_n(lists.sums.data() + r * stride, m, out.data() + (first + r) * m);
 }
 
 #ifdef DAGRAD_SPARSE_AVX2
@@ -268,33 +288,31 @@ inline void transpose8(__m256 v[8]) {
 #endif
 
 // Rows [first, last) of C = Aᵀ · B (columns of A), `first` a multiple of 8.
-// Eight columns of A at a time: the nonzeros of each, with their rows, are
-// listed in increasing row order (from 8x8 tiles transposed in registers,
-// then packed as rows are; a tile of zeros is skipped whole). Then each of
-// the eight C rows is summed from its list, a strip of it in registers,
-// reading B's rows: only loads and multiply-adds, where adding A's rows
-// into C's rows one by one would load and store C for every nonzero.
-// Each C element is the sum of its terms in increasing r, from zero.
+// The nonzeros of each column, with their rows, are listed in increasing
+// row order, eight columns at a time (from 8x8 tiles transposed in
+// registers, then packed as rows are; a tile of zeros is skipped whole);
+// then sum_lists sums each C row from its column's list, reading B's rows:
+// only loads and multiply-adds, where adding A's rows into C's rows one by
+// one would load and store C for every nonzero.
 template <class T>
 void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
-  constexpr int L = lanes<T>;
-  constexpr Index strip_width = strip_registers * L;
-  const Index rows = a.rows(), inner = a.cols(), m = out.cols();
+  const Index rows = a.rows(), inner = a.cols(), m = out.cols(), n = last - first;
   const Index capacity = rows + 8;  // a packed register may write 8 past the count
-  thread_local std::vector<std::int32_t> row_lists;
-  thread_local std::vector<T> value_lists;
-  row_lists.resize(at(8 * capacity));
-  value_lists.resize(at(8 * capacity));
-  std::int32_t* const list_row = row_lists.data();
-  T* const list_value = value_lists.data();
+  thread_local Lists<T> lists;
+  lists.index.resize(at(n * capacity));
+  lists.value.resize(at(n * capacity));
+  lists.begin.resize(at(n));
+  lists.end.resize(at(n));
   const T* const data = a.data();
   for (Index p0 = first; p0 < last; p0 += 8) {
-    const Index n = std::min<Index>(8, last - p0);
+    const Index g = std::min<Index>(8, last - p0);
+    std::int32_t* const list_row = lists.index.data() + (p0 - first) * capacity;
+    T* const list_value = lists.value.data() + (p0 - first) * capacity;
     Index count[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     Index r0 = 0;
 #ifdef DAGRAD_SPARSE_AVX2
     if constexpr (std::is_same_v<T, float>) {
-      if (n == 8) {
+      if (g == 8) {
         const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         for (; r0 + 8 <= rows; r0 += 8) {
           __m256 v[8];
@@ -322,33 +340,20 @@ void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index la
 #endif
     for (Index r = r0; r < rows; ++r) {  // the rest, branch-free as pack's tail
       const T* row = data + r * inner + p0;
-      for (Index j = 0; j < n; ++j) {
+      for (Index j = 0; j < g; ++j) {
         list_row[j * capacity + count[j]] = static_cast<std::int32_t>(r);
         list_value[j * capacity + count[j]] = row[j];
         count[j] += row[j] != T(0);
       }
     }
-    for (Index j = 0; j < n; ++j) {
-      const std::int32_t* terms_row = list_row + j * capacity;
-      const T* terms_value = list_value + j * capacity;
-      T* c = out.data() + (p0 + j) * m;
-      for (Index col0 = 0; col0 < m; col0 += strip_width) {
-        const Index width = std::min(strip_width, m - col0);
-        with_registers<T>(width, [&]<int NV>() {
-          Register<T> acc[NV];
-          for (auto& x : acc) x = zero(T{});
-          for (Index k = 0; k < count[j]; ++k) {
-            const T v = terms_value[k];
-            const T* row = b(terms_row[k], col0);
-            for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
-          }
-          T strip[NV * L];
-          for (int i = 0; i < NV; ++i) store(strip + i * L, acc[i]);
-          std::copy_n(strip, width, c + col0);
-        });
-      }
+    for (Index j = 0; j < g; ++j) {
+      lists.begin[at(p0 - first + j)] = (p0 - first + j) * capacity;
+      lists.end[at(p0 - first + j)] = (p0 - first + j) * capacity + count[j];
     }
   }
+  sum_lists(lists, n, b, m);
+  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+  for (Index j = 0; j < n; ++j) std::copy_n(lists.sums.data() + j * stride, m, out.data() + (first + j) * m);
 }
 
 // Runs body(first, last) over [0, n): on the calling thread when the work is
