@@ -77,6 +77,17 @@ inline const std::array<std::array<std::int32_t, 8>, 256>& packing() {
 }
 #endif
 
+#ifdef DAGRAD_SPARSE_AVX2
+// Packs the nonzero lanes of v (bit i of mask set for lane i) to the front
+// of value + k, their indices (first + lane, as `lanes` holds) to index + k.
+inline Index pack_lanes(__m256 v, __m256i lanes_index, int mask, std::int32_t* index, float* value, Index k) {
+  const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
+  _mm256_storeu_ps(value + k, _mm256_permutevar8x32_ps(v, order));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(index + k), _mm256_permutevar8x32_epi32(lanes_index, order));
+  return k + std::popcount(static_cast<unsigned>(mask));
+}
+#endif
+
 // Packs the nonzeros of row[0, n) into `out`, in increasing column order.
 template <class T>
 Index pack(const T* __restrict row, Index n, std::int32_t* __restrict column, T* __restrict value) {
@@ -90,11 +101,7 @@ Index pack(const T* __restrict row, Index n, std::int32_t* __restrict column, T*
       const __m256 v = _mm256_loadu_ps(row + j);
       const int mask = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
       if (mask == 0) continue;
-      const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
-      const __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(j)), step);
-      _mm256_storeu_ps(value + k, _mm256_permutevar8x32_ps(v, order));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(column + k), _mm256_permutevar8x32_epi32(columns, order));
-      k += std::popcount(static_cast<unsigned>(mask));
+      k = pack_lanes(v, _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(j)), step), mask, column, value, k);
     }
   }
 #endif
@@ -119,40 +126,6 @@ bool looks_sparse(const Matrix<T>& a) {
   }
   return double(nonzeros) <= sparse_density_limit * double(seen);
 }
-
-// B's rows read a whole register at a time: a strip's last register may
-// reach past the row's end into the next rows (its spare lanes are never
-// stored), but never past the matrix's end. Rows too near the end for that
-// are read from a copy padded with zeros.
-template <class T>
-class Rows {
- public:
-  explicit Rows(const Matrix<T>& b) : b_(b) {
-    const Index m = b.cols();
-    padded_ = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
-    // Row r may be read in place while (rows - r) * m >= padded.
-    const Index reach = (padded_ + m - 1) / m;
-    first_copied_ = std::max<Index>(0, b.rows() - reach + 1);
-    tail_.assign(at((b.rows() - first_copied_) * padded_), T(0));
-    for (Index r = first_copied_; r < b.rows(); ++r) {
-      std::copy_n(b.data() + r * m, m, tail_.data() + (r - first_copied_) * padded_);
-    }
-  }
-  const T* operator()(Index r, Index col0) const {
-    if (r >= first_copied_) return tail(r, col0);
-    return b_.data() + r * b_.cols() + col0;
-  }
-  // Rows from first_copied() on are read from the padded copy.
-  Index first_copied() const { return first_copied_; }
-  const T* data() const { return b_.data(); }
-  Index rows() const { return b_.rows(); }
-  const T* tail(Index r, Index col0) const { return tail_.data() + (r - first_copied_) * padded_ + col0; }
-
- private:
-  const Matrix<T>& b_;
-  Index padded_ = 0, first_copied_ = 0;
-  std::vector<T> tail_;
-};
 
 // Calls f.template operator()<NV>() with the fewest registers that hold
 // `width` values.
@@ -188,35 +161,47 @@ struct Lists {
 // its dZ1, 200 rows, 40 KB: both more than the first level holds); a block
 // is read from there once per task. The terms of a row are still added in
 // list order from zero: the same bits as a list walked whole.
+//
+// Each block is first copied, its strip of every row padded with zeros to
+// whole registers and aligned to them: read in place, rows of 50 floats
+// (200 bytes) make half the loads straddle two cache lines, and
+// bench_matmul_shapes-like timings put 56 columns ahead of 50 by a third.
+// The copy also keeps every read inside B.
 template <class T>
-void sum_lists(Lists<T>& lists, Index n, const Rows<T>& b, Index m) {
+void sum_lists(Lists<T>& lists, Index n, const Matrix<T>& b) {
   constexpr int L = lanes<T>;
   constexpr Index strip_width = strip_registers * L;
-  const Index inner = b.rows();
+  const Index inner = b.rows(), m = b.cols();
   const Index stride = (m + L - 1) / L * L;
   lists.sums.resize(at(n * stride));
   thread_local std::vector<Index> at_term;
+  thread_local std::vector<T> block_copy;
   at_term.resize(at(n));
-  // Plain pointers for the inner loop (the vectors and b's members would
-  // otherwise be reloaded after every store; going through b(r, col0) here
-  // measured 20% slower).
+  // Plain pointers for the inner loop (the vectors would otherwise be
+  // reloaded after every store).
   const std::int32_t* const index = lists.index.data();
   const T* const value = lists.value.data();
   const Index* const ends = lists.end.data();
   Index* const next = at_term.data();
   T* const sums = lists.sums.data();
-  const T* const b_data = b.data();
-  const Index copied = b.first_copied();
   for (Index col0 = 0; col0 < m; col0 += strip_width) {
     const Index width = std::min(strip_width, m - col0);
     with_registers<T>(width, [&]<int NV>() {
+      constexpr Index padded = NV * L;
       // As many B rows as fill about 24 KiB of strip, in equal blocks.
-      const Index most = std::max<Index>(16, 24 * 1024 / (NV * 32));
+      const Index most = std::max<Index>(16, 24 * 1024 / (padded * Index{sizeof(T)}));
       const Index blocks = (inner + most - 1) / most;
       const Index block = (inner + blocks - 1) / blocks;
+      block_copy.resize(at(block * padded + 32 / sizeof(T)));
+      T* const rows = block_copy.data() + (-reinterpret_cast<std::uintptr_t>(block_copy.data()) % 32) / sizeof(T);
       std::copy_n(lists.begin.data(), n, next);
       for (Index k0 = 0; k0 < inner; k0 += block) {
-        const auto last = static_cast<std::int32_t>(std::min(inner, k0 + block));
+        const Index count = std::min(block, inner - k0);
+        for (Index p = 0; p < count; ++p) {
+          std::copy_n(b.data() + (k0 + p) * m + col0, width, rows + p * padded);
+          std::fill(rows + p * padded + width, rows + (p + 1) * padded, T(0));
+        }
+        const auto last = static_cast<std::int32_t>(k0 + count);
         for (Index r = 0; r < n; ++r) {
           T* c = sums + r * stride + col0;
           Register<T> acc[NV];
@@ -229,8 +214,7 @@ void sum_lists(Lists<T>& lists, Index n, const Rows<T>& b, Index m) {
           const Index list_end = ends[r];
           for (; k < list_end && index[k] < last; ++k) {
             const T v = value[k];
-            const Index p = index[k];
-            const T* row = p < copied ? b_data + p * m + col0 : b.tail(p, col0);
+            const T* row = rows + (index[k] - k0) * padded;
             for (int i = 0; i < NV; ++i) acc[i] = multiply_add(v, load(row + i * L), acc[i]);
           }
           next[r] = k;
@@ -241,11 +225,18 @@ void sum_lists(Lists<T>& lists, Index n, const Rows<T>& b, Index m) {
   }
 }
 
+// C's rows [first, first + n) from the sums sum_lists left.
+template <class T>
+void copy_sums(const Lists<T>& lists, Index first, Index n, Matrix<T>& out) {
+  const Index m = out.cols(), stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
+  for (Index r = 0; r < n; ++r) std::copy_n(lists.sums.data() + r * stride, m, out.data() + (first + r) * m);
+}
+
 // Rows [first, last) of C = A · B: the rows' nonzeros are packed (CSR:
 // columns and values, row after row), then summed by sum_lists.
 template <class T>
-void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
-  const Index n = last - first, inner = a.cols(), m = out.cols();
+void product_rows(const Matrix<T>& a, const Matrix<T>& b, Index first, Index last, Matrix<T>& out) {
+  const Index n = last - first, inner = a.cols();
   // Kept per thread and reused: packing into fresh memory each call would
   // cost more in page faults than the product.
   thread_local Lists<T> lists;
@@ -259,9 +250,8 @@ void product_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last,
     k += pack(a.data() + (first + r) * inner, inner, lists.index.data() + k, lists.value.data() + k);
     lists.end[at(r)] = k;
   }
-  sum_lists(lists, n, b, m);
-  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
-  for (Index r = 0; r < n; ++r) std::copy_n(lists.sums.data() + r * stride, m, out.data() + (first + r) * m);
+  sum_lists(lists, n, b);
+  copy_sums(lists, first, n, out);
 }
 
 #ifdef DAGRAD_SPARSE_AVX2
@@ -295,8 +285,8 @@ inline void transpose8(__m256 v[8]) {
 // only loads and multiply-adds, where adding A's rows into C's rows one by
 // one would load and store C for every nonzero.
 template <class T>
-void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index last, Matrix<T>& out) {
-  const Index rows = a.rows(), inner = a.cols(), m = out.cols(), n = last - first;
+void transposed_rows(const Matrix<T>& a, const Matrix<T>& b, Index first, Index last, Matrix<T>& out) {
+  const Index rows = a.rows(), inner = a.cols(), n = last - first;
   const Index capacity = rows + 8;  // a packed register may write 8 past the count
   thread_local Lists<T> lists;
   lists.index.resize(at(n * capacity));
@@ -327,12 +317,7 @@ void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index la
           for (int j = 0; j < 8; ++j) {
             const int mask = _mm256_movemask_ps(_mm256_cmp_ps(v[j], _mm256_setzero_ps(), _CMP_NEQ_UQ));
             if (mask == 0) continue;
-            const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
-            const Index at_list = j * capacity + count[j];
-            _mm256_storeu_ps(list_value + at_list, _mm256_permutevar8x32_ps(v[j], order));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(list_row + at_list),
-                                _mm256_permutevar8x32_epi32(tile_rows, order));
-            count[j] += std::popcount(static_cast<unsigned>(mask));
+            count[j] = pack_lanes(v[j], tile_rows, mask, list_row + j * capacity, list_value + j * capacity, count[j]);
           }
         }
       }
@@ -351,9 +336,8 @@ void transposed_rows(const Matrix<T>& a, const Rows<T>& b, Index first, Index la
       lists.end[at(p0 - first + j)] = (p0 - first + j) * capacity + count[j];
     }
   }
-  sum_lists(lists, n, b, m);
-  const Index stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
-  for (Index j = 0; j < n; ++j) std::copy_n(lists.sums.data() + j * stride, m, out.data() + (first + j) * m);
+  sum_lists(lists, n, b);
+  copy_sums(lists, first, n, out);
 }
 
 // Runs body(first, last) over [0, n): on the calling thread when the work is
@@ -377,7 +361,6 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   const Index m = b.cols();
   if (a.size() == 0 || m == 0 || a.rows() > INT32_MAX || a.cols() > INT32_MAX) return false;
   if (!looks_sparse(a)) return false;
-  const Rows<T> rows(b);
   // An estimate for choosing between one thread and many, never a result.
   const double flops = 2.0 * sparse_density_limit * double(a.size()) * double(m);
   // Each C row's sum order is fixed, so how the rows are cut among tasks
@@ -387,7 +370,7 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   if (!transpose_a) {
     out.resize(a.rows(), m);
     share_rows(a.rows(), flops, std::max<Index>(8, (a.rows() + tasks - 1) / tasks),
-               [&](Index first, Index last) { product_rows(a, rows, first, last, out); });
+               [&](Index first, Index last) { product_rows(a, b, first, last, out); });
     return true;
   }
 
@@ -396,7 +379,7 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   const Index groups = (a.cols() + 7) / 8;
   out.resize(a.cols(), m);
   share_rows(a.cols(), flops, (groups + 4 * tasks - 1) / (4 * tasks) * 8,
-             [&](Index first, Index last) { transposed_rows(a, rows, first, last, out); });
+             [&](Index first, Index last) { transposed_rows(a, b, first, last, out); });
   return true;
 }
 
