@@ -1,3 +1,4 @@
+#include <dagrad/features.hpp>
 #include <dagrad/idx.hpp>
 
 #include <doctest/doctest.h>
@@ -530,6 +531,37 @@ TEST_CASE("scale_rows gives exactly pixel / 255 for a range of rows and for chos
   check_range(0.0);
   check_indices(0.0f);
   check_indices(0.0);
+}
+
+TEST_CASE("every byte value scales to exactly byte / 255, in SIMD runs and in the scalar tail") {
+  // Rows of 257 pixels: 256 make whole SIMD runs, the last is left to the
+  // scalar tail. Image k holds byte (j + k) % 256 at pixel j, so across the
+  // images every value meets both the SIMD body and the tail.
+  dagrad::Images im;
+  im.count = 256;
+  im.rows = 1;
+  im.cols = 257;
+  for (std::size_t k = 0; k < im.count; ++k)
+    for (std::size_t j = 0; j < im.cols; ++j) im.pixels.push_back(static_cast<std::uint8_t>((j + k) % 256));
+  auto check = [&](auto zero) {
+    using T = decltype(zero);
+    dagrad::Matrix<T> range, gathered;
+    dagrad::scale_rows(im, 0, im.count, range);
+    std::vector<std::size_t> all(im.count);
+    for (std::size_t k = 0; k < all.size(); ++k) all[k] = all.size() - 1 - k;
+    dagrad::Features(im).gather(std::span<const std::size_t>(all), gathered);
+    int wrong = 0;
+    for (std::size_t k = 0; k < im.count; ++k) {
+      for (std::size_t j = 0; j < im.cols; ++j) {
+        const T want = static_cast<T>(im.pixels[k * im.cols + j]) / T(255);
+        wrong += range(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(j)) != want;
+        wrong += gathered(static_cast<Eigen::Index>(im.count - 1 - k), static_cast<Eigen::Index>(j)) != want;
+      }
+    }
+    CHECK(wrong == 0);
+  };
+  check(0.0f);
+  check(0.0);
 }
 
 TEST_CASE("scale_rows rejects rows outside the images") {
