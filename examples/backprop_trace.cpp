@@ -151,27 +151,19 @@ void run_mlp(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const ArgParser parser = make_parser();
-  Args args;
-  try {
+  return run_program("backprop_trace", [&] {
+    const ArgParser parser = make_parser();
     const ParsedArgs parsed = parser.parse(argc, argv);
     if (parsed.help) {
       std::cout << parser.help();
       return 0;
     }
-    args = to_args(parsed);
-  } catch (const UsageError& e) {
-    std::cerr << e.what() << "\n\n" << parser.help();
-    return 2;
-  }
-  try {
+    const Args args = to_args(parsed);
     if (args.graph == "mlp") {
       run_mlp(args);
     } else {
       run_tiny(args);
     }
-  } catch (const std::exception& e) {
-    std::cerr << "backprop_trace: " << e.what() << "\n";
-    return 1;
-  }
+    return 0;
+  });
 }
