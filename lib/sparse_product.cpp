@@ -79,7 +79,8 @@ inline const std::array<std::array<std::int32_t, 8>, 256>& packing() {
 
 #ifdef DAGRAD_SPARSE_AVX2
 // Packs the nonzero lanes of v (bit i of mask set for lane i) to the front
-// of value + k, their indices (first + lane, as `lanes` holds) to index + k.
+// of value + k, and the same lanes of lanes_index (each lane's column or row)
+// to index + k; returns k plus their count.
 inline Index pack_lanes(__m256 v, __m256i lanes_index, int mask, std::int32_t* index, float* value, Index k) {
   const __m256i order = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packing()[at(mask)].data()));
   _mm256_storeu_ps(value + k, _mm256_permutevar8x32_ps(v, order));
