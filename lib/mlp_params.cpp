@@ -57,7 +57,10 @@ std::string fmt(double d) {
 
 std::string sizes_text(const std::vector<int>& sizes) {
   std::string s;
-  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(sizes[i]);
+  }
   return s;
 }
 

@@ -32,7 +32,8 @@ struct Parsed {
   Parsed& operator=(const Parsed&) = delete;
 
   Agnode_t* node(NodeId id) const {
-    std::string name = "n" + std::to_string(id);
+    std::string name = "n";
+    name += std::to_string(id);  // not "n" + ...: GCC 12 warns falsely on that
     return agnode(graph, name.data(), 0);
   }
   std::string attr(NodeId id, const char* key) const {

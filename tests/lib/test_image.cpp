@@ -169,7 +169,9 @@ TEST_CASE("write_png writes what read_image reads, for 1 to 4 channels") {
   for (std::size_t channels = 1; channels <= 4; ++channels) {
     Image im = dagrad::make_image(5, 7, channels);
     for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>(i * 37 + channels);
-    const std::string path = dir.file("w" + std::to_string(channels) + ".png");
+    std::string name = "w";  // appended, not "w" + ...: GCC 12 warns falsely on that
+    name += std::to_string(channels) + ".png";
+    const std::string path = dir.file(name);
     dagrad::write_png(im, path);
     CHECK(dagrad::read_image(path) == im);
   }

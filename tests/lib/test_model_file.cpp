@@ -422,23 +422,15 @@ TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file")
   for (const auto& entry : fs::directory_iterator(dir.path)) CHECK(!contains(entry.path().string(), ".tmp-"));
 }
 
-// Two parameters of a small graph, w (2x3) and b (1x3), and values for them.
-struct TwoParameters {
-  Graph g;
-  Node w = g.parameter("w", {2, 3});
-  Node b = g.parameter("b", {1, 3});
-  Matrix<double> wv{{1, 2, 3}, {4, 5, 6.5}};
-  Matrix<double> bv{{-1, 0.25, 1e-3}};
-};
-
 TEST_CASE("an executor's parameters save and load by node name") {
   TempDir dir;
   for (int pass = 0; pass < 2; ++pass) {
-    TwoParameters t;
-    Graph& g = t.g;
-    const Node w = t.w, b = t.b;
-    const Matrix<double>& wv = t.wv;
-    const Matrix<double>& bv = t.bv;
+    Graph g;
+    Node w = g.parameter("w", {2, 3});
+    Node b = g.parameter("b", {1, 3});
+    Matrix<double> wv(2, 3), bv(1, 3);
+    wv << 1, 2, 3, 4, 5, 6.5;
+    bv << -1, 0.25, 1e-3;
     const std::string path = dir.file("p" + std::to_string(pass));
     if (pass == 0) {
       Executor<double> ex(g, {.threads = 1});
@@ -476,18 +468,20 @@ TEST_CASE("an executor's parameters save and load by node name") {
 
 TEST_CASE("parse_parameters loads the bytes of a parameters file as load_parameters loads the file") {
   TempDir dir;
-  TwoParameters t;
-  const Node w = t.w, b = t.b;
-  const Matrix<double>& wv = t.wv;
-  const Matrix<double>& bv = t.bv;
-  Executor<double> ex(t.g, {.threads = 1});
+  Graph g;
+  Node w = g.parameter("w", {2, 3});
+  Node b = g.parameter("b", {1, 3});
+  Matrix<double> wv(2, 3), bv(1, 3);
+  wv << 1, 2, 3, 4, 5, 6.5;
+  bv << -1, 0.25, 1e-3;
+  Executor<double> ex(g, {.threads = 1});
   ex.set(w, wv);
   ex.set(b, bv);
   const std::string path = dir.file("params");
   save_parameters(ex, {w, b}, path);
   const Bytes bytes = read_bytes(path);
 
-  Executor<double> again(t.g, {.threads = 1});
+  Executor<double> again(g, {.threads = 1});
   parse_parameters(again, {w, b}, bytes, "in memory");
   CHECK(again.value(w) == wv);
   CHECK(again.value(b) == bv);
