@@ -142,16 +142,13 @@ void with_registers(Index width, F&& f) {
 }
 
 // Lists of terms, one per C row: list i holds the terms index[k], value[k]
-// for k in [begin[i], end[i]), index increasing. Each C row is the sum of
-// value[k] · B[index[k], :] over its list, added one after another from
-// zero; it goes to sums (rows `stride` apart, stride a whole number of
-// registers). Kept per thread with the buffers the lists are packed into.
+// for k in [begin[i], end[i]), index increasing. C row i is the sum of
+// value[k] · B[index[k], :] over list i, added one after another from zero.
 template <class T>
 struct Lists {
   std::vector<std::int32_t> index;
   std::vector<T> value;
   std::vector<Index> begin, end;
-  std::vector<T> sums;
 };
 
 // For each strip of C's columns, B's rows are taken a block at a time, a
@@ -165,18 +162,23 @@ struct Lists {
 //
 // Each block is first copied, its strip of every row padded with zeros to
 // whole registers and aligned to them: read in place, rows of 50 floats
-// (200 bytes) make half the loads straddle two cache lines, and
-// bench_matmul_shapes-like timings put 56 columns ahead of 50 by a third.
-// The copy also keeps every read inside B.
+// (200 bytes) make half the loads straddle two cache lines (the copy
+// measured 116 -> 112 us for X·W1, one thread). The copy also keeps every
+// read inside B.
+//
+// The n lists' sums are C's rows first, first + 1, ... of out.
 template <class T>
-void sum_lists(Lists<T>& lists, Index n, const Matrix<T>& b) {
+void sum_lists(const Lists<T>& lists, Index n, const Matrix<T>& b, Index first, Matrix<T>& out) {
   constexpr int L = lanes<T>;
   constexpr Index strip_width = strip_registers * L;
   const Index inner = b.rows(), m = b.cols();
+  // C's rows are summed in a copy padded to whole registers, so a strip's
+  // spare lanes never land in the next row's partial sums.
   const Index stride = (m + L - 1) / L * L;
-  lists.sums.resize(at(n * stride));
+  thread_local std::vector<T> padded_sums;
   thread_local std::vector<Index> at_term;
   thread_local std::vector<T> block_copy;
+  padded_sums.resize(at(n * stride));
   at_term.resize(at(n));
   // Plain pointers for the inner loop (the vectors would otherwise be
   // reloaded after every store).
@@ -184,7 +186,7 @@ void sum_lists(Lists<T>& lists, Index n, const Matrix<T>& b) {
   const T* const value = lists.value.data();
   const Index* const ends = lists.end.data();
   Index* const next = at_term.data();
-  T* const sums = lists.sums.data();
+  T* const sums = padded_sums.data();
   for (Index col0 = 0; col0 < m; col0 += strip_width) {
     const Index width = std::min(strip_width, m - col0);
     with_registers<T>(width, [&]<int NV>() {
@@ -224,13 +226,7 @@ void sum_lists(Lists<T>& lists, Index n, const Matrix<T>& b) {
       }
     });
   }
-}
-
-// C's rows [first, first + n) from the sums sum_lists left.
-template <class T>
-void copy_sums(const Lists<T>& lists, Index first, Index n, Matrix<T>& out) {
-  const Index m = out.cols(), stride = (m + lanes<T> - 1) / lanes<T> * lanes<T>;
-  for (Index r = 0; r < n; ++r) std::copy_n(lists.sums.data() + r * stride, m, out.data() + (first + r) * m);
+  for (Index r = 0; r < n; ++r) std::copy_n(sums + r * stride, m, out.data() + (first + r) * m);
 }
 
 // Rows [first, last) of C = A · B: the rows' nonzeros are packed (CSR:
@@ -251,8 +247,7 @@ void product_rows(const Matrix<T>& a, const Matrix<T>& b, Index first, Index las
     k += pack(a.data() + (first + r) * inner, inner, lists.index.data() + k, lists.value.data() + k);
     lists.end[at(r)] = k;
   }
-  sum_lists(lists, n, b);
-  copy_sums(lists, first, n, out);
+  sum_lists(lists, n, b, first, out);
 }
 
 #ifdef DAGRAD_SPARSE_AVX2
@@ -337,8 +332,7 @@ void transposed_rows(const Matrix<T>& a, const Matrix<T>& b, Index first, Index 
       lists.end[at(p0 - first + j)] = (p0 - first + j) * capacity + count[j];
     }
   }
-  sum_lists(lists, n, b);
-  copy_sums(lists, first, n, out);
+  sum_lists(lists, n, b, first, out);
 }
 
 // Runs body(first, last) over [0, n): on the calling thread when the work is
