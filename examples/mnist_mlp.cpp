@@ -40,6 +40,7 @@ void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profil
   std::cout << "\nKernel time by node during the fit ("
             << (threads == 0 ? std::string("threads: one per core") : "threads: " + std::to_string(threads))
             << "; nodes that ran at once overlap):\n";
+  std::cout << "Kernels: " << kernel_isa() << "\n";
   std::cout << "  share  seconds   us/run   runs  node (op)\n";
   for (const NodeTime& t : profile) {
     char line[96];
