@@ -2,8 +2,10 @@
 //   #include <dagrad/dagrad.hpp>
 #pragma once
 
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/autodiff.hpp>
 #include <dagrad/cli.hpp>
+#include <dagrad/closest.hpp>
 #include <dagrad/dot.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
