@@ -5,6 +5,7 @@
 
 #include <dagrad/graph.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ Node softmax_cross_entropy(Node logits, Node labels);
 // The sum of several nodes of one shape, added left to right (the gradient
 // of a node with several consumers).
 Node add_n(const std::vector<Node>& xs);
+
+// Dropout, switched by a 1x1 step fed each run: step >= 0 trains (each
+// element zeroed with probability `rate`, the rest scaled by 1 / (1 - rate),
+// the mask a function of seed, step and element index alone); step < 0 is
+// inference (the identity).
+struct DropoutOptions {
+  double rate = 0.5;
+  std::uint64_t seed = 0;
+};
+Node dropout(Node x, Node step, DropoutOptions options = {});
 
 // Backward ops that gradient rules add.
 Node sigmoid_grad(Node y, Node dy);  // dy * y * (1 - y), from sigmoid's output y
