@@ -12,9 +12,9 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   std::string_view key() const override { return "broadcast"; }
 
   Shape infer(std::span<const Shape> in) const override {
+    // A repeated axis takes like's size; the others must agree.
     const Shape x = in[0], like = in[1];
-    return {rows_ ? like.rows : same_dim(x.rows, like.rows, "row counts"),
-            cols_ ? like.cols : same_dim(x.cols, like.cols, "column counts")};
+    return same_shape({rows_ ? like.rows : x.rows, cols_ ? like.cols : x.cols}, like);
   }
 
   template <class T>
@@ -41,13 +41,6 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   }
 
  private:
-  static Dim same_dim(Dim x, Dim like, const char* what) {
-    if (x == batch) return like;
-    if (like == batch || x == like) return x;
-    throw ShapeError(std::string(what) + " differ (" + std::to_string(x) + " and " +
-                     std::to_string(like) + ") and the first is not 1");
-  }
-
   bool rows_, cols_;
 };
 

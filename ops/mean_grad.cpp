@@ -10,10 +10,7 @@ class MeanGrad final : public OpBase<MeanGrad> {
   std::string_view key() const override { return "mean_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    const Shape dy = in[0];
-    if ((dy.rows != 1 && dy.rows != batch) || (dy.cols != 1 && dy.cols != batch)) {
-      throw ShapeError("dy must be 1x1, not " + to_string(dy));
-    }
+    check_1x1(in[0], "dy");
     return in[1];
   }
 

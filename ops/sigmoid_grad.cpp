@@ -5,19 +5,11 @@
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + ")");
-}
-
 class SigmoidGrad final : public OpBase<SigmoidGrad> {
  public:
   std::string_view key() const override { return "sigmoid_grad"; }
   Shape infer(std::span<const Shape> in) const override {
-    return {same_dim(in[0].rows, in[1].rows, "row counts"),
-            same_dim(in[0].cols, in[1].cols, "column counts")};
+    return same_shape(in[0], in[1]);
   }
 
   template <class T>

@@ -8,20 +8,12 @@
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + "); logits and labels must have one shape");
-}
-
 class SoftmaxCrossEntropy final : public OpBase<SoftmaxCrossEntropy> {
  public:
   std::string_view key() const override { return "softmax_cross_entropy"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    same_dim(in[0].rows, in[1].rows, "row counts");
-    same_dim(in[0].cols, in[1].cols, "column counts");
+    same_shape(in[0], in[1]);  // logits and labels
     return {1, 1};
   }
 

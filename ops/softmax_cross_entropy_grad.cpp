@@ -6,24 +6,13 @@
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + "); logits and labels must have one shape");
-}
-
 class SoftmaxCrossEntropyGrad final : public OpBase<SoftmaxCrossEntropyGrad> {
  public:
   std::string_view key() const override { return "softmax_cross_entropy_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    const Shape dy = in[2];
-    if ((dy.rows != 1 && dy.rows != batch) || (dy.cols != 1 && dy.cols != batch)) {
-      throw ShapeError("dy must be 1x1, not " + to_string(dy));
-    }
-    return {same_dim(in[0].rows, in[1].rows, "row counts"),
-            same_dim(in[0].cols, in[1].cols, "column counts")};
+    check_1x1(in[2], "dy");
+    return same_shape(in[0], in[1]);
   }
 
   template <class T>
