@@ -1,37 +1,28 @@
 // relu_grad: z = dy where x > 0, else 0.  dz/dx = 0 (almost everywhere), dz/d(dy) = [x > 0]
-#include <dagrad/op.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class ReluGrad final : public OpBase<ReluGrad> {
- public:
-  std::string_view key() const override { return "relu_grad"; }
-  Shape infer(std::span<const Shape> in) const override {
-    return same_shape(in[0], in[1]);
+struct ReluGradRule {
+  static constexpr std::string_view key = "relu_grad";
+  static constexpr bool broadcasts = false;
+  template <class X, class DY>
+  auto operator()(const X& x, const DY& dy) const {
+    using T = typename X::Scalar;
+    return (x > T(0)).select(dy, T(0));
   }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = (in[0]->array() > T(0)).select(in[1]->array(), T(0));
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
+  Node grad(const GradContext& ctx, std::size_t i) const {
     const Node x = ctx.input(0);
-    std::vector<Node> g(2);
     // The step in x is flat except at 0: its true derivative, declared explicitly.
-    if (ctx.needs(0)) g[0] = zeros_like(x);
-    if (ctx.needs(1)) g[1] = relu_grad(x, ctx.grad());
-    return g;
+    if (i == 0) return zeros_like(x);
+    return relu_grad(x, ctx.grad());
   }
 };
 
 }  // namespace
 
-Node relu_grad(Node x, Node dy) {
-  x.graph().check_owns(dy, "relu_grad");
-  return x.graph().apply(std::make_shared<ReluGrad>(), {x, dy});
-}
+Node relu_grad(Node x, Node dy) { return binary(x, dy, ReluGradRule{}); }
 
 }  // namespace dagrad
