@@ -1,5 +1,6 @@
 // add: y = a + b, elementwise with broadcasting.  dy/da = 1, dy/db = 1
 // (summed back over the broadcast axes).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -16,5 +17,9 @@ struct AddRule {
 }  // namespace
 
 Node add(Node a, Node b) { return binary(a, b, AddRule{}); }
+
+OpEntry detail::registry_entry_add() {
+  return {"add", Differentiable::twice, broadcast_examples(add)};
+}
 
 }  // namespace dagrad

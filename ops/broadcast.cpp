@@ -1,5 +1,6 @@
 // broadcast: y = x (1x1, 1xN or Mx1) repeated to like's shape.  dx = dy summed over the repeated axes
 #include <dagrad/detail/elements.hpp>
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -54,6 +55,12 @@ Node broadcast(Node x, Node like) {
   const bool rows = xs.rows == 1 && ls.rows != 1;
   const bool cols = xs.cols == 1 && ls.cols != 1;
   return x.graph().apply(std::make_shared<BroadcastOp>(rows, cols), {x, like});
+}
+
+OpEntry detail::registry_entry_broadcast() {
+  return {"broadcast", Differentiable::twice,
+          {binary_example(broadcast, {{1, 3}}, {{2, 3}}), binary_example(broadcast, {{2, 1}}, {{2, 3}}),
+           binary_example(broadcast, {{1, 1}}, {{2, 3}}), binary_example(broadcast, {{2, 3}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

@@ -1,5 +1,6 @@
 // div: y = a / b, elementwise with broadcasting.  dy/da = 1/b, dy/db = -a/b^2 = -y/b
 // (summed back over the broadcast axes).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -21,5 +22,10 @@ struct DivRule {
 }  // namespace
 
 Node div(Node a, Node b) { return binary(a, b, DivRule{}); }
+
+OpEntry detail::registry_entry_div() {
+  // The denominator kept clear of its pole at 0.
+  return {"div", Differentiable::twice, broadcast_examples(div, {.low = -2.0, .high = 2.0, .gap = 0.5})};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // exp: y = e^x, elementwise.  dy/dx = y
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -15,5 +16,9 @@ struct ExpRule {
 }  // namespace
 
 Node exp(Node x) { return unary(x, ExpRule{}); }
+
+OpEntry detail::registry_entry_exp() {
+  return {"exp", Differentiable::twice, {unary_example(exp)}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // identity: y = x.  dy/dx = 1
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -14,5 +15,9 @@ struct IdentityRule {
 }  // namespace
 
 Node identity(Node x) { return unary(x, IdentityRule{}); }
+
+OpEntry detail::registry_entry_identity() {
+  return {"identity", Differentiable::twice, {unary_example(identity)}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // log: y = ln x, elementwise (x > 0).  dy/dx = 1 / x
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -14,5 +15,9 @@ struct LogRule {
 }  // namespace
 
 Node log(Node x) { return unary(x, LogRule{}); }
+
+OpEntry detail::registry_entry_log() {
+  return {"log", Differentiable::twice, {unary_example(log, {.low = 0.3, .high = 2.0})}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // mean_grad: y = dy / (rows * cols of like), repeated to like's shape.  dy/d(dy) = 1 / size(like)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -34,6 +35,10 @@ class MeanGrad final : public OpBase<MeanGrad> {
 Node mean_grad(Node dy, Node like) {
   dy.graph().check_owns(like, "mean_grad");
   return dy.graph().apply(std::make_shared<MeanGrad>(), {dy, like});
+}
+
+OpEntry detail::registry_entry_mean_grad() {
+  return {"mean_grad", Differentiable::twice, {binary_example(mean_grad, {{1, 1}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

@@ -1,5 +1,6 @@
 // mul: y = a * b, elementwise with broadcasting.  dy/da = b, dy/db = a
 // (summed back over the broadcast axes).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -18,5 +19,9 @@ struct MulRule {
 }  // namespace
 
 Node mul(Node a, Node b) { return binary(a, b, MulRule{}); }
+
+OpEntry detail::registry_entry_mul() {
+  return {"mul", Differentiable::twice, broadcast_examples(mul)};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // relu: y = max(x, 0), elementwise.  dy/dx = 1 where x > 0, else 0
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -17,5 +18,10 @@ struct ReluRule {
 }  // namespace
 
 Node relu(Node x) { return unary(x, ReluRule{}); }
+
+OpEntry detail::registry_entry_relu() {
+  // Clear of the kink at 0, where relu has no derivative.
+  return {"relu", Differentiable::twice, {unary_example(relu, {.gap = 0.2})}};
+}
 
 }  // namespace dagrad

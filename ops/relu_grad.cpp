@@ -1,4 +1,5 @@
 // relu_grad: z = dy where x > 0, else 0.  dz/dx = 0 (almost everywhere), dz/d(dy) = [x > 0]
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -24,5 +25,11 @@ struct ReluGradRule {
 }  // namespace
 
 Node relu_grad(Node x, Node dy) { return binary(x, dy, ReluGradRule{}); }
+
+OpEntry detail::registry_entry_relu_grad() {
+  // x clear of the step at 0.
+  return {"relu_grad", Differentiable::twice,
+          {binary_example(relu_grad, {{2, 3}, {.gap = 0.2}}, {{2, 3}})}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // scale: y = c * x for a constant c.  dy/dx = c
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -32,5 +33,10 @@ struct ScaleRule {
 }  // namespace
 
 Node scale(Node x, double factor) { return unary(x, ScaleRule{factor}); }
+
+OpEntry detail::registry_entry_scale() {
+  return {"scale", Differentiable::twice,
+          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return scale(in[0], -1.5); }}}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // sigmoid: y = 1 / (1 + exp(-x)), elementwise.  dy/dx = y * (1 - y)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -20,5 +21,9 @@ struct SigmoidRule {
 }  // namespace
 
 Node sigmoid(Node x) { return unary(x, SigmoidRule{}); }
+
+OpEntry detail::registry_entry_sigmoid() {
+  return {"sigmoid", Differentiable::twice, {unary_example(sigmoid, {.low = -3.0, .high = 3.0})}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // sigmoid_grad: z = dy*y*(1-y) from sigmoid's output y.  dz/dy = dy*(1-2y), dz/d(dy) = y*(1-y)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -23,5 +24,11 @@ struct SigmoidGradRule {
 }  // namespace
 
 Node sigmoid_grad(Node y, Node dy) { return binary(y, dy, SigmoidGradRule{}); }
+
+OpEntry detail::registry_entry_sigmoid_grad() {
+  // y is a sigmoid's output, in (0, 1).
+  return {"sigmoid_grad", Differentiable::twice,
+          {binary_example(sigmoid_grad, {{2, 3}, {.low = 0.05, .high = 0.95}}, {{2, 3}})}};
+}
 
 }  // namespace dagrad

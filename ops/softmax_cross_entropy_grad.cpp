@@ -1,5 +1,6 @@
 // softmax_cross_entropy_grad: y = dy * (softmax(x) - t) / M.  No gradient (a backward op).
 // The gradient of softmax_cross_entropy wrt its logits x, for labels t and M rows.
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -44,6 +45,14 @@ Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy) {
   logits.graph().check_owns(labels, "softmax_cross_entropy_grad");
   logits.graph().check_owns(dy, "softmax_cross_entropy_grad");
   return logits.graph().apply(std::make_shared<SoftmaxCrossEntropyGrad>(), {logits, labels, dy});
+}
+
+OpEntry detail::registry_entry_softmax_cross_entropy_grad() {
+  return {"softmax_cross_entropy_grad", Differentiable::no,
+          {{.inputs = {{{3, 4}, {}, false},
+                       {{3, 4}, {.rows_sum_to_one = true}, false},
+                       {{1, 1}, {}, false}},
+            .build = [](const auto& in) { return softmax_cross_entropy_grad(in[0], in[1], in[2]); }}}};
 }
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // square: y = x^2, elementwise.  dy/dx = 2x
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -14,5 +15,9 @@ struct SquareRule {
 }  // namespace
 
 Node square(Node x) { return unary(x, SquareRule{}); }
+
+OpEntry detail::registry_entry_square() {
+  return {"square", Differentiable::twice, {unary_example(square)}};
+}
 
 }  // namespace dagrad

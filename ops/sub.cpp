@@ -1,5 +1,6 @@
 // sub: y = a - b, elementwise with broadcasting.  dy/da = 1, dy/db = -1
 // (summed back over the broadcast axes).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -18,5 +19,9 @@ struct SubRule {
 }  // namespace
 
 Node sub(Node a, Node b) { return binary(a, b, SubRule{}); }
+
+OpEntry detail::registry_entry_sub() {
+  return {"sub", Differentiable::twice, broadcast_examples(sub)};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // tanh: y = tanh x, elementwise.  dy/dx = 1 - y^2
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -15,5 +16,9 @@ struct TanhRule {
 }  // namespace
 
 Node tanh(Node x) { return unary(x, TanhRule{}); }
+
+OpEntry detail::registry_entry_tanh() {
+  return {"tanh", Differentiable::twice, {unary_example(tanh)}};
+}
 
 }  // namespace dagrad

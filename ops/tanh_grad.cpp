@@ -1,4 +1,5 @@
 // tanh_grad: z = dy*(1-y^2) from tanh's output y.  dz/dy = -2*y*dy, dz/d(dy) = 1-y^2
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
@@ -23,5 +24,11 @@ struct TanhGradRule {
 }  // namespace
 
 Node tanh_grad(Node y, Node dy) { return binary(y, dy, TanhGradRule{}); }
+
+OpEntry detail::registry_entry_tanh_grad() {
+  // y is a tanh's output, in (-1, 1).
+  return {"tanh_grad", Differentiable::twice,
+          {binary_example(tanh_grad, {{2, 3}, {.low = -0.95, .high = 0.95}}, {{2, 3}})}};
+}
 
 }  // namespace dagrad
