@@ -11,14 +11,19 @@
 #define DAGRAD_FOR_EACH_OP(X)     \
   X(add)                          \
   X(add_n)                        \
+  X(binary_cross_entropy)         \
   X(broadcast)                    \
+  X(concat)                       \
   X(div)                          \
   X(exp)                          \
   X(identity)                     \
+  X(leaky_relu)                   \
   X(log)                          \
+  X(log_softmax)                  \
   X(matmul)                       \
   X(mean)                         \
   X(mean_grad)                    \
+  X(mse_loss)                     \
   X(mul)                          \
   X(relu)                         \
   X(relu_grad)                    \
@@ -26,6 +31,7 @@
   X(shift)                        \
   X(sigmoid)                      \
   X(sigmoid_grad)                 \
+  X(slice)                        \
   X(softmax)                      \
   X(softmax_cross_entropy)        \
   X(softmax_cross_entropy_grad)   \
