@@ -58,11 +58,7 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
   // (parallel_elements); each element's value does not depend on the cut.
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    out.resize(x.rows(), x.cols());
-    detail::parallel_elements(out.size(), [&](auto first, auto n) {
-      detail::elements(out, first, n) = rule_(detail::elements(x, first, n));
-    });
+    detail::map_elements(*in[0], rule_, out);
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override { return {rule_.grad(ctx)}; }
@@ -76,8 +72,6 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
       return Op::expression(args);
     }
   }
-
-  const Rule& rule() const { return rule_; }
 
  private:
   Rule rule_;
@@ -123,9 +117,10 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
       });
     } else if constexpr (Rule::broadcasts) {
       if (a_whole && b_.rows_b && b_.cols_b) {
-        with_scalar(a, [&](const auto& x) { return rule_(x, b(0, 0)); }, out);  // times a 1x1, say
+        // The other side is one number (mul by a 1x1, say).
+        detail::map_elements(a, [&](const auto& x) { return rule_(x, b(0, 0)); }, out);
       } else if (b_whole && b_.rows_a && b_.cols_a) {
-        with_scalar(b, [&](const auto& x) { return rule_(a(0, 0), x); }, out);
+        detail::map_elements(b, [&](const auto& x) { return rule_(a(0, 0), x); }, out);
       } else {
         // Each output row r, column c reads a and b at (r or 0, c or 0).
         const Eigen::Index rows = out.rows(), cols = out.cols();
@@ -157,15 +152,6 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
   }
 
  private:
-  // out = f(x) for the whole side x, the other side being one number.
-  template <class T, class F>
-  static void with_scalar(const Matrix<T>& x, const F& f, Matrix<T>& out) {
-    out.resize(x.rows(), x.cols());
-    detail::parallel_elements(out.size(), [&](auto first, auto n) {
-      detail::elements(out, first, n) = f(detail::elements(x, first, n));
-    });
-  }
-
   Rule rule_;
   Broadcast b_;
 };
