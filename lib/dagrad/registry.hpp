@@ -13,9 +13,10 @@
 
 namespace dagrad {
 
-// Where an example input's values lie: [low, high], but with |x| >= gap
-// (clear of relu's kink or a pole of 1/x at 0), or, for labels, rows that are
-// probability distributions.
+// Where an example input's values lie: spread over [low, high], those within
+// `gap` of 0 moved `gap` further out (clear of relu's kink, or of 1/x's pole);
+// or, with rows_sum_to_one, positive rows that are probability distributions
+// (labels), whatever low and high say.
 struct Domain {
   double low = -2.0, high = 2.0;
   double gap = 0.0;
@@ -56,8 +57,8 @@ OpExample binary_example(Node (*op)(Node, Node), ExampleInput a, ExampleInput b)
 // either side (the kernels' every path); b's values from `b_domain`.
 std::vector<OpExample> broadcast_examples(Node (*op)(Node, Node), Domain b_domain = {});
 
-// All ops, in key order. The list is explicit (lib/op_registry.cpp), each
-// entry defined beside its op in ops/<key>.cpp.
+// All ops, in key order. The list is explicit (lib/dagrad/detail/op_list.hpp),
+// each entry defined beside its op in ops/<key>.cpp.
 const std::vector<OpEntry>& op_registry();
 
 // The entry with this key, or nullptr.
