@@ -5,6 +5,7 @@
 // thread count, and the same again when the gradient asks for it.
 //   dy/dx = keep / (1 - rate): dropout of the gradient with the same key.
 #include <dagrad/detail/elements.hpp>
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -85,6 +86,16 @@ Node dropout(Node x, Node step, DropoutOptions options) {
     throw ShapeError(s.str());
   }
   return x.graph().apply(std::make_shared<Dropout>(options.rate, options.seed), {x, step});
+}
+
+OpEntry detail::registry_entry_dropout() {
+  // A training step (3) with a mask over 40 elements, and inference (-1);
+  // the step is a counter, not differentiated.
+  auto example = [](double step) {
+    return OpExample{.inputs = {{{5, 8}}, {{1, 1}, {.low = step, .high = step}, false}},
+                     .build = [](const auto& in) { return dropout(in[0], in[1], {.rate = 0.4, .seed = 5}); }};
+  };
+  return {"dropout", Differentiable::twice, {example(3), example(-1)}};
 }
 
 }  // namespace dagrad

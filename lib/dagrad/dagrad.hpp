@@ -22,6 +22,7 @@
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>
 #include <dagrad/random.hpp>
+#include <dagrad/registry.hpp>
 #include <dagrad/render.hpp>
 #include <dagrad/summary.hpp>
 #include <dagrad/tensor.hpp>
