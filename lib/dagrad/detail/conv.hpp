@@ -1,0 +1,261 @@
+// Image rows for conv2d and the pooling ops: their geometry, its checks, and
+// the im2col / col2im maps that turn a convolution into one matrix product.
+//   ConvGeometry g = ConvGeometry::of(options);  check(g);  im2col(x_row, g, col, g.out_pixels());
+#pragma once
+
+#include <dagrad/detail/parallel.hpp>
+#include <dagrad/error.hpp>
+#include <dagrad/ops.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace dagrad::detail {
+
+inline std::string dims(Dim a, Dim b) { return std::to_string(a) + "×" + std::to_string(b); }
+inline std::string dims(const ImageShape& s) {
+  return std::to_string(s.channels) + "×" + dims(s.height, s.width);
+}
+
+// How many positions a window of `size` takes along `extent` (padded both
+// sides by `padding`) moving by `stride`: floor((extent + 2p - size) / stride) + 1,
+// or 0 when the window does not fit.
+inline Dim positions(Dim extent, Dim size, Dim stride, Dim padding) {
+  const Dim room = extent + 2 * padding - size;
+  return room < 0 || stride < 1 ? 0 : room / stride + 1;
+}
+
+struct ConvGeometry {
+  ImageShape in;
+  Dim out_channels = 0, kernel = 0, stride = 0, padding = 0;
+  Dim out_height = 0, out_width = 0;
+
+  static ConvGeometry of(const Conv2dOptions& o) {
+    return {o.in, o.out_channels, o.kernel, o.stride, o.padding,
+            positions(o.in.height, o.kernel, o.stride, o.padding),
+            positions(o.in.width, o.kernel, o.stride, o.padding)};
+  }
+  Dim in_size() const { return in.channels * in.height * in.width; }
+  Dim out_pixels() const { return out_height * out_width; }
+  Dim out_size() const { return out_channels * out_pixels(); }
+  Dim patch_size() const { return in.channels * kernel * kernel; }  // one weight row
+  ImageShape out() const { return {out_channels, out_height, out_width}; }
+
+  // "1×28×28 → 6×28×28, 5×5 kernel, stride 1, padding 2" for labels.
+  std::string describe() const {
+    return dims(in) + " → " + dims(out()) + ", " + dims(kernel, kernel) + " kernel, stride " +
+           std::to_string(stride) + ", padding " + std::to_string(padding);
+  }
+};
+
+// The options alone: positive sizes, and a kernel that fits the padded image.
+inline void check(const ConvGeometry& g) {
+  if (g.in.channels < 1 || g.in.height < 1 || g.in.width < 1 || g.out_channels < 1 ||
+      g.kernel < 1 || g.stride < 1 || g.padding < 0) {
+    throw ShapeError("the geometry needs positive channels, height, width, out_channels, kernel "
+                     "and stride and a padding of 0 or more; got in " + dims(g.in) +
+                     ", out_channels " + std::to_string(g.out_channels) + ", kernel " +
+                     std::to_string(g.kernel) + ", stride " + std::to_string(g.stride) +
+                     ", padding " + std::to_string(g.padding));
+  }
+  if (g.kernel > g.in.height + 2 * g.padding || g.kernel > g.in.width + 2 * g.padding) {
+    throw ShapeError("the " + dims(g.kernel, g.kernel) + " kernel is larger than the " +
+                     dims(g.in.height + 2 * g.padding, g.in.width + 2 * g.padding) +
+                     " padded image (" + dims(g.in.height, g.in.width) + " with padding " +
+                     std::to_string(g.padding) + ")");
+  }
+}
+
+// `what`'s rows must hold one image each: `expected` = channels × height × width.
+inline void check_row_width(const char* what, Dim cols, const ImageShape& s) {
+  const Dim expected = s.channels * s.height * s.width;
+  if (cols != batch && cols != expected) {
+    throw ShapeError(std::string(what) + " rows hold " + std::to_string(cols) +
+                     " values, not channels × height × width = " + dims(s) + " = " +
+                     std::to_string(expected));
+  }
+}
+
+inline void check_weights(Shape w, const ConvGeometry& g) {
+  if (w.rows != g.out_channels || w.cols != g.patch_size()) {
+    throw ShapeError("the weights are " + to_string(w) +
+                     ", not out_channels × (in_channels × kernel × kernel) = " +
+                     std::to_string(g.out_channels) + "×(" + std::to_string(g.in.channels) + "×" +
+                     dims(g.kernel, g.kernel) + ") = " + dims(g.out_channels, g.patch_size()));
+  }
+}
+
+inline Dim same_rows(Dim a, Dim b) {
+  if (a == batch) return b;
+  if (b == batch || a == b) return a;
+  throw ShapeError("row counts (images) differ (" + std::to_string(a) + " and " +
+                   std::to_string(b) + ")");
+}
+
+// The output positions o in [first, last) whose input position
+// o * stride - padding + offset lies inside [0, extent).
+struct Span {
+  Dim first, last;
+};
+inline Span inside(Dim offset, Dim extent, Dim stride, Dim padding, Dim outputs) {
+  // o * s >= p - offset  and  o * s <= extent - 1 + p - offset
+  const Dim low = padding - offset, high = extent - 1 + padding - offset;
+  const Dim first = low <= 0 ? 0 : (low + stride - 1) / stride;
+  const Dim last = high < 0 ? 0 : std::min(outputs, high / stride + 1);
+  return {std::min(first, last), last};
+}
+
+// col(r, p) = the image's value under kernel element r = (c, ki, kj) when the
+// kernel sits at output pixel p = (oh, ow); 0 in the padding. col's rows are
+// `ld` apart, so several images' columns can sit side by side.
+template <class T>
+void im2col(const T* image, const ConvGeometry& g, T* col, Dim ld) {
+  const Dim k = g.kernel, s = g.stride, p = g.padding, ow_count = g.out_width;
+  for (Dim c = 0; c < g.in.channels; ++c) {
+    for (Dim ki = 0; ki < k; ++ki) {
+      const Span rows = inside(ki, g.in.height, s, p, g.out_height);
+      for (Dim kj = 0; kj < k; ++kj) {
+        T* dst = col + ((c * k + ki) * k + kj) * ld;
+        const Span cols = inside(kj, g.in.width, s, p, ow_count);
+        for (Dim oh = 0; oh < g.out_height; ++oh) {
+          T* d = dst + oh * ow_count;
+          if (oh < rows.first || oh >= rows.last) {
+            std::fill(d, d + ow_count, T(0));
+            continue;
+          }
+          // Input pixel (oh * s - p + ki, ow * s - p + kj) of channel c.
+          const T* line = image + (c * g.in.height + oh * s - p + ki) * g.in.width;
+          std::fill(d, d + cols.first, T(0));
+          if (s == 1) {
+            std::copy(line + cols.first - p + kj, line + cols.last - p + kj, d + cols.first);
+          } else {
+            for (Dim ow = cols.first; ow < cols.last; ++ow) d[ow] = line[ow * s - p + kj];
+          }
+          std::fill(d + cols.last, d + ow_count, T(0));
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: image += each col(r, p) at the pixel it was read
+// from (padding positions dropped), in one fixed order: r, then p.
+template <class T>
+void col2im(const T* col, const ConvGeometry& g, T* image, Dim ld) {
+  const Dim k = g.kernel, s = g.stride, p = g.padding, ow_count = g.out_width;
+  for (Dim c = 0; c < g.in.channels; ++c) {
+    for (Dim ki = 0; ki < k; ++ki) {
+      const Span rows = inside(ki, g.in.height, s, p, g.out_height);
+      for (Dim kj = 0; kj < k; ++kj) {
+        const T* src = col + ((c * k + ki) * k + kj) * ld;
+        const Span cols = inside(kj, g.in.width, s, p, ow_count);
+        for (Dim oh = rows.first; oh < rows.last; ++oh) {
+          T* line = image + (c * g.in.height + oh * s - p + ki) * g.in.width;
+          const T* from = src + oh * ow_count;
+          for (Dim ow = cols.first; ow < cols.last; ++ow) line[ow * s - p + kj] += from[ow];
+        }
+      }
+    }
+  }
+}
+
+// Images handled together in one task: enough that one block's columns
+// fill about 256K elements (a few hundred KiB, cache-sized), at most 8 and
+// at least 1. Fixed by the geometry alone, never by the thread count, so
+// sums over a block are formed the same way on any number of threads.
+inline Dim images_per_block(Dim per_image_elements) {
+  return std::clamp<Dim>((Dim{1} << 18) / std::max<Dim>(per_image_elements, 1), 1, 8);
+}
+
+inline Dim block_count(Dim images, Dim per_block) { return (images + per_block - 1) / per_block; }
+
+// f(block, first_image, count) for each block of `per_block` images (the
+// last may be shorter), the blocks shared among the arena's threads.
+template <class F>
+void image_blocks(Dim images, Dim per_block, const F& f) {
+  parallel_chunks(block_count(images, per_block), [&](std::int64_t b) {
+    const Dim first = b * per_block;
+    f(b, first, std::min(per_block, images - first));
+  });
+}
+
+struct PoolGeometry {
+  ImageShape in;
+  Dim size = 0, stride = 0;
+  Dim out_height = 0, out_width = 0;
+
+  static PoolGeometry of(const Pool2dOptions& o) {
+    const Dim stride = o.stride == 0 ? o.size : o.stride;
+    return {o.in, o.size, stride, positions(o.in.height, o.size, stride, 0),
+            positions(o.in.width, o.size, stride, 0)};
+  }
+  Dim in_size() const { return in.channels * in.height * in.width; }
+  Dim out_size() const { return in.channels * out_height * out_width; }
+  ImageShape out() const { return {in.channels, out_height, out_width}; }
+
+  // "6×28×28 → 6×14×14, 2×2 window, stride 2" for labels.
+  std::string describe() const {
+    return dims(in) + " → " + dims(out()) + ", " + dims(size, size) + " window, stride " +
+           std::to_string(stride);
+  }
+};
+
+// Positive sizes, and windows that tile the image: side by side or
+// overlapping, never leaving a gap, the last one ending at the edge.
+inline void check(const PoolGeometry& g) {
+  if (g.in.channels < 1 || g.in.height < 1 || g.in.width < 1 || g.size < 1 || g.stride < 1) {
+    throw ShapeError("the geometry needs positive channels, height, width, size and stride; got in " +
+                     dims(g.in) + ", size " + std::to_string(g.size) + ", stride " +
+                     std::to_string(g.stride));
+  }
+  const auto tiles = [&](Dim extent) {
+    return g.size <= extent && g.stride <= g.size && (extent - g.size) % g.stride == 0;
+  };
+  if (!tiles(g.in.height) || !tiles(g.in.width)) {
+    throw ShapeError("a " + dims(g.size, g.size) + " pool with stride " + std::to_string(g.stride) +
+                     " does not tile a " + dims(g.in.height, g.in.width) +
+                     " image (windows must fit, leave no gap and end at the edge: extent - size "
+                     "a multiple of the stride, stride at most the size)");
+  }
+}
+
+// For each image n of a batch: start(n), then f(n, plane, k, top_left) for
+// each window of each channel, where `plane` is the offset of the window's
+// channel in a row of images, k the window's index in a row of the pooled
+// output and top_left the window's first pixel within its plane. Images
+// are shared among threads in blocks; each image is one thread's.
+template <class Start, class F>
+void each_window(Dim images, const PoolGeometry& g, const Start& start, const F& f) {
+  const Dim plane_size = g.in.height * g.in.width;
+  image_blocks(images, images_per_block(g.in_size() * 8), [&](Dim, Dim first, Dim count) {
+    for (Dim n = first; n < first + count; ++n) {
+      start(n);
+      Dim k = 0;
+      for (Dim c = 0; c < g.in.channels; ++c) {
+        for (Dim oh = 0; oh < g.out_height; ++oh) {
+          for (Dim ow = 0; ow < g.out_width; ++ow) {
+            f(n, c * plane_size, k++, oh * g.stride * g.in.width + ow * g.stride);
+          }
+        }
+      }
+    }
+  });
+}
+
+// The offset in `plane` (one channel) of the first maximum of the window
+// whose first pixel is at top_left, scanning the window row by row: max_pool2d and its gradient
+// agree on it, ties included. A NaN in the window is never picked after
+// the first element (no comparison with it is true).
+template <class T>
+Dim window_max(const T* plane, const PoolGeometry& g, Dim top_left) {
+  Dim best = top_left;
+  for (Dim i = 0; i < g.size; ++i) {
+    for (Dim j = 0; j < g.size; ++j) {
+      const Dim at = top_left + i * g.in.width + j;
+      if (plane[at] > plane[best]) best = at;
+    }
+  }
+  return best;
+}
+
+}  // namespace dagrad::detail

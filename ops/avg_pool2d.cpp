@@ -1,0 +1,53 @@
+// avg_pool2d: y = the mean of each size×size window.  dy/dx = 1/size² for each pixel of the
+// window (the backward op is avg_pool2d_grad).
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class AvgPool2d final : public OpBase<AvgPool2d> {
+ public:
+  explicit AvgPool2d(const Pool2dOptions& o) : options_(o), g_(detail::PoolGeometry::of(o)) {}
+  std::string_view key() const override { return "avg_pool2d"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    detail::check(g_);
+    detail::check_row_width("the images'", in[0].cols, g_.in);
+    return {in[0].rows, g_.out_size()};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    const T area = T(g_.size * g_.size);
+    detail::each_window(x.rows(), g_, [](Dim) {}, [&](Dim n, Dim plane, Dim k, Dim top_left) {
+      // Summed row by row in the window, then divided once.
+      const T* corner = x.row(n).data() + plane + top_left;
+      T total = 0;
+      for (Dim i = 0; i < g_.size; ++i) {
+        for (Dim j = 0; j < g_.size; ++j) total += corner[i * g_.in.width + j];
+      }
+      out(n, k) = total / area;
+    });
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    return {avg_pool2d_grad(ctx.grad(), options_)};
+  }
+
+  std::string label() const override { return "avg_pool2d " + g_.describe(); }
+
+ private:
+  Pool2dOptions options_;
+  detail::PoolGeometry g_;
+};
+
+}  // namespace
+
+Node avg_pool2d(Node x, Pool2dOptions options) {
+  return x.graph().apply(std::make_shared<AvgPool2d>(options), {x});
+}
+
+}  // namespace dagrad

@@ -1,0 +1,71 @@
+// conv2d: Y_n = W col(X_n) per image n.  dX_n = col⁻¹(Wᵀ dY_n), dW = Σ_n dY_n col(X_n)ᵀ
+// (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class Conv2d final : public OpBase<Conv2d> {
+ public:
+  explicit Conv2d(const Conv2dOptions& o) : options_(o), g_(detail::ConvGeometry::of(o)) {}
+  std::string_view key() const override { return "conv2d"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    detail::check(g_);
+    detail::check_row_width("the images'", in[0].cols, g_.in);
+    detail::check_weights(in[1], g_);
+    return {in[0].rows, g_.out_size()};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    const Matrix<T>& w = *in[1];
+    const Dim pixels = g_.out_pixels(), per_block = detail::images_per_block(g_.patch_size() * pixels);
+    // One product per block, W [col(X_first) ... col(X_last)], whose
+    // columns for image i are then row i of Y: each element is one dot
+    // product over the patch, the same on any thread.
+    detail::image_blocks(x.rows(), per_block, [&](Dim, Dim first, Dim count) {
+      Matrix<T> col(g_.patch_size(), count * pixels);
+      for (Dim i = 0; i < count; ++i) {
+        detail::im2col(x.row(first + i).data(), g_, col.data() + i * pixels, col.cols());
+      }
+      Matrix<T> y;
+      y.noalias() = w * col;
+      for (Dim i = 0; i < count; ++i) {
+        Eigen::Map<Matrix<T>>(out.row(first + i).data(), g_.out_channels, pixels) =
+            y.middleCols(i * pixels, pixels);
+      }
+    });
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    std::vector<Node> d(2);
+    if (ctx.needs(0)) d[0] = conv2d_grad_input(ctx.grad(), ctx.input(1), options_);
+    if (ctx.needs(1)) d[1] = conv2d_grad_filter(ctx.input(0), ctx.grad(), options_);
+    return d;
+  }
+
+  std::string label() const override { return "conv2d " + g_.describe(); }
+
+ private:
+  Conv2dOptions options_;
+  detail::ConvGeometry g_;
+};
+
+}  // namespace
+
+ImageShape conv2d_output(const Conv2dOptions& options) {
+  const detail::ConvGeometry g = detail::ConvGeometry::of(options);
+  detail::check(g);
+  return g.out();
+}
+
+Node conv2d(Node x, Node w, Conv2dOptions options) {
+  x.graph().check_owns(w, "conv2d");
+  return x.graph().apply(std::make_shared<Conv2d>(options), {x, w});
+}
+
+}  // namespace dagrad

@@ -1,0 +1,69 @@
+// conv2d_grad_filter: dW = Σ_n dY_n col(X_n)ᵀ (col = im2col).  Bilinear in (X, dY): for
+// G = dL/d(dW), dL/dX = conv2d_grad_input(dY, G), dL/d(dY) = conv2d(X, G).
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
+ public:
+  explicit Conv2dGradFilter(const Conv2dOptions& o) : options_(o), g_(detail::ConvGeometry::of(o)) {}
+  std::string_view key() const override { return "conv2d_grad_filter"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    detail::check(g_);
+    detail::check_row_width("the images'", in[0].cols, g_.in);
+    detail::check_row_width("the output gradient's", in[1].cols, g_.out());
+    detail::same_rows(in[0].rows, in[1].rows);
+    return {g_.out_channels, g_.patch_size()};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    const Matrix<T>& dy = *in[1];
+    const Dim pixels = g_.out_pixels(), per_block = detail::images_per_block(g_.patch_size() * pixels);
+    const Dim blocks = detail::block_count(x.rows(), per_block);
+    // The sum over images is cut into blocks fixed by the batch size and
+    // geometry: each block's part is one product [dY_i ...] [col(X_i) ...]ᵀ,
+    // and the parts are added in block order, so the sum is formed the same
+    // way whatever the thread count.
+    std::vector<Matrix<T>> parts(static_cast<std::size_t>(blocks));
+    detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
+      Matrix<T> col(g_.patch_size(), count * pixels), dys(g_.out_channels, count * pixels);
+      for (Dim i = 0; i < count; ++i) {
+        detail::im2col(x.row(first + i).data(), g_, col.data() + i * pixels, col.cols());
+        dys.middleCols(i * pixels, pixels) =
+            Eigen::Map<const Matrix<T>>(dy.row(first + i).data(), g_.out_channels, pixels);
+      }
+      parts[static_cast<std::size_t>(b)].noalias() = dys * col.transpose();
+    });
+    out.setZero();
+    for (const Matrix<T>& part : parts) out += part;
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    const Node g = ctx.grad();
+    std::vector<Node> d(2);
+    if (ctx.needs(0)) d[0] = conv2d_grad_input(ctx.input(1), g, options_);
+    if (ctx.needs(1)) d[1] = conv2d(ctx.input(0), g, options_);
+    return d;
+  }
+
+  std::string label() const override { return "conv2d_grad_filter " + g_.describe(); }
+
+ private:
+  Conv2dOptions options_;
+  detail::ConvGeometry g_;
+};
+
+}  // namespace
+
+Node conv2d_grad_filter(Node x, Node dy, Conv2dOptions options) {
+  x.graph().check_owns(dy, "conv2d_grad_filter");
+  return x.graph().apply(std::make_shared<Conv2dGradFilter>(options), {x, dy});
+}
+
+}  // namespace dagrad
