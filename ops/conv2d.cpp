@@ -23,21 +23,17 @@ class Conv2d final : public OpBase<Conv2d> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& x = *in[0];
     const Matrix<T>& w = *in[1];
-    const Dim pixels = g_.out_pixels(), per_block = detail::images_per_block(g_.patch_size() * pixels);
+    const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
     // One product per block, W [col(X_first) ... col(X_last)], whose
     // columns for image i are then row i of Y: each element is one dot
     // product over the patch, the same on any thread.
     detail::image_blocks(x.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      Matrix<T> col(g_.patch_size(), count * pixels);
-      for (Dim i = 0; i < count; ++i) {
-        detail::im2col(x.row(first + i).data(), g_, col.data() + i * pixels, col.cols());
-      }
+      detail::Columns<T> columns(g_);
+      Matrix<T> col(g_.patch_size(), count * span);
+      for (Dim i = 0; i < count; ++i) columns.gather(x.row(first + i).data(), col.data() + i * span, col.cols());
       Matrix<T> y;
       y.noalias() = w * col;
-      for (Dim i = 0; i < count; ++i) {
-        Eigen::Map<Matrix<T>>(out.row(first + i).data(), g_.out_channels, pixels) =
-            y.middleCols(i * pixels, pixels);
-      }
+      for (Dim i = 0; i < count; ++i) columns.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
     });
   }
 

@@ -23,22 +23,16 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
   void kernel(Inputs<T> in, Matrix<T>& out) const {
     const Matrix<T>& dy = *in[0];
     const Matrix<T>& w = *in[1];
-    const Dim pixels = g_.out_pixels(), per_block = detail::images_per_block(g_.patch_size() * pixels);
+    const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
     // Each image's gradient is its own: dcol = Wᵀ [dY_first ... dY_last] for
     // a block, then each image's columns folded back onto its pixels.
     detail::image_blocks(dy.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      Matrix<T> dys(g_.out_channels, count * pixels);
-      for (Dim i = 0; i < count; ++i) {
-        dys.middleCols(i * pixels, pixels) =
-            Eigen::Map<const Matrix<T>>(dy.row(first + i).data(), g_.out_channels, pixels);
-      }
+      detail::Columns<T> columns(g_);
+      Matrix<T> dys(g_.out_channels, count * span);
+      for (Dim i = 0; i < count; ++i) columns.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
       Matrix<T> dcol;
       dcol.noalias() = w.transpose() * dys;
-      for (Dim i = 0; i < count; ++i) {
-        T* dx = out.row(first + i).data();
-        std::fill(dx, dx + g_.in_size(), T(0));
-        detail::col2im(dcol.data() + i * pixels, g_, dx, dcol.cols());
-      }
+      for (Dim i = 0; i < count; ++i) columns.scatter(dcol.data() + i * span, dcol.cols(), out.row(first + i).data());
     });
   }
 
