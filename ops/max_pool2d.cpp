@@ -20,10 +20,15 @@ class MaxPool2d final : public OpBase<MaxPool2d> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+    if (g_.size == 2) return pool<2>(*in[0], out);
+    pool<0>(*in[0], out);
+  }
+
+  template <Dim Size, class T>
+  void pool(const Matrix<T>& x, Matrix<T>& out) const {
     detail::each_window(x.rows(), g_, [](Dim) {}, [&](Dim n, Dim plane, Dim k, Dim top_left) {
       const T* pixels = x.row(n).data() + plane;
-      out(n, k) = pixels[detail::window_max(pixels, g_, top_left)];
+      out(n, k) = pixels[detail::window_max<Size>(pixels, g_, top_left)];
     });
   }
 

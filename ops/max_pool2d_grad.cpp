@@ -21,15 +21,19 @@ class MaxPool2dGrad final : public OpBase<MaxPool2dGrad> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& dy = *in[1];
     // The maxima are found again from x rather than stored by the forward
     // op: the same scan gives the same positions, and the op stays stateless.
+    if (g_.size == 2) return route<2>(*in[0], *in[1], out);
+    route<0>(*in[0], *in[1], out);
+  }
+
+  template <Dim Size, class T>
+  void route(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
     detail::each_window(
         x.rows(), g_, [&](Dim n) { out.row(n).setZero(); },
         [&](Dim n, Dim plane, Dim k, Dim top_left) {
           const T* pixels = x.row(n).data() + plane;
-          out(n, plane + detail::window_max(pixels, g_, top_left)) += dy(n, k);
+          out(n, plane + detail::window_max<Size>(pixels, g_, top_left)) += dy(n, k);
         });
   }
 
