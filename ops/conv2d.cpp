@@ -1,6 +1,7 @@
 // conv2d: Y_n = W col(X_n) per image n.  dX_n = col⁻¹(Wᵀ dY_n), dW = Σ_n dY_n col(X_n)ᵀ
 // (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/correlate.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -21,6 +22,7 @@ class Conv2d final : public OpBase<Conv2d> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
+    if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const Matrix<T>& x = *in[0];
     const Matrix<T>& w = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
@@ -34,6 +36,30 @@ class Conv2d final : public OpBase<Conv2d> {
       Matrix<T> y;
       y.noalias() = w * col;
       for (Dim i = 0; i < count; ++i) columns.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
+    });
+  }
+
+  // Stride 1: y[o][t] = Σ_r W[o][r] · padded[offset[r] + t] on the wide
+  // grid, r = (c, ki, kj) at offset c·plane + ki·Wp + kj: no im2col copy.
+  template <class T>
+  void direct(const Matrix<T>& x, const Matrix<T>& w, Matrix<T>& out) const {
+    const Dim span = detail::columns_per_image(g_), length = detail::tiles_cover<T>(span);
+    const Dim k = g_.kernel, width = detail::grid_width(g_);
+    std::vector<Dim> offset;
+    const Dim plane = (g_.in.height + 2 * g_.padding) * width;
+    for (Dim c = 0; c < g_.in.channels; ++c) {
+      for (Dim ki = 0; ki < k; ++ki) {
+        for (Dim kj = 0; kj < k; ++kj) offset.push_back(c * plane + ki * width + kj);
+      }
+    }
+    detail::image_blocks(x.rows(), detail::images_per_block(g_.out_channels * length), [&](Dim, Dim first, Dim count) {
+      detail::Columns<T> columns(g_);
+      Matrix<T> y(g_.out_channels, length);
+      for (Dim n = first; n < first + count; ++n) {
+        detail::correlate(w.data(), w.cols(), g_.out_channels, offset, columns.pad(x.row(n).data()), y.data(),
+                          y.cols(), span);
+        columns.to_output(y.data(), y.cols(), out.row(n).data());
+      }
     });
   }
 

@@ -1,6 +1,7 @@
 // conv2d_grad_input: dX_n = col⁻¹(Wᵀ dY_n) (col⁻¹ = col2im).  Bilinear in (dY, W), the
 // adjoint of conv2d in x: for G = dL/d(dX), dL/d(dY) = conv2d(G, W), dL/dW = Σ_n dY_n col(G_n)ᵀ.
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/correlate.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -21,6 +22,7 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
+    if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const Matrix<T>& dy = *in[0];
     const Matrix<T>& w = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
@@ -33,6 +35,40 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
       Matrix<T> dcol;
       dcol.noalias() = w.transpose() * dys;
       for (Dim i = 0; i < count; ++i) columns.scatter(dcol.data() + i * span, dcol.cols(), out.row(first + i).data());
+    });
+  }
+
+  // Stride 1, on the wide grid where forward read padded[c][ki·Wp + kj + t]:
+  //   dpadded[c][u] = Σ_(o, ki, kj) W[o][(c, ki, kj)] · dY[o][u - ki·Wp - kj],
+  // a direct correlation of dY (zero outside its OH·Wp values, and in the
+  // extra columns) with the turned-around kernel; the borders are dropped.
+  template <class T>
+  void direct(const Matrix<T>& dy, const Matrix<T>& w, Matrix<T>& out) const {
+    const Dim k = g_.kernel, width = detail::grid_width(g_);
+    const Dim plane = (g_.in.height + 2 * g_.padding) * width, length = detail::tiles_cover<T>(plane);
+    // dY's rows start `margin` zeros in, so every shift back stays inside;
+    // the last tile reads no further than the row's end.
+    const Dim margin = (k - 1) * width + k - 1, row = margin + length;
+    Matrix<T> turned(g_.in.channels, g_.out_channels * k * k);
+    std::vector<Dim> offset;
+    for (Dim o = 0; o < g_.out_channels; ++o) {
+      for (Dim ki = 0; ki < k; ++ki) {
+        for (Dim kj = 0; kj < k; ++kj) {
+          for (Dim c = 0; c < g_.in.channels; ++c) turned(c, offset.size()) = w(o, (c * k + ki) * k + kj);
+          offset.push_back(o * row + margin - ki * width - kj);
+        }
+      }
+    }
+    detail::image_blocks(dy.rows(), detail::images_per_block(g_.out_channels * row), [&](Dim, Dim first, Dim count) {
+      detail::Columns<T> columns(g_);
+      Matrix<T> dys = Matrix<T>::Zero(g_.out_channels, row);
+      Matrix<T> dpadded(g_.in.channels, length);
+      for (Dim n = first; n < first + count; ++n) {
+        columns.from_output(dy.row(n).data(), dys.data() + margin, dys.cols());
+        detail::correlate(turned.data(), turned.cols(), g_.in.channels, offset, dys.data(), dpadded.data(),
+                          dpadded.cols(), plane);
+        columns.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
+      }
     });
   }
 

@@ -190,13 +190,40 @@ class Columns {
         wide_(wide_grid(g)),
         width_(grid_width(g)),
         plane_((g.in.height + 2 * g.padding) * width_),
-        // The last rows' runs read up to k - 1 values past the last plane.
-        padded_(wide_ ? std::size_t(g.in.channels * plane_ + g.kernel - 1) : 0, T(0)) {}
+        // The last rows' runs read up to k - 1 values past the last plane,
+        // and a direct correlation up to a tile (at most 64) more.
+        padded_(wide_ ? std::size_t(g.in.channels * plane_ + g.kernel - 1 + 64) : 0, T(0)) {}
+
+  // The image in the middle of zero-bordered planes, each Hp·Wp (wide grid
+  // only); valid until the next call.
+  const T* pad(const T* image) {
+    if (dirty_) std::fill(padded_.begin(), padded_.end(), T(0));
+    dirty_ = false;
+    const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
+    for (Dim c = 0; c < g_.in.channels; ++c) {
+      for (Dim i = 0; i < h; ++i) {
+        const T* from = image + (c * h + i) * w;
+        std::copy(from, from + w, padded_.data() + c * plane_ + (i + p) * width_ + p);
+      }
+    }
+    return padded_.data();
+  }
+
+  // The reverse: an image's pixels from padded planes `plane_ld` apart.
+  void unpad(const T* padded, Dim plane_ld, T* image) const {
+    const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
+    for (Dim c = 0; c < g_.in.channels; ++c) {
+      for (Dim i = 0; i < h; ++i) {
+        const T* from = padded + c * plane_ld + (i + p) * width_ + p;
+        std::copy(from, from + w, image + (c * h + i) * w);
+      }
+    }
+  }
+
+  Dim plane() const { return plane_; }
 
   void gather(const T* image, T* col, Dim ld) {
     if (!wide_) return im2col(image, g_, col, ld);
-    if (dirty_) std::fill(padded_.begin(), padded_.end(), T(0));
-    dirty_ = false;
     pad(image);
     const Dim k = g_.kernel, run = columns_per_image(g_);
     for (Dim c = 0; c < g_.in.channels; ++c) {
@@ -228,7 +255,7 @@ class Columns {
         }
       }
     }
-    unpad(image);
+    unpad(padded_.data(), plane_, image);
   }
 
   // A row of conv2d's output (out_channels × OH × OW) from an image's
@@ -255,28 +282,6 @@ class Columns {
   }
 
  private:
-  // The image into the middle of the zero-bordered padded planes (the
-  // borders and the slack past the end are zero and stay zero).
-  void pad(const T* image) {
-    const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim i = 0; i < h; ++i) {
-        const T* from = image + (c * h + i) * w;
-        std::copy(from, from + w, padded_.data() + c * plane_ + (i + p) * width_ + p);
-      }
-    }
-  }
-
-  void unpad(T* image) const {
-    const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim i = 0; i < h; ++i) {
-        const T* from = padded_.data() + c * plane_ + (i + p) * width_ + p;
-        std::copy(from, from + w, image + (c * h + i) * w);
-      }
-    }
-  }
-
   ConvGeometry g_;
   bool wide_;
   Dim width_;  // columns per output row: Wp on the wide grid, else OW
