@@ -1,6 +1,7 @@
 // conv2d_grad_filter: dW = Σ_n dY_n col(X_n)ᵀ (col = im2col).  Bilinear in (X, dY): for
 // G = dL/d(dW), dL/dX = conv2d_grad_input(dY, G), dL/d(dY) = conv2d(X, G).
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/correlate.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -22,6 +23,7 @@ class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
+    if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const Matrix<T>& x = *in[0];
     const Matrix<T>& dy = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
@@ -52,6 +54,52 @@ class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
     });
     out.setZero();
     for (const Matrix<T>& part : parts) out += part;
+  }
+
+  // Stride 1: dW[o][r] = Σ_n Σ_t dY_n[o][t] · padded_n[offset_r + t] on the
+  // wide grid, with no im2col copy. Each block of images keeps SIMD-lane
+  // sums (detail::correlate_sums); blocks, fixed by the batch size, are
+  // added in order and the lanes last, in order: one summation order for
+  // any thread count.
+  template <class T>
+  void direct(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
+    const Dim k = g_.kernel, width = detail::grid_width(g_), span = detail::columns_per_image(g_);
+    const Dim plane = (g_.in.height + 2 * g_.padding) * width, lanes = detail::lanes<T>();
+    const Dim length = (span + lanes - 1) / lanes * lanes, rows = (g_.out_channels + 3) / 4 * 4;
+    std::vector<Dim> offset;
+    for (Dim c = 0; c < g_.in.channels; ++c) {
+      for (Dim ki = 0; ki < k; ++ki) {
+        for (Dim kj = 0; kj < k; ++kj) offset.push_back(c * plane + ki * width + kj);
+      }
+    }
+    while (offset.size() % 4 != 0) offset.push_back(0);  // taps whose sums are dropped
+    const Dim taps = static_cast<Dim>(offset.size()), sums_size = rows * taps * lanes;
+    const Dim per_block = detail::images_per_block(rows * length + g_.in.channels * plane);
+    std::vector<std::vector<T>> parts(static_cast<std::size_t>(detail::block_count(x.rows(), per_block)));
+    detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
+      detail::Columns<T> columns(g_);
+      // Rows past out_channels and columns past OH·Wp stay zero.
+      Matrix<T> dys = Matrix<T>::Zero(rows, length);
+      std::vector<T>& sums = parts[static_cast<std::size_t>(b)];
+      sums.assign(static_cast<std::size_t>(sums_size), T(0));
+      for (Dim n = first; n < first + count; ++n) {
+        columns.from_output(dy.row(n).data(), dys.data(), dys.cols());
+        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, columns.pad(x.row(n).data()), length,
+                               sums.data());
+      }
+    });
+    std::vector<T> total(static_cast<std::size_t>(sums_size), T(0));
+    for (const std::vector<T>& part : parts) {
+      for (std::size_t i = 0; i < total.size(); ++i) total[i] += part[i];
+    }
+    for (Dim o = 0; o < g_.out_channels; ++o) {
+      for (Dim r = 0; r < g_.patch_size(); ++r) {
+        const T* lane = total.data() + (o * taps + r) * lanes;
+        T value = 0;
+        for (Dim l = 0; l < lanes; ++l) value += lane[l];
+        out(o, r) = value;
+      }
+    }
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -95,6 +95,48 @@ Dim tiles_cover(Dim length) {
   return (length + correlate_tile<T>() - 1) / correlate_tile<T>() * correlate_tile<T>();
 }
 
+// The filter gradient's side: for rows o of d and taps r,
+//   sums[o][r][l] += Σ_(t mod P = l) d[o][t] · src[offset[r] + t],   t < length,
+// kept as P lane sums (P = the SIMD packet size) so that adding images and
+// blocks costs no horizontal reduction; lanes_total() adds the lanes once
+// at the end. `rows` and offset.size() must be multiples of 4 (callers pad
+// d with zero rows and offset with repeats), d must hold zeros from
+// `length` up to a whole packet, and sums has rows × offset.size() × P
+// elements. 4 × 4 accumulators in registers per pass over t.
+template <class T>
+constexpr Dim lanes() {
+  return Eigen::internal::packet_traits<T>::size;
+}
+
+template <class T>
+void correlate_sums(const T* d, Dim d_ld, Dim rows, const std::vector<Dim>& offset, const T* src, Dim length,
+                    T* sums) {
+  using Packet = typename Eigen::internal::packet_traits<T>::type;
+  constexpr Dim size = lanes<T>();
+  const Dim taps = static_cast<Dim>(offset.size());
+  for (Dim o0 = 0; o0 < rows; o0 += 4) {
+    for (Dim r0 = 0; r0 < taps; r0 += 4) {
+      Packet acc[4][4];
+      for (int g = 0; g < 4; ++g) {
+        for (int j = 0; j < 4; ++j) acc[g][j] = Eigen::internal::ploadu<Packet>(sums + ((o0 + g) * taps + r0 + j) * size);
+      }
+      const T* s[4] = {src + offset[std::size_t(r0)], src + offset[std::size_t(r0 + 1)],
+                       src + offset[std::size_t(r0 + 2)], src + offset[std::size_t(r0 + 3)]};
+      for (Dim t = 0; t < length; t += size) {
+        Packet x[4];
+        for (int j = 0; j < 4; ++j) x[j] = Eigen::internal::ploadu<Packet>(s[j] + t);
+        for (int g = 0; g < 4; ++g) {
+          const Packet dv = Eigen::internal::ploadu<Packet>(d + (o0 + g) * d_ld + t);
+          for (int j = 0; j < 4; ++j) acc[g][j] = Eigen::internal::pmadd(dv, x[j], acc[g][j]);
+        }
+      }
+      for (int g = 0; g < 4; ++g) {
+        for (int j = 0; j < 4; ++j) Eigen::internal::pstoreu(sums + ((o0 + g) * taps + r0 + j) * size, acc[g][j]);
+      }
+    }
+  }
+}
+
 }  // namespace dagrad::detail
 
 #if defined(__GNUC__)
