@@ -30,12 +30,12 @@ class Conv2d final : public OpBase<Conv2d> {
     // columns for image i are then row i of Y: each element is one dot
     // product over the patch, the same on any thread.
     detail::image_blocks(x.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       Matrix<T> col(g_.patch_size(), count * span);
-      for (Dim i = 0; i < count; ++i) columns.gather(x.row(first + i).data(), col.data() + i * span, col.cols());
+      for (Dim i = 0; i < count; ++i) detail::im2col(x.row(first + i).data(), g_, col.data() + i * span, col.cols());
       Matrix<T> y;
       y.noalias() = w * col;
-      for (Dim i = 0; i < count; ++i) columns.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
+      for (Dim i = 0; i < count; ++i) grid.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
     });
   }
 
@@ -44,21 +44,14 @@ class Conv2d final : public OpBase<Conv2d> {
   template <class T>
   void direct(const Matrix<T>& x, const Matrix<T>& w, Matrix<T>& out) const {
     const Dim span = detail::columns_per_image(g_), length = detail::tiles_cover<T>(span);
-    const Dim k = g_.kernel, width = detail::grid_width(g_);
-    std::vector<Dim> offset;
-    const Dim plane = (g_.in.height + 2 * g_.padding) * width;
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim ki = 0; ki < k; ++ki) {
-        for (Dim kj = 0; kj < k; ++kj) offset.push_back(c * plane + ki * width + kj);
-      }
-    }
+    const std::vector<Dim> offset = detail::tap_offsets(g_);
     detail::image_blocks(x.rows(), detail::images_per_block(g_.out_channels * length), [&](Dim, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       Matrix<T> y(g_.out_channels, length);
       for (Dim n = first; n < first + count; ++n) {
-        detail::correlate(w.data(), w.cols(), g_.out_channels, offset, columns.pad(x.row(n).data()), y.data(),
-                          y.cols(), span);
-        columns.to_output(y.data(), y.cols(), out.row(n).data());
+        detail::correlate(w.data(), w.cols(), g_.out_channels, offset, grid.pad(x.row(n).data()), y.data(), y.cols(),
+                          span);
+        grid.to_output(y.data(), y.cols(), out.row(n).data());
       }
     });
   }

@@ -34,18 +34,18 @@ class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
     // way whatever the thread count.
     std::vector<Matrix<T>> parts(static_cast<std::size_t>(blocks));
     detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       Matrix<T> col(g_.patch_size(), count * span), dys(g_.out_channels, count * span);
       for (Dim i = 0; i < count; ++i) {
-        columns.gather(x.row(first + i).data(), col.data() + i * span, col.cols());
-        columns.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
+        detail::im2col(x.row(first + i).data(), g_, col.data() + i * span, col.cols());
+        grid.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
       }
       Matrix<T>& part = parts[static_cast<std::size_t>(b)];
-      // A small dW (LeNet's first layer: 6×25) is mostly empty GEMM tiles
-      // (48×4 floats with AVX-512) around a long depth; one dot product of
-      // two contiguous rows per element is faster there (bench_conv2d: 0.76
-      // against 1.17 ms for 64 images), the GEMM for LeNet's 16×150 (0.83
-      // against 1.08 ms).
+      // A small dW (6×25, say) is mostly empty GEMM tiles (48×4 floats with
+      // AVX-512) around a long depth; one dot product of two contiguous rows
+      // per element is faster there (bench_conv2d, when LeNet's layers took
+      // this path: 0.76 against 1.17 ms for 6×25 and 64 images), the GEMM
+      // for 16×150 (0.83 against 1.08 ms).
       if (g_.out_channels * g_.patch_size() <= 512) {
         part.noalias() = dys.lazyProduct(col.transpose());
       } else {
@@ -63,29 +63,22 @@ class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
   // any thread count.
   template <class T>
   void direct(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
-    const Dim k = g_.kernel, width = detail::grid_width(g_), span = detail::columns_per_image(g_);
-    const Dim plane = (g_.in.height + 2 * g_.padding) * width, lanes = detail::lanes<T>();
+    const Dim span = detail::columns_per_image(g_), plane = detail::padded_plane(g_), lanes = detail::lanes<T>();
     const Dim length = (span + lanes - 1) / lanes * lanes, rows = (g_.out_channels + 3) / 4 * 4;
-    std::vector<Dim> offset;
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim ki = 0; ki < k; ++ki) {
-        for (Dim kj = 0; kj < k; ++kj) offset.push_back(c * plane + ki * width + kj);
-      }
-    }
+    std::vector<Dim> offset = detail::tap_offsets(g_);
     while (offset.size() % 4 != 0) offset.push_back(0);  // taps whose sums are dropped
     const Dim taps = static_cast<Dim>(offset.size()), sums_size = rows * taps * lanes;
     const Dim per_block = detail::images_per_block(rows * length + g_.in.channels * plane);
     std::vector<std::vector<T>> parts(static_cast<std::size_t>(detail::block_count(x.rows(), per_block)));
     detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       // Rows past out_channels and columns past OH·Wp stay zero.
       Matrix<T> dys = Matrix<T>::Zero(rows, length);
       std::vector<T>& sums = parts[static_cast<std::size_t>(b)];
       sums.assign(static_cast<std::size_t>(sums_size), T(0));
       for (Dim n = first; n < first + count; ++n) {
-        columns.from_output(dy.row(n).data(), dys.data(), dys.cols());
-        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, columns.pad(x.row(n).data()), length,
-                               sums.data());
+        grid.from_output(dy.row(n).data(), dys.data(), dys.cols());
+        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, grid.pad(x.row(n).data()), length, sums.data());
       }
     });
     std::vector<T> total(static_cast<std::size_t>(sums_size), T(0));

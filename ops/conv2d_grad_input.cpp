@@ -29,12 +29,16 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
     // Each image's gradient is its own: dcol = Wᵀ [dY_first ... dY_last] for
     // a block, then each image's columns folded back onto its pixels.
     detail::image_blocks(dy.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       Matrix<T> dys(g_.out_channels, count * span);
-      for (Dim i = 0; i < count; ++i) columns.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
+      for (Dim i = 0; i < count; ++i) grid.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
       Matrix<T> dcol;
       dcol.noalias() = w.transpose() * dys;
-      for (Dim i = 0; i < count; ++i) columns.scatter(dcol.data() + i * span, dcol.cols(), out.row(first + i).data());
+      for (Dim i = 0; i < count; ++i) {
+        T* dx = out.row(first + i).data();
+        std::fill(dx, dx + g_.in_size(), T(0));
+        detail::col2im(dcol.data() + i * span, g_, dx, dcol.cols());
+      }
     });
   }
 
@@ -45,7 +49,7 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
   template <class T>
   void direct(const Matrix<T>& dy, const Matrix<T>& w, Matrix<T>& out) const {
     const Dim k = g_.kernel, width = detail::grid_width(g_);
-    const Dim plane = (g_.in.height + 2 * g_.padding) * width, length = detail::tiles_cover<T>(plane);
+    const Dim plane = detail::padded_plane(g_), length = detail::tiles_cover<T>(plane);
     // dY's rows start `margin` zeros in, so every shift back stays inside;
     // the last tile reads no further than the row's end.
     const Dim margin = (k - 1) * width + k - 1, row = margin + length;
@@ -60,14 +64,14 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
       }
     }
     detail::image_blocks(dy.rows(), detail::images_per_block(g_.out_channels * row), [&](Dim, Dim first, Dim count) {
-      detail::Columns<T> columns(g_);
+      detail::ImageGrid<T> grid(g_);
       Matrix<T> dys = Matrix<T>::Zero(g_.out_channels, row);
       Matrix<T> dpadded(g_.in.channels, length);
       for (Dim n = first; n < first + count; ++n) {
-        columns.from_output(dy.row(n).data(), dys.data() + margin, dys.cols());
+        grid.from_output(dy.row(n).data(), dys.data() + margin, dys.cols());
         detail::correlate(turned.data(), turned.cols(), g_.in.channels, offset, dys.data(), dpadded.data(),
                           dpadded.cols(), plane);
-        columns.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
+        grid.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
       }
     });
   }

@@ -66,15 +66,19 @@ TEST_CASE("conv2d matches a direct loop for several geometries, in double and fl
   }
 }
 
-TEST_CASE("conv2d passes gradcheck in its images and its weights") {
-  const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1};
-  Graph g;
-  Node x = g.input("x", {batch, 40});
-  Node w = g.parameter("w", {3, 18});
-  Node y = conv2d(x, w, o);
-  Node loss = sum(mul(y, g.constant(images::wavy(2, y.shape().cols, 2.9))));
-  GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, 40, 0.1)}, {w, images::wavy(3, 18, 0.5)}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
+TEST_CASE("conv2d passes gradcheck in its images and its weights, at stride 2 and at stride 1") {
+  // Stride 1 takes the direct correlations on the wide grid, stride 2 im2col and a GEMM.
+  for (const Dim stride : {2, 1}) {
+    CAPTURE(stride);
+    const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = stride, .padding = 1};
+    Graph g;
+    Node x = g.input("x", {batch, 40});
+    Node w = g.parameter("w", {3, 18});
+    Node y = conv2d(x, w, o);
+    Node loss = sum(mul(y, g.constant(images::wavy(2, y.shape().cols, 2.9))));
+    GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, 40, 0.1)}, {w, images::wavy(3, 18, 0.5)}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
 }
 
 TEST_CASE("conv2d's values and gradients are bit-identical at 1, 2 and 8 threads") {

@@ -35,13 +35,18 @@ TEST_CASE("conv2d_grad_filter sums output gradient times input over every image 
 }
 
 TEST_CASE("conv2d_grad_filter passes gradcheck in both inputs (conv2d's second derivative)") {
-  const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1};
-  Graph g;
-  Node x = g.input("x", {batch, 40});
-  Node dy = g.input("dy", {batch, 18});
-  Node loss = sum(mul(conv2d_grad_filter(x, dy, o), g.constant(images::wavy(3, 18, 0.2))));
-  GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, 40, 1.6)}, {dy, images::wavy(2, 18, 2.6)}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
+  for (const Dim stride : {2, 1}) {
+    CAPTURE(stride);
+    const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = stride, .padding = 1};
+    const ImageShape out = conv2d_output(o);
+    const Dim out_size = out.channels * out.height * out.width;
+    Graph g;
+    Node x = g.input("x", {batch, 40});
+    Node dy = g.input("dy", {batch, out_size});
+    Node loss = sum(mul(conv2d_grad_filter(x, dy, o), g.constant(images::wavy(3, 18, 0.2))));
+    GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, 40, 1.6)}, {dy, images::wavy(2, out_size, 2.6)}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
 }
 
 TEST_CASE("conv2d_grad_filter rejects images and gradients of different counts") {

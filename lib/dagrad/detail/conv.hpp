@@ -1,5 +1,6 @@
-// Image rows for conv2d and the pooling ops: their geometry, its checks, and
-// the im2col / col2im maps that turn a convolution into one matrix product.
+// Image rows for conv2d and the pooling ops: their geometry, its checks, the
+// grid conv2d's kernels work on, and the im2col / col2im maps that turn a
+// strided convolution into one matrix product.
 //   ConvGeometry g = ConvGeometry::of(options);  check(g);  im2col(x_row, g, col, g.out_pixels());
 #pragma once
 
@@ -160,45 +161,54 @@ void col2im(const T* col, const ConvGeometry& g, T* image, Dim ld) {
   }
 }
 
-// The columns of a block of images, laid out for one GEMM per block:
-// gather() writes an image's columns (im2col), scatter() folds columns
-// back onto an image's pixels (col2im), to_output()/from_output() move
-// between a GEMM result's columns and a row of conv2d's output.
+// Where conv2d's kernels put an image's output pixels.
 //
-// At stride 1 the columns live on a wide grid: each output row keeps all
+// At stride 1 they work on a wide grid: each output row keeps all
 // Wp = W + 2p positions of the padded width, of which the first OW are
-// real. Row r = (c, ki, kj) of an image's columns is then one contiguous
-// run of the padded image, padded[c][ki][kj + t] for t < OH·Wp, so im2col
-// is C·k² copies of OH·Wp values instead of C·k²·OH copies of OW, and
-// col2im as many long additions. The GEMM computes Wp/OW more columns
-// (1.14× for LeNet's first layer); the extra ones are dropped by
-// to_output(), and from_output() gives them a zero gradient, so they add
-// nothing to dW or dX (unless the image holds an infinity: 0·inf).
-// Other strides use the plain layout and loops.
+// real. The patch value under kernel element r = (c, ki, kj) at output
+// position t = oh·Wp + ow is then padded[c][ki·Wp + kj + t]: one shifted
+// run of the padded image per r, which the direct correlations of
+// detail/correlate.hpp read in place (no im2col copy). They compute Wp/OW
+// more outputs (1.14x for LeNet's first layer); the extra ones are dropped
+// by to_output(), and from_output() gives them a zero gradient, so they add
+// nothing to dW or dX (unless an image or weight holds an infinity: 0·inf).
+// Other strides use the plain grid (Wp = OW), im2col and a GEMM.
 inline bool wide_grid(const ConvGeometry& g) { return g.stride == 1; }
 inline Dim grid_width(const ConvGeometry& g) {
   return wide_grid(g) ? g.in.width + 2 * g.padding : g.out_width;
 }
-// Columns per image: OH·Wp on the wide grid, OH·OW otherwise.
+// Output positions per image: OH·Wp on the wide grid, OH·OW otherwise.
 inline Dim columns_per_image(const ConvGeometry& g) { return g.out_height * grid_width(g); }
+// One padded channel on the wide grid: Hp·Wp.
+inline Dim padded_plane(const ConvGeometry& g) { return (g.in.height + 2 * g.padding) * grid_width(g); }
 
+// Where each kernel element's run starts in the padded image: r = (c, ki, kj)
+// at c·plane + ki·Wp + kj, in the weights' column order.
+inline std::vector<Dim> tap_offsets(const ConvGeometry& g) {
+  std::vector<Dim> offset;
+  for (Dim c = 0; c < g.in.channels; ++c) {
+    for (Dim ki = 0; ki < g.kernel; ++ki) {
+      for (Dim kj = 0; kj < g.kernel; ++kj) offset.push_back(c * padded_plane(g) + ki * grid_width(g) + kj);
+    }
+  }
+  return offset;
+}
+
+// One task's scratch for moving images and outputs on and off the grid.
 template <class T>
-class Columns {
+class ImageGrid {
  public:
-  explicit Columns(const ConvGeometry& g)
+  explicit ImageGrid(const ConvGeometry& g)
       : g_(g),
-        wide_(wide_grid(g)),
         width_(grid_width(g)),
-        plane_((g.in.height + 2 * g.padding) * width_),
+        plane_(padded_plane(g)),
         // The last rows' runs read up to k - 1 values past the last plane,
         // and a direct correlation up to a tile (at most 64) more.
-        padded_(wide_ ? std::size_t(g.in.channels * plane_ + g.kernel - 1 + 64) : 0, T(0)) {}
+        padded_(wide_grid(g) ? std::size_t(g.in.channels * plane_ + g.kernel - 1 + 64) : 0, T(0)) {}
 
   // The image in the middle of zero-bordered planes, each Hp·Wp (wide grid
-  // only); valid until the next call.
+  // only; the borders and the slack stay zero); valid until the next call.
   const T* pad(const T* image) {
-    if (dirty_) std::fill(padded_.begin(), padded_.end(), T(0));
-    dirty_ = false;
     const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
     for (Dim c = 0; c < g_.in.channels; ++c) {
       for (Dim i = 0; i < h; ++i) {
@@ -220,46 +230,8 @@ class Columns {
     }
   }
 
-  Dim plane() const { return plane_; }
-
-  void gather(const T* image, T* col, Dim ld) {
-    if (!wide_) return im2col(image, g_, col, ld);
-    pad(image);
-    const Dim k = g_.kernel, run = columns_per_image(g_);
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim ki = 0; ki < k; ++ki) {
-        for (Dim kj = 0; kj < k; ++kj) {
-          const T* from = padded_.data() + c * plane_ + ki * width_ + kj;
-          std::copy(from, from + run, col + ((c * k + ki) * k + kj) * ld);
-        }
-      }
-    }
-  }
-
-  // image = col2im(col): each column's values added to the pixels they
-  // came from, rows r in order; the image is overwritten.
-  void scatter(const T* col, Dim ld, T* image) {
-    if (!wide_) {
-      std::fill(image, image + g_.in_size(), T(0));
-      return col2im(col, g_, image, ld);
-    }
-    std::fill(padded_.begin(), padded_.end(), T(0));
-    dirty_ = true;
-    const Dim k = g_.kernel, run = columns_per_image(g_);
-    for (Dim c = 0; c < g_.in.channels; ++c) {
-      for (Dim ki = 0; ki < k; ++ki) {
-        for (Dim kj = 0; kj < k; ++kj) {
-          T* __restrict to = padded_.data() + c * plane_ + ki * width_ + kj;
-          const T* __restrict from = col + ((c * k + ki) * k + kj) * ld;
-          for (Dim t = 0; t < run; ++t) to[t] += from[t];
-        }
-      }
-    }
-    unpad(padded_.data(), plane_, image);
-  }
-
   // A row of conv2d's output (out_channels × OH × OW) from an image's
-  // columns of the product (out_channels rows, `ld` apart).
+  // outputs on the grid (out_channels rows, `ld` apart).
   void to_output(const T* y, Dim ld, T* out_row) const {
     for (Dim o = 0; o < g_.out_channels; ++o) {
       for (Dim oh = 0; oh < g_.out_height; ++oh) {
@@ -273,7 +245,7 @@ class Columns {
   // per channel: a call per row's few extra columns costs more).
   void from_output(const T* dy_row, T* dys, Dim ld) const {
     for (Dim o = 0; o < g_.out_channels; ++o) {
-      if (wide_) std::fill(dys + o * ld, dys + o * ld + columns_per_image(g_), T(0));
+      if (wide_grid(g_)) std::fill(dys + o * ld, dys + o * ld + columns_per_image(g_), T(0));
       for (Dim oh = 0; oh < g_.out_height; ++oh) {
         const T* from = dy_row + (o * g_.out_height + oh) * g_.out_width;
         std::copy(from, from + g_.out_width, dys + o * ld + oh * width_);
@@ -283,17 +255,15 @@ class Columns {
 
  private:
   ConvGeometry g_;
-  bool wide_;
-  Dim width_;  // columns per output row: Wp on the wide grid, else OW
+  Dim width_;  // positions per output row: Wp on the wide grid, else OW
   Dim plane_;  // one padded channel
   std::vector<T> padded_;
-  bool dirty_ = false;  // padded_'s borders hold scatter()'s sums, not zeros
 };
 
-// Images handled together in one task: enough that one block's columns
-// fill about 64K elements (256 KiB of floats: they stay in L2 while the GEMM
-// reads them; 4x that measured slower at LeNet's shapes), at most 8 and at
-// least 1. Fixed by the geometry alone, never by the thread count, so
+// Images handled together in one task: enough that one block's working
+// set fills about 64K elements (256 KiB of floats, which stay in L2; 4x
+// that measured slower for im2col + GEMM at LeNet's shapes), at most 8 and
+// at least 1. Fixed by the geometry alone, never by the thread count, so
 // sums over a block are formed the same way on any number of threads.
 inline Dim images_per_block(Dim per_image_elements) {
   return std::clamp<Dim>((Dim{1} << 16) / std::max<Dim>(per_image_elements, 1), 1, 8);

@@ -29,7 +29,7 @@ namespace dagrad::detail {
 template <class T>
 constexpr Dim correlate_tile() {
   constexpr Dim tile = 2 * Eigen::internal::packet_traits<T>::size;
-  static_assert(tile <= 64, "Columns leaves 64 values of slack for a tile's overrun");
+  static_assert(tile <= 64, "ImageGrid leaves 64 values of slack for a tile's overrun");
   return tile;
 }
 
