@@ -1,22 +1,19 @@
 // avg_pool2d: y = the mean of each size×size window.  dy/dx = 1/size² for each pixel of the
 // window (the backward op is avg_pool2d_grad).
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class AvgPool2d final : public OpBase<AvgPool2d> {
+class AvgPool2d final : public detail::PoolOp<AvgPool2d> {
  public:
-  explicit AvgPool2d(const Pool2dOptions& o) : options_(o), g_(detail::PoolGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "avg_pool2d"; }
 
-  Shape infer(std::span<const Shape> in) const override {
-    detail::check(g_);
-    detail::check_row_width("the images'", in[0].cols, g_.in);
-    return {in[0].rows, g_.out_size()};
-  }
+  Shape infer(std::span<const Shape> in) const override { return detail::pooled_rows(g_, in[0]); }
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
@@ -37,11 +34,6 @@ class AvgPool2d final : public OpBase<AvgPool2d> {
     return {avg_pool2d_grad(ctx.grad(), options_)};
   }
 
-  std::string label() const override { return "avg_pool2d " + g_.describe(); }
-
- private:
-  Pool2dOptions options_;
-  detail::PoolGeometry g_;
 };
 
 }  // namespace

@@ -1,15 +1,16 @@
 // avg_pool2d_grad: dx = each window's dy / size², added over the window.  Linear, the adjoint
 // of avg_pool2d: for G = dL/d(dx), dL/d(dy) = avg_pool2d(G).
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class AvgPool2dGrad final : public OpBase<AvgPool2dGrad> {
+class AvgPool2dGrad final : public detail::PoolOp<AvgPool2dGrad> {
  public:
-  explicit AvgPool2dGrad(const Pool2dOptions& o) : options_(o), g_(detail::PoolGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "avg_pool2d_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
@@ -37,11 +38,6 @@ class AvgPool2dGrad final : public OpBase<AvgPool2dGrad> {
     return {avg_pool2d(ctx.grad(), options_)};
   }
 
-  std::string label() const override { return "avg_pool2d_grad " + g_.describe(); }
-
- private:
-  Pool2dOptions options_;
-  detail::PoolGeometry g_;
 };
 
 }  // namespace

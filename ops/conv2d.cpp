@@ -2,15 +2,16 @@
 // (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
 #include <dagrad/detail/conv.hpp>
 #include <dagrad/detail/correlate.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Conv2d final : public OpBase<Conv2d> {
+class Conv2d final : public detail::ConvOp<Conv2d> {
  public:
-  explicit Conv2d(const Conv2dOptions& o) : options_(o), g_(detail::ConvGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "conv2d"; }
 
   Shape infer(std::span<const Shape> in) const override {
@@ -63,11 +64,6 @@ class Conv2d final : public OpBase<Conv2d> {
     return d;
   }
 
-  std::string label() const override { return "conv2d " + g_.describe(); }
-
- private:
-  Conv2dOptions options_;
-  detail::ConvGeometry g_;
 };
 
 }  // namespace

@@ -2,15 +2,16 @@
 // G = dL/d(dW), dL/dX = conv2d_grad_input(dY, G), dL/d(dY) = conv2d(X, G).
 #include <dagrad/detail/conv.hpp>
 #include <dagrad/detail/correlate.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
+class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
  public:
-  explicit Conv2dGradFilter(const Conv2dOptions& o) : options_(o), g_(detail::ConvGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "conv2d_grad_filter"; }
 
   Shape infer(std::span<const Shape> in) const override {
@@ -103,11 +104,6 @@ class Conv2dGradFilter final : public OpBase<Conv2dGradFilter> {
     return d;
   }
 
-  std::string label() const override { return "conv2d_grad_filter " + g_.describe(); }
-
- private:
-  Conv2dOptions options_;
-  detail::ConvGeometry g_;
 };
 
 }  // namespace

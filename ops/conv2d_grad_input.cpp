@@ -2,15 +2,16 @@
 // adjoint of conv2d in x: for G = dL/d(dX), dL/d(dY) = conv2d(G, W), dL/dW = Σ_n dY_n col(G_n)ᵀ.
 #include <dagrad/detail/conv.hpp>
 #include <dagrad/detail/correlate.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
+class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
  public:
-  explicit Conv2dGradInput(const Conv2dOptions& o) : options_(o), g_(detail::ConvGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "conv2d_grad_input"; }
 
   Shape infer(std::span<const Shape> in) const override {
@@ -84,11 +85,6 @@ class Conv2dGradInput final : public OpBase<Conv2dGradInput> {
     return d;
   }
 
-  std::string label() const override { return "conv2d_grad_input " + g_.describe(); }
-
- private:
-  Conv2dOptions options_;
-  detail::ConvGeometry g_;
 };
 
 }  // namespace

@@ -1,22 +1,19 @@
 // max_pool2d: y = max of each window.  dy/dx = 1 at the window's first maximum, 0 elsewhere
 // (a tie goes to the first in row-major order; the backward op is max_pool2d_grad).
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class MaxPool2d final : public OpBase<MaxPool2d> {
+class MaxPool2d final : public detail::PoolOp<MaxPool2d> {
  public:
-  explicit MaxPool2d(const Pool2dOptions& o) : options_(o), g_(detail::PoolGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "max_pool2d"; }
 
-  Shape infer(std::span<const Shape> in) const override {
-    detail::check(g_);
-    detail::check_row_width("the images'", in[0].cols, g_.in);
-    return {in[0].rows, g_.out_size()};
-  }
+  Shape infer(std::span<const Shape> in) const override { return detail::pooled_rows(g_, in[0]); }
 
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
@@ -49,11 +46,6 @@ class MaxPool2d final : public OpBase<MaxPool2d> {
     return {max_pool2d_grad(ctx.input(0), ctx.grad(), options_)};
   }
 
-  std::string label() const override { return "max_pool2d " + g_.describe(); }
-
- private:
-  Pool2dOptions options_;
-  detail::PoolGeometry g_;
 };
 
 }  // namespace

@@ -1,15 +1,16 @@
 // max_pool2d_grad: dx = dy sent to each window's first maximum in x.  d(dx)/dx = 0 (piecewise
 // constant); d(dx)/d(dy) gathers G at those maxima: size² avg_pool2d(mask ⊙ G) for side-by-side windows.
 #include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/image_op.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class MaxPool2dGrad final : public OpBase<MaxPool2dGrad> {
+class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
  public:
-  explicit MaxPool2dGrad(const Pool2dOptions& o) : options_(o), g_(detail::PoolGeometry::of(o)) {}
+  using ImageOp::ImageOp;
   std::string_view key() const override { return "max_pool2d_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
@@ -75,11 +76,6 @@ class MaxPool2dGrad final : public OpBase<MaxPool2dGrad> {
     return d;
   }
 
-  std::string label() const override { return "max_pool2d_grad " + g_.describe(); }
-
- private:
-  Pool2dOptions options_;
-  detail::PoolGeometry g_;
 };
 
 }  // namespace
