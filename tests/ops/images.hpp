@@ -37,6 +37,19 @@ inline M distinct(Dim rows, Dim cols, double phase) {
 
 inline Dim out_extent(Dim extent, Dim k, Dim s, Dim p) { return (extent + 2 * p - k) / s + 1; }
 
+// The geometries the conv tests compare against the loops below: LeNet's
+// two layers and a large padding (stride 1, the direct correlations), and
+// strides 2 and 3 (im2col and a GEMM).
+inline std::vector<Conv2dOptions> conv_cases() {
+  return {
+      {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2},
+      {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5},
+      {.in = {2, 7, 6}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
+      {.in = {3, 5, 9}, .out_channels = 2, .kernel = 2, .stride = 3},
+      {.in = {1, 4, 4}, .out_channels = 1, .kernel = 4, .padding = 3},
+  };
+}
+
 // y[n, (o, oh, ow)] = Σ_{c, i, j} w[o, (c, i, j)] x[n, (c, oh s - p + i, ow s - p + j)]
 inline M conv(const M& x, const M& w, const Conv2dOptions& o) {
   const Dim C = o.in.channels, H = o.in.height, W = o.in.width, K = o.kernel;

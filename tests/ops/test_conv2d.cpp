@@ -36,14 +36,7 @@ TEST_CASE("conv2d pads with zeros: a 2x2 kernel over a 2x2 image padded by 1 giv
 }
 
 TEST_CASE("conv2d matches a direct loop for several geometries, in double and float") {
-  const std::vector<Conv2dOptions> cases = {
-      {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2},  // LeNet's first layer
-      {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5},               // and its second
-      {.in = {2, 7, 6}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
-      {.in = {3, 5, 9}, .out_channels = 2, .kernel = 2, .stride = 3},
-      {.in = {1, 4, 4}, .out_channels = 1, .kernel = 4, .padding = 3},
-  };
-  for (const Conv2dOptions& o : cases) {
+  for (const Conv2dOptions& o : images::conv_cases()) {
     CAPTURE(o.in.channels);
     CAPTURE(o.in.height);
     CAPTURE(o.kernel);

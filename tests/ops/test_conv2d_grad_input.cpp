@@ -11,13 +11,7 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("conv2d_grad_input spreads each output gradient over the pixels its window read") {
-  const std::vector<Conv2dOptions> cases = {
-      {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2},
-      {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5},
-      {.in = {2, 7, 6}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
-      {.in = {3, 5, 9}, .out_channels = 2, .kernel = 2, .stride = 3},
-  };
-  for (const Conv2dOptions& o : cases) {
+  for (const Conv2dOptions& o : images::conv_cases()) {
     CAPTURE(o.in.height);
     const ImageShape out = conv2d_output(o);
     const Dim in_size = o.in.channels * o.in.height * o.in.width, out_size = out.channels * out.height * out.width;
