@@ -65,9 +65,10 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
   template <class T>
   void direct(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
     const Dim span = detail::columns_per_image(g_), plane = detail::padded_plane(g_), lanes = detail::lanes<T>();
-    const Dim length = (span + lanes - 1) / lanes * lanes, rows = (g_.out_channels + 3) / 4 * 4;
+    const Dim length = (span + lanes - 1) / lanes * lanes;
+    const Dim rows = (g_.out_channels + detail::sum_rows - 1) / detail::sum_rows * detail::sum_rows;
     std::vector<Dim> offset = detail::tap_offsets(g_);
-    while (offset.size() % 4 != 0) offset.push_back(0);  // taps whose sums are dropped
+    while (offset.size() % detail::sum_taps != 0) offset.push_back(0);  // taps whose sums are dropped
     const Dim taps = static_cast<Dim>(offset.size()), sums_size = rows * taps * lanes;
     const Dim per_block = detail::images_per_block(rows * length + g_.in.channels * plane);
     std::vector<std::vector<T>> parts(static_cast<std::size_t>(detail::block_count(x.rows(), per_block)));
