@@ -98,4 +98,50 @@ inline Node operator*(double c, Node x) { return scale(x, c); }
 inline Node operator*(Node x, double c) { return scale(x, c); }
 inline Node operator-(Node x) { return scale(x, -1.0); }
 
+
+// Images as rows: each row holds channels x height x width values in that
+// order (PyTorch's NCHW flatten(1)); conv and pool nodes carry the geometry.
+//   Node h = conv2d(x, w, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2});
+struct ImageShape {
+  Dim channels = 1;
+  Dim height = 1;
+  Dim width = 1;
+};
+
+struct Conv2dOptions {
+  ImageShape in;          // the geometry of each input row
+  Dim out_channels = 1;
+  Dim kernel = 1;         // the side of the square kernel
+  Dim stride = 1;
+  Dim padding = 0;        // zeros added on every side
+};
+
+struct Pool2dOptions {
+  ImageShape in;
+  Dim size = 2;    // the side of the square window
+  Dim stride = 0;  // 0: the window's size (windows side by side)
+};
+
+// The geometry of the output rows (to chain layers); throws ShapeError for
+// options conv2d or the pools would reject.
+ImageShape conv2d_output(const Conv2dOptions& options);
+ImageShape pool2d_output(const Pool2dOptions& options);
+
+// Cross-correlation as in PyTorch: w is out_channels x (in_channels*k*k),
+// PyTorch's [out, in, kh, kw] weights flattened; output rows out_channels x
+// out_height x out_width. No bias: add_channel_bias adds one.
+Node conv2d(Node x, Node w, Conv2dOptions options);
+Node max_pool2d(Node x, Pool2dOptions options);  // the max of each window
+Node avg_pool2d(Node x, Pool2dOptions options);  // the mean of each window
+// bias (1 x channels) added to each channel's height*width block of x's rows.
+Node add_channel_bias(Node x, Node bias);
+// 1 x channels: each channel's sum over all rows and its block of each row.
+Node sum_channels(Node x, Dim channels);
+
+// Their backward ops.
+Node conv2d_grad_input(Node dy, Node w, Conv2dOptions options);   // dL/dx of conv2d
+Node conv2d_grad_filter(Node x, Node dy, Conv2dOptions options);  // dL/dw of conv2d
+Node max_pool2d_grad(Node x, Node dy, Pool2dOptions options);  // dy to each window's first max in x
+Node avg_pool2d_grad(Node dy, Pool2dOptions options);  // dy / size^2 spread over each window
+
 }  // namespace dagrad

@@ -10,10 +10,16 @@
 // would silently leave the registry.
 #define DAGRAD_FOR_EACH_OP(X)     \
   X(add)                          \
+  X(add_channel_bias)             \
   X(add_n)                        \
+  X(avg_pool2d)                   \
+  X(avg_pool2d_grad)              \
   X(binary_cross_entropy)         \
   X(broadcast)                    \
   X(concat)                       \
+  X(conv2d)                       \
+  X(conv2d_grad_filter)           \
+  X(conv2d_grad_input)            \
   X(div)                          \
   X(dropout)                      \
   X(exp)                          \
@@ -22,6 +28,8 @@
   X(log)                          \
   X(log_softmax)                  \
   X(matmul)                       \
+  X(max_pool2d)                   \
+  X(max_pool2d_grad)              \
   X(mean)                         \
   X(mean_grad)                    \
   X(mse_loss)                     \
@@ -39,6 +47,7 @@
   X(square)                       \
   X(sub)                          \
   X(sum)                          \
+  X(sum_channels)                 \
   X(sum_cols)                     \
   X(sum_rows)                     \
   X(sum_squares)                  \

@@ -1,0 +1,93 @@
+// conv2d: Y_n = W col(X_n) per image n.  dX_n = col⁻¹(Wᵀ dY_n), dW = Σ_n dY_n col(X_n)ᵀ
+// (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/correlate.hpp>
+#include <dagrad/detail/image_op.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class Conv2d final : public detail::ConvOp<Conv2d> {
+ public:
+  using ImageOp::ImageOp;
+  std::string_view key() const override { return "conv2d"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    detail::check(g_);
+    detail::check_row_width("the images'", in[0].cols, g_.in);
+    detail::check_weights(in[1], g_);
+    return {in[0].rows, g_.out_size()};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
+    const Matrix<T>& x = *in[0];
+    const Matrix<T>& w = *in[1];
+    const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
+    // One product per block, W [col(X_first) ... col(X_last)], whose
+    // columns for image i are then row i of Y: each element is one dot
+    // product over the patch, the same on any thread.
+    detail::image_blocks(x.rows(), per_block, [&](Dim, Dim first, Dim count) {
+      detail::ImageGrid<T> grid(g_);
+      Matrix<T> col(g_.patch_size(), count * span);
+      for (Dim i = 0; i < count; ++i) detail::im2col(x.row(first + i).data(), g_, col.data() + i * span, col.cols());
+      Matrix<T> y;
+      y.noalias() = w * col;
+      for (Dim i = 0; i < count; ++i) grid.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
+    });
+  }
+
+  // Stride 1: y[o][t] = Σ_r W[o][r] · padded[offset[r] + t] on the wide
+  // grid, r = (c, ki, kj) at offset c·plane + ki·Wp + kj: no im2col copy.
+  template <class T>
+  void direct(const Matrix<T>& x, const Matrix<T>& w, Matrix<T>& out) const {
+    const Dim span = detail::columns_per_image(g_), length = detail::tiles_cover<T>(span);
+    const std::vector<Dim> offset = detail::tap_offsets(g_);
+    detail::image_blocks(x.rows(), detail::images_per_block(g_.out_channels * length), [&](Dim, Dim first, Dim count) {
+      detail::ImageGrid<T> grid(g_);
+      Matrix<T> y(g_.out_channels, length);
+      for (Dim n = first; n < first + count; ++n) {
+        detail::correlate(w.data(), w.cols(), g_.out_channels, offset, grid.pad(x.row(n).data()), y.data(), y.cols(),
+                          span);
+        grid.to_output(y.data(), y.cols(), out.row(n).data());
+      }
+    });
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    std::vector<Node> d(2);
+    if (ctx.needs(0)) d[0] = conv2d_grad_input(ctx.grad(), ctx.input(1), options_);
+    if (ctx.needs(1)) d[1] = conv2d_grad_filter(ctx.input(0), ctx.grad(), options_);
+    return d;
+  }
+
+};
+
+}  // namespace
+
+ImageShape conv2d_output(const Conv2dOptions& options) {
+  const detail::ConvGeometry g = detail::ConvGeometry::of(options);
+  detail::check(g);
+  return g.out();
+}
+
+Node conv2d(Node x, Node w, Conv2dOptions options) {
+  x.graph().check_owns(w, "conv2d");
+  return x.graph().apply(std::make_shared<Conv2d>(options), {x, w});
+}
+
+OpEntry detail::registry_entry_conv2d() {
+  // 2 channels of 4x4 to 3, a 3x3 kernel: padded at stride 1, and at stride 2.
+  auto example = [](Dim stride) {
+    const Conv2dOptions o{.in = {2, 4, 4}, .out_channels = 3, .kernel = 3, .stride = stride, .padding = 1};
+    return OpExample{.inputs = {{{2, 32}}, {{3, 18}}},
+                     .build = [o](const auto& in) { return conv2d(in[0], in[1], o); }};
+  };
+  return {"conv2d", Differentiable::twice, {example(1), example(2)}};
+}
+
+}  // namespace dagrad

@@ -1,0 +1,105 @@
+// conv2d_grad_input: dX_n = col⁻¹(Wᵀ dY_n) (col⁻¹ = col2im).  Bilinear in (dY, W), the
+// adjoint of conv2d in x: for G = dL/d(dX), dL/d(dY) = conv2d(G, W), dL/dW = Σ_n dY_n col(G_n)ᵀ.
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/correlate.hpp>
+#include <dagrad/detail/image_op.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
+ public:
+  using ImageOp::ImageOp;
+  std::string_view key() const override { return "conv2d_grad_input"; }
+
+  Shape infer(std::span<const Shape> in) const override {
+    detail::check(g_);
+    detail::check_row_width("the output gradient's", in[0].cols, g_.out());
+    detail::check_weights(in[1], g_);
+    return {in[0].rows, g_.in_size()};
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
+    const Matrix<T>& dy = *in[0];
+    const Matrix<T>& w = *in[1];
+    const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
+    // Each image's gradient is its own: dcol = Wᵀ [dY_first ... dY_last] for
+    // a block, then each image's columns folded back onto its pixels.
+    detail::image_blocks(dy.rows(), per_block, [&](Dim, Dim first, Dim count) {
+      detail::ImageGrid<T> grid(g_);
+      Matrix<T> dys(g_.out_channels, count * span);
+      for (Dim i = 0; i < count; ++i) grid.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
+      Matrix<T> dcol;
+      dcol.noalias() = w.transpose() * dys;
+      for (Dim i = 0; i < count; ++i) {
+        T* dx = out.row(first + i).data();
+        std::fill(dx, dx + g_.in_size(), T(0));
+        detail::col2im(dcol.data() + i * span, g_, dx, dcol.cols());
+      }
+    });
+  }
+
+  // Stride 1, on the wide grid where forward read padded[c][ki·Wp + kj + t]:
+  //   dpadded[c][u] = Σ_(o, ki, kj) W[o][(c, ki, kj)] · dY[o][u - ki·Wp - kj],
+  // a direct correlation of dY (zero outside its OH·Wp values, and in the
+  // extra columns) with the turned-around kernel; the borders are dropped.
+  template <class T>
+  void direct(const Matrix<T>& dy, const Matrix<T>& w, Matrix<T>& out) const {
+    const Dim k = g_.kernel, width = detail::grid_width(g_);
+    const Dim plane = detail::padded_plane(g_), length = detail::tiles_cover<T>(plane);
+    // dY's rows start `margin` zeros in, so every shift back stays inside;
+    // the last tile reads no further than the row's end.
+    const Dim margin = (k - 1) * width + k - 1, row = margin + length;
+    Matrix<T> turned(g_.in.channels, g_.out_channels * k * k);
+    std::vector<Dim> offset;
+    for (Dim o = 0; o < g_.out_channels; ++o) {
+      for (Dim ki = 0; ki < k; ++ki) {
+        for (Dim kj = 0; kj < k; ++kj) {
+          for (Dim c = 0; c < g_.in.channels; ++c) turned(c, offset.size()) = w(o, (c * k + ki) * k + kj);
+          offset.push_back(o * row + margin - ki * width - kj);
+        }
+      }
+    }
+    detail::image_blocks(dy.rows(), detail::images_per_block(g_.out_channels * row), [&](Dim, Dim first, Dim count) {
+      detail::ImageGrid<T> grid(g_);
+      Matrix<T> dys = Matrix<T>::Zero(g_.out_channels, row);
+      Matrix<T> dpadded(g_.in.channels, length);
+      for (Dim n = first; n < first + count; ++n) {
+        grid.from_output(dy.row(n).data(), dys.data() + margin, dys.cols());
+        detail::correlate(turned.data(), turned.cols(), g_.in.channels, offset, dys.data(), dpadded.data(),
+                          dpadded.cols(), plane);
+        grid.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
+      }
+    });
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    const Node g = ctx.grad();
+    std::vector<Node> d(2);
+    if (ctx.needs(0)) d[0] = conv2d(g, ctx.input(1), options_);
+    if (ctx.needs(1)) d[1] = conv2d_grad_filter(g, ctx.input(0), options_);
+    return d;
+  }
+
+};
+
+}  // namespace
+
+Node conv2d_grad_input(Node dy, Node w, Conv2dOptions options) {
+  dy.graph().check_owns(w, "conv2d_grad_input");
+  return dy.graph().apply(std::make_shared<Conv2dGradInput>(options), {dy, w});
+}
+
+OpEntry detail::registry_entry_conv2d_grad_input() {
+  const Conv2dOptions o{.in = {2, 4, 4}, .out_channels = 3, .kernel = 3, .padding = 1};
+  return {"conv2d_grad_input", Differentiable::twice,
+          {{.inputs = {{{2, 48}}, {{3, 18}}},
+            .build = [o](const auto& in) { return conv2d_grad_input(in[0], in[1], o); }}}};
+}
+
+}  // namespace dagrad

@@ -1,0 +1,71 @@
+// max_pool2d: y = max of each window.  dy/dx = 1 at the window's first maximum, 0 elsewhere
+// (a tie goes to the first in row-major order; the backward op is max_pool2d_grad).
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/detail/conv.hpp>
+#include <dagrad/detail/image_op.hpp>
+#include <dagrad/op.hpp>
+#include <dagrad/ops.hpp>
+
+namespace dagrad {
+namespace {
+
+class MaxPool2d final : public detail::PoolOp<MaxPool2d> {
+ public:
+  using ImageOp::ImageOp;
+  std::string_view key() const override { return "max_pool2d"; }
+
+  Shape infer(std::span<const Shape> in) const override { return detail::pooled_rows(g_, in[0]); }
+
+  template <class T>
+  void kernel(Inputs<T> in, Matrix<T>& out) const {
+    const Matrix<T>& x = *in[0];
+    if (detail::side_by_side_2x2(g_)) return pool_2x2(x, out);
+    detail::each_window(x.rows(), g_, [](Dim) {}, [&](Dim n, Dim plane, Dim k, Dim top_left) {
+      const T* pixels = x.row(n).data() + plane;
+      out(n, k) = pixels[detail::window_max(pixels, g_, top_left)];
+    });
+  }
+
+  // The same scan as window_max, written out for two input rows at a time
+  // (std::max(b, v) keeps b unless v > b), so that the loop vectorizes.
+  template <class T>
+  void pool_2x2(const Matrix<T>& x, Matrix<T>& out) const {
+    const Dim width = g_.in.width, columns = g_.out_width;
+    detail::each_pooled_row(x.rows(), g_, [&](Dim n, Dim top, Dim k) {
+      const T* __restrict r0 = x.row(n).data() + top;
+      const T* __restrict r1 = r0 + width;
+      T* __restrict y = out.row(n).data() + k;
+      for (Dim ow = 0; ow < columns; ++ow) {
+        T best = std::max(r0[2 * ow], r0[2 * ow + 1]);
+        best = std::max(best, r1[2 * ow]);
+        y[ow] = std::max(best, r1[2 * ow + 1]);
+      }
+    });
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override {
+    return {max_pool2d_grad(ctx.input(0), ctx.grad(), options_)};
+  }
+
+};
+
+}  // namespace
+
+ImageShape pool2d_output(const Pool2dOptions& options) {
+  const detail::PoolGeometry g = detail::PoolGeometry::of(options);
+  detail::check(g);
+  return g.out();
+}
+
+Node max_pool2d(Node x, Pool2dOptions options) {
+  return x.graph().apply(std::make_shared<MaxPool2d>(options), {x});
+}
+
+OpEntry detail::registry_entry_max_pool2d() {
+  // Side-by-side 2x2 windows; the sampled values never tie within one.
+  const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
+  return {"max_pool2d", Differentiable::twice,
+          {{.inputs = {{{2, 32}}}, .build = [o](const auto& in) { return max_pool2d(in[0], o); }}}};
+}
+
+}  // namespace dagrad

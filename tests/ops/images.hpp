@@ -1,0 +1,160 @@
+// Reference loops for the image ops' tests: convolution and pooling written
+// straight from their definitions, one output element at a time, to compare
+// the im2col + GEMM kernels against.
+#pragma once
+
+#include <dagrad/dagrad.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace images {
+
+using dagrad::Conv2dOptions;
+using dagrad::Dim;
+using dagrad::Pool2dOptions;
+using M = dagrad::Matrix<double>;
+
+// Values in [-1, 1], varied so no two elements nearby are equal.
+inline M wavy(Dim rows, Dim cols, double phase) {
+  M m(rows, cols);
+  for (Dim k = 0; k < m.size(); ++k) m(k / cols, k % cols) = std::sin(phase + 0.731 * double(k) + 0.01 * double(k % 7));
+  return m;
+}
+
+// Distinct values in [0, 1): k * (golden ratio) mod 1 never repeats, so no
+// pooling window holds a tie and every maximum is clear by at least 1e-3
+// for the small sizes the tests use.
+inline M distinct(Dim rows, Dim cols, double phase) {
+  M m(rows, cols);
+  for (Dim k = 0; k < m.size(); ++k) m(k / cols, k % cols) = std::fmod(phase + 0.6180339887 * double(k), 1.0);
+  return m;
+}
+
+inline Dim out_extent(Dim extent, Dim k, Dim s, Dim p) { return (extent + 2 * p - k) / s + 1; }
+
+// The geometries the conv tests compare against the loops below: LeNet's
+// two layers and a large padding (stride 1, the direct correlations), and
+// strides 2 and 3 (im2col and a GEMM).
+inline std::vector<Conv2dOptions> conv_cases() {
+  return {
+      {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2},
+      {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5},
+      {.in = {2, 7, 6}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
+      {.in = {3, 5, 9}, .out_channels = 2, .kernel = 2, .stride = 3},
+      {.in = {1, 4, 4}, .out_channels = 1, .kernel = 4, .padding = 3},
+  };
+}
+
+// y[n, (o, oh, ow)] = Σ_{c, i, j} w[o, (c, i, j)] x[n, (c, oh s - p + i, ow s - p + j)]
+inline M conv(const M& x, const M& w, const Conv2dOptions& o) {
+  const Dim C = o.in.channels, H = o.in.height, W = o.in.width, K = o.kernel;
+  const Dim OH = out_extent(H, K, o.stride, o.padding), OW = out_extent(W, K, o.stride, o.padding);
+  M y = M::Zero(x.rows(), o.out_channels * OH * OW);
+  for (Dim n = 0; n < x.rows(); ++n)
+    for (Dim oc = 0; oc < o.out_channels; ++oc)
+      for (Dim oh = 0; oh < OH; ++oh)
+        for (Dim ow = 0; ow < OW; ++ow) {
+          double total = 0;
+          for (Dim c = 0; c < C; ++c)
+            for (Dim i = 0; i < K; ++i)
+              for (Dim j = 0; j < K; ++j) {
+                const Dim ih = oh * o.stride - o.padding + i, iw = ow * o.stride - o.padding + j;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                total += w(oc, (c * K + i) * K + j) * x(n, (c * H + ih) * W + iw);
+              }
+          y(n, (oc * OH + oh) * OW + ow) = total;
+        }
+  return y;
+}
+
+// The same sum read the other way: dx gets dy·w, dw gets dy·x, for every term.
+inline void conv_adjoints(const M& x, const M& w, const M& dy, const Conv2dOptions& o, M* dx, M* dw) {
+  const Dim C = o.in.channels, H = o.in.height, W = o.in.width, K = o.kernel;
+  const Dim OH = out_extent(H, K, o.stride, o.padding), OW = out_extent(W, K, o.stride, o.padding);
+  if (dx) *dx = M::Zero(dy.rows(), C * H * W);
+  if (dw) *dw = M::Zero(o.out_channels, C * K * K);
+  for (Dim n = 0; n < dy.rows(); ++n)
+    for (Dim oc = 0; oc < o.out_channels; ++oc)
+      for (Dim oh = 0; oh < OH; ++oh)
+        for (Dim ow = 0; ow < OW; ++ow)
+          for (Dim c = 0; c < C; ++c)
+            for (Dim i = 0; i < K; ++i)
+              for (Dim j = 0; j < K; ++j) {
+                const Dim ih = oh * o.stride - o.padding + i, iw = ow * o.stride - o.padding + j;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                const double g = dy(n, (oc * OH + oh) * OW + ow);
+                if (dx) (*dx)(n, (c * H + ih) * W + iw) += g * w(oc, (c * K + i) * K + j);
+                if (dw) (*dw)(oc, (c * K + i) * K + j) += g * x(n, (c * H + ih) * W + iw);
+              }
+}
+
+// Each window's max (first in row-major order on ties) or mean.
+inline M pool(const M& x, const Pool2dOptions& o, bool max) {
+  const Dim C = o.in.channels, H = o.in.height, W = o.in.width, S = o.size;
+  const Dim stride = o.stride == 0 ? S : o.stride;
+  const Dim OH = out_extent(H, S, stride, 0), OW = out_extent(W, S, stride, 0);
+  M y(x.rows(), C * OH * OW);
+  for (Dim n = 0; n < x.rows(); ++n)
+    for (Dim c = 0; c < C; ++c)
+      for (Dim oh = 0; oh < OH; ++oh)
+        for (Dim ow = 0; ow < OW; ++ow) {
+          double best = -INFINITY, total = 0;
+          for (Dim i = 0; i < S; ++i)
+            for (Dim j = 0; j < S; ++j) {
+              const double v = x(n, (c * H + oh * stride + i) * W + ow * stride + j);
+              best = std::max(best, v);
+              total += v;
+            }
+          y(n, (c * OH + oh) * OW + ow) = max ? best : total / double(S * S);
+        }
+  return y;
+}
+
+inline void check_close(const M& got, const M& want, double tolerance = 1e-12) {
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  const double scale = std::max(1.0, want.cwiseAbs().maxCoeff());
+  const double worst = (got - want).cwiseAbs().maxCoeff();
+  CHECK(worst <= tolerance * scale);
+}
+
+// Runs the fetches in float at 1, 2 and 8 threads, `set` giving the
+// parameters their values, and checks each result is bit-identical to the
+// one-thread run.
+inline void check_same_at_thread_counts(dagrad::Graph& g, const std::vector<dagrad::Feed<float>>& feeds,
+                                        const std::vector<dagrad::Node>& fetches,
+                                        const std::function<void(dagrad::Executor<float>&)>& set = {}) {
+  std::vector<dagrad::Matrix<float>> first;
+  for (int threads : {1, 2, 8}) {
+    CAPTURE(threads);
+    dagrad::Executor<float> ex(g, {.threads = threads});
+    if (set) set(ex);
+    const std::vector<dagrad::Matrix<float>> out = ex.run(feeds, fetches);
+    if (first.empty()) {
+      first = out;
+      continue;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      CAPTURE(i);
+      CHECK(out[i] == first[i]);
+    }
+  }
+}
+
+// The message of the ShapeError that f throws, or "" when it throws none.
+template <class F>
+std::string shape_error(F&& f) {
+  try {
+    f();
+  } catch (const dagrad::ShapeError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace images

@@ -1,0 +1,64 @@
+// ops/avg_pool2d.cpp: values by hand and against a direct loop, gradcheck, threads, bad shapes.
+#include "images.hpp"
+
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+using images::M;
+
+TEST_CASE("avg_pool2d takes the mean of each 2x2 window of a 4x4 image") {
+  Graph g;
+  Node x = g.input("x", {1, 16});
+  Node y = avg_pool2d(x, {.in = {1, 4, 4}, .size = 2});
+  Executor<double> ex(g);
+  const M X{{1, 5, -2, 0, 3, 2, -1, -3, 0, 0, 9, 8, -4, 1, 7, 9.5}};
+  images::check_close(ex.run({{x, X}}, {y})[0], M{{11.0 / 4, -6.0 / 4, -3.0 / 4, 33.5 / 4}});
+}
+
+TEST_CASE("avg_pool2d matches a direct loop for side-by-side and overlapping windows") {
+  for (const Pool2dOptions& o : {Pool2dOptions{.in = {6, 28, 28}, .size = 2}, Pool2dOptions{.in = {2, 7, 5}, .size = 3, .stride = 2},
+                                 Pool2dOptions{.in = {3, 6, 9}, .size = 3}}) {
+    const Dim in_size = o.in.channels * o.in.height * o.in.width;
+    Graph g;
+    Node x = g.input("x", {batch, in_size});
+    Node y = avg_pool2d(x, o);
+    const M X = images::wavy(9, in_size, 0.3);
+    Executor<double> ex(g);
+    images::check_close(ex.run({{x, X}}, {y})[0], images::pool(X, o, false));
+  }
+}
+
+TEST_CASE("avg_pool2d passes gradcheck") {
+  for (const Pool2dOptions& o : {Pool2dOptions{.in = {2, 4, 6}, .size = 2}, Pool2dOptions{.in = {1, 5, 5}, .size = 3, .stride = 1}}) {
+    const Dim in_size = o.in.channels * o.in.height * o.in.width;
+    Graph g;
+    Node x = g.input("x", {batch, in_size});
+    Node y = avg_pool2d(x, o);
+    Node loss = sum(mul(y, g.constant(images::wavy(2, y.shape().cols, 1.2))));
+    GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, in_size, 0.05)}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+TEST_CASE("avg_pool2d is bit-identical at 1, 2 and 8 threads, forward and backward") {
+  Graph g;
+  Node x = g.input("x", {batch, 6 * 28 * 28});
+  Node y = avg_pool2d(x, {.in = {6, 28, 28}, .size = 2});
+  Node loss = sum(mul(y, g.constant(images::wavy(45, 6 * 14 * 14, 0.5))));
+  const Node dx = gradients(loss, {x})[0];
+  const Matrix<float> X = images::wavy(45, 6 * 28 * 28, 0.1).cast<float>();
+  images::check_same_at_thread_counts(g, {{x, X}}, {y, dx});
+}
+
+TEST_CASE("avg_pool2d rejects a pool that does not tile the image, and labels its geometry") {
+  Graph g;
+  Node x = g.input("x", {batch, 25});
+  CHECK(images::shape_error([&] { avg_pool2d(x, {.in = {1, 5, 5}, .size = 2}); })
+            .find("a 2×2 pool with stride 2 does not tile a 5×5 image") != std::string::npos);
+  CHECK(avg_pool2d(x, {.in = {1, 5, 5}, .size = 3, .stride = 1}).op()->label() ==
+        "avg_pool2d 1×5×5 → 1×3×3, 3×3 window, stride 1");
+}

@@ -1,0 +1,53 @@
+// ops/conv2d_grad_filter.cpp: values against a direct loop over many blocks of images, second-order gradcheck, bad shapes.
+#include "images.hpp"
+
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+using images::M;
+
+TEST_CASE("conv2d_grad_filter sums output gradient times input over every image and position") {
+  for (const Conv2dOptions& o : images::conv_cases()) {
+    CAPTURE(o.in.height);
+    const ImageShape out = conv2d_output(o);
+    const Dim in_size = o.in.channels * o.in.height * o.in.width, out_size = out.channels * out.height * out.width;
+    Graph g;
+    Node x = g.input("x", {batch, in_size});
+    Node dy = g.input("dy", {batch, out_size});
+    Node dw = conv2d_grad_filter(x, dy, o);
+    CHECK(dw.shape() == Shape{o.out_channels, o.in.channels * o.kernel * o.kernel});
+    // 21 images: two full blocks of 8 and a block of 5 summed in order.
+    const M X = images::wavy(21, in_size, 0.7), DY = images::wavy(21, out_size, 1.9);
+    M want;
+    images::conv_adjoints(X, M::Zero(dw.shape().rows, dw.shape().cols), DY, o, nullptr, &want);
+    Executor<double> ex(g);
+    images::check_close(ex.run({{x, X}, {dy, DY}}, {dw})[0], want);
+  }
+}
+
+TEST_CASE("conv2d_grad_filter passes gradcheck in both inputs (conv2d's second derivative)") {
+  for (const Dim stride : {2, 1}) {
+    CAPTURE(stride);
+    const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = stride, .padding = 1};
+    const ImageShape out = conv2d_output(o);
+    const Dim out_size = out.channels * out.height * out.width;
+    Graph g;
+    Node x = g.input("x", {batch, 40});
+    Node dy = g.input("dy", {batch, out_size});
+    Node loss = sum(mul(conv2d_grad_filter(x, dy, o), g.constant(images::wavy(3, 18, 0.2))));
+    GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(2, 40, 1.6)}, {dy, images::wavy(2, out_size, 2.6)}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+TEST_CASE("conv2d_grad_filter rejects images and gradients of different counts") {
+  Graph g;
+  Node x = g.input("x", {4, 16});
+  Node dy = g.input("dy", {5, 9});
+  const std::string what = images::shape_error([&] { conv2d_grad_filter(x, dy, {.in = {1, 4, 4}, .kernel = 2}); });
+  CHECK(what.find("row counts (images) differ (4 and 5)") != std::string::npos);
+}

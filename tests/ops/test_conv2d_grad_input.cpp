@@ -1,0 +1,56 @@
+// ops/conv2d_grad_input.cpp: values against a direct loop, second-order gradcheck, bad shapes.
+#include "images.hpp"
+
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+using images::M;
+
+TEST_CASE("conv2d_grad_input spreads each output gradient over the pixels its window read") {
+  for (const Conv2dOptions& o : images::conv_cases()) {
+    CAPTURE(o.in.height);
+    const ImageShape out = conv2d_output(o);
+    const Dim in_size = o.in.channels * o.in.height * o.in.width, out_size = out.channels * out.height * out.width;
+    const Dim patch = o.in.channels * o.kernel * o.kernel;
+    Graph g;
+    Node dy = g.input("dy", {batch, out_size});
+    Node w = g.parameter("w", {o.out_channels, patch});
+    Node dx = conv2d_grad_input(dy, w, o);
+    CHECK(dx.shape() == Shape{batch, in_size});
+    const M DY = images::wavy(10, out_size, 0.4), W = images::wavy(o.out_channels, patch, 1.3);
+    M want;
+    images::conv_adjoints(M::Zero(10, in_size), W, DY, o, &want, nullptr);
+    Executor<double> ex(g);
+    ex.set(w, W);
+    images::check_close(ex.run({{dy, DY}}, {dx})[0], want);
+  }
+}
+
+TEST_CASE("conv2d_grad_input passes gradcheck in both inputs (conv2d's second derivative)") {
+  for (const Dim stride : {2, 1}) {
+    CAPTURE(stride);
+    const Conv2dOptions o{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = stride, .padding = 1};
+    const ImageShape out = conv2d_output(o);
+    const Dim out_size = out.channels * out.height * out.width;
+    Graph g;
+    Node dy = g.input("dy", {batch, out_size});
+    Node w = g.parameter("w", {3, 18});
+    Node loss = sum(mul(conv2d_grad_input(dy, w, o), g.constant(images::wavy(2, 40, 2.2))));
+    GradcheckResult r = gradcheck(g, loss, {{dy, images::wavy(2, out_size, 0.6)}, {w, images::wavy(3, 18, 0.9)}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+TEST_CASE("conv2d_grad_input rejects an output gradient of the wrong width, naming the numbers") {
+  Graph g;
+  Node dy = g.input("dy", {batch, 100});
+  Node w = g.parameter("w", {6, 25});
+  const std::string what = images::shape_error(
+      [&] { conv2d_grad_input(dy, w, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}); });
+  CHECK(what.find("conv2d_grad_input") != std::string::npos);
+  CHECK(what.find("rows hold 100 values, not channels × height × width = 6×28×28 = 4704") != std::string::npos);
+}

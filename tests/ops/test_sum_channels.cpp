@@ -1,0 +1,36 @@
+// ops/sum_channels.cpp: values by hand, gradcheck, bad shapes.
+#include "images.hpp"
+
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include <string>
+
+using namespace dagrad;
+using images::M;
+
+TEST_CASE("sum_channels adds each channel's pixels over all rows") {
+  Graph g;
+  Node x = g.input("x", {batch, 6});
+  Node s = sum_channels(x, 3);
+  CHECK(s.shape() == Shape{1, 3});
+  CHECK(s.op()->label() == "sum_channels ×3");
+  Executor<double> ex(g);
+  images::check_close(ex.run({{x, M{{1, 2, 3, 4, 5, 6}, {10, 20, 30, 40, 50, 60}}}}, {s})[0], M{{33, 77, 121}});
+}
+
+TEST_CASE("sum_channels passes gradcheck") {
+  Graph g;
+  Node x = g.input("x", {batch, 12});
+  Node loss = sum(mul(sum_channels(x, 4), g.constant(images::wavy(1, 4, 0.3))));
+  GradcheckResult r = gradcheck(g, loss, {{x, images::wavy(3, 12, 0.7)}}, {});
+  CHECK_MESSAGE(r.ok, r.report());
+}
+
+TEST_CASE("sum_channels rejects rows that do not split into the channels, or no channels") {
+  Graph g;
+  Node x = g.input("x", {batch, 10});
+  CHECK(images::shape_error([&] { sum_channels(x, 4); })
+            .find("rows of 10 values do not split into 4 channels of equal size") != std::string::npos);
+  CHECK_THROWS_AS(sum_channels(x, 0), ShapeError);
+}
