@@ -476,19 +476,6 @@ MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& 
 MLPClassifier load_mlp(const std::string& path) { return parse_mlp(read_file(path), path); }
 
 template <class T>
-void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
-  Contents c;
-  c.kind = kind_parameters;
-  std::set<std::string> names;
-  for (const Node& n : nodes) {
-    if (!ex.has_value(n)) throw Error(path + ": cannot save '" + n.name() + "', which has no value");
-    if (!names.insert(n.name()).second) throw Error(path + ": '" + n.name() + "' is listed twice");
-    c.tensors.push_back({n.name(), ex.value(n).template cast<double>()});
-  }
-  write_atomically(path, encode(c));
-}
-
-template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
   parse_parameters(ex, nodes, read_file(path), path);
 }
@@ -521,6 +508,44 @@ void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span
     }
   }
   for (const Node& n : nodes) ex.set(n, by_name[n.name()]->template cast<T>());
+}
+
+void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& tensors,
+                  const std::string& path) {
+  Contents c;
+  c.kind = kind_parameters;
+  std::set<std::string> names;
+  for (const auto& [name, value] : tensors) {
+    if (!names.insert(name).second) throw Error(path + ": '" + name + "' is listed twice");
+    c.tensors.push_back({name, value});
+  }
+  write_atomically(path, encode(c));
+}
+
+template <class T>
+void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
+  std::vector<std::pair<std::string, Matrix<double>>> tensors;
+  for (const Node& n : nodes) {
+    if (!ex.has_value(n)) throw Error(path + ": cannot save '" + n.name() + "', which has no value");
+    tensors.emplace_back(n.name(), ex.value(n).template cast<double>());
+  }
+  save_tensors(tensors, path);
+}
+
+std::vector<std::pair<std::string, Matrix<double>>> parse_tensors(std::span<const std::uint8_t> bytes,
+                                                                  const std::string& name) {
+  Contents c = decode(bytes, name, kind_parameters);
+  std::set<std::string> names;
+  std::vector<std::pair<std::string, Matrix<double>>> out;
+  for (Tensor& t : c.tensors) {
+    if (!names.insert(t.name).second) throw DataError(name + ": tensor '" + t.name + "' appears twice");
+    out.emplace_back(std::move(t.name), std::move(t.value));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Matrix<double>>> load_tensors(const std::string& path) {
+  return parse_tensors(read_file(path), path);
 }
 
 template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&, const std::string&);

@@ -6,3 +6,4 @@
 #include <dagrad/nn/init.hpp>
 #include <dagrad/nn/layers.hpp>
 #include <dagrad/nn/optim.hpp>
+#include <dagrad/nn/train.hpp>
