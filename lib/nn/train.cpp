@@ -280,10 +280,11 @@ void Trainer<T>::load_checkpoint(const std::string& path) {
     return *it->second;
   };
   for (const Node& p : params) get(p.name(), p.shape(), "parameter");
-  for (const auto& [name, value] : tensors) {
+  for (const auto& tensor : tensors) {
+    const std::string& name = tensor.first;
     const bool is_state = name.rfind("state:", 0) == 0;
     if (!is_state && std::none_of(params.begin(), params.end(), [&](const Node& p) { return p.name() == name; })) {
-      fail("holds parameter '" + name + "' (" + to_string(shape_of(value)) +
+      fail("holds parameter '" + name + "' (" + to_string(shape_of(tensor.second)) +
            "), which this network does not train");
     }
   }
