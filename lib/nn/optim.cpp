@@ -114,7 +114,9 @@ Optimizer::Optimizer(Node loss, std::vector<Node> parameters, Settings settings)
   if (!(settings.learning_rate >= 0 && std::isfinite(settings.learning_rate))) {
     fail("learning_rate " + number(settings.learning_rate) + " must be finite and at least 0");
   }
-  if (!in_unit(settings.momentum)) fail("momentum " + number(settings.momentum) + " is outside [0, 1)");
+  if (!(settings.momentum >= 0 && settings.momentum <= 1)) {
+    fail("momentum " + number(settings.momentum) + " is outside [0, 1]");
+  }
   if (settings.rule != Rule::sgd) {
     if (!in_unit(settings.beta_1)) fail("beta_1 " + number(settings.beta_1) + " is outside [0, 1)");
     if (!in_unit(settings.beta_2)) fail("beta_2 " + number(settings.beta_2) + " is outside [0, 1)");

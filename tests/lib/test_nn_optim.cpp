@@ -316,7 +316,7 @@ TEST_CASE("an optimizer given a node that is no parameter, or a bad setting, say
   CHECK_THROWS_WITH_AS(nn::Adam(loss, {}, {stranger}), doctest::Contains("'stranger' belongs to another graph"),
                        GraphError);
   CHECK_THROWS_WITH(nn::SGD(loss, {.learning_rate = -1}), doctest::Contains("learning_rate -1"));
-  CHECK_THROWS_WITH(nn::SGD(loss, {.momentum = 1}), doctest::Contains("momentum 1 is outside [0, 1)"));
+  CHECK_THROWS_WITH(nn::SGD(loss, {.momentum = 1.5}), doctest::Contains("momentum 1.5 is outside [0, 1]"));
   CHECK_THROWS_WITH(nn::Adam(loss, {.beta_2 = 1.5}), doctest::Contains("beta_2 1.5"));
   CHECK_THROWS_WITH(nn::AdamW(loss, {.epsilon = 0}), doctest::Contains("epsilon 0"));
   CHECK_THROWS_WITH(nn::Adam(loss, {.clip_norm = 0.0}), doctest::Contains("clip_norm 0"));
