@@ -3,6 +3,7 @@
 // in scikit-learn (--hidden-layer-sizes 10,10,10,10,10 --max-iter 10 ...).
 #include "mnist_mlp_flags.hpp"
 
+#include <algorithm>
 #include <dagrad/dagrad.hpp>
 
 #include <unistd.h>
@@ -96,6 +97,31 @@ void classify(const MLPClassifier& mlp, const std::string& path) {
   std::cout << std::defaultfloat << "\n";
 }
 
+// The network's parameters and hyperparameters, printed before it trains:
+// a loaded model as it is, a new one as a copy built with the shapes fit
+// will give it (the summary shows shapes and counts, not values).
+void print_summary(const MLPClassifier& mlp, std::size_t features, const std::vector<int>& labels) {
+  if (mlp.fitted()) {
+    std::cout << mlp.summary() << "\n" << graph_summary(mlp.graph()) << "\n";
+    return;
+  }
+  std::vector<int> classes = labels;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  mlp.params().check_memory(static_cast<int>(features), static_cast<int>(classes.size()));
+  std::vector<int> units{static_cast<int>(features)};
+  units.insert(units.end(), mlp.params().hidden_layer_sizes.begin(), mlp.params().hidden_layer_sizes.end());
+  units.push_back(static_cast<int>(classes.size()));
+  std::vector<Matrix<double>> coefs, intercepts;
+  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+    coefs.push_back(Matrix<double>::Zero(units[i], units[i + 1]));
+    intercepts.push_back(Matrix<double>::Zero(1, units[i + 1]));
+  }
+  MLPClassifier preview(mlp.params());
+  preview.set_weights(classes, coefs, intercepts);
+  std::cout << preview.summary() << "\n" << graph_summary(preview.graph()) << "\n";
+}
+
 int run(int argc, char** argv) {
   ArgParser parser = mnist_mlp_parser();
   ParsedArgs args = parser.parse(argc, argv);
@@ -169,6 +195,7 @@ int run(int argc, char** argv) {
       std::cout << std::flush;
     });
   }
+  if (args.has("summary")) print_summary(mlp, mnist.train.images.features(), y_train);
   if (args.has("profile")) mlp.set_profiling(true);
   const auto start = std::chrono::steady_clock::now();
   if (train) mlp.fit(Features(mnist.train.images), y_train);
@@ -179,7 +206,6 @@ int run(int argc, char** argv) {
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
   if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
-  if (args.has("summary")) std::cout << "\n" << mlp.summary() << "\n" << graph_summary(mlp.graph());
   if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), {.title = "MLPClassifier"});
   if (args.has("svg")) render(to_dot(mlp.graph(), {.title = "MLPClassifier"}), args.get("svg"));
   if (args.has("weights")) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 namespace dagrad {
@@ -177,6 +178,9 @@ int run_program(std::string_view program, const std::function<int()>& run, std::
   } catch (const UsageError& e) {
     err << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    err << program << ": out of memory (an allocation failed); try smaller layers or batches\n";
+    return 1;
   } catch (const std::exception& e) {
     const std::string_view what = e.what();
     const std::string prefix = std::string(program) + ": ";

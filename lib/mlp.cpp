@@ -198,16 +198,18 @@ struct ModelT final : MLPClassifier::Model {
 // Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
 constexpr std::size_t score_chunk = 2000;
 
-std::unique_ptr<MLPClassifier::Model> make_model(const std::vector<int>& units, const MLPParams& p) {
-  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p);
-  return std::make_unique<ModelT<float>>(units, p);
-}
-
 std::string format_fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
 }
+
+std::unique_ptr<MLPClassifier::Model> make_model(const std::vector<int>& units, const MLPParams& p) {
+  p.check_memory(units.front(), units.back());
+  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p);
+  return std::make_unique<ModelT<float>>(units, p);
+}
+
 
 }  // namespace
 

@@ -4,9 +4,13 @@
 #include <dagrad/mlp.hpp>
 
 #include <cmath>
+#include <iomanip>
 #include <charconv>
 #include <limits>
 #include <sstream>
+#include <vector>
+
+#include <unistd.h>
 
 namespace dagrad {
 
@@ -97,11 +101,15 @@ void MLPParams::set(const std::string& name, const std::string& v) {
     for (char c : v) {
       if (c != '(' && c != ')' && c != ' ') cleaned += c;
     }
+    // One trailing comma is Python's one-element tuple, "(50,)"; any other
+    // empty entry ("50,,10", ",50") is a typo, not a layer to drop.
+    if (!cleaned.empty() && cleaned.back() == ',') cleaned.pop_back();
     std::size_t start = 0;
-    while (start < cleaned.size()) {
+    while (!cleaned.empty() && start <= cleaned.size()) {
       std::size_t end = cleaned.find(',', start);
       if (end == std::string::npos) end = cleaned.size();
-      if (end > start) sizes.push_back(parse_small_int(name, cleaned.substr(start, end - start)));
+      if (end == start) bad(name, v, "a layer size is missing between commas");
+      sizes.push_back(parse_small_int(name, cleaned.substr(start, end - start)));
       start = end + 1;
     }
     hidden_layer_sizes = sizes;
@@ -226,6 +234,45 @@ void MLPParams::validate() const {
   // INT_MAX crashes it, so a model file or flag cannot ask for that many.
   if (threads > max_threads) {
     bad("threads", std::to_string(threads), "must be at most " + std::to_string(max_threads));
+  }
+}
+
+namespace {
+
+std::string gibibytes(double bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << bytes / double(1ull << 30) << " GiB";
+  return s.str();
+}
+
+}  // namespace
+
+void MLPParams::check_memory(int n_features, int n_outputs) const {
+  const MLPParams& p = *this;
+  std::vector<int> units{n_features};
+  units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
+  units.push_back(n_outputs);
+  const double scalar = p.dtype == "float64" ? 8.0 : 4.0;
+  // Each parameter is held four times: its value, its gradient and two
+  // optimizer arrays (Adam's moments; SGD uses one).
+  const double copies = 4.0;
+  double total = 0, largest = 0;
+  std::size_t largest_layer = 0;
+  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+    const double bytes = (double(units[i]) + 1.0) * double(units[i + 1]) * scalar * copies;
+    total += bytes;
+    if (bytes > largest) largest = bytes, largest_layer = i;
+  }
+  const double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (memory > 0 && total > memory) {
+    const std::size_t i = largest_layer;
+    const bool last = i + 2 == units.size();
+    throw Error("MLPClassifier: the network needs " + gibibytes(total) + " for its parameters (values, " +
+                "gradients and optimizer state in " + p.dtype + "), more than this machine's " +
+                gibibytes(memory) + "; the largest is " + (last ? "the output layer" : "hidden layer " +
+                std::to_string(i + 1)) + ", " + std::to_string(units[i]) + " x " +
+                std::to_string(units[i + 1]) + " weights: " + gibibytes(largest) +
+                " (hidden_layer_sizes " + p.get("hidden_layer_sizes") + ")");
   }
 }
 

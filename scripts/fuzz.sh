@@ -13,7 +13,7 @@ seconds="${1:-60}"
 dir=build-fuzz
 if [[ ! -f "$dir/build.ninja" ]]; then
   CC=clang CXX=clang++ meson setup "$dir" -Dfuzz=true -Dtests=false -Dexamples=false -Dbench=false \
-    -Db_lundef=false -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+    -Db_lundef=false -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dwerror=true \
     "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" >/dev/null
 fi
 targets=(idx model cli)

@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential
   meson
   ninja-build
+  cmake  # tests/install builds an outside CMake project against the installed tree
   pkg-config
   libboost-graph-dev
   libtbb-dev

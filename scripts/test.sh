@@ -22,7 +22,8 @@ while (($#)); do
 done
 
 dir=build
-opts=()
+# A new warning fails the build here (a user's own build only shows it).
+opts=(-Dwerror=true)
 if [[ -n "$sanitize" ]]; then
   dir="build-${sanitize//,/-}"
   # -O1 with line tables: quick to compile and run, readable reports.
@@ -32,7 +33,7 @@ if [[ -n "$sanitize" ]]; then
   # which UBSan's vptr check reports on every node run; the check's
   # suppressions cannot match a destroyed object's type, so it is off.
   [[ "$sanitize" == *undefined* ]] && args+=", '-fno-sanitize=vptr'"
-  opts=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
+  opts+=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
         "-Dcpp_args=[$args]")
 fi
 if [[ ! -f "$dir/build.ninja" ]]; then

@@ -59,6 +59,10 @@ struct MLPParams {
   std::string get(const std::string& name) const;
   // Throws Error naming the first parameter out of range and its allowed values.
   void validate() const;
+  // Throws Error, before anything is allocated, when the parameters of the
+  // network for data of this shape (with their gradients and optimizer
+  // state) need more than this machine's memory, naming the largest layer.
+  void check_memory(int n_features, int n_outputs) const;
 };
 
 // Called after each mini-batch, for progress bars.

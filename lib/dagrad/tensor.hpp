@@ -7,6 +7,14 @@
 #include <cstdint>
 #include <string>
 
+// Matrices are allocated on one side of the library boundary and resized or
+// freed on the other, so both sides must align them alike whatever their
+// -march: pkg-config --cflags dagrad, the CMake target dagrad::dagrad and
+// meson's dependency('dagrad') all pass -DEIGEN_MAX_ALIGN_BYTES=64.
+#if EIGEN_MAX_ALIGN_BYTES != 64
+#error "dagrad needs -DEIGEN_MAX_ALIGN_BYTES=64 on every file that includes Eigen (pkg-config --cflags dagrad gives it); without it, matrices passed to or from libdagrad are freed with the wrong allocator"
+#endif
+
 namespace dagrad {
 
 template <class T>

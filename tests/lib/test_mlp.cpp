@@ -93,6 +93,14 @@ TEST_CASE("parameters read and write by their scikit-learn names") {
   }
   p.set("hidden_layer_sizes", "(10, 10, 10)");
   CHECK(p.hidden_layer_sizes == std::vector<int>{10, 10, 10});
+  p.set("hidden_layer_sizes", "(50,)");  // Python's one-element tuple
+  CHECK(p.hidden_layer_sizes == std::vector<int>{50});
+  p.set("hidden_layer_sizes", "");
+  CHECK(p.hidden_layer_sizes.empty());
+  for (const char* typo : {"50,,10", ",50", "50,,", "10,,"}) {
+    CAPTURE(typo);
+    CHECK_THROWS_WITH_AS(p.set("hidden_layer_sizes", typo), doctest::Contains("missing between commas"), Error);
+  }
   p.set("batch_size", "auto");
   CHECK_FALSE(p.batch_size.has_value());
   p.set("random_state", "None");
@@ -291,4 +299,16 @@ TEST_CASE("profiling times every node of the training graph once a step") {
   }
   CHECK(saw_first_layer);
   for (std::size_t i = 1; i < p.size(); ++i) CHECK(p[i - 1].seconds >= p[i].seconds);
+}
+
+TEST_CASE("a network too large for the machine's memory is refused before allocating, naming its layer") {
+  MLPParams p{.hidden_layer_sizes = {50, 100000000}};
+  CHECK_NOTHROW(MLPParams{.hidden_layer_sizes = {50}}.check_memory(784, 10));
+  CHECK_THROWS_WITH_AS(p.check_memory(784, 10), doctest::Contains("hidden layer 2, 50 x 100000000 weights"), Error);
+  CHECK_THROWS_WITH_AS(p.check_memory(784, 10), doctest::Contains("in float32"), Error);
+  // fit checks before it builds the network.
+  MLPClassifier mlp(p);
+  Matrix<double> X = Matrix<double>::Zero(4, 784);
+  const std::vector<int> y{0, 1, 0, 1};
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(X), y), doctest::Contains("more than this machine's"), Error);
 }
