@@ -15,6 +15,7 @@
 #include <dagrad/image.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
+#include <dagrad/nn.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>
