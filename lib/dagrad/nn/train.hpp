@@ -1,6 +1,5 @@
-// A training loop for any graph: epochs of shuffled mini-batches gathered
-// from row-major data, validation, early stopping, verbose lines, a progress
-// callback, and checkpoints (model files) from which training resumes with the same bits.
+// A training loop for any graph: shuffled mini-batches of row-major data, validation,
+// early stopping, progress, and checkpoints from which training resumes with the same bits.
 //   nn::Trainer<float> trainer(ex, opt, x, y, {.epochs = 10, .batch_size = 64, .seed = 1});
 //   trainer.fit(Features(X), Features(Y));  // X: one example a row; Y: its targets
 #pragma once
