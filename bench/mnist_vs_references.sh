@@ -4,6 +4,8 @@
 # installed, PyTorch's C++ API. Whole-process wall time and peak resident
 # memory come from /usr/bin/time; fit time and accuracy from each program.
 #   bench/mnist_vs_references.sh [--repeat N] [--sizes 50] [--data DIR]
+# dagrad runs twice: the native build (build/) and a portable one
+# (build-portable/, -Dnative=false, kernels chosen at run time).
 # References: ../shared/anchors (scikit-learn and PyTorch scripts).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +26,16 @@ done
 /usr/bin/python3 -c "import sklearn" 2>/dev/null ||
   { echo "scikit-learn missing: apt-get install python3-sklearn libopenblas0-pthread" >&2; exit 1; }
 [[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: bash scripts/test.sh or ninja -C build" >&2; exit 1; }
+
+# The portable build (-Dnative=false: what a distribution ships) beside the
+# native one; configured and built here the first time.
+portable="$root/build-portable/examples/mnist_mlp"
+if [[ ! -x "$portable" ]]; then
+  echo "building the portable library in build-portable/ (once)..." >&2
+  [[ -f "$root/build-portable/build.ninja" ]] ||
+    meson setup "$root/build-portable" "$root" -Dnative=false -Dtests=false -Dbench=false >/dev/null
+fi
+ninja -C "$root/build-portable" examples/mnist_mlp >/dev/null
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -51,6 +63,8 @@ printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
 for ((i = 0; i < repeat; i++)); do
   run "dagrad float32" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --data "$data"
+  run "dagrad portable f32" "$portable" --hidden-layer-sizes "$sizes" --max-iter 10 \
+    --random-state 1 --timing --data "$data"
   run "dagrad float64" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --dtype float64 --data "$data"
   (cd "$anchors" && run "scikit-learn" /usr/bin/python3 sklearn_seed.py "$data" "$sizes" 10)
@@ -71,6 +85,9 @@ for line in open(sys.argv[1]):
 if "dagrad float32" not in rows:
     sys.exit(0)
 wall, fit = rows["dagrad float32"]
+if "dagrad portable f32" in rows:
+    pw, pf = rows["dagrad portable f32"]
+    print(f"dagrad portable / native, float32: whole process {pw / wall:.3f}, fit {pf / fit:.3f}")
 for ref in ("scikit-learn", "libtorch 1 thread"):
     if ref in rows:
         print(f"dagrad float32 whole process / {ref}: {wall / rows[ref][0]:.3f} "

@@ -40,6 +40,7 @@ void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profil
   std::cout << "\nKernel time by node during the fit ("
             << (threads == 0 ? std::string("threads: one per core") : "threads: " + std::to_string(threads))
             << "; nodes that ran at once overlap):\n";
+  std::cout << "Kernels: " << kernel_isa() << "\n";
   std::cout << "  share  seconds   us/run   runs  node (op)\n";
   for (const NodeTime& t : profile) {
     char line[96];
@@ -206,8 +207,10 @@ int run(int argc, char** argv) {
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
   if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
-  if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), {.title = "MLPClassifier"});
-  if (args.has("svg")) render(to_dot(mlp.graph(), {.title = "MLPClassifier"}), args.get("svg"));
+  // With --profile the pictures show each node's share of the fit's kernel time.
+  const DotOptions picture{.title = "MLPClassifier", .profile = fit_profile};
+  if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), picture);
+  if (args.has("svg")) render(to_dot(mlp.graph(), picture), args.get("svg"));
   if (args.has("weights")) {
     if (mlp.coefs()[0].rows() != 784) throw UsageError("mnist_mlp: --weights needs 784 inputs (28x28 images)");
     write_png(weight_images(mlp.coefs()[0], 10), args.get("weights"));

@@ -4,14 +4,18 @@
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/graphviz.hpp>
+#include <boost/range/iterator_range.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <iomanip>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <type_traits>
 #include <variant>
@@ -155,8 +159,9 @@ std::string value_html(const std::string& prefix, const Matrix<double>& value) {
 }
 
 struct VertexData {
-  NodeId id = 0;
-  std::string dot_id;  // "n<id>"
+  NodeId id = 0;       // the node drawn, or a layer's last member
+  int layer = -1;      // >= 0: the vertex is Layers::boxes[layer]
+  std::string dot_id;  // "n<id>" or "layer<k>"
 };
 struct EdgeData {
   Shape shape;
@@ -180,6 +185,19 @@ struct Cluster {
     children.back()->name = part;
     return *children.back();
   }
+  // The cluster of a scope path ("outer/inner"), made as needed; the root
+  // for "".
+  Cluster& at(const std::string& scope) {
+    Cluster* c = this;
+    std::size_t start = 0;
+    while (start <= scope.size()) {
+      std::size_t end = scope.find('/', start);
+      if (end == std::string::npos) end = scope.size();
+      if (end > start) c = &c->child(scope.substr(start, end - start));
+      start = end + 1;
+    }
+    return *c;
+  }
 };
 
 void write_cluster(std::ostream& out, const Cluster& c, int& counter, int depth) {
@@ -197,6 +215,137 @@ std::string legend_row(const char* fill, const char* border, const std::string& 
          "\" BORDER=\"1\"></TD><TD ALIGN=\"LEFT\">" + text + "</TD></TR>";
 }
 
+// Which nodes are drawn, and which node holds each one's gradient.
+struct Selection {
+  std::vector<bool> keep;
+  std::vector<std::optional<NodeId>> grad_node;
+  bool any_backward = false;
+};
+
+Selection select_nodes(const Graph& graph, const DotOptions& options) {
+  const std::size_t n = graph.size();
+  Selection s{std::vector<bool>(n), std::vector<std::optional<NodeId>>(n)};
+  for (NodeId id = 0; id < n; ++id) {
+    const NodeInfo& info = graph.info(id);
+    s.keep[id] = options.backward || info.role == Role::forward;
+    s.any_backward |= s.keep[id] && info.role == Role::backward;
+    if (info.grad_of) s.grad_node[*info.grad_of] = id;
+  }
+  // A gradient that passed through an op unchanged (b in x @ w + b) is
+  // another node's grad_of node; gradients()'s memo still knows it.
+  for (NodeId y = 0; y < n; ++y) {
+    if (!graph.info(y).shape.is_scalar()) continue;
+    for (NodeId x = 0; x < n; ++x) {
+      if (s.grad_node[x]) continue;
+      if (auto g = graph.cached_gradient(y, x)) s.grad_node[x] = *g;
+    }
+  }
+  return s;
+}
+
+// A collapsed name scope: its forward nodes drawn as one box, and its
+// backward nodes (gradients() builds them in the same scope) as another.
+struct LayerBox {
+  std::string scope;
+  Role role = Role::forward;
+  std::vector<NodeId> members;  // in id order
+};
+
+struct Layers {
+  std::vector<LayerBox> boxes;
+  std::vector<int> of;  // per node: its box, or -1 when drawn alone
+};
+
+// The collapsed scope a node's scope falls in, or "" for none.
+std::string collapsed_scope(const std::string& scope, const DotOptions& options) {
+  if (scope.empty()) return "";
+  if (options.collapse_layers) return scope.substr(0, scope.find('/'));
+  for (const std::string& c : options.collapse) {
+    if (!c.empty() && scope.starts_with(c) && (scope.size() == c.size() || scope[c.size()] == '/')) return c;
+  }
+  return "";
+}
+
+Layers group_layers(const Graph& graph, const Selection& selection, const DotOptions& options) {
+  Layers layers{{}, std::vector<int>(graph.size(), -1)};
+  for (NodeId id = 0; id < graph.size(); ++id) {
+    if (!selection.keep[id]) continue;
+    const NodeInfo& info = graph.info(id);
+    const std::string scope = collapsed_scope(info.scope, options);
+    if (scope.empty()) continue;
+    int k = 0;
+    while (k < int(layers.boxes.size()) &&
+           (layers.boxes[std::size_t(k)].scope != scope || layers.boxes[std::size_t(k)].role != info.role)) {
+      ++k;
+    }
+    if (k == int(layers.boxes.size())) layers.boxes.push_back({scope, info.role, {}});
+    layers.boxes[std::size_t(k)].members.push_back(id);
+    layers.of[id] = k;
+  }
+  return layers;
+}
+
+// Each op node's share of the profiled kernel time.
+std::vector<double> time_shares(const Graph& graph, const std::vector<NodeTime>& profile) {
+  std::vector<double> share(graph.size(), 0.0);
+  double total = 0;
+  for (const NodeTime& t : profile) total += t.seconds;
+  if (total <= 0) return share;
+  for (const NodeTime& t : profile) {
+    if (&t.node.graph() != &graph) throw GraphError("to_dot: the profile given is of another graph");
+    share[t.node.id()] += t.seconds / total;
+  }
+  return share;
+}
+
+std::string percent(double share) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << 100 * share << "%";
+  return s.str();
+}
+
+// A heavier border for a node that takes more of the step.
+std::string time_attributes(double share) {
+  std::ostringstream s;
+  s << ", penwidth=" << std::fixed << std::setprecision(2) << 1.0 + 5.0 * share;
+  return s.str();
+}
+
+// The graph Boost writes: a vertex per drawn node or layer box, an edge per
+// input that crosses between vertices (once per pair).
+DotGraph build_dot_graph(const Graph& graph, const Selection& selection, const Layers& layers) {
+  const std::size_t n = graph.size();
+  DotGraph dg;
+  std::vector<DotGraph::vertex_descriptor> vertex(n);
+  std::vector<std::optional<DotGraph::vertex_descriptor>> box_vertex(layers.boxes.size());
+  for (NodeId id = 0; id < n; ++id) {
+    if (!selection.keep[id]) continue;
+    const int k = layers.of[id];
+    if (k < 0) {
+      vertex[id] = boost::add_vertex(VertexData{id, -1, "n" + std::to_string(id)}, dg);
+      continue;
+    }
+    auto& box = box_vertex[std::size_t(k)];
+    if (!box) box = boost::add_vertex(VertexData{id, k, "layer" + std::to_string(k)}, dg);
+    dg[*box].id = id;  // the last member: the box's output shape
+    vertex[id] = *box;
+  }
+  std::set<std::pair<std::size_t, std::size_t>> drawn;
+  for (NodeId id = 0; id < n; ++id) {
+    if (!selection.keep[id]) continue;
+    const NodeInfo& info = graph.info(id);
+    for (NodeId in : info.inputs) {
+      if (!selection.keep[in] || vertex[in] == vertex[id]) continue;
+      // Once per pair when a box is involved; a node using one input twice
+      // (mul(y, y)) keeps both edges.
+      const bool boxed = layers.of[in] >= 0 || layers.of[id] >= 0;
+      if (boxed && !drawn.emplace(vertex[in], vertex[id]).second) continue;
+      boost::add_edge(vertex[in], vertex[id], EdgeData{graph.info(in).shape, info.role == Role::backward}, dg);
+    }
+  }
+  return dg;
+}
+
 }  // namespace
 
 // GCC 12 wrongly sees the boost::optional inside adjacency_list's
@@ -209,45 +358,14 @@ std::string legend_row(const char* fill, const char* border, const std::string& 
 #endif
 std::string to_dot(const Graph& graph, const DotOptions& options) {
   const Values values(graph, options.values);
-  const std::size_t n = graph.size();
+  const Selection selection = select_nodes(graph, options);
+  const Layers layers = group_layers(graph, selection, options);
+  const std::vector<double> share = time_shares(graph, options.profile);
+  const bool timed = !options.profile.empty();
+  DotGraph dg = build_dot_graph(graph, selection, layers);
 
-  std::vector<bool> keep(n);
-  std::vector<std::optional<NodeId>> grad_node(n);
-  bool any_backward = false;
-  for (NodeId id = 0; id < n; ++id) {
+  auto write_node = [&](std::ostream& out, NodeId id) {
     const NodeInfo& info = graph.info(id);
-    keep[id] = options.backward || info.role == Role::forward;
-    any_backward |= keep[id] && info.role == Role::backward;
-    if (info.grad_of) grad_node[*info.grad_of] = id;
-  }
-  // A gradient that passed through an op unchanged (b in x @ w + b) is
-  // another node's grad_of node; gradients()'s memo still knows it.
-  for (NodeId y = 0; y < n; ++y) {
-    if (!graph.info(y).shape.is_scalar()) continue;
-    for (NodeId x = 0; x < n; ++x) {
-      if (grad_node[x]) continue;
-      if (auto g = graph.cached_gradient(y, x)) grad_node[x] = *g;
-    }
-  }
-
-  DotGraph dg;
-  std::vector<DotGraph::vertex_descriptor> vertex(n);
-  for (NodeId id = 0; id < n; ++id) {
-    if (!keep[id]) continue;
-    vertex[id] = boost::add_vertex(VertexData{id, "n" + std::to_string(id)}, dg);
-  }
-  for (NodeId id = 0; id < n; ++id) {
-    if (!keep[id]) continue;
-    const NodeInfo& info = graph.info(id);
-    for (NodeId in : info.inputs) {
-      if (!keep[in]) continue;
-      boost::add_edge(vertex[in], vertex[id],
-                      EdgeData{graph.info(in).shape, info.role == Role::backward}, dg);
-    }
-  }
-
-  auto write_vertex = [&](std::ostream& out, DotGraph::vertex_descriptor v) {
-    const NodeInfo& info = graph.info(dg[v].id);
     const Style& style = style_of(info.kind);
     const bool backward = info.role == Role::backward;
     const std::string what =
@@ -257,11 +375,14 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
     label += "<TR><TD COLSPAN=\"2\"><B>" + html(info.name) + "</B></TD></TR>";
     label += "<TR><TD COLSPAN=\"2\">" + html(what) + " · " + html(to_string(info.shape)) +
              "</TD></TR>";
-    std::optional<Matrix<double>> value = values.of(dg[v].id);
+    if (timed && info.kind == NodeKind::op) {
+      label += "<TR><TD COLSPAN=\"2\">time " + percent(share[id]) + "</TD></TR>";
+    }
+    std::optional<Matrix<double>> value = values.of(id);
     if (!value && info.kind == NodeKind::constant) value = info.value;
     if (value) {
       std::optional<Matrix<double>> grad;
-      if (grad_node[dg[v].id]) grad = values.of(*grad_node[dg[v].id]);
+      if (selection.grad_node[id]) grad = values.of(*selection.grad_node[id]);
       const std::string data = value_html("data", *value);
       if (grad) {
         label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data +
@@ -276,7 +397,47 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
         << (info.kind == NodeKind::op ? "rounded,filled" : "filled") << "\", fillcolor=\""
         << (backward ? backward_fill : style.fill) << "\", color=\""
         << (backward ? backward_border : style.border) << "\", class=\""
-        << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\"]";
+        << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\""
+        << (timed && info.kind == NodeKind::op ? time_attributes(share[id]) : "") << "]";
+  };
+
+  // A layer: its scope, the ops inside in order (repeats once), its
+  // parameters' count and its output's shape.
+  auto write_layer = [&](std::ostream& out, const LayerBox& box, NodeId last) {
+    const bool backward = box.role == Role::backward;
+    std::vector<std::string> ops;
+    Dim parameters = 0;
+    double time = 0;
+    for (NodeId id : box.members) {
+      const NodeInfo& info = graph.info(id);
+      time += share[id];
+      if (info.kind == NodeKind::parameter) parameters += info.shape.known() ? info.shape.size() : 0;
+      if (info.kind != NodeKind::op) continue;
+      const std::string label = info.op->label();
+      if (std::find(ops.begin(), ops.end(), label) == ops.end()) ops.push_back(label);
+    }
+    std::string op_list;
+    for (std::size_t i = 0; i < ops.size(); ++i) op_list += (i ? " · " : "") + ops[i];
+    std::string label = "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"2\">";
+    label += "<TR><TD><B>" + html(backward ? "grad(" + box.scope + ")" : box.scope) + "</B></TD></TR>";
+    label += "<TR><TD>" + html(op_list) + "</TD></TR>";
+    label += "<TR><TD>" + std::to_string(box.members.size()) + " nodes";
+    if (parameters > 0) label += ", " + std::to_string(parameters) + " parameters";
+    label += " · out " + html(to_string(graph.info(last).shape)) + "</TD></TR>";
+    if (timed) label += "<TR><TD>time " + percent(time) + "</TD></TR>";
+    label += "</TABLE>";
+    out << "[label=<" << label << ">, shape=box, peripheries=2, style=\"rounded,filled\", fillcolor=\""
+        << (backward ? backward_fill : op_style.fill) << "\", color=\""
+        << (backward ? backward_border : op_style.border) << "\", class=\""
+        << (backward ? "backward" : "forward") << " layer\"" << (timed ? time_attributes(time) : "") << "]";
+  };
+
+  auto write_vertex = [&](std::ostream& out, DotGraph::vertex_descriptor v) {
+    if (dg[v].layer >= 0) {
+      write_layer(out, layers.boxes[std::size_t(dg[v].layer)], dg[v].id);
+    } else {
+      write_node(out, dg[v].id);
+    }
   };
 
   // xlabel, placed after layout, rather than label: Graphviz 2.42's dot
@@ -297,7 +458,11 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
     for (const Style* s : {&input_style, &parameter_style, &constant_style, &op_style}) {
       legend += legend_row(s->fill, s->border, html(s->what));
     }
-    if (any_backward) {
+    if (!layers.boxes.empty()) {
+      legend += legend_row(op_style.fill, op_style.border,
+                           "layer (double border): a name scope drawn as one box, its ops listed");
+    }
+    if (selection.any_backward) {
       legend += legend_row(backward_fill, backward_border,
                            "backward (red): added by gradients(), grad(x) = dL/dx");
     }
@@ -309,27 +474,27 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
                 std::to_string(max_listed_entries) +
                 " entries show as shape, min, mean, max</TD></TR>";
     }
+    if (timed) {
+      legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>time</B>: the share of the profiled kernel "
+                "time; the border thickens with it</TD></TR>";
+    }
     legend += "</TABLE>";
     out << "graph [label=<" << legend << ">, labelloc=t, labeljust=l, fontname=\"Helvetica\", "
         << "fontsize=11, nodesep=0.3, ranksep=0.35];\n"
         << "node [fontname=\"Helvetica\", fontsize=10, margin=\"0.05,0.03\"];\n"
         << "edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.7];\n";
 
+    // Nodes sit in their scope's cluster; a layer box in its scope's parent.
     Cluster root;
-    for (NodeId id = 0; id < n; ++id) {
-      const std::string& scope = graph.info(id).scope;
-      if (!keep[id] || scope.empty()) continue;
-      Cluster* c = &root;
-      std::size_t start = 0;
-      while (start <= scope.size()) {
-        std::size_t end = scope.find('/', start);
-        if (end == std::string::npos) end = scope.size();
-        if (end > start) {
-          c = &c->child(scope.substr(start, end - start));
-        }
-        start = end + 1;
+    for (const auto v : boost::make_iterator_range(boost::vertices(dg))) {
+      std::string scope;
+      if (dg[v].layer >= 0) {
+        const std::string& s = layers.boxes[std::size_t(dg[v].layer)].scope;
+        scope = s.find('/') == std::string::npos ? "" : s.substr(0, s.rfind('/'));
+      } else {
+        scope = graph.info(dg[v].id).scope;
       }
-      c->members.push_back("n" + std::to_string(id));
+      if (!scope.empty()) root.at(scope).members.push_back(dg[v].dot_id);
     }
     int counter = 0;
     for (const auto& child : root.children) write_cluster(out, *child, counter, 0);

@@ -1,3 +1,4 @@
+#include <dagrad/detail/dispatch.hpp>
 #include <dagrad/detail/scale_rows.hpp>
 #include <dagrad/idx.hpp>
 
@@ -363,9 +364,12 @@ void check_rows(const Images& im, std::size_t first, std::size_t count) {
 // dtype sees exactly the numbers scikit-learn's `X / 255.` gives (float32:
 // the same value after rounding). Written as a plain loop the compiler turns
 // into SIMD conversions and divisions; a lookup table cannot vectorise.
-template <class T>
-void scale_span(const std::uint8_t* __restrict src, T* __restrict dst, std::size_t n) {
-  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<T>(src[j]) / T(255);
+// Cloned for AVX2 in a portable library (division is exact in either).
+DAGRAD_CLONES void scale_span(const std::uint8_t* __restrict src, float* __restrict dst, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(src[j]) / 255.0f;
+}
+DAGRAD_CLONES void scale_span(const std::uint8_t* __restrict src, double* __restrict dst, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<double>(src[j]) / 255.0;
 }
 
 // The checks read_images adds to read_idx's.

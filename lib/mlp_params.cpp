@@ -3,11 +3,13 @@
 #include <dagrad/error.hpp>
 #include <dagrad/mlp.hpp>
 
-#include <cmath>
-#include <iomanip>
 #include <charconv>
+#include <cmath>
+#include <functional>
+#include <iomanip>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
@@ -58,6 +60,7 @@ std::string fmt(double d) {
   s << d;
   return s.str();
 }
+std::string fmt(int i) { return std::to_string(i); }
 
 std::string sizes_text(const std::vector<int>& sizes) {
   std::string s;
@@ -68,24 +71,175 @@ std::string sizes_text(const std::vector<int>& sizes) {
   return s;
 }
 
-void one_of(const std::string& name, const std::string& v, std::initializer_list<const char*> allowed) {
+void one_of(const std::string& name, const std::string& v, const std::vector<std::string>& allowed) {
   std::string list;
-  for (const char* a : allowed) {
+  for (const std::string& a : allowed) {
     if (v == a) return;
-    list += (list.empty() ? "" : ", ") + std::string(a);
+    list += (list.empty() ? "" : ", ") + a;
   }
   bad(name, v, "allowed values are " + list);
 }
 
 }  // namespace
 
+namespace {
+
+// Each parameter once: its name, how it reads and prints as text, and the
+// values it allows. names(), set(), get() and validate() walk this table.
+struct Field {
+  const char* name;
+  std::function<void(MLPParams&, const std::string& text)> set;
+  std::function<std::string(const MLPParams&)> get;
+  std::function<void(const MLPParams&)> check = [](const MLPParams&) {};
+};
+
+// A number with a rule it must satisfy, worded for the error.
+template <class T>
+Field number(const char* name, T MLPParams::*member, std::function<bool(T)> allowed, std::string rule) {
+  Field f{name,
+          [name, member](MLPParams& p, const std::string& v) {
+            if constexpr (std::is_same_v<T, double>) {
+              p.*member = parse_double(name, v);
+            } else {
+              p.*member = parse_small_int(name, v);
+            }
+          },
+          [member](const MLPParams& p) { return fmt(p.*member); }};
+  f.check = [name, member, allowed, rule](const MLPParams& p) {
+    if (!allowed(p.*member)) bad(name, fmt(p.*member), rule);
+  };
+  return f;
+}
+
+Field choice(const char* name, std::string MLPParams::*member, std::initializer_list<const char*> allowed) {
+  std::vector<std::string> values(allowed.begin(), allowed.end());
+  Field f{name, [member](MLPParams& p, const std::string& v) { p.*member = v; },
+          [member](const MLPParams& p) { return p.*member; }};
+  f.check = [name, member, values](const MLPParams& p) { one_of(name, p.*member, values); };
+  return f;
+}
+
+Field flag(const char* name, bool MLPParams::*member) {
+  return {name, [name, member](MLPParams& p, const std::string& v) { p.*member = parse_bool(name, v); },
+          [member](const MLPParams& p) { return std::string(p.*member ? "true" : "false"); }};
+}
+
+// "50", "10,10,10" or "(10, 10)"; an empty list means no hidden layer.
+std::vector<int> parse_sizes(const std::string& name, const std::string& v) {
+  std::vector<int> sizes;
+  std::string cleaned;
+  for (char c : v) {
+    if (c != '(' && c != ')' && c != ' ') cleaned += c;
+  }
+  // One trailing comma is Python's one-element tuple, "(50,)"; any other
+  // empty entry ("50,,10", ",50") is a typo, not a layer to drop.
+  if (!cleaned.empty() && cleaned.back() == ',') cleaned.pop_back();
+  std::size_t start = 0;
+  while (!cleaned.empty() && start <= cleaned.size()) {
+    std::size_t end = cleaned.find(',', start);
+    if (end == std::string::npos) end = cleaned.size();
+    if (end == start) bad(name, v, "a layer size is missing between commas");
+    sizes.push_back(parse_small_int(name, cleaned.substr(start, end - start)));
+    start = end + 1;
+  }
+  return sizes;
+}
+
+const std::vector<Field>& fields() {
+  using P = MLPParams;
+  auto positive = [](double x) { return x > 0; };
+  auto non_negative = [](double x) { return x >= 0; };
+  auto unit_interval = [](double x) { return x >= 0 && x <= 1; };
+  auto below_one = [](double x) { return x >= 0 && x < 1; };
+  auto at_least = [](int low) { return std::function<bool(int)>([low](int x) { return x >= low; }); };
+  auto finite = [](std::function<bool(double)> rule) {
+    return std::function<bool(double)>([rule](double x) { return std::isfinite(x) && rule(x); });
+  };
+  static const std::vector<Field> all{
+      {"hidden_layer_sizes",
+       [](P& p, const std::string& v) { p.hidden_layer_sizes = parse_sizes("hidden_layer_sizes", v); },
+       [](const P& p) { return sizes_text(p.hidden_layer_sizes); },
+       [](const P& p) {
+         for (int s : p.hidden_layer_sizes) {
+           if (s <= 0) bad("hidden_layer_sizes", sizes_text(p.hidden_layer_sizes), "every layer size must be > 0");
+         }
+       }},
+      choice("activation", &P::activation, {"identity", "logistic", "tanh", "relu"}),
+      choice("solver", &P::solver, {"sgd", "adam"}),
+      number<double>("alpha", &P::alpha, finite(non_negative), "must be a finite number >= 0"),
+      {"batch_size",
+       [](P& p, const std::string& v) {
+         if (v == "auto") {
+           p.batch_size.reset();
+         } else {
+           p.batch_size = parse_small_int("batch_size", v);
+         }
+       },
+       [](const P& p) { return p.batch_size ? std::to_string(*p.batch_size) : "auto"; },
+       [](const P& p) {
+         if (p.batch_size && *p.batch_size < 1) bad("batch_size", std::to_string(*p.batch_size), "must be >= 1 or auto");
+       }},
+      choice("learning_rate", &P::learning_rate, {"constant", "invscaling", "adaptive"}),
+      number<double>("learning_rate_init", &P::learning_rate_init, finite(positive), "must be a finite number > 0"),
+      number<double>("power_t", &P::power_t, non_negative, "must be >= 0"),
+      number<int>("max_iter", &P::max_iter, at_least(1), "must be >= 1"),
+      flag("shuffle", &P::shuffle),
+      {"random_state",
+       [](P& p, const std::string& v) {
+         if (v == "None" || v == "none") {
+           p.random_state.reset();
+         } else {
+           const long s = parse_int("random_state", v);
+           if (s < 0 || s > 0xffffffffL) bad("random_state", v, "a seed must be in [0, 4294967295], or None");
+           p.random_state = static_cast<std::uint32_t>(s);
+         }
+       },
+       [](const P& p) { return p.random_state ? std::to_string(*p.random_state) : "None"; }},
+      number<double>("tol", &P::tol, non_negative, "must be >= 0"),
+      {"verbose",
+       [](P& p, const std::string& v) {
+         p.verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : parse_small_int("verbose", v);
+       },
+       [](const P& p) { return std::to_string(p.verbose); },
+       [](const P& p) {
+         if (p.verbose < 0) bad("verbose", std::to_string(p.verbose), "must be >= 0");
+       }},
+      flag("warm_start", &P::warm_start),
+      number<double>("momentum", &P::momentum, unit_interval, "must be in [0, 1]"),
+      flag("nesterovs_momentum", &P::nesterovs_momentum),
+      flag("early_stopping", &P::early_stopping),
+      number<double>("validation_fraction", &P::validation_fraction, [](double x) { return x > 0 && x < 1; },
+                     "must be in (0, 1)"),
+      number<double>("beta_1", &P::beta_1, below_one, "must be in [0, 1)"),
+      number<double>("beta_2", &P::beta_2, below_one, "must be in [0, 1)"),
+      number<double>("epsilon", &P::epsilon, positive, "must be > 0"),
+      number<int>("n_iter_no_change", &P::n_iter_no_change, at_least(1), "must be >= 1"),
+      // dagrad's own, after scikit-learn's.
+      choice("dtype", &P::dtype, {"float32", "float64"}),
+      // oneTBB sizes an arena by its concurrency: 10^6 threads take 0.5 GB and
+      // INT_MAX crashes it, so a model file or flag cannot ask for that many.
+      number<int>("threads", &P::threads, [](int x) { return x >= 0 && x <= max_threads; },
+                  "must be >= 0 (0 means every core) and at most " + std::to_string(max_threads)),
+      flag("check_numerics", &P::check_numerics),
+  };
+  return all;
+}
+
+const Field& field(const std::string& name) {
+  for (const Field& f : fields()) {
+    if (name == f.name) return f;
+  }
+  throw Error("MLPClassifier has no parameter '" + name + "'");
+}
+
+}  // namespace
+
 const std::vector<std::string>& MLPParams::names() {
-  static const std::vector<std::string> all{
-      "hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "learning_rate",
-      "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol", "verbose",
-      "warm_start", "momentum", "nesterovs_momentum", "early_stopping", "validation_fraction",
-      "beta_1", "beta_2", "epsilon", "n_iter_no_change", "dtype", "threads",
-      "check_numerics"};
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> names;
+    for (const Field& f : fields()) names.emplace_back(f.name);
+    return names;
+  }();
   return all;
 }
 
@@ -93,148 +247,12 @@ bool MLPParams::from_scikit_learn(const std::string& name) {
   return name != "dtype" && name != "threads" && name != "check_numerics";
 }
 
-void MLPParams::set(const std::string& name, const std::string& v) {
-  if (name == "hidden_layer_sizes") {
-    // "50", "10,10,10" or "(10, 10)"; an empty list means no hidden layer.
-    std::vector<int> sizes;
-    std::string cleaned;
-    for (char c : v) {
-      if (c != '(' && c != ')' && c != ' ') cleaned += c;
-    }
-    // One trailing comma is Python's one-element tuple, "(50,)"; any other
-    // empty entry ("50,,10", ",50") is a typo, not a layer to drop.
-    if (!cleaned.empty() && cleaned.back() == ',') cleaned.pop_back();
-    std::size_t start = 0;
-    while (!cleaned.empty() && start <= cleaned.size()) {
-      std::size_t end = cleaned.find(',', start);
-      if (end == std::string::npos) end = cleaned.size();
-      if (end == start) bad(name, v, "a layer size is missing between commas");
-      sizes.push_back(parse_small_int(name, cleaned.substr(start, end - start)));
-      start = end + 1;
-    }
-    hidden_layer_sizes = sizes;
-  } else if (name == "activation") {
-    activation = v;
-  } else if (name == "solver") {
-    solver = v;
-  } else if (name == "alpha") {
-    alpha = parse_double(name, v);
-  } else if (name == "batch_size") {
-    if (v == "auto") {
-      batch_size.reset();
-    } else {
-      batch_size = parse_small_int(name, v);
-    }
-  } else if (name == "learning_rate") {
-    learning_rate = v;
-  } else if (name == "learning_rate_init") {
-    learning_rate_init = parse_double(name, v);
-  } else if (name == "power_t") {
-    power_t = parse_double(name, v);
-  } else if (name == "max_iter") {
-    max_iter = parse_small_int(name, v);
-  } else if (name == "shuffle") {
-    shuffle = parse_bool(name, v);
-  } else if (name == "random_state") {
-    if (v == "None" || v == "none") {
-      random_state.reset();
-    } else {
-      long s = parse_int(name, v);
-      if (s < 0 || s > 0xffffffffL) bad(name, v, "a seed must be in [0, 4294967295], or None");
-      random_state = static_cast<std::uint32_t>(s);
-    }
-  } else if (name == "tol") {
-    tol = parse_double(name, v);
-  } else if (name == "verbose") {
-    verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : parse_small_int(name, v);
-  } else if (name == "warm_start") {
-    warm_start = parse_bool(name, v);
-  } else if (name == "momentum") {
-    momentum = parse_double(name, v);
-  } else if (name == "nesterovs_momentum") {
-    nesterovs_momentum = parse_bool(name, v);
-  } else if (name == "early_stopping") {
-    early_stopping = parse_bool(name, v);
-  } else if (name == "validation_fraction") {
-    validation_fraction = parse_double(name, v);
-  } else if (name == "beta_1") {
-    beta_1 = parse_double(name, v);
-  } else if (name == "beta_2") {
-    beta_2 = parse_double(name, v);
-  } else if (name == "epsilon") {
-    epsilon = parse_double(name, v);
-  } else if (name == "n_iter_no_change") {
-    n_iter_no_change = parse_small_int(name, v);
-  } else if (name == "dtype") {
-    dtype = v;
-  } else if (name == "threads") {
-    threads = parse_small_int(name, v);
-  } else if (name == "check_numerics") {
-    check_numerics = parse_bool(name, v);
-  } else {
-    throw Error("MLPClassifier has no parameter '" + name + "'");
-  }
-}
+void MLPParams::set(const std::string& name, const std::string& v) { field(name).set(*this, v); }
 
-std::string MLPParams::get(const std::string& name) const {
-  auto b = [](bool x) { return std::string(x ? "true" : "false"); };
-  if (name == "hidden_layer_sizes") return sizes_text(hidden_layer_sizes);
-  if (name == "activation") return activation;
-  if (name == "solver") return solver;
-  if (name == "alpha") return fmt(alpha);
-  if (name == "batch_size") return batch_size ? std::to_string(*batch_size) : "auto";
-  if (name == "learning_rate") return learning_rate;
-  if (name == "learning_rate_init") return fmt(learning_rate_init);
-  if (name == "power_t") return fmt(power_t);
-  if (name == "max_iter") return std::to_string(max_iter);
-  if (name == "shuffle") return b(shuffle);
-  if (name == "random_state") return random_state ? std::to_string(*random_state) : "None";
-  if (name == "tol") return fmt(tol);
-  if (name == "verbose") return std::to_string(verbose);
-  if (name == "warm_start") return b(warm_start);
-  if (name == "momentum") return fmt(momentum);
-  if (name == "nesterovs_momentum") return b(nesterovs_momentum);
-  if (name == "early_stopping") return b(early_stopping);
-  if (name == "validation_fraction") return fmt(validation_fraction);
-  if (name == "beta_1") return fmt(beta_1);
-  if (name == "beta_2") return fmt(beta_2);
-  if (name == "epsilon") return fmt(epsilon);
-  if (name == "n_iter_no_change") return std::to_string(n_iter_no_change);
-  if (name == "dtype") return dtype;
-  if (name == "threads") return std::to_string(threads);
-  if (name == "check_numerics") return b(check_numerics);
-  throw Error("MLPClassifier has no parameter '" + name + "'");
-}
+std::string MLPParams::get(const std::string& name) const { return field(name).get(*this); }
 
 void MLPParams::validate() const {
-  for (int s : hidden_layer_sizes) {
-    if (s <= 0) bad("hidden_layer_sizes", sizes_text(hidden_layer_sizes), "every layer size must be > 0");
-  }
-  one_of("activation", activation, {"identity", "logistic", "tanh", "relu"});
-  one_of("solver", solver, {"sgd", "adam"});
-  if (!(alpha >= 0) || !std::isfinite(alpha)) bad("alpha", fmt(alpha), "must be a finite number >= 0");
-  if (batch_size && *batch_size < 1) bad("batch_size", std::to_string(*batch_size), "must be >= 1 or auto");
-  one_of("learning_rate", learning_rate, {"constant", "invscaling", "adaptive"});
-  if (!(learning_rate_init > 0) || !std::isfinite(learning_rate_init))
-    bad("learning_rate_init", fmt(learning_rate_init), "must be a finite number > 0");
-  if (!(power_t >= 0)) bad("power_t", fmt(power_t), "must be >= 0");
-  if (max_iter < 1) bad("max_iter", std::to_string(max_iter), "must be >= 1");
-  if (!(tol >= 0)) bad("tol", fmt(tol), "must be >= 0");
-  if (verbose < 0) bad("verbose", std::to_string(verbose), "must be >= 0");
-  if (!(momentum >= 0 && momentum <= 1)) bad("momentum", fmt(momentum), "must be in [0, 1]");
-  if (!(validation_fraction > 0 && validation_fraction < 1))
-    bad("validation_fraction", fmt(validation_fraction), "must be in (0, 1)");
-  if (!(beta_1 >= 0 && beta_1 < 1)) bad("beta_1", fmt(beta_1), "must be in [0, 1)");
-  if (!(beta_2 >= 0 && beta_2 < 1)) bad("beta_2", fmt(beta_2), "must be in [0, 1)");
-  if (!(epsilon > 0)) bad("epsilon", fmt(epsilon), "must be > 0");
-  if (n_iter_no_change < 1) bad("n_iter_no_change", std::to_string(n_iter_no_change), "must be >= 1");
-  one_of("dtype", dtype, {"float32", "float64"});
-  if (threads < 0) bad("threads", std::to_string(threads), "must be >= 0 (0 means every core)");
-  // oneTBB sizes an arena by its concurrency: 10^6 threads take 0.5 GB and
-  // INT_MAX crashes it, so a model file or flag cannot ask for that many.
-  if (threads > max_threads) {
-    bad("threads", std::to_string(threads), "must be at most " + std::to_string(max_threads));
-  }
+  for (const Field& f : fields()) f.check(*this);
 }
 
 namespace {

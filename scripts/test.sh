@@ -33,7 +33,9 @@ if [[ -n "$sanitize" ]]; then
   # which UBSan's vptr check reports on every node run; the check's
   # suppressions cannot match a destroyed object's type, so it is off.
   [[ "$sanitize" == *undefined* ]] && args+=", '-fno-sanitize=vptr'"
-  opts+=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false
+  # Sanitized builds are portable ones (-Dnative=false): the suite then also
+  # runs the kernels chosen at run time, and checks that they stay apart.
+  opts+=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false -Dnative=false
         "-Dcpp_args=[$args]")
 fi
 if [[ ! -f "$dir/build.ninja" ]]; then

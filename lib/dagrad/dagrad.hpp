@@ -13,6 +13,7 @@
 #include <dagrad/grid_search.hpp>
 #include <dagrad/idx.hpp>
 #include <dagrad/image.hpp>
+#include <dagrad/kernels.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
 #include <dagrad/nn.hpp>

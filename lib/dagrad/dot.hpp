@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace dagrad {
 
@@ -26,6 +27,15 @@ struct DotOptions {
   DotValues values{};
   // Drawn above the legend.
   std::string title{};
+  // Name scopes drawn as one box each (a layer: its ops listed, its
+  // parameter count, its output shape); their backward nodes as a second,
+  // red box. "conv1" also takes "conv1/inner". collapse_layers collapses
+  // every top-level scope, so a CNN's graph fits a page.
+  std::vector<std::string> collapse{};
+  bool collapse_layers = false;
+  // Executor::profile() after profiled runs: each op node (and layer) shows
+  // its share of the kernel time, and its border thickens with it.
+  std::vector<NodeTime> profile{};
 };
 
 std::string to_dot(const Graph& graph, const DotOptions& options = {});

@@ -305,3 +305,71 @@ TEST_CASE("write_dot replaces the file whole and leaves nothing behind on failur
   CHECK(!fs::exists(dir / "no such folder"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("a collapsed scope is one box listing its ops, with the edges that cross it") {
+  Net net;
+  Parsed p(to_dot(net.g, {.backward = false, .collapse = {"layer1"}}));
+  // x stays, every node of layer1 and layer1/inner becomes the box layer0.
+  Agnode_t* box = agnode(p.graph, const_cast<char*>("layer0"), 0);
+  REQUIRE(box != nullptr);
+  CHECK(agnnodes(p.graph) == 2);
+  CHECK(p.node(net.w1.id()) == nullptr);
+  CHECK(p.node(net.w2.id()) == nullptr);
+  const std::string label = agget(box, const_cast<char*>("label"));
+  for (const char* part : {"layer1", "matmul", "add", "tanh", "mean", "20 parameters", "out 1x1"}) {
+    CAPTURE(part);
+    CAPTURE(label);
+    CHECK(contains(label, part));
+  }
+  CHECK(std::string(agget(box, const_cast<char*>("peripheries"))) == "2");
+  CHECK(agnedges(p.graph) == 1);  // x -> layer1, drawn once
+  CHECK(agedge(p.graph, p.node(net.x.id()), box, nullptr, 0) != nullptr);
+  CHECK(clusters(p.graph).empty());  // a top-level box sits in no cluster
+  CHECK(contains(label_of(p.graph), "layer (double border)"));
+}
+
+TEST_CASE("collapsing an inner scope keeps the outer cluster; collapse_layers boxes the backward pass apart") {
+  Net net;
+  {
+    Parsed p(to_dot(net.g, {.backward = false, .collapse = {"layer1/inner"}}));
+    CHECK(p.node(net.w1.id()) != nullptr);
+    CHECK(p.node(net.w2.id()) == nullptr);
+    const std::vector<Agraph_t*> top = clusters(p.graph);
+    REQUIRE(top.size() == 1);
+    CHECK(clusters(top[0]).empty());
+    CHECK(agsubnode(top[0], agnode(p.graph, const_cast<char*>("layer0"), 0), 0) != nullptr);
+  }
+  {
+    Parsed p(to_dot(net.g, {.collapse_layers = true}));
+    Agnode_t* forward = agnode(p.graph, const_cast<char*>("layer0"), 0);
+    Agnode_t* backward = agnode(p.graph, const_cast<char*>("layer1"), 0);
+    REQUIRE(forward != nullptr);
+    REQUIRE(backward != nullptr);
+    CHECK(std::string(agget(backward, const_cast<char*>("class"))) == "backward layer");
+    CHECK(contains(agget(backward, const_cast<char*>("label")), "grad(layer1)"));
+    CHECK(agedge(p.graph, forward, backward, nullptr, 0) != nullptr);
+  }
+}
+
+TEST_CASE("with a profile each op node and layer shows its share of the kernel time") {
+  Net net;
+  Executor<double> ex(net.g, {.threads = 1, .profile = true});
+  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
+  const std::vector<NodeTime> profile = ex.profile();
+  REQUIRE(!profile.empty());
+  Parsed p(to_dot(net.g, {.profile = profile}));
+  for (const NodeTime& t : profile) {
+    CAPTURE(t.node.name());
+    CHECK(contains(p.attr(t.node.id(), "label"), "time "));
+    CHECK(std::stod(p.attr(t.node.id(), "penwidth")) >= 1.0);
+  }
+  CHECK(!contains(p.attr(net.x.id(), "label"), "time "));  // inputs have no kernel
+  Parsed boxed(to_dot(net.g, {.backward = false, .collapse = {"layer1"}, .profile = profile}));
+  CHECK(contains(agget(agnode(boxed.graph, const_cast<char*>("layer0"), 0), const_cast<char*>("label")), "time "));
+
+  Net other;
+  CHECK_THROWS_AS(to_dot(other.g, {.profile = profile}), GraphError);
+}

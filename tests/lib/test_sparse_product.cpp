@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <dagrad/detail/sparse_kernels.hpp>
 #include <dagrad/detail/sparse_product.hpp>
+#include <dagrad/kernels.hpp>
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -8,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 
 using namespace dagrad;
 
@@ -132,4 +135,37 @@ TEST_CASE("sparse_product of an all-zero A is all zeros, in both layouts") {
   CHECK(out == Matrix<float>::Zero(10, 5));
   REQUIRE(detail::sparse_product(a, true, dense_random<float>(10, 5, 1), out));
   CHECK(out == Matrix<float>::Zero(30, 5));
+}
+
+TEST_CASE_TEMPLATE("every kernel table this CPU runs gives the dense product, the same bits however rows are cut", T,
+                   float, double) {
+  const double tolerance = std::is_same_v<T, float> ? 1e-4 : 1e-12;
+  const auto& tables = detail::sparse_kernel_tables();
+  REQUIRE(!tables.empty());
+  CHECK(std::string(tables.front()->name) == "baseline");
+  CHECK(kernel_isa().find(detail::sparse_kernels_in_use().isa) == 0);
+  for (const detail::SparseKernels* table : tables) {
+    CAPTURE(table->name);
+    const auto& k = [&]() -> const detail::SparseRowKernels<T>& {
+      if constexpr (std::is_same_v<T, float>) {
+        return table->f32;
+      } else {
+        return table->f64;
+      }
+    }();
+    for (const Eigen::Index m : {1, 9, 50, 57}) {
+      CAPTURE(m);
+      const Matrix<T> a = sparse_random<T>(40, 131, 6, 3u + unsigned(m));
+      const Matrix<T> b = dense_random<T>(131, m, 5u + unsigned(m)), bt = dense_random<T>(40, m, 9u);
+      Matrix<T> whole(40, m), cut(40, m), whole_t(131, m), cut_t(131, m);
+      k.product(a.data(), 131, b.data(), m, 0, 40, whole.data());
+      for (Eigen::Index r = 0; r < 40; r += 7) k.product(a.data(), 131, b.data(), m, r, std::min<Eigen::Index>(40, r + 7), cut.data());
+      CHECK((whole - reference(a, false, b)).cwiseAbs().maxCoeff() <= tolerance);
+      CHECK(whole == cut);
+      k.transposed(a.data(), 40, 131, bt.data(), m, 0, 131, whole_t.data());
+      for (Eigen::Index p = 0; p < 131; p += 16) k.transposed(a.data(), 40, 131, bt.data(), m, p, std::min<Eigen::Index>(131, p + 16), cut_t.data());
+      CHECK((whole_t - reference(a, true, bt)).cwiseAbs().maxCoeff() <= tolerance);
+      CHECK(whole_t == cut_t);
+    }
+  }
 }
