@@ -151,23 +151,6 @@ std::string mnist_path(const std::string& dir, const std::string& name) {
   return plain.string();
 }
 
-// Written beside `path` and renamed over it, so a reader never sees half a file.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) throw Error("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw Error("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  }
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
@@ -428,9 +411,9 @@ int run(int argc, char** argv) {
   std::cout << "best: " << best.describe() << " validation=" << fixed(best.validation_score, 4)
             << " test=" << fixed(test_score, 4) << "\n";
 
-  if (args.has("csv")) write_atomically(args.get("csv"), to_csv(grid, result));
-  if (args.has("json")) write_atomically(args.get("json"), to_json(result, validation, test_score));
-  if (svg) write_atomically(args.get("svg"), to_svg(result));
+  if (args.has("csv")) write_file_atomically(args.get("csv"), to_csv(grid, result));
+  if (args.has("json")) write_file_atomically(args.get("json"), to_json(result, validation, test_score));
+  if (svg) write_file_atomically(args.get("svg"), to_svg(result));
   std::cout << "grid_seconds: "
             << fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 3) << "\n";
   return 0;

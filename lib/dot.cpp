@@ -1,3 +1,4 @@
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/dot.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/trace.hpp>
@@ -513,47 +514,5 @@ void write_dot(const Graph& graph, const std::string& path, const DotOptions& op
   write_file_atomically(path, to_dot(graph, options));
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw Error("write: the path is empty");
-  const fs::path target(path);
-  fs::path dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    throw Error(path + ": cannot create a temporary file in " + dir.string() + ": " +
-                std::strerror(errno));
-  }
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error(path + ": " + what + ": " + std::strerror(err));
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write", errno);
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  // mkstemp makes the file 0600; reading umask to do better would briefly
-  // change it for every thread, so use the common 0644.
-  if (::fchmod(fd, 0644) != 0) fail("cannot set permissions", errno);
-  if (::fsync(fd) != 0) fail("cannot flush to disk", errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot close: " + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot rename the temporary file into place: " + std::strerror(err));
-  }
-}
 
 }  // namespace dagrad

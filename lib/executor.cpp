@@ -111,8 +111,16 @@ struct Executor<T>::Impl {
 
     grow();
     auto plan = std::make_unique<Plan>();
+    const std::vector<int> task_of = list_needed(key, *plan);
+    build_flow(*plan, task_of);
+    return *plans.emplace(std::move(key), std::move(plan)).first->second;
+  }
+
+  // The nodes the fetches need, sorted into the plan by kind (constants get
+  // their values now); returns each op node's task index, -1 for the rest.
+  std::vector<int> list_needed(const std::vector<NodeId>& fetches, Plan& plan) {
     std::vector<char> needed(graph.size(), 0);
-    for (NodeId f : key) needed[f] = 1;
+    for (NodeId f : fetches) needed[f] = 1;
     for (NodeId n = static_cast<NodeId>(graph.size()); n-- > 0;) {
       if (!needed[n]) continue;
       for (NodeId in : graph.info(n).inputs) needed[in] = 1;
@@ -122,23 +130,29 @@ struct Executor<T>::Impl {
       if (!needed[n]) continue;
       const NodeInfo& info = graph.info(n);
       switch (info.kind) {
-        case NodeKind::input: plan->inputs.push_back(n); break;
-        case NodeKind::parameter: plan->parameters.push_back(n); break;
+        case NodeKind::input: plan.inputs.push_back(n); break;
+        case NodeKind::parameter: plan.parameters.push_back(n); break;
         case NodeKind::constant:
           values[n] = info.value.template cast<T>();
           ready[n] = 1;
           break;
         case NodeKind::op: {
-          task_of[n] = static_cast<int>(plan->ops.size());
-          plan->ops.push_back(n);
+          task_of[n] = static_cast<int>(plan.ops.size());
+          plan.ops.push_back(n);
           std::vector<const Matrix<T>*> args;
           for (NodeId in : info.inputs) args.push_back(&values[in]);
-          plan->args.push_back(std::move(args));
+          plan.args.push_back(std::move(args));
           break;
         }
       }
     }
+    return task_of;
+  }
 
+  // One flow-graph task per op node, an edge from each op it reads; ops
+  // that read only inputs, parameters and constants hang off `start`.
+  void build_flow(Plan& p, const std::vector<int>& task_of) {
+    Plan* const plan = &p;
     // The flow graph is built inside the arena so its tasks run there.
     arena.execute([&] {
       plan->flow = std::make_unique<tbb::flow::graph>();
@@ -163,7 +177,6 @@ struct Executor<T>::Impl {
         for (int p : preds) tbb::flow::make_edge(plan->tasks[p], plan->tasks[k]);
       }
     });
-    return *plans.emplace(std::move(key), std::move(plan)).first->second;
   }
 
   void run_node(NodeId n, Inputs<T> args) {
@@ -187,20 +200,22 @@ struct Executor<T>::Impl {
       } else {
         info.op->forward(args, out);
       }
-      if (options.check_numerics && !out.allFinite()) {
-        std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
-                          "' produced a value that is not finite (" + summarize(out) +
-                          "); its inputs:";
-        for (std::size_t i = 0; i < info.inputs.size(); ++i) {
-          msg += "\n  '" + graph.info(info.inputs[i]).name + "': " + summarize(*args[i]);
-        }
-        fail(msg);
-      }
+      if (options.check_numerics && !out.allFinite()) fail(not_finite(info, args, out));
     } catch (const std::exception& e) {
       fail(std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
     } catch (...) {
       fail(std::string(info.op->key()) + " node '" + info.name + "' failed with an unknown error");
     }
+  }
+
+  // What check_numerics reports: the node, its op, and each input's summary.
+  std::string not_finite(const NodeInfo& info, Inputs<T> args, const Matrix<T>& out) const {
+    std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
+                      "' produced a value that is not finite (" + summarize(out) + "); its inputs:";
+    for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+      msg += "\n  '" + graph.info(info.inputs[i]).name + "': " + summarize(*args[i]);
+    }
+    return msg;
   }
 
   void fail(std::string message) {
@@ -214,7 +229,15 @@ struct Executor<T>::Impl {
   void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
     if (fetches.empty()) throw FeedError("run: no nodes to fetch");
     Plan& plan = plan_for(fetches);
+    take_inputs(plan, feeds);
+    check_parameters(plan);
+    infer_shapes(plan);
+    run_plan(plan);
+  }
 
+  // Every input the plan needs, from its feed or as staged through input(),
+  // checked against its declared shape.
+  void take_inputs(Plan& plan, const std::vector<Feed<T>>& feeds) {
     std::vector<const Feed<T>*> feed_of(graph.size(), nullptr);
     for (const Feed<T>& f : feeds) {
       graph.check_owns(f.node, "run (feed)");
@@ -253,15 +276,21 @@ struct Executor<T>::Impl {
     }
     // Staged inputs serve one run: the next must fill (or feed) them again.
     std::fill(staged.begin(), staged.end(), 0);
+  }
+
+  void check_parameters(const Plan& plan) const {
     for (NodeId n : plan.parameters) {
       if (!ready[n]) {
         throw FeedError("run: parameter '" + graph.info(n).name +
                         "' has no value; give it one with Executor::set");
       }
     }
+  }
 
-    // Shapes left open at build time are fixed by the feeds: infer every op's
-    // concrete shape before anything runs, so no kernel meets a bad shape.
+  // Shapes left open at build time are fixed by the feeds: infer every op's
+  // concrete shape before anything runs, so no kernel meets a bad shape.
+  // Skipped when this plan was the last inferred, for the same fed shapes.
+  void infer_shapes(Plan& plan) {
     std::vector<Shape> fed_shapes;
     fed_shapes.reserve(plan.inputs.size());
     for (NodeId n : plan.inputs) fed_shapes.push_back(shape_of(values[n]));
@@ -292,6 +321,11 @@ struct Executor<T>::Impl {
       plan.fed_shapes = std::move(fed_shapes);
       plan.inferred_at = ++inference_count;
     }
+  }
+
+  // Runs the plan's flow graph in the arena; the first failure, if any,
+  // arrives as ExecutionError naming its node.
+  void run_plan(Plan& plan) {
     for (NodeId n : plan.ops) ready[n] = 0;
 
     failed.store(false);

@@ -1,6 +1,6 @@
 // GridSearch: every combination checked before any trains, then trained in
 // parallel on oneTBB, one classifier (with a one-thread executor) per task.
-#include <dagrad/cli.hpp>
+#include <dagrad/closest.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/features.hpp>
 #include <dagrad/detail/tsan.hpp>

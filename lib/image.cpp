@@ -1,4 +1,4 @@
-#include <dagrad/dot.hpp>
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/image.hpp>
 
 #include <png.h>

@@ -23,6 +23,27 @@ void no_gradient(const GradContext& ctx, std::size_t input) {
 
 namespace {
 
+Dim same_dim(Dim a, Dim b, const char* what) {
+  if (a == batch) return b;
+  if (b == batch || a == b) return a;
+  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
+                   std::to_string(b) + ")");
+}
+
+}  // namespace
+
+Shape same_shape(Shape a, Shape b) {
+  return {same_dim(a.rows, b.rows, "row counts"), same_dim(a.cols, b.cols, "column counts")};
+}
+
+void check_1x1(Shape s, std::string_view what) {
+  if ((s.rows != 1 && s.rows != batch) || (s.cols != 1 && s.cols != batch)) {
+    throw ShapeError(std::string(what) + " must be 1x1, not " + to_string(s));
+  }
+}
+
+namespace {
+
 // One axis: a dim broadcasts when statically 1 and the other's is not.
 // Mismatches are reported by result(), which runs inside Graph::apply so the
 // error names the op and its inputs.

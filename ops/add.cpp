@@ -1,55 +1,25 @@
 // add: y = a + b, elementwise with broadcasting.  dy/da = 1, dy/db = 1
 // (summed back over the broadcast axes).
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Add final : public OpBase<Add> {
- public:
-  explicit Add(Broadcast b) : b_(b) {}
-  std::string_view key() const override { return "add"; }
-  Shape infer(std::span<const Shape> in) const override { return b_.result(in[0], in[1]); }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& a = *in[0];
-    const Matrix<T>& b = *in[1];
-    if (!b_.rows_a && !b_.cols_a && !b_.rows_b && !b_.cols_b) {
-      out.noalias() = a + b;
-    } else {
-      // Each output row r, column c reads a and b at (r or 0, c or 0).
-      const Eigen::Index rows = out.rows(), cols = out.cols();
-      for (Eigen::Index r = 0; r < rows; ++r) {
-        const Eigen::Index ra = b_.rows_a ? 0 : r, rb = b_.rows_b ? 0 : r;
-        for (Eigen::Index c = 0; c < cols; ++c) {
-          out(r, c) = a(ra, b_.cols_a ? 0 : c) + b(rb, b_.cols_b ? 0 : c);
-        }
-      }
-    }
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    std::vector<Node> g(2);
-    if (ctx.needs(0)) g[0] = unbroadcast(ctx.grad(), b_.rows_a, b_.cols_a);
-    if (ctx.needs(1)) g[1] = unbroadcast(ctx.grad(), b_.rows_b, b_.cols_b);
-    return g;
-  }
-
-  std::string expression(std::span<const std::string> args) const override {
-    return args[0] + " + " + args[1];
-  }
-
- private:
-  Broadcast b_;
+struct AddRule {
+  static constexpr std::string_view key = "add", infix = " + ";
+  static constexpr bool broadcasts = true;
+  auto operator()(const auto& a, const auto& b) const { return a + b; }
+  Node grad(const GradContext& ctx, std::size_t) const { return ctx.grad(); }
 };
 
 }  // namespace
 
-Node add(Node a, Node b) {
-  a.graph().check_owns(b, "add");
-  return a.graph().apply(std::make_shared<Add>(Broadcast::of(a.shape(), b.shape())), {a, b});
+Node add(Node a, Node b) { return binary(a, b, AddRule{}); }
+
+OpEntry detail::registry_entry_add() {
+  return {"add", Differentiable::twice, broadcast_examples(add)};
 }
 
 }  // namespace dagrad

@@ -1,5 +1,6 @@
 // add_n: y = x_0 + x_1 + ... + x_(n-1), all of one shape.  dy/dx_i = 1
 #include <dagrad/detail/elements.hpp>
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -66,6 +67,13 @@ Node add_n(const std::vector<Node>& xs) {
   if (xs.empty()) throw GraphError("add_n needs at least one node");
   for (std::size_t i = 1; i < xs.size(); ++i) xs[0].graph().check_owns(xs[i], "add_n");
   return xs[0].graph().apply(std::make_shared<AddN>(), xs);
+}
+
+OpEntry detail::registry_entry_add_n() {
+  return {"add_n", Differentiable::twice,
+          {{.inputs = {{{2, 3}}, {{2, 3}}, {{2, 3}}},
+            .build = [](const auto& in) { return add_n({in[0], in[1], in[2]}); }},
+           {.inputs = {{{2, 3}}}, .build = [](const auto& in) { return add_n({in[0]}); }}}};
 }
 
 }  // namespace dagrad

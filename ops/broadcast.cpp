@@ -1,5 +1,6 @@
 // broadcast: y = x (1x1, 1xN or Mx1) repeated to like's shape.  dx = dy summed over the repeated axes
 #include <dagrad/detail/elements.hpp>
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -12,9 +13,9 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   std::string_view key() const override { return "broadcast"; }
 
   Shape infer(std::span<const Shape> in) const override {
+    // A repeated axis takes like's size; the others must agree.
     const Shape x = in[0], like = in[1];
-    return {rows_ ? like.rows : same_dim(x.rows, like.rows, "row counts"),
-            cols_ ? like.cols : same_dim(x.cols, like.cols, "column counts")};
+    return same_shape({rows_ ? like.rows : x.rows, cols_ ? like.cols : x.cols}, like);
   }
 
   template <class T>
@@ -41,13 +42,6 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   }
 
  private:
-  static Dim same_dim(Dim x, Dim like, const char* what) {
-    if (x == batch) return like;
-    if (like == batch || x == like) return x;
-    throw ShapeError(std::string(what) + " differ (" + std::to_string(x) + " and " +
-                     std::to_string(like) + ") and the first is not 1");
-  }
-
   bool rows_, cols_;
 };
 
@@ -61,6 +55,12 @@ Node broadcast(Node x, Node like) {
   const bool rows = xs.rows == 1 && ls.rows != 1;
   const bool cols = xs.cols == 1 && ls.cols != 1;
   return x.graph().apply(std::make_shared<BroadcastOp>(rows, cols), {x, like});
+}
+
+OpEntry detail::registry_entry_broadcast() {
+  return {"broadcast", Differentiable::twice,
+          {binary_example(broadcast, {{1, 3}}, {{2, 3}}), binary_example(broadcast, {{2, 1}}, {{2, 3}}),
+           binary_example(broadcast, {{1, 1}}, {{2, 3}}), binary_example(broadcast, {{2, 3}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

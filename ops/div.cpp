@@ -1,60 +1,31 @@
 // div: y = a / b, elementwise with broadcasting.  dy/da = 1/b, dy/db = -a/b^2 = -y/b
 // (summed back over the broadcast axes).
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Div final : public OpBase<Div> {
- public:
-  explicit Div(Broadcast b) : b_(b) {}
-  std::string_view key() const override { return "div"; }
-  Shape infer(std::span<const Shape> in) const override { return b_.result(in[0], in[1]); }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& a = *in[0];
-    const Matrix<T>& b = *in[1];
-    if (!b_.rows_a && !b_.cols_a && !b_.rows_b && !b_.cols_b) {
-      out.array() = a.array() / b.array();
-    } else {
-      // Each output row r, column c reads a and b at (r or 0, c or 0).
-      const Eigen::Index rows = out.rows(), cols = out.cols();
-      for (Eigen::Index r = 0; r < rows; ++r) {
-        const Eigen::Index ra = b_.rows_a ? 0 : r, rb = b_.rows_b ? 0 : r;
-        for (Eigen::Index c = 0; c < cols; ++c) {
-          out(r, c) = a(ra, b_.cols_a ? 0 : c) / b(rb, b_.cols_b ? 0 : c);
-        }
-      }
-    }
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    std::vector<Node> g(2);
+struct DivRule {
+  static constexpr std::string_view key = "div", infix = " / ";
+  static constexpr bool broadcasts = true;
+  auto operator()(const auto& a, const auto& b) const { return a / b; }
+  Node grad(const GradContext& ctx, std::size_t i) const {
     const Node b = ctx.input(1);
-    if (ctx.needs(0)) g[0] = unbroadcast(div(ctx.grad(), b), b_.rows_a, b_.cols_a);
-    if (ctx.needs(1)) {
-      // -grad * a / b^2 written as -(grad * y) / b, reusing the output y = a / b.
-      g[1] = unbroadcast(scale(div(mul(ctx.grad(), ctx.output()), b), -1.0), b_.rows_b,
-                         b_.cols_b);
-    }
-    return g;
+    if (i == 0) return div(ctx.grad(), b);
+    // -grad * a / b^2 written as -(grad * y) / b, reusing the output y = a / b.
+    return scale(div(mul(ctx.grad(), ctx.output()), b), -1.0);
   }
-
-  std::string expression(std::span<const std::string> args) const override {
-    return args[0] + " / " + args[1];
-  }
-
- private:
-  Broadcast b_;
 };
 
 }  // namespace
 
-Node div(Node a, Node b) {
-  a.graph().check_owns(b, "div");
-  return a.graph().apply(std::make_shared<Div>(Broadcast::of(a.shape(), b.shape())), {a, b});
+Node div(Node a, Node b) { return binary(a, b, DivRule{}); }
+
+OpEntry detail::registry_entry_div() {
+  // The denominator kept clear of its pole at 0.
+  return {"div", Differentiable::twice, broadcast_examples(div, {.low = -2.0, .high = 2.0, .gap = 0.5})};
 }
 
 }  // namespace dagrad

@@ -1,28 +1,24 @@
 // exp: y = e^x, elementwise.  dy/dx = y
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Exp final : public OpBase<Exp> {
- public:
-  std::string_view key() const override { return "exp"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array().exp();
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    // Reuses the forward output: d(e^x)/dx = e^x = y.
-    return {mul(ctx.grad(), ctx.output())};
-  }
+struct ExpRule {
+  static constexpr std::string_view key = "exp";
+  auto operator()(const auto& x) const { return x.exp(); }
+  // Reuses the forward output: d(e^x)/dx = e^x = y.
+  Node grad(const GradContext& ctx) const { return mul(ctx.grad(), ctx.output()); }
 };
 
 }  // namespace
 
-Node exp(Node x) { return x.graph().apply(std::make_shared<Exp>(), {x}); }
+Node exp(Node x) { return unary(x, ExpRule{}); }
+
+OpEntry detail::registry_entry_exp() {
+  return {"exp", Differentiable::twice, {unary_example(exp)}};
+}
 
 }  // namespace dagrad

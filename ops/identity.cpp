@@ -1,27 +1,23 @@
 // identity: y = x.  dy/dx = 1
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Identity final : public OpBase<Identity> {
- public:
-  std::string_view key() const override { return "identity"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.noalias() = *in[0];
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    return {ctx.grad()};
-  }
+struct IdentityRule {
+  static constexpr std::string_view key = "identity";
+  auto operator()(const auto& x) const { return x; }
+  Node grad(const GradContext& ctx) const { return ctx.grad(); }
 };
 
 }  // namespace
 
-Node identity(Node x) { return x.graph().apply(std::make_shared<Identity>(), {x}); }
+Node identity(Node x) { return unary(x, IdentityRule{}); }
+
+OpEntry detail::registry_entry_identity() {
+  return {"identity", Differentiable::twice, {unary_example(identity)}};
+}
 
 }  // namespace dagrad

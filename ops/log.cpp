@@ -1,27 +1,23 @@
 // log: y = ln x, elementwise (x > 0).  dy/dx = 1 / x
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Log final : public OpBase<Log> {
- public:
-  std::string_view key() const override { return "log"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array().log();
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    return {div(ctx.grad(), ctx.input(0))};
-  }
+struct LogRule {
+  static constexpr std::string_view key = "log";
+  auto operator()(const auto& x) const { return x.log(); }
+  Node grad(const GradContext& ctx) const { return div(ctx.grad(), ctx.input(0)); }
 };
 
 }  // namespace
 
-Node log(Node x) { return x.graph().apply(std::make_shared<Log>(), {x}); }
+Node log(Node x) { return unary(x, LogRule{}); }
+
+OpEntry detail::registry_entry_log() {
+  return {"log", Differentiable::twice, {unary_example(log, {.low = 0.3, .high = 2.0})}};
+}
 
 }  // namespace dagrad

@@ -1,5 +1,6 @@
 // matmul: C = op(A) op(B).  For C = A B: dA = G Bᵀ, dB = Aᵀ G, with G = dL/dC
 // (op transposes where the flags say; the transposed cases permute these).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/detail/parallel.hpp>
 #include <dagrad/detail/sparse_product.hpp>
 #include <dagrad/op.hpp>
@@ -109,6 +110,17 @@ class Matmul final : public OpBase<Matmul> {
 Node matmul(Node a, Node b, MatmulOptions options) {
   a.graph().check_owns(b, "matmul");
   return a.graph().apply(std::make_shared<Matmul>(options), {a, b});
+}
+
+OpEntry detail::registry_entry_matmul() {
+  auto with = [](MatmulOptions o) {
+    return [o](const std::vector<Node>& in) { return matmul(in[0], in[1], o); };
+  };
+  return {"matmul", Differentiable::twice,
+          {{.inputs = {{{2, 3}}, {{3, 4}}}, .build = with({false, false})},
+           {.inputs = {{{3, 2}}, {{3, 4}}}, .build = with({true, false})},
+           {.inputs = {{{2, 3}}, {{4, 3}}}, .build = with({false, true})},
+           {.inputs = {{{3, 2}}, {{4, 3}}}, .build = with({true, true})}}};
 }
 
 }  // namespace dagrad

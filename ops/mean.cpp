@@ -1,4 +1,5 @@
 // mean: y = sum_ij x_ij / (rows * cols) (1x1).  dy/dx_ij = 1 / (rows * cols)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -24,5 +25,9 @@ class Mean final : public OpBase<Mean> {
 }  // namespace
 
 Node mean(Node x) { return x.graph().apply(std::make_shared<Mean>(), {x}); }
+
+OpEntry detail::registry_entry_mean() {
+  return {"mean", Differentiable::twice, {unary_example(mean)}};
+}
 
 }  // namespace dagrad

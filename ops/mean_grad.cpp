@@ -1,4 +1,5 @@
 // mean_grad: y = dy / (rows * cols of like), repeated to like's shape.  dy/d(dy) = 1 / size(like)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -10,10 +11,7 @@ class MeanGrad final : public OpBase<MeanGrad> {
   std::string_view key() const override { return "mean_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    const Shape dy = in[0];
-    if ((dy.rows != 1 && dy.rows != batch) || (dy.cols != 1 && dy.cols != batch)) {
-      throw ShapeError("dy must be 1x1, not " + to_string(dy));
-    }
+    check_1x1(in[0], "dy");
     return in[1];
   }
 
@@ -37,6 +35,10 @@ class MeanGrad final : public OpBase<MeanGrad> {
 Node mean_grad(Node dy, Node like) {
   dy.graph().check_owns(like, "mean_grad");
   return dy.graph().apply(std::make_shared<MeanGrad>(), {dy, like});
+}
+
+OpEntry detail::registry_entry_mean_grad() {
+  return {"mean_grad", Differentiable::twice, {binary_example(mean_grad, {{1, 1}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

@@ -1,27 +1,27 @@
 // relu: y = max(x, 0), elementwise.  dy/dx = 1 where x > 0, else 0
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-class Relu final : public OpBase<Relu> {
- public:
-  std::string_view key() const override { return "relu"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array().max(T(0));
+struct ReluRule {
+  static constexpr std::string_view key = "relu";
+  template <class X>
+  auto operator()(const X& x) const {
+    return x.max(typename X::Scalar(0));
   }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    return {relu_grad(ctx.input(0), ctx.grad())};
-  }
+  Node grad(const GradContext& ctx) const { return relu_grad(ctx.input(0), ctx.grad()); }
 };
 
 }  // namespace
 
-Node relu(Node x) { return x.graph().apply(std::make_shared<Relu>(), {x}); }
+Node relu(Node x) { return unary(x, ReluRule{}); }
+
+OpEntry detail::registry_entry_relu() {
+  // Clear of the kink at 0, where relu has no derivative.
+  return {"relu", Differentiable::twice, {unary_example(relu, {.gap = 0.2})}};
+}
 
 }  // namespace dagrad

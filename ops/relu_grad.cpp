@@ -1,5 +1,6 @@
 // relu_grad: z = dy where x > 0, else 0.  dz/dx = 0 (almost everywhere), dz/d(dy) = [x > 0]
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 #include <bit>
@@ -9,53 +10,59 @@
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + ")");
-}
-
-class ReluGrad final : public OpBase<ReluGrad> {
- public:
-  std::string_view key() const override { return "relu_grad"; }
-  Shape infer(std::span<const Shape> in) const override {
-    return {same_dim(in[0].rows, in[1].rows, "row counts"),
-            same_dim(in[0].cols, in[1].cols, "column counts")};
-  }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    // dy's bits where x > 0, else +0, as an AND with a compare mask: Eigen
-    // 3.4's select() is scalar code with a branch per element, which only
-    // an AVX-512 compiler turns into vector code; this is vector code for
-    // SSE2 too (docs/benchmarks.md).
+// dy's bits where x > 0, else +0: an AND with a compare mask. Eigen 3.4's
+// select() is scalar code with a branch per element, which only an AVX-512
+// compiler turns into vector code; this functor is vector code on any
+// instruction set (docs/benchmarks.md).
+template <class T>
+struct KeepWherePositive {
+  T operator()(const T& x, const T& dy) const {
     using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    const T* x = in[0]->data();
-    const T* dy = in[1]->data();
-    out.resize(in[0]->rows(), in[0]->cols());
-    T* z = out.data();
-    for (Eigen::Index i = 0, n = out.size(); i < n; ++i) {
-      const Bits keep = Bits{0} - static_cast<Bits>(x[i] > T(0));
-      z[i] = std::bit_cast<T>(std::bit_cast<Bits>(dy[i]) & keep);
-    }
+    const Bits keep = Bits{0} - static_cast<Bits>(x > T(0));
+    return std::bit_cast<T>(std::bit_cast<Bits>(dy) & keep);
   }
+  template <class Packet>
+  Packet packetOp(const Packet& x, const Packet& dy) const {
+    using namespace Eigen::internal;
+    return pand(pcmp_lt(pzero(x), x), dy);
+  }
+};
 
-  std::vector<Node> backward(const GradContext& ctx) const override {
+}  // namespace
+}  // namespace dagrad
+
+template <class T>
+struct Eigen::internal::functor_traits<dagrad::KeepWherePositive<T>> {
+  enum { Cost = 2, PacketAccess = true };
+};
+
+namespace dagrad {
+namespace {
+
+struct ReluGradRule {
+  static constexpr std::string_view key = "relu_grad";
+  static constexpr bool broadcasts = false;
+  template <class X, class DY>
+  auto operator()(const X& x, const DY& dy) const {
+    using T = typename X::Scalar;
+    return x.binaryExpr(dy, KeepWherePositive<T>());
+  }
+  Node grad(const GradContext& ctx, std::size_t i) const {
     const Node x = ctx.input(0);
-    std::vector<Node> g(2);
     // The step in x is flat except at 0: its true derivative, declared explicitly.
-    if (ctx.needs(0)) g[0] = zeros_like(x);
-    if (ctx.needs(1)) g[1] = relu_grad(x, ctx.grad());
-    return g;
+    if (i == 0) return zeros_like(x);
+    return relu_grad(x, ctx.grad());
   }
 };
 
 }  // namespace
 
-Node relu_grad(Node x, Node dy) {
-  x.graph().check_owns(dy, "relu_grad");
-  return x.graph().apply(std::make_shared<ReluGrad>(), {x, dy});
+Node relu_grad(Node x, Node dy) { return binary(x, dy, ReluGradRule{}); }
+
+OpEntry detail::registry_entry_relu_grad() {
+  // x clear of the step at 0.
+  return {"relu_grad", Differentiable::twice,
+          {binary_example(relu_grad, {{2, 3}, {.gap = 0.2}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

@@ -1,6 +1,6 @@
 // scale: y = c * x for a constant c.  dy/dx = c
-#include <dagrad/detail/elements.hpp>
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 #include <sstream>
@@ -8,41 +8,35 @@
 namespace dagrad {
 namespace {
 
-class Scale final : public OpBase<Scale> {
- public:
-  explicit Scale(double factor) : factor_(factor) {}
-  std::string_view key() const override { return "scale"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+struct ScaleRule {
+  static constexpr std::string_view key = "scale";
+  double factor;
 
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    detail::scaled(*in[0], static_cast<T>(factor_), out);
+  template <class X>
+  auto operator()(const X& x) const {
+    return x * static_cast<typename X::Scalar>(factor);
   }
+  Node grad(const GradContext& ctx) const { return scale(ctx.grad(), factor); }
 
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    return {scale(ctx.grad(), factor_)};
-  }
-
-  std::string expression(std::span<const std::string> args) const override {
+  std::string label() const {
     std::ostringstream s;
-    s << factor_ << " * " << args[0];
+    s << "scale ×" << factor;
     return s.str();
   }
-
-  std::string label() const override {
+  std::string expression(std::span<const std::string> args) const {
     std::ostringstream s;
-    s << "scale ×" << factor_;
+    s << factor << " * " << args[0];
     return s.str();
   }
-
- private:
-  double factor_;
 };
 
 }  // namespace
 
-Node scale(Node x, double factor) {
-  return x.graph().apply(std::make_shared<Scale>(factor), {x});
+Node scale(Node x, double factor) { return unary(x, ScaleRule{factor}); }
+
+OpEntry detail::registry_entry_scale() {
+  return {"scale", Differentiable::twice,
+          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return scale(in[0], -1.5); }}}};
 }
 
 }  // namespace dagrad

@@ -1,5 +1,6 @@
 // shift: y = x + c for a constant c.  dy/dx = 1
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 #include <sstream>
@@ -7,39 +8,35 @@
 namespace dagrad {
 namespace {
 
-class Shift final : public OpBase<Shift> {
- public:
-  explicit Shift(double offset) : offset_(offset) {}
-  std::string_view key() const override { return "shift"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+struct ShiftRule {
+  static constexpr std::string_view key = "shift";
+  double offset;
 
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.array() = in[0]->array() + static_cast<T>(offset_);
+  template <class X>
+  auto operator()(const X& x) const {
+    return x + static_cast<typename X::Scalar>(offset);
   }
+  Node grad(const GradContext& ctx) const { return ctx.grad(); }
 
-  std::vector<Node> backward(const GradContext& ctx) const override { return {ctx.grad()}; }
-
-  std::string expression(std::span<const std::string> args) const override {
+  std::string label() const {
     std::ostringstream s;
-    s << args[0] << (offset_ < 0 ? " - " : " + ") << (offset_ < 0 ? -offset_ : offset_);
+    s << "shift " << std::showpos << offset;
     return s.str();
   }
-
-  std::string label() const override {
+  std::string expression(std::span<const std::string> args) const {
     std::ostringstream s;
-    s << "shift " << std::showpos << offset_;
+    s << args[0] << (offset < 0 ? " - " : " + ") << (offset < 0 ? -offset : offset);
     return s.str();
   }
-
- private:
-  double offset_;
 };
 
 }  // namespace
 
-Node shift(Node x, double offset) {
-  return x.graph().apply(std::make_shared<Shift>(offset), {x});
+Node shift(Node x, double offset) { return unary(x, ShiftRule{offset}); }
+
+OpEntry detail::registry_entry_shift() {
+  return {"shift", Differentiable::twice,
+          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return shift(in[0], 0.75); }}}};
 }
 
 }  // namespace dagrad

@@ -1,45 +1,34 @@
 // sigmoid_grad: z = dy*y*(1-y) from sigmoid's output y.  dz/dy = dy*(1-2y), dz/d(dy) = y*(1-y)
-#include <dagrad/op.hpp>
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/op_family.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + ")");
-}
-
-class SigmoidGrad final : public OpBase<SigmoidGrad> {
- public:
-  std::string_view key() const override { return "sigmoid_grad"; }
-  Shape infer(std::span<const Shape> in) const override {
-    return {same_dim(in[0].rows, in[1].rows, "row counts"),
-            same_dim(in[0].cols, in[1].cols, "column counts")};
+struct SigmoidGradRule {
+  static constexpr std::string_view key = "sigmoid_grad";
+  static constexpr bool broadcasts = false;
+  template <class Y, class DY>
+  auto operator()(const Y& y, const DY& dy) const {
+    using T = typename Y::Scalar;
+    return dy * y * (T(1) - y);
   }
-
-  template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const auto y = in[0]->array();
-    out.array() = in[1]->array() * y * (T(1) - y);
-  }
-
-  std::vector<Node> backward(const GradContext& ctx) const override {
+  Node grad(const GradContext& ctx, std::size_t i) const {
     const Node y = ctx.input(0), dy = ctx.input(1);
-    std::vector<Node> g(2);
-    if (ctx.needs(0)) g[0] = mul(mul(ctx.grad(), dy), shift(scale(y, -2.0), 1.0));
-    if (ctx.needs(1)) g[1] = sigmoid_grad(y, ctx.grad());
-    return g;
+    if (i == 0) return mul(mul(ctx.grad(), dy), shift(scale(y, -2.0), 1.0));
+    return sigmoid_grad(y, ctx.grad());
   }
 };
 
 }  // namespace
 
-Node sigmoid_grad(Node y, Node dy) {
-  y.graph().check_owns(dy, "sigmoid_grad");
-  return y.graph().apply(std::make_shared<SigmoidGrad>(), {y, dy});
+Node sigmoid_grad(Node y, Node dy) { return binary(y, dy, SigmoidGradRule{}); }
+
+OpEntry detail::registry_entry_sigmoid_grad() {
+  // y is a sigmoid's output, in (0, 1).
+  return {"sigmoid_grad", Differentiable::twice,
+          {binary_example(sigmoid_grad, {{2, 3}, {.low = 0.05, .high = 0.95}}, {{2, 3}})}};
 }
 
 }  // namespace dagrad

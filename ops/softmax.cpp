@@ -1,4 +1,5 @@
 // softmax: y_ij = e^(x_ij) / sum_k e^(x_ik), row by row.  dx = y * (dy - sum_k dy_k y_k)
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -31,5 +32,9 @@ class Softmax final : public OpBase<Softmax> {
 }  // namespace
 
 Node softmax(Node x) { return x.graph().apply(std::make_shared<Softmax>(), {x}); }
+
+OpEntry detail::registry_entry_softmax() {
+  return {"softmax", Differentiable::twice, {unary_example(softmax, {}, {3, 4})}};
+}
 
 }  // namespace dagrad

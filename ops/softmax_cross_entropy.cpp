@@ -1,5 +1,6 @@
 // softmax_cross_entropy: L = -(1/M) sum_ij t_ij log softmax(x)_ij.  dL/dx = (softmax(x) - t) / M
 // (1x1, M rows, labels t). Fused with softmax for stability: log-sum-exp, never log(0).
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -8,20 +9,12 @@
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + "); logits and labels must have one shape");
-}
-
 class SoftmaxCrossEntropy final : public OpBase<SoftmaxCrossEntropy> {
  public:
   std::string_view key() const override { return "softmax_cross_entropy"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    same_dim(in[0].rows, in[1].rows, "row counts");
-    same_dim(in[0].cols, in[1].cols, "column counts");
+    same_shape(in[0], in[1]);  // logits and labels
     return {1, 1};
   }
 
@@ -53,6 +46,14 @@ class SoftmaxCrossEntropy final : public OpBase<SoftmaxCrossEntropy> {
 Node softmax_cross_entropy(Node logits, Node labels) {
   logits.graph().check_owns(labels, "softmax_cross_entropy");
   return logits.graph().apply(std::make_shared<SoftmaxCrossEntropy>(), {logits, labels});
+}
+
+OpEntry detail::registry_entry_softmax_cross_entropy() {
+  // Labels are rows of probabilities: the gradient (softmax - t) / M assumes
+  // each row of t sums to 1. Its gradient op has none of its own.
+  return {"softmax_cross_entropy", Differentiable::once,
+          {binary_example(softmax_cross_entropy, {{3, 4}},
+                          {{3, 4}, {.rows_sum_to_one = true}, /*differentiable=*/false})}};
 }
 
 }  // namespace dagrad

@@ -1,29 +1,19 @@
 // softmax_cross_entropy_grad: y = dy * (softmax(x) - t) / M.  No gradient (a backward op).
 // The gradient of softmax_cross_entropy wrt its logits x, for labels t and M rows.
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
 namespace dagrad {
 namespace {
 
-Dim same_dim(Dim a, Dim b, const char* what) {
-  if (a == batch) return b;
-  if (b == batch || a == b) return a;
-  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
-                   std::to_string(b) + "); logits and labels must have one shape");
-}
-
 class SoftmaxCrossEntropyGrad final : public OpBase<SoftmaxCrossEntropyGrad> {
  public:
   std::string_view key() const override { return "softmax_cross_entropy_grad"; }
 
   Shape infer(std::span<const Shape> in) const override {
-    const Shape dy = in[2];
-    if ((dy.rows != 1 && dy.rows != batch) || (dy.cols != 1 && dy.cols != batch)) {
-      throw ShapeError("dy must be 1x1, not " + to_string(dy));
-    }
-    return {same_dim(in[0].rows, in[1].rows, "row counts"),
-            same_dim(in[0].cols, in[1].cols, "column counts")};
+    check_1x1(in[2], "dy");
+    return same_shape(in[0], in[1]);
   }
 
   template <class T>
@@ -55,6 +45,14 @@ Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy) {
   logits.graph().check_owns(labels, "softmax_cross_entropy_grad");
   logits.graph().check_owns(dy, "softmax_cross_entropy_grad");
   return logits.graph().apply(std::make_shared<SoftmaxCrossEntropyGrad>(), {logits, labels, dy});
+}
+
+OpEntry detail::registry_entry_softmax_cross_entropy_grad() {
+  return {"softmax_cross_entropy_grad", Differentiable::no,
+          {{.inputs = {{{3, 4}, {}, false},
+                       {{3, 4}, {.rows_sum_to_one = true}, false},
+                       {{1, 1}, {}, false}},
+            .build = [](const auto& in) { return softmax_cross_entropy_grad(in[0], in[1], in[2]); }}}};
 }
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // sum: y = sum_ij x_ij (1x1).  dy/dx_ij = 1
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -23,5 +24,9 @@ class Sum final : public OpBase<Sum> {
 }  // namespace
 
 Node sum(Node x) { return x.graph().apply(std::make_shared<Sum>(), {x}); }
+
+OpEntry detail::registry_entry_sum() {
+  return {"sum", Differentiable::twice, {unary_example(sum)}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // sum_cols: y_i = sum_j x_ij, the row sums (Mx1).  dy_i/dx_ij = 1
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -23,5 +24,9 @@ class SumCols final : public OpBase<SumCols> {
 }  // namespace
 
 Node sum_cols(Node x) { return x.graph().apply(std::make_shared<SumCols>(), {x}); }
+
+OpEntry detail::registry_entry_sum_cols() {
+  return {"sum_cols", Differentiable::twice, {unary_example(sum_cols)}};
+}
 
 }  // namespace dagrad

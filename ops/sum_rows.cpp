@@ -1,4 +1,5 @@
 // sum_rows: y_j = sum_i x_ij, the column sums (1xN).  dy_j/dx_ij = 1
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -23,5 +24,9 @@ class SumRows final : public OpBase<SumRows> {
 }  // namespace
 
 Node sum_rows(Node x) { return x.graph().apply(std::make_shared<SumRows>(), {x}); }
+
+OpEntry detail::registry_entry_sum_rows() {
+  return {"sum_rows", Differentiable::twice, {unary_example(sum_rows)}};
+}
 
 }  // namespace dagrad

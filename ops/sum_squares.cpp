@@ -2,6 +2,7 @@
 // One node for sum(square(x)), as an L2 penalty needs: no x-sized square in
 // the forward pass, and in the backward pass one x-sized product where
 // sum and square took a broadcast, a scale and a product.
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -33,5 +34,9 @@ class SumSquares final : public OpBase<SumSquares> {
 }  // namespace
 
 Node sum_squares(Node x) { return x.graph().apply(std::make_shared<SumSquares>(), {x}); }
+
+OpEntry detail::registry_entry_sum_squares() {
+  return {"sum_squares", Differentiable::twice, {unary_example(sum_squares)}};
+}
 
 }  // namespace dagrad

@@ -1,4 +1,5 @@
 // transpose: y = xᵀ.  dx = (dy)ᵀ
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -27,5 +28,9 @@ class Transpose final : public OpBase<Transpose> {
 }  // namespace
 
 Node transpose(Node x) { return x.graph().apply(std::make_shared<Transpose>(), {x}); }
+
+OpEntry detail::registry_entry_transpose() {
+  return {"transpose", Differentiable::twice, {unary_example(transpose)}};
+}
 
 }  // namespace dagrad

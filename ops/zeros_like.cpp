@@ -1,4 +1,5 @@
 // zeros_like: y = 0 in like's shape.  dy/d(like) = 0
+#include <dagrad/detail/op_list.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
@@ -24,5 +25,9 @@ class ZerosLike final : public OpBase<ZerosLike> {
 }  // namespace
 
 Node zeros_like(Node like) { return like.graph().apply(std::make_shared<ZerosLike>(), {like}); }
+
+OpEntry detail::registry_entry_zeros_like() {
+  return {"zeros_like", Differentiable::twice, {unary_example(zeros_like)}};
+}
 
 }  // namespace dagrad

@@ -5,6 +5,7 @@
 //   ParsedArgs a = p.parse(argc, argv);  if (a.has("max-iter")) ...
 #pragma once
 
+#include <dagrad/closest.hpp>  // the flags' suggestions
 #include <dagrad/error.hpp>
 
 #include <functional>
@@ -66,9 +67,5 @@ class ArgParser {
 int run_program(std::string_view program, const std::function<int()>& run, std::ostream& err,
                 std::string_view own_prefix = {});
 int run_program(std::string_view program, const std::function<int()>& run, std::string_view own_prefix = {});
-
-// The candidate nearest to `word` by edit distance, if it is near enough to
-// be a likely typo.
-std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace dagrad

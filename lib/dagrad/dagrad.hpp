@@ -2,8 +2,10 @@
 //   #include <dagrad/dagrad.hpp>
 #pragma once
 
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/autodiff.hpp>
 #include <dagrad/cli.hpp>
+#include <dagrad/closest.hpp>
 #include <dagrad/dot.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
@@ -21,6 +23,7 @@
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>
 #include <dagrad/random.hpp>
+#include <dagrad/registry.hpp>
 #include <dagrad/render.hpp>
 #include <dagrad/summary.hpp>
 #include <dagrad/tensor.hpp>

@@ -4,6 +4,7 @@
 //   write_dot(g, "model.dot", {.values = &ex, .title = "xor"});
 #pragma once
 
+#include <dagrad/atomic_file.hpp>  // write_dot writes with it; callers of to_dot too
 #include <dagrad/executor.hpp>
 #include <dagrad/graph.hpp>
 
@@ -42,10 +43,5 @@ std::string to_dot(const Graph& graph, const DotOptions& options = {});
 
 // Writes to_dot() to path, atomically. Throws Error naming the path.
 void write_dot(const Graph& graph, const std::string& path, const DotOptions& options = {});
-
-// Replaces path's contents with `bytes` all at once: writes a temporary file in
-// the same folder and renames it over path, so a reader never sees a partial
-// file and a failure leaves none behind. Throws Error naming the path.
-void write_file_atomically(const std::string& path, std::string_view bytes);
 
 }  // namespace dagrad

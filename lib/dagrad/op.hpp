@@ -72,6 +72,15 @@ class OpBase : public Op {
   }
 };
 
+// The shape rule of ops whose inputs must agree in shape (an open `batch`
+// dim fits any size): the common shape, else ShapeError "row counts differ
+// (2 and 3)". Graph::apply adds the op, the nodes and their shapes.
+Shape same_shape(Shape a, Shape b);
+
+// Throws ShapeError "<what> must be 1x1, not 2x3" unless s is 1x1 (a `batch`
+// dim fits): the incoming gradient of a loss, say.
+void check_1x1(Shape s, std::string_view what);
+
 // A throw from an op's gradient rule for an input it cannot differentiate.
 [[noreturn]] void no_gradient(const GradContext& ctx, std::size_t input);
 

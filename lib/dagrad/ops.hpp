@@ -5,6 +5,7 @@
 
 #include <dagrad/graph.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ Node tanh(Node x);
 Node exp(Node x);
 Node log(Node x);
 Node square(Node x);
+Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
 
 // Reductions.
 Node sum(Node x);          // 1x1
@@ -47,13 +49,36 @@ Node sum_cols(Node x);  // Mx1: the sum over columns of each row
 
 // Row-wise softmax.
 Node softmax(Node x);
+// Row-wise log(softmax(x)), computed stably as x - logsumexp(x).
+Node log_softmax(Node x);
 // Mean over rows of the cross-entropy between softmax(logits) and one-hot
 // labels, computed stably from the logits: 1x1.
 Node softmax_cross_entropy(Node logits, Node labels);
 
+// Mean over all elements of (predictions - targets)^2: 1x1.
+Node mse_loss(Node predictions, Node targets);
+// Mean over all elements of the cross-entropy between sigmoid(logits) and
+// labels in [0, 1], computed stably from the logits: 1x1.
+Node binary_cross_entropy(Node logits, Node labels);
+
+// Columns: the inputs side by side (one row count), and the columns
+// [first, first + count) of x.
+Node concat(const std::vector<Node>& xs);
+Node slice(Node x, Dim first, Dim count);
+
 // The sum of several nodes of one shape, added left to right (the gradient
 // of a node with several consumers).
 Node add_n(const std::vector<Node>& xs);
+
+// Dropout, switched by a 1x1 step fed each run: step >= 0 trains (each
+// element zeroed with probability `rate`, the rest scaled by 1 / (1 - rate),
+// the mask a function of seed, step and element index alone); step < 0 is
+// inference (the identity).
+struct DropoutOptions {
+  double rate = 0.5;
+  std::uint64_t seed = 0;
+};
+Node dropout(Node x, Node step, DropoutOptions options = {});
 
 // Backward ops that gradient rules add.
 Node sigmoid_grad(Node y, Node dy);  // dy * y * (1 - y), from sigmoid's output y

@@ -96,8 +96,10 @@ TEST_CASE("every command-line seed in the fuzz corpus is rejected with a dagrad 
 // The fuzz targets call the in-memory readers; these must judge every seed as
 // the file readers judge the seed's file, message for message.
 TEST_CASE("the IDX file readers and the in-memory readers agree on every IDX seed") {
-  for (const auto& [file, bytes] : seeds("idx")) {
-    const std::string path = file.string();
+  // A named reference, not a structured binding: clang 14 cannot capture those.
+  for (const auto& seed : seeds("idx")) {
+    const std::vector<std::uint8_t>& bytes = seed.second;
+    const std::string path = seed.first.string();
     CAPTURE(path);
     CHECK(outcome([&] { dagrad::read_idx(path); }) == outcome([&] { dagrad::parse_idx(bytes, path); }));
     CHECK(outcome([&] { dagrad::read_images(path); }) == outcome([&] { dagrad::parse_images(bytes, path); }));
@@ -110,8 +112,10 @@ TEST_CASE("load_mlp and load_parameters agree with parse_mlp and parse_parameter
   const dagrad::Node w = g.parameter("w", {2, 3});
   const dagrad::Node b = g.parameter("b", {1, 3});
   dagrad::Executor<double> ex(g, {.threads = 1});
-  for (const auto& [file, bytes] : seeds("model")) {
-    const std::string path = file.string();
+  // A named reference, not a structured binding: clang 14 cannot capture those.
+  for (const auto& seed : seeds("model")) {
+    const std::vector<std::uint8_t>& bytes = seed.second;
+    const std::string path = seed.first.string();
     CAPTURE(path);
     CHECK(outcome([&] { dagrad::load_mlp(path); }) == outcome([&] { dagrad::parse_mlp(bytes, path); }));
     CHECK(outcome([&] { dagrad::load_parameters(ex, {w, b}, path); }) ==

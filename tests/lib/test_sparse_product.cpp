@@ -64,7 +64,9 @@ TEST_CASE_TEMPLATE("sparse_product equals the dense product for every strip widt
   // enough to be shared among tasks and small enough to run on one.
   for (const Eigen::Index m : {1, 2, 3, 7, 8, 9, 15, 16, 17, 50, 55, 56, 57, 64, 100, 130}) {
     for (const bool transpose_a : {false, true}) {
-      for (const auto& [rows, inner] : {std::pair{3, 5}, std::pair{200, 784}, std::pair{37, 129}}) {
+      for (const auto& size : {std::pair{3, 5}, std::pair{200, 784}, std::pair{37, 129}}) {
+        // Named copies, not a structured binding: clang 14's CAPTURE cannot reach those.
+        const int rows = size.first, inner = size.second;
         CAPTURE(m);
         CAPTURE(transpose_a);
         CAPTURE(rows);

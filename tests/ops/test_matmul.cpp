@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include "check_near.hpp"
+
 #include <cmath>
 #include <string>
 
@@ -9,17 +11,6 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 namespace {
-
-void check_near(const M& got, const M& want) {
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  for (Eigen::Index r = 0; r < got.rows(); ++r) {
-    for (Eigen::Index c = 0; c < got.cols(); ++c) {
-      INFO("element (", r, ", ", c, ")");
-      CHECK(got(r, c) == doctest::Approx(want(r, c)));
-    }
-  }
-}
 
 const M A{{1, 2, 3}, {4, 5, 6}};
 const M B{{7, 8}, {9, 10}, {11, 12}};

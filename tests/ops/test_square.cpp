@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include "check_near.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -10,17 +12,6 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 namespace {
-
-void check_near(const M& got, const M& want) {
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  for (Eigen::Index r = 0; r < got.rows(); ++r) {
-    for (Eigen::Index c = 0; c < got.cols(); ++c) {
-      INFO("element (", r, ", ", c, ")");
-      CHECK(got(r, c) == doctest::Approx(want(r, c)));
-    }
-  }
-}
 
 // Weights in [-1, 1) for the loss sum(y * w), so every output element counts.
 M weights(Eigen::Index rows, Eigen::Index cols) {

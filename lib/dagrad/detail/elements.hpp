@@ -23,11 +23,13 @@ Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const Matrix<T>& m
   return {m.data() + first, count};
 }
 
-// out = x * s, element by element (scale, and mul by a 1x1).
-template <class T>
-void scaled(const Matrix<T>& x, T s, Matrix<T>& out) {
+// out = f(x), element by element, for f a function of an Eigen array: the
+// loop of the elementwise op families (lib/dagrad/op_family.hpp), and so of
+// scale and of mul by a 1x1.
+template <class T, class F>
+void map_elements(const Matrix<T>& x, const F& f, Matrix<T>& out) {
   out.resize(x.rows(), x.cols());
-  parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = elements(x, first, n) * s; });
+  parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = f(elements(x, first, n)); });
 }
 
 }  // namespace dagrad::detail

@@ -1,0 +1,67 @@
+// Every op by its key, with what a generic test needs to exercise it: example
+// inputs (shapes, and values kept clear of kinks and poles), how to build the
+// op on them, and how many times it can be differentiated.
+//   for (const OpEntry& op : op_registry()) for (const OpExample& e : op.examples) ...
+#pragma once
+
+#include <dagrad/graph.hpp>
+#include <dagrad/tensor.hpp>
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace dagrad {
+
+// Where an example input's values lie: spread over [low, high], those within
+// `gap` of 0 moved `gap` further out (clear of relu's kink, or of 1/x's pole);
+// or, with rows_sum_to_one, positive rows that are probability distributions
+// (labels), whatever low and high say.
+struct Domain {
+  double low = -2.0, high = 2.0;
+  double gap = 0.0;
+  bool rows_sum_to_one = false;
+
+  // Varied values, the same on every run; `salt` makes two inputs differ.
+  Matrix<double> sample(Shape shape, int salt) const;
+};
+
+struct ExampleInput {
+  Shape shape;
+  Domain domain = {};
+  bool differentiable = true;  // false where the op declares no gradient (labels)
+};
+
+struct OpExample {
+  std::vector<ExampleInput> inputs;
+  std::function<Node(const std::vector<Node>&)> build;  // the op on nodes of those shapes
+};
+
+// How many times the op's gradient rule chain can be applied:
+// softmax_cross_entropy_grad declares no gradient; softmax_cross_entropy's
+// gradient is that op, so it is differentiable once; the rest twice (relu
+// and relu_grad almost everywhere).
+enum class Differentiable { no, once, twice };
+
+struct OpEntry {
+  std::string_view key;
+  Differentiable order = Differentiable::twice;
+  std::vector<OpExample> examples;
+};
+
+// Helpers for the entries. One input of `shape` in `domain`, given to op:
+OpExample unary_example(Node (*op)(Node), Domain domain = {}, Shape shape = {2, 3});
+// Inputs a and b, given to op:
+OpExample binary_example(Node (*op)(Node, Node), ExampleInput a, ExampleInput b);
+// The elementwise binary ops': one shape, then a row, a column and a 1x1 on
+// either side (the kernels' every path); b's values from `b_domain`.
+std::vector<OpExample> broadcast_examples(Node (*op)(Node, Node), Domain b_domain = {});
+
+// All ops, in key order. The list is explicit (lib/dagrad/detail/op_list.hpp),
+// each entry defined beside its op in ops/<key>.cpp.
+const std::vector<OpEntry>& op_registry();
+
+// The entry with this key, or nullptr.
+const OpEntry* find_op(std::string_view key);
+
+}  // namespace dagrad

@@ -1,0 +1,58 @@
+#include <dagrad/detail/op_list.hpp>
+#include <dagrad/registry.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dagrad {
+
+Matrix<double> Domain::sample(Shape shape, int salt) const {
+  Matrix<double> m(shape.rows, shape.cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) {
+    // A step of 0.37 around [0, 1) visits it evenly without repeating soon.
+    const double u = std::fmod(0.13 * (salt + 1) + 0.37 * static_cast<double>(k), 1.0);
+    double x = low + (high - low) * u;
+    if (std::abs(x) < gap) x += x < 0 ? -gap : gap;
+    m(k / m.cols(), k % m.cols()) = rows_sum_to_one ? 0.1 + u : x;
+  }
+  if (rows_sum_to_one) {
+    const Eigen::ArrayXd sums = m.array().rowwise().sum();
+    m.array().colwise() /= sums;
+  }
+  return m;
+}
+
+OpExample unary_example(Node (*op)(Node), Domain domain, Shape shape) {
+  return {{{shape, domain}}, [op](const std::vector<Node>& in) { return op(in[0]); }};
+}
+
+OpExample binary_example(Node (*op)(Node, Node), ExampleInput a, ExampleInput b) {
+  return {{a, b}, [op](const std::vector<Node>& in) { return op(in[0], in[1]); }};
+}
+
+std::vector<OpExample> broadcast_examples(Node (*op)(Node, Node), Domain b_domain) {
+  const Shape pairs[][2] = {
+      {{2, 3}, {2, 3}}, {{2, 3}, {1, 3}}, {{1, 3}, {2, 3}}, {{2, 3}, {2, 1}},
+      {{2, 1}, {1, 3}}, {{2, 3}, {1, 1}}, {{1, 1}, {2, 3}},
+  };
+  std::vector<OpExample> examples;
+  for (const auto& p : pairs) {
+    examples.push_back(binary_example(op, {p[0]}, {p[1], b_domain}));
+  }
+  return examples;
+}
+
+const std::vector<OpEntry>& op_registry() {
+#define DAGRAD_REGISTRY_ENTRY(key) detail::registry_entry_##key(),
+  static const std::vector<OpEntry> all = {DAGRAD_FOR_EACH_OP(DAGRAD_REGISTRY_ENTRY)};
+#undef DAGRAD_REGISTRY_ENTRY
+  return all;
+}
+
+const OpEntry* find_op(std::string_view key) {
+  const auto& all = op_registry();
+  const auto it = std::find_if(all.begin(), all.end(), [&](const OpEntry& e) { return e.key == key; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,75 @@
+// ops/binary_cross_entropy.cpp: mean cross-entropy of sigmoid(logits) and
+// labels; values by hand, stability at large logits, shape errors.
+// Gradients: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+#include <cmath>
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+namespace {
+
+// The textbook form, fine for moderate logits.
+double naive(double x, double t) {
+  const double s = 1.0 / (1.0 + std::exp(-x));
+  return -(t * std::log(s) + (1 - t) * std::log(1 - s));
+}
+
+}  // namespace
+
+TEST_CASE("binary_cross_entropy is the mean of -(t log s + (1 - t) log(1 - s)), s = sigmoid(x)") {
+  Graph g;
+  Node x = g.input("x", {batch, 2});
+  Node t = g.input("t", {batch, 2});
+  Node loss = binary_cross_entropy(x, t);
+  CHECK(loss.shape() == Shape{1, 1});
+  Executor<double> ex(g);
+  const M X{{0.5, -1.5}, {2.0, 0.0}}, T{{1, 0}, {0.25, 1}};
+  const double want = (naive(0.5, 1) + naive(-1.5, 0) + naive(2.0, 0.25) + naive(0.0, 1)) / 4;
+  check_near(ex.run({{x, X}, {t, T}}, {loss})[0], M{{want}});
+}
+
+TEST_CASE("binary_cross_entropy stays finite and exact at logits where sigmoid rounds to 0 or 1") {
+  Graph g;
+  Node x = g.input("x", {1, 4});
+  Node t = g.input("t", {1, 4});
+  Executor<double> ex(g);
+  // Right answers cost almost nothing, wrong ones |x|.
+  const M out = ex.run({{x, M{{800, -800, 800, -800}}}, {t, M{{1, 0, 0, 1}}}},
+                       {binary_cross_entropy(x, t)})[0];
+  CHECK(out.allFinite());
+  check_near(out, M{{(800.0 + 800.0) / 4}});
+}
+
+TEST_CASE("binary_cross_entropy's gradient in the logits is (sigmoid(x) - t) / N") {
+  Graph g;
+  Node x = g.parameter("x", {1, 2});
+  Node t = g.input("t", {1, 2});
+  Node d = gradients(binary_cross_entropy(x, t), {x})[0];
+  Executor<double> ex(g);
+  ex.set(x, M{{0, 2}});
+  const double s2 = 1.0 / (1.0 + std::exp(-2.0));
+  check_near(ex.run({{t, M{{1, 0}}}}, {d})[0], M{{(0.5 - 1) / 2, s2 / 2}});
+}
+
+TEST_CASE("binary_cross_entropy of 2x3 and 2x4 throws a ShapeError naming both nodes and shapes") {
+  Graph g;
+  Node x = g.input("logits", {2, 3});
+  Node t = g.input("labels", {2, 4});
+  std::string what;
+  try {
+    binary_cross_entropy(x, t);
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("binary_cross_entropy") != std::string::npos);
+  CHECK(what.find("logits") != std::string::npos);
+  CHECK(what.find("labels") != std::string::npos);
+  CHECK(what.find("2x3") != std::string::npos);
+  CHECK(what.find("2x4") != std::string::npos);
+}

@@ -1,0 +1,55 @@
+// ops/concat.cpp: inputs' columns side by side; values by hand, batch rows,
+// shape errors. Gradients: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("concat puts its inputs' columns side by side in argument order") {
+  Graph g;
+  Node a = g.input("a", {batch, 2});
+  Node b = g.input("b", {batch, 1});
+  Node c = g.input("c", {batch, 3});
+  Node y = concat({a, b, c});
+  CHECK(y.shape() == Shape{batch, 6});
+  Executor<double> ex(g);
+  check_near(ex.run({{a, M{{1, 2}, {3, 4}}}, {b, M{{5}, {6}}}, {c, M{{7, 8, 9}, {10, 11, 12}}}}, {y})[0],
+             M{{1, 2, 5, 7, 8, 9}, {3, 4, 6, 10, 11, 12}});
+}
+
+TEST_CASE("concat's gradient gives each input its own columns of the incoming gradient") {
+  Graph g;
+  Node a = g.parameter("a", {1, 2});
+  Node b = g.parameter("b", {1, 1});
+  Node loss = sum(mul(concat({a, b}), g.constant(M{{2, 3, 4}})));
+  auto d = gradients(loss, {a, b});
+  Executor<double> ex(g);
+  ex.set(a, M{{1, 1}});
+  ex.set(b, M{{1}});
+  auto out = ex.run({}, {d[0], d[1]});
+  check_near(out[0], M{{2, 3}});
+  check_near(out[1], M{{4}});
+}
+
+TEST_CASE("concat of inputs with different row counts throws a ShapeError naming them") {
+  Graph g;
+  Node a = g.input("left", {2, 3});
+  Node b = g.input("right", {4, 1});
+  std::string what;
+  try {
+    concat({a, b});
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("concat") != std::string::npos);
+  CHECK(what.find("left") != std::string::npos);
+  CHECK(what.find("right") != std::string::npos);
+  CHECK(what.find("2x3") != std::string::npos);
+  CHECK(what.find("4x1") != std::string::npos);
+  CHECK_THROWS_WITH_AS(concat({}), "concat needs at least one node", GraphError);
+}

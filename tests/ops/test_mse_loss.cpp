@@ -1,0 +1,53 @@
+// ops/mse_loss.cpp: mean of squared differences over all elements; values by
+// hand, shape errors. Gradients: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("mse_loss is the mean over all elements of the squared differences") {
+  Graph g;
+  Node p = g.input("p", {batch, 2});
+  Node t = g.input("t", {batch, 2});
+  Node loss = mse_loss(p, t);
+  CHECK(loss.shape() == Shape{1, 1});
+  Executor<double> ex(g);
+  // Differences 1, -2, 0, 3: squares 1 + 4 + 0 + 9 = 14 over 4 elements.
+  check_near(ex.run({{p, M{{2, 0}, {5, 4}}}, {t, M{{1, 2}, {5, 1}}}}, {loss})[0], M{{3.5}});
+  check_near(ex.run({{p, M{{2, 0}}}, {t, M{{2, 0}}}}, {loss})[0], M{{0}});
+}
+
+TEST_CASE("mse_loss's gradient is 2 (p - t) / N for the predictions and its negative for the targets") {
+  Graph g;
+  Node p = g.parameter("p", {1, 2});
+  Node t = g.parameter("t", {1, 2});
+  auto d = gradients(mse_loss(p, t), {p, t});
+  Executor<double> ex(g);
+  ex.set(p, M{{3, 1}});
+  ex.set(t, M{{1, 2}});
+  auto out = ex.run({}, {d[0], d[1]});
+  check_near(out[0], M{{2, -1}});
+  check_near(out[1], M{{-2, 1}});
+}
+
+TEST_CASE("mse_loss of 2x3 and 3x2 throws a ShapeError naming both nodes and shapes") {
+  Graph g;
+  Node p = g.input("predictions", {2, 3});
+  Node t = g.input("targets", {3, 2});
+  std::string what;
+  try {
+    mse_loss(p, t);
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("mse_loss") != std::string::npos);
+  CHECK(what.find("predictions") != std::string::npos);
+  CHECK(what.find("targets") != std::string::npos);
+  CHECK(what.find("2x3") != std::string::npos);
+  CHECK(what.find("3x2") != std::string::npos);
+}

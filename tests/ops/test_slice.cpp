@@ -1,0 +1,51 @@
+// ops/slice.cpp: a run of whole columns; values by hand, label, batch rows,
+// shape errors. Gradients: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+#include <string>
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("slice takes count columns from first on") {
+  Graph g;
+  Node x = g.input("x", {batch, 4});
+  Node y = slice(x, 1, 2);
+  CHECK(y.shape() == Shape{batch, 2});
+  CHECK(y.op()->label() == "slice [1, 3)");
+  const std::string args[] = {"x"};
+  CHECK(y.op()->expression(args) == "x[:, 1:3]");
+  Executor<double> ex(g);
+  check_near(ex.run({{x, M{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}}}}, {y})[0],
+             M{{2, 3}, {6, 7}, {10, 11}});
+}
+
+TEST_CASE("slice's gradient is the incoming gradient in its columns and 0 in the others") {
+  Graph g;
+  Node p = g.parameter("p", {1, 4});
+  Node loss = sum(mul(slice(p, 2, 1), g.constant(M{{5}})));
+  Node d = gradients(loss, {p})[0];
+  Executor<double> ex(g);
+  ex.set(p, M{{1, 2, 3, 4}});
+  check_near(ex.run({}, {d})[0], M{{0, 0, 5, 0}});
+}
+
+TEST_CASE("slice of columns outside its input throws a ShapeError naming the node and the columns") {
+  Graph g;
+  Node x = g.input("features", {2, 4});
+  std::string what;
+  try {
+    slice(x, 3, 2);
+  } catch (const ShapeError& e) {
+    what = e.what();
+  }
+  CHECK(what.find("slice") != std::string::npos);
+  CHECK(what.find("features") != std::string::npos);
+  CHECK(what.find("2x4") != std::string::npos);
+  CHECK(what.find("[3, 5)") != std::string::npos);
+  CHECK_THROWS_AS(slice(x, -1, 2), ShapeError);
+  CHECK_THROWS_AS(slice(x, 0, 0), ShapeError);
+}
