@@ -1,8 +1,8 @@
 #include <dagrad/autodiff.hpp>
-#include <dagrad/detail/parallel.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
 #include <dagrad/mlp.hpp>
+#include <dagrad/nn/optim.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/random.hpp>
 
@@ -22,7 +22,7 @@ namespace dagrad {
 struct MLPClassifier::Model {
   Graph graph;
   Node x, y, l2_factor, logits, probabilities, loss;
-  std::vector<Node> weights, biases, grads;  // grads: weights' then biases'
+  std::vector<Node> weights, biases;
   std::vector<int> layer_units;
 
   Model(const std::vector<int>& units, const std::string& activation) : layer_units(units) {
@@ -66,11 +66,18 @@ struct MLPClassifier::Model {
       loss = add(data_loss, penalty);
       g.rename(loss, "loss/total");
     }
-    std::vector<Node> params = weights;
-    params.insert(params.end(), biases.begin(), biases.end());
-    grads = gradients(loss, params);
+    // The backward nodes are built here, so the graph is whole before any
+    // executor runs it; the optimizer's gradients() finds them cached.
+    gradients(loss, parameters());
   }
   virtual ~Model() = default;
+
+  // The weights then the biases: the order of the optimizer's state.
+  std::vector<Node> parameters() const {
+    std::vector<Node> params = weights;
+    params.insert(params.end(), biases.begin(), biases.end());
+    return params;
+  }
 
   std::size_t n_params() const { return weights.size() + biases.size(); }
   Node param(std::size_t k) const {
@@ -97,21 +104,16 @@ namespace {
 template <class T>
 struct ModelT final : MLPClassifier::Model {
   Executor<T> ex;
-  // Optimizer state, per parameter, in the order weights then biases.
+  // nn's SGD or Adam over the weights then the biases, made afresh by
+  // reset_optimizer. scikit-learn's learning-rate rules (invscaling's
+  // samples-seen clock, adaptive's division by 5) set its rate from here.
+  std::unique_ptr<nn::Optimizer> optimizer;
   std::string solver, schedule;
-  double learning_rate = 0, learning_rate_init = 0, momentum = 0, power_t = 0;
-  bool nesterov = true;
-  double beta_1 = 0, beta_2 = 0, epsilon = 0;
-  std::uint64_t adam_t = 0;
-  std::vector<Matrix<T>> first, second;  // Adam's m and v, or SGD's velocities in `first`
+  double learning_rate_init = 0, power_t = 0;
   double alpha = 0;
-  std::vector<Node> fetches;
 
   ModelT(const std::vector<int>& units, const MLPParams& p)
-      : Model(units, p.activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {
-    fetches.push_back(loss);
-    fetches.insert(fetches.end(), grads.begin(), grads.end());
-  }
+      : Model(units, p.activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
 
   void set_profiling(bool on) override { ex.set_profiling(on); }
   std::vector<NodeTime> profile() const override { return ex.profile(); }
@@ -126,21 +128,20 @@ struct ModelT final : MLPClassifier::Model {
   void reset_optimizer(const MLPParams& p) override {
     solver = p.solver;
     schedule = p.learning_rate;
-    learning_rate = learning_rate_init = p.learning_rate_init;
-    momentum = p.momentum;
-    nesterov = p.nesterovs_momentum;
+    learning_rate_init = p.learning_rate_init;
     power_t = p.power_t;
-    beta_1 = p.beta_1;
-    beta_2 = p.beta_2;
-    epsilon = p.epsilon;
     alpha = p.alpha;
-    adam_t = 0;
-    first.clear();
-    second.clear();
-    for (std::size_t k = 0; k < n_params(); ++k) {
-      const Shape s = param(k).shape();
-      first.push_back(Matrix<T>::Zero(s.rows, s.cols));
-      second.push_back(Matrix<T>::Zero(s.rows, s.cols));
+    const std::vector<Node> params = parameters();
+    if (solver == "adam") {
+      optimizer = std::make_unique<nn::Adam>(
+          loss, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
+                                .beta_2 = p.beta_2, .epsilon = p.epsilon},
+          params);
+    } else {
+      optimizer = std::make_unique<nn::SGD>(
+          loss, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
+                               .nesterov = p.nesterovs_momentum},
+          params);
     }
   }
 
@@ -153,59 +154,7 @@ struct ModelT final : MLPClassifier::Model {
     one_hot.setZero(n, layer_units.back());
     for (Eigen::Index r = 0; r < n; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
     ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
-    ex.compute({}, fetches);
-    const double batch_loss = static_cast<double>(ex.value(loss)(0, 0));
-
-    // Element-wise updates, W1's 39,200 values shared among the executor's
-    // threads in fixed blocks (each element's arithmetic is the same
-    // whoever runs it).
-    auto update = [&](auto&& rule) {
-      ex.within([&] {
-        for (std::size_t k = 0; k < n_params(); ++k) {
-          Matrix<T>& w = ex.parameter(param(k));
-          const Matrix<T>& g = ex.value(grads[k]);
-          const Eigen::Index size = w.size();
-          auto block = [&, k](Eigen::Index lo, Eigen::Index hi) {
-            auto at = [lo, hi](auto& m) { return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(m.data() + lo, hi - lo); };
-            auto at_const = [lo, hi](const auto& m) {
-              return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(m.data() + lo, hi - lo);
-            };
-            auto wk = at(w);
-            auto fk = at(first[k]);
-            auto sk = at(second[k]);
-            rule(wk, at_const(g), fk, sk);
-          };
-          // An even number of equal blocks (W1: four of 9,808, where blocks
-          // of 8,192 made five and left one thread a third more to do).
-          detail::parallel_elements(size, [&](std::int64_t first, std::int64_t count) {
-            block(first, first + count);
-          });
-        }
-      });
-    };
-    if (solver == "adam") {
-      ++adam_t;
-      const double lr = learning_rate_init * std::sqrt(1 - std::pow(beta_2, double(adam_t))) /
-                        (1 - std::pow(beta_1, double(adam_t)));
-      const T b1 = T(beta_1), b2 = T(beta_2), step = T(lr), eps = T(epsilon);
-      update([&](auto& w, const auto& g, auto& m, auto& v) {
-        m = b1 * m + (T(1) - b1) * g;
-        v = b2 * v + (T(1) - b2) * g.square();
-        w -= step * m / (v.sqrt() + eps);
-      });
-    } else {
-      const T mu = T(momentum), lr = T(learning_rate);
-      update([&](auto& w, const auto& g, auto& velocity, auto&) {
-        // velocity = mu v - lr g; Nesterov's step looks ahead along it.
-        velocity = mu * velocity - lr * g;
-        if (nesterov) {
-          w += mu * velocity - lr * g;
-        } else {
-          w += velocity;
-        }
-      });
-    }
-    return batch_loss;
+    return optimizer->step(ex);
   }
 
   void probabilities_of(const Features& X, std::span<const std::size_t> rows,
@@ -216,8 +165,9 @@ struct ModelT final : MLPClassifier::Model {
   }
 
   void iteration_ends(std::uint64_t t) override {
+    // invscaling: learning_rate_init / (t + 1)^power_t, t the samples seen.
     if (solver == "sgd" && schedule == "invscaling") {
-      learning_rate = learning_rate_init / std::pow(double(t + 1), power_t);
+      optimizer->set_learning_rate(learning_rate_init / std::pow(double(t + 1), power_t));
     }
   }
 
@@ -226,13 +176,14 @@ struct ModelT final : MLPClassifier::Model {
       if (verbose) out << msg << " Stopping.\n";
       return true;
     }
+    const double learning_rate = optimizer->initial_learning_rate();
     if (learning_rate <= 1e-6) {
       if (verbose) out << msg << " Learning rate too small. Stopping.\n";
       return true;
     }
-    learning_rate /= 5.0;
+    optimizer->set_learning_rate(learning_rate / 5.0);
     if (verbose) out << msg << " Setting learning rate to " << std::fixed << std::setprecision(6)
-                     << learning_rate << "\n" << std::defaultfloat;
+                     << learning_rate / 5.0 << "\n" << std::defaultfloat;
     return false;
   }
 

@@ -1,7 +1,10 @@
 // The model file format of docs/model_format.md: writer, checked reader and
-// atomic save. Every count and size read from a file is checked against the
-// bytes that remain before anything is allocated from it.
+// atomic save (an MLPClassifier's own part is in mlp_file.cpp). Every count
+// and size read from a file is checked against the bytes that remain before
+// anything is allocated from it.
 #include <dagrad/model_file.hpp>
+
+#include "model_file_detail.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,11 +23,9 @@
 
 namespace dagrad {
 
-namespace {
+namespace model_file_detail {
 
 constexpr std::array<std::uint8_t, 8> magic{'D', 'A', 'G', 'R', 'A', 'D', 'M', '\0'};
-constexpr std::uint32_t kind_mlp = 1;
-constexpr std::uint32_t kind_parameters = 2;
 // Bytes before the header body: magic, version, kind, header size.
 constexpr std::size_t prefix_bytes = 8 + 4 + 4 + 8;
 // A name or a hyperparameter's text is never longer than this.
@@ -78,20 +79,6 @@ class Writer {
   void le(std::uint64_t v, int n) {
     for (int i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
-};
-
-struct Tensor {
-  std::string name;
-  Matrix<double> value;
-};
-
-struct Contents {
-  std::uint32_t kind = 0;
-  std::vector<std::pair<std::string, std::string>> params;
-  std::vector<int> classes;
-  std::uint64_t n_features = 0;
-  std::int32_t n_iter = 0;
-  std::vector<Tensor> tensors;
 };
 
 std::vector<std::uint8_t> encode(const Contents& c) {
@@ -193,7 +180,10 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, st
   auto m = in.take(magic.size(), "the magic bytes");
   if (!std::equal(m.begin(), m.end(), magic.begin())) {
     std::string got;
-    for (std::uint8_t b : m) got += (got.empty() ? "" : " ") + hex32(b).substr(8);
+    for (std::uint8_t b : m) {
+      if (!got.empty()) got += ' ';
+      got += hex32(b).substr(8);
+    }
     in.fail("not a dagrad model file: wrong magic bytes " + got + ", expected \"DAGRADM\\0\"");
   }
   const std::uint32_t version = in.u32("the format version");
@@ -377,11 +367,10 @@ bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col) {
   return true;
 }
 
-std::string layer_scope(std::size_t i, std::size_t layers) {
-  return i + 1 == layers ? "output" : "layer" + std::to_string(i + 1);
-}
 
-}  // namespace
+}  // namespace model_file_detail
+
+using namespace model_file_detail;
 
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   const auto& table = crc_table();
@@ -390,103 +379,6 @@ std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   return ~c;
 }
 
-void save(const MLPClassifier& mlp, const std::string& path) {
-  if (!mlp.fitted()) throw Error(path + ": cannot save an MLPClassifier that is not fitted");
-  Contents c;
-  c.kind = kind_mlp;
-  for (const auto& name : MLPParams::names()) c.params.emplace_back(name, mlp.params().get(name));
-  c.classes = mlp.classes();
-  c.n_iter = mlp.n_iter();
-  const auto coefs = mlp.coefs();
-  const auto intercepts = mlp.intercepts();
-  c.n_features = static_cast<std::uint64_t>(coefs.front().rows());
-  for (std::size_t i = 0; i < coefs.size(); ++i) {
-    const std::string scope = layer_scope(i, coefs.size());
-    c.tensors.push_back({scope + "/weights", coefs[i]});
-    c.tensors.push_back({scope + "/bias", intercepts[i]});
-  }
-  write_atomically(path, encode(c));
-}
-
-MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& name) {
-  Contents c = decode(bytes, name, kind_mlp);
-  auto fail = [&](const std::string& problem) -> void { throw DataError(name + ": " + problem); };
-  MLPParams params;
-  for (const auto& [key, value] : c.params) {
-    try {
-      params.set(key, value);
-    } catch (const Error& e) {
-      fail(std::string("hyperparameters: ") + e.what());
-    }
-  }
-  try {
-    params.validate();
-  } catch (const Error& e) {
-    fail(std::string("hyperparameters: ") + e.what());
-  }
-  if (c.classes.size() < 2) {
-    fail("the header lists " + std::to_string(c.classes.size()) + " classes; at least 2 are needed");
-  }
-  for (std::size_t i = 1; i < c.classes.size(); ++i) {
-    if (c.classes[i - 1] >= c.classes[i]) fail("the classes are not sorted and distinct");
-  }
-  if (c.n_features < 1 || c.n_features > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-    fail("the header declares " + std::to_string(c.n_features) + " features");
-  }
-  std::vector<std::uint64_t> units{c.n_features};
-  units.insert(units.end(), params.hidden_layer_sizes.begin(), params.hidden_layer_sizes.end());
-  units.push_back(c.classes.size());
-  const std::size_t layers = units.size() - 1;
-  if (c.tensors.size() != 2 * layers) {
-    fail("the file holds " + std::to_string(c.tensors.size()) + " tensors; hidden_layer_sizes " +
-         params.get("hidden_layer_sizes") + " calls for " + std::to_string(2 * layers));
-  }
-  std::vector<Matrix<double>> coefs, intercepts;
-  for (std::size_t i = 0; i < layers; ++i) {
-    const std::string scope = layer_scope(i, layers);
-    for (int part = 0; part < 2; ++part) {
-      Tensor& t = c.tensors[2 * i + static_cast<std::size_t>(part)];
-      const std::string want = scope + (part == 0 ? "/weights" : "/bias");
-      if (t.name != want) {
-        fail("tensor " + std::to_string(2 * i + part + 1) + " is named '" + t.name + "', expected '" +
-             want + "'");
-      }
-      const std::uint64_t rows = part == 0 ? units[i] : 1, cols = units[i + 1];
-      if (static_cast<std::uint64_t>(t.value.rows()) != rows ||
-          static_cast<std::uint64_t>(t.value.cols()) != cols) {
-        fail("tensor '" + t.name + "' has shape " + shape_text(t.value.rows(), t.value.cols()) +
-             " but the features, hidden_layer_sizes and classes call for " + shape_text(rows, cols));
-      }
-      if (std::size_t r, k; !all_finite(t.value, r, k)) {
-        fail("tensor '" + t.name + "' holds a value that is not finite at row " + std::to_string(r) +
-             ", column " + std::to_string(k));
-      }
-      (part == 0 ? coefs : intercepts).push_back(std::move(t.value));
-    }
-  }
-  MLPClassifier mlp(params);
-  try {
-    mlp.set_weights(c.classes, coefs, intercepts, c.n_iter);
-  } catch (const Error& e) {
-    fail(e.what());
-  }
-  return mlp;
-}
-
-MLPClassifier load_mlp(const std::string& path) { return parse_mlp(read_file(path), path); }
-
-template <class T>
-void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
-  Contents c;
-  c.kind = kind_parameters;
-  std::set<std::string> names;
-  for (const Node& n : nodes) {
-    if (!ex.has_value(n)) throw Error(path + ": cannot save '" + n.name() + "', which has no value");
-    if (!names.insert(n.name()).second) throw Error(path + ": '" + n.name() + "' is listed twice");
-    c.tensors.push_back({n.name(), ex.value(n).template cast<double>()});
-  }
-  write_atomically(path, encode(c));
-}
 
 template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
@@ -521,6 +413,44 @@ void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span
     }
   }
   for (const Node& n : nodes) ex.set(n, by_name[n.name()]->template cast<T>());
+}
+
+void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& tensors,
+                  const std::string& path) {
+  Contents c;
+  c.kind = kind_parameters;
+  std::set<std::string> names;
+  for (const auto& [name, value] : tensors) {
+    if (!names.insert(name).second) throw Error(path + ": '" + name + "' is listed twice");
+    c.tensors.push_back({name, value});
+  }
+  write_atomically(path, encode(c));
+}
+
+template <class T>
+void save_parameters(const Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
+  std::vector<std::pair<std::string, Matrix<double>>> tensors;
+  for (const Node& n : nodes) {
+    if (!ex.has_value(n)) throw Error(path + ": cannot save '" + n.name() + "', which has no value");
+    tensors.emplace_back(n.name(), ex.value(n).template cast<double>());
+  }
+  save_tensors(tensors, path);
+}
+
+std::vector<std::pair<std::string, Matrix<double>>> parse_tensors(std::span<const std::uint8_t> bytes,
+                                                                  const std::string& name) {
+  Contents c = decode(bytes, name, kind_parameters);
+  std::set<std::string> names;
+  std::vector<std::pair<std::string, Matrix<double>>> out;
+  for (Tensor& t : c.tensors) {
+    if (!names.insert(t.name).second) throw DataError(name + ": tensor '" + t.name + "' appears twice");
+    out.emplace_back(std::move(t.name), std::move(t.value));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Matrix<double>>> load_tensors(const std::string& path) {
+  return parse_tensors(read_file(path), path);
 }
 
 template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&, const std::string&);

@@ -18,6 +18,7 @@
 #include <dagrad/kernels.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
+#include <dagrad/nn.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>

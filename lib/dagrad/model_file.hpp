@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dagrad {
@@ -45,6 +46,17 @@ void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std:
 template <class T>
 void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span<const std::uint8_t> bytes,
                       const std::string& name);
+
+// Named float64 tensors in their order, as a file of kind "parameters": what
+// save_parameters writes, and what a checkpoint (parameters and training
+// state) holds. Names must be distinct; loading checks the file's format
+// and checksums, and leaves judging the names and shapes to the caller.
+void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& tensors,
+                  const std::string& path);
+std::vector<std::pair<std::string, Matrix<double>>> load_tensors(const std::string& path);
+// As load_tensors, from bytes in memory; `name` stands for the path in messages.
+std::vector<std::pair<std::string, Matrix<double>>> parse_tensors(std::span<const std::uint8_t> bytes,
+                                                                  const std::string& name);
 
 extern template void save_parameters<float>(const Executor<float>&, const std::vector<Node>&,
                                             const std::string&);

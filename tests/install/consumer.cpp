@@ -67,6 +67,17 @@ int main() {
     }
     previous = out[0](0, 0);
   }
-  std::printf("ok: gradients checked, float runs at 5, 64 and 3 rows\n");
+  // nn and ml are libraries of their own: an optimizer step and a check of
+  // MLPClassifier's hyperparameters need both linked.
+  nn::SGD sgd(n.loss, {.learning_rate = 0.1});
+  const double first = sgd.step(ex, {{n.x, X.cast<float>()}, {n.y, Y.cast<float>()}});
+  const double second = sgd.step(ex, {{n.x, X.cast<float>()}, {n.y, Y.cast<float>()}});
+  MLPParams params;
+  params.validate();
+  if (!(second < first) || sgd.parameters().size() != 6) {
+    std::printf("nn::SGD did not lower the loss (%g, then %g)\n", first, second);
+    return 1;
+  }
+  std::printf("ok: gradients checked, float runs at 5, 64 and 3 rows, SGD steps\n");
   return 0;
 }

@@ -502,6 +502,32 @@ TEST_CASE("parse_parameters loads the bytes of a parameters file as load_paramet
   CHECK(again.value(w) == wv);
 }
 
+TEST_CASE("named tensors save and load in their order, with infinities, and a repeated name is refused") {
+  TempDir dir;
+  const std::string path = dir.file("tensors");
+  Matrix<double> a(2, 2), b(1, 1);
+  a << 1, -2.5, 3e-300, 4;
+  b << INFINITY;
+  save_tensors({{"layer/w", a}, {"state:adam/steps", b}}, path);
+  const auto loaded = load_tensors(path);
+  REQUIRE(loaded.size() == 2);
+  CHECK(loaded[0].first == "layer/w");
+  CHECK(loaded[0].second == a);
+  CHECK(loaded[1].first == "state:adam/steps");
+  CHECK(loaded[1].second == b);
+  CHECK(parse_tensors(read_bytes(path), "in memory")[0].second == a);
+  // What save_tensors writes, load_parameters reads: one format.
+  Graph g;
+  Node w = g.parameter("layer/w", {2, 2});
+  save_tensors({{"layer/w", a}}, path);
+  Executor<double> ex(g, {.threads = 1});
+  load_parameters(ex, {w}, path);
+  CHECK(ex.value(w) == a);
+  CHECK_THROWS_WITH_AS(save_tensors({{"x", a}, {"x", b}}, dir.file("twice")),
+                       doctest::Contains("'x' is listed twice"), Error);
+  CHECK_FALSE(fs::exists(dir.file("twice")));
+}
+
 TEST_CASE("training with check_numerics names the node and the batch where values first stop being finite") {
   Blobs train = blobs(120, 1);
   MLPParams p{.hidden_layer_sizes = {8}, .solver = "sgd", .batch_size = 10, .learning_rate_init = 1e6,

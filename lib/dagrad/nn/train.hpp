@@ -1,0 +1,120 @@
+// A training loop for any graph: shuffled mini-batches of row-major data, validation,
+// early stopping, progress, and checkpoints from which training resumes with the same bits.
+//   nn::Trainer<float> trainer(ex, opt, x, y, {.epochs = 10, .batch_size = 64, .seed = 1});
+//   trainer.fit(Features(X), Features(Y));  // X: one example a row; Y: its targets
+#pragma once
+
+#include <dagrad/executor.hpp>
+#include <dagrad/features.hpp>
+#include <dagrad/graph.hpp>
+#include <dagrad/nn/optim.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dagrad::nn {
+
+struct TrainOptions {
+  int epochs = 10;            // the epoch fit trains up to (counting epochs done before a resume)
+  std::size_t batch_size = 32;
+  bool shuffle = true;
+  std::uint32_t seed = 0;     // the shuffles and the held-out rows
+  // Rows held out of the training data to validate on, when fit is given
+  // no validation data; 0 holds out none.
+  double validation_fraction = 0;
+  // Stop once the validation loss (the training loss without validation)
+  // has not fallen by more than tol for `patience` epochs in a row.
+  bool early_stopping = false;
+  int patience = 10;
+  double tol = 1e-4;
+  // With early stopping on validation data: end with the parameters of the
+  // epoch whose validation loss was lowest.
+  bool restore_best = true;
+  int verbose = 0;            // > 0: "Epoch k, loss = %.8f" after every epoch
+  std::string checkpoint;     // a model file rewritten every checkpoint_every epochs
+  int checkpoint_every = 1;
+};
+
+// After each mini-batch, for progress bars.
+struct TrainProgress {
+  int epoch;  // 1-based
+  std::size_t samples_done, samples_total;
+};
+
+struct History {
+  std::vector<double> loss;             // each epoch's mean training loss
+  std::vector<double> validation_loss;  // each epoch's, when there is validation data
+  bool stopped_early = false;
+  int epochs() const { return static_cast<int>(loss.size()); }
+};
+
+template <class T>
+class Trainer {
+ public:
+  // x and y are the graph's inputs for a batch of X's and Y's rows; the
+  // optimizer's loss is what is minimized and reported.
+  Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, TrainOptions options = {});
+
+  // Trains from the epochs done so far up to options.epochs (or an early
+  // stop), holding out validation_fraction of the rows to validate on.
+  const History& fit(const Features& X, const Features& Y);
+  // As fit, validating on X_val and Y_val.
+  const History& fit(const Features& X, const Features& Y, const Features& X_val,
+                     const Features& Y_val);
+  // The mean loss over all of X's rows, in batches, without training.
+  double evaluate(const Features& X, const Features& Y);
+
+  // Writes the parameters, the optimizer's state and the loop's (epochs done,
+  // seed, history, stopping-rule memory) to a model file, atomically.
+  void save_checkpoint(const std::string& path) const;
+  // Restores a checkpoint, so that the next fit continues as the run that
+  // wrote it would have. Throws DataError naming the file and the parameter
+  // or state tensor that is missing or has another shape (both shapes), and
+  // then changes nothing.
+  void load_checkpoint(const std::string& path);
+
+  const History& history() const { return history_; }
+  int epochs_done() const { return history_.epochs(); }
+  TrainOptions& options() { return options_; }
+
+  void set_output(std::ostream* out) { out_ = out; }
+  void set_progress(std::function<void(const TrainProgress&)> callback) { progress_ = std::move(callback); }
+
+ private:
+  const History& run(const Features& X, const Features& Y, const Features* X_val,
+                     const Features* Y_val);
+  double train_epoch(const Features& X, const Features& Y, std::vector<std::size_t>& rows);
+  double mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows);
+  void check_data(const Features& X, const Features& Y, const char* what) const;
+  bool stopping_rule(double metric, bool on_validation);
+
+  Executor<T>& ex_;
+  Optimizer& optimizer_;
+  Node x_, y_;
+  TrainOptions options_;
+  History history_;
+  double best_ = INFINITY;
+  int no_improvement_ = 0;
+  std::vector<Matrix<T>> best_parameters_;
+  std::ostream* out_;
+  std::function<void(const TrainProgress&)> progress_;
+};
+
+// Trains with a Trainer made for the call; returns its history.
+template <class T>
+History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Features& X,
+            const Features& Y, TrainOptions options = {});
+
+extern template class Trainer<float>;
+extern template class Trainer<double>;
+extern template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
+                                   const Features&, TrainOptions);
+extern template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,
+                                    const Features&, TrainOptions);
+
+}  // namespace dagrad::nn

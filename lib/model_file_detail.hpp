@@ -1,0 +1,43 @@
+// The model file format's encoder, checked decoder and atomic writer, private
+// to the library: model_file.cpp (parameters, tensors) and mlp_file.cpp (an
+// MLPClassifier, in the ml library) share them. docs/model_format.md is the spec.
+#pragma once
+
+#include <dagrad/tensor.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dagrad::model_file_detail {
+
+constexpr std::uint32_t kind_mlp = 1;
+constexpr std::uint32_t kind_parameters = 2;
+
+struct Tensor {
+  std::string name;
+  Matrix<double> value;
+};
+
+struct Contents {
+  std::uint32_t kind = 0;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<int> classes;
+  std::uint64_t n_features = 0;
+  std::int32_t n_iter = 0;
+  std::vector<Tensor> tensors;
+};
+
+std::vector<std::uint8_t> encode(const Contents& c);
+// Checks everything that does not depend on what the tensors must be;
+// throws DataError starting with `name`.
+Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind);
+std::vector<std::uint8_t> read_file(const std::string& path);
+void write_atomically(const std::string& path, std::span<const std::uint8_t> bytes);
+// False, with the first non-finite value's row and column, if there is one.
+bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col);
+std::string shape_text(std::uint64_t rows, std::uint64_t cols);
+
+}  // namespace dagrad::model_file_detail

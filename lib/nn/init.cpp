@@ -1,0 +1,110 @@
+#include <dagrad/error.hpp>
+#include <dagrad/nn/init.hpp>
+#include <dagrad/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace dagrad::nn {
+
+namespace {
+
+using Kind = Initializer::Kind;
+
+// One standard normal draw from two uniform ones (Box-Muller); 1 - u keeps
+// the logarithm's argument in (0, 1].
+double standard_normal(NumpyRandom& rng) {
+  const double u1 = 1.0 - rng.random_sample(), u2 = rng.random_sample();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+bool is_uniform(Kind k) { return k == Kind::glorot_uniform || k == Kind::he_uniform; }
+
+}  // namespace
+
+Initializer glorot_uniform(double gain) { return {.kind = Kind::glorot_uniform, .gain = gain}; }
+Initializer glorot_normal(double gain) { return {.kind = Kind::glorot_normal, .gain = gain}; }
+Initializer he_uniform(double gain) { return {.kind = Kind::he_uniform, .gain = gain}; }
+Initializer he_normal(double gain) { return {.kind = Kind::he_normal, .gain = gain}; }
+Initializer zeros() { return {.kind = Kind::constant, .value = 0.0}; }
+Initializer constant(double value) { return {.kind = Kind::constant, .value = value}; }
+
+double scale_of(const Initializer& how, Shape shape) {
+  const double fan_in = how.fan_in.value_or(double(shape.rows));
+  const double fan_out = how.fan_out.value_or(double(shape.cols));
+  // Uniform U(-b, b) has variance b^2 / 3: the bounds below are sqrt(3) times
+  // the normal's standard deviation for the same variance.
+  switch (how.kind) {
+    case Kind::glorot_uniform: return how.gain * std::sqrt(6.0 / (fan_in + fan_out));
+    case Kind::glorot_normal: return how.gain * std::sqrt(2.0 / (fan_in + fan_out));
+    case Kind::he_uniform: return how.gain * std::sqrt(6.0 / fan_in);
+    case Kind::he_normal: return how.gain * std::sqrt(2.0 / fan_in);
+    case Kind::constant: return 0.0;
+  }
+  return 0.0;
+}
+
+Node Init::parameter(Graph& g, std::string name, Shape shape, Initializer how) {
+  Node p = g.parameter(std::move(name), shape);
+  add(p, how);
+  return p;
+}
+
+void Init::add(Node parameter, Initializer how) {
+  if (!parameter.valid()) throw GraphError("nn::Init::add: an empty Node");
+  if (parameter.kind() != NodeKind::parameter) {
+    throw GraphError("nn::Init::add: '" + parameter.name() + "' is " +
+                     std::string(to_string(parameter.kind())) + " node, not a parameter");
+  }
+  if (std::find(parameters_.begin(), parameters_.end(), parameter) != parameters_.end()) {
+    throw GraphError("nn::Init::add: '" + parameter.name() + "' is recorded already");
+  }
+  const double fan_in = how.fan_in.value_or(double(parameter.shape().rows));
+  const double fan_out = how.fan_out.value_or(double(parameter.shape().cols));
+  if (how.kind != Kind::constant && !(fan_in > 0 && fan_out > 0)) {
+    throw Error("nn::Init::add: '" + parameter.name() + "' has fan_in " + std::to_string(fan_in) +
+                " and fan_out " + std::to_string(fan_out) + "; both must be positive");
+  }
+  parameters_.push_back(parameter);
+  how_.push_back(how);
+}
+
+std::vector<Matrix<double>> Init::values() const {
+  NumpyRandom rng(seed_);
+  std::vector<Matrix<double>> out;
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    const Shape s = parameters_[k].shape();
+    const Initializer& how = how_[k];
+    Matrix<double> v(s.rows, s.cols);
+    const double scale = scale_of(how, s);
+    for (Eigen::Index i = 0; i < v.size(); ++i) {
+      if (how.kind == Kind::constant) {
+        v.data()[i] = how.value;
+      } else if (is_uniform(how.kind)) {
+        v.data()[i] = rng.uniform(-scale, scale);
+      } else {
+        v.data()[i] = scale * standard_normal(rng);
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+template <class T>
+void Init::apply(Executor<T>& ex) const {
+  const std::vector<Matrix<double>> v = values();
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    if (&parameters_[k].graph() != &ex.graph()) {
+      throw GraphError("nn::Init::apply: '" + parameters_[k].name() +
+                       "' belongs to another graph than the executor's");
+    }
+    ex.set(parameters_[k], v[k].template cast<T>());
+  }
+}
+
+template void Init::apply<float>(Executor<float>&) const;
+template void Init::apply<double>(Executor<double>&) const;
+
+}  // namespace dagrad::nn

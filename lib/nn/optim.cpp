@@ -1,0 +1,401 @@
+#include <dagrad/autodiff.hpp>
+#include <dagrad/detail/parallel.hpp>
+#include <dagrad/error.hpp>
+#include <dagrad/nn/optim.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <sstream>
+#include <type_traits>
+
+namespace dagrad::nn {
+
+namespace {
+
+using Unit = Schedule::Unit;
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void check_schedule(const Schedule& s, const std::string& who) {
+  auto fail = [&](const std::string& problem) { throw Error(who + ": schedule " + problem); };
+  if (s.kind == Schedule::Kind::step && s.step_size < 1) fail("step_size must be at least 1");
+  if (s.kind == Schedule::Kind::cosine && s.period < 1) fail("period must be at least 1");
+  if ((s.kind == Schedule::Kind::step || s.kind == Schedule::Kind::exponential) &&
+      !(s.gamma > 0 && s.gamma <= 1)) {
+    fail("gamma " + number(s.gamma) + " is outside (0, 1]");
+  }
+  if (s.kind == Schedule::Kind::inverse_scaling && !(s.power_t >= 0 && std::isfinite(s.power_t))) {
+    fail("power_t " + number(s.power_t) + " must be finite and at least 0");
+  }
+  if (s.kind == Schedule::Kind::cosine && !(s.min_learning_rate >= 0)) {
+    fail("min_learning_rate " + number(s.min_learning_rate) + " must be at least 0");
+  }
+}
+
+// Element views of a block [first, first + count) of a matrix.
+template <class T>
+using Block = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+}  // namespace
+
+double Schedule::at(double learning_rate, std::uint64_t t) const {
+  switch (kind) {
+    case Kind::constant: return learning_rate;
+    case Kind::step: return learning_rate * std::pow(gamma, double(t / step_size));
+    case Kind::exponential: return learning_rate * std::pow(gamma, double(t));
+    case Kind::inverse_scaling: return learning_rate / std::pow(double(t + 1), power_t);
+    case Kind::cosine: {
+      const double progress = double(std::min(t, period)) / double(period);
+      return min_learning_rate +
+             (learning_rate - min_learning_rate) * (1 + std::cos(std::numbers::pi * progress)) / 2;
+    }
+  }
+  return learning_rate;
+}
+
+Schedule constant_schedule() { return {}; }
+Schedule step_decay(std::uint64_t step_size, double gamma, Unit unit) {
+  return {.kind = Schedule::Kind::step, .unit = unit, .gamma = gamma, .step_size = step_size};
+}
+Schedule exponential_decay(double gamma, Unit unit) {
+  return {.kind = Schedule::Kind::exponential, .unit = unit, .gamma = gamma};
+}
+Schedule inverse_scaling(double power_t, Unit unit) {
+  return {.kind = Schedule::Kind::inverse_scaling, .unit = unit, .power_t = power_t};
+}
+Schedule cosine_decay(std::uint64_t period, double min_learning_rate, Unit unit) {
+  return {.kind = Schedule::Kind::cosine, .unit = unit, .period = period,
+          .min_learning_rate = min_learning_rate};
+}
+
+std::vector<Node> parameters_of(Node y) {
+  if (!y.valid()) throw GraphError("parameters_of: an empty Node");
+  Graph& g = y.graph();
+  std::vector<bool> seen(g.size(), false);
+  std::vector<NodeId> stack{y.id()}, found;
+  seen[y.id()] = true;
+  while (!stack.empty()) {
+    const NodeId id = stack.back();
+    stack.pop_back();
+    const NodeInfo& info = g.info(id);
+    if (info.kind == NodeKind::parameter) found.push_back(id);
+    for (NodeId in : info.inputs) {
+      if (!seen[in]) {
+        seen[in] = true;
+        stack.push_back(in);
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());  // ids grow as nodes are created
+  std::vector<Node> out;
+  for (NodeId id : found) out.push_back(g.node(id));
+  return out;
+}
+
+Optimizer::Optimizer(Node loss, std::vector<Node> parameters, Settings settings)
+    : name_(settings.rule == Rule::sgd ? "sgd" : settings.rule == Rule::adam ? "adam" : "adamw"),
+      settings_(settings),
+      loss_(loss),
+      learning_rate_(settings.learning_rate),
+      schedule_(settings.schedule) {
+  const std::string who = "nn::" + std::string(settings.rule == Rule::sgd    ? "SGD"
+                                               : settings.rule == Rule::adam ? "Adam"
+                                                                             : "AdamW");
+  auto fail = [&](const std::string& problem) { throw Error(who + ": " + problem); };
+  auto in_unit = [](double v) { return v >= 0 && v < 1; };
+  if (!(settings.learning_rate >= 0 && std::isfinite(settings.learning_rate))) {
+    fail("learning_rate " + number(settings.learning_rate) + " must be finite and at least 0");
+  }
+  if (!(settings.momentum >= 0 && settings.momentum <= 1)) {
+    fail("momentum " + number(settings.momentum) + " is outside [0, 1]");
+  }
+  if (settings.rule != Rule::sgd) {
+    if (!in_unit(settings.beta_1)) fail("beta_1 " + number(settings.beta_1) + " is outside [0, 1)");
+    if (!in_unit(settings.beta_2)) fail("beta_2 " + number(settings.beta_2) + " is outside [0, 1)");
+    if (!(settings.epsilon > 0)) fail("epsilon " + number(settings.epsilon) + " must be positive");
+  }
+  if (!(settings.weight_decay >= 0 && std::isfinite(settings.weight_decay))) {
+    fail("weight_decay " + number(settings.weight_decay) + " must be finite and at least 0");
+  }
+  if (settings.clip_norm && !(*settings.clip_norm > 0)) {
+    fail("clip_norm " + number(*settings.clip_norm) + " must be positive");
+  }
+  check_schedule(settings.schedule, who);
+  if (!loss.valid()) fail("the loss is an empty Node");
+
+  if (parameters.empty()) parameters = parameters_of(loss);
+  if (parameters.empty()) fail("loss '" + loss.name() + "' depends on no parameter");
+  for (std::size_t k = 0; k < parameters.size(); ++k) {
+    const Node p = parameters[k];
+    loss.graph().check_owns(p, who);
+    if (p.kind() != NodeKind::parameter) {
+      fail("'" + p.name() + "' is " + std::string(to_string(p.kind())) +
+           " node, not a parameter; only parameters are trained");
+    }
+    if (std::find(parameters.begin(), parameters.begin() + static_cast<std::ptrdiff_t>(k), p) !=
+        parameters.begin() + static_cast<std::ptrdiff_t>(k)) {
+      fail("parameter '" + p.name() + "' is listed twice");
+    }
+  }
+  parameters_ = std::move(parameters);
+  gradients_ = dagrad::gradients(loss, parameters_);
+  fetches_.push_back(loss_);
+  fetches_.insert(fetches_.end(), gradients_.begin(), gradients_.end());
+}
+
+Optimizer::~Optimizer() = default;
+Optimizer::Optimizer(Optimizer&&) noexcept = default;
+
+double Optimizer::learning_rate() const { return schedule_.at(learning_rate_, schedule_time_); }
+
+void Optimizer::set_learning_rate(double learning_rate) {
+  if (!(learning_rate >= 0 && std::isfinite(learning_rate))) {
+    throw Error("nn::Optimizer::set_learning_rate: " + number(learning_rate) +
+                " must be finite and at least 0");
+  }
+  learning_rate_ = learning_rate;
+}
+
+void Optimizer::epoch_ends(std::uint64_t samples) {
+  if (schedule_.unit == Unit::epoch) ++schedule_time_;
+  if (schedule_.unit == Unit::sample) schedule_time_ += samples;
+}
+
+std::size_t Optimizer::slot_count() const { return settings_.rule == Rule::sgd ? 1 : 2; }
+
+std::vector<std::string> Optimizer::slot_names() const {
+  if (settings_.rule == Rule::sgd) return {"velocity"};
+  return {"m", "v"};
+}
+
+template <>
+std::vector<Matrix<float>>& Optimizer::slots<float>() {
+  return slots_float_;
+}
+template <>
+std::vector<Matrix<double>>& Optimizer::slots<double>() {
+  return slots_double_;
+}
+
+// Checks the executor and allocates zero state on the first step.
+template <class T>
+void Optimizer::prepare(Executor<T>& ex) {
+  if (&ex.graph() != &loss_.graph()) {
+    throw GraphError("nn::" + name_ + ": the executor runs another graph than loss '" +
+                     loss_.name() + "'");
+  }
+  const bool other_used = std::is_same_v<T, float> ? !slots_double_.empty() : !slots_float_.empty();
+  if (other_used) {
+    throw Error("nn::" + name_ + ": stepped before with an executor of the other scalar type; "
+                "an optimizer's state is float32 or float64, not both");
+  }
+  auto& s = slots<T>();
+  if (!s.empty()) return;
+  for (std::size_t slot = 0; slot < slot_count(); ++slot) {
+    for (const Node& p : parameters_) s.push_back(Matrix<T>::Zero(p.shape().rows, p.shape().cols));
+  }
+}
+
+// The factor that scales the gradients to a global norm of at most
+// clip_norm: clip_norm / norm when the norm is larger, else 1. The squares
+// are summed in double over fixed chunks of each gradient, and the chunks'
+// sums added in order, so the norm does not depend on the threads.
+template <class T>
+double Optimizer::clip_scale(Executor<T>& ex) {
+  if (!settings_.clip_norm) return 1.0;
+  constexpr std::int64_t chunk = 16384;
+  double total = 0;
+  ex.within([&] {
+    for (const Node& gnode : gradients_) {
+      const Matrix<T>& g = ex.value(gnode);
+      const std::int64_t size = g.size();
+      const std::int64_t chunks = (size + chunk - 1) / chunk;
+      std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
+      detail::parallel_chunks(chunks, [&](std::int64_t k) {
+        const std::int64_t first = k * chunk, end = std::min(size, first + chunk);
+        double s = 0;
+        for (std::int64_t i = first; i < end; ++i) s += double(g.data()[i]) * double(g.data()[i]);
+        partial[static_cast<std::size_t>(k)] = s;
+      });
+      for (double s : partial) total += s;
+    }
+  });
+  const double norm = std::sqrt(total);
+  last_norm_ = norm;
+  return norm > *settings_.clip_norm ? *settings_.clip_norm / norm : 1.0;
+}
+
+template <class T>
+double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds) {
+  prepare(ex);
+  ex.compute(feeds, fetches_);
+  const double loss = static_cast<double>(ex.value(loss_)(0, 0));
+  apply_gradients(ex);
+  return loss;
+}
+
+template <class T>
+void Optimizer::apply_gradients(Executor<T>& ex) {
+  prepare(ex);
+  const double clip = clip_scale(ex);
+  const double lr = learning_rate();
+  ++steps_;
+  if (schedule_.unit == Unit::step) ++schedule_time_;
+  auto& state = slots<T>();
+  const std::size_t n = parameters_.size();
+  const Settings& s = settings_;
+
+  // The gradient a rule sees: clipped, and with an L2 weight decay added,
+  // in a scratch block; the plain gradient needs no copy.
+  const bool plain = clip == 1.0 && (s.weight_decay == 0 || s.rule == Rule::adamw);
+  const T scale = T(clip), decay = T(s.weight_decay);
+
+  auto update = [&](auto&& rule) {
+    ex.within([&] {
+      for (std::size_t k = 0; k < n; ++k) {
+        Matrix<T>& w = ex.parameter(parameters_[k]);
+        const Matrix<T>& g = ex.value(gradients_[k]);
+        Matrix<T>& first = state[k];
+        Matrix<T>* second = slot_count() > 1 ? &state[n + k] : nullptr;
+        detail::parallel_elements(w.size(), [&](std::int64_t lo, std::int64_t count) {
+          Block<T> wk(w.data() + lo, count), fk(first.data() + lo, count);
+          Block<T> sk(second ? second->data() + lo : nullptr, second ? count : 0);
+          ConstBlock<T> gk(g.data() + lo, count);
+          if (plain) {
+            rule(wk, gk, fk, sk);
+            return;
+          }
+          Eigen::Array<T, Eigen::Dynamic, 1> effective = gk;
+          if (clip != 1.0) effective *= scale;
+          if (s.weight_decay != 0 && s.rule != Rule::adamw) effective += decay * wk;
+          rule(wk, effective, fk, sk);
+        });
+      }
+    });
+  };
+
+  if (s.rule == Rule::sgd) {
+    const T mu = T(s.momentum), step = T(lr);
+    update([&](auto& w, const auto& g, auto& velocity, auto&) {
+      // velocity = mu v - lr g; Nesterov's step looks ahead along it.
+      velocity = mu * velocity - step * g;
+      if (s.nesterov) {
+        w += mu * velocity - step * g;
+      } else {
+        w += velocity;
+      }
+    });
+    return;
+  }
+  // Adam's bias correction, in double, folded into the step size.
+  const double lr_t = lr * std::sqrt(1 - std::pow(s.beta_2, double(steps_))) /
+                      (1 - std::pow(s.beta_1, double(steps_)));
+  const T b1 = T(s.beta_1), b2 = T(s.beta_2), step = T(lr_t), eps = T(s.epsilon);
+  const T shrink = T(1 - lr * s.weight_decay);  // AdamW's decoupled decay
+  const bool decoupled = s.rule == Rule::adamw && s.weight_decay != 0;
+  update([&](auto& w, const auto& g, auto& m, auto& v) {
+    if (decoupled) w *= shrink;
+    m = b1 * m + (T(1) - b1) * g;
+    v = b2 * v + (T(1) - b2) * g.square();
+    w -= step * m / (v.sqrt() + eps);
+  });
+}
+
+NamedTensors Optimizer::state() const {
+  const std::string prefix = "state:" + name_ + "/";
+  NamedTensors out;
+  auto scalar = [](double v) { return Matrix<double>::Constant(1, 1, v); };
+  out.emplace_back(prefix + "steps", scalar(double(steps_)));
+  out.emplace_back(prefix + "schedule_time", scalar(double(schedule_time_)));
+  out.emplace_back(prefix + "learning_rate", scalar(learning_rate_));
+  const auto names = slot_names();
+  const std::size_t n = parameters_.size();
+  for (std::size_t slot = 0; slot < names.size(); ++slot) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const Shape sh = parameters_[k].shape();
+      Matrix<double> v = !slots_float_.empty()    ? slots_float_[slot * n + k].cast<double>()
+                         : !slots_double_.empty() ? slots_double_[slot * n + k]
+                                                  : Matrix<double>::Zero(sh.rows, sh.cols);
+      out.emplace_back(prefix + names[slot] + "/" + parameters_[k].name(), std::move(v));
+    }
+  }
+  return out;
+}
+
+template <class T>
+void Optimizer::set_state(const NamedTensors& state) {
+  const std::string prefix = "state:" + name_ + "/";
+  std::map<std::string, const Matrix<double>*> by_name;
+  for (const auto& [name, value] : state) by_name[name] = &value;
+  auto find = [&](const std::string& name, Shape shape) -> const Matrix<double>& {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      throw DataError("nn::" + name_ + ": the saved state holds no tensor '" + name +
+                      "' (a checkpoint of another optimizer or network?)");
+    }
+    if (shape_of(*it->second) != shape) {
+      throw DataError("nn::" + name_ + ": tensor '" + name + "' is " +
+                      to_string(shape_of(*it->second)) + " in the saved state but " +
+                      to_string(shape) + " here");
+    }
+    return *it->second;
+  };
+  auto whole = [&](const std::string& what) {
+    const double v = find(prefix + what, {1, 1})(0, 0);
+    if (!(v >= 0 && v == std::floor(v) && v < 9007199254740992.0)) {
+      throw DataError("nn::" + name_ + ": '" + prefix + what + "' is " + number(v) +
+                      ", not a count");
+    }
+    return static_cast<std::uint64_t>(v);
+  };
+  const std::uint64_t steps = whole("steps"), time = whole("schedule_time");
+  const double rate = find(prefix + "learning_rate", {1, 1})(0, 0);
+  const auto names = slot_names();
+  std::vector<Matrix<T>> restored;
+  for (const std::string& slot : names) {
+    for (const Node& p : parameters_) {
+      restored.push_back(find(prefix + slot + "/" + p.name(), p.shape()).template cast<T>());
+    }
+  }
+  set_learning_rate(rate);
+  steps_ = steps;
+  schedule_time_ = time;
+  slots_float_.clear();
+  slots_double_.clear();
+  slots<T>() = std::move(restored);
+}
+
+SGD::SGD(Node loss, SGDOptions o, std::vector<Node> parameters)
+    : Optimizer(loss, std::move(parameters),
+                {.rule = Rule::sgd, .learning_rate = o.learning_rate, .momentum = o.momentum,
+                 .weight_decay = o.weight_decay, .nesterov = o.nesterov, .schedule = o.schedule,
+                 .clip_norm = o.clip_norm}) {}
+
+Adam::Adam(Node loss, AdamOptions o, std::vector<Node> parameters)
+    : Optimizer(loss, std::move(parameters),
+                {.rule = Rule::adam, .learning_rate = o.learning_rate, .beta_1 = o.beta_1,
+                 .beta_2 = o.beta_2, .epsilon = o.epsilon, .weight_decay = o.weight_decay,
+                 .schedule = o.schedule, .clip_norm = o.clip_norm}) {}
+
+AdamW::AdamW(Node loss, AdamWOptions o, std::vector<Node> parameters)
+    : Optimizer(loss, std::move(parameters),
+                {.rule = Rule::adamw, .learning_rate = o.learning_rate, .beta_1 = o.beta_1,
+                 .beta_2 = o.beta_2, .epsilon = o.epsilon, .weight_decay = o.weight_decay,
+                 .schedule = o.schedule, .clip_norm = o.clip_norm}) {}
+
+template double Optimizer::step<float>(Executor<float>&, const std::vector<Feed<float>>&);
+template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&);
+template void Optimizer::apply_gradients<float>(Executor<float>&);
+template void Optimizer::apply_gradients<double>(Executor<double>&);
+template void Optimizer::set_state<float>(const NamedTensors&);
+template void Optimizer::set_state<double>(const NamedTensors&);
+
+}  // namespace dagrad::nn

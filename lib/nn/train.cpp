@@ -1,0 +1,341 @@
+#include <dagrad/error.hpp>
+#include <dagrad/model_file.hpp>
+#include <dagrad/nn/train.hpp>
+#include <dagrad/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+namespace dagrad::nn {
+
+namespace {
+
+constexpr const char* state_prefix = "state:train/";
+
+// The seed of epoch k's shuffle (k = 0: the held-out split), so that the
+// stream a resumed run draws from depends on the seed and the epoch alone.
+// splitmix64's finalizer mixes the pair into 32 bits.
+std::uint32_t stream_seed(std::uint32_t seed, std::uint64_t epoch) {
+  std::uint64_t z = (std::uint64_t{seed} << 32 | (epoch & 0xffffffffu)) + 0x9e3779b97f4a7c15u;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+Matrix<double> scalar(double v) { return Matrix<double>::Constant(1, 1, v); }
+
+Matrix<double> row_of(const std::vector<double>& v) {
+  Matrix<double> m(1, static_cast<Eigen::Index>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) m(0, static_cast<Eigen::Index>(i)) = v[i];
+  return m;
+}
+
+}  // namespace
+
+template <class T>
+Trainer<T>::Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, TrainOptions options)
+    : ex_(ex), optimizer_(optimizer), x_(x), y_(y), options_(std::move(options)), out_(&std::cout) {
+  auto fail = [](const std::string& problem) { throw Error("nn::Trainer: " + problem); };
+  Graph& g = ex.graph();
+  if (&optimizer.loss().graph() != &g) fail("the optimizer's loss belongs to another graph than the executor's");
+  for (Node n : {x, y}) {
+    g.check_owns(n, "nn::Trainer");
+    if (n.kind() != NodeKind::input) {
+      fail("'" + n.name() + "' is " + std::string(to_string(n.kind())) +
+           " node; x and y must be inputs, fed a batch of rows");
+    }
+    if (n.shape().rows != batch) {
+      fail("input '" + n.name() + "' has shape " + to_string(n.shape()) +
+           "; its rows must be open (batch) to take batches of any size");
+    }
+  }
+  if (options_.epochs < 0) fail("epochs " + std::to_string(options_.epochs) + " must be at least 0");
+  if (options_.batch_size < 1) fail("batch_size must be at least 1");
+  if (!(options_.validation_fraction >= 0 && options_.validation_fraction < 1)) {
+    fail("validation_fraction " + fixed(options_.validation_fraction, 3) + " is outside [0, 1)");
+  }
+  if (options_.patience < 1) fail("patience " + std::to_string(options_.patience) + " must be at least 1");
+  if (options_.checkpoint_every < 1) fail("checkpoint_every must be at least 1");
+}
+
+template <class T>
+void Trainer<T>::check_data(const Features& X, const Features& Y, const char* what) const {
+  auto fail = [&](const std::string& problem) {
+    throw ShapeError(std::string("nn::Trainer: ") + what + ": " + problem);
+  };
+  if (X.rows() == 0) fail("X has no rows");
+  if (X.rows() != Y.rows()) {
+    fail("X has " + std::to_string(X.rows()) + " rows but Y has " + std::to_string(Y.rows()));
+  }
+  if (X.cols() != static_cast<std::size_t>(x_.shape().cols)) {
+    fail("X has " + std::to_string(X.cols()) + " columns but input '" + x_.name() + "' is " +
+         to_string(x_.shape()));
+  }
+  if (Y.cols() != static_cast<std::size_t>(y_.shape().cols)) {
+    fail("Y has " + std::to_string(Y.cols()) + " columns but input '" + y_.name() + "' is " +
+         to_string(y_.shape()));
+  }
+}
+
+template <class T>
+const History& Trainer<T>::fit(const Features& X, const Features& Y) {
+  return run(X, Y, nullptr, nullptr);
+}
+
+template <class T>
+const History& Trainer<T>::fit(const Features& X, const Features& Y, const Features& X_val,
+                               const Features& Y_val) {
+  return run(X, Y, &X_val, &Y_val);
+}
+
+// One epoch over `rows` (shuffled in place first); returns the mean loss,
+// each batch's loss weighted by its rows.
+template <class T>
+double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector<std::size_t>& rows) {
+  const int epoch = epochs_done() + 1;
+  if (options_.shuffle) {
+    NumpyRandom rng(stream_seed(options_.seed, static_cast<std::uint64_t>(epoch)));
+    rng.shuffle(std::span<std::size_t>(rows));
+  }
+  const std::size_t n = rows.size(), size = options_.batch_size;
+  const std::size_t batches = (n + size - 1) / size;
+  double total = 0;
+  for (std::size_t start = 0; start < n; start += size) {
+    std::span<const std::size_t> batch_rows(rows.data() + start, std::min(size, n - start));
+    ex_.within([&] {
+      X.gather(batch_rows, ex_.input(x_));
+      Y.gather(batch_rows, ex_.input(y_));
+    });
+    try {
+      total += optimizer_.step(ex_, {}) * double(batch_rows.size());
+    } catch (const ExecutionError& e) {
+      throw ExecutionError("nn::Trainer: epoch " + std::to_string(epoch) + ", batch " +
+                           std::to_string(start / size + 1) + " of " + std::to_string(batches) +
+                           ": " + e.what());
+    }
+    if (progress_) progress_({epoch, start + batch_rows.size(), n});
+  }
+  optimizer_.epoch_ends(n);
+  return total / double(n);
+}
+
+template <class T>
+double Trainer<T>::mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows) {
+  double total = 0;
+  const std::size_t size = options_.batch_size;
+  for (std::size_t start = 0; start < rows.size(); start += size) {
+    std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, rows.size() - start));
+    ex_.within([&] {
+      X.gather(batch_rows, ex_.input(x_));
+      Y.gather(batch_rows, ex_.input(y_));
+    });
+    ex_.compute({}, {optimizer_.loss()});
+    total += static_cast<double>(ex_.value(optimizer_.loss())(0, 0)) * double(batch_rows.size());
+  }
+  return total / double(rows.size());
+}
+
+template <class T>
+double Trainer<T>::evaluate(const Features& X, const Features& Y) {
+  check_data(X, Y, "evaluate");
+  std::vector<std::size_t> rows(X.rows());
+  std::iota(rows.begin(), rows.end(), 0);
+  return mean_loss(X, Y, rows);
+}
+
+// Counts epochs without an improvement larger than tol; true when it is time
+// to stop. Keeps the best parameters when validating.
+template <class T>
+bool Trainer<T>::stopping_rule(double metric, bool on_validation) {
+  if (metric < best_ - options_.tol) {
+    no_improvement_ = 0;
+  } else {
+    ++no_improvement_;
+  }
+  if (metric < best_) {
+    best_ = metric;
+    if (on_validation && options_.early_stopping && options_.restore_best) {
+      best_parameters_.clear();
+      for (const Node& p : optimizer_.parameters()) best_parameters_.push_back(ex_.value(p));
+    }
+  }
+  return options_.early_stopping && no_improvement_ >= options_.patience;
+}
+
+template <class T>
+const History& Trainer<T>::run(const Features& X, const Features& Y, const Features* X_val,
+                               const Features* Y_val) {
+  check_data(X, Y, "fit");
+  if (X_val) check_data(*X_val, *Y_val, "fit (validation data)");
+  // The held-out rows, drawn from the seed alone: the same on every resume.
+  std::vector<std::size_t> train_rows(X.rows()), val_rows;
+  std::iota(train_rows.begin(), train_rows.end(), 0);
+  if (!X_val && options_.validation_fraction > 0) {
+    const auto n_val = static_cast<std::size_t>(std::ceil(options_.validation_fraction * double(X.rows())));
+    if (n_val >= X.rows()) {
+      throw Error("nn::Trainer: validation_fraction " + fixed(options_.validation_fraction, 3) +
+                  " of " + std::to_string(X.rows()) + " rows leaves no rows to train on");
+    }
+    NumpyRandom rng(stream_seed(options_.seed, 0));
+    rng.shuffle(std::span<std::size_t>(train_rows));
+    val_rows.assign(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(n_val));
+    train_rows.erase(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(n_val));
+    std::sort(val_rows.begin(), val_rows.end());
+    std::sort(train_rows.begin(), train_rows.end());
+  }
+  if (X_val) {
+    val_rows.resize(X_val->rows());
+    std::iota(val_rows.begin(), val_rows.end(), 0);
+  }
+  const Features& Xv = X_val ? *X_val : X;
+  const Features& Yv = Y_val ? *Y_val : Y;
+  const bool validating = !val_rows.empty();
+
+  while (!history_.stopped_early && epochs_done() < options_.epochs) {
+    // Each epoch shuffles the rows in their first order, so an epoch's batches
+    // depend on the seed and the epoch alone.
+    std::vector<std::size_t> rows = train_rows;
+    const double loss = train_epoch(X, Y, rows);
+    history_.loss.push_back(loss);
+    const int epoch = epochs_done();
+    if (options_.verbose > 0) *out_ << "Epoch " << epoch << ", loss = " << fixed(loss, 8) << "\n";
+    double metric = loss;
+    if (validating) {
+      metric = mean_loss(Xv, Yv, val_rows);
+      history_.validation_loss.push_back(metric);
+      if (options_.verbose > 0) *out_ << "Validation loss: " << fixed(metric, 8) << "\n";
+    }
+    if (stopping_rule(metric, validating)) {
+      history_.stopped_early = true;
+      if (options_.verbose > 0) {
+        *out_ << (validating ? "Validation" : "Training") << " loss did not improve more than tol="
+              << fixed(options_.tol, 6) << " for " << options_.patience
+              << " consecutive epochs. Stopping.\n";
+      }
+    }
+    if (!options_.checkpoint.empty() &&
+        (epoch % options_.checkpoint_every == 0 || history_.stopped_early || epoch == options_.epochs)) {
+      save_checkpoint(options_.checkpoint);
+    }
+  }
+  if (history_.stopped_early && !best_parameters_.empty()) {
+    for (std::size_t k = 0; k < best_parameters_.size(); ++k) {
+      ex_.set(optimizer_.parameters()[k], best_parameters_[k]);
+    }
+  }
+  return history_;
+}
+
+template <class T>
+void Trainer<T>::save_checkpoint(const std::string& path) const {
+  NamedTensors tensors;
+  for (const Node& p : optimizer_.parameters()) {
+    if (!ex_.has_value(p)) throw Error(path + ": cannot save '" + p.name() + "', which has no value");
+    tensors.emplace_back(p.name(), ex_.value(p).template cast<double>());
+  }
+  for (auto& t : optimizer_.state()) tensors.push_back(std::move(t));
+  const std::string s = state_prefix;
+  tensors.emplace_back(s + "seed", scalar(double(options_.seed)));
+  tensors.emplace_back(s + "epochs_done", scalar(double(epochs_done())));
+  tensors.emplace_back(s + "stopped_early", scalar(history_.stopped_early ? 1.0 : 0.0));
+  tensors.emplace_back(s + "best", scalar(best_));
+  tensors.emplace_back(s + "no_improvement", scalar(double(no_improvement_)));
+  if (!history_.loss.empty()) tensors.emplace_back(s + "loss", row_of(history_.loss));
+  if (!history_.validation_loss.empty()) {
+    tensors.emplace_back(s + "validation_loss", row_of(history_.validation_loss));
+  }
+  for (std::size_t k = 0; k < best_parameters_.size(); ++k) {
+    tensors.emplace_back(s + "best/" + optimizer_.parameters()[k].name(),
+                         best_parameters_[k].template cast<double>());
+  }
+  save_tensors(tensors, path);
+}
+
+template <class T>
+void Trainer<T>::load_checkpoint(const std::string& path) {
+  const NamedTensors tensors = load_tensors(path);
+  auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
+  std::map<std::string, const Matrix<double>*> by_name;
+  for (const auto& [name, value] : tensors) by_name[name] = &value;
+  const auto& params = optimizer_.parameters();
+  // Every check before any change: a refused checkpoint leaves the run as it was.
+  auto get = [&](const std::string& name, Shape shape, const std::string& what) -> const Matrix<double>& {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) fail("holds no " + what + " '" + name + "' (a checkpoint of another network?)");
+    if (shape_of(*it->second) != shape) {
+      fail(what + " '" + name + "' is " + to_string(shape_of(*it->second)) + " in the checkpoint but " +
+           to_string(shape) + " in this network");
+    }
+    return *it->second;
+  };
+  for (const Node& p : params) get(p.name(), p.shape(), "parameter");
+  for (const auto& tensor : tensors) {
+    const std::string& name = tensor.first;
+    const bool is_state = name.rfind("state:", 0) == 0;
+    if (!is_state && std::none_of(params.begin(), params.end(), [&](const Node& p) { return p.name() == name; })) {
+      fail("holds parameter '" + name + "' (" + to_string(shape_of(tensor.second)) +
+           "), which this network does not train");
+    }
+  }
+  const std::string s = state_prefix;
+  auto count = [&](const std::string& what) {
+    const double v = get(s + what, {1, 1}, "state")(0, 0);
+    if (!(v >= 0 && v == std::floor(v) && v <= 4294967295.0)) fail("'" + s + what + "' is not a count");
+    return static_cast<std::uint32_t>(v);
+  };
+  const std::uint32_t seed = count("seed"), epochs = count("epochs_done"), stopped = count("stopped_early"),
+                      no_improvement = count("no_improvement");
+  const double best = get(s + "best", {1, 1}, "state")(0, 0);
+  History history;
+  history.stopped_early = stopped != 0;
+  if (epochs > 0) {
+    const Matrix<double>& l = get(s + "loss", {1, Dim(epochs)}, "state");
+    history.loss.assign(l.data(), l.data() + l.size());
+    if (by_name.count(s + "validation_loss")) {
+      const Matrix<double>& v = get(s + "validation_loss", {1, Dim(epochs)}, "state");
+      history.validation_loss.assign(v.data(), v.data() + v.size());
+    }
+  }
+  std::vector<Matrix<T>> best_parameters;
+  if (by_name.count(s + "best/" + params.front().name())) {
+    for (const Node& p : params) best_parameters.push_back(get(s + "best/" + p.name(), p.shape(), "state").template cast<T>());
+  }
+  try {
+    optimizer_.set_state<T>(tensors);  // checks all of its own before changing anything
+  } catch (const DataError& e) {
+    fail(e.what());
+  }
+  for (const Node& p : params) ex_.set(p, by_name[p.name()]->template cast<T>());
+  options_.seed = seed;
+  history_ = std::move(history);
+  best_ = best;
+  no_improvement_ = static_cast<int>(no_improvement);
+  best_parameters_ = std::move(best_parameters);
+}
+
+template <class T>
+History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Features& X,
+            const Features& Y, TrainOptions options) {
+  Trainer<T> trainer(ex, optimizer, x, y, std::move(options));
+  return trainer.fit(X, Y);
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
+                            const Features&, TrainOptions);
+template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,
+                             const Features&, TrainOptions);
+
+}  // namespace dagrad::nn

@@ -1,0 +1,287 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+#include <dagrad/nn.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+using namespace dagrad;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("dagrad_test_nn_train_" + name)).string();
+}
+
+// Three noisy Gaussian blobs in `features` dimensions, one-hot labels.
+struct Blobs {
+  Matrix<float> X, Y;
+};
+Blobs blobs(int n, int features, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 1.5f);
+  Blobs b{Matrix<float>(n, features), Matrix<float>::Zero(n, 3)};
+  for (int i = 0; i < n; ++i) {
+    const int c = i % 3;
+    for (int j = 0; j < features; ++j) b.X(i, j) = (j % 3 == c ? 1.0f : 0.0f) + noise(rng);
+    b.Y(i, c) = 1;
+  }
+  return b;
+}
+
+// A classifier with one hidden layer, its executor and an optimizer: all a
+// run needs, built afresh as a resumed process would.
+template <class T>
+struct Net {
+  Graph g;
+  Node x, y, loss;
+  nn::Init init{5};
+  std::unique_ptr<Executor<T>> ex;
+  std::unique_ptr<nn::Optimizer> opt;
+  Net(int features, int hidden, int threads = 2, bool sgd = false) {
+    x = g.input("x", {batch, features});
+    y = g.input("y", {batch, 3});
+    Node h = nn::dense(x, hidden, init, "hidden", {.activation = nn::Activation::tanh});
+    loss = softmax_cross_entropy(nn::dense(h, 3, init, "out"), y);
+    ex = std::make_unique<Executor<T>>(g, ExecutorOptions{.threads = threads});
+    init.apply(*ex);
+    if (sgd) {
+      opt = std::make_unique<nn::SGD>(loss, nn::SGDOptions{.learning_rate = 0.05, .momentum = 0.9,
+                                                           .nesterov = true,
+                                                           .schedule = nn::inverse_scaling(0.5)});
+    } else {
+      opt = std::make_unique<nn::Adam>(
+          loss, nn::AdamOptions{.learning_rate = 1e-2,
+                                .schedule = nn::exponential_decay(0.999, nn::Schedule::Unit::step),
+                                .clip_norm = 1.0});
+    }
+  }
+  nn::Trainer<T> trainer(nn::TrainOptions options) {
+    nn::Trainer<T> t(*ex, *opt, x, y, std::move(options));
+    static std::ostringstream sink;
+    t.set_output(&sink);
+    return t;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a small network learns XOR") {
+  Matrix<double> X(4, 2), Y(4, 2);
+  X << 0, 0, 0, 1, 1, 0, 1, 1;
+  Y << 1, 0, 0, 1, 0, 1, 1, 0;
+  Graph g;
+  nn::Init init(1);
+  Node x = g.input("x", {batch, 2}), y = g.input("y", {batch, 2});
+  Node h = nn::dense(x, 8, init, "hidden", {.activation = nn::Activation::tanh});
+  Node logits = nn::dense(h, 2, init, "out");
+  Node loss = softmax_cross_entropy(logits, y);
+  Executor<double> ex(g, {.threads = 1});
+  init.apply(ex);
+  nn::Adam opt(loss, {.learning_rate = 0.05});
+  const nn::History history = nn::fit(ex, opt, x, y, Features(X), Features(Y), {.epochs = 300, .batch_size = 4});
+  REQUIRE(history.epochs() == 300);
+  CHECK(history.loss.front() > 0.5);
+  CHECK(history.loss.back() < 0.05);
+  const Matrix<double> out = ex.run({{x, X}}, {logits})[0];
+  for (int r = 0; r < 4; ++r) {
+    Eigen::Index best;
+    out.row(r).maxCoeff(&best);
+    CHECK(best == (r == 1 || r == 2 ? 1 : 0));
+  }
+}
+
+TEST_CASE("the same seed gives the same bits at 1, 2 and 8 threads") {
+  const Blobs data = blobs(600, 20, 1);
+  std::vector<std::vector<double>> losses;
+  std::vector<Matrix<float>> weights;
+  for (int threads : {1, 2, 8}) {
+    // 20 x 2000 hidden weights: updates cut into blocks shared by the threads.
+    Net<float> net(20, 2000, threads);
+    auto trainer = net.trainer({.epochs = 3, .batch_size = 100, .seed = 4, .validation_fraction = 0.2});
+    trainer.fit(Features(data.X), Features(data.Y));
+    losses.push_back(trainer.history().loss);
+    losses.back().insert(losses.back().end(), trainer.history().validation_loss.begin(),
+                         trainer.history().validation_loss.end());
+    weights.push_back(net.ex->value(*net.g.find("hidden/w")));
+  }
+  REQUIRE(losses[0].size() == 6);
+  CHECK(losses[0] == losses[1]);
+  CHECK(losses[0] == losses[2]);
+  CHECK(weights[0] == weights[1]);
+  CHECK(weights[0] == weights[2]);
+  CHECK(losses[0][2] < losses[0][0]);
+}
+
+TEST_CASE("another seed shuffles otherwise") {
+  const Blobs data = blobs(300, 6, 2);
+  std::vector<double> first;
+  for (std::uint32_t seed : {1u, 2u}) {
+    Net<float> net(6, 16);
+    auto trainer = net.trainer({.epochs = 2, .batch_size = 32, .seed = seed});
+    trainer.fit(Features(data.X), Features(data.Y));
+    if (first.empty()) {
+      first = trainer.history().loss;
+    } else {
+      CHECK(trainer.history().loss != first);
+    }
+  }
+}
+
+TEST_CASE("training resumed from a checkpoint continues with the bits of an uninterrupted run") {
+  const Blobs data = blobs(300, 6, 3);
+  for (bool sgd : {false, true}) {
+    const std::string path = temp_path(sgd ? "resume_sgd" : "resume_adam");
+    const nn::TrainOptions options{.epochs = 6, .batch_size = 32, .seed = 9, .validation_fraction = 0.1};
+
+    Net<float> straight(6, 16, 2, sgd);
+    auto uninterrupted = straight.trainer(options);
+    uninterrupted.fit(Features(data.X), Features(data.Y));
+
+    {
+      Net<float> first(6, 16, 2, sgd);
+      nn::TrainOptions half = options;
+      half.epochs = 3;
+      half.checkpoint = path;
+      auto trainer = first.trainer(half);
+      trainer.fit(Features(data.X), Features(data.Y));
+    }
+    Net<float> second(6, 16, 1, sgd);  // a new process, another thread count
+    nn::TrainOptions rest = options;
+    rest.seed = 12345;  // the checkpoint's seed takes over
+    auto resumed = second.trainer(rest);
+    resumed.load_checkpoint(path);
+    CHECK(resumed.epochs_done() == 3);
+    resumed.fit(Features(data.X), Features(data.Y));
+
+    CHECK(resumed.history().loss == uninterrupted.history().loss);
+    CHECK(resumed.history().validation_loss == uninterrupted.history().validation_loss);
+    for (const char* name : {"hidden/w", "hidden/b", "out/w", "out/b"}) {
+      CHECK(second.ex->value(*second.g.find(name)) == straight.ex->value(*straight.g.find(name)));
+    }
+    CHECK(second.opt->steps() == straight.opt->steps());
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("a checkpoint of another network is refused, naming the parameter and both shapes") {
+  const Blobs data = blobs(90, 6, 4);
+  const std::string path = temp_path("other_network");
+  {
+    Net<float> net(6, 16);
+    auto trainer = net.trainer({.epochs = 1, .batch_size = 30, .checkpoint = path});
+    trainer.fit(Features(data.X), Features(data.Y));
+  }
+  Net<float> wider(6, 24);
+  const Matrix<float> before = wider.ex->value(*wider.g.find("hidden/w"));
+  auto trainer = wider.trainer({});
+  try {
+    trainer.load_checkpoint(path);
+    FAIL("no error");
+  } catch (const DataError& e) {
+    CHECK(contains(e.what(), path));
+    CHECK(contains(e.what(), "parameter 'hidden/w' is 6x16 in the checkpoint but 6x24 in this network"));
+  }
+  CHECK(wider.ex->value(*wider.g.find("hidden/w")) == before);
+  CHECK(trainer.epochs_done() == 0);
+
+  // An SGD run cannot resume from Adam's state.
+  Net<float> same(6, 16, 2, /*sgd=*/true);
+  auto sgd_trainer = same.trainer({});
+  CHECK_THROWS_WITH_AS(sgd_trainer.load_checkpoint(path), doctest::Contains("'state:sgd/steps'"), DataError);
+  CHECK(sgd_trainer.epochs_done() == 0);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("verbose lines and the progress callback report every epoch and batch") {
+  const Blobs data = blobs(100, 6, 5);
+  Net<double> net(6, 8);
+  auto trainer = net.trainer({.epochs = 2, .batch_size = 30, .verbose = 1});
+  std::ostringstream out;
+  trainer.set_output(&out);
+  std::vector<nn::TrainProgress> calls;
+  trainer.set_progress([&](const nn::TrainProgress& p) { calls.push_back(p); });
+  trainer.fit(Features(data.X), Features(data.Y));
+  char expected[80];
+  std::snprintf(expected, sizeof expected, "Epoch 1, loss = %.8f\nEpoch 2, loss = %.8f\n",
+                trainer.history().loss[0], trainer.history().loss[1]);
+  CHECK(out.str() == expected);
+  REQUIRE(calls.size() == 8);  // 4 batches (30, 30, 30, 10) in each of 2 epochs
+  CHECK(calls[0].epoch == 1);
+  CHECK(calls[0].samples_done == 30);
+  CHECK(calls[3].samples_done == 100);
+  CHECK(calls[7].epoch == 2);
+  CHECK(calls[7].samples_total == 100);
+}
+
+TEST_CASE("early stopping stops after `patience` epochs without improvement") {
+  const Blobs data = blobs(60, 6, 6);
+  Graph g;
+  nn::Init init(1);
+  Node x = g.input("x", {batch, 6}), y = g.input("y", {batch, 3});
+  Node loss = softmax_cross_entropy(nn::dense(x, 3, init, "out"), y);
+  Executor<double> ex(g);
+  init.apply(ex);
+  nn::SGD frozen(loss, {.learning_rate = 0});  // the loss never falls
+  nn::Trainer<double> trainer(ex, frozen, x, y,
+                              {.epochs = 50, .batch_size = 20, .early_stopping = true, .patience = 3, .verbose = 1});
+  std::ostringstream out;
+  trainer.set_output(&out);
+  trainer.fit(Features(data.X), Features(data.Y));
+  CHECK(trainer.history().stopped_early);
+  CHECK(trainer.epochs_done() == 4);  // the first epoch sets the best; three more do not beat it
+  CHECK(contains(out.str(), "Training loss did not improve more than tol=0.000100 for 3 consecutive epochs. Stopping."));
+  // A stopped run stays stopped.
+  trainer.fit(Features(data.X), Features(data.Y));
+  CHECK(trainer.epochs_done() == 4);
+}
+
+TEST_CASE("early stopping on validation data ends with the best epoch's parameters") {
+  const Blobs train = blobs(90, 6, 7), val = blobs(60, 6, 8);
+  Net<double> net(6, 16);
+  // A tolerance no epoch can beat: training stops after `patience` epochs.
+  auto trainer = net.trainer({.epochs = 20, .batch_size = 30, .early_stopping = true, .patience = 3, .tol = 1e9});
+  trainer.fit(Features(train.X), Features(train.Y), Features(val.X), Features(val.Y));
+  REQUIRE(trainer.epochs_done() == 4);
+  const auto& v = trainer.history().validation_loss;
+  REQUIRE(v.size() == 4);
+  const double best = *std::min_element(v.begin(), v.end());
+  CHECK(best < v.front());
+  CHECK(trainer.evaluate(Features(val.X), Features(val.Y)) == best);
+}
+
+TEST_CASE("evaluate gives the mean loss over all rows without training") {
+  const Blobs data = blobs(50, 6, 9);
+  Net<double> net(6, 8);
+  auto trainer = net.trainer({.batch_size = 16});
+  const Matrix<double> before = net.ex->value(*net.g.find("out/w"));
+  const double loss = trainer.evaluate(Features(data.X), Features(data.Y));
+  const double whole = net.ex->run({{net.x, data.X.cast<double>()}, {net.y, data.Y.cast<double>()}}, {net.loss})[0](0, 0);
+  CHECK(loss == doctest::Approx(whole).epsilon(1e-12));
+  CHECK(net.ex->value(*net.g.find("out/w")) == before);
+}
+
+TEST_CASE("bad data and settings are errors that say what is wrong") {
+  const Blobs data = blobs(30, 6, 10);
+  Net<float> net(6, 8);
+  auto trainer = net.trainer({});
+  const Matrix<float> short_Y = data.Y.topRows(20), narrow_X = data.X.leftCols(5);
+  CHECK_THROWS_WITH_AS(trainer.fit(Features(data.X), Features(short_Y)),
+                       doctest::Contains("X has 30 rows but Y has 20"), ShapeError);
+  CHECK_THROWS_WITH_AS(trainer.fit(Features(narrow_X), Features(data.Y)),
+                       doctest::Contains("X has 5 columns but input 'x' is ?x6"), ShapeError);
+  CHECK_THROWS_WITH(net.trainer({.batch_size = 0}), doctest::Contains("batch_size"));
+  CHECK_THROWS_WITH(net.trainer({.validation_fraction = 1.0}), doctest::Contains("validation_fraction 1.000"));
+  CHECK_THROWS_WITH(nn::Trainer<float>(*net.ex, *net.opt, net.x, net.loss, {}),
+                    doctest::Contains("x and y must be inputs"));
+  Node fixed = net.g.input("fixed", {30, 6});
+  CHECK_THROWS_WITH(nn::Trainer<float>(*net.ex, *net.opt, fixed, net.y, {}), doctest::Contains("must be open"));
+  CHECK_THROWS_WITH_AS(trainer.load_checkpoint(temp_path("missing")), doctest::Contains("cannot open"), DataError);
+}
