@@ -26,32 +26,14 @@ std::string repr(double v) {
   return s;
 }
 
-// Where the fit's time went, node by node: each node's kernel time summed
-// over the fit's runs, its share of all kernel time, and per run.
+// Where the fit's time went, node by node.
 void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profile, double fit_seconds) {
   if (profile.empty()) {
     std::cout << "\n--profile: no training ran (a model given by --load is only scored unless "
                  "--warm-start), so there is no node time to show\n";
     return;
   }
-  double total = 0;
-  for (const NodeTime& t : profile) total += t.seconds;
-  const int threads = mlp.params().threads;
-  std::cout << "\nKernel time by node during the fit ("
-            << (threads == 0 ? std::string("threads: one per core") : "threads: " + std::to_string(threads))
-            << "; nodes that ran at once overlap):\n";
-  std::cout << "Kernels: " << kernel_isa() << "\n";
-  std::cout << "  share  seconds   us/run   runs  node (op)\n";
-  for (const NodeTime& t : profile) {
-    char line[96];
-    std::snprintf(line, sizeof line, "  %4.1f%%  %7.3f  %7.1f  %5llu  ", 100 * t.seconds / total, t.seconds,
-                  1e6 * t.seconds / double(t.runs), static_cast<unsigned long long>(t.runs));
-    std::cout << line << t.node.name() << " (" << mlp.graph().info(t.node.id()).op->label() << ")\n";
-  }
-  char line[128];
-  std::snprintf(line, sizeof line, "  kernels %.3f s of the fit's %.3f s; the rest is batches, updates and scheduling\n",
-                total, fit_seconds);
-  std::cout << line;
+  std::cout << "\nDuring the fit. " << profile_table(profile, fit_seconds, mlp.params().threads);
 }
 
 std::size_t parse_count(const std::string& flag, const std::string& text, std::size_t max) {

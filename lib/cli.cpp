@@ -1,6 +1,7 @@
 #include <dagrad/cli.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -18,6 +19,31 @@ std::string ParsedArgs::get(const std::string& name, const std::string& fallback
     if (it->first == name) return it->second;
   }
   return fallback;
+}
+
+long ParsedArgs::get_int(const std::string& name, long fallback, long low, long high) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  long v = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || v < low || v > high) {
+    throw UsageError(program + ": --" + name + " takes a whole number from " + std::to_string(low) + " to " +
+                     std::to_string(high) + ", not '" + text + "'");
+  }
+  return v;
+}
+
+double ParsedArgs::get_double(const std::string& name, double fallback, double low, double high) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  double v = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || !(v >= low && v <= high)) {
+    std::ostringstream range;
+    range << low << " to " << high;
+    throw UsageError(program + ": --" + name + " takes a number from " + range.str() + ", not '" + text + "'");
+  }
+  return v;
 }
 
 ArgParser::ArgParser(std::string program, std::string description)
@@ -51,6 +77,7 @@ ParsedArgs ArgParser::parse(int argc, const char* const* argv) const {
 
 ParsedArgs ArgParser::parse(const std::vector<std::string>& args) const {
   ParsedArgs out;
+  out.program = program_;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {

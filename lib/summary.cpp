@@ -1,7 +1,10 @@
+#include <dagrad/kernels.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/summary.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
@@ -47,6 +50,29 @@ std::string graph_summary(const Graph& graph) {
   list("Forward ops", forward_ops);
   if (!backward_ops.empty()) list("Backward ops (added by gradients())", backward_ops);
   return s.str();
+}
+
+std::string profile_table(const std::vector<NodeTime>& profile, double wall_seconds, int threads) {
+  double total = 0;
+  for (const NodeTime& t : profile) total += t.seconds;
+  std::ostringstream out;
+  out << "Kernel time by node ("
+      << (threads == 0 ? std::string("threads: one per core") : "threads: " + std::to_string(threads))
+      << "; nodes that ran at once overlap):\n"
+      << "Kernels: " << kernel_isa() << "\n"
+      << "  share  seconds   us/run   runs  node (op)\n";
+  for (const NodeTime& t : profile) {
+    char line[96];
+    std::snprintf(line, sizeof line, "  %4.1f%%  %7.3f  %7.1f  %5llu  ", total > 0 ? 100 * t.seconds / total : 0.0,
+                  t.seconds, 1e6 * t.seconds / double(std::max<std::uint64_t>(t.runs, 1)),
+                  static_cast<unsigned long long>(t.runs));
+    out << line << t.node.name() << " (" << t.node.op()->label() << ")\n";
+  }
+  char line[128];
+  std::snprintf(line, sizeof line, "  kernels %.3f s of %.3f s; the rest is batches, updates and scheduling\n",
+                total, wall_seconds);
+  out << line;
+  return out.str();
 }
 
 }  // namespace dagrad

@@ -27,8 +27,14 @@ class UsageError : public Error {
 struct ParsedArgs {
   std::vector<std::pair<std::string, std::string>> values;  // in command-line order
   bool help = false;
+  std::string program;  // for messages
   bool has(const std::string& name) const;
   std::string get(const std::string& name, const std::string& fallback = "") const;
+  // The value as a whole number or a number in [low, high], or `fallback`
+  // when the flag is absent; otherwise a UsageError naming the flag and the
+  // range ("lenet: --epochs takes a whole number from 1 to 1000, not 'x'").
+  long get_int(const std::string& name, long fallback, long low, long high) const;
+  double get_double(const std::string& name, double fallback, double low, double high) const;
 };
 
 class ArgParser {

@@ -3,9 +3,11 @@
 //   std::cout << graph_summary(g);   // "... total: 39760 parameters ..."
 #pragma once
 
+#include <dagrad/executor.hpp>
 #include <dagrad/graph.hpp>
 
 #include <string>
+#include <vector>
 
 namespace dagrad {
 
@@ -13,5 +15,11 @@ namespace dagrad {
 // shape, count) with their total, constants, and the number of op nodes of each
 // kind ("matmul 2"), forward and backward counted apart.
 std::string graph_summary(const Graph& graph);
+
+// Where a run's time went, node by node (Executor::profile() after profiled
+// runs): each op node's kernel seconds, share, time per run and runs, most
+// first, then the kernels' total against `wall_seconds` and the instruction
+// set the kernels use. `threads` as the executor was given them (0: one per core).
+std::string profile_table(const std::vector<NodeTime>& profile, double wall_seconds, int threads);
 
 }  // namespace dagrad

@@ -49,6 +49,7 @@ Trainer<T>::Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, Train
   auto fail = [](const std::string& problem) { throw Error("nn::Trainer: " + problem); };
   Graph& g = ex.graph();
   if (&optimizer.loss().graph() != &g) fail("the optimizer's loss belongs to another graph than the executor's");
+  step_ = g.find("training_step");
   for (Node n : {x, y}) {
     g.check_owns(n, "nn::Trainer");
     if (n.kind() != NodeKind::input) {
@@ -117,6 +118,7 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
       X.gather(batch_rows, ex_.input(x_));
       Y.gather(batch_rows, ex_.input(y_));
     });
+    if (step_) ex_.input(*step_).setConstant(1, 1, static_cast<T>(optimizer_.steps()));
     try {
       total += optimizer_.step(ex_, {}) * double(batch_rows.size());
     } catch (const ExecutionError& e) {
@@ -140,6 +142,7 @@ double Trainer<T>::mean_loss(const Features& X, const Features& Y, std::span<con
       X.gather(batch_rows, ex_.input(x_));
       Y.gather(batch_rows, ex_.input(y_));
     });
+    if (step_) ex_.input(*step_).setConstant(1, 1, T(-1));  // dropout off
     ex_.compute({}, {optimizer_.loss()});
     total += static_cast<double>(ex_.value(optimizer_.loss())(0, 0)) * double(batch_rows.size());
   }

@@ -172,3 +172,22 @@ TEST_CASE("run_program turns a program's errors into a message and an exit code"
   CHECK(run_program("prog", []() -> int { throw Error("grid search: bad"); }, err, "grid search: ") == 1);
   CHECK(err.str() == "grid search: bad\n");
 }
+
+TEST_CASE("numbers from flags: a fallback when absent, a range, and errors naming the flag") {
+  ArgParser p("lenet", "test");
+  p.add("epochs", "N", "epochs");
+  p.add("rate", "R", "rate");
+  const ParsedArgs a = p.parse({"--epochs", "3", "--rate", "0.5"});
+  CHECK(a.get_int("epochs", 2, 1, 1000) == 3);
+  CHECK(a.get_double("rate", 0.1, 0, 1) == 0.5);
+  const ParsedArgs none = p.parse(std::vector<std::string>{});
+  CHECK(none.get_int("epochs", 2, 1, 1000) == 2);
+  CHECK(none.get_double("rate", 0.1, 0, 1) == 0.1);
+  for (const char* bad : {"0", "1001", "x", "3.5", ""}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(p.parse({"--epochs", bad}).get_int("epochs", 2, 1, 1000),
+                         doctest::Contains("lenet: --epochs takes a whole number from 1 to 1000"), UsageError);
+  }
+  CHECK_THROWS_WITH_AS(p.parse({"--rate", "2"}).get_double("rate", 0.1, 0, 1),
+                       doctest::Contains("--rate takes a number from 0 to 1, not '2'"), UsageError);
+}

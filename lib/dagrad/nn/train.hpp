@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -96,6 +97,9 @@ class Trainer {
   Executor<T>& ex_;
   Optimizer& optimizer_;
   Node x_, y_;
+  // The graph's "training_step" input (nn::dropout), fed the optimizer's
+  // step count while training and -1 while evaluating.
+  std::optional<Node> step_;
   TrainOptions options_;
   History history_;
   double best_ = INFINITY;

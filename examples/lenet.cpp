@@ -1,0 +1,127 @@
+// A LeNet-5 style convolutional network on MNIST, built from dagrad's nn
+// layers and trained with its Adam and training loop: conv 1->6 5x5 pad 2,
+// relu, max-pool 2; conv 6->16 5x5, relu, max-pool 2; dense 400-120-84-10;
+// softmax cross-entropy; Adam 1e-3; batch 64 (the network of PyTorch's C++
+// reference, ../shared/anchors/libtorch_lenet.cpp).
+//   build/examples/lenet --epochs 2 --svg lenet.svg
+#include <dagrad/dagrad.hpp>
+#include <dagrad/nn.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+using namespace dagrad;
+
+namespace {
+
+ArgParser lenet_parser() {
+  ArgParser p("lenet", "Trains a LeNet-5 style CNN on MNIST with dagrad's nn layers, Adam and training loop.");
+  p.add("epochs", "N", "passes over the training images (default 2)");
+  p.add("batch-size", "N", "images a step (default 64)");
+  p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
+  p.add("seed", "N", "the initial weights and the shuffles (default 1)");
+  p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
+  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
+  p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
+  p.add("svg", "FILE", "draw the network, one box a layer, to FILE (.svg, .png or .pdf)");
+  p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
+  p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
+  return p;
+}
+
+// The first n images and their labels as one-hot rows.
+struct Data {
+  Images images;
+  Matrix<float> one_hot;
+  std::vector<std::uint8_t> labels;
+};
+Data first_rows(const Dataset& d, std::size_t n) {
+  Data out{d.images, Matrix<float>::Zero(static_cast<Eigen::Index>(n), 10), {}};
+  out.images.count = n;
+  out.images.pixels.resize(n * d.images.features());
+  out.labels.assign(d.labels.begin(), d.labels.begin() + static_cast<long>(n));
+  for (std::size_t r = 0; r < n; ++r) out.one_hot(static_cast<Eigen::Index>(r), out.labels[r]) = 1;
+  return out;
+}
+
+// The share of images whose largest logit is their label, 1,000 at a time.
+double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
+  const Features X(d.images);
+  Matrix<float> batch_x;
+  std::size_t right = 0;
+  for (std::size_t first = 0; first < d.images.count; first += 1000) {
+    const std::size_t n = std::min<std::size_t>(1000, d.images.count - first);
+    X.slice(first, n, batch_x);
+    const Matrix<float> z = ex.run({{x, batch_x}}, {logits})[0];
+    for (std::size_t r = 0; r < n; ++r) {
+      Eigen::Index best = 0;
+      z.row(static_cast<Eigen::Index>(r)).maxCoeff(&best);
+      right += static_cast<std::size_t>(best) == d.labels[first + r];
+    }
+  }
+  return double(right) / double(d.images.count);
+}
+
+int run(int argc, char** argv) {
+  const ArgParser parser = lenet_parser();
+  const ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  const int epochs = static_cast<int>(args.get_int("epochs", 2, 1, 1000));
+  const auto batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000));
+  const double learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10);
+  const auto seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L));
+  const int threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+
+  const Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
+  const Data train = first_rows(mnist.train, static_cast<std::size_t>(args.get_int("train-rows", 60000, 1, long(mnist.train.images.count))));
+  const Data test = first_rows(mnist.test, static_cast<std::size_t>(args.get_int("test-rows", 10000, 1, long(mnist.test.images.count))));
+
+  // The network: each layer a name scope, so the drawing has a box a layer.
+  Graph g;
+  Node x = g.input("x", {batch, 784});  // one image a row: 1 channel x 28 x 28
+  Node y = g.input("y", {batch, 10});   // one-hot labels
+  nn::Init init(seed);
+  const nn::DenseOptions relu{.activation = nn::Activation::relu};
+  Node h = nn::conv2d(x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, init, "conv1", relu);
+  h = nn::max_pool2d(h, {.in = {6, 28, 28}, .size = 2}, "pool1");
+  h = nn::conv2d(h, {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5}, init, "conv2", relu);
+  h = nn::max_pool2d(h, {.in = {16, 10, 10}, .size = 2}, "pool2");
+  h = nn::dense(h, 120, init, "fc1", relu);
+  h = nn::dense(h, 84, init, "fc2", relu);
+  Node logits = nn::dense(h, 10, init, "out");
+  Node loss = softmax_cross_entropy(logits, y);
+
+  Executor<float> ex(g, {.threads = threads});
+  init.apply(ex);
+  nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
+  nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1});
+
+  if (args.has("profile")) ex.set_profiling(true);
+  const auto start = std::chrono::steady_clock::now();
+  trainer.fit(Features(train.images), Features(train.one_hot));
+  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const std::vector<NodeTime> profile = ex.profile();
+  ex.set_profiling(false);
+  std::printf("Training score: %f\nTesting score: %f\nfit_seconds: %.3f\n", accuracy(ex, x, logits, train),
+              accuracy(ex, x, logits, test), fit_seconds);
+  if (args.has("profile")) std::cout << "\nDuring the fit. " << profile_table(profile, fit_seconds, threads);
+  if (args.has("svg")) {
+    render(to_dot(g, {.backward = false, .title = "LeNet", .collapse_layers = true, .profile = profile}),
+           args.get("svg"));
+  }
+  if (args.has("dot")) write_dot(g, args.get("dot"), {.values = &ex, .title = "LeNet"});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_program("lenet", [&] { return run(argc, argv); });
+}
