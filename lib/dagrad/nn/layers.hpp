@@ -25,10 +25,12 @@ struct DenseOptions {
 // Throws ShapeError naming the layer if units < 1 or x's columns are open.
 Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions options = {});
 
-// TODO(conv branch): conv2d, max_pool2d, avg_pool2d and dropout helpers, as
-// the issue 14 sketch has them (nn::conv2d(x, {.in = {1, 28, 28},
-// .out_channels = 6, .kernel = 5, .padding = 2}, init, "conv1")), once the
-// conv2d/pool/dropout ops land from their branch. Their weights use
+// TODO: conv2d, max_pool2d and avg_pool2d helpers, as the issue 14 sketch
+// has them (nn::conv2d(x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5,
+// .padding = 2}, init, "conv1")), over the conv and pool ops that reached
+// main with wip-conv after this layer was written. Their weights use
 // Initializer::fan_in = in_channels * kernel * kernel.
+// TODO: a dropout helper over the dropout op, with Trainer feeding its step
+// input (the step count while training, -1 when validating or evaluating).
 
 }  // namespace dagrad::nn
