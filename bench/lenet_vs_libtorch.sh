@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# LeNet on MNIST, side by side in one run: dagrad's examples/lenet against
+# PyTorch's C++ API on the same network (../shared/anchors/libtorch_lenet.cpp,
+# Debian's libtorch-dev; one thread is libtorch's fastest setting on a 2-core
+# machine). Whole-process wall time and peak memory from /usr/bin/time; fit
+# time, the Epoch lines and accuracy from each program.
+#   bench/lenet_vs_libtorch.sh [--epochs 2] [--repeat N] [--data DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+anchors="$(cd "$root/.." && pwd)/shared/anchors"
+data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+epochs=2
+repeat=1
+while (($#)); do
+  case "$1" in
+    --epochs) epochs="$2"; shift ;;
+    --repeat) repeat="$2"; shift ;;
+    --data) data="$2"; shift ;;
+    *) echo "lenet_vs_libtorch.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -x "$root/build/examples/lenet" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
+[[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]] ||
+  { echo "libtorch missing: apt-get install libtorch-dev" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+g++ -std=c++17 -O2 "$anchors/libtorch_lenet.cpp" -o "$work/libtorch_lenet" \
+  -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10
+
+# run NAME COMMAND...: prints "NAME wall_s peak_MiB fit_s test_accuracy"
+run() {
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
+    { echo "$name failed:"; cat "$work/err"; return 1; }
+  read -r wall kb <"$work/time"
+  fit=$(grep -Eo 'fit_seconds: [0-9.]+' "$work/out" | awk '{print $2}')
+  acc=$(grep -E '^Testing score' "$work/out" | awk '{print $3}')
+  printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$name" "$wall" "$((kb / 1024))" "${fit:-nan}" "${acc:-?}"
+  echo "$name|$wall|${fit:-nan}|$((kb / 1024))" >>"$work/rows"
+  grep '^Epoch' "$work/out" >"$work/epochs-${name// /_}"
+}
+
+echo "LeNet on MNIST, $epochs epochs, batch 64, Adam 1e-3; $(nproc) cores; $(date -u +%F)"
+printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
+for ((i = 0; i < repeat; i++)); do
+  run "dagrad 1 thread" "$root/build/examples/lenet" --epochs "$epochs" --threads 1 --data "$data"
+  run "dagrad 2 threads" "$root/build/examples/lenet" --epochs "$epochs" --threads 2 --data "$data"
+  run "libtorch 1 thread" "$work/libtorch_lenet" "$data" "$epochs" 1
+done
+if cmp -s "$work/epochs-dagrad_1_thread" "$work/epochs-dagrad_2_threads"; then
+  echo "dagrad's Epoch lines: the same bits at 1 and 2 threads"
+else
+  echo "dagrad's Epoch lines DIFFER between 1 and 2 threads"
+fi
+python3 - "$work/rows" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, wall, fit, mib = line.strip().split("|")
+    rows[name] = (float(wall), float(fit), int(mib))
+ref = rows["libtorch 1 thread"]
+for name in ("dagrad 1 thread", "dagrad 2 threads"):
+    wall, fit, mib = rows[name]
+    print(f"{name} / libtorch: fit {fit / ref[1]:.2f} (target <= 0.4), whole process {wall / ref[0]:.2f} "
+          f"(target <= 0.33), peak {mib} MiB (target <= 150)")
+PY
