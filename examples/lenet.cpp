@@ -86,6 +86,7 @@ int run(int argc, char** argv) {
   const Data train = first_rows(std::move(mnist.train), train_rows);
   const Data test = first_rows(std::move(mnist.test), test_rows);
 
+  // tutorial:begin
   // The network: each layer a name scope, so the drawing has a box a layer.
   Graph g;
   Node x = g.input("x", {batch, 784});  // one image a row: 1 channel x 28 x 28
@@ -109,6 +110,7 @@ int run(int argc, char** argv) {
   if (args.has("profile")) ex.set_profiling(true);
   const auto start = std::chrono::steady_clock::now();
   trainer.fit(Features(train.images), Features(train.one_hot));
+  // tutorial:end
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::vector<NodeTime> profile = ex.profile();
