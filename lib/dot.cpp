@@ -3,6 +3,15 @@
 #include <dagrad/op.hpp>
 #include <dagrad/trace.hpp>
 
+// GCC 12 wrongly sees the boost::optional inside adjacency_list's
+// add_vertex and edge iterators as uninitialized (at -O1, as the sanitizer
+// builds compile) or maybe uninitialized (at -O2). The warnings are placed
+// in Boost's headers, in instantiations made for this file, so they are off
+// from these includes to the end of the file (clang does not know them).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/graphviz.hpp>
 #include <boost/range/iterator_range.hpp>
@@ -349,14 +358,6 @@ DotGraph build_dot_graph(const Graph& graph, const Selection& selection, const L
 
 }  // namespace
 
-// GCC 12 wrongly sees the boost::optional inside adjacency_list's
-// add_vertex and edge iterators as maybe uninitialized, at some optimization
-// levels in one place and at others in another: the whole function is
-// exempt (clang does not know the warning).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 std::string to_dot(const Graph& graph, const DotOptions& options) {
   const Values values(graph, options.values);
   const Selection selection = select_nodes(graph, options);
@@ -506,9 +507,6 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
                         boost::get(&VertexData::dot_id, dg));
   return out.str();
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 void write_dot(const Graph& graph, const std::string& path, const DotOptions& options) {
   write_file_atomically(path, to_dot(graph, options));
