@@ -5,7 +5,18 @@
 //   DAGRAD_CLONES void scale_f32(const std::uint8_t* src, float* dst, std::size_t n);
 #pragma once
 
-#if defined(DAGRAD_DISPATCH_AVX2)
+// The loader picks a clone by running its resolver while it relocates the
+// library, before a sanitizer's runtime is ready: under ThreadSanitizer that
+// crashes every program at start. Sanitized builds take the baseline loop.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define DAGRAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define DAGRAD_SANITIZED 1
+#endif
+#endif
+
+#if defined(DAGRAD_DISPATCH_AVX2) && !defined(DAGRAD_SANITIZED)
 #define DAGRAD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DAGRAD_CLONES
