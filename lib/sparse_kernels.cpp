@@ -1,7 +1,8 @@
 // The sparse route's inner loops on plain row-major arrays, built once for
 // each instruction set the library can choose at run time (lib/meson.build
-// compiles this file again with -mavx2 -mfma and DAGRAD_ISA=avx2 when the
-// library is portable): each build's functions live in their own namespace.
+// compiles this file again with -march=x86-64-v3 and DAGRAD_ISA=avx2, and
+// with -march=x86-64-v4 and DAGRAD_ISA=avx512, when the library is
+// portable): each build's functions live in their own namespace.
 // No Eigen here, and every function but the table has internal linkage, so
 // no inline code of one build can stand in for another's.
 //   C = A · B:   C[r, :] = sum over A[r, p] != 0 of A[r, p] · B[p, :]

@@ -1,11 +1,11 @@
 // The sparse route of matmul: decides whether A is sparse enough, sizes C,
 // shares C's rows among tasks, and runs the inner loops of the instruction
 // set this CPU has (lib/sparse_kernels.cpp, built once per set).
+#include <dagrad/detail/isa.hpp>
 #include <dagrad/detail/parallel.hpp>
 #include <dagrad/detail/sparse_kernels.hpp>
 #include <dagrad/detail/sparse_product.hpp>
 #include <dagrad/error.hpp>
-#include <dagrad/kernels.hpp>
 
 #include <oneapi/tbb/task_arena.h>
 
@@ -19,30 +19,31 @@
 
 namespace dagrad::detail {
 
+namespace {
+
+const SparseKernels& sparse_kernels_for(Isa isa) {
+  switch (isa) {
+#ifdef DAGRAD_DISPATCH_AVX2
+    case Isa::avx2: return avx2::sparse_kernels();
+    case Isa::avx512: return avx512::sparse_kernels();
+#endif
+    default: return baseline::sparse_kernels();
+  }
+}
+
+}  // namespace
+
 const std::vector<const SparseKernels*>& sparse_kernel_tables() {
   static const std::vector<const SparseKernels*> tables = [] {
-    std::vector<const SparseKernels*> t{&baseline::sparse_kernels()};
-#ifdef DAGRAD_DISPATCH_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) t.push_back(&avx2::sparse_kernels());
-#endif
+    std::vector<const SparseKernels*> t;
+    for (Isa isa : isas_available()) t.push_back(&sparse_kernels_for(isa));
     return t;
   }();
   return tables;
 }
 
 const SparseKernels& sparse_kernels_in_use() {
-  static const SparseKernels& chosen = []() -> const SparseKernels& {
-    const auto& tables = sparse_kernel_tables();
-    const char* asked = std::getenv("DAGRAD_KERNELS");
-    if (asked == nullptr || *asked == '\0') return *tables.back();
-    std::string offered;
-    for (const SparseKernels* t : tables) {
-      if (std::string_view(asked) == t->name) return *t;
-      offered += (offered.empty() ? "" : ", ") + std::string(t->name);
-    }
-    throw Error(std::string("DAGRAD_KERNELS='") + asked + "': this library on this CPU offers " + offered);
-  }();
+  static const SparseKernels& chosen = sparse_kernels_for(isa_in_use());
   return chosen;
 }
 
@@ -124,22 +125,3 @@ template bool sparse_product<float>(const Matrix<float>&, bool, const Matrix<flo
 template bool sparse_product<double>(const Matrix<double>&, bool, const Matrix<double>&, Matrix<double>&);
 
 }  // namespace dagrad::detail
-
-namespace dagrad {
-
-std::string kernel_isa() {
-  const auto& tables = detail::sparse_kernel_tables();
-  std::string s = detail::sparse_kernels_in_use().isa;
-  if (tables.size() == 1 && tables[0] == &detail::baseline::sparse_kernels()) {
-#ifdef DAGRAD_DISPATCH_AVX2
-    return s + ", the only set this CPU runs of those built";
-#else
-    return s + ", compiled in";
-#endif
-  }
-  s += ", chosen at run time (built: ";
-  for (std::size_t i = 0; i < tables.size(); ++i) s += (i ? ", " : "") + std::string(tables[i]->isa);
-  return s + ")";
-}
-
-}  // namespace dagrad

@@ -1,5 +1,6 @@
 // matmul: C = op(A) op(B).  For C = A B: dA = G Bᵀ, dB = Aᵀ G, with G = dL/dC
 // (op transposes where the flags say; the transposed cases permute these).
+#include <dagrad/detail/dense_kernels.hpp>
 #include <dagrad/detail/op_list.hpp>
 #include <dagrad/detail/parallel.hpp>
 #include <dagrad/detail/sparse_product.hpp>
@@ -53,20 +54,13 @@ class Matmul final : public OpBase<Matmul> {
     });
   }
 
-  // Rows [first, first + count) of op(a) op(b).
+  // Rows [first, first + count) of op(a) op(b), by the instruction set's
+  // build of Eigen's product (detail/dense_kernels.hpp).
   template <class T>
   void rows_of(const Matrix<T>& a, const Matrix<T>& b, Matrix<T>& out, Eigen::Index first,
                Eigen::Index count) const {
-    auto dst = out.middleRows(first, count);
-    if (ta_ && tb_) {
-      dst.noalias() = a.middleCols(first, count).transpose() * b.transpose();
-    } else if (ta_) {
-      dst.noalias() = a.middleCols(first, count).transpose() * b;
-    } else if (tb_) {
-      dst.noalias() = a.middleRows(first, count) * b.transpose();
-    } else {
-      dst.noalias() = a.middleRows(first, count) * b;
-    }
+    detail::dense_kernels<T>().product(a.data(), a.rows(), a.cols(), ta_, b.data(), b.rows(), b.cols(), tb_, first,
+                                       count, out.data());
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -3,6 +3,8 @@
 #include <dagrad/error.hpp>
 #include <dagrad/nn/optim.hpp>
 
+#include "update_kernels.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -45,6 +47,20 @@ template <class T>
 using ConstBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 }  // namespace
+
+namespace detail {
+
+const UpdateTable& update_kernels_for(dagrad::detail::Isa isa) {
+  switch (isa) {
+#ifdef DAGRAD_DISPATCH_AVX2
+    case dagrad::detail::Isa::avx2: return avx2::update_kernels();
+    case dagrad::detail::Isa::avx512: return avx512::update_kernels();
+#endif
+    default: return baseline::update_kernels();
+  }
+}
+
+}  // namespace detail
 
 double Schedule::at(double learning_rate, std::uint64_t t) const {
   switch (kind) {
@@ -219,7 +235,7 @@ double Optimizer::clip_scale(Executor<T>& ex) {
       const std::int64_t size = g.size();
       const std::int64_t chunks = (size + chunk - 1) / chunk;
       std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
-      detail::parallel_chunks(chunks, [&](std::int64_t k) {
+      dagrad::detail::parallel_chunks(chunks, [&](std::int64_t k) {
         const std::int64_t first = k * chunk, end = std::min(size, first + chunk);
         double s = 0;
         for (std::int64_t i = first; i < end; ++i) s += double(g.data()[i]) * double(g.data()[i]);
@@ -258,55 +274,46 @@ void Optimizer::apply_gradients(Executor<T>& ex) {
   const bool plain = clip == 1.0 && (s.weight_decay == 0 || s.rule == Rule::adamw);
   const T scale = T(clip), decay = T(s.weight_decay);
 
+  // rule(w, g, first slot, second slot, count) on each block of each
+  // parameter: the instruction set's loops from update_kernels.hpp.
   auto update = [&](auto&& rule) {
     ex.within([&] {
       for (std::size_t k = 0; k < n; ++k) {
         Matrix<T>& w = ex.parameter(parameters_[k]);
         const Matrix<T>& g = ex.value(gradients_[k]);
-        Matrix<T>& first = state[k];
-        Matrix<T>* second = slot_count() > 1 ? &state[n + k] : nullptr;
-        detail::parallel_elements(w.size(), [&](std::int64_t lo, std::int64_t count) {
-          Block<T> wk(w.data() + lo, count), fk(first.data() + lo, count);
-          Block<T> sk(second ? second->data() + lo : nullptr, second ? count : 0);
-          ConstBlock<T> gk(g.data() + lo, count);
+        T* const first = state[k].data();
+        T* const second = slot_count() > 1 ? state[n + k].data() : nullptr;
+        dagrad::detail::parallel_elements(w.size(), [&](std::int64_t lo, std::int64_t count) {
+          T* const sk = second ? second + lo : nullptr;
           if (plain) {
-            rule(wk, gk, fk, sk);
+            rule(w.data() + lo, g.data() + lo, first + lo, sk, count);
             return;
           }
-          Eigen::Array<T, Eigen::Dynamic, 1> effective = gk;
+          Eigen::Array<T, Eigen::Dynamic, 1> effective = ConstBlock<T>(g.data() + lo, count);
           if (clip != 1.0) effective *= scale;
-          if (s.weight_decay != 0 && s.rule != Rule::adamw) effective += decay * wk;
-          rule(wk, effective, fk, sk);
+          if (s.weight_decay != 0 && s.rule != Rule::adamw) effective += decay * Block<T>(w.data() + lo, count);
+          rule(w.data() + lo, effective.data(), first + lo, sk, count);
         });
       }
     });
   };
 
+  const auto& kernels = detail::update_kernels<T>();
   if (s.rule == Rule::sgd) {
-    const T mu = T(s.momentum), step = T(lr);
-    update([&](auto& w, const auto& g, auto& velocity, auto&) {
-      // velocity = mu v - lr g; Nesterov's step looks ahead along it.
-      velocity = mu * velocity - step * g;
-      if (s.nesterov) {
-        w += mu * velocity - step * g;
-      } else {
-        w += velocity;
-      }
-    });
+    const detail::SgdStep<T> step{.momentum = T(s.momentum), .step = T(lr), .nesterov = s.nesterov};
+    update([&](T* w, const T* g, T* velocity, T*, std::int64_t count) { kernels.sgd(w, g, velocity, count, step); });
     return;
   }
   // Adam's bias correction, in double, folded into the step size.
   const double lr_t = lr * std::sqrt(1 - std::pow(s.beta_2, double(steps_))) /
                       (1 - std::pow(s.beta_1, double(steps_)));
-  const T b1 = T(s.beta_1), b2 = T(s.beta_2), step = T(lr_t), eps = T(s.epsilon);
-  const T shrink = T(1 - lr * s.weight_decay);  // AdamW's decoupled decay
-  const bool decoupled = s.rule == Rule::adamw && s.weight_decay != 0;
-  update([&](auto& w, const auto& g, auto& m, auto& v) {
-    if (decoupled) w *= shrink;
-    m = b1 * m + (T(1) - b1) * g;
-    v = b2 * v + (T(1) - b2) * g.square();
-    w -= step * m / (v.sqrt() + eps);
-  });
+  const detail::AdamStep<T> step{.beta_1 = T(s.beta_1),
+                                 .beta_2 = T(s.beta_2),
+                                 .step = T(lr_t),
+                                 .epsilon = T(s.epsilon),
+                                 .shrink = T(1 - lr * s.weight_decay),  // AdamW's decoupled decay
+                                 .decoupled = s.rule == Rule::adamw && s.weight_decay != 0};
+  update([&](T* w, const T* g, T* m, T* v, std::int64_t count) { kernels.adam(w, g, m, v, count, step); });
 }
 
 NamedTensors Optimizer::state() const {

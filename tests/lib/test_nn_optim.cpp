@@ -3,6 +3,8 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
+#include "nn/update_kernels.hpp"
+
 #include <cmath>
 #include <random>
 
@@ -148,13 +150,16 @@ TEST_CASE("Adam's weight decay is an L2 term in the gradient; AdamW's shrinks th
   }
 }
 
-TEST_CASE("Adam in float32 gives the bits of MLPClassifier's update written out directly") {
+TEST_CASE("Adam in float32 gives the bits of its update written out element by element") {
+  // Every instruction set's build of the update (lib/nn/update_kernels.cpp)
+  // rounds as this scalar loop does: a correctly rounded sqrt (not Eigen's
+  // faster approximation), no fused multiply-adds.
   Regression r;
   nn::Adam opt(r.loss, {.learning_rate = 1e-3});
   Executor<float> ex(r.g, {.threads = 2});
   ex.set(r.w, r.W0);
   ex.set(r.b, r.B0);
-  // lib/mlp.cpp's arithmetic: the step size in double, the rest in float.
+  // The step size in double, the rest in float.
   std::vector<Matrix<float>> w{r.W0, r.B0}, m, v;
   for (const auto& p : w) {
     m.push_back(Matrix<float>::Zero(p.rows(), p.cols()));
@@ -166,16 +171,59 @@ TEST_CASE("Adam in float32 gives the bits of MLPClassifier's update written out 
     const double lr = 1e-3 * std::sqrt(1 - std::pow(beta_2, double(t))) / (1 - std::pow(beta_1, double(t)));
     const float b1 = float(beta_1), b2 = float(beta_2), step = float(lr), eps = float(1e-8);
     for (std::size_t k = 0; k < 2; ++k) {
-      auto wk = w[k].array();
-      auto mk = m[k].array();
-      auto vk = v[k].array();
-      const auto g = ex.value(opt.gradients()[k]).array();
-      mk = b1 * mk + (1.0f - b1) * g;
-      vk = b2 * vk + (1.0f - b2) * g.square();
-      wk -= step * mk / (vk.sqrt() + eps);
+      const Matrix<float>& g = ex.value(opt.gradients()[k]);
+      for (Eigen::Index i = 0; i < g.size(); ++i) {
+        float& mi = m[k].data()[i];
+        float& vi = v[k].data()[i];
+        const float gi = g.data()[i];
+        mi = b1 * mi + (1.0f - b1) * gi;
+        vi = b2 * vi + (1.0f - b2) * (gi * gi);
+        w[k].data()[i] -= step * mi / (std::sqrt(vi) + eps);
+      }
       CHECK(ex.value(opt.parameters()[k]) == w[k]);
     }
   }
+}
+
+TEST_CASE_TEMPLATE("every instruction set's update loops give the same bits", T, float, double) {
+  // A portable library carries them for SSE2, AVX2 and AVX-512; each must
+  // round exactly as the baseline does, whatever the CPU picks.
+  const std::int64_t n = 1003;  // not a whole number of registers
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal;
+  std::vector<T> g0(n), w0(n), m0(n), v0(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    g0[i] = T(normal(rng)), w0[i] = T(normal(rng)), m0[i] = T(0.1 * normal(rng));
+    v0[i] = T(std::abs(normal(rng)));
+  }
+  const nn::detail::AdamStep<T> adam{.beta_1 = T(0.9), .beta_2 = T(0.999), .step = T(1e-3), .epsilon = T(1e-8),
+                                     .shrink = T(0.999), .decoupled = true};
+  const nn::detail::SgdStep<T> sgd{.momentum = T(0.9), .step = T(0.01), .nesterov = true};
+  std::vector<std::vector<T>> results;
+  for (detail::Isa isa : detail::isas_available()) {
+    CAPTURE(detail::isa_name(isa));
+    const auto& table = nn::detail::update_kernels_for(isa);
+    const nn::detail::UpdateKernels<T>& k = [&]() -> const nn::detail::UpdateKernels<T>& {
+      if constexpr (std::is_same_v<T, float>) {
+        return table.f32;
+      } else {
+        return table.f64;
+      }
+    }();
+    std::vector<T> w = w0, m = m0, v = v0, w2 = w0, velocity = m0;
+    k.adam(w.data(), g0.data(), m.data(), v.data(), n, adam);
+    k.sgd(w2.data(), g0.data(), velocity.data(), n, sgd);
+    std::vector<T> all = w;
+    for (const auto* part : {&m, &v, &w2, &velocity}) all.insert(all.end(), part->begin(), part->end());
+    // The first element, written out: AdamW's shrink, then Adam's rule.
+    T m_0 = adam.beta_1 * m0[0] + (T(1) - adam.beta_1) * g0[0];
+    T v_0 = adam.beta_2 * v0[0] + (T(1) - adam.beta_2) * (g0[0] * g0[0]);
+    T w_0 = w0[0] * adam.shrink;
+    w_0 -= adam.step * m_0 / (std::sqrt(v_0) + adam.epsilon);
+    CHECK(w[0] == w_0);
+    results.push_back(std::move(all));
+  }
+  for (std::size_t i = 1; i < results.size(); ++i) CHECK(results[i] == results[0]);
 }
 
 TEST_CASE("updates give the same bits at 1, 2 and 8 threads, with clipping and weight decay") {

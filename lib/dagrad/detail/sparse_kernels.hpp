@@ -22,7 +22,7 @@ struct SparseRowKernels {
 };
 
 struct SparseKernels {
-  const char* name;  // the build's namespace: "baseline" or "avx2"
+  const char* name;  // the build's namespace: "baseline", "avx2" or "avx512"
   const char* isa;   // what it was compiled for: SSE2, AVX2+FMA, AVX-512
   SparseRowKernels<float> f32;
   SparseRowKernels<double> f64;
@@ -35,13 +35,13 @@ const SparseKernels& sparse_kernels();
 namespace avx2 {
 const SparseKernels& sparse_kernels();
 }
+namespace avx512 {
+const SparseKernels& sparse_kernels();
+}
 
-// Every table this library carries that this CPU can run, baseline first.
+// The table of each instruction set in isas_available() (detail/isa.hpp),
+// baseline first, and the one of isa_in_use().
 const std::vector<const SparseKernels*>& sparse_kernel_tables();
-
-// The table this process uses, chosen once: the last of
-// sparse_kernel_tables(), or the one the environment variable
-// DAGRAD_KERNELS names ("baseline", "avx2"), to compare them.
 const SparseKernels& sparse_kernels_in_use();
 
 }  // namespace dagrad::detail
