@@ -1,0 +1,137 @@
+// An autoencoder on MNIST, built from dagrad's nn layers and trained with its
+// Adam and training loop: 784-128-32-128-784, relu hidden layers, a sigmoid
+// output, binary cross-entropy between the output and the input itself. The
+// network must squeeze each digit through 32 numbers and draw it again.
+//   build/examples/autoencoder --epochs 5 --png autoencoder.png
+#include <dagrad/dagrad.hpp>
+#include <dagrad/nn.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+using namespace dagrad;
+
+namespace {
+
+// Test digits the picture shows, each above its reconstruction.
+constexpr std::size_t picture_digits = 10;
+
+ArgParser autoencoder_parser() {
+  ArgParser p("autoencoder",
+              "Trains a 784-128-32-128-784 autoencoder on MNIST with dagrad's nn layers, Adam and training\n"
+              "loop, and draws test digits above their reconstructions.");
+  p.add("epochs", "N", "passes over the training images (default 5)");
+  p.add("batch-size", "N", "images a step (default 64)");
+  p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
+  p.add("seed", "N", "the initial weights and the shuffles (default 1)");
+  p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
+  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
+  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+  p.add("png", "FILE", "write the first 10 test digits above their reconstructions as a PNG");
+  p.add("dot", "FILE", "write the graph as DOT, one box a layer (forward, and backward in red)");
+  return p;
+}
+
+// The first n images and labels (moved, not copied: MNIST's 47 MB once).
+Dataset first_rows(Dataset&& d, std::size_t n) {
+  Dataset out = std::move(d);
+  out.images.count = n;
+  out.images.pixels.resize(n * out.images.features());
+  out.images.pixels.shrink_to_fit();
+  out.labels.resize(n);
+  return out;
+}
+
+// The first n test digits in a row, their reconstructions in a row below,
+// each labelled with its digit.
+Image reconstruction_picture(const Dataset& test, const Matrix<float>& reconstructed, std::size_t n) {
+  Images both{.count = 2 * n, .rows = test.images.rows, .cols = test.images.cols, .pixels = {}};
+  const auto first_n = static_cast<std::ptrdiff_t>(n * test.images.features());
+  both.pixels.assign(test.images.pixels.begin(), test.images.pixels.begin() + first_n);
+  for (Eigen::Index r = 0; r < static_cast<Eigen::Index>(n); ++r) {
+    const Image digit = roll(Matrix<float>(reconstructed.row(r)), both.rows, both.cols, 1);
+    both.pixels.insert(both.pixels.end(), digit.pixels.begin(), digit.pixels.end());
+  }
+  std::vector<std::uint8_t> labels(2 * n);
+  for (std::size_t k = 0; k < 2 * n; ++k) labels[k] = test.labels[k % n];
+  return digit_grid(both, labels, 0, 2 * n, n);
+}
+
+int run(int argc, char** argv) {
+  const ArgParser parser = autoencoder_parser();
+  const ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  const int epochs = static_cast<int>(args.get_int("epochs", 5, 1, 1000));
+  const auto batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000));
+  const double learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10);
+  const auto seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L));
+  const int threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+
+  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
+  // Every image by default, however many the files hold.
+  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
+  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
+  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
+  const Dataset train = first_rows(std::move(mnist.train), train_rows);
+  const Dataset test = first_rows(std::move(mnist.test), test_rows);
+
+  // tutorial:begin
+  // The network: an encoder down to a code of 32 numbers, a decoder back up
+  // to 784 pixels. Each layer is a name scope, so the drawing has a box a layer.
+  Graph g;
+  Node x = g.input("x", {batch, 784});  // one image a row, pixels in [0, 1]
+  nn::Init init(seed);
+  const nn::DenseOptions relu{.activation = nn::Activation::relu};
+  Node h = nn::dense(x, 128, init, "encoder", relu);
+  Node code = nn::dense(h, 32, init, "code", relu);
+  h = nn::dense(code, 128, init, "decoder", relu);
+  Node logits = nn::dense(h, 784, init, "pixels");
+  Node reconstruction = sigmoid(logits);  // the output, pixels in (0, 1)
+  // The loss: each pixel read as the probability of ink, so binary
+  // cross-entropy, whose gradient (s - x) stays large where the sigmoid
+  // saturates (mean squared error's, 2 (s - x) s (1 - s), vanishes there). It
+  // takes the logits, to compute log(s) stably. The target is x itself.
+  Node loss = binary_cross_entropy(logits, x);
+
+  Executor<float> ex(g, {.threads = threads});
+  init.apply(ex);
+  nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
+  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed});  // x is also y
+
+  const Features train_images(train.images), test_images(test.images);
+  const auto start = std::chrono::steady_clock::now();
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    trainer.options().epochs = epoch;  // fit trains on from the epochs done so far
+    const double train_loss = trainer.fit(train_images, train_images).loss.back();
+    const double test_loss = trainer.evaluate(test_images, test_images);
+    std::printf("Epoch %d, loss = %.8f, test loss = %.8f\n", epoch, train_loss, test_loss);
+    std::fflush(stdout);
+  }
+  // tutorial:end
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("seconds: %.3f (training, and the test loss after each epoch)\n", seconds);
+
+  if (args.has("png")) {
+    const std::size_t n = std::min(picture_digits, test.images.count);
+    Matrix<float> digits;
+    test_images.slice(0, n, digits);
+    const Matrix<float> reconstructed = ex.run({{x, digits}}, {reconstruction})[0];
+    write_png(reconstruction_picture(test, reconstructed, n), args.get("png"));
+  }
+  if (args.has("dot")) {
+    write_dot(g, args.get("dot"), {.title = "Autoencoder 784-128-32-128-784", .collapse_layers = true});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_program("autoencoder", [&] { return run(argc, argv); });
+}
