@@ -24,8 +24,8 @@ ArgParser lenet_parser() {
   p.add("seed", "N", "the initial weights and the shuffles (default 1)");
   p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
-  p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
+  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
+  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
   p.add("svg", "FILE", "draw the network, one box a layer, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
@@ -81,8 +81,10 @@ int run(int argc, char** argv) {
   const int threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
 
   Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
-  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", 60000, 1, long(mnist.train.images.count)));
-  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", 10000, 1, long(mnist.test.images.count)));
+  // By default every image the files hold (60000 and 10000 in MNIST's).
+  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
+  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
+  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
   const Data train = first_rows(std::move(mnist.train), train_rows);
   const Data test = first_rows(std::move(mnist.test), test_rows);
 
