@@ -1,4 +1,4 @@
-// The model file format's encoder, checked decoder and atomic writer, private
+// The model file format's encoder and checked decoder, private
 // to the library: model_file.cpp (parameters, tensors) and mlp_file.cpp (an
 // MLPClassifier, in the ml library) share them. docs/model_format.md is the spec.
 #pragma once
@@ -35,7 +35,6 @@ std::vector<std::uint8_t> encode(const Contents& c);
 // throws DataError starting with `name`.
 Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind);
 std::vector<std::uint8_t> read_file(const std::string& path);
-void write_atomically(const std::string& path, std::span<const std::uint8_t> bytes);
 // False, with the first non-finite value's row and column, if there is one.
 bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col);
 std::string shape_text(std::uint64_t rows, std::uint64_t cols);
