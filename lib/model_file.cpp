@@ -323,11 +323,6 @@ bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col) {
   return true;
 }
 
-
-}  // namespace model_file_detail
-
-using namespace model_file_detail;
-
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   const auto& table = crc_table();
   std::uint32_t c = ~crc;
@@ -335,6 +330,9 @@ std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   return ~c;
 }
 
+}  // namespace model_file_detail
+
+using namespace model_file_detail;
 
 template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {

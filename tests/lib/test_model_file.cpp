@@ -2,6 +2,8 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "../../lib/model_file_detail.hpp"  // crc32c, to build files by hand
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <thread>
 
 using namespace dagrad;
+using dagrad::model_file_detail::crc32c;
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
