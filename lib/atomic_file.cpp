@@ -67,4 +67,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   ::close(dfd);
 }
 
+void write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
 }  // namespace dagrad

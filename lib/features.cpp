@@ -52,7 +52,7 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
   const std::size_t f = im.features();
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
   auto rows = [&](std::size_t first, std::size_t last) {
-    detail::scale_indexed_rows(im, indices.subspan(first, last - first), out.data() + first * f);
+    detail::scale_indexed_rows(im.pixels.data(), f, indices.subspan(first, last - first), out.data() + first * f);
   };
   const std::size_t n = indices.size();
   if (n <= gather_block) {

@@ -481,30 +481,30 @@ void scale_rows(const Images& im, std::span<const std::size_t> indices, Matrix<T
     }
   }
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
-  detail::scale_indexed_rows(im, indices, out.data());
+  detail::scale_indexed_rows(im.pixels.data(), f, indices, out.data());
 }
 
 namespace detail {
 
 template <class T>
-void scale_indexed_rows(const Images& im, std::span<const std::size_t> indices, T* out) {
-  const std::size_t f = im.features();
+void scale_indexed_rows(const std::uint8_t* bytes, std::size_t width, std::span<const std::size_t> indices,
+                        T* out) {
   // Shuffled rows sit anywhere in the images: their loads would miss cache
   // every time, so the rows a few steps ahead are asked for early.
   constexpr std::size_t ahead = 4;
   auto prefetch = [&](std::size_t i) {
-    const std::uint8_t* row = im.pixels.data() + indices[i] * f;
-    for (std::size_t b = 0; b < f; b += 64) __builtin_prefetch(row + b);
+    const std::uint8_t* row = bytes + indices[i] * width;
+    for (std::size_t b = 0; b < width; b += 64) __builtin_prefetch(row + b);
   };
   for (std::size_t i = 0; i < std::min(ahead, indices.size()); ++i) prefetch(i);
   for (std::size_t i = 0; i < indices.size(); ++i) {
     if (i + ahead < indices.size()) prefetch(i + ahead);
-    scale_span(im.pixels.data() + indices[i] * f, out + i * f, f);
+    scale_span(bytes + indices[i] * width, out + i * width, width);
   }
 }
 
-template void scale_indexed_rows<float>(const Images&, std::span<const std::size_t>, float*);
-template void scale_indexed_rows<double>(const Images&, std::span<const std::size_t>, double*);
+template void scale_indexed_rows<float>(const std::uint8_t*, std::size_t, std::span<const std::size_t>, float*);
+template void scale_indexed_rows<double>(const std::uint8_t*, std::size_t, std::span<const std::size_t>, double*);
 
 }  // namespace detail
 

@@ -1,5 +1,6 @@
 // An MLPClassifier as a model file (docs/model_format.md, kind 1): its
 // hyperparameters, classes and each layer's weights and bias.
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/model_file.hpp>
 
 #include "model_file_detail.hpp"
@@ -33,7 +34,7 @@ void save(const MLPClassifier& mlp, const std::string& path) {
     c.tensors.push_back({scope + "/weights", coefs[i]});
     c.tensors.push_back({scope + "/bias", intercepts[i]});
   }
-  write_atomically(path, encode(c));
+  write_file_atomically(path, encode(c));
 }
 
 MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& name) {

@@ -1,7 +1,8 @@
-// The model file format of docs/model_format.md: writer, checked reader and
-// atomic save (an MLPClassifier's own part is in mlp_file.cpp). Every count
+// The model file format of docs/model_format.md: writer and checked reader
+// (an MLPClassifier's own part is in mlp_file.cpp); atomic_file.cpp saves. Every count
 // and size read from a file is checked against the bytes that remain before
 // anything is allocated from it.
+#include <dagrad/atomic_file.hpp>
 #include <dagrad/model_file.hpp>
 
 #include "model_file_detail.hpp"
@@ -17,7 +18,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -312,50 +312,6 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
   return bytes;
 }
 
-void write_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    throw Error(path + ": cannot create the temporary file " + tmp + ": " + std::strerror(errno));
-  }
-  auto fail = [&](const std::string& step) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot save (" + step + " " + tmp + "): " + std::strerror(err));
-  };
-  // mkstemp makes the file 0600; a model file is as readable as any other.
-  if (::fchmod(fd, 0644) != 0) fail("chmod");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write");
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("fsync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot save (close " + tmp + "): " + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": cannot save (rename " + tmp + "): " + std::strerror(err));
-  }
-  // The rename is durable only once the folder's entry is on disk.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || ::fsync(dfd) != 0) {
-    const int err = errno;
-    if (dfd >= 0) ::close(dfd);
-    throw Error(path + ": saved, but syncing its folder " + dir + " failed: " + std::strerror(err));
-  }
-  ::close(dfd);
-}
-
 bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col) {
   for (Eigen::Index k = 0; k < m.size(); ++k) {
     if (!std::isfinite(m.data()[k])) {
@@ -367,11 +323,6 @@ bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col) {
   return true;
 }
 
-
-}  // namespace model_file_detail
-
-using namespace model_file_detail;
-
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   const auto& table = crc_table();
   std::uint32_t c = ~crc;
@@ -379,6 +330,9 @@ std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   return ~c;
 }
 
+}  // namespace model_file_detail
+
+using namespace model_file_detail;
 
 template <class T>
 void load_parameters(Executor<T>& ex, const std::vector<Node>& nodes, const std::string& path) {
@@ -424,7 +378,7 @@ void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& ten
     if (!names.insert(name).second) throw Error(path + ": '" + name + "' is listed twice");
     c.tensors.push_back({name, value});
   }
-  write_atomically(path, encode(c));
+  write_file_atomically(path, encode(c));
 }
 
 template <class T>

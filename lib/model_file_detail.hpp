@@ -1,6 +1,7 @@
-// The model file format's encoder, checked decoder and atomic writer, private
+// The model file format's encoder, checked decoder and checksum, private
 // to the library: model_file.cpp (parameters, tensors) and mlp_file.cpp (an
-// MLPClassifier, in the ml library) share them. docs/model_format.md is the spec.
+// MLPClassifier, in the ml library) share them, and the tests craft files
+// with crc32c. docs/model_format.md is the spec.
 #pragma once
 
 #include <dagrad/tensor.hpp>
@@ -30,12 +31,15 @@ struct Contents {
   std::vector<Tensor> tensors;
 };
 
+// CRC-32C (Castagnoli polynomial, reflected 0x82F63B78): crc32c("123456789")
+// is 0xE3069283. Pass a previous result as `crc` to continue over more bytes.
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
+
 std::vector<std::uint8_t> encode(const Contents& c);
 // Checks everything that does not depend on what the tensors must be;
 // throws DataError starting with `name`.
 Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind);
 std::vector<std::uint8_t> read_file(const std::string& path);
-void write_atomically(const std::string& path, std::span<const std::uint8_t> bytes);
 // False, with the first non-finite value's row and column, if there is one.
 bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col);
 std::string shape_text(std::uint64_t rows, std::uint64_t cols);

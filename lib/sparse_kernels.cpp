@@ -158,7 +158,7 @@ struct Lists {
 // Each block is first copied, its strip of every row padded with zeros to
 // whole registers and aligned to them: read in place, rows of 50 floats
 // (200 bytes) make half the loads straddle two cache lines (the copy
-// measured 116 -> 112 us for X·W1, one thread). The copy also keeps every
+// measured faster: docs/benchmarks.md). The copy also keeps every
 // read inside B.
 //
 // The n lists' sums are C's rows first, first + 1, ... of c (m columns);

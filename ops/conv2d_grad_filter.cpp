@@ -45,9 +45,8 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
       Matrix<T>& part = parts[static_cast<std::size_t>(b)];
       // A small dW (6×25, say) is mostly empty GEMM tiles (48×4 floats with
       // AVX-512) around a long depth; one dot product of two contiguous rows
-      // per element is faster there (bench_conv2d, when LeNet's layers took
-      // this path: 0.76 against 1.17 ms for 6×25 and 64 images), the GEMM
-      // for 16×150 (0.83 against 1.08 ms).
+      // per element measured faster there, the GEMM for 16×150 (bench_conv2d:
+      // docs/benchmarks.md).
       if (g_.out_channels * g_.patch_size() <= 512) {
         part.noalias() = dys.lazyProduct(col.transpose());
       } else {

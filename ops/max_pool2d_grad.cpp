@@ -39,8 +39,8 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
   // 2×2 windows side by side cover each pixel once: both input rows of a
   // row of windows are cleared, then each window stores its gradient at its
   // first maximum, found with window_max's arithmetic (no data-dependent
-  // branch; selects written out per pixel measured 2x slower, as GCC made
-  // branches of them).
+  // branch; selects written out per pixel measured slower, as GCC made
+  // branches of them: docs/benchmarks.md).
   template <class T>
   void route_2x2(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
     const Dim width = g_.in.width, columns = g_.out_width;

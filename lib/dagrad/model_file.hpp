@@ -18,12 +18,8 @@ namespace dagrad {
 // The format version this dagrad writes; it reads this one and older ones.
 inline constexpr std::uint32_t model_format_version = 1;
 
-// CRC-32C (Castagnoli polynomial, reflected 0x82F63B78): crc32c("123456789")
-// is 0xE3069283. Pass a previous result as `crc` to continue over more bytes.
-std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
-
-// Writes path + ".tmp-XXXXXX" in the same folder, syncs it, renames it over
-// path and syncs the folder: a crash leaves the old file or the new one, whole.
+// Writes through write_file_atomically (atomic_file.hpp): a crash leaves the
+// old file or the new one, whole.
 // Throws Error naming the path (an unfitted model, an I/O failure).
 void save(const MLPClassifier& mlp, const std::string& path);
 

@@ -11,6 +11,7 @@
 #include <dagrad/model_file.hpp>
 
 #include "../../examples/mnist_mlp_flags.hpp"
+#include "../../lib/model_file_detail.hpp"  // crc32c, to fix up mutated files' checksums
 
 #include <algorithm>
 #include <cstdint>
@@ -70,7 +71,7 @@ inline void fix_checksums(std::vector<std::uint8_t>& b) {
   const std::uint64_t header = get(16, 8);
   if (header > b.size() - 24 || b.size() - 24 - header < 4) return;
   std::size_t at = 24 + static_cast<std::size_t>(header);
-  put32(at, dagrad::crc32c(std::span(b).first(at)));
+  put32(at, dagrad::model_file_detail::crc32c(std::span(b).first(at)));
   at += 4;
   while (b.size() - at >= 24) {
     const std::size_t start = at;
@@ -83,7 +84,7 @@ inline void fix_checksums(std::vector<std::uint8_t>& b) {
     if (cols != 0 && rows > room / cols) return;
     if (b.size() - at - rows * cols * 8 < 4) return;
     at += static_cast<std::size_t>(rows * cols * 8);
-    put32(at, dagrad::crc32c(std::span(b).subspan(start, at - start)));
+    put32(at, dagrad::model_file_detail::crc32c(std::span(b).subspan(start, at - start)));
     at += 4;
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the built library into a scratch tree and builds consumer.cpp
-# against it as users do: through pkg-config with GCC and clang, at -O0 and
+# Installs the built library into a scratch tree, checks that it holds the
+# public headers and only the detail headers they include, each compiling on
+# its own, and builds consumer.cpp against it as users do: through pkg-config with GCC and clang, at -O0 and
 # -O2, with and without -march=native; as a CMake project
 # (find_package(dagrad)); as a meson project (dependency('dagrad')). Each
 # program must run and pass its checks.
@@ -27,6 +28,42 @@ check() {  # check NAME PROGRAM: runs it, reports, remembers a failure
     echo "FAIL  $1"; sed 's/^/      /' "$scratch/out"; failed=1
   fi
 }
+
+# The installed headers are the public ones of the source tree (lib/dagrad
+# and lib/dagrad/nn) and the detail headers they reach through their
+# includes, no more and no fewer.
+src="$here/../../lib"
+reachable() {  # the headers the public ones reach, themselves included
+  local queue seen=" " h
+  mapfile -t queue < <(cd "$src" && find dagrad -name '*.hpp' -not -path 'dagrad/detail/*')
+  while ((${#queue[@]})); do
+    h="${queue[0]}"; queue=("${queue[@]:1}")
+    [[ "$seen" == *" $h "* ]] && continue
+    seen+="$h "
+    echo "$h"
+    mapfile -t -O "${#queue[@]}" queue < <(
+      sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(dagrad/[^>]*\)>.*|\1|p' "$src/$h")
+  done
+}
+if diff <(reachable | sort) <(cd "$prefix/include" && find dagrad -type f | sort) >"$scratch/out"; then
+  echo "ok    installed headers: the public ones and the detail headers they include"
+else
+  echo "FAIL  installed headers differ from what the public headers include (< needed, > installed)"
+  sed 's/^/      /' "$scratch/out"; failed=1
+fi
+
+# Each installed header compiles alone with the installed flags (and
+# without warnings), so none needs a header that was not installed.
+read -r -a cflags <<<"$(pkg-config --cflags dagrad)"
+alone_failed=0
+while read -r header; do
+  printf '#include <%s>\n' "$header" >"$scratch/alone.cpp"
+  if ! g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$scratch/alone.cpp" "${cflags[@]}" \
+       >"$scratch/out" 2>&1; then
+    echo "FAIL  #include <$header> alone"; sed 's/^/      /' "$scratch/out"; alone_failed=1
+  fi
+done < <(cd "$prefix/include" && find dagrad -name '*.hpp' | sort)
+if ((alone_failed)); then failed=1; else echo "ok    every installed header compiles on its own"; fi
 
 read -r -a flags <<<"$(pkg-config --cflags --libs dagrad)"
 for cxx in g++ clang++; do

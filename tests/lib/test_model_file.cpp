@@ -2,6 +2,8 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "../../lib/model_file_detail.hpp"  // crc32c, to build files by hand
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,10 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
 using namespace dagrad;
+using dagrad::model_file_detail::crc32c;
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -39,6 +43,13 @@ struct TempDir {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// The names in a folder, to check that a save left nothing but its file.
+std::set<std::string> entries(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  return names;
 }
 
 Bytes read_bytes(const std::string& path) {
@@ -225,8 +236,10 @@ TEST_CASE("a saved MLPClassifier loads with identical predictions, weights and h
     }
     CHECK(back.predict(Features(test.X)) == mlp.predict(Features(test.X)));
     CHECK(back.predict_proba(Features(test.X)) == mlp.predict_proba(Features(test.X)));
-    // Nothing but the model is left in the folder.
-    for (const auto& entry : fs::directory_iterator(dir.path)) CHECK(!contains(entry.path().string(), ".tmp-"));
+    // Nothing but the models saved so far is left in the folder.
+    std::set<std::string> saved{"blobs_float32.dagradm"};
+    if (dtype == "float64") saved.insert("blobs_float64.dagradm");
+    CHECK(entries(dir.path) == saved);
   }
 }
 
@@ -416,10 +429,14 @@ TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file")
   mlp.fit(Features(train.X), train.y);
   const std::string nowhere = dir.file("no/such/folder/m.dagradm");
   CHECK_THROWS_WITH_AS(save(mlp, nowhere), doctest::Contains(nowhere.c_str()), Error);
-  // A folder in the way of the rename: the temporary file is removed.
+  // A folder in the way of the rename: the temporary file is removed and
+  // what was at the path is untouched.
   fs::create_directories(dir.file("taken/inside"));
-  CHECK_THROWS_WITH_AS(save(mlp, dir.file("taken")), doctest::Contains("rename"), Error);
-  for (const auto& entry : fs::directory_iterator(dir.path)) CHECK(!contains(entry.path().string(), ".tmp-"));
+  const std::string taken = dir.file("taken");
+  const std::string rename_error = taken + ": cannot rename";
+  CHECK_THROWS_WITH_AS(save(mlp, taken), doctest::Contains(rename_error.c_str()), Error);
+  CHECK(entries(dir.path) == std::set<std::string>{"taken"});
+  CHECK(entries(taken) == std::set<std::string>{"inside"});
 }
 
 TEST_CASE("an executor's parameters save and load by node name") {
@@ -628,10 +645,11 @@ TEST_CASE("a save killed at any moment leaves the old model or the new one, whol
                        << seen_a << " times and the second " << seen_b << " times");
   CHECK(seen_a > 0);
   CHECK(seen_b > 0);
-  // Partial files a kill leaves have their own names, never the model's.
-  for (const auto& entry : fs::directory_iterator(dir.path)) {
-    const std::string name = entry.path().filename().string();
+  // Partial files a kill leaves have their own hidden names (".model.dagradm."
+  // and mkstemp's six characters), never the model's.
+  for (const std::string& name : entries(dir.path)) {
     if (name == "model.dagradm") continue;
-    CHECK(name.starts_with("model.dagradm.tmp-"));
+    CHECK(name.starts_with(".model.dagradm."));
+    CHECK(name.size() == std::string(".model.dagradm.").size() + 6);
   }
 }

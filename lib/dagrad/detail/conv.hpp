@@ -375,8 +375,9 @@ Dim window_max(const T* plane, const PoolGeometry& g, Dim top_left) {
   for (Dim i = 0; i < size; ++i) {
     for (Dim j = 0; j < size; ++j) {
       // Arithmetic, not a branch: which pixel wins is data, and a branch on
-      // it mispredicted about half the time (max_pool2d_grad took 6x the
-      // forward). std::max(b, v) is (b < v ? v : b), the same test as v > b.
+      // it mispredicted about half the time (max_pool2d_grad took several
+      // times the forward: docs/benchmarks.md). std::max(b, v) is
+      // (b < v ? v : b), the same test as v > b.
       const Dim at = top_left + i * g.in.width + j;
       const T v = plane[at];
       best += (at - best) * Dim(v > best_value);

@@ -8,11 +8,10 @@
 namespace dagrad::detail {
 
 // At or below this share of nonzeros in A (judged from sampled rows) the
-// sparse route is taken. bench/bench_matmul_shapes, one thread, the
-// lesson's shapes: at 10-20% nonzero the sparse products take 0.4-0.8 of
-// Eigen's GEMM time (a real MNIST batch, 19%: 0.41 and 0.53 since the
-// blocked A·B and the transposed Aᵀ·B; 0.56 and 0.71 before); earlier
-// ad-hoc timings had them level with it near 50%. 25% keeps a clear margin.
+// sparse route is taken. At the lesson's shapes and 10-20% nonzero (a real
+// MNIST batch has 19%) the sparse products measured clearly faster than
+// Eigen's GEMM, and about level with it near 50%: 25% keeps a clear margin
+// (figures: docs/benchmarks.md).
 inline constexpr double sparse_density_limit = 0.25;
 
 // out = op(A) · B, with op(A) = Aᵀ when transpose_a, when A holds few enough
