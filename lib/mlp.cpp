@@ -210,6 +210,159 @@ std::unique_ptr<MLPClassifier::Model> make_model(const std::vector<int>& units, 
   return std::make_unique<ModelT<float>>(units, p);
 }
 
+void check_fit_input(const Features& X, std::span<const int> y_labels) {
+  const std::size_t n_all = X.rows();
+  if (n_all == 0) throw Error("MLPClassifier.fit: X has no rows");
+  if (y_labels.size() != n_all) {
+    throw Error("MLPClassifier.fit: X has " + std::to_string(n_all) + " rows but y has " +
+                std::to_string(y_labels.size()) + " labels");
+  }
+  if (std::size_t r, c; X.find_nonfinite(r, c)) {
+    throw Error("MLPClassifier.fit: X holds a value that is not finite at row " +
+                std::to_string(r) + ", column " + std::to_string(c));
+  }
+}
+
+// The classes are the distinct labels, sorted: a class's index is its place here.
+std::vector<int> distinct_sorted(std::span<const int> labels) {
+  std::vector<int> classes(labels.begin(), labels.end());
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  return classes;
+}
+
+// The class index of every row; a label outside `classes` throws.
+std::vector<int> class_indices(std::span<const int> classes, std::span<const int> y_labels) {
+  std::vector<int> target(y_labels.size());
+  for (std::size_t i = 0; i < y_labels.size(); ++i) {
+    auto it = std::lower_bound(classes.begin(), classes.end(), y_labels[i]);
+    if (it == classes.end() || *it != y_labels[i]) {
+      throw Error("MLPClassifier.fit: label " + std::to_string(y_labels[i]) + " at row " +
+                  std::to_string(i) + " is not one of the classes the model was built with");
+    }
+    target[i] = static_cast<int>(it - classes.begin());
+  }
+  return target;
+}
+
+// The width of every layer: the features, the hidden layers, one unit per class.
+std::vector<int> network_units(int n_features, const std::vector<int>& hidden_layer_sizes,
+                               std::size_t n_classes) {
+  std::vector<int> units{n_features};
+  units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
+  units.push_back(static_cast<int>(n_classes));
+  return units;
+}
+
+// Glorot uniform, as scikit-learn: each layer's weights, then its bias, drawn
+// from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic, else 6.
+void glorot_uniform(MLPClassifier::Model& model, const std::string& activation, NumpyRandom& rng) {
+  const std::vector<int>& units = model.layer_units;
+  const double factor = activation == "logistic" ? 2.0 : 6.0;
+  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+    const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
+    Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
+    for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.uniform(-bound, bound);
+    for (Eigen::Index k = 0; k < b.size(); ++k) b.data()[k] = rng.uniform(-bound, bound);
+    model.set_param(i, w);
+    model.set_param(model.weights.size() + i, b);
+  }
+}
+
+// The rows a fit trains on and, with early stopping, those it scores after
+// each epoch; both sorted.
+struct RowSplit {
+  std::vector<std::size_t> train, validation;
+};
+
+RowSplit train_on_all(std::size_t n_all) {
+  RowSplit split;
+  split.train.resize(n_all);
+  std::iota(split.train.begin(), split.train.end(), 0);
+  return split;
+}
+
+// Holds out ceil(validation_fraction * n) rows for early stopping, each class
+// keeping its share. Each class's rows, in class order, are shuffled by `rng`
+// and the first of them held out.
+RowSplit stratified_split(std::span<const int> target, std::size_t n_classes,
+                          double validation_fraction, NumpyRandom& rng) {
+  const std::size_t n_all = target.size();
+  const auto n_val = static_cast<std::size_t>(std::ceil(validation_fraction * double(n_all)));
+  if (n_val < 1 || n_val >= n_all) {
+    throw Error("MLPClassifier: validation_fraction " + format_fixed(validation_fraction, 3) +
+                " of " + std::to_string(n_all) + " rows leaves no rows to train or to validate on");
+  }
+  std::vector<std::vector<std::size_t>> by_class(n_classes);
+  for (std::size_t i = 0; i < n_all; ++i) by_class[target[i]].push_back(i);
+  // Largest remainders, so the split keeps every class's share.
+  std::vector<std::size_t> take(by_class.size());
+  std::vector<std::pair<double, std::size_t>> remainders;
+  std::size_t taken = 0;
+  for (std::size_t c = 0; c < by_class.size(); ++c) {
+    const double exact = double(n_val) * double(by_class[c].size()) / double(n_all);
+    take[c] = static_cast<std::size_t>(exact);
+    taken += take[c];
+    remainders.push_back({exact - double(take[c]), c});
+  }
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](auto& a, auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; taken < n_val && k < remainders.size(); ++k, ++taken) take[remainders[k].second]++;
+  RowSplit split;
+  for (std::size_t c = 0; c < by_class.size(); ++c) {
+    rng.shuffle(std::span<std::size_t>(by_class[c]));
+    split.validation.insert(split.validation.end(), by_class[c].begin(), by_class[c].begin() + take[c]);
+    split.train.insert(split.train.end(), by_class[c].begin() + take[c], by_class[c].end());
+  }
+  std::sort(split.validation.begin(), split.validation.end());
+  std::sort(split.train.begin(), split.train.end());
+  return split;
+}
+
+// scikit-learn's rule: "auto" is min(200, n); a size above n is clipped to
+// n, with scikit-learn's warning.
+std::size_t batch_size_for(std::optional<int> batch_size, std::size_t n, std::ostream& warnings) {
+  if (!batch_size) return std::min<std::size_t>(200, n);
+  if (static_cast<std::size_t>(*batch_size) > n) {
+    warnings << "UserWarning: Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped\n";
+  }
+  return std::clamp<std::size_t>(static_cast<std::size_t>(*batch_size), 1, n);
+}
+
+// sklearn.utils.shuffle: a shuffled arange, used to index the current order.
+void shuffle_as_sklearn(std::vector<std::size_t>& order, NumpyRandom& rng) {
+  std::vector<std::size_t> perm(order.size());
+  std::iota(perm.begin(), perm.end(), 0);
+  rng.shuffle(std::span<std::size_t>(perm));
+  for (std::size_t& k : perm) k = order[k];
+  order.swap(perm);
+}
+
+// The share of `rows` whose most probable class is their target.
+double accuracy(MLPClassifier::Model& model, const Features& X, std::span<const std::size_t> rows,
+                std::span<const int> target) {
+  std::size_t correct = 0;
+  Matrix<double> probs;
+  for (std::size_t s = 0; s < rows.size(); s += score_chunk) {
+    std::span<const std::size_t> chunk = rows.subspan(s, std::min(score_chunk, rows.size() - s));
+    model.probabilities_of(X, chunk, probs);
+    for (Eigen::Index r = 0; r < probs.rows(); ++r) {
+      Eigen::Index best;
+      probs.row(r).maxCoeff(&best);
+      correct += (best == target[chunk[static_cast<std::size_t>(r)]]);
+    }
+  }
+  return double(correct) / double(rows.size());
+}
+
+void check_finite(const MLPClassifier::Model& model, double learning_rate_init) {
+  if (!model.all_finite()) {
+    throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
+                "hold large values and need scaling, or learning_rate_init (" +
+                format_fixed(learning_rate_init, 6) + ") may be too large");
+  }
+}
 
 }  // namespace
 
@@ -262,9 +415,7 @@ MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int
       throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
                   "can appear");
     }
-    classes_.assign(classes.begin(), classes.end());
-    std::sort(classes_.begin(), classes_.end());
-    classes_.erase(std::unique(classes_.begin(), classes_.end()), classes_.end());
+    classes_ = distinct_sorted(classes);
   }
   fit_impl(X, y, true);
   return *this;
@@ -273,189 +424,55 @@ MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int
 void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, bool incremental) {
   params_.validate();
   const MLPParams& p = params_;
-  const std::size_t n_all = X.rows();
-  if (n_all == 0) throw Error("MLPClassifier.fit: X has no rows");
-  if (y_labels.size() != n_all) {
-    throw Error("MLPClassifier.fit: X has " + std::to_string(n_all) + " rows but y has " +
-                std::to_string(y_labels.size()) + " labels");
-  }
-  if (std::size_t r, c; X.find_nonfinite(r, c)) {
-    throw Error("MLPClassifier.fit: X holds a value that is not finite at row " +
-                std::to_string(r) + ", column " + std::to_string(c));
-  }
+  check_fit_input(X, y_labels);
 
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
   if (first_pass && !incremental) {
-    classes_.assign(y_labels.begin(), y_labels.end());
-    std::sort(classes_.begin(), classes_.end());
-    classes_.erase(std::unique(classes_.begin(), classes_.end()), classes_.end());
+    classes_ = distinct_sorted(y_labels);
     if (classes_.size() < 2) {
       throw Error("MLPClassifier.fit: y has " + std::to_string(classes_.size()) +
                   " class; at least 2 are needed");
     }
   }
-  // Class index of every row.
-  std::vector<int> target(n_all);
-  for (std::size_t i = 0; i < n_all; ++i) {
-    auto it = std::lower_bound(classes_.begin(), classes_.end(), y_labels[i]);
-    if (it == classes_.end() || *it != y_labels[i]) {
-      throw Error("MLPClassifier.fit: label " + std::to_string(y_labels[i]) + " at row " +
-                  std::to_string(i) + " is not one of the classes the model was built with");
-    }
-    target[i] = static_cast<int>(it - classes_.begin());
-  }
+  const std::vector<int> target = class_indices(classes_, y_labels);
 
-  std::vector<int> units{static_cast<int>(X.cols())};
-  units.insert(units.end(), p.hidden_layer_sizes.begin(), p.hidden_layer_sizes.end());
-  units.push_back(static_cast<int>(classes_.size()));
+  const std::vector<int> units =
+      network_units(static_cast<int>(X.cols()), p.hidden_layer_sizes, classes_.size());
   if (!first_pass && model_->layer_units != units) {
     throw Error("MLPClassifier: warm start or partial_fit with data of another shape (the model "
                 "was built for " + std::to_string(model_->layer_units.front()) + " features)");
   }
 
-  // scikit-learn seeds a fresh RandomState from random_state on every fit.
+  // scikit-learn seeds a fresh RandomState from random_state on every fit;
+  // it draws the initial weights, then the validation split, then each
+  // epoch's shuffle.
   NumpyRandom rng(p.random_state ? *p.random_state : std::random_device{}());
-
   if (first_pass) {
     model_ = make_model(units, p);
     model_->set_profiling(profiling_);
-    // Glorot uniform, as scikit-learn: each layer's weights, then its bias.
-    const double factor = p.activation == "logistic" ? 2.0 : 6.0;
-    for (std::size_t i = 0; i + 1 < units.size(); ++i) {
-      const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
-      Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
-      for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.uniform(-bound, bound);
-      for (Eigen::Index k = 0; k < b.size(); ++k) b.data()[k] = rng.uniform(-bound, bound);
-      model_->set_param(i, w);
-      model_->set_param(model_->weights.size() + i, b);
-    }
+    glorot_uniform(*model_, p.activation, rng);
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
 
-  // Early stopping holds out a stratified validation_fraction of the rows.
   const bool early_stopping = p.early_stopping && !incremental;
   // A warm start may switch early stopping on after a fit without it.
   if (early_stopping && !best_validation_score_) best_validation_score_ = -INFINITY;
-  std::vector<std::size_t> train_rows(n_all), val_rows;
-  std::iota(train_rows.begin(), train_rows.end(), 0);
-  if (early_stopping) {
-    const auto n_val = static_cast<std::size_t>(std::ceil(p.validation_fraction * double(n_all)));
-    if (n_val < 1 || n_val >= n_all) {
-      throw Error("MLPClassifier: validation_fraction " + format_fixed(p.validation_fraction, 3) +
-                  " of " + std::to_string(n_all) + " rows leaves no rows to train or to validate on");
-    }
-    std::vector<std::vector<std::size_t>> by_class(classes_.size());
-    for (std::size_t i = 0; i < n_all; ++i) by_class[target[i]].push_back(i);
-    // Largest remainders, so the split keeps every class's share.
-    std::vector<std::size_t> take(by_class.size());
-    std::vector<std::pair<double, std::size_t>> remainders;
-    std::size_t taken = 0;
-    for (std::size_t c = 0; c < by_class.size(); ++c) {
-      const double exact = double(n_val) * double(by_class[c].size()) / double(n_all);
-      take[c] = static_cast<std::size_t>(exact);
-      taken += take[c];
-      remainders.push_back({exact - double(take[c]), c});
-    }
-    std::stable_sort(remainders.begin(), remainders.end(),
-                     [](auto& a, auto& b) { return a.first > b.first; });
-    for (std::size_t k = 0; taken < n_val && k < remainders.size(); ++k, ++taken) take[remainders[k].second]++;
-    train_rows.clear();
-    for (std::size_t c = 0; c < by_class.size(); ++c) {
-      rng.shuffle(std::span<std::size_t>(by_class[c]));
-      val_rows.insert(val_rows.end(), by_class[c].begin(), by_class[c].begin() + take[c]);
-      train_rows.insert(train_rows.end(), by_class[c].begin() + take[c], by_class[c].end());
-    }
-    std::sort(val_rows.begin(), val_rows.end());
-    std::sort(train_rows.begin(), train_rows.end());
-  }
-  const std::size_t n = train_rows.size();
-  std::size_t batch_size = std::min<std::size_t>(200, n);
-  if (p.batch_size) {
-    if (static_cast<std::size_t>(*p.batch_size) > n) {
-      *warnings_ << "UserWarning: Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped\n";
-    }
-    batch_size = std::clamp<std::size_t>(static_cast<std::size_t>(*p.batch_size), 1, n);
-  }
+  const RowSplit split = early_stopping
+                             ? stratified_split(target, classes_.size(), p.validation_fraction, rng)
+                             : train_on_all(X.rows());
+  const std::size_t batch_size = batch_size_for(p.batch_size, split.train.size(), *warnings_);
 
-  std::vector<std::size_t> best_params_dummy;
-  std::vector<Matrix<double>> best_params;
-  std::vector<std::size_t> order = train_rows;
-  std::vector<std::size_t> perm(n);
-  std::vector<std::size_t> shuffled(n);
+  std::vector<Matrix<double>> best_params;  // at the best validation score
+  std::vector<std::size_t> order = split.train;
   for (int it = 0; it < p.max_iter; ++it) {
-    if (p.shuffle) {
-      // sklearn.utils.shuffle: a shuffled arange, used to index the current order.
-      std::iota(perm.begin(), perm.end(), 0);
-      rng.shuffle(std::span<std::size_t>(perm));
-      for (std::size_t i = 0; i < n; ++i) shuffled[i] = order[perm[i]];
-      order.swap(shuffled);
-    }
-    double accumulated = 0;
-    for (std::size_t start = 0; start < n; start += batch_size) {
-      const std::size_t count = std::min(batch_size, n - start);
-      std::span<const std::size_t> rows(order.data() + start, count);
-      try {
-        accumulated += model_->train_batch(X, rows, target) * double(count);
-      } catch (const ExecutionError& e) {
-        // With check_numerics the executor names the node; say when it happened.
-        throw ExecutionError("MLPClassifier.fit: epoch " + std::to_string(n_iter_ + 1) +
-                             ", batch " + std::to_string(start / batch_size + 1) + " of " +
-                             std::to_string((n + batch_size - 1) / batch_size) + ": " + e.what());
-      }
-      if (progress_) progress_({n_iter_ + 1, start + count, n});
-    }
-    ++n_iter_;
-    const double epoch_loss = accumulated / double(n);
-    t_ += n;
-    loss_curve_.push_back(epoch_loss);
-    if (p.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";
-
-    if (early_stopping) {
-      std::size_t correct = 0;
-      Matrix<double> probs;
-      for (std::size_t s = 0; s < val_rows.size(); s += score_chunk) {
-        std::span<const std::size_t> rows(val_rows.data() + s, std::min(score_chunk, val_rows.size() - s));
-        model_->probabilities_of(X, rows, probs);
-        for (Eigen::Index r = 0; r < probs.rows(); ++r) {
-          Eigen::Index best;
-          probs.row(r).maxCoeff(&best);
-          correct += (best == target[rows[static_cast<std::size_t>(r)]]);
-        }
-      }
-      const double v = double(correct) / double(val_rows.size());
-      validation_scores_.push_back(v);
-      if (p.verbose) *out_ << "Validation score: " << format_fixed(v, 6) << "\n";
-      if (v < *best_validation_score_ + p.tol) {
-        ++no_improvement_count_;
-      } else {
-        no_improvement_count_ = 0;
-      }
-      if (v > *best_validation_score_) {
-        best_validation_score_ = v;
-        best_params.clear();
-        for (std::size_t k = 0; k < model_->n_params(); ++k) best_params.push_back(model_->get_param(k));
-      }
-    } else {
-      if (!best_loss_) best_loss_ = INFINITY;
-      if (epoch_loss > *best_loss_ - p.tol) {
-        ++no_improvement_count_;
-      } else {
-        no_improvement_count_ = 0;
-      }
-      if (epoch_loss < *best_loss_) best_loss_ = epoch_loss;
-    }
+    if (p.shuffle) shuffle_as_sklearn(order, rng);
+    const double epoch_loss = train_epoch(X, order, target, batch_size);
+    std::optional<double> validation_score;
+    if (early_stopping) validation_score = accuracy(*model_, X, split.validation, target);
+    update_no_improvement_count(epoch_loss, validation_score, best_params);
     model_->iteration_ends(t_);
-    if (no_improvement_count_ > p.n_iter_no_change) {
-      const std::string msg =
-          (early_stopping ? "Validation score did not improve more than tol="
-                          : "Training loss did not improve more than tol=") +
-          format_fixed(p.tol, 6) + " for " + std::to_string(p.n_iter_no_change) +
-          " consecutive epochs.";
-      if (model_->trigger_stopping(msg, p.verbose != 0, *out_)) break;
-      no_improvement_count_ = 0;
-    }
+    if (no_improvement_count_ > p.n_iter_no_change && no_improvement_stops(early_stopping)) break;
     if (incremental) break;
     if (n_iter_ == p.max_iter) {
       *warnings_ << "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (" << p.max_iter
@@ -465,11 +482,83 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
   if (early_stopping && !best_params.empty()) {
     for (std::size_t k = 0; k < best_params.size(); ++k) model_->set_param(k, best_params[k]);
   }
-  if (!model_->all_finite()) {
-    throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
-                "hold large values and need scaling, or learning_rate_init (" +
-                format_fixed(p.learning_rate_init, 6) + ") may be too large");
+  check_finite(*model_, p.learning_rate_init);
+}
+
+// One pass over `order` in mini-batches, counted as scikit-learn counts it
+// (n_iter_, t_ the samples seen, loss_curve_, the verbose line); returns the
+// epoch's mean loss.
+double MLPClassifier::train_epoch(const Features& X, std::span<const std::size_t> order,
+                                  std::span<const int> target, std::size_t batch_size) {
+  const std::size_t n = order.size();
+  double accumulated = 0;
+  for (std::size_t start = 0; start < n; start += batch_size) {
+    const std::size_t count = std::min(batch_size, n - start);
+    std::span<const std::size_t> rows = order.subspan(start, count);
+    try {
+      accumulated += model_->train_batch(X, rows, target) * double(count);
+    } catch (const ExecutionError& e) {
+      // With check_numerics the executor names the node; say when it happened.
+      throw ExecutionError("MLPClassifier.fit: epoch " + std::to_string(n_iter_ + 1) +
+                           ", batch " + std::to_string(start / batch_size + 1) + " of " +
+                           std::to_string((n + batch_size - 1) / batch_size) + ": " + e.what());
+    }
+    if (progress_) progress_({n_iter_ + 1, start + count, n});
   }
+  ++n_iter_;
+  const double epoch_loss = accumulated / double(n);
+  t_ += n;
+  loss_curve_.push_back(epoch_loss);
+  if (params_.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";
+  return epoch_loss;
+}
+
+// scikit-learn's _update_no_improvement_count: an epoch counts toward
+// n_iter_no_change unless it beats the best validation score (early
+// stopping) or the best training loss by tol. With early stopping the score
+// is recorded, and the weights at the best score kept in best_params.
+void MLPClassifier::update_no_improvement_count(double epoch_loss,
+                                                std::optional<double> validation_score,
+                                                std::vector<Matrix<double>>& best_params) {
+  const MLPParams& p = params_;
+  if (validation_score) {
+    const double v = *validation_score;
+    validation_scores_.push_back(v);
+    if (p.verbose) *out_ << "Validation score: " << format_fixed(v, 6) << "\n";
+    if (v < *best_validation_score_ + p.tol) {
+      ++no_improvement_count_;
+    } else {
+      no_improvement_count_ = 0;
+    }
+    if (v > *best_validation_score_) {
+      best_validation_score_ = v;
+      best_params.clear();
+      for (std::size_t k = 0; k < model_->n_params(); ++k) best_params.push_back(model_->get_param(k));
+    }
+  } else {
+    if (!best_loss_) best_loss_ = INFINITY;
+    if (epoch_loss > *best_loss_ - p.tol) {
+      ++no_improvement_count_;
+    } else {
+      no_improvement_count_ = 0;
+    }
+    if (epoch_loss < *best_loss_) best_loss_ = epoch_loss;
+  }
+}
+
+// After more than n_iter_no_change epochs without improvement: whether
+// training stops (adam, and sgd but for the adaptive schedule) or goes on at
+// a fifth of the learning rate (adaptive sgd, while that rate is above 1e-6).
+bool MLPClassifier::no_improvement_stops(bool early_stopping) {
+  const MLPParams& p = params_;
+  const std::string msg =
+      (early_stopping ? "Validation score did not improve more than tol="
+                      : "Training loss did not improve more than tol=") +
+      format_fixed(p.tol, 6) + " for " + std::to_string(p.n_iter_no_change) +
+      " consecutive epochs.";
+  if (model_->trigger_stopping(msg, p.verbose != 0, *out_)) return true;
+  no_improvement_count_ = 0;
+  return false;
 }
 
 void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
@@ -493,9 +582,8 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
   if (coefs[0].rows() < 1 || coefs[0].rows() > std::numeric_limits<int>::max()) {
     throw Error(where + "coefs[0] has " + std::to_string(coefs[0].rows()) + " rows (features)");
   }
-  std::vector<int> units{static_cast<int>(coefs[0].rows())};
-  units.insert(units.end(), p.hidden_layer_sizes.begin(), p.hidden_layer_sizes.end());
-  units.push_back(static_cast<int>(classes.size()));
+  const std::vector<int> units =
+      network_units(static_cast<int>(coefs[0].rows()), p.hidden_layer_sizes, classes.size());
   for (std::size_t i = 0; i < layers; ++i) {
     const Shape w{units[i], units[i + 1]}, b{1, units[i + 1]};
     if (shape_of(coefs[i]) != w || shape_of(intercepts[i]) != b) {

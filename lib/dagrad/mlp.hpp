@@ -132,6 +132,11 @@ class MLPClassifier {
 
  private:
   void fit_impl(const Features& X, std::span<const int> y, bool incremental);
+  double train_epoch(const Features& X, std::span<const std::size_t> order,
+                     std::span<const int> target, std::size_t batch_size);
+  void update_no_improvement_count(double epoch_loss, std::optional<double> validation_score,
+                                   std::vector<Matrix<double>>& best_params);
+  bool no_improvement_stops(bool early_stopping);
   void reset_training_state(int n_iter);
 
   MLPParams params_;
