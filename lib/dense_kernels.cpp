@@ -1,4 +1,4 @@
-// Eigen's matrix product over plain row-major arrays, built once per
+// Eigen's matrix product and two element loops over plain arrays, built once per
 // instruction set the library can choose at run time (lib/meson.build
 // compiles this file again with -march=x86-64-v3 and -v4 when the library is
 // portable; DAGRAD_ISA names each build's namespace).
@@ -44,10 +44,24 @@ void product(const T* a, std::ptrdiff_t a_rows, std::ptrdiff_t a_cols, bool ta, 
   }
 }
 
+template <class T>
+using Elements = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+template <class T>
+T sum_squares(const T* x, std::ptrdiff_t n) {
+  return Elements<T>(x, n).square().sum();
+}
+
+template <class T>
+void scale(const T* x, T factor, T* out, std::ptrdiff_t n) {
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out, n) = Elements<T>(x, n) * factor;
+}
+
 }  // namespace
 
 const DenseTable& dense_kernels() {
-  static const DenseTable table{{product<float>}, {product<double>}};
+  static const DenseTable table{{product<float>, sum_squares<float>, scale<float>},
+                                {product<double>, sum_squares<double>, scale<double>}};
   return table;
 }
 

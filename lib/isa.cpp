@@ -1,8 +1,10 @@
-// Which instruction-set build of the dispatched kernels this process runs:
+// Which instruction-set build of the dispatched kernels this process runs,
+// and the dense kernels' table and element loops that follow the choice:
 // the CPU's features (GCC's __builtin_cpu_supports) against the builds
 // lib/meson.build made (DAGRAD_DISPATCH_AVX2 marks a portable library that
 // carries the AVX2 and AVX-512 builds), and DAGRAD_KERNELS to force one.
 #include <dagrad/detail/dense_kernels.hpp>
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/detail/isa.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/kernels.hpp>
@@ -82,6 +84,22 @@ const DenseTable& dense_table_in_use() {
   }();
   return table;
 }
+
+namespace {
+
+template <class T>
+void scale_into(const Matrix<T>& x, T factor, Matrix<T>& out) {
+  out.resize(x.rows(), x.cols());
+  const auto scale = dense_kernels<T>().scale;
+  parallel_elements(out.size(), [&](std::int64_t first, std::int64_t n) {
+    scale(x.data() + first, factor, out.data() + first, n);
+  });
+}
+
+}  // namespace
+
+void scale_elements(const Matrix<float>& x, float factor, Matrix<float>& out) { scale_into(x, factor, out); }
+void scale_elements(const Matrix<double>& x, double factor, Matrix<double>& out) { scale_into(x, factor, out); }
 
 }  // namespace dagrad::detail
 

@@ -10,6 +10,7 @@ namespace {
 struct MulRule {
   static constexpr std::string_view key = "mul", infix = " * ";
   static constexpr bool broadcasts = true;
+  static constexpr bool is_product = true;  // by one number: detail::scale_elements
   auto operator()(const auto& a, const auto& b) const { return a * b; }
   Node grad(const GradContext& ctx, std::size_t i) const {
     return mul(ctx.grad(), ctx.input(1 - i));

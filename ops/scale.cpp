@@ -17,6 +17,7 @@ struct ScaleRule {
     return x * static_cast<typename X::Scalar>(factor);
   }
   Node grad(const GradContext& ctx) const { return scale(ctx.grad(), factor); }
+  double factor_of() const { return factor; }
 
   std::string label() const {
     std::ostringstream s;

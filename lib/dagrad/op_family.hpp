@@ -40,6 +40,14 @@ constexpr bool has_expression = requires(const Rule& r, std::span<const std::str
 template <class Rule>
 constexpr bool has_infix = requires { Rule::infix; };
 
+// A unary rule that is x · factor_of() (scale), or a binary one that is a · b
+// (mul): their loops over a matrix and one number go through
+// scale_elements, built for each instruction set.
+template <class Rule>
+constexpr bool scales_unary = requires(const Rule& r) { r.factor_of(); };
+template <class Rule>
+constexpr bool is_product = requires { Rule::is_product; };
+
 }  // namespace detail
 
 // y = f(x) element by element, x of any shape. Rule has:
@@ -58,7 +66,11 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
   // (parallel_elements); each element's value does not depend on the cut.
   template <class T>
   void kernel(Inputs<T> in, Matrix<T>& out) const {
-    detail::map_elements(*in[0], rule_, out);
+    if constexpr (detail::scales_unary<Rule>) {
+      detail::scale_elements(*in[0], static_cast<T>(rule_.factor_of()), out);
+    } else {
+      detail::map_elements(*in[0], rule_, out);
+    }
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override { return {rule_.grad(ctx)}; }
@@ -118,9 +130,17 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
     } else if constexpr (Rule::broadcasts) {
       if (a_whole && b_.rows_b && b_.cols_b) {
         // The other side is one number (mul by a 1x1, say).
-        detail::map_elements(a, [&](const auto& x) { return rule_(x, b(0, 0)); }, out);
+        if constexpr (detail::is_product<Rule>) {
+          detail::scale_elements(a, b(0, 0), out);
+        } else {
+          detail::map_elements(a, [&](const auto& x) { return rule_(x, b(0, 0)); }, out);
+        }
       } else if (b_whole && b_.rows_a && b_.cols_a) {
-        detail::map_elements(b, [&](const auto& x) { return rule_(a(0, 0), x); }, out);
+        if constexpr (detail::is_product<Rule>) {
+          detail::scale_elements(b, a(0, 0), out);
+        } else {
+          detail::map_elements(b, [&](const auto& x) { return rule_(a(0, 0), x); }, out);
+        }
       } else {
         // Each output row r, column c reads a and b at (r or 0, c or 0).
         const Eigen::Index rows = out.rows(), cols = out.cols();

@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <dagrad/detail/dense_kernels.hpp>
+#include <dagrad/detail/elements.hpp>
 #include <dagrad/detail/isa.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -70,5 +72,33 @@ TEST_CASE_TEMPLATE("every instruction set's dense product gives op(A) op(B), the
         CHECK(cut == whole);
       }
     }
+  }
+}
+
+TEST_CASE_TEMPLATE("every instruction set's element loops: sum of squares and product with one number", T, float,
+                   double) {
+  const double tolerance = std::is_same_v<T, float> ? 1e-4 : 1e-12;
+  // 1003 values: whole registers and a ragged end, in Matrix storage (aligned).
+  const Matrix<T> x = random_matrix<T>(1, 1003, 5);
+  double want = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) want += double(x.data()[i]) * double(x.data()[i]);
+  for (detail::Isa isa : detail::isas_available()) {
+    CAPTURE(detail::isa_name(isa));
+    const auto& k = kernels_of<T>(table_of(isa));
+    CHECK(std::abs(double(k.sum_squares(x.data(), x.size())) - want) < tolerance * want);
+    Matrix<T> out(1, 1003);
+    k.scale(x.data(), T(-0.375), out.data(), x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) REQUIRE(out.data()[i] == x.data()[i] * T(-0.375));
+  }
+}
+
+TEST_CASE("scale and mul by a 1x1 take the dispatched loop, large or small") {
+  for (const Eigen::Index n : {7, 50000}) {  // one block, and blocks shared among threads
+    CAPTURE(n);
+    const Matrix<double> x = random_matrix<double>(1, n, 9);
+    Matrix<double> out;
+    detail::scale_elements(x, 2.5, out);
+    REQUIRE(out.cols() == n);
+    CHECK(out == Matrix<double>(x * 2.5));
   }
 }

@@ -1,7 +1,9 @@
-// The dense route of matmul as a table of plain functions, one table per
+// Eigen's code on plain arrays as a table of functions, one table per
 // instruction set (lib/dense_kernels.cpp is compiled once per set, like the
-// sparse kernels): Eigen's matrix product, whose SIMD width is fixed when it
-// is compiled, built for SSE2, AVX2 and AVX-512 in a portable library.
+// sparse kernels): Eigen's SIMD width is fixed when it is compiled, so a
+// portable library builds these for SSE2, AVX2 and AVX-512. matmul's dense
+// route, and the hot element loops of an L2 penalty (sum_squares, and the
+// product of a matrix with one number: mul by a 1x1, scale).
 //   detail::dense_kernels<float>().product(a, 200, 50, false, b, 50, 10, false, 0, 200, c);
 #pragma once
 
@@ -18,6 +20,10 @@ struct DenseKernels {
   void (*product)(const T* a, std::ptrdiff_t a_rows, std::ptrdiff_t a_cols, bool ta, const T* b,
                   std::ptrdiff_t b_rows, std::ptrdiff_t b_cols, bool tb, std::ptrdiff_t first,
                   std::ptrdiff_t count, T* c);
+  // Σ x[i]², Eigen's reduction (x 64-byte aligned, as Matrix storage is).
+  T (*sum_squares)(const T* x, std::ptrdiff_t n);
+  // out[i] = x[i] · factor.
+  void (*scale)(const T* x, T factor, T* out, std::ptrdiff_t n);
 };
 
 struct DenseTable {

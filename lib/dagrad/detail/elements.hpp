@@ -32,4 +32,10 @@ void map_elements(const Matrix<T>& x, const F& f, Matrix<T>& out) {
   parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = f(elements(x, first, n)); });
 }
 
+// out = x · factor, shared among threads as map_elements does, by the loop
+// of the instruction set this process runs (Eigen's, built per set): the
+// element loop of scale and of mul by a 1x1.
+void scale_elements(const Matrix<float>& x, float factor, Matrix<float>& out);
+void scale_elements(const Matrix<double>& x, double factor, Matrix<double>& out);
+
 }  // namespace dagrad::detail
