@@ -3,6 +3,7 @@
 #include <dagrad/executor.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/nn/optim.hpp>
+#include <dagrad/nn/train.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/random.hpp>
 
@@ -89,9 +90,11 @@ struct MLPClassifier::Model {
   virtual void reset_optimizer(const MLPParams& p) = 0;
   virtual void set_profiling(bool on) = 0;
   virtual std::vector<NodeTime> profile() const = 0;
-  // One optimizer step on the rows `rows`; returns the batch's loss.
-  virtual double train_batch(const Features& X, std::span<const std::size_t> rows,
-                             std::span<const int> targets) = 0;
+  // One epoch's optimizer steps over `order`, batch_size rows at a time
+  // (nn::run_batches); returns the mean loss. after(rows done) follows each
+  // batch.
+  virtual double train_epoch(const Features& X, std::span<const std::size_t> order, std::span<const int> targets,
+                             const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) = 0;
   virtual void probabilities_of(const Features& X, std::span<const std::size_t> rows,
                                 Matrix<double>& out) = 0;
   virtual void iteration_ends(std::uint64_t t) = 0;
@@ -145,16 +148,20 @@ struct ModelT final : MLPClassifier::Model {
     }
   }
 
-  double train_batch(const Features& X, std::span<const std::size_t> rows,
-                     std::span<const int> targets) override {
-    // The batch is written straight into the executor's inputs: no copies.
-    ex.within([&] { X.gather(rows, ex.input(x)); });
-    const auto n = static_cast<Eigen::Index>(rows.size());
-    Matrix<T>& one_hot = ex.input(y);
-    one_hot.setZero(n, layer_units.back());
-    for (Eigen::Index r = 0; r < n; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
-    ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
-    return optimizer->step(ex);
+  double train_epoch(const Features& X, std::span<const std::size_t> order, std::span<const int> targets,
+                     const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) override {
+    return nn::run_batches<T>(
+        ex, *optimizer, order, loop,
+        [&](std::span<const std::size_t> rows) {
+          // The batch is written straight into the executor's inputs: no copies.
+          ex.within([&] { X.gather(rows, ex.input(x)); });
+          const auto n = static_cast<Eigen::Index>(rows.size());
+          Matrix<T>& one_hot = ex.input(y);
+          one_hot.setZero(n, layer_units.back());
+          for (Eigen::Index r = 0; r < n; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
+          ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
+        },
+        after);
   }
 
   void probabilities_of(const Features& X, std::span<const std::size_t> rows,
@@ -491,22 +498,15 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
 double MLPClassifier::train_epoch(const Features& X, std::span<const std::size_t> order,
                                   std::span<const int> target, std::size_t batch_size) {
   const std::size_t n = order.size();
-  double accumulated = 0;
-  for (std::size_t start = 0; start < n; start += batch_size) {
-    const std::size_t count = std::min(batch_size, n - start);
-    std::span<const std::size_t> rows = order.subspan(start, count);
-    try {
-      accumulated += model_->train_batch(X, rows, target) * double(count);
-    } catch (const ExecutionError& e) {
-      // With check_numerics the executor names the node; say when it happened.
-      throw ExecutionError("MLPClassifier.fit: epoch " + std::to_string(n_iter_ + 1) +
-                           ", batch " + std::to_string(start / batch_size + 1) + " of " +
-                           std::to_string((n + batch_size - 1) / batch_size) + ": " + e.what());
-    }
-    if (progress_) progress_({n_iter_ + 1, start + count, n});
-  }
+  const int epoch = n_iter_ + 1;
+  // nn's batch loop; with check_numerics its error names the node, and the
+  // loop says in which epoch and batch.
+  const double epoch_loss = model_->train_epoch(
+      X, order, target, {.who = "MLPClassifier.fit", .epoch = epoch, .batch_size = batch_size},
+      [&](std::size_t done) {
+        if (progress_) progress_({epoch, done, n});
+      });
   ++n_iter_;
-  const double epoch_loss = accumulated / double(n);
   t_ += n;
   loss_curve_.push_back(epoch_loss);
   if (params_.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";

@@ -103,33 +103,50 @@ const History& Trainer<T>::fit(const Features& X, const Features& Y, const Featu
 // One epoch over `rows` (shuffled in place first); returns the mean loss,
 // each batch's loss weighted by its rows.
 template <class T>
+double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
+                   const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
+                   const std::function<void(std::size_t)>& after) {
+  const std::size_t n = rows.size(), size = loop.batch_size;
+  if (size == 0) throw Error(loop.who + ": batch_size must be at least 1");
+  const std::size_t batches = (n + size - 1) / size;
+  double total = 0;
+  for (std::size_t start = 0; start < n; start += size) {
+    const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
+    feed(batch_rows);
+    try {
+      total += optimizer.step(ex, {}) * double(batch_rows.size());
+    } catch (const ExecutionError& e) {
+      throw ExecutionError(loop.who + ": epoch " + std::to_string(loop.epoch) + ", batch " +
+                           std::to_string(start / size + 1) + " of " + std::to_string(batches) + ": " +
+                           e.what());
+    }
+    if (after) after(start + batch_rows.size());
+  }
+  return total / double(n);
+}
+
+template <class T>
 double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector<std::size_t>& rows) {
   const int epoch = epochs_done() + 1;
   if (options_.shuffle) {
     NumpyRandom rng(stream_seed(options_.seed, static_cast<std::uint64_t>(epoch)));
     rng.shuffle(std::span<std::size_t>(rows));
   }
-  const std::size_t n = rows.size(), size = options_.batch_size;
-  const std::size_t batches = (n + size - 1) / size;
-  double total = 0;
-  for (std::size_t start = 0; start < n; start += size) {
-    std::span<const std::size_t> batch_rows(rows.data() + start, std::min(size, n - start));
-    ex_.within([&] {
-      X.gather(batch_rows, ex_.input(x_));
-      Y.gather(batch_rows, ex_.input(y_));
-    });
-    if (step_) ex_.input(*step_).setConstant(1, 1, static_cast<T>(optimizer_.steps()));
-    try {
-      total += optimizer_.step(ex_, {}) * double(batch_rows.size());
-    } catch (const ExecutionError& e) {
-      throw ExecutionError("nn::Trainer: epoch " + std::to_string(epoch) + ", batch " +
-                           std::to_string(start / size + 1) + " of " + std::to_string(batches) +
-                           ": " + e.what());
-    }
-    if (progress_) progress_({epoch, start + batch_rows.size(), n});
-  }
+  const std::size_t n = rows.size();
+  const double loss = run_batches<T>(
+      ex_, optimizer_, rows, {.who = "nn::Trainer", .epoch = epoch, .batch_size = options_.batch_size},
+      [&](std::span<const std::size_t> batch_rows) {
+        ex_.within([&] {
+          X.gather(batch_rows, ex_.input(x_));
+          Y.gather(batch_rows, ex_.input(y_));
+        });
+        if (step_) ex_.input(*step_).setConstant(1, 1, static_cast<T>(optimizer_.steps()));
+      },
+      [&](std::size_t done) {
+        if (progress_) progress_({epoch, done, n});
+      });
   optimizer_.epoch_ends(n);
-  return total / double(n);
+  return loss;
 }
 
 template <class T>
@@ -336,6 +353,12 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
 
 template class Trainer<float>;
 template class Trainer<double>;
+template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,
+                                   const std::function<void(std::span<const std::size_t>)>&,
+                                   const std::function<void(std::size_t)>&);
+template double run_batches<double>(Executor<double>&, Optimizer&, std::span<const std::size_t>,
+                                    const BatchLoop&, const std::function<void(std::span<const std::size_t>)>&,
+                                    const std::function<void(std::size_t)>&);
 template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
                             const Features&, TrainOptions);
 template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,

@@ -285,3 +285,38 @@ TEST_CASE("bad data and settings are errors that say what is wrong") {
   CHECK_THROWS_WITH(nn::Trainer<float>(*net.ex, *net.opt, fixed, net.y, {}), doctest::Contains("must be open"));
   CHECK_THROWS_WITH_AS(trainer.load_checkpoint(temp_path("missing")), doctest::Contains("cannot open"), DataError);
 }
+
+TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss weighted by rows, errors placed") {
+  // loss = Σ (x w)² over a batch, w = 1: a batch's loss is the sum of its x².
+  Graph g;
+  Node x = g.input("x", {batch, 1});
+  Node w = g.parameter("w", {1, 1});
+  Node loss = sum_squares(matmul(x, w));
+  Executor<double> ex(g, {.threads = 2, .check_numerics = true});
+  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
+  nn::SGD opt(loss, {.learning_rate = 0});  // the loss stays a function of x alone
+  std::vector<double> value{1, 2, 3, 4, 5, 6, 7};
+  const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
+  std::vector<std::vector<std::size_t>> fed;
+  std::vector<std::size_t> done;
+  auto feed = [&](std::span<const std::size_t> batch_rows) {
+    fed.emplace_back(batch_rows.begin(), batch_rows.end());
+    Matrix<double>& in = ex.input(x);
+    in.resize(static_cast<Eigen::Index>(batch_rows.size()), 1);
+    for (std::size_t r = 0; r < batch_rows.size(); ++r) in(Eigen::Index(r), 0) = value[batch_rows[r]];
+  };
+  const double mean = nn::run_batches<double>(ex, opt, rows, {.who = "test", .epoch = 3, .batch_size = 3}, feed,
+                                              [&](std::size_t n) { done.push_back(n); });
+  CHECK(fed == std::vector<std::vector<std::size_t>>{{6, 0, 5}, {1, 4, 2}, {3}});
+  CHECK(done == std::vector<std::size_t>{3, 6, 7});
+  // Batch losses 49+1+36, 4+25+9, 16; each weighted by its rows, over 7 rows.
+  CHECK(mean == doctest::Approx((86.0 * 3 + 38.0 * 3 + 16.0 * 1) / 7).epsilon(1e-15));
+
+  value[4] = std::nan("");  // row 4 is in the second batch
+  try {
+    nn::run_batches<double>(ex, opt, rows, {.who = "test", .epoch = 3, .batch_size = 3}, feed);
+    FAIL("a NaN passed check_numerics");
+  } catch (const ExecutionError& e) {
+    CHECK(contains(e.what(), "test: epoch 3, batch 2 of 3: "));
+  }
+}

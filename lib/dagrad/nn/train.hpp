@@ -41,6 +41,23 @@ struct TrainOptions {
   int checkpoint_every = 1;
 };
 
+// One epoch's pass of optimizer steps over `rows`, in their order,
+// batch_size rows at a time: the batch loop of Trainer and of
+// MLPClassifier. For each batch, feed(batch rows) fills the graph's inputs,
+// the optimizer takes a step, and after(rows done so far) runs (progress
+// bars). Returns the mean loss, the batches' losses weighted by their rows.
+// An ExecutionError (a NaN check_numerics found, say) comes back prefixed
+// with "<who>: epoch <epoch>, batch b of B: ".
+struct BatchLoop {
+  std::string who;
+  int epoch = 1;
+  std::size_t batch_size = 32;
+};
+template <class T>
+double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
+                   const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
+                   const std::function<void(std::size_t)>& after = {});
+
 // After each mini-batch, for progress bars.
 struct TrainProgress {
   int epoch;  // 1-based
@@ -116,6 +133,14 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
 
 extern template class Trainer<float>;
 extern template class Trainer<double>;
+extern template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>,
+                                          const BatchLoop&,
+                                          const std::function<void(std::span<const std::size_t>)>&,
+                                          const std::function<void(std::size_t)>&);
+extern template double run_batches<double>(Executor<double>&, Optimizer&, std::span<const std::size_t>,
+                                           const BatchLoop&,
+                                           const std::function<void(std::span<const std::size_t>)>&,
+                                           const std::function<void(std::size_t)>&);
 extern template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
                                    const Features&, TrainOptions);
 extern template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,
