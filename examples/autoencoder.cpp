@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 using namespace dagrad;
 
 namespace {
@@ -103,6 +105,11 @@ int run(int argc, char** argv) {
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
   nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed});  // x is also y
+  if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch
+    trainer.set_progress([](const nn::TrainProgress& p) {
+      std::cout << progress_bar(p.epoch, p.samples_done, p.samples_total) << std::flush;
+    });
+  }
 
   const Features train_images(train.images), test_images(test.images);
   const auto start = std::chrono::steady_clock::now();

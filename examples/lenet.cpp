@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 using namespace dagrad;
 
 namespace {
@@ -113,6 +115,11 @@ int run(int argc, char** argv) {
   nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1});
 
   if (args.has("profile")) ex.set_profiling(true);
+  if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch
+    trainer.set_progress([](const nn::TrainProgress& p) {
+      std::cout << progress_bar(p.epoch, p.samples_done, p.samples_total) << std::flush;
+    });
+  }
   const auto start = std::chrono::steady_clock::now();
   trainer.fit(Features(train.images), Features(train.one_hot));
   // tutorial:end

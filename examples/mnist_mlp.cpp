@@ -167,15 +167,7 @@ int run(int argc, char** argv) {
   }
   if (isatty(STDOUT_FILENO)) {
     mlp.set_progress([](const Progress& p) {
-      const int width = 30;
-      const int filled = static_cast<int>(width * p.samples_done / p.samples_total);
-      std::cout << "\r\033[K";
-      if (p.samples_done < p.samples_total) {
-        std::cout << "epoch " << p.iteration << " [" << std::string(filled, '#')
-                  << std::string(width - filled, ' ') << "] " << p.samples_done << "/"
-                  << p.samples_total;
-      }
-      std::cout << std::flush;
+      std::cout << progress_bar(p.iteration, p.samples_done, p.samples_total) << std::flush;
     });
   }
   if (args.has("summary")) print_summary(mlp, mnist.train.images.features(), y_train);

@@ -22,4 +22,11 @@ std::string graph_summary(const Graph& graph);
 // set the kernels use. `threads` as the executor was given them (0: one per core).
 std::string profile_table(const std::vector<NodeTime>& profile, double wall_seconds, int threads);
 
+// A training loop's progress bar for a terminal, redrawn in place:
+// "epoch 3 [#########      ] 19200/60000" while the epoch runs, and the
+// line cleared once it is done (so the epoch's own line takes its place).
+// mnist_mlp, lenet and the autoencoder draw it after every batch when their
+// output is a terminal.
+std::string progress_bar(int epoch, std::size_t done, std::size_t total);
+
 }  // namespace dagrad

@@ -134,3 +134,12 @@ TEST_CASE("graph_summary of the 784-50-10 network lists its inputs, 39760 parame
   CHECK(s.find("Backward ops") != std::string::npos);
   CHECK(s.find("total: 39760 parameters") != std::string::npos);  // gradients add no parameters
 }
+
+TEST_CASE("progress_bar: a bar filled in proportion, redrawn in place, cleared at the epoch's end") {
+  const std::string clear = "\r\033[K";
+  CHECK(dagrad::progress_bar(3, 0, 60000) == clear + "epoch 3 [" + std::string(30, ' ') + "] 0/60000");
+  CHECK(dagrad::progress_bar(3, 20000, 60000) == clear + "epoch 3 [" + std::string(10, '#') + std::string(20, ' ') +
+                                             "] 20000/60000");
+  CHECK(dagrad::progress_bar(3, 60000, 60000) == clear);  // done: the epoch's own line follows
+  CHECK(dagrad::progress_bar(1, 0, 0) == clear);          // nothing to do
+}
