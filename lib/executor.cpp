@@ -79,10 +79,16 @@ struct Executor<T>::Impl {
   // the same fed shapes, may skip it (no other plan has resized shared nodes).
   std::uint64_t inference_count = 0;
 
-  // The first failure of a run; later tasks see `failed` and do nothing.
+  // A run's failure: of the nodes that fail, the one created first, so the
+  // report does not depend on which thread got there first. Once a node has
+  // failed, the nodes that depend on it are skipped (`poisoned`, written by
+  // a node's own task before its successors start); the others still run,
+  // so every node that would fail does, whatever the timing.
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::string error;
+  NodeId error_node = 0;
+  std::vector<char> poisoned;
 
   Impl(Graph& g, ExecutorOptions o)
       : graph(g),
@@ -94,6 +100,7 @@ struct Executor<T>::Impl {
     while (values.size() < graph.size()) values.emplace_back();
     ready.resize(graph.size(), 0);
     staged.resize(graph.size(), 0);
+    poisoned.resize(graph.size(), 0);
     kernel_seconds.resize(graph.size(), 0.0);
     kernel_runs.resize(graph.size(), 0);
   }
@@ -188,8 +195,15 @@ struct Executor<T>::Impl {
       const void* token;
       ~Done() { tsan::release(token); }
     } done{&values[n]};
-    if (failed.load(std::memory_order_relaxed)) return;
     const NodeInfo& info = graph.info(n);
+    if (failed.load(std::memory_order_relaxed)) {
+      for (NodeId in : info.inputs) {
+        if (poisoned[in]) {
+          poisoned[n] = 1;
+          return;
+        }
+      }
+    }
     Matrix<T>& out = values[n];
     try {
       if (options.profile) {
@@ -200,11 +214,11 @@ struct Executor<T>::Impl {
       } else {
         info.op->forward(args, out);
       }
-      if (options.check_numerics && !out.allFinite()) fail(not_finite(info, args, out));
+      if (options.check_numerics && !out.allFinite()) fail(n, not_finite(info, args, out));
     } catch (const std::exception& e) {
-      fail(std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
+      fail(n, std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
     } catch (...) {
-      fail(std::string(info.op->key()) + " node '" + info.name + "' failed with an unknown error");
+      fail(n, std::string(info.op->key()) + " node '" + info.name + "' failed with an unknown error");
     }
   }
 
@@ -218,10 +232,12 @@ struct Executor<T>::Impl {
     return msg;
   }
 
-  void fail(std::string message) {
+  void fail(NodeId n, std::string message) {
+    poisoned[n] = 1;
     std::lock_guard lock(error_mutex);
-    if (!failed.load()) {
+    if (!failed.load() || n < error_node) {
       error = std::move(message);
+      error_node = n;
       failed.store(true);
     }
   }
@@ -323,10 +339,10 @@ struct Executor<T>::Impl {
     }
   }
 
-  // Runs the plan's flow graph in the arena; the first failure, if any,
-  // arrives as ExecutionError naming its node.
+  // Runs the plan's flow graph in the arena; a failure, if any, arrives as
+  // ExecutionError naming its node (the first created of those that fail).
   void run_plan(Plan& plan) {
-    for (NodeId n : plan.ops) ready[n] = 0;
+    for (NodeId n : plan.ops) ready[n] = poisoned[n] = 0;
 
     failed.store(false);
     error.clear();

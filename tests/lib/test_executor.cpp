@@ -323,6 +323,39 @@ TEST_CASE("the numeric check names the node that first produced a NaN, its op an
   }
 }
 
+TEST_CASE("when two independent nodes fail, the one created first is reported, at any thread count") {
+  // "slow" is created first and takes long (a 400x400 product with a NaN);
+  // "fast" fails at once. Whichever finishes first, the report names slow.
+  Graph g;
+  Node a = g.input("a", {400, 400});
+  Node slow = matmul(a, a);
+  g.rename(slow, "slow");
+  Node b = g.input("b", {1, 1});
+  Node fast = log(b);
+  g.rename(fast, "fast");
+  Node after_slow = exp(slow), after_fast = exp(fast);  // skipped: their inputs failed
+  Matrix<double> A = Matrix<double>::Ones(400, 400);
+  A(0, 0) = std::nan("");
+  const Matrix<double> B = Matrix<double>::Constant(1, 1, -1.0);
+  for (const int threads : {1, 2, 4}) {
+    CAPTURE(threads);
+    Executor<double> ex(g, {.threads = threads, .check_numerics = true});
+    for (int run = 0; run < 10; ++run) {
+      try {
+        ex.run({{a, A}, {b, B}}, {after_slow, after_fast});
+        FAIL("expected ExecutionError");
+      } catch (const ExecutionError& e) {
+        REQUIRE(contains(e.what(), "node 'slow'"));
+      }
+    }
+    // A good run afterwards computes everything again.
+    Matrix<double> ok = A;
+    ok(0, 0) = 1;
+    const auto out = ex.run({{a, ok}, {b, Matrix<double>::Constant(1, 1, 1.0)}}, {after_slow, after_fast});
+    CHECK(out[1](0, 0) == 1.0);
+  }
+}
+
 TEST_CASE("random DAGs run every node exactly once and after its inputs at 1, 2, 4 and 8 threads") {
   std::mt19937 rng(12345);
   int graphs = 0;
