@@ -6,6 +6,8 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
+#include "mnist_training.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,27 +26,10 @@ ArgParser autoencoder_parser() {
   ArgParser p("autoencoder",
               "Trains a 784-128-32-128-784 autoencoder on MNIST with dagrad's nn layers, Adam and training\n"
               "loop, and draws test digits above their reconstructions.");
-  p.add("epochs", "N", "passes over the training images (default 5)");
-  p.add("batch-size", "N", "images a step (default 64)");
-  p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
-  p.add("seed", "N", "the initial weights and the shuffles (default 1)");
-  p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
-  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+  add_training_flags(p, 5);
   p.add("png", "FILE", "write the first 10 test digits above their reconstructions as a PNG");
   p.add("dot", "FILE", "write the graph as DOT, one box a layer (forward, and backward in red)");
   return p;
-}
-
-// The first n images and labels (moved, not copied: MNIST's 47 MB once).
-Dataset first_rows(Dataset&& d, std::size_t n) {
-  Dataset out = std::move(d);
-  out.images.count = n;
-  out.images.pixels.resize(n * out.images.features());
-  out.images.pixels.shrink_to_fit();
-  out.labels.resize(n);
-  return out;
 }
 
 // The first n test digits in a row, their reconstructions in a row below,
@@ -69,19 +54,11 @@ int run(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  const int epochs = static_cast<int>(args.get_int("epochs", 5, 1, 1000));
-  const auto batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000));
-  const double learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10);
-  const auto seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L));
-  const int threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 5);
 
-  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
-  // Every image by default, however many the files hold.
-  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
-  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
-  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
-  const Dataset train = first_rows(std::move(mnist.train), train_rows);
-  const Dataset test = first_rows(std::move(mnist.test), test_rows);
+  Mnist mnist = load_mnist_rows(args);
+  const Dataset& train = mnist.train;
+  const Dataset& test = mnist.test;
 
   // tutorial:begin
   // The network: an encoder down to a code of 32 numbers, a decoder back up

@@ -7,6 +7,8 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
+#include "mnist_training.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,33 +22,23 @@ namespace {
 
 ArgParser lenet_parser() {
   ArgParser p("lenet", "Trains a LeNet-5 style CNN on MNIST with dagrad's nn layers, Adam and training loop.");
-  p.add("epochs", "N", "passes over the training images (default 2)");
-  p.add("batch-size", "N", "images a step (default 64)");
-  p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
-  p.add("seed", "N", "the initial weights and the shuffles (default 1)");
-  p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
-  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+  add_training_flags(p, 2);
   p.add("svg", "FILE", "draw the network, one box a layer, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
   return p;
 }
 
-// The first n images (moved, not copied: MNIST's 47 MB once) and their
-// labels, also as one-hot rows.
+// A set's images and labels (moved, not copied), the labels also as
+// one-hot rows.
 struct Data {
   Images images;
   Matrix<float> one_hot;
   std::vector<std::uint8_t> labels;
 };
-Data first_rows(Dataset&& d, std::size_t n) {
+Data with_one_hot(Dataset&& d) {
+  const std::size_t n = d.images.count;
   Data out{std::move(d.images), Matrix<float>::Zero(static_cast<Eigen::Index>(n), 10), std::move(d.labels)};
-  out.images.count = n;
-  out.images.pixels.resize(n * out.images.features());
-  out.images.pixels.shrink_to_fit();
-  out.labels.resize(n);
   for (std::size_t r = 0; r < n; ++r) out.one_hot(static_cast<Eigen::Index>(r), out.labels[r]) = 1;
   return out;
 }
@@ -79,19 +71,11 @@ int run(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  const int epochs = static_cast<int>(args.get_int("epochs", 2, 1, 1000));
-  const auto batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000));
-  const double learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10);
-  const auto seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L));
-  const int threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 2);
 
-  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
-  // By default every image the files hold (60000 and 10000 in MNIST's).
-  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
-  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
-  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
-  const Data train = first_rows(std::move(mnist.train), train_rows);
-  const Data test = first_rows(std::move(mnist.test), test_rows);
+  Mnist mnist = load_mnist_rows(args);
+  const Data train = with_one_hot(std::move(mnist.train));
+  const Data test = with_one_hot(std::move(mnist.test));
 
   // tutorial:begin
   // The network: each layer a name scope, so the drawing has a box a layer.

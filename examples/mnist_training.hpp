@@ -1,0 +1,67 @@
+// What the programs that train a network of their own on MNIST (lenet, the
+// autoencoder) share: their training flags, read one way, and MNIST cut to
+// the rows asked for.
+//   add_training_flags(parser, 2);
+//   const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 2);
+//   Mnist mnist = load_mnist_rows(args);
+#pragma once
+
+#include <dagrad/dagrad.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace dagrad {
+
+struct TrainingFlags {
+  int epochs;
+  std::size_t batch_size;
+  double learning_rate;
+  std::uint32_t seed;
+  int threads;
+};
+
+// --epochs (default_epochs), --batch-size, --learning-rate (Adam's), --seed,
+// --threads, --data, --train-rows and --test-rows.
+inline void add_training_flags(ArgParser& p, int default_epochs) {
+  p.add("epochs", "N", "passes over the training images (default " + std::to_string(default_epochs) + ")");
+  p.add("batch-size", "N", "images a step (default 64)");
+  p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
+  p.add("seed", "N", "the initial weights and the shuffles (default 1)");
+  p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
+  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
+  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+}
+
+inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epochs) {
+  return {.epochs = static_cast<int>(args.get_int("epochs", default_epochs, 1, 1000)),
+          .batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000)),
+          .learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10),
+          .seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L)),
+          .threads = static_cast<int>(args.get_int("threads", 0, 0, 1024))};
+}
+
+// The first n images and labels of a set (moved, not copied: MNIST's 47 MB
+// once).
+inline Dataset first_rows(Dataset&& d, std::size_t n) {
+  Dataset out = std::move(d);
+  out.images.count = n;
+  out.images.pixels.resize(n * out.images.features());
+  out.images.pixels.shrink_to_fit();
+  out.labels.resize(n);
+  return out;
+}
+
+// MNIST from --data, each set cut to its first --train-rows and --test-rows
+// (by default every image the files hold: 60000 and 10000 in MNIST's).
+inline Mnist load_mnist_rows(const ParsedArgs& args) {
+  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
+  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
+  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
+  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
+  return {first_rows(std::move(mnist.train), train_rows), first_rows(std::move(mnist.test), test_rows)};
+}
+
+}  // namespace dagrad
