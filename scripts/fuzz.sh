@@ -17,7 +17,7 @@ if [[ ! -f "$dir/build.ninja" ]]; then
     "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" >/dev/null
 fi
 targets=(idx model cli)
-ninja -C "$dir" -j"${FUZZ_JOBS:-1}" "${targets[@]/#/tests/fuzz/fuzz_}"
+ninja -C "$dir" -j"${FUZZ_JOBS:-$(nproc)}" "${targets[@]/#/tests/fuzz/fuzz_}"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
