@@ -29,17 +29,12 @@ trap 'rm -rf "$work"' EXIT
 g++ -std=c++17 -O2 "$anchors/libtorch_lenet.cpp" -o "$work/libtorch_lenet" \
   -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10
 
-# run NAME COMMAND...: prints "NAME wall_s peak_MiB fit_s test_accuracy"
+# run NAME COMMAND...: one row of the table (bench/timed_run.sh), and the
+# program's Epoch lines kept to compare thread counts.
+source "$root/bench/timed_run.sh"
 run() {
-  local name="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
-    { echo "$name failed:"; cat "$work/err"; return 1; }
-  read -r wall kb <"$work/time"
-  fit=$(grep -Eo 'fit_seconds: [0-9.]+' "$work/out" | awk '{print $2}')
-  acc=$(grep -E '^Testing score' "$work/out" | awk '{print $3}')
-  printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$name" "$wall" "$((kb / 1024))" "${fit:-nan}" "${acc:-?}"
-  echo "$name|$wall|${fit:-nan}|$((kb / 1024))" >>"$work/rows"
-  grep '^Epoch' "$work/out" >"$work/epochs-${name// /_}"
+  timed_run "$@"
+  grep '^Epoch' "$work/out" >"$work/epochs-${1// /_}"
 }
 
 echo "LeNet on MNIST, $epochs epochs, batch 64, Adam 1e-3; $(nproc) cores; $(date -u +%F)"

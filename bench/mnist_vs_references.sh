@@ -46,17 +46,9 @@ if [[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then
     libtorch="$work/libtorch_mlp"
 fi
 
-# run NAME COMMAND...: prints "NAME wall_s peak_MiB fit_s test_accuracy"
-run() {
-  local name="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
-    { echo "$name failed:"; cat "$work/err"; return 1; }
-  read -r wall kb <"$work/time"
-  fit=$(grep -Eo 'fit_seconds: [0-9.]+' "$work/out" | awk '{print $2}')
-  acc=$(grep -E '^Testing score' "$work/out" | awk '{print $3}')
-  printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$name" "$wall" "$((kb / 1024))" "${fit:-nan}" "${acc:-?}"
-  echo "$name|$wall|${fit:-nan}" >>"$work/walls"
-}
+# run NAME COMMAND...: one row of the table (bench/timed_run.sh).
+source "$root/bench/timed_run.sh"
+run() { timed_run "$@"; }
 
 echo "MNIST, hidden_layer_sizes=($sizes), max_iter=10, random_state=1; $(nproc) cores; $(date -u +%F)"
 printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
@@ -76,11 +68,11 @@ done
 # Ratios from this run (the last repeat of each program), and the lesson's
 # FLOP floor: 95.9 GFLOP (forward, weight gradients and the hidden layer's
 # input gradient, 60,000 samples x 10 epochs) at 80 GFLOP/s per core.
-python3 - "$work/walls" "$sizes" "$(nproc)" <<'PY'
+python3 - "$work/rows" "$sizes" "$(nproc)" <<'PY'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, wall, fit = line.strip().split("|")
+    name, wall, fit, _ = line.strip().split("|")
     rows[name] = (float(wall), float(fit))
 if "dagrad float32" not in rows:
     sys.exit(0)
