@@ -5,15 +5,11 @@
 #include <dagrad/detail/parallel.hpp>
 #include <dagrad/detail/sparse_kernels.hpp>
 #include <dagrad/detail/sparse_product.hpp>
-#include <dagrad/error.hpp>
 
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <string>
-#include <string_view>
 #include <type_traits>
 #include <vector>
 
