@@ -400,7 +400,9 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
         << (backward ? backward_fill : style.fill) << "\", color=\""
         << (backward ? backward_border : style.border) << "\", class=\""
         << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\""
-        << (timed && info.kind == NodeKind::op ? time_attributes(share[id]) : "") << "]";
+        << (timed && info.kind == NodeKind::op ? time_attributes(share[id]) : "")
+        // The SVG element's id, for a page that finds a node by its id.
+        << ", id=\"n" << id << "\"]";
   };
 
   // A layer: its scope, the ops inside in order (repeats once), its

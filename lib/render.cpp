@@ -96,46 +96,50 @@ std::vector<std::string> available_devices(GVC_t* gvc) {
   return out;
 }
 
+// The picture's bytes; errors start with `who` (the path, or "render_data").
+std::string render_bytes(const std::string& dot_text, std::string format, const std::string& who) {
+  std::transform(format.begin(), format.end(), format.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
+    throw Error(who + ": cannot render to " +
+                (format.empty() ? std::string("a file without an extension") : "'." + format + "'") +
+                "; render writes " + allowed());
+  }
+
+  std::lock_guard lock(graphviz_mutex);
+  Session s;
+  if (!s.gvc()) throw Error(who + ": cannot start Graphviz: " + messages_or("gvContext failed"));
+  s.graph = agmemread(dot_text.c_str());
+  if (!s.graph || s.failed()) {
+    throw Error(who + ": Graphviz cannot read the DOT text: " + messages_or("agmemread found no graph"));
+  }
+  s.laid_out = gvLayout(s.gvc(), s.graph, "dot") == 0;
+  if (!s.laid_out || s.failed()) {
+    throw Error(who + ": Graphviz cannot lay out the graph: " + messages_or("gvLayout failed"));
+  }
+  char* data = nullptr;
+  unsigned int length = 0;
+  std::string bytes;
+  const int rc = gvRenderData(s.gvc(), s.graph, format.c_str(), &data, &length);
+  if (rc == 0 && data) bytes.assign(data, length);
+  if (data) gvFreeRenderData(data);
+  if (rc != 0 || s.failed() || bytes.empty()) {
+    throw Error(who + ": Graphviz cannot render " + format + ": " +
+                messages_or("no plugin for this format (render_formats() lists those available)"));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void render(const std::string& dot_text, const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
   if (!ext.empty()) ext.erase(0, 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (std::find(formats.begin(), formats.end(), ext) == formats.end()) {
-    throw Error(path + ": cannot render to " +
-                (ext.empty() ? std::string("a file without an extension") : "'." + ext + "'") +
-                "; render writes " + allowed());
-  }
+  write_file_atomically(path, render_bytes(dot_text, ext, path));
+}
 
-  std::string bytes;
-  {
-    std::lock_guard lock(graphviz_mutex);
-    Session s;
-    if (!s.gvc()) throw Error(path + ": cannot start Graphviz: " + messages_or("gvContext failed"));
-    s.graph = agmemread(dot_text.c_str());
-    if (!s.graph || s.failed()) {
-      throw Error(path + ": Graphviz cannot read the DOT text: " +
-                  messages_or("agmemread found no graph"));
-    }
-    s.laid_out = gvLayout(s.gvc(), s.graph, "dot") == 0;
-    if (!s.laid_out || s.failed()) {
-      throw Error(path + ": Graphviz cannot lay out the graph: " +
-                  messages_or("gvLayout failed"));
-    }
-    char* data = nullptr;
-    unsigned int length = 0;
-    const int rc = gvRenderData(s.gvc(), s.graph, ext.c_str(), &data, &length);
-    if (rc == 0 && data) bytes.assign(data, length);
-    if (data) gvFreeRenderData(data);
-    if (rc != 0 || s.failed() || bytes.empty()) {
-      throw Error(path + ": Graphviz cannot render " + ext + ": " +
-                  messages_or("no plugin for this format (render_formats() lists those "
-                              "available)"));
-    }
-  }
-  write_file_atomically(path, bytes);
+std::string render_data(const std::string& dot_text, const std::string& format) {
+  return render_bytes(dot_text, format, "render_data");
 }
 
 void render(const Graph& graph, const std::string& path, const DotOptions& options) {

@@ -34,8 +34,8 @@ std::string format_value(const Matrix<double>& value) {
          number(value.mean()) + " max " + number(value.maxCoeff());
 }
 
-void trace(std::ostream& out, const Executor<double>& values, Node loss,
-           const std::vector<Node>& grads) {
+std::vector<TraceLine> trace_lines(const Executor<double>& values, Node loss,
+                                   const std::vector<Node>& grads) {
   Graph& g = values.graph();
   g.check_owns(loss, "trace");
   for (const Node& n : grads) g.check_owns(n, "trace");
@@ -51,33 +51,47 @@ void trace(std::ostream& out, const Executor<double>& values, Node loss,
     for (NodeId in : g.info(id).inputs) wanted[in] = 1;
   }
 
-  auto print = [&](NodeId id) {
+  auto line = [&](NodeId id) {
     const NodeInfo& info = g.info(id);
-    out << info.name << ' ';
+    std::string text = info.name + ' ';
     if (info.kind == NodeKind::op) {
       std::vector<std::string> args;
       for (NodeId in : info.inputs) args.push_back(g.info(in).name);
-      out << "= " << info.op->expression(args) << ' ';
+      text += "= " + info.op->expression(args) + ' ';
     } else {
-      out << '(' << to_string(info.kind) << ") ";
+      text += '(' + std::string(to_string(info.kind)) + ") ";
     }
     const Node node = g.node(id);
     if (values.has_value(node)) {
-      out << "= " << format_value(values.value(node)) << '\n';
+      text += "= " + format_value(values.value(node));
     } else if (info.kind == NodeKind::constant) {
-      out << "= " << format_value(info.value) << '\n';
+      text += "= " + format_value(info.value);
     } else {
-      out << "(not computed)\n";
+      text += "(not computed)";
     }
+    return TraceLine{node, info.role, std::move(text)};
   };
 
+  std::vector<TraceLine> out;
+  for (Role role : {Role::forward, Role::backward}) {
+    for (NodeId id = 0; id < g.size(); ++id) {
+      if (wanted[id] && g.info(id).role == role) out.push_back(line(id));
+    }
+  }
+  return out;
+}
+
+void trace(std::ostream& out, const Executor<double>& values, Node loss,
+           const std::vector<Node>& grads) {
+  const Graph& g = values.graph();
+  const std::vector<TraceLine> lines = trace_lines(values, loss, grads);
   out << "forward pass:\n";
-  for (NodeId id = 0; id < g.size(); ++id) {
-    if (wanted[id] && g.info(id).role == Role::forward) print(id);
+  for (const TraceLine& l : lines) {
+    if (l.pass == Role::forward) out << l.text << '\n';
   }
   out << "backward pass:\n";
-  for (NodeId id = 0; id < g.size(); ++id) {
-    if (wanted[id] && g.info(id).role == Role::backward) print(id);
+  for (const TraceLine& l : lines) {
+    if (l.pass == Role::backward) out << l.text << '\n';
   }
 
   // A gradient that passed through an op unchanged (b in x @ w + b) is

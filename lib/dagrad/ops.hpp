@@ -38,6 +38,8 @@ Node tanh(Node x);
 Node exp(Node x);
 Node log(Node x);
 Node square(Node x);
+Node abs(Node x);   // |x|
+Node sign(Node x);  // -1, 0 or +1
 Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
 
 // Reductions.

@@ -17,6 +17,12 @@ namespace dagrad {
 // when the format's plugin is missing or the file cannot be written.
 void render(const std::string& dot_text, const std::string& path);
 
+// The picture's bytes in `format` ("svg", "png", "pdf"), for a caller
+// that serves or embeds it: render() without the file. Throws Error as
+// render() does, starting with "render_data".
+//   std::string svg = render_data(to_dot(g), "svg");
+std::string render_data(const std::string& dot_text, const std::string& format);
+
 // render(to_dot(graph, options), path).
 void render(const Graph& graph, const std::string& path, const DotOptions& options = {});
 

@@ -31,6 +31,17 @@ std::string format_value(const Matrix<double>& value);
 //    gradients(loss, ...) built it:  dL/d(hidden/b) = grad(hidden/z) = [...]
 // Inputs, parameters and constants print as "x (input) = ...". A node
 // without a value prints "(not computed)".
+// One line of trace(): the node, its pass, and its text without the newline.
+struct TraceLine {
+  Node node;
+  Role pass;  // forward or backward
+  std::string text;
+};
+// The forward then the backward lines trace() prints, in its order, for a
+// caller that shows them one at a time (the playground's step-by-step view).
+std::vector<TraceLine> trace_lines(const Executor<double>& values, Node loss,
+                                   const std::vector<Node>& grads);
+
 void trace(std::ostream& out, const Executor<double>& values, Node loss,
            const std::vector<Node>& grads);
 

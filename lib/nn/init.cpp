@@ -19,7 +19,9 @@ double standard_normal(NumpyRandom& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
-bool is_uniform(Kind k) { return k == Kind::glorot_uniform || k == Kind::he_uniform; }
+bool is_uniform(Kind k) {
+  return k == Kind::glorot_uniform || k == Kind::he_uniform || k == Kind::uniform;
+}
 
 }  // namespace
 
@@ -27,6 +29,7 @@ Initializer glorot_uniform(double gain) { return {.kind = Kind::glorot_uniform, 
 Initializer glorot_normal(double gain) { return {.kind = Kind::glorot_normal, .gain = gain}; }
 Initializer he_uniform(double gain) { return {.kind = Kind::he_uniform, .gain = gain}; }
 Initializer he_normal(double gain) { return {.kind = Kind::he_normal, .gain = gain}; }
+Initializer uniform(double bound) { return {.kind = Kind::uniform, .value = bound}; }
 Initializer zeros() { return {.kind = Kind::constant, .value = 0.0}; }
 Initializer constant(double value) { return {.kind = Kind::constant, .value = value}; }
 
@@ -40,6 +43,7 @@ double scale_of(const Initializer& how, Shape shape) {
     case Kind::glorot_normal: return how.gain * std::sqrt(2.0 / (fan_in + fan_out));
     case Kind::he_uniform: return how.gain * std::sqrt(6.0 / fan_in);
     case Kind::he_normal: return how.gain * std::sqrt(2.0 / fan_in);
+    case Kind::uniform: return how.value;
     case Kind::constant: return 0.0;
   }
   return 0.0;

@@ -40,7 +40,8 @@ TEST_CASE("uniform initializers stay inside their bound and fill it with the var
   };
   const Case cases[] = {{nn::glorot_uniform(), std::sqrt(6.0 / 500)},
                         {nn::he_uniform(), std::sqrt(6.0 / 200)},
-                        {nn::glorot_uniform(2.0), 2 * std::sqrt(6.0 / 500)}};
+                        {nn::glorot_uniform(2.0), 2 * std::sqrt(6.0 / 500)},
+                        {nn::uniform(0.5), 0.5}};
   for (const Case& c : cases) {
     CHECK(nn::scale_of(c.how, shape) == doctest::Approx(c.bound).epsilon(1e-15));
     const Moments m = moments(draw(c.how, shape));

@@ -148,3 +148,17 @@ TEST_CASE("a picture that cannot be written names the path") {
   const std::string what = error_of([&] { render(small_dot, path); });
   CHECK(contains(what, path));
 }
+
+TEST_CASE("render_data returns the same picture render writes, without a file") {
+  TempDir dir("dagrad_test_render_data");
+  const fs::path path = dir.path / "g.svg";
+  // A named graph: an anonymous one is titled by a counter that each read moves.
+  const std::string named = "digraph g { a -> b [xlabel=\"1x2\"]; b -> c; }";
+  render(named, path.string());
+  CHECK(render_data(named, "svg") == read(path));
+  CHECK(render_data(small_dot, "PNG").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+  const std::string unknown = error_of([] { render_data(small_dot, "gif"); });
+  CHECK(contains(unknown, "render_data: cannot render to '.gif'"));
+  const std::string bad = error_of([] { render_data("digraph { a -> }", "svg"); });
+  CHECK(contains(bad, "render_data: Graphviz cannot read the DOT text"));
+}

@@ -159,3 +159,39 @@ TEST_CASE("a trace summarizes big tensors and marks nodes not computed") {
   CHECK(t.line(y.name()) == y.name() + " = sigmoid(x) = 4x4 min 0.5 mean 0.5 max 0.5");
   CHECK(out.str().find("(not computed)") != std::string::npos);
 }
+
+TEST_CASE("trace_lines are trace's node lines, forward then backward, each after its inputs") {
+  Graph g;
+  const examples::TinyNetwork net = examples::build_tiny_network(g);
+  Executor<double> ex(g, {.threads = 1});
+  examples::set_tiny_weights(ex, net);
+  ex.compute(examples::tiny_feeds(net), net.fetches());
+  std::ostringstream out;
+  trace(out, ex, net.loss, net.grads);
+  const std::vector<TraceLine> lines = trace_lines(ex, net.loss, net.grads);
+  REQUIRE(!lines.empty());
+
+  // The printed trace is the headings with these lines between them.
+  std::string expected = "forward pass:\n";
+  bool backward = false;
+  for (const TraceLine& l : lines) {
+    if (l.pass == Role::backward && !backward) {
+      expected += "backward pass:\n";
+      backward = true;
+    }
+    CHECK(l.pass == g.info(l.node.id()).role);
+    CHECK(l.text.rfind(l.node.name() + " ", 0) == 0);
+    expected += l.text + "\n";
+  }
+  REQUIRE(backward);
+  CHECK(out.str().rfind(expected, 0) == 0);
+
+  // Within each pass the ids rise, so every node comes after its inputs; the
+  // backward lines start at the loss's own gradient.
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].pass == lines[i - 1].pass) CHECK(lines[i].node.id() > lines[i - 1].node.id());
+    for (NodeId in : g.info(lines[i].node.id()).inputs) CHECK(in < lines[i].node.id());
+  }
+  CHECK(lines.front().pass == Role::forward);
+  CHECK(lines.back().pass == Role::backward);
+}

@@ -9,6 +9,7 @@
 // would be dropped by the linker when dagrad is a static library, and the op
 // would silently leave the registry.
 #define DAGRAD_FOR_EACH_OP(X)     \
+  X(abs)                          \
   X(add)                          \
   X(add_channel_bias)             \
   X(add_n)                        \
@@ -40,6 +41,7 @@
   X(shift)                        \
   X(sigmoid)                      \
   X(sigmoid_grad)                 \
+  X(sign)                         \
   X(slice)                        \
   X(softmax)                      \
   X(softmax_cross_entropy)        \

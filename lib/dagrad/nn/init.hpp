@@ -19,10 +19,10 @@ namespace dagrad::nn {
 // parameter's rows and columns (a dense layer's {inputs, units}); a
 // convolution passes channels x kernel area instead.
 struct Initializer {
-  enum class Kind { glorot_uniform, glorot_normal, he_uniform, he_normal, constant };
+  enum class Kind { glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, constant };
   Kind kind = Kind::glorot_uniform;
   double gain = 1.0;   // multiplies the bound or standard deviation
-  double value = 0.0;  // for constant
+  double value = 0.0;  // for constant; uniform's bound
   std::optional<double> fan_in, fan_out;
 };
 
@@ -34,6 +34,8 @@ Initializer glorot_normal(double gain = 1.0);
 Initializer he_uniform(double gain = 1.0);
 // N(0, s^2) with s = gain * sqrt(2 / fan_in).
 Initializer he_normal(double gain = 1.0);
+// U(-bound, bound) whatever the shape (TensorFlow Playground's U(-0.5, 0.5)).
+Initializer uniform(double bound);
 Initializer zeros();
 Initializer constant(double value);
 

@@ -1,0 +1,47 @@
+// ops/abs.cpp: y = |x|; values by hand, the gradient's sign rule, gradcheck.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("abs takes each element's magnitude") {
+  Graph g;
+  Node x = g.input("x", {2, 3});
+  Node y = abs(x);
+  CHECK(y.shape() == Shape{2, 3});
+  CHECK(y.op()->key() == "abs");
+  Executor<double> ex(g);
+  const M X{{-1.5, -0.0, 0.25}, {0.75, -1.2, 0.0}};
+  check_near(ex.run({{x, X}}, {y})[0], M{{1.5, 0.0, 0.25}, {0.75, 1.2, 0.0}});
+}
+
+TEST_CASE("abs's gradient is dL/dy times the sign of x, 0 at 0 (an L1 penalty's)") {
+  Graph g;
+  Node p = g.parameter("p", {1, 4});
+  Node loss = scale(sum(abs(p)), 3.0);
+  Node dp = gradients(loss, {p})[0];
+  Executor<double> ex(g);
+  ex.set(p, M{{-2.0, 0.0, 0.5, -0.25}});
+  check_near(ex.run({}, {dp})[0], M{{-3.0, 0.0, 3.0, -3.0}});
+}
+
+TEST_CASE("abs passes gradcheck away from 0") {
+  Graph g;
+  Node p = g.parameter("p", {2, 2});
+  Node loss = sum(mul(abs(p), g.constant(M{{1.0, -2.0}, {0.5, 3.0}})));
+  GradcheckResult r = gradcheck(g, loss, {{p, M{{-1.3, 0.4}, {0.35, -0.8}}}}, {});
+  CHECK_MESSAGE(r.ok, r.report());
+}
+
+TEST_CASE("abs of batch rows runs with any row count, in float too") {
+  Graph g;
+  Node x = g.input("x", {batch, 2});
+  Node y = abs(x);
+  CHECK(y.shape() == Shape{batch, 2});
+  Executor<float> ex(g);
+  const Matrix<float> X{{-1.0f, 2.0f}, {3.0f, -4.0f}, {-0.5f, 0.0f}};
+  CHECK(ex.run({{x, X}}, {y})[0] == Matrix<float>{{1.0f, 2.0f}, {3.0f, 4.0f}, {0.5f, 0.0f}});
+}
