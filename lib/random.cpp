@@ -1,10 +1,19 @@
 #include <dagrad/random.hpp>
 
+#include <cmath>
+#include <numbers>
+
 namespace dagrad {
 
 double NumpyRandom::random_sample() {
   const std::uint64_t a = next_uint32() >> 5, b = next_uint32() >> 6;
   return (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) / 9007199254740992.0;
+}
+
+double NumpyRandom::box_muller_normal() {
+  // 1 - u keeps the logarithm's argument in (0, 1].
+  const double u1 = 1.0 - random_sample(), u2 = random_sample();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 std::uint64_t NumpyRandom::interval(std::uint64_t max) {

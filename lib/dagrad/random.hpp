@@ -17,6 +17,9 @@ class NumpyRandom {
   // numpy's random_sample(): 53 random bits from two 32-bit draws.
   double random_sample();
   double uniform(double low, double high) { return low + (high - low) * random_sample(); }
+  // One standard normal draw from two random_sample()s (Box-Muller; not
+  // numpy's own normal, which draws differently).
+  double box_muller_normal();
   // numpy's legacy bounded integer in [0, max]: masked draws, rejecting those above max.
   std::uint64_t interval(std::uint64_t max);
   // numpy's legacy RandomState.shuffle (Fisher-Yates from the back).

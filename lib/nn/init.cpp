@@ -4,20 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 namespace dagrad::nn {
 
 namespace {
 
 using Kind = Initializer::Kind;
-
-// One standard normal draw from two uniform ones (Box-Muller); 1 - u keeps
-// the logarithm's argument in (0, 1].
-double standard_normal(NumpyRandom& rng) {
-  const double u1 = 1.0 - rng.random_sample(), u2 = rng.random_sample();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-}
 
 bool is_uniform(Kind k) {
   return k == Kind::glorot_uniform || k == Kind::he_uniform || k == Kind::uniform;
@@ -88,7 +80,7 @@ std::vector<Matrix<double>> Init::values() const {
       } else if (is_uniform(how.kind)) {
         v.data()[i] = rng.uniform(-scale, scale);
       } else {
-        v.data()[i] = scale * standard_normal(rng);
+        v.data()[i] = scale * rng.box_muller_normal();
       }
     }
     out.push_back(std::move(v));
