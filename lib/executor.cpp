@@ -19,6 +19,18 @@ namespace dagrad {
 
 namespace {
 
+// Clears the upper halves of the vector registers before a kernel runs. In
+// the -march=native build the kernels were entered with them dirty (from
+// where on the way in is not known), and a kernel so entered runs every
+// legacy-SSE instruction it calls into, such as glibc's tanh, at a
+// transition penalty: double tanh 17 times slower on an AVX-512 machine
+// (docs/benchmarks.md). Built for AVX, one vzeroupper; else nothing.
+inline void clean_vector_state() {
+#if defined(__AVX__)
+  __builtin_ia32_vzeroupper();
+#endif
+}
+
 template <class T>
 std::string summarize(const Matrix<T>& m) {
   std::ostringstream s;
@@ -205,6 +217,7 @@ struct Executor<T>::Impl {
       }
     }
     Matrix<T>& out = values[n];
+    clean_vector_state();
     try {
       if (options.profile) {
         const auto start = std::chrono::steady_clock::now();
