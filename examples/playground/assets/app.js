@@ -226,7 +226,7 @@
     if (!S.id) return { ok: false, error: 'No session yet.' };
     const r = await request(sessionUrl(path), { body, ...opts });
     if (!r.ok && r.lostSession) {
-      setStatus(`${r.error}. The server no longer knows this tab's session.`, 'error', () => startSession());
+      setStatus(`This tab's session is gone (${r.error}). Retry starts a new one.`, 'error', () => startSession());
     }
     return r;
   }
@@ -291,7 +291,12 @@
 
   window.addEventListener('pagehide', () => {
     if (S.events) S.events.close();
+    S.events = null;
     if (S.id && navigator.sendBeacon) navigator.sendBeacon(sessionUrl('close'));
+  });
+  // Back from the back/forward cache: the old session was closed on pagehide.
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) startSession();
   });
 
   // ---------- config controls ----------
@@ -1375,7 +1380,7 @@
     $('btn-live-graph').classList.add('hidden');
     $('btn-refresh-graph').classList.remove('hidden');
     $('graph-title').textContent = 'The computation graph';
-    $('graph-caption').textContent = 'This is the network as dagrad builds it: the forward pass (blue) and the backward pass (red) that gradients() adds, with each node\'s value and gradient from the last training step. Click a node to see its whole value and gradient.';
+    $('graph-caption').textContent = 'This is the network as dagrad builds it: the forward pass (blue) and the backward pass (red) that gradients() adds, with each node\'s value and gradient from the last training step. Click a node to see its whole value and gradient; drag to move around, Ctrl + wheel or the buttons zoom.';
     $('bp-list').innerHTML = '';
     $('bp-pass').textContent = '–';
     $('bp-pass').className = 'pass-badge';
