@@ -1,5 +1,5 @@
 // The page's files, compiled into the program (embed_assets.py writes
-// assets.cpp from assets/ at build time): nothing is read from disk.
+// playground_assets.cpp from assets/ at build time): nothing is read from disk.
 #pragma once
 
 #include <span>

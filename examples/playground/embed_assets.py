@@ -18,7 +18,7 @@ TYPES = {
 
 def main():
     out_path, files = sys.argv[1], sys.argv[2:]
-    lines = ['#include "assets.hpp"', "", "namespace playground {", "namespace {", ""]
+    lines = ['#include "playground/assets.hpp"', "", "namespace playground {", "namespace {", ""]
     entries = []
     for i, path in enumerate(files):
         name = os.path.basename(path)

@@ -428,8 +428,15 @@ async function main() {
     process.exit(2);
   }
   fs.mkdirSync(shotDir, { recursive: true });
+  // PLAYGROUND_MNIST=DIR: the real MNIST files instead of generated digits
+  // (for the screenshots in docs/playground.md); the checks are the same.
+  const realMnist = process.env.PLAYGROUND_MNIST;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-mnist-'));
-  writeMnist(dataDir);
+  if (realMnist) {
+    for (const name of fs.readdirSync(realMnist)) fs.copyFileSync(path.join(realMnist, name), path.join(dataDir, name));
+  } else {
+    writeMnist(dataDir);
+  }
   const port = await freePort();
   const server = startServer(path.resolve(binary), port, dataDir);
   // an interrupted test still stops the server it started

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The playground's server through its HTTP API, as a page or a script uses it.
 
-Starts build/examples/playground/playground on a free port with small
+Starts build/examples/playground on a free port with small
 seven-segment MNIST files, and checks:
 - a session's defaults, and that the same config and seed give the same
   losses in two sessions (a different seed, other ones);
