@@ -58,7 +58,12 @@ import json, os, sys
 suite, build = sys.argv[1], os.path.abspath(sys.argv[2])
 for t in json.load(sys.stdin):
     if suite in t["suite"] or any(s.endswith(":" + suite) for s in t["suite"]):
-        print(os.path.relpath(t["cmd"][0], build))' "$suite" "$dir" | sort -u)
+        # The test program, and any program of this build it is given (a
+        # script that starts a server, say).
+        for arg in t["cmd"]:
+            arg = os.path.normpath(arg)
+            if arg.startswith(build + os.sep) and not os.path.isdir(arg):
+                print(os.path.relpath(arg, build))' "$suite" "$dir" | sort -u)
   ninja -C "$dir" "${targets[@]}"
 else
   ninja -C "$dir"

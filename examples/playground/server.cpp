@@ -17,6 +17,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <vector>
 
 namespace playground {
 namespace {
@@ -141,11 +142,15 @@ struct Server::Impl {
     s->id = new_id();
     s->touch();
     s->model = std::make_unique<PlaneModel>(Config{.seed = options.seed});
+    // Closed sessions end here, after the lock: ending one waits for its
+    // MNIST epoch to finish.
+    std::vector<std::shared_ptr<Session>> closed;
     std::lock_guard lock(sessions_mutex);
     const auto now = Clock::now();
     for (auto it = sessions.begin(); it != sessions.end() && sessions.size() >= options.max_sessions;) {
       if (it->second->idle(now)) {
         close(*it->second);
+        closed.push_back(std::move(it->second));
         it = sessions.erase(it);
       } else {
         ++it;

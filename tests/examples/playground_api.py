@@ -36,12 +36,19 @@ from seven_segment import digit, write_set
 
 class Server:
     def __init__(self, exe, *flags):
+        # The server's stderr goes to a file (a sanitizer's report can be
+        # long), shown when a check fails.
+        self.errors = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([exe, "--port", "0"] + list(flags), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=self.errors, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"playground: serving http://127\.0\.0\.1:(\d+)/", line)
-        assert m, (line, self.proc.stderr.read() if self.proc.poll() is not None else "")
+        assert m, (line, self.stderr())
         self.port = int(m.group(1))
+
+    def stderr(self):
+        self.errors.seek(0)
+        return self.errors.read()
 
     def request(self, method, path, body=None, headers=None, timeout=60):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -367,7 +374,12 @@ def main(exe, build, sanitize=""):
                   ("bad requests", lambda: check_bad_requests(s))]
         for name, check in checks:
             start = time.time()
-            check()
+            try:
+                check()
+            except BaseException:
+                time.sleep(0.5)
+                print(f"{name}: FAILED; the server's stderr:\n{s.stderr()}", file=sys.stderr)
+                raise
             print(f"{name}: ok ({time.time() - start:.1f} s)", flush=True)
     finally:
         s.stop()
