@@ -229,6 +229,7 @@ json PlaneModel::node(long long id) const {
            {"role", info.role == Role::backward ? "backward" : "forward"},
            {"expression", info.kind == NodeKind::op ? info.op->expression(args) : ""},
            {"shape", {info.shape.rows, info.shape.cols}},
+           {"inputs", info.inputs},
            {"value", value_of(nid)},
            {"grad", nullptr}};
   std::optional<NodeId> grad = graph_.cached_gradient(loss_.id(), nid);

@@ -348,9 +348,37 @@ async function walkBackprop(page, w, shotDir) {
     if (!(backward[i] > backward[i - 1])) fail(`backward steps are not in the order the backward pass creates them: node ${backward[i]} after ${backward[i - 1]} (${backward.join(' ')})`);
   }
   if (!(backward[0] > forward[forward.length - 1])) fail(`the first backward node ${backward[0]} was not created after the forward nodes (last ${forward[forward.length - 1]})`);
+  // The highlighted gradients come in the forward graph's reverse
+  // topological order: for every forward edge u -> v, v's gradient node is
+  // highlighted before u's (the graph's edges from the server's nodes API).
+  const order = await page.evaluate(async (forwardIds, backwardIds) => {
+    const session = document.body.dataset.session;
+    const node = async (id) => (await fetch(`/api/sessions/${session}/nodes/${id}`)).json();
+    const gradAt = new Map();  // forward node id -> position of its gradient among the highlighted
+    for (let i = 0; i < backwardIds.length; i++) {
+      const n = await node(backwardIds[i]);
+      const of = n.name.match(/^grad\((.*)\)$/);
+      if (of) gradAt.set(of[1], i);
+    }
+    let edges = 0;
+    const wrong = [];
+    for (const id of forwardIds) {
+      const v = await node(id);
+      for (const u of v.inputs) {
+        const uName = (await node(u)).name;
+        if (gradAt.has(v.name) && gradAt.has(uName)) {
+          edges++;
+          if (!(gradAt.get(v.name) < gradAt.get(uName))) wrong.push(`${uName} -> ${v.name}`);
+        }
+      }
+    }
+    return { edges, wrong };
+  }, forward, backward);
+  if (order.wrong.length) fail(`gradients highlighted out of reverse topological order for edges ${order.wrong.join(', ')}`);
+  if (order.edges < 8) fail(`only ${order.edges} forward edges had both gradients highlighted`);
   await click(page, '#bp-prev', 'Previous button');
   await waitBody(page, 'Previous to go back one step', (k) => document.body.dataset.backpropIndex === String(k), count - 2);
-  ok(`backprop walked: ${forward.length} forward steps then ${backward.length} backward steps, ids in creation order`);
+  ok(`backprop walked: ${forward.length} forward steps then ${backward.length} backward steps, ids in creation order, gradients in reverse topological order over ${order.edges} edges`);
 
   // a node's whole value and gradient
   const target = forward[Math.floor(forward.length / 2)];

@@ -226,6 +226,20 @@ def check_state_and_graph(s):
     for st in steps:
         assert f'id="n{st["node"]}"' in answer["svg"], st
         assert st["text"].startswith(st["name"] + " "), st
+    # The backward pass is the forward graph's reverse topological order:
+    # for every forward edge u -> v, v's gradient comes before u's.
+    position = {st["name"]: i for i, st in enumerate(steps) if st["pass"] == "backward"}
+    edges = 0
+    for st in steps:
+        if st["pass"] != "forward":
+            continue
+        for u in s.ok("GET", f"/api/sessions/{sid}/nodes/{st['node']}")["inputs"]:
+            u_name = s.ok("GET", f"/api/sessions/{sid}/nodes/{u}")["name"]
+            v_grad, u_grad = f"grad({st['name']})", f"grad({u_name})"
+            if v_grad in position and u_grad in position:
+                assert position[v_grad] < position[u_grad], (v_grad, u_grad)
+                edges += 1
+    assert edges >= 8, edges
     z = next(st["node"] for st in steps if st["name"] == "hidden1/z")
     node = s.ok("GET", f"/api/sessions/{sid}/nodes/{z}")
     assert node["name"] == "hidden1/z" and node["op"] == "add" and node["role"] == "forward", node
