@@ -54,7 +54,7 @@ int run(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 5);
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 5);
 
   Mnist mnist = load_mnist_rows(args);
   const Dataset& train = mnist.train;
@@ -81,7 +81,7 @@ int run(int argc, char** argv) {
   Executor<float> ex(g, {.threads = threads});
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
-  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed});  // x is also y
+  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed, .shards = shards});  // x is also y
   if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch
     trainer.set_progress([](const nn::TrainProgress& p) {
       std::cout << progress_bar(p.epoch, p.samples_done, p.samples_total) << std::flush;

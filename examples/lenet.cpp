@@ -71,7 +71,7 @@ int run(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 2);
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 2);
 
   Mnist mnist = load_mnist_rows(args);
   const Data train = with_one_hot(std::move(mnist.train));
@@ -96,7 +96,7 @@ int run(int argc, char** argv) {
   Executor<float> ex(g, {.threads = threads});
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
-  nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1});
+  nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1, .shards = shards});
 
   if (args.has("profile")) ex.set_profiling(true);
   if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch

@@ -2,7 +2,7 @@
 // autoencoder) share: their training flags, read one way, and MNIST cut to
 // the rows asked for.
 //   add_training_flags(parser, 2);
-//   const auto [epochs, batch_size, learning_rate, seed, threads] = read_training_flags(args, 2);
+//   const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 2);
 //   Mnist mnist = load_mnist_rows(args);
 #pragma once
 
@@ -20,16 +20,20 @@ struct TrainingFlags {
   double learning_rate;
   std::uint32_t seed;
   int threads;
+  int shards;
 };
 
 // --epochs (default_epochs), --batch-size, --learning-rate (Adam's), --seed,
-// --threads, --data, --train-rows and --test-rows.
+// --threads, --shards, --data, --train-rows and --test-rows.
 inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("epochs", "N", "passes over the training images (default " + std::to_string(default_epochs) + ")");
   p.add("batch-size", "N", "images a step (default 64)");
   p.add("learning-rate", "R", "Adam's learning rate (default 0.001)");
   p.add("seed", "N", "the initial weights and the shuffles (default 1)");
   p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
+  p.add("shards", "N",
+        "cut each batch into N shards, computed one after another and their gradients summed in "
+        "order, as N data-parallel processes would (default 1)");
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
   p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
   p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
@@ -40,7 +44,8 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
           .batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000)),
           .learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10),
           .seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L)),
-          .threads = static_cast<int>(args.get_int("threads", 0, 0, 1024))};
+          .threads = static_cast<int>(args.get_int("threads", 0, 0, 1024)),
+          .shards = static_cast<int>(args.get_int("shards", 1, 1, 1024))};
 }
 
 // The first n images and labels of a set (moved, not copied: MNIST's 47 MB

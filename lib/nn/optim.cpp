@@ -225,13 +225,13 @@ void Optimizer::prepare(Executor<T>& ex) {
 // are summed in double over fixed chunks of each gradient, and the chunks'
 // sums added in order, so the norm does not depend on the threads.
 template <class T>
-double Optimizer::clip_scale(Executor<T>& ex) {
+double Optimizer::clip_scale(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients) {
   if (!settings_.clip_norm) return 1.0;
   constexpr std::int64_t chunk = 16384;
   double total = 0;
   ex.within([&] {
-    for (const Node& gnode : gradients_) {
-      const Matrix<T>& g = ex.value(gnode);
+    for (const Matrix<T>* gradient : gradients) {
+      const Matrix<T>& g = *gradient;
       const std::int64_t size = g.size();
       const std::int64_t chunks = (size + chunk - 1) / chunk;
       std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
@@ -260,8 +260,32 @@ double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds) {
 
 template <class T>
 void Optimizer::apply_gradients(Executor<T>& ex) {
+  std::vector<const Matrix<T>*> gradients;
+  for (const Node& g : gradients_) gradients.push_back(&ex.value(g));
+  apply(ex, gradients);
+}
+
+template <class T>
+void Optimizer::apply_gradients(Executor<T>& ex, const std::vector<Matrix<T>>& gradients) {
+  if (gradients.size() != parameters_.size()) {
+    throw Error("nn::" + name_ + ": " + std::to_string(gradients.size()) + " gradients for " +
+                std::to_string(parameters_.size()) + " parameters");
+  }
+  std::vector<const Matrix<T>*> pointers;
+  for (std::size_t k = 0; k < gradients.size(); ++k) {
+    if (shape_of(gradients[k]) != parameters_[k].shape()) {
+      throw Error("nn::" + name_ + ": the gradient for '" + parameters_[k].name() + "' is " +
+                  to_string(shape_of(gradients[k])) + ", the parameter " + to_string(parameters_[k].shape()));
+    }
+    pointers.push_back(&gradients[k]);
+  }
+  apply(ex, pointers);
+}
+
+template <class T>
+void Optimizer::apply(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients) {
   prepare(ex);
-  const double clip = clip_scale(ex);
+  const double clip = clip_scale(ex, gradients);
   const double lr = learning_rate();
   ++steps_;
   if (schedule_.unit == Unit::step) ++schedule_time_;
@@ -280,7 +304,7 @@ void Optimizer::apply_gradients(Executor<T>& ex) {
     ex.within([&] {
       for (std::size_t k = 0; k < n; ++k) {
         Matrix<T>& w = ex.parameter(parameters_[k]);
-        const Matrix<T>& g = ex.value(gradients_[k]);
+        const Matrix<T>& g = *gradients[k];
         T* const first = state[k].data();
         T* const second = slot_count() > 1 ? state[n + k].data() : nullptr;
         dagrad::detail::parallel_elements(w.size(), [&](std::int64_t lo, std::int64_t count) {
@@ -402,6 +426,8 @@ template double Optimizer::step<float>(Executor<float>&, const std::vector<Feed<
 template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&);
 template void Optimizer::apply_gradients<float>(Executor<float>&);
 template void Optimizer::apply_gradients<double>(Executor<double>&);
+template void Optimizer::apply_gradients<float>(Executor<float>&, const std::vector<Matrix<float>>&);
+template void Optimizer::apply_gradients<double>(Executor<double>&, const std::vector<Matrix<double>>&);
 template void Optimizer::set_state<float>(const NamedTensors&);
 template void Optimizer::set_state<double>(const NamedTensors&);
 

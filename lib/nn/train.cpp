@@ -63,6 +63,7 @@ Trainer<T>::Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, Train
   }
   if (options_.epochs < 0) fail("epochs " + std::to_string(options_.epochs) + " must be at least 0");
   if (options_.batch_size < 1) fail("batch_size must be at least 1");
+  if (options_.shards < 1) fail("shards must be at least 1, not " + std::to_string(options_.shards));
   if (!(options_.validation_fraction >= 0 && options_.validation_fraction < 1)) {
     fail("validation_fraction " + fixed(options_.validation_fraction, 3) + " is outside [0, 1)");
   }
@@ -108,13 +109,36 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
                    const std::function<void(std::size_t)>& after) {
   const std::size_t n = rows.size(), size = loop.batch_size;
   if (size == 0) throw Error(loop.who + ": batch_size must be at least 1");
+  if (loop.shards < 1) throw Error(loop.who + ": shards must be at least 1, not " + std::to_string(loop.shards));
   const std::size_t batches = (n + size - 1) / size;
+  const auto shards = std::size_t(loop.shards);
+  std::vector<Matrix<T>> sums(optimizer.parameters().size());
   double total = 0;
   for (std::size_t start = 0; start < n; start += size) {
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
-    feed(batch_rows);
     try {
-      total += optimizer.step(ex, {}) * double(batch_rows.size());
+      if (shards == 1) {
+        feed(batch_rows);
+        total += optimizer.step(ex, {}) * double(batch_rows.size());
+      } else {
+        const std::size_t m = batch_rows.size();
+        double loss = 0;
+        bool first = true;
+        for (std::size_t s = 0; s < shards; ++s) {
+          const std::size_t lo = m * s / shards, hi = m * (s + 1) / shards;
+          if (hi == lo) continue;  // a batch smaller than the shards leaves some empty
+          feed(batch_rows.subspan(lo, hi - lo));
+          ex.compute({}, optimizer.fetches());
+          const double share = double(hi - lo) / double(m);
+          loss += share * static_cast<double>(ex.value(optimizer.loss())(0, 0));
+          for (std::size_t k = 0; k < sums.size(); ++k) {
+            accumulate_shard(sums[k], ex.value(optimizer.gradients()[k]), static_cast<T>(share), first);
+          }
+          first = false;
+        }
+        optimizer.apply_gradients(ex, sums);
+        total += loss * double(m);
+      }
     } catch (const ExecutionError& e) {
       throw ExecutionError(loop.who + ": epoch " + std::to_string(loop.epoch) + ", batch " +
                            std::to_string(start / size + 1) + " of " + std::to_string(batches) + ": " +
@@ -126,6 +150,15 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
 }
 
 template <class T>
+void accumulate_shard(Matrix<T>& sum, const Matrix<T>& g, T weight, bool first) {
+  if (first) {
+    sum = weight * g;
+  } else {
+    sum += weight * g;
+  }
+}
+
+template <class T>
 double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector<std::size_t>& rows) {
   const int epoch = epochs_done() + 1;
   if (options_.shuffle) {
@@ -134,7 +167,8 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
   }
   const std::size_t n = rows.size();
   const double loss = run_batches<T>(
-      ex_, optimizer_, rows, {.who = "nn::Trainer", .epoch = epoch, .batch_size = options_.batch_size},
+      ex_, optimizer_, rows,
+      {.who = "nn::Trainer", .epoch = epoch, .batch_size = options_.batch_size, .shards = options_.shards},
       [&](std::span<const std::size_t> batch_rows) {
         ex_.within([&] {
           X.gather(batch_rows, ex_.input(x_));
@@ -351,6 +385,8 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
   return trainer.fit(X, Y);
 }
 
+template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
+template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
 template class Trainer<float>;
 template class Trainer<double>;
 template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,

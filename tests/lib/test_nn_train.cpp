@@ -320,3 +320,81 @@ TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss w
     CHECK(contains(e.what(), "test: epoch 3, batch 2 of 3: "));
   }
 }
+
+TEST_CASE("shards: a step takes the rows-weighted sum of the shards' gradients, in shard order") {
+  // 7 rows in one batch, 3 shards: rows [0, 2), [2, 4), [4, 7).
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = g.input("y", {batch, 1});
+  nn::Init init(2);
+  Node loss = mse_loss(nn::dense(x, 1, init, "out", {.activation = nn::Activation::tanh}), y);
+  Matrix<double> X(7, 3), Y(7, 1);
+  for (int i = 0; i < 7; ++i) {
+    for (int j = 0; j < 3; ++j) X(i, j) = std::sin(1.7 * i + 0.9 * j);
+    Y(i, 0) = std::cos(0.8 * i);
+  }
+  const double lr = 0.1;
+
+  // By hand: each shard's gradients on its own, then sum (n_s / 7) g_s in order.
+  Executor<double> by_hand(g, {.threads = 1});
+  init.apply(by_hand);
+  nn::SGD reference(loss, {.learning_rate = lr});
+  const std::vector<Node> params = reference.parameters(), grads = reference.gradients();
+  std::vector<Matrix<double>> expected;
+  for (const Node& p : params) expected.push_back(by_hand.value(p));
+  std::vector<Matrix<double>> sum(params.size());
+  const int bounds[] = {0, 2, 4, 7};
+  for (int s = 0; s < 3; ++s) {
+    const int lo = bounds[s], rows = bounds[s + 1] - lo;
+    const std::vector<Matrix<double>> out =
+        by_hand.run({{x, X.middleRows(lo, rows)}, {y, Y.middleRows(lo, rows)}}, grads);
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const Matrix<double> weighted = (double(rows) / 7.0) * out[k];
+      sum[k] = s == 0 ? weighted : Matrix<double>(sum[k] + weighted);
+    }
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) expected[k] -= lr * sum[k];
+
+  Executor<double> ex(g, {.threads = 2});
+  init.apply(ex);
+  nn::SGD sgd(loss, {.learning_rate = lr});
+  nn::fit(ex, sgd, x, y, Features(X), Features(Y), {.epochs = 1, .batch_size = 7, .shuffle = false, .shards = 3});
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    CAPTURE(params[k].name());
+    const Matrix<double>& got = ex.value(params[k]);
+    for (Eigen::Index i = 0; i < got.size(); ++i) {
+      CHECK(got.data()[i] == doctest::Approx(expected[k].data()[i]).epsilon(1e-15));
+    }
+  }
+}
+
+TEST_CASE("shards: the same losses at any thread count, near the unsharded ones; empty shards are skipped") {
+  const Blobs b = blobs(90, 6, 3);
+  const Matrix<double> X = b.X.cast<double>(), Y = b.Y.cast<double>();
+  auto run = [&](int threads, int shards, std::size_t batch_size) {
+    Net<double> net(6, 8, threads);
+    return nn::fit(*net.ex, *net.opt, net.x, net.y, Features(X), Features(Y),
+                   {.epochs = 4, .batch_size = batch_size, .seed = 7, .shards = shards})
+        .loss;
+  };
+  const std::vector<double> one = run(1, 3, 16), two = run(2, 3, 16), whole = run(2, 1, 16);
+  CHECK(one == two);
+  REQUIRE(one.size() == whole.size());
+  for (std::size_t e = 0; e < one.size(); ++e) CHECK(one[e] == doctest::Approx(whole[e]).epsilon(1e-12));
+  CHECK(one.back() < one.front());
+  // Batches of 2 rows in 4 shards: shards 1 and 3 hold a row each, 0 and 2
+  // none, which is 2 shards of one row.
+  CHECK(run(2, 4, 2) == run(2, 2, 2));
+}
+
+TEST_CASE("shards below 1 are refused, naming the option") {
+  Net<float> net(4, 3);
+  const Blobs b = blobs(12, 4, 1);
+  std::string what;
+  try {
+    nn::fit(*net.ex, *net.opt, net.x, net.y, Features(b.X), Features(b.Y), {.epochs = 1, .shards = 0});
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  CHECK(contains(what, "shards must be at least 1, not 0"));
+}

@@ -97,6 +97,11 @@ class Optimizer {
   // gradients() among the fetches): for a caller that runs the graph itself.
   template <class T>
   void apply_gradients(Executor<T>& ex);
+  // Updates from these gradients, one per parameter in parameters() order
+  // and of its shape: gradients combined elsewhere (the weighted sum of a
+  // batch's shards, say). Throws Error naming the first that does not fit.
+  template <class T>
+  void apply_gradients(Executor<T>& ex, const std::vector<Matrix<T>>& gradients);
 
   Node loss() const { return loss_; }
   const std::vector<Node>& parameters() const { return parameters_; }
@@ -147,7 +152,9 @@ class Optimizer {
   template <class T>
   void prepare(Executor<T>& ex);
   template <class T>
-  double clip_scale(Executor<T>& ex);
+  double clip_scale(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
+  template <class T>
+  void apply(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
   std::size_t slot_count() const;
   std::vector<std::string> slot_names() const;
 
@@ -196,6 +203,8 @@ extern template double Optimizer::step<float>(Executor<float>&, const std::vecto
 extern template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&);
 extern template void Optimizer::apply_gradients<float>(Executor<float>&);
 extern template void Optimizer::apply_gradients<double>(Executor<double>&);
+extern template void Optimizer::apply_gradients<float>(Executor<float>&, const std::vector<Matrix<float>>&);
+extern template void Optimizer::apply_gradients<double>(Executor<double>&, const std::vector<Matrix<double>>&);
 extern template void Optimizer::set_state<float>(const NamedTensors&);
 extern template void Optimizer::set_state<double>(const NamedTensors&);
 

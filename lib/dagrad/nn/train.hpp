@@ -39,6 +39,11 @@ struct TrainOptions {
   int verbose = 0;            // > 0: "Epoch k, loss = %.8f" after every epoch
   std::string checkpoint;     // a model file rewritten every checkpoint_every epochs
   int checkpoint_every = 1;
+  // Each batch cut into this many contiguous shards, run one after another
+  // and their gradients summed in shard order, each weighted by its share
+  // of the batch's rows: what the ranks of a data-parallel run compute, so
+  // that one process can reproduce them (1: the batch at once).
+  int shards = 1;
 };
 
 // One epoch's pass of optimizer steps over `rows`, in their order,
@@ -48,11 +53,22 @@ struct TrainOptions {
 // bars). Returns the mean loss, the batches' losses weighted by their rows.
 // An ExecutionError (a NaN check_numerics found, say) comes back prefixed
 // with "<who>: epoch <epoch>, batch b of B: ".
+// With shards > 1, each batch's rows are cut into `shards` contiguous runs
+// (shard s: rows [n s / S, n (s + 1) / S) of the batch's n); feed() and a
+// forward and backward run happen per shard, and the step uses
+//   g = sum over s, in order, of (n_s / n) g_s    (and the loss likewise),
+// accumulated by accumulate_shard().
 struct BatchLoop {
   std::string who;
   int epoch = 1;
   std::size_t batch_size = 32;
+  int shards = 1;
 };
+
+// sum = weight * g for the first shard, else sum += weight * g: the one
+// combination of shard gradients, for this process's shards and for ranks'.
+template <class T>
+void accumulate_shard(Matrix<T>& sum, const Matrix<T>& g, T weight, bool first);
 template <class T>
 double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
                    const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
@@ -131,6 +147,8 @@ template <class T>
 History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Features& X,
             const Features& Y, TrainOptions options = {});
 
+extern template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
+extern template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
 extern template class Trainer<float>;
 extern template class Trainer<double>;
 extern template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>,
