@@ -206,9 +206,11 @@ struct ModelT final : MLPClassifier::Model {
   // never held whole as T: each chunk's mean loss and gradient weighted by
   // its share of the rows. The L2 term uses all n rows' factor in every
   // chunk, so the shares add it once. One chunk (n <= lbfgs_chunk) is the
-  // loss itself, with no reweighting.
+  // loss itself, with no reweighting. 2,000 rows (12 MB of float64 pixels)
+  // ran the lesson's evaluations 1.5x as fast as 10,000 and 2.5x as fast
+  // as all 60,000 at once.
   double loss_and_gradient(const Features& X, std::span<const int> targets, std::span<double> grad) override {
-    constexpr std::size_t lbfgs_chunk = 10000;
+    constexpr std::size_t lbfgs_chunk = 2000;
     const std::size_t n = X.rows();
     std::fill(grad.begin(), grad.end(), 0.0);
     std::vector<Node> fetches = gradient;
