@@ -1,3 +1,5 @@
+#include "lbfgsb.hpp"
+
 #include <dagrad/autodiff.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/executor.hpp>
@@ -23,7 +25,7 @@ namespace dagrad {
 struct MLPClassifier::Model {
   Graph graph;
   Node x, y, l2_factor, logits, probabilities, loss;
-  std::vector<Node> weights, biases;
+  std::vector<Node> weights, biases, gradient;  // gradient: of loss, per parameter
   std::vector<int> layer_units;
 
   Model(const std::vector<int>& units, const std::string& activation) : layer_units(units) {
@@ -69,7 +71,7 @@ struct MLPClassifier::Model {
     }
     // The backward nodes are built here, so the graph is whole before any
     // executor runs it; the optimizer's gradients() finds them cached.
-    gradients(loss, parameters());
+    gradient = gradients(loss, parameters());
   }
   virtual ~Model() = default;
 
@@ -83,6 +85,14 @@ struct MLPClassifier::Model {
   std::size_t n_params() const { return weights.size() + biases.size(); }
   Node param(std::size_t k) const {
     return k < weights.size() ? weights[k] : biases[k - weights.size()];
+  }
+  // How many numbers the parameters hold, all layers together.
+  std::size_t packed_size() const {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i + 1 < layer_units.size(); ++i) {
+      total += std::size_t(layer_units[i] + 1) * std::size_t(layer_units[i + 1]);
+    }
+    return total;
   }
 
   virtual void set_param(std::size_t k, const Matrix<double>& v) = 0;
@@ -100,6 +110,12 @@ struct MLPClassifier::Model {
   virtual void iteration_ends(std::uint64_t t) = 0;
   virtual bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) = 0;
   virtual bool all_finite() const = 0;
+  // lbfgs: every parameter in one vector, the weights then the biases, each
+  // row by row (scikit-learn's _pack), and the loss over all of X with its
+  // gradient packed the same way.
+  virtual void pack(std::span<double> out) const = 0;
+  virtual void unpack(std::span<const double> in) = 0;
+  virtual double loss_and_gradient(const Features& X, std::span<const int> targets, std::span<double> grad) = 0;
 };
 
 namespace {
@@ -130,6 +146,10 @@ struct ModelT final : MLPClassifier::Model {
 
   void reset_optimizer(const MLPParams& p) override {
     solver = p.solver;
+    if (solver == "lbfgs") {  // L-BFGS-B keeps its own state, for one fit
+      optimizer.reset();
+      return;
+    }
     schedule = p.learning_rate;
     learning_rate_init = p.learning_rate_init;
     power_t = p.power_t;
@@ -152,16 +172,65 @@ struct ModelT final : MLPClassifier::Model {
                      const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) override {
     return nn::run_batches<T>(
         ex, *optimizer, order, loop,
-        [&](std::span<const std::size_t> rows) {
-          // The batch is written straight into the executor's inputs: no copies.
-          ex.within([&] { X.gather(rows, ex.input(x)); });
-          const auto n = static_cast<Eigen::Index>(rows.size());
-          Matrix<T>& one_hot = ex.input(y);
-          one_hot.setZero(n, layer_units.back());
-          for (Eigen::Index r = 0; r < n; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
-          ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
-        },
-        after);
+        [&](std::span<const std::size_t> rows) { feed(X, rows, targets, rows.size()); }, after);
+  }
+
+  // Writes the rows straight into the executor's inputs (no copies), with
+  // the L2 factor alpha / (2 n) for a loss over n rows.
+  void feed(const Features& X, std::span<const std::size_t> rows, std::span<const int> targets, std::size_t n) {
+    ex.within([&] { X.gather(rows, ex.input(x)); });
+    const auto count = static_cast<Eigen::Index>(rows.size());
+    Matrix<T>& one_hot = ex.input(y);
+    one_hot.setZero(count, layer_units.back());
+    for (Eigen::Index r = 0; r < count; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
+    ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
+  }
+
+  void pack(std::span<double> out) const override {
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < n_params(); ++k) {
+      const Matrix<T>& v = ex.value(param(k));  // row-major: C order, as numpy's ravel
+      for (Eigen::Index i = 0; i < v.size(); ++i) out[at++] = static_cast<double>(v.data()[i]);
+    }
+  }
+
+  void unpack(std::span<const double> in) override {
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < n_params(); ++k) {
+      Matrix<T>& v = ex.parameter(param(k));
+      for (Eigen::Index i = 0; i < v.size(); ++i) v.data()[i] = static_cast<T>(in[at++]);
+    }
+  }
+
+  // The full-batch loss, lbfgs_chunk rows at a time so that a large X is
+  // never held whole as T: each chunk's mean loss and gradient weighted by
+  // its share of the rows. The L2 term uses all n rows' factor in every
+  // chunk, so the shares add it once. One chunk (n <= lbfgs_chunk) is the
+  // loss itself, with no reweighting. 2,000 rows (12 MB of float64 pixels)
+  // ran the lesson's evaluations 1.5x as fast as 10,000 and 2.5x as fast
+  // as all 60,000 at once.
+  double loss_and_gradient(const Features& X, std::span<const int> targets, std::span<double> grad) override {
+    constexpr std::size_t lbfgs_chunk = 2000;
+    const std::size_t n = X.rows();
+    std::fill(grad.begin(), grad.end(), 0.0);
+    std::vector<Node> fetches = gradient;
+    fetches.push_back(loss);
+    std::vector<std::size_t> rows;
+    double total = 0;
+    for (std::size_t start = 0; start < n; start += lbfgs_chunk) {
+      rows.resize(std::min(lbfgs_chunk, n - start));
+      std::iota(rows.begin(), rows.end(), start);
+      feed(X, rows, targets, n);
+      ex.compute({}, fetches);
+      const double share = double(rows.size()) / double(n);
+      total += share * static_cast<double>(ex.value(loss)(0, 0));
+      std::size_t at = 0;
+      for (Node g : gradient) {
+        const Matrix<T>& v = ex.value(g);
+        for (Eigen::Index i = 0; i < v.size(); ++i) grad[at++] += share * static_cast<double>(v.data()[i]);
+      }
+    }
+    return total;
   }
 
   void probabilities_of(const Features& X, std::span<const std::size_t> rows,
@@ -363,11 +432,13 @@ double accuracy(MLPClassifier::Model& model, const Features& X, std::span<const 
   return double(correct) / double(rows.size());
 }
 
-void check_finite(const MLPClassifier::Model& model, double learning_rate_init) {
+void check_finite(const MLPClassifier::Model& model, const MLPParams& p) {
   if (!model.all_finite()) {
     throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
-                "hold large values and need scaling, or learning_rate_init (" +
-                format_fixed(learning_rate_init, 6) + ") may be too large");
+                "hold large values and need scaling" +
+                (p.solver == "lbfgs" ? std::string()
+                                     : ", or learning_rate_init (" + format_fixed(p.learning_rate_init, 6) +
+                                           ") may be too large"));
   }
 }
 
@@ -417,6 +488,10 @@ MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
 
 MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
                                           std::span<const int> classes) {
+  if (params_.solver == "lbfgs") {
+    throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
+                "stochastic.");
+  }
   if (!fitted()) {
     if (classes.empty()) {
       throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
@@ -461,6 +536,11 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
+  if (p.solver == "lbfgs") {  // full batch: no validation split, no shuffles
+    fit_lbfgs(X, target);
+    check_finite(*model_, p);
+    return;
+  }
 
   const bool early_stopping = p.early_stopping && !incremental;
   // A warm start may switch early stopping on after a fit without it.
@@ -489,7 +569,7 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
   if (early_stopping && !best_params.empty()) {
     for (std::size_t k = 0; k < best_params.size(); ++k) model_->set_param(k, best_params[k]);
   }
-  check_finite(*model_, p.learning_rate_init);
+  check_finite(*model_, p);
 }
 
 // One pass over `order` in mini-batches, counted as scikit-learn counts it
@@ -508,9 +588,39 @@ double MLPClassifier::train_epoch(const Features& X, std::span<const std::size_t
       });
   ++n_iter_;
   t_ += n;
+  loss_ = epoch_loss;
   loss_curve_.push_back(epoch_loss);
   if (params_.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";
   return epoch_loss;
+}
+
+// scikit-learn's _fit_lbfgs: L-BFGS-B (lib/lbfgsb.cpp, scipy's loop) on the
+// full-batch loss over all weights and biases in one vector, with
+// scikit-learn's options (gtol = tol, maxiter = max_iter, maxfun = max_fun,
+// iprint 1 when verbose) and its _check_optimize_result warning.
+void MLPClassifier::fit_lbfgs(const Features& X, std::span<const int> target) {
+  const MLPParams& p = params_;
+  std::vector<double> packed(model_->packed_size());
+  model_->pack(packed);
+  const std::size_t n = X.rows();
+  const LbfgsbResult r = lbfgsb_minimize(
+      packed,
+      [&](std::span<const double> w, std::span<double> grad) {
+        model_->unpack(w);
+        return model_->loss_and_gradient(X, target, grad);
+      },
+      {.max_iter = p.max_iter, .max_fun = p.max_fun, .gtol = p.tol, .iprint = p.verbose ? 1 : -1,
+       .on_iteration = [&](int iteration) {
+         if (progress_) progress_({iteration, n, n});
+       }});
+  model_->unpack(packed);
+  n_iter_ = std::min(r.nit, p.max_iter);
+  loss_ = r.fun;
+  if (r.status != 0) {
+    *warnings_ << "ConvergenceWarning: lbfgs failed to converge (status=" << r.status << "):\n"
+               << r.message << ".\n\nIncrease the number of iterations (max_iter) or scale the data as "
+               << "shown in:\n    https://scikit-learn.org/stable/modules/preprocessing.html\n";
+  }
 }
 
 // scikit-learn's _update_no_improvement_count: an epoch counts toward
@@ -611,11 +721,13 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
 void MLPClassifier::reset_training_state(int n_iter) {
   n_iter_ = n_iter;
   t_ = 0;
+  loss_ = NAN;
   loss_curve_.clear();
   validation_scores_.clear();
   no_improvement_count_ = 0;
   best_loss_.reset();
   best_validation_score_.reset();
+  if (params_.solver == "lbfgs") return;  // scikit-learn's stochastic solvers' state only
   if (params_.early_stopping) {
     best_validation_score_ = -INFINITY;
   } else {

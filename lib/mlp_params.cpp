@@ -165,7 +165,7 @@ const std::vector<Field>& fields() {
          }
        }},
       choice("activation", &P::activation, {"identity", "logistic", "tanh", "relu"}),
-      choice("solver", &P::solver, {"sgd", "adam"}),
+      choice("solver", &P::solver, {"sgd", "adam", "lbfgs"}),
       number<double>("alpha", &P::alpha, finite(non_negative), "must be a finite number >= 0"),
       {"batch_size",
        [](P& p, const std::string& v) {
@@ -214,6 +214,7 @@ const std::vector<Field>& fields() {
       number<double>("beta_2", &P::beta_2, below_one, "must be in [0, 1)"),
       number<double>("epsilon", &P::epsilon, positive, "must be > 0"),
       number<int>("n_iter_no_change", &P::n_iter_no_change, at_least(1), "must be >= 1"),
+      number<int>("max_fun", &P::max_fun, at_least(1), "must be >= 1"),
       // dagrad's own, after scikit-learn's.
       choice("dtype", &P::dtype, {"float32", "float64"}),
       // oneTBB sizes an arena by its concurrency: 10^6 threads take 0.5 GB and
@@ -272,8 +273,10 @@ void MLPParams::check_memory(int n_features, int n_outputs) const {
   units.push_back(n_outputs);
   const double scalar = p.dtype == "float64" ? 8.0 : 4.0;
   // Each parameter is held four times: its value, its gradient and two
-  // optimizer arrays (Adam's moments; SGD uses one).
-  const double copies = 4.0;
+  // optimizer arrays (Adam's moments; SGD uses one). lbfgs holds its value
+  // and gradient, and in float64 the packed x and g and L-BFGS-B's 2m + 5
+  // vectors (m = 10 corrections).
+  const double copies = p.solver == "lbfgs" ? 2.0 + (2.0 + 25.0) * 8.0 / scalar : 4.0;
   double total = 0, largest = 0;
   std::size_t largest_layer = 0;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {

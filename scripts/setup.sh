@@ -23,6 +23,7 @@ PACKAGES=(
   time
   libcpp-httplib-dev   # the playground's web server
   nlohmann-json3-dev   # the playground's JSON
+  liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   chromium             # the playground's browser tests (headless)
 )
 

@@ -9,6 +9,7 @@
 #include <dagrad/graph.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -25,7 +26,7 @@ namespace dagrad {
 struct MLPParams {
   std::vector<int> hidden_layer_sizes{100};
   std::string activation = "relu";          // identity, logistic, tanh, relu
-  std::string solver = "adam";              // sgd, adam
+  std::string solver = "adam";              // sgd, adam, lbfgs
   double alpha = 0.0001;                    // L2 penalty
   std::optional<int> batch_size;            // empty: "auto" = min(200, n_samples)
   std::string learning_rate = "constant";   // constant, invscaling, adaptive (sgd only)
@@ -45,6 +46,7 @@ struct MLPParams {
   double beta_2 = 0.999;
   double epsilon = 1e-8;
   int n_iter_no_change = 10;
+  int max_fun = 15000;  // lbfgs only: the most loss and gradient evaluations
   // dagrad's own: the scalar type training runs in, and the executor's threads.
   std::string dtype = "float32";  // float32, float64 (float64 follows scikit-learn to ~1e-12)
   int threads = 0;                // 0: every core
@@ -93,8 +95,10 @@ class MLPClassifier {
   double score(const Features& X, std::span<const int> y) const;  // accuracy
 
   // Results of training, as scikit-learn names them (without the trailing _).
+  // lbfgs, as in scikit-learn, keeps no loss curve or best loss: only loss
+  // (at the solver's last evaluation) and n_iter.
   const std::vector<double>& loss_curve() const { return loss_curve_; }
-  double loss() const { return loss_curve_.empty() ? NAN : loss_curve_.back(); }
+  double loss() const { return loss_; }
   std::optional<double> best_loss() const { return best_loss_; }
   const std::vector<double>& validation_scores() const { return validation_scores_; }
   std::optional<double> best_validation_score() const { return best_validation_score_; }
@@ -115,7 +119,9 @@ class MLPClassifier {
   // the hyperparameters: the lesson's parameters versus hyperparameters.
   std::string summary() const;
 
-  // Where verbose lines and the non-convergence warning go.
+  // Where verbose lines and the non-convergence warning go. lbfgs's verbose
+  // lines are L-BFGS-B's own, printed by the library to standard output, as
+  // in scikit-learn.
   void set_output(std::ostream* out, std::ostream* warnings);
   void set_progress(std::function<void(const Progress&)> callback);
 
@@ -132,6 +138,7 @@ class MLPClassifier {
 
  private:
   void fit_impl(const Features& X, std::span<const int> y, bool incremental);
+  void fit_lbfgs(const Features& X, std::span<const int> target);
   double train_epoch(const Features& X, std::span<const std::size_t> order,
                      std::span<const int> target, std::size_t batch_size);
   void update_no_improvement_count(double epoch_loss, std::optional<double> validation_score,
@@ -143,6 +150,7 @@ class MLPClassifier {
   std::unique_ptr<Model> model_;
   std::vector<int> classes_;
   std::vector<double> loss_curve_;
+  double loss_ = NAN;
   std::optional<double> best_loss_;
   std::vector<double> validation_scores_;
   std::optional<double> best_validation_score_;

@@ -51,7 +51,7 @@ TEST_CASE("every parameter out of range is an error naming it and its allowed va
   const Bad cases[] = {
       {"hidden_layer_sizes", "10,0", "> 0"},
       {"activation", "softplus", "identity, logistic, tanh, relu"},
-      {"solver", "lbfgs", "sgd, adam"},
+      {"solver", "newton", "sgd, adam, lbfgs"},
       {"alpha", "-1", ">= 0"},
       {"batch_size", "0", ">= 1"},
       {"learning_rate", "fast", "constant, invscaling, adaptive"},
@@ -65,6 +65,7 @@ TEST_CASE("every parameter out of range is an error naming it and its allowed va
       {"beta_2", "-0.1", "[0, 1)"},
       {"epsilon", "0", "> 0"},
       {"n_iter_no_change", "0", ">= 1"},
+      {"max_fun", "0", ">= 1"},
       {"dtype", "float16", "float32, float64"},
       {"threads", "-2", ">= 0"},
   };

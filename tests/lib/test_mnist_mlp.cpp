@@ -3,6 +3,7 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include <iomanip>
 #include <sstream>
 
 using namespace dagrad;
@@ -72,4 +73,27 @@ TEST_CASE("in float64 the loss curve follows scikit-learn 1.2's to many digits")
       CHECK(mlp.loss_curve()[i] == doctest::Approx(c.sklearn[i]).epsilon(1e-9));
     }
   }
+}
+
+TEST_CASE("in float64 lbfgs follows scikit-learn 1.2's on 5,000 MNIST rows") {
+  // scikit-learn 1.2.1 (Debian 12's, over the same L-BFGS-B library), run
+  // from ../shared/anchors with /usr/bin/python3:
+  //   from idx import load; from sklearn.neural_network import MLPClassifier
+  //   X, y, Xt, yt = load(DATA)
+  //   m = MLPClassifier(solver='lbfgs', hidden_layer_sizes=(50,), max_iter=20,
+  //                     random_state=1).fit(X[:5000] / 255., y[:5000])
+  //   print(repr(m.loss_), m.n_iter_, repr(m.score(Xt / 255., yt)))
+  // gives 0.28208952468288184 20 0.8925.
+  Slice train = first_rows(mnist().train, 5000);
+  std::ostringstream sink;
+  MLPClassifier mlp({.hidden_layer_sizes = {50}, .solver = "lbfgs", .max_iter = 20, .random_state = 1,
+                     .dtype = "float64"});
+  mlp.set_output(&sink, &sink);
+  mlp.fit(Features(train.images), train.labels);
+  MESSAGE("loss " << std::setprecision(17) << mlp.loss() << ", relative difference "
+                  << std::abs(mlp.loss() - 0.28208952468288184) / 0.28208952468288184);
+  CHECK(mlp.loss() == doctest::Approx(0.28208952468288184).epsilon(1e-9));
+  CHECK(mlp.n_iter() == 20);
+  CHECK(mlp.loss_curve().empty());
+  CHECK(mlp.score(Features(mnist().test.images), to_labels(mnist().test.labels)) == 0.8925);
 }
