@@ -754,6 +754,11 @@ Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
   return out;
 }
 
+Matrix<double> MLPClassifier::predict_log_proba(const Features& X) const {
+  // libm's log, as numpy's, not Eigen's vector approximation.
+  return predict_proba(X).unaryExpr([](double p) { return std::log(p); });
+}
+
 std::vector<int> MLPClassifier::predict(const Features& X) const {
   Matrix<double> probs = predict_proba(X);
   std::vector<int> labels(static_cast<std::size_t>(probs.rows()));

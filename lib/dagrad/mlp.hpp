@@ -92,6 +92,9 @@ class MLPClassifier {
 
   std::vector<int> predict(const Features& X) const;
   Matrix<double> predict_proba(const Features& X) const;  // rows sum to 1
+  // log(predict_proba(X)), element by element, as scikit-learn computes it
+  // (a probability that rounded to 0 gives -infinity).
+  Matrix<double> predict_log_proba(const Features& X) const;
   double score(const Features& X, std::span<const int> y) const;  // accuracy
 
   // Results of training, as scikit-learn names them (without the trailing _).
@@ -103,6 +106,11 @@ class MLPClassifier {
   const std::vector<double>& validation_scores() const { return validation_scores_; }
   std::optional<double> best_validation_score() const { return best_validation_score_; }
   int n_iter() const { return n_iter_; }
+  // Training samples seen by the solver's updates (sgd, adam), as
+  // scikit-learn's t_; 0 for lbfgs.
+  std::uint64_t t() const { return t_; }
+  // The layers, input and output included: hidden_layer_sizes + 2.
+  int n_layers() const { return int(params_.hidden_layer_sizes.size()) + 2; }
   std::vector<Matrix<double>> coefs() const;
   std::vector<Matrix<double>> intercepts() const;
   const std::vector<int>& classes() const { return classes_; }

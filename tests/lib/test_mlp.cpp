@@ -129,6 +129,13 @@ TEST_CASE("a small problem is learned to high accuracy and predict_proba rows su
   for (int label : predicted) CHECK((label == 3 || label == 5 || label == 7));
   CHECK(mlp.loss_curve().size() == static_cast<std::size_t>(mlp.n_iter()));
   CHECK(mlp.loss_curve().back() < mlp.loss_curve().front());
+  // scikit-learn's predict_log_proba is np.log(predict_proba), and its t_
+  // counts the samples the updates have seen: 300 an epoch here.
+  const Matrix<double> log_proba = mlp.predict_log_proba(Features(test.X));
+  REQUIRE(log_proba.rows() == 150);
+  for (Eigen::Index i = 0; i < log_proba.size(); ++i) CHECK(log_proba.data()[i] == std::log(proba.data()[i]));
+  CHECK(mlp.t() == 300u * static_cast<std::uint64_t>(mlp.n_iter()));
+  CHECK(mlp.n_layers() == 3);
 }
 
 TEST_CASE("every activation and solver trains") {
