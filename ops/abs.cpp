@@ -18,7 +18,8 @@ Node abs(Node x) { return unary(x, AbsRule{}); }
 
 OpEntry detail::registry_entry_abs() {
   // Clear of the kink at 0, where abs has no derivative.
-  return {"abs", Differentiable::twice, {unary_example(abs, {.gap = 0.2})}};
+  return {"abs", Differentiable::twice, {unary_example(abs, {.gap = 0.2})},
+          rebuild_of(abs)};
 }
 
 }  // namespace dagrad

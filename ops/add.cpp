@@ -19,7 +19,8 @@ struct AddRule {
 Node add(Node a, Node b) { return binary(a, b, AddRule{}); }
 
 OpEntry detail::registry_entry_add() {
-  return {"add", Differentiable::twice, broadcast_examples(add)};
+  return {"add", Differentiable::twice, broadcast_examples(add),
+          rebuild_of(add)};
 }
 
 }  // namespace dagrad

@@ -56,7 +56,8 @@ Node add_channel_bias(Node x, Node bias) {
 }
 
 OpEntry detail::registry_entry_add_channel_bias() {
-  return {"add_channel_bias", Differentiable::twice, {binary_example(add_channel_bias, {{2, 32}}, {{1, 2}})}};
+  return {"add_channel_bias", Differentiable::twice, {binary_example(add_channel_bias, {{2, 32}}, {{1, 2}})},
+          rebuild_of(add_channel_bias)};
 }
 
 }  // namespace dagrad

@@ -46,7 +46,11 @@ Node avg_pool2d(Node x, Pool2dOptions options) {
 OpEntry detail::registry_entry_avg_pool2d() {
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
   return {"avg_pool2d", Differentiable::twice,
-          {{.inputs = {{{2, 32}}}, .build = [o](const auto& in) { return avg_pool2d(in[0], o); }}}};
+          {{.inputs = {{{2, 32}}}, .build = [o](const auto& in) { return avg_pool2d(in[0], o); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return avg_pool2d(in[0], detail::pool2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

@@ -50,7 +50,11 @@ Node avg_pool2d_grad(Node dy, Pool2dOptions options) {
 OpEntry detail::registry_entry_avg_pool2d_grad() {
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
   return {"avg_pool2d_grad", Differentiable::twice,
-          {{.inputs = {{{2, 8}}}, .build = [o](const auto& in) { return avg_pool2d_grad(in[0], o); }}}};
+          {{.inputs = {{{2, 8}}}, .build = [o](const auto& in) { return avg_pool2d_grad(in[0], o); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return avg_pool2d_grad(in[0], detail::pool2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

@@ -45,7 +45,8 @@ Node binary_cross_entropy(Node logits, Node labels) {
 OpEntry detail::registry_entry_binary_cross_entropy() {
   return {"binary_cross_entropy", Differentiable::twice,
           {binary_example(binary_cross_entropy, {{3, 2}, {.low = -3.0, .high = 3.0}},
-                          {{3, 2}, {.low = 0.0, .high = 1.0}})}};
+                          {{3, 2}, {.low = 0.0, .high = 1.0}})},
+          rebuild_of(binary_cross_entropy)};
 }
 
 }  // namespace dagrad

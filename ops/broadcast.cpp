@@ -60,7 +60,8 @@ Node broadcast(Node x, Node like) {
 OpEntry detail::registry_entry_broadcast() {
   return {"broadcast", Differentiable::twice,
           {binary_example(broadcast, {{1, 3}}, {{2, 3}}), binary_example(broadcast, {{2, 1}}, {{2, 3}}),
-           binary_example(broadcast, {{1, 1}}, {{2, 3}}), binary_example(broadcast, {{2, 3}}, {{2, 3}})}};
+           binary_example(broadcast, {{1, 1}}, {{2, 3}}), binary_example(broadcast, {{2, 3}}, {{2, 3}})},
+          rebuild_of(broadcast)};
 }
 
 }  // namespace dagrad

@@ -58,7 +58,8 @@ Node concat(const std::vector<Node>& xs) {
 OpEntry detail::registry_entry_concat() {
   return {"concat", Differentiable::twice,
           {{.inputs = {{{2, 3}}, {{2, 1}}, {{2, 2}}},
-            .build = [](const auto& in) { return concat({in[0], in[1], in[2]}); }}}};
+            .build = [](const auto& in) { return concat({in[0], in[1], in[2]}); }}},
+          rebuild_of(concat)};
 }
 
 }  // namespace dagrad

@@ -87,7 +87,11 @@ OpEntry detail::registry_entry_conv2d() {
     return OpExample{.inputs = {{{2, 32}}, {{3, 18}}},
                      .build = [o](const auto& in) { return conv2d(in[0], in[1], o); }};
   };
-  return {"conv2d", Differentiable::twice, {example(1), example(2)}};
+  return {"conv2d", Differentiable::twice, {example(1), example(2)},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 2);
+            return conv2d(in[0], in[1], detail::conv2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

@@ -99,7 +99,11 @@ OpEntry detail::registry_entry_conv2d_grad_input() {
   const Conv2dOptions o{.in = {2, 4, 4}, .out_channels = 3, .kernel = 3, .padding = 1};
   return {"conv2d_grad_input", Differentiable::twice,
           {{.inputs = {{{2, 48}}, {{3, 18}}},
-            .build = [o](const auto& in) { return conv2d_grad_input(in[0], in[1], o); }}}};
+            .build = [o](const auto& in) { return conv2d_grad_input(in[0], in[1], o); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 2);
+            return conv2d_grad_input(in[0], in[1], detail::conv2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

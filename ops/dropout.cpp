@@ -9,6 +9,7 @@
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
@@ -64,6 +65,11 @@ class Dropout final : public OpBase<Dropout> {
     return {dropout(ctx.grad(), ctx.input(1), {.rate = rate_, .seed = seed_}), Node()};
   }
 
+  // The seed's 64 bits travel as a signed integer's.
+  Attributes attributes() const override {
+    return {{"rate", rate_}, {"seed", std::bit_cast<std::int64_t>(seed_)}};
+  }
+
   std::string label() const override {
     std::ostringstream s;
     s << "dropout " << rate_;
@@ -95,7 +101,13 @@ OpEntry detail::registry_entry_dropout() {
     return OpExample{.inputs = {{{5, 8}}, {{1, 1}, {.low = step, .high = step}, false}},
                      .build = [](const auto& in) { return dropout(in[0], in[1], {.rate = 0.4, .seed = 5}); }};
   };
-  return {"dropout", Differentiable::twice, {example(3), example(-1)}};
+  return {"dropout", Differentiable::twice, {example(3), example(-1)},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 2);
+            const double rate = a.real("rate");
+            const auto seed = std::bit_cast<std::uint64_t>(a.integer("seed"));
+            return dropout(in[0], in[1], {.rate = rate, .seed = seed});
+          }};
 }
 
 }  // namespace dagrad

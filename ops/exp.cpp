@@ -51,7 +51,8 @@ struct ExpRule {
 Node exp(Node x) { return unary(x, ExpRule{}); }
 
 OpEntry detail::registry_entry_exp() {
-  return {"exp", Differentiable::twice, {unary_example(exp)}};
+  return {"exp", Differentiable::twice, {unary_example(exp)},
+          rebuild_of(exp)};
 }
 
 }  // namespace dagrad

@@ -17,7 +17,8 @@ struct IdentityRule {
 Node identity(Node x) { return unary(x, IdentityRule{}); }
 
 OpEntry detail::registry_entry_identity() {
-  return {"identity", Differentiable::twice, {unary_example(identity)}};
+  return {"identity", Differentiable::twice, {unary_example(identity)},
+          rebuild_of(identity)};
 }
 
 }  // namespace dagrad

@@ -12,6 +12,7 @@ namespace {
 struct LeakyReluRule {
   static constexpr std::string_view key = "leaky_relu";
   double slope;
+  Attributes attributes() const { return {{"slope", slope}}; }
 
   template <class X>
   auto operator()(const X& x) const {
@@ -43,7 +44,11 @@ Node leaky_relu(Node x, double slope) {
 OpEntry detail::registry_entry_leaky_relu() {
   // Clear of the kink at 0.
   return {"leaky_relu", Differentiable::twice,
-          {{.inputs = {{{2, 3}, {.gap = 0.2}}}, .build = [](const auto& in) { return leaky_relu(in[0], 0.1); }}}};
+          {{.inputs = {{{2, 3}, {.gap = 0.2}}}, .build = [](const auto& in) { return leaky_relu(in[0], 0.1); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return leaky_relu(in[0], a.real("slope"));
+          }};
 }
 
 }  // namespace dagrad

@@ -17,7 +17,8 @@ struct LogRule {
 Node log(Node x) { return unary(x, LogRule{}); }
 
 OpEntry detail::registry_entry_log() {
-  return {"log", Differentiable::twice, {unary_example(log, {.low = 0.3, .high = 2.0})}};
+  return {"log", Differentiable::twice, {unary_example(log, {.low = 0.3, .high = 2.0})},
+          rebuild_of(log)};
 }
 
 }  // namespace dagrad

@@ -37,7 +37,8 @@ class LogSoftmax final : public OpBase<LogSoftmax> {
 Node log_softmax(Node x) { return x.graph().apply(std::make_shared<LogSoftmax>(), {x}); }
 
 OpEntry detail::registry_entry_log_softmax() {
-  return {"log_softmax", Differentiable::twice, {unary_example(log_softmax, {}, {3, 4})}};
+  return {"log_softmax", Differentiable::twice, {unary_example(log_softmax, {}, {3, 4})},
+          rebuild_of(log_softmax)};
 }
 
 }  // namespace dagrad

@@ -16,6 +16,9 @@ class Matmul final : public OpBase<Matmul> {
  public:
   explicit Matmul(MatmulOptions o) : ta_(o.transpose_a), tb_(o.transpose_b) {}
   std::string_view key() const override { return "matmul"; }
+  Attributes attributes() const override {
+    return {{"transpose_a", std::int64_t{ta_}}, {"transpose_b", std::int64_t{tb_}}};
+  }
 
   Shape infer(std::span<const Shape> in) const override {
     const Shape a = ta_ ? Shape{in[0].cols, in[0].rows} : in[0];
@@ -114,7 +117,12 @@ OpEntry detail::registry_entry_matmul() {
           {{.inputs = {{{2, 3}}, {{3, 4}}}, .build = with({false, false})},
            {.inputs = {{{3, 2}}, {{3, 4}}}, .build = with({true, false})},
            {.inputs = {{{2, 3}}, {{4, 3}}}, .build = with({false, true})},
-           {.inputs = {{{3, 2}}, {{4, 3}}}, .build = with({true, true})}}};
+           {.inputs = {{{3, 2}}, {{4, 3}}}, .build = with({true, true})}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 2);
+            const bool ta = a.flag("transpose_a"), tb = a.flag("transpose_b");
+            return matmul(in[0], in[1], {.transpose_a = ta, .transpose_b = tb});
+          }};
 }
 
 }  // namespace dagrad

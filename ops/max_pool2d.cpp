@@ -65,7 +65,11 @@ OpEntry detail::registry_entry_max_pool2d() {
   // Side-by-side 2x2 windows; the sampled values never tie within one.
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
   return {"max_pool2d", Differentiable::twice,
-          {{.inputs = {{{2, 32}}}, .build = [o](const auto& in) { return max_pool2d(in[0], o); }}}};
+          {{.inputs = {{{2, 32}}}, .build = [o](const auto& in) { return max_pool2d(in[0], o); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return max_pool2d(in[0], detail::pool2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

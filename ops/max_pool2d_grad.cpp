@@ -90,7 +90,11 @@ OpEntry detail::registry_entry_max_pool2d_grad() {
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
   return {"max_pool2d_grad", Differentiable::twice,
           {{.inputs = {{{2, 32}}, {{2, 8}}},
-            .build = [o](const auto& in) { return max_pool2d_grad(in[0], in[1], o); }}}};
+            .build = [o](const auto& in) { return max_pool2d_grad(in[0], in[1], o); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 2);
+            return max_pool2d_grad(in[0], in[1], detail::pool2d_options_of(a));
+          }};
 }
 
 }  // namespace dagrad

@@ -27,7 +27,8 @@ class Mean final : public OpBase<Mean> {
 Node mean(Node x) { return x.graph().apply(std::make_shared<Mean>(), {x}); }
 
 OpEntry detail::registry_entry_mean() {
-  return {"mean", Differentiable::twice, {unary_example(mean)}};
+  return {"mean", Differentiable::twice, {unary_example(mean)},
+          rebuild_of(mean)};
 }
 
 }  // namespace dagrad

@@ -38,7 +38,8 @@ Node mean_grad(Node dy, Node like) {
 }
 
 OpEntry detail::registry_entry_mean_grad() {
-  return {"mean_grad", Differentiable::twice, {binary_example(mean_grad, {{1, 1}}, {{2, 3}})}};
+  return {"mean_grad", Differentiable::twice, {binary_example(mean_grad, {{1, 1}}, {{2, 3}})},
+          rebuild_of(mean_grad)};
 }
 
 }  // namespace dagrad

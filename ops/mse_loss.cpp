@@ -40,7 +40,8 @@ Node mse_loss(Node predictions, Node targets) {
 }
 
 OpEntry detail::registry_entry_mse_loss() {
-  return {"mse_loss", Differentiable::twice, {binary_example(mse_loss, {{3, 2}}, {{3, 2}})}};
+  return {"mse_loss", Differentiable::twice, {binary_example(mse_loss, {{3, 2}}, {{3, 2}})},
+          rebuild_of(mse_loss)};
 }
 
 }  // namespace dagrad

@@ -22,7 +22,8 @@ struct MulRule {
 Node mul(Node a, Node b) { return binary(a, b, MulRule{}); }
 
 OpEntry detail::registry_entry_mul() {
-  return {"mul", Differentiable::twice, broadcast_examples(mul)};
+  return {"mul", Differentiable::twice, broadcast_examples(mul),
+          rebuild_of(mul)};
 }
 
 }  // namespace dagrad

@@ -62,7 +62,8 @@ Node relu_grad(Node x, Node dy) { return binary(x, dy, ReluGradRule{}); }
 OpEntry detail::registry_entry_relu_grad() {
   // x clear of the step at 0.
   return {"relu_grad", Differentiable::twice,
-          {binary_example(relu_grad, {{2, 3}, {.gap = 0.2}}, {{2, 3}})}};
+          {binary_example(relu_grad, {{2, 3}, {.gap = 0.2}}, {{2, 3}})},
+          rebuild_of(relu_grad)};
 }
 
 }  // namespace dagrad

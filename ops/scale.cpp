@@ -18,6 +18,7 @@ struct ScaleRule {
   }
   Node grad(const GradContext& ctx) const { return scale(ctx.grad(), factor); }
   double factor_of() const { return factor; }
+  Attributes attributes() const { return {{"factor", factor}}; }
 
   std::string label() const {
     std::ostringstream s;
@@ -37,7 +38,11 @@ Node scale(Node x, double factor) { return unary(x, ScaleRule{factor}); }
 
 OpEntry detail::registry_entry_scale() {
   return {"scale", Differentiable::twice,
-          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return scale(in[0], -1.5); }}}};
+          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return scale(in[0], -1.5); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return scale(in[0], a.real("factor"));
+          }};
 }
 
 }  // namespace dagrad

@@ -11,6 +11,7 @@ namespace {
 struct ShiftRule {
   static constexpr std::string_view key = "shift";
   double offset;
+  Attributes attributes() const { return {{"offset", offset}}; }
 
   template <class X>
   auto operator()(const X& x) const {
@@ -36,7 +37,11 @@ Node shift(Node x, double offset) { return unary(x, ShiftRule{offset}); }
 
 OpEntry detail::registry_entry_shift() {
   return {"shift", Differentiable::twice,
-          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return shift(in[0], 0.75); }}}};
+          {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return shift(in[0], 0.75); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return shift(in[0], a.real("offset"));
+          }};
 }
 
 }  // namespace dagrad

@@ -28,7 +28,8 @@ Node sigmoid_grad(Node y, Node dy) { return binary(y, dy, SigmoidGradRule{}); }
 OpEntry detail::registry_entry_sigmoid_grad() {
   // y is a sigmoid's output, in (0, 1).
   return {"sigmoid_grad", Differentiable::twice,
-          {binary_example(sigmoid_grad, {{2, 3}, {.low = 0.05, .high = 0.95}}, {{2, 3}})}};
+          {binary_example(sigmoid_grad, {{2, 3}, {.low = 0.05, .high = 0.95}}, {{2, 3}})},
+          rebuild_of(sigmoid_grad)};
 }
 
 }  // namespace dagrad

@@ -10,6 +10,7 @@ class Slice final : public OpBase<Slice> {
  public:
   Slice(Dim first, Dim count) : first_(first), count_(count) {}
   std::string_view key() const override { return "slice"; }
+  Attributes attributes() const override { return {{"first", first_}, {"count", count_}}; }
 
   Shape infer(std::span<const Shape> in) const override {
     const Dim cols = in[0].cols;
@@ -64,7 +65,12 @@ OpEntry detail::registry_entry_slice() {
           {{.inputs = {{{2, 5}}}, .build = cut(1, 2)},
            {.inputs = {{{2, 5}}}, .build = cut(0, 3)},
            {.inputs = {{{2, 5}}}, .build = cut(3, 2)},
-           {.inputs = {{{2, 5}}}, .build = cut(0, 5)}}};
+           {.inputs = {{{2, 5}}}, .build = cut(0, 5)}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            const Dim first = a.integer("first", 0), count = a.integer("count", 1);
+            return slice(in[0], first, count);
+          }};
 }
 
 }  // namespace dagrad

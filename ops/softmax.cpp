@@ -34,7 +34,8 @@ class Softmax final : public OpBase<Softmax> {
 Node softmax(Node x) { return x.graph().apply(std::make_shared<Softmax>(), {x}); }
 
 OpEntry detail::registry_entry_softmax() {
-  return {"softmax", Differentiable::twice, {unary_example(softmax, {}, {3, 4})}};
+  return {"softmax", Differentiable::twice, {unary_example(softmax, {}, {3, 4})},
+          rebuild_of(softmax)};
 }
 
 }  // namespace dagrad

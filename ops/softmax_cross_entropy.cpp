@@ -53,7 +53,8 @@ OpEntry detail::registry_entry_softmax_cross_entropy() {
   // each row of t sums to 1. Its gradient op has none of its own.
   return {"softmax_cross_entropy", Differentiable::once,
           {binary_example(softmax_cross_entropy, {{3, 4}},
-                          {{3, 4}, {.rows_sum_to_one = true}, /*differentiable=*/false})}};
+                          {{3, 4}, {.rows_sum_to_one = true}, /*differentiable=*/false})},
+          rebuild_of(softmax_cross_entropy)};
 }
 
 }  // namespace dagrad

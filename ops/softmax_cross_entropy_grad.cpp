@@ -52,7 +52,8 @@ OpEntry detail::registry_entry_softmax_cross_entropy_grad() {
           {{.inputs = {{{3, 4}, {}, false},
                        {{3, 4}, {.rows_sum_to_one = true}, false},
                        {{1, 1}, {}, false}},
-            .build = [](const auto& in) { return softmax_cross_entropy_grad(in[0], in[1], in[2]); }}}};
+            .build = [](const auto& in) { return softmax_cross_entropy_grad(in[0], in[1], in[2]); }}},
+          rebuild_of(softmax_cross_entropy_grad)};
 }
 
 }  // namespace dagrad

@@ -17,7 +17,8 @@ struct SquareRule {
 Node square(Node x) { return unary(x, SquareRule{}); }
 
 OpEntry detail::registry_entry_square() {
-  return {"square", Differentiable::twice, {unary_example(square)}};
+  return {"square", Differentiable::twice, {unary_example(square)},
+          rebuild_of(square)};
 }
 
 }  // namespace dagrad

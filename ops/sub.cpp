@@ -21,7 +21,8 @@ struct SubRule {
 Node sub(Node a, Node b) { return binary(a, b, SubRule{}); }
 
 OpEntry detail::registry_entry_sub() {
-  return {"sub", Differentiable::twice, broadcast_examples(sub)};
+  return {"sub", Differentiable::twice, broadcast_examples(sub),
+          rebuild_of(sub)};
 }
 
 }  // namespace dagrad

@@ -26,7 +26,8 @@ class Sum final : public OpBase<Sum> {
 Node sum(Node x) { return x.graph().apply(std::make_shared<Sum>(), {x}); }
 
 OpEntry detail::registry_entry_sum() {
-  return {"sum", Differentiable::twice, {unary_example(sum)}};
+  return {"sum", Differentiable::twice, {unary_example(sum)},
+          rebuild_of(sum)};
 }
 
 }  // namespace dagrad

@@ -41,6 +41,7 @@ class SumChannels final : public OpBase<SumChannels> {
   }
 
   std::string label() const override { return "sum_channels ×" + std::to_string(channels_); }
+  Attributes attributes() const override { return {{"channels", channels_}}; }
 
  private:
   Dim channels_;
@@ -54,7 +55,11 @@ Node sum_channels(Node x, Dim channels) {
 
 OpEntry detail::registry_entry_sum_channels() {
   return {"sum_channels", Differentiable::twice,
-          {{.inputs = {{{2, 32}}}, .build = [](const auto& in) { return sum_channels(in[0], 2); }}}};
+          {{.inputs = {{{2, 32}}}, .build = [](const auto& in) { return sum_channels(in[0], 2); }}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return sum_channels(in[0], a.integer("channels", 1));
+          }};
 }
 
 }  // namespace dagrad

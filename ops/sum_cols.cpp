@@ -26,7 +26,8 @@ class SumCols final : public OpBase<SumCols> {
 Node sum_cols(Node x) { return x.graph().apply(std::make_shared<SumCols>(), {x}); }
 
 OpEntry detail::registry_entry_sum_cols() {
-  return {"sum_cols", Differentiable::twice, {unary_example(sum_cols)}};
+  return {"sum_cols", Differentiable::twice, {unary_example(sum_cols)},
+          rebuild_of(sum_cols)};
 }
 
 }  // namespace dagrad

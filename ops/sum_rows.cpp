@@ -26,7 +26,8 @@ class SumRows final : public OpBase<SumRows> {
 Node sum_rows(Node x) { return x.graph().apply(std::make_shared<SumRows>(), {x}); }
 
 OpEntry detail::registry_entry_sum_rows() {
-  return {"sum_rows", Differentiable::twice, {unary_example(sum_rows)}};
+  return {"sum_rows", Differentiable::twice, {unary_example(sum_rows)},
+          rebuild_of(sum_rows)};
 }
 
 }  // namespace dagrad

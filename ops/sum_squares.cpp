@@ -38,7 +38,8 @@ class SumSquares final : public OpBase<SumSquares> {
 Node sum_squares(Node x) { return x.graph().apply(std::make_shared<SumSquares>(), {x}); }
 
 OpEntry detail::registry_entry_sum_squares() {
-  return {"sum_squares", Differentiable::twice, {unary_example(sum_squares)}};
+  return {"sum_squares", Differentiable::twice, {unary_example(sum_squares)},
+          rebuild_of(sum_squares)};
 }
 
 }  // namespace dagrad

@@ -18,7 +18,8 @@ struct TanhRule {
 Node tanh(Node x) { return unary(x, TanhRule{}); }
 
 OpEntry detail::registry_entry_tanh() {
-  return {"tanh", Differentiable::twice, {unary_example(tanh)}};
+  return {"tanh", Differentiable::twice, {unary_example(tanh)},
+          rebuild_of(tanh)};
 }
 
 }  // namespace dagrad

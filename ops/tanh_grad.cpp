@@ -28,7 +28,8 @@ Node tanh_grad(Node y, Node dy) { return binary(y, dy, TanhGradRule{}); }
 OpEntry detail::registry_entry_tanh_grad() {
   // y is a tanh's output, in (-1, 1).
   return {"tanh_grad", Differentiable::twice,
-          {binary_example(tanh_grad, {{2, 3}, {.low = -0.95, .high = 0.95}}, {{2, 3}})}};
+          {binary_example(tanh_grad, {{2, 3}, {.low = -0.95, .high = 0.95}}, {{2, 3}})},
+          rebuild_of(tanh_grad)};
 }
 
 }  // namespace dagrad

@@ -30,7 +30,8 @@ class Transpose final : public OpBase<Transpose> {
 Node transpose(Node x) { return x.graph().apply(std::make_shared<Transpose>(), {x}); }
 
 OpEntry detail::registry_entry_transpose() {
-  return {"transpose", Differentiable::twice, {unary_example(transpose)}};
+  return {"transpose", Differentiable::twice, {unary_example(transpose)},
+          rebuild_of(transpose)};
 }
 
 }  // namespace dagrad

@@ -27,7 +27,8 @@ class ZerosLike final : public OpBase<ZerosLike> {
 Node zeros_like(Node like) { return like.graph().apply(std::make_shared<ZerosLike>(), {like}); }
 
 OpEntry detail::registry_entry_zeros_like() {
-  return {"zeros_like", Differentiable::twice, {unary_example(zeros_like)}};
+  return {"zeros_like", Differentiable::twice, {unary_example(zeros_like)},
+          rebuild_of(zeros_like)};
 }
 
 }  // namespace dagrad

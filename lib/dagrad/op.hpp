@@ -6,15 +6,26 @@
 #include <dagrad/graph.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace dagrad {
 
 template <class T>
 using Inputs = std::span<const Matrix<T>* const>;
+
+// A setting of an op that is not an input: scale's factor, conv2d's stride.
+// Counts, flags and seeds are integers and the rest float64, so that a graph
+// file (graph_file.hpp) and an ONNX export carry them exactly.
+struct Attribute {
+  std::string name;
+  std::variant<std::int64_t, double> value;
+};
+using Attributes = std::vector<Attribute>;
 
 // What a gradient rule sees: the forward node, dL/d(its output), and which
 // inputs need a gradient.
@@ -54,6 +65,10 @@ class Op {
 
   // The DOT label: the key plus attributes ("scale ×0.5").
   virtual std::string label() const { return std::string(key()); }
+
+  // Everything besides the inputs that the op was built with, by name, in a
+  // fixed order: what its registry entry's rebuild takes back (registry.hpp).
+  virtual Attributes attributes() const { return {}; }
 
   // The op written with its arguments' names, for traces: "a * b".
   virtual std::string expression(std::span<const std::string> args) const;

@@ -40,6 +40,15 @@ constexpr bool has_expression = requires(const Rule& r, std::span<const std::str
 template <class Rule>
 constexpr bool has_infix = requires { Rule::infix; };
 
+template <class Rule>
+Attributes attributes_of(const Rule& rule) {
+  if constexpr (requires { rule.attributes(); }) {
+    return rule.attributes();
+  } else {
+    return {};
+  }
+}
+
 // A unary rule that is x · factor_of() (scale), or a binary one that is a · b
 // (mul): their loops over a matrix and one number go through
 // scale_elements, built for each instruction set.
@@ -54,7 +63,7 @@ constexpr bool is_product = requires { Rule::is_product; };
 //   static constexpr std::string_view key;
 //   auto operator()(const X& x) const;    // f over an Eigen array of T (float or double)
 //   Node grad(const GradContext&) const;   // dL/dx, from ctx.grad(), ctx.input(0), ctx.output()
-// and, optionally, label() and expression(args).
+// and, optionally, label(), expression(args) and attributes().
 template <class Rule>
 class UnaryOp final : public OpBase<UnaryOp<Rule>> {
  public:
@@ -76,6 +85,7 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
   std::vector<Node> backward(const GradContext& ctx) const override { return {rule_.grad(ctx)}; }
 
   std::string label() const override { return detail::label_of(rule_); }
+  Attributes attributes() const override { return detail::attributes_of(rule_); }
 
   std::string expression(std::span<const std::string> args) const override {
     if constexpr (detail::has_expression<Rule>) {

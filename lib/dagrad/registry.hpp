@@ -5,9 +5,13 @@
 #pragma once
 
 #include <dagrad/graph.hpp>
+#include <dagrad/op.hpp>
 #include <dagrad/tensor.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -43,11 +47,45 @@ struct OpExample {
 // and relu_grad almost everywhere).
 enum class Differentiable { no, once, twice };
 
+// A stored op's attributes, handed to its rebuild: each is read once, by
+// name and kind. Throws GraphError naming the attribute that is missing, of
+// the other kind, or out of range; finish() names one that was never read.
+class AttributeReader {
+ public:
+  explicit AttributeReader(const Attributes& attributes);
+  double real(std::string_view name);
+  // A whole number in [low, high].
+  std::int64_t integer(std::string_view name, std::int64_t low = std::numeric_limits<std::int64_t>::min(),
+                       std::int64_t high = std::numeric_limits<std::int64_t>::max());
+  bool flag(std::string_view name) { return integer(name, 0, 1) != 0; }
+  void finish() const;
+
+ private:
+  const Attribute& find(std::string_view name);
+  const Attributes& attributes_;
+  std::vector<bool> read_;
+};
+
+// Builds the op again on new input nodes from the attributes of a node it
+// built (Op::attributes()): how a graph file comes back. Throws GraphError
+// for the wrong number of inputs and whatever the op throws for bad shapes
+// or attributes.
+using Rebuild = std::function<Node(std::span<const Node> inputs, AttributeReader& attributes)>;
+
 struct OpEntry {
   std::string_view key;
   Differentiable order = Differentiable::twice;
   std::vector<OpExample> examples;
+  Rebuild rebuild;
 };
+
+// Throws GraphError unless there are n inputs ("takes 2 inputs, not 3").
+void expect_inputs(std::span<const Node> inputs, std::size_t n);
+// The rebuild of an op without attributes, from its function.
+Rebuild rebuild_of(Node (*op)(Node));
+Rebuild rebuild_of(Node (*op)(Node, Node));
+Rebuild rebuild_of(Node (*op)(Node, Node, Node));
+Rebuild rebuild_of(Node (*op)(const std::vector<Node>&));  // any number, at least one
 
 // Helpers for the entries. One input of `shape` in `domain`, given to op:
 OpExample unary_example(Node (*op)(Node), Domain domain = {}, Shape shape = {2, 3});

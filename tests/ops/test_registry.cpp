@@ -187,3 +187,55 @@ TEST_CASE("every twice-differentiable op passes the gradient check of its gradie
     CHECK_MESSAGE(r.ok, r.report());
   });
 }
+
+TEST_CASE("every registered op is rebuilt from its attributes into the same node, computing the same values") {
+  for_each_example([](const OpEntry& op, Example& ex) {
+    REQUIRE(op.rebuild);
+    // The example's own function adds exactly the one node it returns, so
+    // rebuilding node by node gives the same ids.
+    CHECK(ex.y.id() + 1 == ex.graph.size());
+    const Attributes attributes = ex.y.op()->attributes();
+    AttributeReader reader(attributes);
+    const Node again = op.rebuild(ex.inputs, reader);
+    CHECK_NOTHROW(reader.finish());
+    CHECK(again.id() + 1 == ex.graph.size());
+    CHECK(again.op()->key() == op.key);
+    CHECK(again.op()->label() == ex.y.op()->label());
+    CHECK(again.shape() == ex.y.shape());
+    const Attributes rebuilt = again.op()->attributes();
+    REQUIRE(rebuilt.size() == attributes.size());
+    for (std::size_t i = 0; i < rebuilt.size(); ++i) {
+      CHECK(rebuilt[i].name == attributes[i].name);
+      CHECK(rebuilt[i].value == attributes[i].value);
+    }
+    const Node y = ex.y;
+    ex.y = again;
+    const M twice = forward<double>(ex);
+    ex.y = y;
+    CHECK(twice == forward<double>(ex));
+  });
+}
+
+TEST_CASE("a rebuild refuses the wrong number of inputs, and a missing, mistyped or unknown attribute, by name") {
+  Graph g;
+  const Node x = g.input("x", {2, 3});
+  const Attributes none;
+  AttributeReader empty(none);
+  CHECK_THROWS_WITH_AS(find_op("sigmoid")->rebuild(std::vector<Node>{x, x}, empty), "takes 1 input, not 2", GraphError);
+  CHECK_THROWS_WITH_AS(find_op("add_n")->rebuild(std::vector<Node>{}, empty), "takes at least 1 input, not 0",
+                       GraphError);
+  CHECK_THROWS_WITH_AS(find_op("scale")->rebuild(std::vector<Node>{x}, empty), "attribute 'factor' is missing",
+                       GraphError);
+  const Attributes whole{{"factor", std::int64_t{2}}};
+  AttributeReader integer(whole);
+  CHECK_THROWS_WITH_AS(find_op("scale")->rebuild(std::vector<Node>{x}, integer),
+                       "attribute 'factor' must be a real number, not an integer", GraphError);
+  const Attributes flags{{"transpose_a", std::int64_t{2}}, {"transpose_b", std::int64_t{0}}};
+  AttributeReader out_of_range(flags);
+  CHECK_THROWS_WITH_AS(find_op("matmul")->rebuild(std::vector<Node>{x, x}, out_of_range),
+                       "attribute 'transpose_a' is 2, outside [0, 1]", GraphError);
+  const Attributes extra{{"factor", 2.0}, {"bias", 1.0}};
+  AttributeReader unknown(extra);
+  find_op("scale")->rebuild(std::vector<Node>{x}, unknown);
+  CHECK_THROWS_WITH_AS(unknown.finish(), "unknown attribute 'bias'", GraphError);
+}

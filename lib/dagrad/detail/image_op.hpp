@@ -6,10 +6,39 @@
 
 #include <dagrad/detail/conv.hpp>
 #include <dagrad/op.hpp>
+#include <dagrad/registry.hpp>
 
 #include <string>
 
 namespace dagrad::detail {
+
+// The options as attributes, and back (their ranges are checked by the op).
+inline Attributes attributes_of(const Conv2dOptions& o) {
+  return {{"in_channels", o.in.channels}, {"in_height", o.in.height}, {"in_width", o.in.width},
+          {"out_channels", o.out_channels}, {"kernel", o.kernel}, {"stride", o.stride},
+          {"padding", o.padding}};
+}
+inline Attributes attributes_of(const Pool2dOptions& o) {
+  return {{"in_channels", o.in.channels}, {"in_height", o.in.height}, {"in_width", o.in.width},
+          {"size", o.size}, {"stride", o.stride}};
+}
+inline ImageShape image_shape_of(AttributeReader& a) {
+  return {.channels = a.integer("in_channels"), .height = a.integer("in_height"), .width = a.integer("in_width")};
+}
+inline Conv2dOptions conv2d_options_of(AttributeReader& a) {
+  Conv2dOptions o{.in = image_shape_of(a)};
+  o.out_channels = a.integer("out_channels");
+  o.kernel = a.integer("kernel");
+  o.stride = a.integer("stride");
+  o.padding = a.integer("padding");
+  return o;
+}
+inline Pool2dOptions pool2d_options_of(AttributeReader& a) {
+  Pool2dOptions o{.in = image_shape_of(a)};
+  o.size = a.integer("size");
+  o.stride = a.integer("stride");
+  return o;
+}
 
 template <class Derived, class Options, class Geometry>
 class ImageOp : public OpBase<Derived> {
@@ -18,6 +47,7 @@ class ImageOp : public OpBase<Derived> {
 
   // "conv2d 1×28×28 → 6×28×28, 5×5 kernel, stride 1, padding 2"
   std::string label() const override { return std::string(this->key()) + " " + g_.describe(); }
+  Attributes attributes() const override { return attributes_of(options_); }
 
  protected:
   Options options_;
