@@ -250,4 +250,11 @@ void Graph::cache_gradient(NodeId y, NodeId x, NodeId grad) {
   impl_->gradient_memo[{y, x}] = grad;
 }
 
+std::vector<Graph::CachedGradient> Graph::cached_gradients() const {
+  std::vector<CachedGradient> all;
+  all.reserve(impl_->gradient_memo.size());
+  for (const auto& [key, grad] : impl_->gradient_memo) all.push_back({key.first, key.second, grad});
+  return all;
+}
+
 }  // namespace dagrad

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <variant>
 
 namespace dagrad {
 
@@ -32,6 +33,9 @@ constexpr std::size_t prefix_bytes = 8 + 4 + 4 + 8;
 constexpr std::uint32_t max_text_bytes = 4096;
 // No model file dagrad reads may be larger (16 GiB).
 constexpr std::uint64_t max_model_bytes = std::uint64_t{1} << 34;
+// A graph node's attribute: the type byte before its 8 bytes.
+constexpr std::uint8_t attribute_integer = 1;
+constexpr std::uint8_t attribute_real = 2;
 
 const std::array<std::uint32_t, 256>& crc_table() {
   static const std::array<std::uint32_t, 256> table = [] {
@@ -60,6 +64,7 @@ class Writer {
  public:
   std::vector<std::uint8_t> bytes;
 
+  void u8(std::uint8_t v) { le(v, 1); }
   void u32(std::uint32_t v) { le(v, 4); }
   void u64(std::uint64_t v) { le(v, 8); }
   void i32(std::int32_t v) { le(static_cast<std::uint32_t>(v), 4); }
@@ -84,7 +89,7 @@ class Writer {
 std::vector<std::uint8_t> encode(const Contents& c) {
   Writer w;
   w.raw(magic);
-  w.u32(model_format_version);
+  w.u32(c.kind == kind_graph ? 2 : 1);
   w.u32(c.kind);
   const std::size_t size_at = w.bytes.size();
   w.u64(0);
@@ -98,6 +103,38 @@ std::vector<std::uint8_t> encode(const Contents& c) {
   w.u64(c.n_features);
   w.i32(c.n_iter);
   w.u32(static_cast<std::uint32_t>(c.tensors.size()));
+  if (c.kind == kind_graph) {
+    w.u32(static_cast<std::uint32_t>(c.nodes.size()));
+    for (const NodeRecord& n : c.nodes) {
+      w.u8(n.kind);
+      w.u8(n.role);
+      w.text(n.name);
+      w.text(n.scope);
+      w.u64(static_cast<std::uint64_t>(n.rows));
+      w.u64(static_cast<std::uint64_t>(n.cols));
+      w.text(n.op);
+      w.u32(static_cast<std::uint32_t>(n.attributes.size()));
+      for (const Attribute& a : n.attributes) {
+        w.text(a.name);
+        if (const auto* i = std::get_if<std::int64_t>(&a.value)) {
+          w.u8(attribute_integer);
+          w.u64(static_cast<std::uint64_t>(*i));
+        } else {
+          w.u8(attribute_real);
+          w.u64(std::bit_cast<std::uint64_t>(std::get<double>(a.value)));
+        }
+      }
+      w.u32(static_cast<std::uint32_t>(n.inputs.size()));
+      for (std::uint32_t i : n.inputs) w.u32(i);
+      w.u32(n.grad_of);
+    }
+    w.u32(static_cast<std::uint32_t>(c.gradients.size()));
+    for (const GradientRecord& g : c.gradients) {
+      w.u32(g.y);
+      w.u32(g.x);
+      w.u32(g.grad);
+    }
+  }
   w.put_u64_at(size_at, w.bytes.size() - prefix_bytes);
   w.u32(crc32c(w.bytes));
   for (const Tensor& t : c.tensors) {
@@ -138,6 +175,7 @@ class Reader {
     for (int i = n - 1; i >= 0; --i) v = (v << 8) | b[static_cast<std::size_t>(i)];
     return v;
   }
+  std::uint8_t u8(const std::string& what) { return static_cast<std::uint8_t>(le(1, what)); }
   std::uint32_t u32(const std::string& what) { return static_cast<std::uint32_t>(le(4, what)); }
   std::uint64_t u64(const std::string& what) { return le(8, what); }
   std::int32_t i32(const std::string& what) { return static_cast<std::int32_t>(u32(what)); }
@@ -167,7 +205,72 @@ class Reader {
 };
 
 const char* kind_name(std::uint32_t kind) {
-  return kind == kind_mlp ? "an MLPClassifier" : kind == kind_parameters ? "executor parameters" : "unknown";
+  return kind == kind_mlp          ? "an MLPClassifier"
+         : kind == kind_parameters ? "executor parameters"
+         : kind == kind_graph      ? "a graph"
+                                   : "unknown";
+}
+
+// A graph file's node records and gradient records, from the header. Each
+// record is checked to be well formed (kinds, an input or gradient naming
+// an earlier node); what the nodes mean is graph_file.cpp's to check.
+void decode_nodes(Reader& h, Contents& c) {
+  // A node takes at least: kind, role, 3 text lengths, rows, cols, 2 counts, grad_of.
+  const std::uint64_t n_nodes = h.count(h.u32("the node count"), 1 + 1 + 4 * 3 + 8 + 8 + 4 * 3, "nodes");
+  c.nodes.reserve(static_cast<std::size_t>(n_nodes));
+  for (std::uint64_t id = 0; id < n_nodes; ++id) {
+    NodeRecord n;
+    const std::string label = "node " + std::to_string(id);
+    n.kind = h.u8(label + "'s kind");
+    n.role = h.u8(label + "'s role");
+    n.name = h.text(label + "'s name");
+    const std::string nn = "node " + std::to_string(id) + " '" + n.name + "'";
+    if (n.kind > 3) h.fail(nn + " has kind " + std::to_string(n.kind) + " (0-3: input, parameter, constant, op)");
+    if (n.role > 1) h.fail(nn + " has role " + std::to_string(n.role) + " (0: forward, 1: backward)");
+    n.scope = h.text(nn + "'s scope");
+    n.rows = static_cast<std::int64_t>(h.u64(nn + "'s row count"));
+    n.cols = static_cast<std::int64_t>(h.u64(nn + "'s column count"));
+    n.op = h.text(nn + "'s op");
+    const std::uint64_t n_attributes = h.count(h.u32(nn + "'s attribute count"), 4 + 1 + 8, "attributes");
+    for (std::uint64_t i = 0; i < n_attributes; ++i) {
+      Attribute a;
+      a.name = h.text(nn + "'s attribute " + std::to_string(i + 1) + "'s name");
+      const std::string an = nn + "'s attribute '" + a.name + "'";
+      const std::uint8_t type = h.u8(an + "'s type");
+      const std::uint64_t bits = h.u64(an + "'s value");
+      if (type == attribute_integer) {
+        a.value = static_cast<std::int64_t>(bits);
+      } else if (type == attribute_real) {
+        a.value = std::bit_cast<double>(bits);
+      } else {
+        h.fail(an + " has type " + std::to_string(type) + " (1: integer, 2: real)");
+      }
+      n.attributes.push_back(std::move(a));
+    }
+    const std::uint64_t n_inputs = h.count(h.u32(nn + "'s input count"), 4, "inputs");
+    for (std::uint64_t i = 0; i < n_inputs; ++i) {
+      const std::uint32_t input = h.u32(nn + "'s input " + std::to_string(i + 1));
+      if (input >= id) {
+        h.fail(nn + "'s input " + std::to_string(i + 1) + " is node " + std::to_string(input) +
+               ", not an earlier node");
+      }
+      n.inputs.push_back(input);
+    }
+    n.grad_of = h.u32(nn + "'s gradient link");
+    if (n.grad_of > id) {
+      h.fail(nn + " is the gradient of node " + std::to_string(n.grad_of - 1) + ", not of an earlier node");
+    }
+    c.nodes.push_back(std::move(n));
+  }
+  const std::uint64_t n_gradients = h.count(h.u32("the gradient count"), 12, "gradients");
+  for (std::uint64_t i = 0; i < n_gradients; ++i) {
+    GradientRecord g{h.u32("a gradient's node"), h.u32("a gradient's variable"), h.u32("a gradient's result")};
+    if (g.y >= n_nodes || g.x >= n_nodes || g.grad >= n_nodes) {
+      h.fail("gradient " + std::to_string(i + 1) + " names a node past the last (" + std::to_string(n_nodes) +
+             " nodes)");
+    }
+    c.gradients.push_back(g);
+  }
 }
 
 // Checks everything that does not depend on what the tensors must be.
@@ -230,6 +333,10 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, st
   c.n_features = h.u64("the feature count");
   c.n_iter = h.i32("n_iter");
   const std::uint32_t n_tensors = h.u32("the tensor count");
+  if (c.kind == kind_graph) {
+    if (version < 2) in.fail("a graph needs format version 2, but the file says " + std::to_string(version));
+    decode_nodes(h, c);
+  }
   if (h.remaining() != 0) {
     in.fail("the header declares " + std::to_string(header_size) + " bytes but its fields end " +
             std::to_string(h.remaining()) + " bytes early");

@@ -4,6 +4,7 @@
 // with crc32c. docs/model_format.md is the spec.
 #pragma once
 
+#include <dagrad/op.hpp>
 #include <dagrad/tensor.hpp>
 
 #include <cstdint>
@@ -16,10 +17,29 @@ namespace dagrad::model_file_detail {
 
 constexpr std::uint32_t kind_mlp = 1;
 constexpr std::uint32_t kind_parameters = 2;
+constexpr std::uint32_t kind_graph = 3;
 
 struct Tensor {
   std::string name;
   Matrix<double> value;
+};
+
+// A graph file's record of one node (graph_file.cpp builds and reads them;
+// decode checks only that the fields are well formed).
+struct NodeRecord {
+  std::uint8_t kind = 0;  // NodeKind: input, parameter, constant, op
+  std::uint8_t role = 0;  // Role: forward, backward
+  std::string name, scope;
+  std::int64_t rows = 0, cols = 0;
+  std::string op;  // the op's key; empty for the other kinds
+  Attributes attributes;
+  std::vector<std::uint32_t> inputs;
+  std::uint32_t grad_of = 0;  // 1 + the node whose gradient this is; 0: none
+};
+
+// Graph::cached_gradients(): grad is d y / d x.
+struct GradientRecord {
+  std::uint32_t y = 0, x = 0, grad = 0;
 };
 
 struct Contents {
@@ -29,6 +49,9 @@ struct Contents {
   std::uint64_t n_features = 0;
   std::int32_t n_iter = 0;
   std::vector<Tensor> tensors;
+  // kind_graph only.
+  std::vector<NodeRecord> nodes;
+  std::vector<GradientRecord> gradients;
 };
 
 // CRC-32C (Castagnoli polynomial, reflected 0x82F63B78): crc32c("123456789")

@@ -12,6 +12,7 @@
 #include <dagrad/features.hpp>
 #include <dagrad/gradcheck.hpp>
 #include <dagrad/graph.hpp>
+#include <dagrad/graph_file.hpp>
 #include <dagrad/grid_search.hpp>
 #include <dagrad/idx.hpp>
 #include <dagrad/image.hpp>

@@ -134,6 +134,11 @@ class Graph {
   // Memo of gradients(y, x) so repeated calls reuse the nodes already built.
   std::optional<NodeId> cached_gradient(NodeId y, NodeId x) const;
   void cache_gradient(NodeId y, NodeId x, NodeId grad);
+  // The whole memo, ordered by (y, x): what a graph file keeps of it.
+  struct CachedGradient {
+    NodeId y, x, grad;
+  };
+  std::vector<CachedGradient> cached_gradients() const;
 
   // Checks that n belongs to this graph; `what` names the caller in the error.
   void check_owns(Node n, std::string_view what) const;

@@ -15,8 +15,10 @@
 
 namespace dagrad {
 
-// The format version this dagrad writes; it reads this one and older ones.
-inline constexpr std::uint32_t model_format_version = 1;
+// The newest format version this dagrad writes; it reads this one and older
+// ones. A file carries the lowest version that holds its contents: 1 for
+// an MLPClassifier or parameters, 2 for a whole graph (graph_file.hpp).
+inline constexpr std::uint32_t model_format_version = 2;
 
 // Writes through write_file_atomically (atomic_file.hpp): a crash leaves the
 // old file or the new one, whole.

@@ -1,11 +1,13 @@
 // What the fuzz targets and tests/lib/test_corpus.cpp feed untrusted bytes
-// to: the IDX reader, the model-file reader and mnist_mlp's command line.
-// Each returns or throws dagrad::Error; any other outcome is a bug.
-//   dagrad_fuzz::idx(bytes);  dagrad_fuzz::model(bytes);  dagrad_fuzz::cli(bytes);
+// to: the IDX reader, the model-file and graph-file readers and mnist_mlp's
+// command line. Each returns or throws dagrad::Error; any other outcome is a bug.
+//   dagrad_fuzz::idx(bytes);  dagrad_fuzz::model(bytes);  dagrad_fuzz::graph(bytes);  dagrad_fuzz::cli(bytes);
 #pragma once
 
 #include <dagrad/cli.hpp>
+#include <dagrad/dot.hpp>
 #include <dagrad/executor.hpp>
+#include <dagrad/graph_file.hpp>
 #include <dagrad/idx.hpp>
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
@@ -54,6 +56,15 @@ inline void model(Bytes bytes) {
   const auto rows = mlp.coefs().front().rows();
   dagrad::Matrix<double> x = dagrad::Matrix<double>::Zero(1, rows);
   mlp.predict(dagrad::Features(x));
+}
+
+// A whole-graph file: rebuilt, its parameters set in an executor, and
+// drawn as DOT (every node's label).
+inline void graph(Bytes bytes) {
+  const dagrad::LoadedGraph loaded = dagrad::parse_graph(bytes, "fuzz input");
+  dagrad::Executor<double> ex(*loaded.graph, {.threads = 1});
+  loaded.set_parameters(ex);
+  (void)dagrad::to_dot(*loaded.graph);
 }
 
 // Rewrites the checksums of a model file where its fields say they are, so

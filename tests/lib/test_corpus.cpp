@@ -89,6 +89,19 @@ TEST_CASE("every model-file seed in the fuzz corpus is rejected with a dagrad er
   check_folder("model", dagrad_fuzz::model);
 }
 
+TEST_CASE("every graph-file seed in the fuzz corpus is rejected with a dagrad error, or loads if valid") {
+  check_folder("graph", dagrad_fuzz::graph);
+}
+
+TEST_CASE("load_graph agrees with parse_graph on every graph seed") {
+  for (const auto& seed : seeds("graph")) {
+    const std::vector<std::uint8_t>& bytes = seed.second;
+    const std::string path = seed.first.string();
+    CAPTURE(path);
+    CHECK(outcome([&] { dagrad::load_graph(path); }) == outcome([&] { dagrad::parse_graph(bytes, path); }));
+  }
+}
+
 TEST_CASE("every command-line seed in the fuzz corpus is rejected with a dagrad error, or parses if valid") {
   check_folder("cli", dagrad_fuzz::cli);
 }
