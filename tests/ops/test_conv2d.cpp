@@ -136,6 +136,22 @@ TEST_CASE("conv2d rejects a zero stride or a negative padding") {
   CHECK_THROWS_AS(conv2d_output({.in = {1, 4, 4}, .kernel = 5}), ShapeError);
 }
 
+TEST_CASE("conv2d rejects sizes too large for memory before multiplying them (as a graph file may hold)") {
+  Graph g;
+  Node x = g.input("x", {batch, 16});
+  Node w = g.parameter("w", {1, 4});
+  const Dim huge = Dim{1} << 40;
+  const std::string what = images::shape_error([&] { conv2d(x, w, {.in = {1, 4, 4}, .out_channels = huge, .kernel = 2}); });
+  CHECK(what.find("the geometry is too large") != std::string::npos);
+  CHECK(what.find("out_channels 1099511627776") != std::string::npos);
+  // Products that would overflow 64 bits: each factor alone is allowed.
+  CHECK_THROWS_AS(conv2d(x, w, {.in = {1 << 22, 1 << 22, 1 << 22}, .kernel = 2}), ShapeError);
+  CHECK_THROWS_AS(conv2d(x, w, {.in = {1, 4, 4}, .kernel = 2, .padding = Dim{1} << 62}), ShapeError);
+  CHECK_THROWS_AS(conv2d(x, w, {.in = {1, 4, 4}, .kernel = 2, .stride = 1, .padding = 1 << 21}), ShapeError);
+  CHECK_THROWS_AS(max_pool2d(x, {.in = {1 << 22, 1 << 22, 1 << 22}, .size = 2}), ShapeError);
+  CHECK_THROWS_AS(avg_pool2d(x, {.in = {1, Dim{1} << 62, 4}, .size = 2}), ShapeError);
+}
+
 TEST_CASE("conv2d's label shows its geometry, and conv2d_output the shape of its rows") {
   Graph g;
   Node x = g.input("x", {batch, 784});

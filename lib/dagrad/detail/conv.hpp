@@ -9,6 +9,7 @@
 #include <dagrad/ops.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,24 @@ inline std::string dims(const ImageShape& s) {
 // How many positions a window of `size` takes along `extent` (padded both
 // sides by `padding`) moving by `stride`: floor((extent + 2p - size) / stride) + 1,
 // or 0 when the window does not fit.
+// Sizes beyond any memory are refused by check() before their products
+// are formed: no image, patch or weight matrix holds more values than this.
+inline constexpr Dim max_image_values = Dim{1} << 40;
+
+// Whether the product of `factors` is at most max_image_values (all positive).
+inline bool fits(std::initializer_list<Dim> factors) {
+  Dim product = 1;
+  for (const Dim f : factors) {
+    if (f < 0 || f > max_image_values || __builtin_mul_overflow(product, f, &product) ||
+        product > max_image_values) {
+      return false;
+    }
+  }
+  return true;
+}
+
 inline Dim positions(Dim extent, Dim size, Dim stride, Dim padding) {
+  if (!fits({extent}) || !fits({size}) || !fits({padding})) return 0;  // check() refuses these
   const Dim room = extent + 2 * padding - size;
   return room < 0 || stride < 1 ? 0 : room / stride + 1;
 }
@@ -50,15 +68,25 @@ struct ConvGeometry {
   }
 };
 
-// The options alone: positive sizes, and a kernel that fits the padded image.
+inline std::string describe_sizes(const ConvGeometry& g) {
+  return "in " + dims(g.in) + ", out_channels " + std::to_string(g.out_channels) + ", kernel " +
+         std::to_string(g.kernel) + ", stride " + std::to_string(g.stride) + ", padding " +
+         std::to_string(g.padding);
+}
+
+// The options alone: positive sizes that fit in memory, and a kernel that
+// fits the padded image.
 inline void check(const ConvGeometry& g) {
   if (g.in.channels < 1 || g.in.height < 1 || g.in.width < 1 || g.out_channels < 1 ||
       g.kernel < 1 || g.stride < 1 || g.padding < 0) {
     throw ShapeError("the geometry needs positive channels, height, width, out_channels, kernel "
-                     "and stride and a padding of 0 or more; got in " + dims(g.in) +
-                     ", out_channels " + std::to_string(g.out_channels) + ", kernel " +
-                     std::to_string(g.kernel) + ", stride " + std::to_string(g.stride) +
-                     ", padding " + std::to_string(g.padding));
+                     "and stride and a padding of 0 or more; got " + describe_sizes(g));
+  }
+  if (!fits({g.padding}) || !fits({g.in.channels, g.in.height + 2 * g.padding, g.in.width + 2 * g.padding}) ||
+      !fits({g.out_channels, g.in.channels, g.kernel, g.kernel}) ||
+      !fits({g.out_channels, g.out_height, g.out_width})) {
+    throw ShapeError("the geometry is too large (" + describe_sizes(g) + "): an image, its padded planes, "
+                     "the weights or the output would hold more than 2^40 values");
   }
   if (g.kernel > g.in.height + 2 * g.padding || g.kernel > g.in.width + 2 * g.padding) {
     throw ShapeError("the " + dims(g.kernel, g.kernel) + " kernel is larger than the " +
@@ -309,6 +337,9 @@ inline void check(const PoolGeometry& g) {
     throw ShapeError("the geometry needs positive channels, height, width, size and stride; got in " +
                      dims(g.in) + ", size " + std::to_string(g.size) + ", stride " +
                      std::to_string(g.stride));
+  }
+  if (!fits({g.in.channels, g.in.height, g.in.width})) {
+    throw ShapeError("the images are too large (" + dims(g.in) + "): more than 2^40 values each");
   }
   const auto tiles = [&](Dim extent) {
     return g.size <= extent && g.stride <= g.size && (extent - g.size) % g.stride == 0;
