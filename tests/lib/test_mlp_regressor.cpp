@@ -56,6 +56,17 @@ std::vector<double> first_rows(const Matrix<double>& m, int rows) {
   return out;
 }
 
+// A float64 regressor fitted on d.X and the first `outputs` columns of d.Y,
+// its warnings into `warnings` (the verbose lines, if any, dropped).
+MLPRegressor fit_float64(MLPParams p, const Data& d, int outputs, std::ostringstream& warnings) {
+  static std::ostringstream out;
+  p.dtype = "float64";
+  MLPRegressor mlp(p);
+  mlp.set_output(&out, &warnings);
+  mlp.fit(Features(d.X), Matrix<double>(d.Y.leftCols(outputs)));
+  return mlp;
+}
+
 const char* const max_iter_warning = "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (";
 
 struct Case {
@@ -107,13 +118,9 @@ TEST_CASE("sgd and adam follow scikit-learn 1.2's MLPRegressor epoch by epoch") 
   const Data d = regression();
   for (const Case& c : cases) {
     CAPTURE(c.name);
-    MLPParams p = c.params;
-    p.dtype = "float64";
-    std::ostringstream out, warnings;
-    MLPRegressor mlp(p);
-    mlp.set_output(&out, &warnings);
+    std::ostringstream warnings;
+    const MLPRegressor mlp = fit_float64(c.params, d, c.outputs, warnings);
     const Matrix<double> Y = d.Y.leftCols(c.outputs);
-    mlp.fit(Features(d.X), Y);
     REQUIRE(mlp.loss_curve().size() == c.loss_curve.size());
     for (std::size_t i = 0; i < c.loss_curve.size(); ++i) CHECK(close(mlp.loss_curve()[i], c.loss_curve[i]));
     CHECK(mlp.n_iter() == int(c.loss_curve.size()));
@@ -160,13 +167,9 @@ TEST_CASE("lbfgs follows scikit-learn 1.2's MLPRegressor, one output and three")
   const Data d = regression();
   for (const LbfgsCase& c : cases) {
     CAPTURE(c.name);
-    MLPParams p = c.params;
-    p.dtype = "float64";
-    std::ostringstream out, warnings;
-    MLPRegressor mlp(p);
-    mlp.set_output(&out, &warnings);
+    std::ostringstream warnings;
+    const MLPRegressor mlp = fit_float64(c.params, d, c.outputs, warnings);
     const Matrix<double> Y = d.Y.leftCols(c.outputs);
-    mlp.fit(Features(d.X), Y);
     CHECK(close(mlp.loss(), c.loss));
     CHECK(mlp.n_iter() == c.n_iter);
     CHECK(mlp.loss_curve().empty());
