@@ -82,10 +82,10 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
   std::vector<int> classes = labels;
   std::sort(classes.begin(), classes.end());
   classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  mlp.params().check_memory(static_cast<int>(features), static_cast<int>(classes.size()));
+  mlp.params().check_memory(static_cast<int>(features), output_units(classes.size()));
   std::vector<int> units{static_cast<int>(features)};
   units.insert(units.end(), mlp.params().hidden_layer_sizes.begin(), mlp.params().hidden_layer_sizes.end());
-  units.push_back(static_cast<int>(classes.size()));
+  units.push_back(output_units(classes.size()));
   std::vector<Matrix<double>> coefs, intercepts;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {
     coefs.push_back(Matrix<double>::Zero(units[i], units[i + 1]));

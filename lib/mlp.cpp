@@ -426,40 +426,96 @@ RowSplit train_on_all(std::size_t n_all) {
   return split;
 }
 
-// Holds out ceil(validation_fraction * n) rows for early stopping, each class
-// keeping its share. Each class's rows, in class order, are shuffled by `rng`
-// and the first of them held out.
-RowSplit stratified_split(std::span<const int> target, std::size_t n_classes,
-                          double validation_fraction, NumpyRandom& rng) {
-  const std::size_t n_all = target.size();
+// The rows early stopping holds out: ceil(validation_fraction * n), and the
+// rest to train on; throws naming `who` when either would be empty.
+std::size_t validation_rows(std::size_t n_all, double validation_fraction, const std::string& who) {
   const auto n_val = static_cast<std::size_t>(std::ceil(validation_fraction * double(n_all)));
   if (n_val < 1 || n_val >= n_all) {
-    throw Error("MLPClassifier: validation_fraction " + format_fixed(validation_fraction, 3) +
-                " of " + std::to_string(n_all) + " rows leaves no rows to train or to validate on");
+    throw Error(who + ": validation_fraction " + format_fixed(validation_fraction, 3) + " of " +
+                std::to_string(n_all) + " rows leaves no rows to train or to validate on");
   }
+  return n_val;
+}
+
+// numpy's legacy RandomState.permutation(n): a shuffled 0..n-1.
+std::vector<std::size_t> permutation(std::size_t n, NumpyRandom& rng) {
+  std::vector<std::size_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  rng.shuffle(std::span<std::size_t>(p));
+  return p;
+}
+
+// scikit-learn's _approximate_mode: n_draws shared among the classes in
+// proportion to their counts, floored, the rest given to the largest
+// remainders; ties broken by rng as its rng.choice(replace=False) does.
+std::vector<std::size_t> approximate_mode(const std::vector<std::size_t>& counts, std::size_t n_draws,
+                                          NumpyRandom& rng) {
+  std::size_t total = 0;
+  for (std::size_t c : counts) total += c;
+  std::vector<double> continuous(counts.size()), remainder(counts.size());
+  std::vector<std::size_t> floored(counts.size());
+  std::size_t sum = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    continuous[i] = double(counts[i]) / double(total) * double(n_draws);
+    floored[i] = static_cast<std::size_t>(std::floor(continuous[i]));
+    remainder[i] = continuous[i] - std::floor(continuous[i]);
+    sum += floored[i];
+  }
+  std::size_t need = n_draws - sum;
+  std::vector<double> values = remainder;
+  std::sort(values.begin(), values.end(), std::greater<>());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  for (std::size_t v = 0; v < values.size() && need > 0; ++v) {
+    std::vector<std::size_t> tied;
+    for (std::size_t i = 0; i < remainder.size(); ++i) {
+      if (remainder[i] == values[v]) tied.push_back(i);
+    }
+    const std::size_t add = std::min(tied.size(), need);
+    const std::vector<std::size_t> pick = permutation(tied.size(), rng);
+    for (std::size_t k = 0; k < add; ++k) ++floored[tied[pick[k]]];
+    need -= add;
+  }
+  return floored;
+}
+
+// scikit-learn's StratifiedShuffleSplit (train_test_split with stratify):
+// each class keeps its share of the held-out rows. Each class's rows, in
+// row order, are permuted; the first go to training, the next are held
+// out; both lists are then permuted again.
+RowSplit stratified_split(std::span<const int> target, std::size_t n_classes, double validation_fraction,
+                          NumpyRandom& rng, const std::string& who) {
+  const std::size_t n_all = target.size();
+  const std::size_t n_val = validation_rows(n_all, validation_fraction, who);
   std::vector<std::vector<std::size_t>> by_class(n_classes);
-  for (std::size_t i = 0; i < n_all; ++i) by_class[target[i]].push_back(i);
-  // Largest remainders, so the split keeps every class's share.
-  std::vector<std::size_t> take(by_class.size());
-  std::vector<std::pair<double, std::size_t>> remainders;
-  std::size_t taken = 0;
-  for (std::size_t c = 0; c < by_class.size(); ++c) {
-    const double exact = double(n_val) * double(by_class[c].size()) / double(n_all);
-    take[c] = static_cast<std::size_t>(exact);
-    taken += take[c];
-    remainders.push_back({exact - double(take[c]), c});
+  for (std::size_t i = 0; i < n_all; ++i) by_class[static_cast<std::size_t>(target[i])].push_back(i);
+  by_class.erase(std::remove_if(by_class.begin(), by_class.end(), [](const auto& rows) { return rows.empty(); }),
+                 by_class.end());
+  std::vector<std::size_t> counts;
+  for (const auto& rows : by_class) {
+    if (rows.size() < 2) {
+      throw Error(who + ": early stopping's stratified split needs 2 rows of every class; the least "
+                  "populated class in y has only 1 member");
+    }
+    counts.push_back(rows.size());
   }
-  std::stable_sort(remainders.begin(), remainders.end(),
-                   [](auto& a, auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; taken < n_val && k < remainders.size(); ++k, ++taken) take[remainders[k].second]++;
+  if (n_all - n_val < counts.size() || n_val < counts.size()) {
+    throw Error(who + ": validation_fraction " + format_fixed(validation_fraction, 3) + " of " +
+                std::to_string(n_all) + " rows leaves fewer rows than the " + std::to_string(counts.size()) +
+                " classes to train or to validate on");
+  }
+  const std::vector<std::size_t> n_train = approximate_mode(counts, n_all - n_val, rng);
+  std::vector<std::size_t> left(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) left[i] = counts[i] - n_train[i];
+  const std::vector<std::size_t> n_test = approximate_mode(left, n_val, rng);
   RowSplit split;
   for (std::size_t c = 0; c < by_class.size(); ++c) {
-    rng.shuffle(std::span<std::size_t>(by_class[c]));
-    split.validation.insert(split.validation.end(), by_class[c].begin(), by_class[c].begin() + take[c]);
-    split.train.insert(split.train.end(), by_class[c].begin() + take[c], by_class[c].end());
+    const std::vector<std::size_t> order = permutation(counts[c], rng);
+    for (std::size_t k = 0; k < n_train[c] + n_test[c]; ++k) {
+      (k < n_train[c] ? split.train : split.validation).push_back(by_class[c][order[k]]);
+    }
   }
-  std::sort(split.validation.begin(), split.validation.end());
-  std::sort(split.train.begin(), split.train.end());
+  rng.shuffle(std::span<std::size_t>(split.train));
+  rng.shuffle(std::span<std::size_t>(split.validation));
   return split;
 }
 
@@ -483,23 +539,16 @@ void shuffle_as_sklearn(std::vector<std::size_t>& order, NumpyRandom& rng) {
   order.swap(perm);
 }
 
-// The share of `rows` whose most probable class is their target.
 // scikit-learn's train_test_split without stratification (ShuffleSplit):
 // ceil(validation_fraction * n) rows held out, the first of a permutation of
 // all rows, and the rest trained on in the permutation's order.
 RowSplit shuffle_split(std::size_t n_all, double validation_fraction, NumpyRandom& rng,
                        const std::string& who) {
-  const auto n_val = static_cast<std::size_t>(std::ceil(validation_fraction * double(n_all)));
-  if (n_val < 1 || n_val >= n_all) {
-    throw Error(who + ": validation_fraction " + format_fixed(validation_fraction, 3) + " of " +
-                std::to_string(n_all) + " rows leaves no rows to train or to validate on");
-  }
-  std::vector<std::size_t> permutation(n_all);
-  std::iota(permutation.begin(), permutation.end(), 0);
-  rng.shuffle(std::span<std::size_t>(permutation));
+  const std::size_t n_val = validation_rows(n_all, validation_fraction, who);
+  const std::vector<std::size_t> order = permutation(n_all, rng);
   RowSplit split;
-  split.validation.assign(permutation.begin(), permutation.begin() + static_cast<std::ptrdiff_t>(n_val));
-  split.train.assign(permutation.begin() + static_cast<std::ptrdiff_t>(n_val), permutation.end());
+  split.validation.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
+  split.train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
   return split;
 }
 
@@ -644,7 +693,7 @@ void MultilayerPerceptron::fit_stochastic(const Features& X, const Matrix<double
     split = train_on_all(X.rows());
   } else if (stratify) {
     split = stratified_split(class_of_rows(Y), std::max<std::size_t>(2, std::size_t(Y.cols())),
-                             p.validation_fraction, rng);
+                             p.validation_fraction, rng, name_);
   } else {
     split = shuffle_split(X.rows(), p.validation_fraction, rng, name_);
   }
@@ -894,6 +943,8 @@ std::string MultilayerPerceptron::summary() const {
   return s.str();
 }
 
+int output_units(std::size_t n_classes) { return n_classes == 2 ? 1 : static_cast<int>(n_classes); }
+
 MLPClassifier::MLPClassifier(MLPParams params) : MultilayerPerceptron(std::move(params), "MLPClassifier") {}
 
 MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
@@ -907,12 +958,17 @@ MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int
     throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
+  if (multilabel_ && fitted()) {
+    throw Error("MLPClassifier.partial_fit: the model was fitted on multi-label targets; partial_fit takes "
+                "one label a row");
+  }
   if (!fitted()) {
     if (classes.empty()) {
       throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
                   "can appear");
     }
     classes_ = distinct_sorted(classes);
+    multilabel_ = false;
   }
   fit_labels(X, y, true);
   return *this;
@@ -924,19 +980,68 @@ void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels,
   const bool first_pass = !fitted() || (!params().warm_start && !incremental);
   if (first_pass && !incremental) {
     classes_ = distinct_sorted(y_labels);
+    multilabel_ = false;
     if (classes_.size() < 2) {
       throw Error("MLPClassifier.fit: y has " + std::to_string(classes_.size()) +
                   " class; at least 2 are needed");
     }
   }
-  fit_targets(X, one_hot(classes_, y_labels), incremental, "softmax", true);
+  if (multilabel_) {
+    throw Error("MLPClassifier.fit: warm start with one label a row on a model fitted on multi-label targets");
+  }
+  Matrix<double> Y = one_hot(classes_, y_labels);
+  // Two classes: one column, 1 for the second class (scikit-learn's LabelBinarizer).
+  if (classes_.size() == 2) Y = Matrix<double>(Y.col(1));
+  fit_encoded(X, Y, incremental);
+}
+
+MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
+  params().validate();
+  check_fit_input(X, static_cast<std::size_t>(Y.rows()), "MLPClassifier.fit", "rows");
+  if (Y.cols() < 2) {
+    throw Error("MLPClassifier.fit: multi-label targets need at least 2 columns, one per label; y has " +
+                std::to_string(Y.cols()) + " (give one label a row as a vector)");
+  }
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+    for (Eigen::Index c = 0; c < Y.cols(); ++c) {
+      if (Y(r, c) != 0 && Y(r, c) != 1) {
+        throw Error("MLPClassifier.fit: multi-label targets hold 0 or 1; y holds " + std::to_string(Y(r, c)) +
+                    " at row " + std::to_string(r) + ", column " + std::to_string(c));
+      }
+    }
+  }
+  if (fitted() && params().warm_start && (!multilabel_ || classes_.size() != static_cast<std::size_t>(Y.cols()))) {
+    throw Error("MLPClassifier.fit: warm start with targets of another kind or number of labels than the "
+                "model was fitted on");
+  }
+  classes_.resize(static_cast<std::size_t>(Y.cols()));
+  std::iota(classes_.begin(), classes_.end(), 0);
+  multilabel_ = true;
+  fit_encoded(X, Y.cast<double>(), false);
+  return *this;
+}
+
+// One logistic unit per column when there is one column (two classes) or
+// several labels, else softmax; only two classes are stratified, as
+// scikit-learn 1.2 stratifies early stopping's split when the binarized
+// targets have one column.
+void MLPClassifier::fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental) {
+  const bool logistic = multilabel_ || Y.cols() == 1;
+  fit_targets(X, Y, incremental, logistic ? "logistic" : "softmax", Y.cols() == 1);
 }
 
 double MLPClassifier::validation_score(const Matrix<double>& output, const Matrix<double>& Y) const {
-  const std::vector<int> predicted = class_of_rows(output), actual = class_of_rows(Y);
   std::size_t correct = 0;
-  for (std::size_t i = 0; i < actual.size(); ++i) correct += predicted[i] == actual[i];
-  return double(correct) / double(actual.size());
+  if (out_activation() == "softmax") {
+    const std::vector<int> predicted = class_of_rows(output), actual = class_of_rows(Y);
+    for (std::size_t i = 0; i < actual.size(); ++i) correct += predicted[i] == actual[i];
+  } else {
+    // A row is right when every label is: scikit-learn's accuracy_score.
+    for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+      correct += ((output.row(r).array() > 0.5) == (Y.row(r).array() > 0.5)).all();
+    }
+  }
+  return double(correct) / double(Y.rows());
 }
 
 void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
@@ -949,11 +1054,20 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
       std::adjacent_find(classes.begin(), classes.end()) != classes.end()) {
     throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
   }
-  restore(coefs, intercepts, static_cast<int>(classes.size()), "softmax", n_iter, where);
+  const int outputs = output_units(classes.size());
+  restore(coefs, intercepts, outputs, outputs == 1 ? "logistic" : "softmax", n_iter, where);
   classes_ = std::move(classes);
+  multilabel_ = false;
 }
 
-Matrix<double> MLPClassifier::predict_proba(const Features& X) const { return forward(X); }
+Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
+  Matrix<double> p = forward(X);
+  if (multilabel_ || p.cols() > 1) return p;
+  Matrix<double> both(p.rows(), 2);
+  both.col(0) = (1.0 - p.col(0).array()).matrix();
+  both.col(1) = p.col(0);
+  return both;
+}
 
 Matrix<double> MLPClassifier::predict_log_proba(const Features& X) const {
   // libm's log, as numpy's, not Eigen's vector approximation.
@@ -961,14 +1075,32 @@ Matrix<double> MLPClassifier::predict_log_proba(const Features& X) const {
 }
 
 std::vector<int> MLPClassifier::predict(const Features& X) const {
-  Matrix<double> probs = predict_proba(X);
+  if (multilabel_) {
+    throw Error("MLPClassifier.predict: the model was fitted on multi-label targets; use predict_indicator");
+  }
+  Matrix<double> probs = forward(X);
   std::vector<int> labels(static_cast<std::size_t>(probs.rows()));
   for (Eigen::Index r = 0; r < probs.rows(); ++r) {
-    Eigen::Index best;
-    probs.row(r).maxCoeff(&best);
+    Eigen::Index best = 0;
+    if (probs.cols() == 1) {
+      best = probs(r, 0) > 0.5;
+    } else {
+      probs.row(r).maxCoeff(&best);
+    }
     labels[static_cast<std::size_t>(r)] = classes_[static_cast<std::size_t>(best)];
   }
   return labels;
+}
+
+Matrix<int> MLPClassifier::thresholded(const Features& X) const {
+  return (forward(X).array() > 0.5).cast<int>().matrix();
+}
+
+Matrix<int> MLPClassifier::predict_indicator(const Features& X) const {
+  if (fitted() && !multilabel_) {
+    throw Error("MLPClassifier.predict_indicator: the model was fitted on one label a row; use predict");
+  }
+  return thresholded(X);
 }
 
 double MLPClassifier::score(const Features& X, std::span<const int> y) const {
@@ -980,6 +1112,18 @@ double MLPClassifier::score(const Features& X, std::span<const int> y) const {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < y.size(); ++i) correct += predicted[i] == y[i];
   return double(correct) / double(y.size());
+}
+
+double MLPClassifier::score(const Features& X, const Matrix<int>& Y) const {
+  const Matrix<int> predicted = predict_indicator(X);
+  if (Y.rows() != predicted.rows() || Y.cols() != predicted.cols()) {
+    throw ShapeError("MLPClassifier.score: y is " + std::to_string(Y.rows()) + "x" + std::to_string(Y.cols()) +
+                     " but X has " + std::to_string(predicted.rows()) + " rows and the model " +
+                     std::to_string(predicted.cols()) + " labels");
+  }
+  std::size_t correct = 0;
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) correct += (predicted.row(r) == Y.row(r));
+  return double(correct) / double(Y.rows());
 }
 
 namespace {

@@ -193,29 +193,46 @@ class MultilayerPerceptron {
   bool profiling_ = false;
 };
 
-// scikit-learn's MLPClassifier: softmax outputs and cross-entropy.
+// scikit-learn's MLPClassifier. As there: more than two classes get one
+// softmax unit each and cross-entropy; two classes one logistic unit (the
+// probability of classes()[1]) and binary cross-entropy; multi-label
+// targets, an n x L 0/1 matrix, one logistic unit per label.
 class MLPClassifier : public MultilayerPerceptron {
  public:
   explicit MLPClassifier(MLPParams params = {});
 
   // y holds one class label per row of X.
   MLPClassifier& fit(const Features& X, std::span<const int> y);
+  // Multi-label: Y(i, l) is 1 when row i has label l, else 0; classes()
+  // is 0, ..., L - 1.
+  MLPClassifier& fit(const Features& X, const Matrix<int>& Y);
   // One epoch over X, keeping weights and optimizer state; `classes` is
   // required on the first call.
   MLPClassifier& partial_fit(const Features& X, std::span<const int> y,
                              std::span<const int> classes = {});
 
+  // The most probable class of each row (for two classes, classes()[1]
+  // when its probability is above 0.5). Not for a multi-label model.
   std::vector<int> predict(const Features& X) const;
-  Matrix<double> predict_proba(const Features& X) const;  // rows sum to 1
+  // A multi-label model's labels: 1 where a label's probability is above 0.5.
+  Matrix<int> predict_indicator(const Features& X) const;
+  // n x classes, columns in classes() order; rows sum to 1 but for a
+  // multi-label model (one independent probability per label). Two classes
+  // give [1 - p, p], p the logistic unit's, as scikit-learn does.
+  Matrix<double> predict_proba(const Features& X) const;
   // log(predict_proba(X)), element by element, as scikit-learn computes it
   // (a probability that rounded to 0 gives -infinity).
   Matrix<double> predict_log_proba(const Features& X) const;
   double score(const Features& X, std::span<const int> y) const;  // accuracy
+  // Multi-label: the share of rows whose every label is right (subset accuracy).
+  double score(const Features& X, const Matrix<int>& Y) const;
 
   const std::vector<int>& classes() const { return classes_; }
+  bool multilabel() const { return multilabel_; }
   // Restores a trained network without fitting (a model file's contents):
   // builds it as the first fit does for these params and sets its weights.
-  // coefs[i] is units[i] x units[i+1], intercepts[i] is 1 x units[i+1].
+  // coefs[i] is units[i] x units[i+1], intercepts[i] is 1 x units[i+1]; the
+  // output layer has one unit per class, but one unit for two classes.
   void set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
                    const std::vector<Matrix<double>>& intercepts, int n_iter = 0);
 
@@ -224,9 +241,16 @@ class MLPClassifier : public MultilayerPerceptron {
 
  private:
   void fit_labels(const Features& X, std::span<const int> y, bool incremental);
+  void fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental);
+  Matrix<int> thresholded(const Features& X) const;
 
   std::vector<int> classes_;
+  bool multilabel_ = false;
 };
+
+// The output units for n_classes classes, as scikit-learn: one logistic
+// unit for two, one softmax unit each for more.
+int output_units(std::size_t n_classes);
 
 // scikit-learn's MLPRegressor: an identity output layer and the squared
 // error, ((y - prediction)^2).mean() / 2 plus alpha / (2 n) times the sum of
