@@ -356,6 +356,7 @@ std::unique_ptr<Model> make_model(const std::vector<int>& units, const MLPParams
 void check_fit_input(const Features& X, std::size_t y_rows, const std::string& who, const char* targets) {
   const std::size_t n_all = X.rows();
   if (n_all == 0) throw Error(who + ": X has no rows");
+  if (X.cols() == 0) throw Error(who + ": X has no columns; at least 1 feature is needed");
   if (y_rows != n_all) {
     throw Error(who + ": X has " + std::to_string(n_all) + " rows but y has " + std::to_string(y_rows) + " " +
                 targets);

@@ -246,7 +246,12 @@ TEST_CASE("bad training data is refused with a clear error") {
   nan_x(7, 1) = std::nan("");
   CHECK_THROWS_WITH_AS(mlp.fit(Features(nan_x), train.y), doctest::Contains("row 7, column 1"), Error);
   std::vector<int> one_class(30, 1);
-  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), one_class), doctest::Contains("at least 2"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), one_class), doctest::Contains("y has 1 class; at least 2"), Error);
+  Matrix<double> inf_x = train.X;
+  inf_x(29, 0) = INFINITY;
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(inf_x), train.y), doctest::Contains("row 29, column 0"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(Matrix<double>(30, 0)), train.y), doctest::Contains("at least 1 feature"),
+                       Error);
   CHECK_THROWS_AS(mlp.predict(Features(train.X)), Error);
 }
 

@@ -278,6 +278,9 @@ TEST_CASE("bad regression data is refused naming the row, the column or the para
   CHECK_THROWS_WITH_AS(mlp.fit(Features(bad_x), d.Y), doctest::Contains("X holds a value that is not finite at row 3, column 1"),
                        Error);
   CHECK_THROWS_WITH_AS(mlp.fit(Features(d.X), Matrix<double>(20, 0)), doctest::Contains("at least 1 output"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(Matrix<double>(20, 0)), d.Y), doctest::Contains("at least 1 feature"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(Matrix<double>(0, 3)), Matrix<double>(0, 3)), doctest::Contains("X has no rows"),
+                       Error);
   CHECK_THROWS_WITH_AS(mlp.predict(Features(d.X)), doctest::Contains("MLPRegressor: predict before fit"), Error);
   mlp.fit(Features(d.X), d.Y);
   CHECK_THROWS_WITH_AS(mlp.predict(Features(Matrix<double>(2, 4))), doctest::Contains("4 features but the model was fitted on 3"),
