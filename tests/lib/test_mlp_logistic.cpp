@@ -145,6 +145,7 @@ TEST_CASE("two classes and multi-label train logistic units as scikit-learn 1.2 
     }
     CHECK(worst_curve < 1e-9);
     CHECK(mlp.validation_scores() == c.validation_scores);  // fractions of the held-out rows: exact
+    CHECK(mlp.validation_loss_curve().size() == c.validation_scores.size());  // dagrad's own, beside them
     const double score = c.target == Target::labels ? mlp.score(Features(d.X), d.labels)
                                                     : mlp.score(Features(d.X), c.target == Target::two ? d.two : d.three);
     CHECK(score == c.score);

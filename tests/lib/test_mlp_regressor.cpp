@@ -319,3 +319,33 @@ TEST_CASE("partial_fit runs one epoch a call and set_weights restores a regresso
   CHECK(contains(mlp.summary(), "MLPRegressor\n"));
   CHECK(contains(mlp.summary(), "output/weights  4x3  12"));
 }
+
+TEST_CASE("the held-out loss per epoch is the squared error that validation R^2 scores") {
+  // With alpha = 0 and one output, the held-out loss is (1/2) mean (y - p)^2
+  // and R^2 = 1 - sum (y - p)^2 / sum (y - mean y)^2 over the same rows, so
+  // loss / (1 - R^2) is (1/2) the held-out rows' variance in every epoch.
+  const Data d = regression();
+  std::ostringstream sink;
+  MLPRegressor mlp({.hidden_layer_sizes = {6}, .alpha = 0, .learning_rate_init = 0.01, .max_iter = 20,
+                    .random_state = 2, .early_stopping = true, .validation_fraction = 0.2,
+                    .n_iter_no_change = 50, .dtype = "float64"});
+  mlp.set_output(&sink, &sink);
+  mlp.fit(Features(d.X), Matrix<double>(d.Y.leftCols(1)));
+  const auto& loss = mlp.validation_loss_curve();
+  const auto& r2 = mlp.validation_scores();
+  REQUIRE(loss.size() == 20);
+  REQUIRE(r2.size() == 20);
+  const double half_variance = loss[0] / (1 - r2[0]);
+  CHECK(half_variance > 0);
+  for (std::size_t k = 1; k < loss.size(); ++k) {
+    CAPTURE(k);
+    CHECK(loss[k] / (1 - r2[k]) == doctest::Approx(half_variance).epsilon(1e-12));
+  }
+  CHECK(loss.back() != loss.front());  // training moved the held-out error
+  // Without early stopping nothing is held out.
+  MLPRegressor plain({.hidden_layer_sizes = {6}, .max_iter = 2, .random_state = 2});
+  plain.set_output(&sink, &sink);
+  plain.fit(Features(d.X), Matrix<double>(d.Y.leftCols(1)));
+  CHECK(plain.validation_loss_curve().empty());
+  CHECK(plain.validation_scores().empty());
+}
