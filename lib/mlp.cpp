@@ -1093,15 +1093,11 @@ std::vector<int> MLPClassifier::predict(const Features& X) const {
   return labels;
 }
 
-Matrix<int> MLPClassifier::thresholded(const Features& X) const {
-  return (forward(X).array() > 0.5).cast<int>().matrix();
-}
-
 Matrix<int> MLPClassifier::predict_indicator(const Features& X) const {
   if (fitted() && !multilabel_) {
     throw Error("MLPClassifier.predict_indicator: the model was fitted on one label a row; use predict");
   }
-  return thresholded(X);
+  return (forward(X).array() > 0.5).cast<int>().matrix();
 }
 
 double MLPClassifier::score(const Features& X, std::span<const int> y) const {

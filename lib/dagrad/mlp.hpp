@@ -242,7 +242,6 @@ class MLPClassifier : public MultilayerPerceptron {
  private:
   void fit_labels(const Features& X, std::span<const int> y, bool incremental);
   void fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental);
-  Matrix<int> thresholded(const Features& X) const;
 
   std::vector<int> classes_;
   bool multilabel_ = false;
