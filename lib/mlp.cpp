@@ -990,6 +990,12 @@ void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels,
   if (multilabel_) {
     throw Error("MLPClassifier.fit: warm start with one label a row on a model fitted on multi-label targets");
   }
+  // As scikit-learn, a warm start trains on the classes it was built for, all of them.
+  if (const std::vector<int> given = distinct_sorted(y_labels); !first_pass && !incremental && given != classes_) {
+    throw Error("MLPClassifier.fit: warm_start needs y to have the classes of the previous fit (" +
+                std::to_string(classes_.size()) + " classes); y has " + std::to_string(given.size()) +
+                ", not the same");
+  }
   Matrix<double> Y = one_hot(classes_, y_labels);
   // Two classes: one column, 1 for the second class (scikit-learn's LabelBinarizer).
   if (classes_.size() == 2) Y = Matrix<double>(Y.col(1));

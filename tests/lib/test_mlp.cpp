@@ -214,6 +214,11 @@ TEST_CASE("warm_start continues from the weights it has") {
   CHECK(mlp.loss_curve()[5] < mlp.loss_curve()[0]);
   CHECK(mlp.loss_curve()[5] < after_first * 1.05);
   CHECK_FALSE(mlp.coefs()[0] == coefs_before[0]);
+  // As scikit-learn, a warm start needs the same classes.
+  std::vector<int> fewer(train.y);
+  for (int& label : fewer) label = label == 7 ? 5 : label;
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), fewer), doctest::Contains("warm_start needs y to have the classes"),
+                       Error);
 
   // Without warm_start, fit starts again from the same initial weights.
   MLPClassifier fresh = quiet({.hidden_layer_sizes = {6}, .max_iter = 5, .random_state = 1});
