@@ -17,15 +17,6 @@ using namespace dagrad;
 
 namespace {
 
-// Python's repr of a float: the shortest text that reads back the same.
-std::string repr(double v) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, r.ptr);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
-}
-
 // Where the fit's time went, node by node.
 void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profile, double fit_seconds) {
   if (profile.empty()) {
@@ -91,10 +82,10 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
   std::vector<int> classes = labels;
   std::sort(classes.begin(), classes.end());
   classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  mlp.params().check_memory(static_cast<int>(features), static_cast<int>(classes.size()));
+  mlp.params().check_memory(static_cast<int>(features), output_units(classes.size()));
   std::vector<int> units{static_cast<int>(features)};
   units.insert(units.end(), mlp.params().hidden_layer_sizes.begin(), mlp.params().hidden_layer_sizes.end());
-  units.push_back(static_cast<int>(classes.size()));
+  units.push_back(output_units(classes.size()));
   std::vector<Matrix<double>> coefs, intercepts;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {
     coefs.push_back(Matrix<double>::Zero(units[i], units[i + 1]));
@@ -114,16 +105,7 @@ int run(int argc, char** argv) {
   }
 
   // The hyperparameters given as flags, over the defaults or a loaded model's.
-  auto apply_flags = [&](MLPParams& params) {
-    for (const auto& [flag, value] : args.values) {
-      std::string name = flag;
-      std::replace(name.begin(), name.end(), '-', '_');
-      if (std::find(MLPParams::names().begin(), MLPParams::names().end(), name) != MLPParams::names().end()) {
-        params.set(name, value);
-      }
-    }
-    params.validate();
-  };
+  auto apply_flags = [&](MLPParams& params) { apply_mlp_param_flags(args, params); };
   MLPParams params;
   apply_flags(params);
 

@@ -1,13 +1,13 @@
 // mnist_mlp's command line: every MLPClassifier parameter as a flag named as
-// in scikit-learn (dashes for underscores), and the program's own flags. The
+// in scikit-learn (dashes for underscores, mlp_flags.hpp), and the program's own flags. The
 // program and its fuzz target (tests/fuzz/entry_points.hpp) parse with this
 // one parser, so the fuzzed flags are the real ones.
 #pragma once
 
-#include <dagrad/cli.hpp>
-#include <dagrad/mlp.hpp>
+#include "mlp_flags.hpp"
 
-#include <algorithm>
+#include <dagrad/cli.hpp>
+
 #include <string>
 
 inline dagrad::ArgParser mnist_mlp_parser() {
@@ -15,19 +15,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
   ArgParser p("mnist_mlp",
               "Trains scikit-learn's MLPClassifier, rebuilt on a dagrad graph, on MNIST and prints\n"
               "the lesson's lines. Hyperparameters are flags named as in scikit-learn, with dashes.");
-  for (const std::string& name : MLPParams::names()) {
-    std::string flag = name;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    const std::string fallback = MLPParams{}.get(name);
-    const std::string whose = MLPParams::from_scikit_learn(name) ? "scikit-learn's " : "dagrad's ";
-    if (fallback == "true" || fallback == "false") {
-      p.add_optional(flag, "true", "BOOL", whose + name + " (default " + fallback + ")");
-    } else if (name == "verbose") {
-      p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
-    } else {
-      p.add(flag, "VALUE", whose + name + " (default " + fallback + ")");
-    }
-  }
+  add_mlp_param_flags(p);
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
   p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
   p.add("test-rows", "N", "test on the first N test images only (default all 10000)");

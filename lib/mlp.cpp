@@ -22,58 +22,90 @@ namespace dagrad {
 
 // The network as a graph, built once per fit that starts afresh. The part
 // that depends on the scalar type (executor, optimizer state) is ModelT<T>.
-struct MLPClassifier::Model {
+struct MultilayerPerceptron::Model {
   Graph graph;
-  Node x, y, l2_factor, logits, probabilities, loss;
-  std::vector<Node> weights, biases, gradient;  // gradient: of loss, per parameter
+  // output: the output layer's activation of its z (probabilities, or the
+  // values for identity). loss is scikit-learn's reported loss; objective
+  // is what the solvers differentiate (see below), most often loss itself.
+  Node x, y, l2_factor, output, loss, objective;
+  std::vector<Node> weights, biases, gradient;  // gradient: of objective, per parameter
   std::vector<int> layer_units;
+  std::string out_activation;
 
-  Model(const std::vector<int>& units, const std::string& activation) : layer_units(units) {
+  Model(const std::vector<int>& units, const std::string& activation, const std::string& out)
+      : layer_units(units), out_activation(out) {
     Graph& g = graph;
     x = g.input("x", {batch, units.front()});
-    y = g.input("y", {batch, units.back()});  // one-hot class labels
-    Node a = x;
+    y = g.input("y", {batch, units.back()});  // the targets as the output layer sees them
+    Node a = x, z;
     const std::size_t layers = units.size() - 1;
     for (std::size_t i = 0; i < layers; ++i) {
       const bool last = i + 1 == layers;
       auto scope = g.scope(last ? "output" : "layer" + std::to_string(i + 1));
       Node w = g.parameter("weights", {units[i], units[i + 1]});
       Node b = g.parameter("bias", {1, units[i + 1]});
-      Node z = add(matmul(a, w), b);
+      z = add(matmul(a, w), b);
       g.rename(z, g.current_scope() + "/z");
       weights.push_back(w);
       biases.push_back(b);
       if (last) {
-        logits = z;
+        output = out == "identity" ? z : out == "softmax" ? softmax(z) : sigmoid(z);
+        if (out != "identity") g.rename(output, g.current_scope() + "/probabilities");
       } else if (activation == "identity") {
         a = z;
       } else {
         a = activation == "logistic" ? sigmoid(z) : activation == "tanh" ? tanh(z) : relu(z);
         g.rename(a, g.current_scope() + "/activation");
       }
-      if (last) {
-        probabilities = softmax(z);
-        g.rename(probabilities, g.current_scope() + "/probabilities");
-      }
     }
     {
       auto scope = g.scope("loss");
       // alpha / (2 n) for a batch of n rows: scikit-learn's L2 scaling.
       l2_factor = g.input("l2_factor", {1, 1});
-      Node data_loss = softmax_cross_entropy(logits, y);
-      g.rename(data_loss, "loss/cross_entropy");
+      Node data_loss = data_term(z);
       std::vector<Node> squares;
       for (Node w : weights) squares.push_back(sum_squares(w));
       Node penalty = mul(l2_factor, add_n(squares));
       g.rename(penalty, "loss/l2_penalty");
       loss = add(data_loss, penalty);
       g.rename(loss, "loss/total");
+      objective = loss;
+      const int outputs = units.back();
+      if (out == "identity" && outputs > 1) {
+        // scikit-learn's squared error is a mean over all n k values, but its
+        // gradient is (prediction - y) / n, the gradient of k times that
+        // mean: what it reports and what it descends differ for k > 1 outputs.
+        objective = add(loss, scale(data_loss, double(outputs - 1)));
+        g.rename(objective, "loss/objective");
+      }
     }
     // The backward nodes are built here, so the graph is whole before any
     // executor runs it; the optimizer's gradients() finds them cached.
-    gradient = gradients(loss, parameters());
+    gradient = gradients(objective, parameters());
   }
   virtual ~Model() = default;
+
+  // scikit-learn's loss of the output layer's z against the targets: the
+  // cross-entropy of softmax (mean over rows); binary cross-entropy summed
+  // over the labels, mean over rows (the op's mean over all n k values,
+  // times k); half the mean squared error over all values.
+  Node data_term(Node z) {
+    Graph& g = graph;
+    const int outputs = layer_units.back();
+    Node term;
+    if (out_activation == "softmax") {
+      term = softmax_cross_entropy(z, y);
+      g.rename(term, "loss/cross_entropy");
+    } else if (out_activation == "logistic") {
+      term = binary_cross_entropy(z, y);
+      if (outputs > 1) term = scale(term, double(outputs));
+      g.rename(term, "loss/binary_cross_entropy");
+    } else {
+      term = scale(mse_loss(z, y), 0.5);
+      g.rename(term, "loss/squared_error");
+    }
+    return term;
+  }
 
   // The weights then the biases: the order of the optimizer's state.
   std::vector<Node> parameters() const {
@@ -103,25 +135,32 @@ struct MLPClassifier::Model {
   // One epoch's optimizer steps over `order`, batch_size rows at a time
   // (nn::run_batches); returns the mean loss. after(rows done) follows each
   // batch.
-  virtual double train_epoch(const Features& X, std::span<const std::size_t> order, std::span<const int> targets,
+  virtual double train_epoch(const Features& X, std::span<const std::size_t> order, const Matrix<double>& Y,
                              const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) = 0;
-  virtual void probabilities_of(const Features& X, std::span<const std::size_t> rows,
-                                Matrix<double>& out) = 0;
+  // The output layer's values for `rows` of X.
+  virtual void outputs_of(const Features& X, std::span<const std::size_t> rows, Matrix<double>& out) = 0;
+  // The loss over `rows` (its L2 term scaled for their count), without
+  // training, and their output values into `out`.
+  virtual double evaluate(const Features& X, std::span<const std::size_t> rows, const Matrix<double>& Y,
+                          Matrix<double>& out) = 0;
   virtual void iteration_ends(std::uint64_t t) = 0;
   virtual bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) = 0;
   virtual bool all_finite() const = 0;
   // lbfgs: every parameter in one vector, the weights then the biases, each
-  // row by row (scikit-learn's _pack), and the loss over all of X with its
-  // gradient packed the same way.
+  // row by row (scikit-learn's _pack), and the loss over all of X with the
+  // objective's gradient packed the same way.
   virtual void pack(std::span<double> out) const = 0;
   virtual void unpack(std::span<const double> in) = 0;
-  virtual double loss_and_gradient(const Features& X, std::span<const int> targets, std::span<double> grad) = 0;
+  virtual double loss_and_gradient(const Features& X, const Matrix<double>& Y, std::span<double> grad) = 0;
 };
 
 namespace {
 
+// Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
+constexpr std::size_t score_chunk = 2000;
+
 template <class T>
-struct ModelT final : MLPClassifier::Model {
+struct ModelT final : MultilayerPerceptron::Model {
   Executor<T> ex;
   // nn's SGD or Adam over the weights then the biases, made afresh by
   // reset_optimizer. scikit-learn's learning-rate rules (invscaling's
@@ -131,8 +170,8 @@ struct ModelT final : MLPClassifier::Model {
   double learning_rate_init = 0, power_t = 0;
   double alpha = 0;
 
-  ModelT(const std::vector<int>& units, const MLPParams& p)
-      : Model(units, p.activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
+  ModelT(const std::vector<int>& units, const MLPParams& p, const std::string& out_activation)
+      : Model(units, p.activation, out_activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
 
   void set_profiling(bool on) override { ex.set_profiling(on); }
   std::vector<NodeTime> profile() const override { return ex.profile(); }
@@ -157,32 +196,42 @@ struct ModelT final : MLPClassifier::Model {
     const std::vector<Node> params = parameters();
     if (solver == "adam") {
       optimizer = std::make_unique<nn::Adam>(
-          loss, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
+          objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
                                 .beta_2 = p.beta_2, .epsilon = p.epsilon},
           params);
     } else {
       optimizer = std::make_unique<nn::SGD>(
-          loss, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
+          objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
                                .nesterov = p.nesterovs_momentum},
           params);
     }
   }
 
-  double train_epoch(const Features& X, std::span<const std::size_t> order, std::span<const int> targets,
+  double train_epoch(const Features& X, std::span<const std::size_t> order, const Matrix<double>& Y,
                      const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) override {
-    return nn::run_batches<T>(
-        ex, *optimizer, order, loop,
-        [&](std::span<const std::size_t> rows) { feed(X, rows, targets, rows.size()); }, after);
+    // The batch loop reports the objective's mean; when the loss differs
+    // (several regression outputs), each batch's loss, computed on the way
+    // to the objective, is weighted by its rows instead.
+    const bool own_loss = objective.id() != loss.id();
+    double total = 0;
+    std::size_t done_before = 0;
+    const double mean = nn::run_batches<T>(
+        ex, *optimizer, order, loop, [&](std::span<const std::size_t> rows) { feed(X, rows, Y, rows.size()); },
+        [&](std::size_t done) {
+          if (own_loss) total += static_cast<double>(ex.value(loss)(0, 0)) * double(done - done_before);
+          done_before = done;
+          if (after) after(done);
+        });
+    return own_loss ? total / double(order.size()) : mean;
   }
 
   // Writes the rows straight into the executor's inputs (no copies), with
   // the L2 factor alpha / (2 n) for a loss over n rows.
-  void feed(const Features& X, std::span<const std::size_t> rows, std::span<const int> targets, std::size_t n) {
-    ex.within([&] { X.gather(rows, ex.input(x)); });
-    const auto count = static_cast<Eigen::Index>(rows.size());
-    Matrix<T>& one_hot = ex.input(y);
-    one_hot.setZero(count, layer_units.back());
-    for (Eigen::Index r = 0; r < count; ++r) one_hot(r, targets[rows[static_cast<std::size_t>(r)]]) = T(1);
+  void feed(const Features& X, std::span<const std::size_t> rows, const Matrix<double>& Y, std::size_t n) {
+    ex.within([&] {
+      X.gather(rows, ex.input(x));
+      Features(Y).gather(rows, ex.input(y));
+    });
     ex.input(l2_factor).setConstant(1, 1, static_cast<T>(0.5 * alpha / static_cast<double>(n)));
   }
 
@@ -209,7 +258,7 @@ struct ModelT final : MLPClassifier::Model {
   // loss itself, with no reweighting. 2,000 rows (12 MB of float64 pixels)
   // ran the lesson's evaluations 1.5x as fast as 10,000 and 2.5x as fast
   // as all 60,000 at once.
-  double loss_and_gradient(const Features& X, std::span<const int> targets, std::span<double> grad) override {
+  double loss_and_gradient(const Features& X, const Matrix<double>& Y, std::span<double> grad) override {
     constexpr std::size_t lbfgs_chunk = 2000;
     const std::size_t n = X.rows();
     std::fill(grad.begin(), grad.end(), 0.0);
@@ -220,7 +269,7 @@ struct ModelT final : MLPClassifier::Model {
     for (std::size_t start = 0; start < n; start += lbfgs_chunk) {
       rows.resize(std::min(lbfgs_chunk, n - start));
       std::iota(rows.begin(), rows.end(), start);
-      feed(X, rows, targets, n);
+      feed(X, rows, Y, n);
       ex.compute({}, fetches);
       const double share = double(rows.size()) / double(n);
       total += share * static_cast<double>(ex.value(loss)(0, 0));
@@ -233,11 +282,27 @@ struct ModelT final : MLPClassifier::Model {
     return total;
   }
 
-  void probabilities_of(const Features& X, std::span<const std::size_t> rows,
-                        Matrix<double>& out) override {
+  void outputs_of(const Features& X, std::span<const std::size_t> rows, Matrix<double>& out) override {
     ex.within([&] { X.gather(rows, ex.input(x)); });
-    ex.compute({}, {probabilities});
-    out = ex.value(probabilities).template cast<double>();
+    ex.compute({}, {output});
+    out = ex.value(output).template cast<double>();
+  }
+
+  // As loss_and_gradient, score_chunk rows at a time, without the gradient.
+  double evaluate(const Features& X, std::span<const std::size_t> rows, const Matrix<double>& Y,
+                  Matrix<double>& out) override {
+    const std::size_t n = rows.size();
+    out.resize(static_cast<Eigen::Index>(n), layer_units.back());
+    double total = 0;
+    for (std::size_t start = 0; start < n; start += score_chunk) {
+      const std::span<const std::size_t> chunk = rows.subspan(start, std::min(score_chunk, n - start));
+      feed(X, chunk, Y, n);
+      ex.compute({}, {loss, output});
+      total += double(chunk.size()) / double(n) * static_cast<double>(ex.value(loss)(0, 0));
+      out.middleRows(static_cast<Eigen::Index>(start), static_cast<Eigen::Index>(chunk.size())) =
+          ex.value(output).template cast<double>();
+    }
+    return total;
   }
 
   void iteration_ends(std::uint64_t t) override {
@@ -271,31 +336,34 @@ struct ModelT final : MLPClassifier::Model {
   }
 };
 
-// Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
-constexpr std::size_t score_chunk = 2000;
-
 std::string format_fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
 }
 
-std::unique_ptr<MLPClassifier::Model> make_model(const std::vector<int>& units, const MLPParams& p) {
+using Model = MultilayerPerceptron::Model;
+
+std::unique_ptr<Model> make_model(const std::vector<int>& units, const MLPParams& p,
+                                  const std::string& out_activation) {
   p.check_memory(units.front(), units.back());
-  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p);
-  return std::make_unique<ModelT<float>>(units, p);
+  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p, out_activation);
+  return std::make_unique<ModelT<float>>(units, p, out_activation);
 }
 
-void check_fit_input(const Features& X, std::span<const int> y_labels) {
+// What every fit checks of X and the count of its targets: `who` starts the
+// message ("MLPClassifier.fit"), `targets` says what y holds ("labels").
+void check_fit_input(const Features& X, std::size_t y_rows, const std::string& who, const char* targets) {
   const std::size_t n_all = X.rows();
-  if (n_all == 0) throw Error("MLPClassifier.fit: X has no rows");
-  if (y_labels.size() != n_all) {
-    throw Error("MLPClassifier.fit: X has " + std::to_string(n_all) + " rows but y has " +
-                std::to_string(y_labels.size()) + " labels");
+  if (n_all == 0) throw Error(who + ": X has no rows");
+  if (X.cols() == 0) throw Error(who + ": X has no columns; at least 1 feature is needed");
+  if (y_rows != n_all) {
+    throw Error(who + ": X has " + std::to_string(n_all) + " rows but y has " + std::to_string(y_rows) + " " +
+                targets);
   }
   if (std::size_t r, c; X.find_nonfinite(r, c)) {
-    throw Error("MLPClassifier.fit: X holds a value that is not finite at row " +
-                std::to_string(r) + ", column " + std::to_string(c));
+    throw Error(who + ": X holds a value that is not finite at row " + std::to_string(r) + ", column " +
+                std::to_string(c));
   }
 }
 
@@ -307,32 +375,33 @@ std::vector<int> distinct_sorted(std::span<const int> labels) {
   return classes;
 }
 
-// The class index of every row; a label outside `classes` throws.
-std::vector<int> class_indices(std::span<const int> classes, std::span<const int> y_labels) {
-  std::vector<int> target(y_labels.size());
+// Each row's class as the one-hot row softmax's cross-entropy compares
+// with; a label outside `classes` throws.
+Matrix<double> one_hot(std::span<const int> classes, std::span<const int> y_labels) {
+  Matrix<double> Y = Matrix<double>::Zero(static_cast<Eigen::Index>(y_labels.size()),
+                                          static_cast<Eigen::Index>(classes.size()));
   for (std::size_t i = 0; i < y_labels.size(); ++i) {
     auto it = std::lower_bound(classes.begin(), classes.end(), y_labels[i]);
     if (it == classes.end() || *it != y_labels[i]) {
       throw Error("MLPClassifier.fit: label " + std::to_string(y_labels[i]) + " at row " +
                   std::to_string(i) + " is not one of the classes the model was built with");
     }
-    target[i] = static_cast<int>(it - classes.begin());
+    Y(static_cast<Eigen::Index>(i), it - classes.begin()) = 1;
   }
-  return target;
+  return Y;
 }
 
-// The width of every layer: the features, the hidden layers, one unit per class.
-std::vector<int> network_units(int n_features, const std::vector<int>& hidden_layer_sizes,
-                               std::size_t n_classes) {
+// The width of every layer: the features, the hidden layers, the outputs.
+std::vector<int> network_units(int n_features, const std::vector<int>& hidden_layer_sizes, int n_outputs) {
   std::vector<int> units{n_features};
   units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
-  units.push_back(static_cast<int>(n_classes));
+  units.push_back(n_outputs);
   return units;
 }
 
 // Glorot uniform, as scikit-learn: each layer's weights, then its bias, drawn
 // from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic, else 6.
-void glorot_uniform(MLPClassifier::Model& model, const std::string& activation, NumpyRandom& rng) {
+void glorot_uniform(Model& model, const std::string& activation, NumpyRandom& rng) {
   const std::vector<int>& units = model.layer_units;
   const double factor = activation == "logistic" ? 2.0 : 6.0;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {
@@ -358,40 +427,96 @@ RowSplit train_on_all(std::size_t n_all) {
   return split;
 }
 
-// Holds out ceil(validation_fraction * n) rows for early stopping, each class
-// keeping its share. Each class's rows, in class order, are shuffled by `rng`
-// and the first of them held out.
-RowSplit stratified_split(std::span<const int> target, std::size_t n_classes,
-                          double validation_fraction, NumpyRandom& rng) {
-  const std::size_t n_all = target.size();
+// The rows early stopping holds out: ceil(validation_fraction * n), and the
+// rest to train on; throws naming `who` when either would be empty.
+std::size_t validation_rows(std::size_t n_all, double validation_fraction, const std::string& who) {
   const auto n_val = static_cast<std::size_t>(std::ceil(validation_fraction * double(n_all)));
   if (n_val < 1 || n_val >= n_all) {
-    throw Error("MLPClassifier: validation_fraction " + format_fixed(validation_fraction, 3) +
-                " of " + std::to_string(n_all) + " rows leaves no rows to train or to validate on");
+    throw Error(who + ": validation_fraction " + format_fixed(validation_fraction, 3) + " of " +
+                std::to_string(n_all) + " rows leaves no rows to train or to validate on");
   }
+  return n_val;
+}
+
+// numpy's legacy RandomState.permutation(n): a shuffled 0..n-1.
+std::vector<std::size_t> permutation(std::size_t n, NumpyRandom& rng) {
+  std::vector<std::size_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  rng.shuffle(std::span<std::size_t>(p));
+  return p;
+}
+
+// scikit-learn's _approximate_mode: n_draws shared among the classes in
+// proportion to their counts, floored, the rest given to the largest
+// remainders; ties broken by rng as its rng.choice(replace=False) does.
+std::vector<std::size_t> approximate_mode(const std::vector<std::size_t>& counts, std::size_t n_draws,
+                                          NumpyRandom& rng) {
+  std::size_t total = 0;
+  for (std::size_t c : counts) total += c;
+  std::vector<double> continuous(counts.size()), remainder(counts.size());
+  std::vector<std::size_t> floored(counts.size());
+  std::size_t sum = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    continuous[i] = double(counts[i]) / double(total) * double(n_draws);
+    floored[i] = static_cast<std::size_t>(std::floor(continuous[i]));
+    remainder[i] = continuous[i] - std::floor(continuous[i]);
+    sum += floored[i];
+  }
+  std::size_t need = n_draws - sum;
+  std::vector<double> values = remainder;
+  std::sort(values.begin(), values.end(), std::greater<>());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  for (std::size_t v = 0; v < values.size() && need > 0; ++v) {
+    std::vector<std::size_t> tied;
+    for (std::size_t i = 0; i < remainder.size(); ++i) {
+      if (remainder[i] == values[v]) tied.push_back(i);
+    }
+    const std::size_t add = std::min(tied.size(), need);
+    const std::vector<std::size_t> pick = permutation(tied.size(), rng);
+    for (std::size_t k = 0; k < add; ++k) ++floored[tied[pick[k]]];
+    need -= add;
+  }
+  return floored;
+}
+
+// scikit-learn's StratifiedShuffleSplit (train_test_split with stratify):
+// each class keeps its share of the held-out rows. Each class's rows, in
+// row order, are permuted; the first go to training, the next are held
+// out; both lists are then permuted again.
+RowSplit stratified_split(std::span<const int> target, std::size_t n_classes, double validation_fraction,
+                          NumpyRandom& rng, const std::string& who) {
+  const std::size_t n_all = target.size();
+  const std::size_t n_val = validation_rows(n_all, validation_fraction, who);
   std::vector<std::vector<std::size_t>> by_class(n_classes);
-  for (std::size_t i = 0; i < n_all; ++i) by_class[target[i]].push_back(i);
-  // Largest remainders, so the split keeps every class's share.
-  std::vector<std::size_t> take(by_class.size());
-  std::vector<std::pair<double, std::size_t>> remainders;
-  std::size_t taken = 0;
-  for (std::size_t c = 0; c < by_class.size(); ++c) {
-    const double exact = double(n_val) * double(by_class[c].size()) / double(n_all);
-    take[c] = static_cast<std::size_t>(exact);
-    taken += take[c];
-    remainders.push_back({exact - double(take[c]), c});
+  for (std::size_t i = 0; i < n_all; ++i) by_class[static_cast<std::size_t>(target[i])].push_back(i);
+  by_class.erase(std::remove_if(by_class.begin(), by_class.end(), [](const auto& rows) { return rows.empty(); }),
+                 by_class.end());
+  std::vector<std::size_t> counts;
+  for (const auto& rows : by_class) {
+    if (rows.size() < 2) {
+      throw Error(who + ": early stopping's stratified split needs 2 rows of every class; the least "
+                  "populated class in y has only 1 member");
+    }
+    counts.push_back(rows.size());
   }
-  std::stable_sort(remainders.begin(), remainders.end(),
-                   [](auto& a, auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; taken < n_val && k < remainders.size(); ++k, ++taken) take[remainders[k].second]++;
+  if (n_all - n_val < counts.size() || n_val < counts.size()) {
+    throw Error(who + ": validation_fraction " + format_fixed(validation_fraction, 3) + " of " +
+                std::to_string(n_all) + " rows leaves fewer rows than the " + std::to_string(counts.size()) +
+                " classes to train or to validate on");
+  }
+  const std::vector<std::size_t> n_train = approximate_mode(counts, n_all - n_val, rng);
+  std::vector<std::size_t> left(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) left[i] = counts[i] - n_train[i];
+  const std::vector<std::size_t> n_test = approximate_mode(left, n_val, rng);
   RowSplit split;
   for (std::size_t c = 0; c < by_class.size(); ++c) {
-    rng.shuffle(std::span<std::size_t>(by_class[c]));
-    split.validation.insert(split.validation.end(), by_class[c].begin(), by_class[c].begin() + take[c]);
-    split.train.insert(split.train.end(), by_class[c].begin() + take[c], by_class[c].end());
+    const std::vector<std::size_t> order = permutation(counts[c], rng);
+    for (std::size_t k = 0; k < n_train[c] + n_test[c]; ++k) {
+      (k < n_train[c] ? split.train : split.validation).push_back(by_class[c][order[k]]);
+    }
   }
-  std::sort(split.validation.begin(), split.validation.end());
-  std::sort(split.train.begin(), split.train.end());
+  rng.shuffle(std::span<std::size_t>(split.train));
+  rng.shuffle(std::span<std::size_t>(split.validation));
   return split;
 }
 
@@ -415,30 +540,54 @@ void shuffle_as_sklearn(std::vector<std::size_t>& order, NumpyRandom& rng) {
   order.swap(perm);
 }
 
-// The share of `rows` whose most probable class is their target.
-double accuracy(MLPClassifier::Model& model, const Features& X, std::span<const std::size_t> rows,
-                std::span<const int> target) {
-  std::size_t correct = 0;
-  Matrix<double> probs;
-  for (std::size_t s = 0; s < rows.size(); s += score_chunk) {
-    std::span<const std::size_t> chunk = rows.subspan(s, std::min(score_chunk, rows.size() - s));
-    model.probabilities_of(X, chunk, probs);
-    for (Eigen::Index r = 0; r < probs.rows(); ++r) {
-      Eigen::Index best;
-      probs.row(r).maxCoeff(&best);
-      correct += (best == target[chunk[static_cast<std::size_t>(r)]]);
-    }
-  }
-  return double(correct) / double(rows.size());
+// scikit-learn's train_test_split without stratification (ShuffleSplit):
+// ceil(validation_fraction * n) rows held out, the first of a permutation of
+// all rows, and the rest trained on in the permutation's order.
+RowSplit shuffle_split(std::size_t n_all, double validation_fraction, NumpyRandom& rng,
+                       const std::string& who) {
+  const std::size_t n_val = validation_rows(n_all, validation_fraction, who);
+  const std::vector<std::size_t> order = permutation(n_all, rng);
+  RowSplit split;
+  split.validation.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
+  split.train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
+  return split;
 }
 
-void check_finite(const MLPClassifier::Model& model, const MLPParams& p) {
+// Each row's class index, from one-hot rows or a single 0/1 column.
+std::vector<int> class_of_rows(const Matrix<double>& Y) {
+  std::vector<int> target(static_cast<std::size_t>(Y.rows()));
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+    Eigen::Index best = 0;
+    if (Y.cols() == 1) {
+      best = Y(r, 0) > 0.5;
+    } else {
+      Y.row(r).maxCoeff(&best);
+    }
+    target[static_cast<std::size_t>(r)] = static_cast<int>(best);
+  }
+  return target;
+}
+
+void check_finite(const Model& model, const MLPParams& p, const std::string& who) {
   if (!model.all_finite()) {
-    throw Error("MLPClassifier: the solver produced weights that are not finite; the input may "
+    throw Error(who + ": the solver produced weights that are not finite; the input may "
                 "hold large values and need scaling" +
                 (p.solver == "lbfgs" ? std::string()
                                      : ", or learning_rate_init (" + format_fixed(p.learning_rate_init, 6) +
                                            ") may be too large"));
+  }
+}
+
+// Shapes of coefs and intercepts against the network they must fill.
+void check_weight_shapes(const std::vector<int>& units, const std::vector<Matrix<double>>& coefs,
+                         const std::vector<Matrix<double>>& intercepts, const std::string& where) {
+  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+    const Shape w{units[i], units[i + 1]}, b{1, units[i + 1]};
+    if (shape_of(coefs[i]) != w || shape_of(intercepts[i]) != b) {
+      throw ShapeError(where + "layer " + std::to_string(i + 1) + " has coefs " + to_string(shape_of(coefs[i])) +
+                       " and intercepts " + to_string(shape_of(intercepts[i])) + "; the features, " +
+                       "hidden_layer_sizes and outputs call for " + to_string(w) + " and " + to_string(b));
+    }
   }
 }
 
@@ -448,81 +597,71 @@ std::vector<int> to_labels(std::span<const std::uint8_t> labels) {
   return std::vector<int>(labels.begin(), labels.end());
 }
 
-MLPClassifier::MLPClassifier(MLPParams params)
-    : params_(std::move(params)), out_(&std::cout), warnings_(&std::cerr) {
+double r2_score(const Matrix<double>& y_true, const Matrix<double>& y_pred) {
+  if (shape_of(y_true) != shape_of(y_pred)) {
+    throw ShapeError("r2_score: y_true is " + to_string(shape_of(y_true)) + " but y_pred is " +
+                     to_string(shape_of(y_pred)));
+  }
+  if (y_true.rows() < 2 || y_true.cols() < 1) return NAN;
+  double sum = 0;
+  for (Eigen::Index c = 0; c < y_true.cols(); ++c) {
+    const double numerator = (y_true.col(c) - y_pred.col(c)).squaredNorm();
+    const double denominator = (y_true.col(c).array() - y_true.col(c).mean()).matrix().squaredNorm();
+    if (denominator != 0) {
+      sum += numerator != 0 ? 1 - numerator / denominator : 1.0;
+    } else {
+      sum += numerator != 0 ? 0.0 : 1.0;  // a constant column: perfect or nothing
+    }
+  }
+  return sum / double(y_true.cols());
+}
+
+MultilayerPerceptron::MultilayerPerceptron(MLPParams params, std::string name)
+    : params_(std::move(params)), name_(std::move(name)), out_(&std::cout), warnings_(&std::cerr) {
   params_.validate();
 }
-MLPClassifier::~MLPClassifier() = default;
-MLPClassifier::MLPClassifier(MLPClassifier&&) noexcept = default;
-MLPClassifier& MLPClassifier::operator=(MLPClassifier&&) noexcept = default;
+MultilayerPerceptron::~MultilayerPerceptron() = default;
+MultilayerPerceptron::MultilayerPerceptron(MultilayerPerceptron&&) noexcept = default;
+MultilayerPerceptron& MultilayerPerceptron::operator=(MultilayerPerceptron&&) noexcept = default;
 
-void MLPClassifier::set_output(std::ostream* out, std::ostream* warnings) {
+void MultilayerPerceptron::set_output(std::ostream* out, std::ostream* warnings) {
   out_ = out;
   warnings_ = warnings;
 }
 
-void MLPClassifier::set_profiling(bool on) {
+void MultilayerPerceptron::set_profiling(bool on) {
   profiling_ = on;
   if (model_) model_->set_profiling(on);
 }
 
-std::vector<NodeTime> MLPClassifier::profile() const {
+std::vector<NodeTime> MultilayerPerceptron::profile() const {
   return model_ ? model_->profile() : std::vector<NodeTime>{};
 }
 
-void MLPClassifier::set_progress(std::function<void(const Progress&)> callback) {
+void MultilayerPerceptron::set_progress(std::function<void(const Progress&)> callback) {
   progress_ = std::move(callback);
 }
 
-bool MLPClassifier::fitted() const { return model_ != nullptr && !classes_.empty(); }
+int MultilayerPerceptron::n_outputs() const { return model_ ? model_->layer_units.back() : 0; }
 
-const Graph& MLPClassifier::graph() const {
-  if (!model_) throw Error("MLPClassifier: the network is built by the first fit; call fit first");
+std::string MultilayerPerceptron::out_activation() const { return model_ ? model_->out_activation : ""; }
+
+const Graph& MultilayerPerceptron::graph() const {
+  if (!model_) throw Error(name_ + ": the network is built by the first fit; call fit first");
   return model_->graph;
 }
 
-MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
-  fit_impl(X, y, false);
-  return *this;
-}
-
-MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
-                                          std::span<const int> classes) {
-  if (params_.solver == "lbfgs") {
-    throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
-                "stochastic.");
-  }
-  if (!fitted()) {
-    if (classes.empty()) {
-      throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
-                  "can appear");
-    }
-    classes_ = distinct_sorted(classes);
-  }
-  fit_impl(X, y, true);
-  return *this;
-}
-
-void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, bool incremental) {
+void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
+                                       const std::string& out_activation, bool stratify) {
   params_.validate();
   const MLPParams& p = params_;
-  check_fit_input(X, y_labels);
-
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
-  if (first_pass && !incremental) {
-    classes_ = distinct_sorted(y_labels);
-    if (classes_.size() < 2) {
-      throw Error("MLPClassifier.fit: y has " + std::to_string(classes_.size()) +
-                  " class; at least 2 are needed");
-    }
-  }
-  const std::vector<int> target = class_indices(classes_, y_labels);
-
   const std::vector<int> units =
-      network_units(static_cast<int>(X.cols()), p.hidden_layer_sizes, classes_.size());
+      network_units(static_cast<int>(X.cols()), p.hidden_layer_sizes, static_cast<int>(Y.cols()));
   if (!first_pass && model_->layer_units != units) {
-    throw Error("MLPClassifier: warm start or partial_fit with data of another shape (the model "
-                "was built for " + std::to_string(model_->layer_units.front()) + " features)");
+    throw Error(name_ + ": warm start or partial_fit with data of another shape (the model was built for " +
+                std::to_string(model_->layer_units.front()) + " features and " +
+                std::to_string(model_->layer_units.back()) + " outputs)");
   }
 
   // scikit-learn seeds a fresh RandomState from random_state on every fit;
@@ -530,34 +669,47 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
   // epoch's shuffle.
   NumpyRandom rng(p.random_state ? *p.random_state : std::random_device{}());
   if (first_pass) {
-    model_ = make_model(units, p);
+    model_ = make_model(units, p, out_activation);
     model_->set_profiling(profiling_);
     glorot_uniform(*model_, p.activation, rng);
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
   if (p.solver == "lbfgs") {  // full batch: no validation split, no shuffles
-    fit_lbfgs(X, target);
-    check_finite(*model_, p);
-    return;
+    fit_lbfgs(X, Y);
+  } else {
+    fit_stochastic(X, Y, incremental, stratify, rng);
   }
+  check_finite(*model_, p, name_);
+}
 
+void MultilayerPerceptron::fit_stochastic(const Features& X, const Matrix<double>& Y, bool incremental,
+                                          bool stratify, NumpyRandom& rng) {
+  const MLPParams& p = params_;
   const bool early_stopping = p.early_stopping && !incremental;
   // A warm start may switch early stopping on after a fit without it.
   if (early_stopping && !best_validation_score_) best_validation_score_ = -INFINITY;
-  const RowSplit split = early_stopping
-                             ? stratified_split(target, classes_.size(), p.validation_fraction, rng)
-                             : train_on_all(X.rows());
+  RowSplit split;
+  if (!early_stopping) {
+    split = train_on_all(X.rows());
+  } else if (stratify) {
+    split = stratified_split(class_of_rows(Y), std::max<std::size_t>(2, std::size_t(Y.cols())),
+                             p.validation_fraction, rng, name_);
+  } else {
+    split = shuffle_split(X.rows(), p.validation_fraction, rng, name_);
+  }
   const std::size_t batch_size = batch_size_for(p.batch_size, split.train.size(), *warnings_);
 
   std::vector<Matrix<double>> best_params;  // at the best validation score
   std::vector<std::size_t> order = split.train;
   for (int it = 0; it < p.max_iter; ++it) {
     if (p.shuffle) shuffle_as_sklearn(order, rng);
-    const double epoch_loss = train_epoch(X, order, target, batch_size);
-    std::optional<double> validation_score;
-    if (early_stopping) validation_score = accuracy(*model_, X, split.validation, target);
-    update_no_improvement_count(epoch_loss, validation_score, best_params);
+    const double epoch_loss = train_epoch(X, order, Y, batch_size);
+    if (early_stopping) {
+      validate_epoch(X, Y, split.validation, best_params);
+    } else {
+      update_no_improvement_count(epoch_loss, std::nullopt, best_params);
+    }
     model_->iteration_ends(t_);
     if (no_improvement_count_ > p.n_iter_no_change && no_improvement_stops(early_stopping)) break;
     if (incremental) break;
@@ -569,20 +721,19 @@ void MLPClassifier::fit_impl(const Features& X, std::span<const int> y_labels, b
   if (early_stopping && !best_params.empty()) {
     for (std::size_t k = 0; k < best_params.size(); ++k) model_->set_param(k, best_params[k]);
   }
-  check_finite(*model_, p);
 }
 
 // One pass over `order` in mini-batches, counted as scikit-learn counts it
 // (n_iter_, t_ the samples seen, loss_curve_, the verbose line); returns the
 // epoch's mean loss.
-double MLPClassifier::train_epoch(const Features& X, std::span<const std::size_t> order,
-                                  std::span<const int> target, std::size_t batch_size) {
+double MultilayerPerceptron::train_epoch(const Features& X, std::span<const std::size_t> order,
+                                         const Matrix<double>& Y, std::size_t batch_size) {
   const std::size_t n = order.size();
   const int epoch = n_iter_ + 1;
   // nn's batch loop; with check_numerics its error names the node, and the
   // loop says in which epoch and batch.
   const double epoch_loss = model_->train_epoch(
-      X, order, target, {.who = "MLPClassifier.fit", .epoch = epoch, .batch_size = batch_size},
+      X, order, Y, {.who = name_ + ".fit", .epoch = epoch, .batch_size = batch_size},
       [&](std::size_t done) {
         if (progress_) progress_({epoch, done, n});
       });
@@ -594,11 +745,25 @@ double MLPClassifier::train_epoch(const Features& X, std::span<const std::size_t
   return epoch_loss;
 }
 
+// Early stopping's look at the held-out rows after an epoch: their score
+// (accuracy, R^2) and, dagrad's own, their loss.
+void MultilayerPerceptron::validate_epoch(const Features& X, const Matrix<double>& Y,
+                                          std::span<const std::size_t> rows,
+                                          std::vector<Matrix<double>>& best_params) {
+  Matrix<double> output;
+  validation_loss_curve_.push_back(model_->evaluate(X, rows, Y, output));
+  Matrix<double> targets(static_cast<Eigen::Index>(rows.size()), Y.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    targets.row(static_cast<Eigen::Index>(i)) = Y.row(static_cast<Eigen::Index>(rows[i]));
+  }
+  update_no_improvement_count(loss_, validation_score(output, targets), best_params);
+}
+
 // scikit-learn's _fit_lbfgs: L-BFGS-B (lib/lbfgsb.cpp, scipy's loop) on the
 // full-batch loss over all weights and biases in one vector, with
 // scikit-learn's options (gtol = tol, maxiter = max_iter, maxfun = max_fun,
 // iprint 1 when verbose) and its _check_optimize_result warning.
-void MLPClassifier::fit_lbfgs(const Features& X, std::span<const int> target) {
+void MultilayerPerceptron::fit_lbfgs(const Features& X, const Matrix<double>& Y) {
   const MLPParams& p = params_;
   std::vector<double> packed(model_->packed_size());
   model_->pack(packed);
@@ -607,7 +772,7 @@ void MLPClassifier::fit_lbfgs(const Features& X, std::span<const int> target) {
       packed,
       [&](std::span<const double> w, std::span<double> grad) {
         model_->unpack(w);
-        return model_->loss_and_gradient(X, target, grad);
+        return model_->loss_and_gradient(X, Y, grad);
       },
       {.max_iter = p.max_iter, .max_fun = p.max_fun, .gtol = p.tol, .iprint = p.verbose ? 1 : -1,
        .on_iteration = [&](int iteration) {
@@ -627,9 +792,8 @@ void MLPClassifier::fit_lbfgs(const Features& X, std::span<const int> target) {
 // n_iter_no_change unless it beats the best validation score (early
 // stopping) or the best training loss by tol. With early stopping the score
 // is recorded, and the weights at the best score kept in best_params.
-void MLPClassifier::update_no_improvement_count(double epoch_loss,
-                                                std::optional<double> validation_score,
-                                                std::vector<Matrix<double>>& best_params) {
+void MultilayerPerceptron::update_no_improvement_count(double epoch_loss, std::optional<double> validation_score,
+                                                       std::vector<Matrix<double>>& best_params) {
   const MLPParams& p = params_;
   if (validation_score) {
     const double v = *validation_score;
@@ -659,7 +823,7 @@ void MLPClassifier::update_no_improvement_count(double epoch_loss,
 // After more than n_iter_no_change epochs without improvement: whether
 // training stops (adam, and sgd but for the adaptive schedule) or goes on at
 // a fifth of the learning rate (adaptive sgd, while that rate is above 1e-6).
-bool MLPClassifier::no_improvement_stops(bool early_stopping) {
+bool MultilayerPerceptron::no_improvement_stops(bool early_stopping) {
   const MLPParams& p = params_;
   const std::string msg =
       (early_stopping ? "Validation score did not improve more than tol="
@@ -671,40 +835,23 @@ bool MLPClassifier::no_improvement_stops(bool early_stopping) {
   return false;
 }
 
-void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
-                                const std::vector<Matrix<double>>& intercepts, int n_iter) {
+void MultilayerPerceptron::restore(const std::vector<Matrix<double>>& coefs,
+                                   const std::vector<Matrix<double>>& intercepts, int n_outputs,
+                                   const std::string& out_activation, int n_iter, const std::string& where) {
   params_.validate();
   const MLPParams& p = params_;
-  const std::string where = "MLPClassifier.set_weights: ";
-  if (classes.size() < 2) {
-    throw Error(where + std::to_string(classes.size()) + " classes; at least 2 are needed");
-  }
-  if (!std::is_sorted(classes.begin(), classes.end()) ||
-      std::adjacent_find(classes.begin(), classes.end()) != classes.end()) {
-    throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
-  }
   const std::size_t layers = p.hidden_layer_sizes.size() + 1;
   if (coefs.size() != layers || intercepts.size() != layers) {
     throw Error(where + "hidden_layer_sizes " + p.get("hidden_layer_sizes") + " needs " +
-                std::to_string(layers) + " coefs and intercepts, got " +
-                std::to_string(coefs.size()) + " and " + std::to_string(intercepts.size()));
+                std::to_string(layers) + " coefs and intercepts, got " + std::to_string(coefs.size()) +
+                " and " + std::to_string(intercepts.size()));
   }
   if (coefs[0].rows() < 1 || coefs[0].rows() > std::numeric_limits<int>::max()) {
     throw Error(where + "coefs[0] has " + std::to_string(coefs[0].rows()) + " rows (features)");
   }
-  const std::vector<int> units =
-      network_units(static_cast<int>(coefs[0].rows()), p.hidden_layer_sizes, classes.size());
-  for (std::size_t i = 0; i < layers; ++i) {
-    const Shape w{units[i], units[i + 1]}, b{1, units[i + 1]};
-    if (shape_of(coefs[i]) != w || shape_of(intercepts[i]) != b) {
-      throw ShapeError(where + "layer " + std::to_string(i + 1) + " has coefs " +
-                       to_string(shape_of(coefs[i])) + " and intercepts " +
-                       to_string(shape_of(intercepts[i])) + "; the features, " +
-                       "hidden_layer_sizes and classes call for " + to_string(w) + " and " +
-                       to_string(b));
-    }
-  }
-  auto model = make_model(units, p);
+  const std::vector<int> units = network_units(static_cast<int>(coefs[0].rows()), p.hidden_layer_sizes, n_outputs);
+  check_weight_shapes(units, coefs, intercepts, where);
+  auto model = make_model(units, p, out_activation);
   model->set_profiling(profiling_);
   for (std::size_t i = 0; i < layers; ++i) {
     model->set_param(i, coefs[i]);
@@ -712,18 +859,18 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
   }
   model->reset_optimizer(p);
   model_ = std::move(model);
-  classes_ = std::move(classes);
   reset_training_state(n_iter);
 }
 
 // A model whose weights were just made (by initialization or set_weights)
 // starts its history afresh: no loss curve, no stopping-rule memory.
-void MLPClassifier::reset_training_state(int n_iter) {
+void MultilayerPerceptron::reset_training_state(int n_iter) {
   n_iter_ = n_iter;
   t_ = 0;
   loss_ = NAN;
   loss_curve_.clear();
   validation_scores_.clear();
+  validation_loss_curve_.clear();
   no_improvement_count_ = 0;
   best_loss_.reset();
   best_validation_score_.reset();
@@ -735,60 +882,37 @@ void MLPClassifier::reset_training_state(int n_iter) {
   }
 }
 
-Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
-  if (!fitted()) throw Error("MLPClassifier: predict before fit; call fit first");
+void MultilayerPerceptron::check_predict_input(const Features& X) const {
+  if (!fitted()) throw Error(name_ + ": predict before fit; call fit first");
   if (X.cols() != static_cast<std::size_t>(model_->layer_units.front())) {
-    throw Error("MLPClassifier: X has " + std::to_string(X.cols()) + " features but the model was "
-                "fitted on " + std::to_string(model_->layer_units.front()));
+    throw Error(name_ + ": X has " + std::to_string(X.cols()) + " features but the model was fitted on " +
+                std::to_string(model_->layer_units.front()));
   }
-  Matrix<double> out(static_cast<Eigen::Index>(X.rows()), static_cast<Eigen::Index>(classes_.size()));
+}
+
+Matrix<double> MultilayerPerceptron::forward(const Features& X) const {
+  check_predict_input(X);
+  Matrix<double> out(static_cast<Eigen::Index>(X.rows()), model_->layer_units.back());
   std::vector<std::size_t> rows;
   Matrix<double> chunk;
   for (std::size_t s = 0; s < X.rows(); s += score_chunk) {
     const std::size_t count = std::min(score_chunk, X.rows() - s);
     rows.resize(count);
     std::iota(rows.begin(), rows.end(), s);
-    model_->probabilities_of(X, rows, chunk);
+    model_->outputs_of(X, rows, chunk);
     out.middleRows(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(count)) = chunk;
   }
   return out;
 }
 
-Matrix<double> MLPClassifier::predict_log_proba(const Features& X) const {
-  // libm's log, as numpy's, not Eigen's vector approximation.
-  return predict_proba(X).unaryExpr([](double p) { return std::log(p); });
-}
-
-std::vector<int> MLPClassifier::predict(const Features& X) const {
-  Matrix<double> probs = predict_proba(X);
-  std::vector<int> labels(static_cast<std::size_t>(probs.rows()));
-  for (Eigen::Index r = 0; r < probs.rows(); ++r) {
-    Eigen::Index best;
-    probs.row(r).maxCoeff(&best);
-    labels[static_cast<std::size_t>(r)] = classes_[static_cast<std::size_t>(best)];
-  }
-  return labels;
-}
-
-double MLPClassifier::score(const Features& X, std::span<const int> y) const {
-  if (y.size() != X.rows()) {
-    throw Error("MLPClassifier.score: X has " + std::to_string(X.rows()) + " rows but y has " +
-                std::to_string(y.size()) + " labels");
-  }
-  std::vector<int> predicted = predict(X);
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) correct += predicted[i] == y[i];
-  return double(correct) / double(y.size());
-}
-
-std::vector<Matrix<double>> MLPClassifier::coefs() const {
+std::vector<Matrix<double>> MultilayerPerceptron::coefs() const {
   std::vector<Matrix<double>> out;
   if (!model_) return out;
   for (std::size_t k = 0; k < model_->weights.size(); ++k) out.push_back(model_->get_param(k));
   return out;
 }
 
-std::vector<Matrix<double>> MLPClassifier::intercepts() const {
+std::vector<Matrix<double>> MultilayerPerceptron::intercepts() const {
   std::vector<Matrix<double>> out;
   if (!model_) return out;
   for (std::size_t k = 0; k < model_->biases.size(); ++k) {
@@ -797,9 +921,9 @@ std::vector<Matrix<double>> MLPClassifier::intercepts() const {
   return out;
 }
 
-std::string MLPClassifier::summary() const {
+std::string MultilayerPerceptron::summary() const {
   std::ostringstream s;
-  s << "MLPClassifier\n\nParameters (learned by fit):\n";
+  s << name_ << "\n\nParameters (learned by fit):\n";
   if (!model_) {
     s << "  (none yet: the network is built by the first fit)\n";
   } else {
@@ -818,6 +942,268 @@ std::string MLPClassifier::summary() const {
   s << "\nHyperparameters (chosen by you):\n";
   for (const auto& name : MLPParams::names()) s << "  " << name << " = " << params_.get(name) << "\n";
   return s.str();
+}
+
+int output_units(std::size_t n_classes) { return n_classes == 2 ? 1 : static_cast<int>(n_classes); }
+
+MLPClassifier::MLPClassifier(MLPParams params) : MultilayerPerceptron(std::move(params), "MLPClassifier") {}
+
+MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
+  fit_labels(X, y, false);
+  return *this;
+}
+
+MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
+                                          std::span<const int> classes) {
+  if (params().solver == "lbfgs") {
+    throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
+                "stochastic.");
+  }
+  if (multilabel_ && fitted()) {
+    throw Error("MLPClassifier.partial_fit: the model was fitted on multi-label targets; partial_fit takes "
+                "one label a row");
+  }
+  if (!fitted()) {
+    if (classes.empty()) {
+      throw Error("MLPClassifier.partial_fit: the first call needs `classes`, every label that "
+                  "can appear");
+    }
+    classes_ = distinct_sorted(classes);
+    multilabel_ = false;
+  }
+  fit_labels(X, y, true);
+  return *this;
+}
+
+void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels, bool incremental) {
+  params().validate();
+  check_fit_input(X, y_labels.size(), "MLPClassifier.fit", "labels");
+  const bool first_pass = !fitted() || (!params().warm_start && !incremental);
+  if (first_pass && !incremental) {
+    classes_ = distinct_sorted(y_labels);
+    multilabel_ = false;
+    if (classes_.size() < 2) {
+      throw Error("MLPClassifier.fit: y has " + std::to_string(classes_.size()) +
+                  " class; at least 2 are needed");
+    }
+  }
+  if (multilabel_) {
+    throw Error("MLPClassifier.fit: warm start with one label a row on a model fitted on multi-label targets");
+  }
+  // As scikit-learn, a warm start trains on the classes it was built for, all of them.
+  if (const std::vector<int> given = distinct_sorted(y_labels); !first_pass && !incremental && given != classes_) {
+    throw Error("MLPClassifier.fit: warm_start needs y to have the classes of the previous fit (" +
+                std::to_string(classes_.size()) + " classes); y has " + std::to_string(given.size()) +
+                ", not the same");
+  }
+  Matrix<double> Y = one_hot(classes_, y_labels);
+  // Two classes: one column, 1 for the second class (scikit-learn's LabelBinarizer).
+  if (classes_.size() == 2) Y = Matrix<double>(Y.col(1));
+  fit_encoded(X, Y, incremental);
+}
+
+MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
+  params().validate();
+  check_fit_input(X, static_cast<std::size_t>(Y.rows()), "MLPClassifier.fit", "rows");
+  if (Y.cols() < 2) {
+    throw Error("MLPClassifier.fit: multi-label targets need at least 2 columns, one per label; y has " +
+                std::to_string(Y.cols()) + " (give one label a row as a vector)");
+  }
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+    for (Eigen::Index c = 0; c < Y.cols(); ++c) {
+      if (Y(r, c) != 0 && Y(r, c) != 1) {
+        throw Error("MLPClassifier.fit: multi-label targets hold 0 or 1; y holds " + std::to_string(Y(r, c)) +
+                    " at row " + std::to_string(r) + ", column " + std::to_string(c));
+      }
+    }
+  }
+  if (fitted() && params().warm_start && (!multilabel_ || classes_.size() != static_cast<std::size_t>(Y.cols()))) {
+    throw Error("MLPClassifier.fit: warm start with targets of another kind or number of labels than the "
+                "model was fitted on");
+  }
+  classes_.resize(static_cast<std::size_t>(Y.cols()));
+  std::iota(classes_.begin(), classes_.end(), 0);
+  multilabel_ = true;
+  fit_encoded(X, Y.cast<double>(), false);
+  return *this;
+}
+
+// One logistic unit per column when there is one column (two classes) or
+// several labels, else softmax; only two classes are stratified, as
+// scikit-learn 1.2 stratifies early stopping's split when the binarized
+// targets have one column.
+void MLPClassifier::fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental) {
+  const bool logistic = multilabel_ || Y.cols() == 1;
+  fit_targets(X, Y, incremental, logistic ? "logistic" : "softmax", Y.cols() == 1);
+}
+
+double MLPClassifier::validation_score(const Matrix<double>& output, const Matrix<double>& Y) const {
+  std::size_t correct = 0;
+  if (out_activation() == "softmax") {
+    const std::vector<int> predicted = class_of_rows(output), actual = class_of_rows(Y);
+    for (std::size_t i = 0; i < actual.size(); ++i) correct += predicted[i] == actual[i];
+  } else {
+    // A row is right when every label is: scikit-learn's accuracy_score.
+    for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+      correct += ((output.row(r).array() > 0.5) == (Y.row(r).array() > 0.5)).all();
+    }
+  }
+  return double(correct) / double(Y.rows());
+}
+
+void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
+                                const std::vector<Matrix<double>>& intercepts, int n_iter) {
+  const std::string where = "MLPClassifier.set_weights: ";
+  if (classes.size() < 2) {
+    throw Error(where + std::to_string(classes.size()) + " classes; at least 2 are needed");
+  }
+  if (!std::is_sorted(classes.begin(), classes.end()) ||
+      std::adjacent_find(classes.begin(), classes.end()) != classes.end()) {
+    throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
+  }
+  const int outputs = output_units(classes.size());
+  restore(coefs, intercepts, outputs, outputs == 1 ? "logistic" : "softmax", n_iter, where);
+  classes_ = std::move(classes);
+  multilabel_ = false;
+}
+
+Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
+  Matrix<double> p = forward(X);
+  if (multilabel_ || p.cols() > 1) return p;
+  Matrix<double> both(p.rows(), 2);
+  both.col(0) = (1.0 - p.col(0).array()).matrix();
+  both.col(1) = p.col(0);
+  return both;
+}
+
+Matrix<double> MLPClassifier::predict_log_proba(const Features& X) const {
+  // libm's log, as numpy's, not Eigen's vector approximation.
+  return predict_proba(X).unaryExpr([](double p) { return std::log(p); });
+}
+
+std::vector<int> MLPClassifier::predict(const Features& X) const {
+  if (multilabel_) {
+    throw Error("MLPClassifier.predict: the model was fitted on multi-label targets; use predict_indicator");
+  }
+  Matrix<double> probs = forward(X);
+  std::vector<int> labels(static_cast<std::size_t>(probs.rows()));
+  for (Eigen::Index r = 0; r < probs.rows(); ++r) {
+    Eigen::Index best = 0;
+    if (probs.cols() == 1) {
+      best = probs(r, 0) > 0.5;
+    } else {
+      probs.row(r).maxCoeff(&best);
+    }
+    labels[static_cast<std::size_t>(r)] = classes_[static_cast<std::size_t>(best)];
+  }
+  return labels;
+}
+
+Matrix<int> MLPClassifier::predict_indicator(const Features& X) const {
+  if (fitted() && !multilabel_) {
+    throw Error("MLPClassifier.predict_indicator: the model was fitted on one label a row; use predict");
+  }
+  return (forward(X).array() > 0.5).cast<int>().matrix();
+}
+
+double MLPClassifier::score(const Features& X, std::span<const int> y) const {
+  if (y.size() != X.rows()) {
+    throw Error("MLPClassifier.score: X has " + std::to_string(X.rows()) + " rows but y has " +
+                std::to_string(y.size()) + " labels");
+  }
+  std::vector<int> predicted = predict(X);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) correct += predicted[i] == y[i];
+  return double(correct) / double(y.size());
+}
+
+double MLPClassifier::score(const Features& X, const Matrix<int>& Y) const {
+  const Matrix<int> predicted = predict_indicator(X);
+  if (Y.rows() != predicted.rows() || Y.cols() != predicted.cols()) {
+    throw ShapeError("MLPClassifier.score: y is " + std::to_string(Y.rows()) + "x" + std::to_string(Y.cols()) +
+                     " but X has " + std::to_string(predicted.rows()) + " rows and the model " +
+                     std::to_string(predicted.cols()) + " labels");
+  }
+  std::size_t correct = 0;
+  for (Eigen::Index r = 0; r < Y.rows(); ++r) correct += (predicted.row(r) == Y.row(r));
+  return double(correct) / double(Y.rows());
+}
+
+namespace {
+
+Matrix<double> column(std::span<const double> y) {
+  Matrix<double> Y(static_cast<Eigen::Index>(y.size()), 1);
+  for (std::size_t i = 0; i < y.size(); ++i) Y(static_cast<Eigen::Index>(i), 0) = y[i];
+  return Y;
+}
+
+}  // namespace
+
+MLPRegressor::MLPRegressor(MLPParams params) : MultilayerPerceptron(std::move(params), "MLPRegressor") {}
+
+MLPRegressor& MLPRegressor::fit(const Features& X, const Matrix<double>& Y) {
+  fit_values(X, Y, false, "MLPRegressor.fit");
+  return *this;
+}
+
+MLPRegressor& MLPRegressor::fit(const Features& X, std::span<const double> y) { return fit(X, column(y)); }
+
+MLPRegressor& MLPRegressor::partial_fit(const Features& X, const Matrix<double>& Y) {
+  if (params().solver == "lbfgs") {
+    throw Error("MLPRegressor.partial_fit is only available for stochastic optimizers. lbfgs is not "
+                "stochastic.");
+  }
+  fit_values(X, Y, true, "MLPRegressor.partial_fit");
+  return *this;
+}
+
+MLPRegressor& MLPRegressor::partial_fit(const Features& X, std::span<const double> y) {
+  return partial_fit(X, column(y));
+}
+
+// scikit-learn's checks of a regressor's targets (check_X_y with
+// multi_output and y_numeric), naming the row and column at fault.
+void MLPRegressor::fit_values(const Features& X, const Matrix<double>& Y, bool incremental, const char* what) {
+  params().validate();
+  check_fit_input(X, static_cast<std::size_t>(Y.rows()), what, "rows");
+  if (Y.cols() < 1) throw Error(std::string(what) + ": y has no columns; at least 1 output is needed");
+  for (Eigen::Index c = 0; c < Y.cols(); ++c) {
+    for (Eigen::Index r = 0; r < Y.rows(); ++r) {
+      if (!std::isfinite(Y(r, c))) {
+        throw Error(std::string(what) + ": y holds a value that is not finite (" + std::to_string(Y(r, c)) +
+                    ") at row " + std::to_string(r) + ", column " + std::to_string(c));
+      }
+    }
+  }
+  fit_targets(X, Y, incremental, "identity", false);
+}
+
+Matrix<double> MLPRegressor::predict(const Features& X) const { return forward(X); }
+
+double MLPRegressor::score(const Features& X, const Matrix<double>& Y) const {
+  if (static_cast<std::size_t>(Y.rows()) != X.rows()) {
+    throw Error("MLPRegressor.score: X has " + std::to_string(X.rows()) + " rows but y has " +
+                std::to_string(Y.rows()) + " rows");
+  }
+  const Matrix<double> predicted = predict(X);
+  if (predicted.cols() != Y.cols()) {
+    throw ShapeError("MLPRegressor.score: y has " + std::to_string(Y.cols()) + " columns but the model has " +
+                     std::to_string(predicted.cols()) + " outputs");
+  }
+  return r2_score(Y, predicted);
+}
+
+double MLPRegressor::score(const Features& X, std::span<const double> y) const { return score(X, column(y)); }
+
+double MLPRegressor::validation_score(const Matrix<double>& output, const Matrix<double>& Y) const {
+  return r2_score(Y, output);
+}
+
+void MLPRegressor::set_weights(const std::vector<Matrix<double>>& coefs,
+                               const std::vector<Matrix<double>>& intercepts, int n_iter) {
+  const std::string where = "MLPRegressor.set_weights: ";
+  if (coefs.empty() || coefs.back().cols() < 1) throw Error(where + "no coefs, or an output layer of no units");
+  restore(coefs, intercepts, static_cast<int>(coefs.back().cols()), "identity", n_iter, where);
 }
 
 }  // namespace dagrad

@@ -21,6 +21,10 @@ std::string layer_scope(std::size_t i, std::size_t layers) {
 
 void save(const MLPClassifier& mlp, const std::string& path) {
   if (!mlp.fitted()) throw Error(path + ": cannot save an MLPClassifier that is not fitted");
+  if (mlp.multilabel()) {
+    throw Error(path + ": model files hold classifiers of one label a row; this MLPClassifier was fitted on "
+                "multi-label targets");
+  }
   Contents c;
   c.kind = kind_mlp;
   for (const auto& name : MLPParams::names()) c.params.emplace_back(name, mlp.params().get(name));
@@ -64,7 +68,12 @@ MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& 
   }
   std::vector<std::uint64_t> units{c.n_features};
   units.insert(units.end(), params.hidden_layer_sizes.begin(), params.hidden_layer_sizes.end());
-  units.push_back(c.classes.size());
+  units.push_back(static_cast<std::uint64_t>(output_units(c.classes.size())));
+  // Files written before two classes had one logistic unit hold two softmax
+  // units; they load as the one unit that gives the same probabilities.
+  const bool two_softmax_units = c.classes.size() == 2 && c.tensors.size() == 2 * (units.size() - 1) &&
+                                 c.tensors.back().value.cols() == 2;
+  if (two_softmax_units) units.back() = 2;
   const std::size_t layers = units.size() - 1;
   if (c.tensors.size() != 2 * layers) {
     fail("the file holds " + std::to_string(c.tensors.size()) + " tensors; hidden_layer_sizes " +
@@ -92,6 +101,12 @@ MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& 
       }
       (part == 0 ? coefs : intercepts).push_back(std::move(t.value));
     }
+  }
+  if (two_softmax_units) {
+    // softmax(z0, z1)[1] = sigmoid(z1 - z0): the unit's weights and bias
+    // are the second column's less the first's.
+    coefs.back() = Matrix<double>(coefs.back().col(1) - coefs.back().col(0));
+    intercepts.back() = Matrix<double>(intercepts.back().col(1) - intercepts.back().col(0));
   }
   MLPClassifier mlp(params);
   try {

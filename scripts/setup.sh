@@ -24,6 +24,7 @@ PACKAGES=(
   libcpp-httplib-dev   # the playground's web server
   nlohmann-json3-dev   # the playground's JSON
   liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
+  python3-sklearn      # the diabetes data set examples/mlp_regressor trains on; scikit-learn for bench/ and tests/lib/*_reference.py
   chromium             # the playground's browser tests (headless)
 )
 

@@ -27,5 +27,6 @@
 #include <dagrad/registry.hpp>
 #include <dagrad/render.hpp>
 #include <dagrad/summary.hpp>
+#include <dagrad/table.hpp>
 #include <dagrad/tensor.hpp>
 #include <dagrad/trace.hpp>

@@ -214,6 +214,11 @@ TEST_CASE("warm_start continues from the weights it has") {
   CHECK(mlp.loss_curve()[5] < mlp.loss_curve()[0]);
   CHECK(mlp.loss_curve()[5] < after_first * 1.05);
   CHECK_FALSE(mlp.coefs()[0] == coefs_before[0]);
+  // As scikit-learn, a warm start needs the same classes.
+  std::vector<int> fewer(train.y);
+  for (int& label : fewer) label = label == 7 ? 5 : label;
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), fewer), doctest::Contains("warm_start needs y to have the classes"),
+                       Error);
 
   // Without warm_start, fit starts again from the same initial weights.
   MLPClassifier fresh = quiet({.hidden_layer_sizes = {6}, .max_iter = 5, .random_state = 1});
@@ -246,7 +251,12 @@ TEST_CASE("bad training data is refused with a clear error") {
   nan_x(7, 1) = std::nan("");
   CHECK_THROWS_WITH_AS(mlp.fit(Features(nan_x), train.y), doctest::Contains("row 7, column 1"), Error);
   std::vector<int> one_class(30, 1);
-  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), one_class), doctest::Contains("at least 2"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(train.X), one_class), doctest::Contains("y has 1 class; at least 2"), Error);
+  Matrix<double> inf_x = train.X;
+  inf_x(29, 0) = INFINITY;
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(inf_x), train.y), doctest::Contains("row 29, column 0"), Error);
+  CHECK_THROWS_WITH_AS(mlp.fit(Features(Matrix<double>(30, 0)), train.y), doctest::Contains("at least 1 feature"),
+                       Error);
   CHECK_THROWS_AS(mlp.predict(Features(train.X)), Error);
 }
 

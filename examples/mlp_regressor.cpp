@@ -1,0 +1,96 @@
+// scikit-learn's MLPRegressor on the diabetes data set that Debian's
+// python3-sklearn ships (442 patients, 10 measurements, one year's disease
+// progression): every hyperparameter a flag named as in scikit-learn
+// (--hidden-layer-sizes 20 --solver lbfgs ...). The last --test-rows rows
+// are held out; the features are standardized with the training rows' mean
+// and standard deviation (scikit-learn's StandardScaler), as their raw
+// scales differ a hundredfold; the target is left as it is.
+#include "mlp_flags.hpp"
+
+#include <dagrad/dagrad.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+using namespace dagrad;
+
+namespace {
+
+const char* const sklearn_data = "/usr/lib/python3/dist-packages/sklearn/datasets/data";
+
+ArgParser regressor_parser() {
+  ArgParser p("mlp_regressor",
+              "Trains scikit-learn's MLPRegressor, rebuilt on a dagrad graph, on the diabetes data set\n"
+              "and prints R^2 on the training and test rows. Hyperparameters are flags named as in\n"
+              "scikit-learn, with dashes.");
+  add_mlp_param_flags(p);
+  p.add("data", "DIR", std::string("folder with diabetes_data_raw.csv.gz and diabetes_target.csv.gz (default ") +
+                           sklearn_data + ", from python3-sklearn)");
+  p.add("test-rows", "N", "hold out the last N rows to test on (default 100)");
+  p.add_switch("raw", "train on the features as they are, not standardized");
+  p.add_switch("timing", "print the fit time in seconds");
+  return p;
+}
+
+// Each column of X shifted and scaled by the training rows' mean and
+// population standard deviation (a constant column is only shifted).
+void standardize(Matrix<double>& X, Eigen::Index train_rows) {
+  for (Eigen::Index c = 0; c < X.cols(); ++c) {
+    const auto train = X.col(c).head(train_rows);
+    const double mean = train.mean();
+    const double sd = std::sqrt((train.array() - mean).square().mean());
+    X.col(c).array() -= mean;
+    if (sd > 0) X.col(c) /= sd;
+  }
+}
+
+int run(int argc, char** argv) {
+  ArgParser parser = regressor_parser();
+  ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  MLPParams params;
+  apply_mlp_param_flags(args, params);
+
+  const std::string dir = args.get("data", sklearn_data);
+  Matrix<double> X = read_table(dir + "/diabetes_data_raw.csv.gz");
+  const Matrix<double> y = read_table(dir + "/diabetes_target.csv.gz");
+  if (y.rows() != X.rows() || y.cols() != 1) {
+    throw DataError(dir + ": diabetes_target.csv.gz holds " + std::to_string(y.rows()) + "x" +
+                    std::to_string(y.cols()) + " values, not one for each of the " + std::to_string(X.rows()) +
+                    " rows of diabetes_data_raw.csv.gz");
+  }
+  const std::string test_text = args.get("test-rows", "100");
+  long test_rows = -1;
+  auto parsed = std::from_chars(test_text.data(), test_text.data() + test_text.size(), test_rows);
+  if (parsed.ec != std::errc() || parsed.ptr != test_text.data() + test_text.size() || test_rows < 1 ||
+      test_rows >= X.rows() - 1) {
+    throw UsageError("mlp_regressor: --test-rows takes a whole number from 1 to " + std::to_string(X.rows() - 2) +
+                     ", not '" + test_text + "'");
+  }
+  const Eigen::Index train_rows = X.rows() - test_rows;
+  if (!args.has("raw")) standardize(X, train_rows);
+  const Matrix<double> X_train = X.topRows(train_rows), X_test = X.bottomRows(test_rows);
+  const Matrix<double> y_train = y.topRows(train_rows), y_test = y.bottomRows(test_rows);
+  std::cout << "(" << X_train.rows() << ", " << X_train.cols() << ")\n";
+
+  MLPRegressor mlp(params);
+  const auto start = std::chrono::steady_clock::now();
+  mlp.fit(Features(X_train), y_train);
+  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "Training R^2: " << repr(mlp.score(Features(X_train), y_train)) << "\n";
+  std::cout << "Testing R^2: " << repr(mlp.score(Features(X_test), y_test)) << "\n";
+  std::cout << "loss_ = " << repr(mlp.loss()) << ", n_iter_ = " << mlp.n_iter() << "\n";
+  if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_program("mlp_regressor", [&] { return run(argc, argv); });
+}
