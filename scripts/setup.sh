@@ -25,6 +25,8 @@ PACKAGES=(
   nlohmann-json3-dev   # the playground's JSON
   liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   chromium             # the playground's browser tests (headless)
+  openmpi-bin          # mpirun: lenet, the autoencoder and grid_search across ranks, and their tests
+  libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
 )
 
 # MNIST's four uncompressed IDX files ship in this npm package under package/data/.
