@@ -40,12 +40,6 @@ MpiGroup::MpiGroup() {
   // Only the thread that made the group calls MPI; the executor's TBB
   // threads never do.
   int provided = 0;
-  // Open MPI's help messages (MPI_Abort's banner among them) printed by the
-  // rank itself, not sent to mpirun: mpirun 4.1.4 was seen to crash handling
-  // one that arrived while it was already ending the job. abort() prints our
-  // own message once, so nothing is lost by not merging duplicates. A value
-  // the user set is kept.
-  setenv("OMPI_MCA_orte_base_help_aggregate", "0", 0);
   check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
