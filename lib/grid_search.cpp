@@ -90,7 +90,7 @@ class ByteWriter {
 
 class ByteReader {
  public:
-  explicit ByteReader(const std::vector<std::byte>& bytes) : bytes_(bytes) {}
+  explicit ByteReader(std::span<const std::byte> bytes) : bytes_(bytes) {}
   template <class V>
   V get() {
     V v;
@@ -113,7 +113,7 @@ class ByteReader {
     at_ += n;
   }
   [[noreturn]] static void fail() { throw Error("grid search: a rank sent a truncated or malformed message"); }
-  const std::vector<std::byte>& bytes_;
+  std::span<const std::byte> bytes_;
   std::size_t at_ = 0;
 };
 
@@ -131,7 +131,7 @@ std::vector<std::byte> model_bytes(const MLPClassifier& model) {
   return std::move(w.bytes);
 }
 
-MLPClassifier model_from_bytes(const std::vector<std::byte>& bytes, MLPParams params) {
+MLPClassifier model_from_bytes(std::span<const std::byte> bytes, MLPParams params) {
   ByteReader r(bytes);
   std::vector<int> classes(r.get<std::uint64_t>());
   for (int& c : classes) c = int(r.get<std::int64_t>());
@@ -327,7 +327,7 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
       w.put(o.seconds);
       w.put(std::int64_t(o.n_iter));
     }
-    for (const std::vector<std::byte>& bytes : g.all_gather(w.bytes)) {
+    for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
       ByteReader r(bytes);
       while (!r.done()) {
         const auto job = r.get<std::uint64_t>();
@@ -356,7 +356,7 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
     }
     if (!kept) return std::nullopt;
     const int owner = int(best % std::size_t(g.size()));
-    const std::vector<std::vector<std::byte>> sent =
+    const std::vector<std::span<const std::byte>> sent =
         g.all_gather(g.rank() == owner ? model_bytes(*all[best].model) : std::vector<std::byte>{});
     if (g.rank() != 0) return std::nullopt;
     if (owner == 0) return std::move(all[best].model);

@@ -31,7 +31,7 @@ class MpiGroup final : public nn::ShardGroup {
   int size() const override { return size_; }
   // MPI_Allgather of the lengths, then of the bytes (MPI_Allgatherv when the
   // lengths differ): rank order by MPI's definition, whatever the network.
-  std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) override;
+  std::vector<std::span<const std::byte>> all_gather(std::span<const std::byte> mine) override;
 
   // Ends every rank: prints `message` on standard error (a rank other than 0
   // first waits a moment, so that an error every rank meets is printed once,
@@ -46,6 +46,9 @@ class MpiGroup final : public nn::ShardGroup {
 
  private:
   int rank_ = 0, size_ = 1;
+  // Received bytes, kept between calls: a fresh buffer each step would be
+  // fresh pages for the kernel to map, which cost more than the transfer.
+  std::vector<std::byte> buffer_;
   double seconds_ = 0;
   std::uint64_t bytes_sent_ = 0, gathers_ = 0;
 };

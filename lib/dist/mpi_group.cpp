@@ -51,7 +51,7 @@ MpiGroup::~MpiGroup() {
   if (!finalized) MPI_Finalize();
 }
 
-std::vector<std::vector<std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
+std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t length = mine.size();
   std::vector<std::uint64_t> lengths(static_cast<std::size_t>(size_));
@@ -66,9 +66,10 @@ std::vector<std::vector<std::byte>> MpiGroup::all_gather(std::span<const std::by
     throw Error("dist: all_gather of " + std::to_string(total) + " bytes is more than MPI's int count (" +
                 std::to_string(INT_MAX) + ") in one call");
   }
-  std::vector<std::byte> all(total);
+  if (buffer_.size() < total) buffer_.resize(total);
+  std::byte* all = buffer_.data();
   if (equal) {
-    check(MPI_Allgather(mine.data(), int(length), MPI_BYTE, all.data(), int(length), MPI_BYTE, MPI_COMM_WORLD),
+    check(MPI_Allgather(mine.data(), int(length), MPI_BYTE, all, int(length), MPI_BYTE, MPI_COMM_WORLD),
           "MPI_Allgather");
   } else {
     std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
@@ -78,15 +79,15 @@ std::vector<std::vector<std::byte>> MpiGroup::all_gather(std::span<const std::by
       offsets[r] = offset;
       offset += counts[r];
     }
-    check(MPI_Allgatherv(mine.data(), int(length), MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
+    check(MPI_Allgatherv(mine.data(), int(length), MPI_BYTE, all, counts.data(), offsets.data(), MPI_BYTE,
                          MPI_COMM_WORLD),
           "MPI_Allgatherv");
   }
-  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(size_));
+  std::vector<std::span<const std::byte>> out;
   std::size_t at = 0;
-  for (std::size_t r = 0; r < out.size(); ++r) {
-    out[r].assign(all.begin() + std::ptrdiff_t(at), all.begin() + std::ptrdiff_t(at + lengths[r]));
-    at += lengths[r];
+  for (std::uint64_t l : lengths) {
+    out.emplace_back(all + at, l);
+    at += l;
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   bytes_sent_ += length;

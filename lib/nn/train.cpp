@@ -163,7 +163,7 @@ std::vector<std::byte> shard_bytes(double loss, std::span<const Matrix<T>* const
 
 // The inverse of shard_bytes, into matrices shaped as the parameters.
 template <class T>
-double read_shard(const std::vector<std::byte>& bytes, const std::vector<Node>& parameters,
+double read_shard(std::span<const std::byte> bytes, const std::vector<Node>& parameters,
                   std::vector<Matrix<T>>& gradients, const std::string& who, int rank) {
   std::size_t size = sizeof(double);
   for (const Node& p : parameters) size += std::size_t(p.shape().rows) * std::size_t(p.shape().cols) * sizeof(T);
@@ -220,7 +220,7 @@ double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
 template <class T>
 double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
                     ShardGroup& group, const std::function<void(std::span<const std::size_t>)>& feed,
-                    std::vector<Matrix<T>>& sums, const std::string& who) {
+                    std::vector<Matrix<T>>& sums, std::vector<Matrix<T>>& received, const std::string& who) {
   const std::size_t m = batch_rows.size(), shards = std::size_t(group.size());
   std::vector<const Matrix<T>*> gradients;
   std::vector<std::byte> mine;  // an empty shard sends nothing
@@ -230,8 +230,7 @@ double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
     const double shard_loss = run_shard(ex, optimizer, gradients);
     mine = shard_bytes<T>(shard_loss, gradients);
   }
-  const std::vector<std::vector<std::byte>> all = group.all_gather(mine);
-  std::vector<Matrix<T>> received;
+  const std::vector<std::span<const std::byte>> all = group.all_gather(mine);
   double loss = 0;
   bool first = true;
   for (std::size_t s = 0; s < shards; ++s) {
@@ -259,6 +258,7 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
   const std::size_t shards = shard_count(loop);
   const std::size_t batches = (n + size - 1) / size;
   std::vector<Matrix<T>> sums(optimizer.parameters().size());
+  std::vector<Matrix<T>> received;  // a group's shards, storage kept from batch to batch
   double total = 0;
   for (std::size_t start = 0; start < n; start += size) {
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
@@ -267,7 +267,7 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
         feed(batch_rows);
         total += optimizer.step(ex, {}) * double(batch_rows.size());
       } else {
-        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, loop.who)
+        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, received, loop.who)
                                        : local_shards(ex, optimizer, batch_rows, shards, feed, sums);
         optimizer.apply_gradients(ex, sums);
         total += loss * double(batch_rows.size());

@@ -83,12 +83,16 @@ TEST_CASE("all_gather gives every rank's bytes in rank order, whatever their len
   REQUIRE(all.size() == std::size_t(size));
   for (int r = 0; r < size; ++r) {
     CAPTURE(r);
-    CHECK(all[std::size_t(r)] == std::vector<std::byte>(std::size_t(r), std::byte(r + 1)));
+    const std::span<const std::byte> got = all[std::size_t(r)];
+    CHECK(std::vector<std::byte>(got.begin(), got.end()) == std::vector<std::byte>(std::size_t(r), std::byte(r + 1)));
   }
   // Equal lengths take MPI_Allgather itself.
   const std::vector<std::byte> four(4, std::byte(10 + rank));
   const auto same = world->all_gather(four);
-  for (int r = 0; r < size; ++r) CHECK(same[std::size_t(r)] == std::vector<std::byte>(4, std::byte(10 + r)));
+  for (int r = 0; r < size; ++r) {
+    const std::span<const std::byte> got = same[std::size_t(r)];
+    CHECK(std::vector<std::byte>(got.begin(), got.end()) == std::vector<std::byte>(4, std::byte(10 + r)));
+  }
   CHECK(world->gathers() >= 2);
 }
 

@@ -16,10 +16,12 @@ class ShardGroup {
   // This process's place in the group, 0 to size() - 1.
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  // Every member's bytes, in rank order, this process's own among them. A
-  // collective call: each member calls it with its own bytes (of any length,
-  // none included), in the same order of calls, and all get the same result.
-  virtual std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) = 0;
+  // Every member's bytes, in rank order, this process's own among them: views
+  // into the group's buffer, valid until its next all_gather (no copy per
+  // rank). A collective call: each member calls it with its own bytes (of
+  // any length, none included), in the same order of calls, and all get the
+  // same result.
+  virtual std::vector<std::span<const std::byte>> all_gather(std::span<const std::byte> mine) = 0;
 };
 
 }  // namespace dagrad::nn
