@@ -4,7 +4,7 @@
 
 CHECK is one of:
   lenet FILE        mpirun -np N gives the Epoch lines of --shards N in one process,
-                    bit for bit (the printed digits and the checkpoint's losses),
+                    bit for bit (the printed digits, and the checkpoints byte for byte),
                     for N = 2 and 3, at 1 and 2 threads; printed once.
   autoencoder FILE  the same for the autoencoder's Epoch lines.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
@@ -45,13 +45,22 @@ def epoch_lines(out):
     return [line for line in out.splitlines() if line.startswith("Epoch ")]
 
 
+def checkpoint_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def same_as_shards(exe, flags):
+    alone_file, together_file = os.path.join(scratch, "alone.ckpt"), os.path.join(scratch, "together.ckpt")
     for ranks in (2, 3):
         for threads in (1, 2):
             common = flags + ["--threads", threads]
-            alone = run([exe, "--shards", ranks] + common).stdout
-            together = run(mpi(ranks, exe, *common)).stdout
+            alone = run([exe, "--shards", ranks, "--checkpoint", alone_file] + common).stdout
+            together = run(mpi(ranks, exe, "--checkpoint", together_file, *common)).stdout
             assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (ranks, threads, alone, together)
+            # Every bit: the checkpoints hold the parameters, Adam's state and
+            # each epoch's loss as doubles.
+            assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads)
             # Printed once, by rank 0: every line of one process, once.
             assert len(epoch_lines(together)) == len(epoch_lines(alone)), together
             # The mpirun line --shards N itself: the same.
