@@ -42,6 +42,19 @@ Matrix<double> row_of(const std::vector<double>& v) {
   return m;
 }
 
+// The number of shards a loop cuts each batch into, checked against its group.
+std::size_t shard_count(const BatchLoop& loop) {
+  if (loop.shards < 1) throw Error(loop.who + ": shards must be at least 1, not " + std::to_string(loop.shards));
+  if (!loop.group) return std::size_t(loop.shards);
+  const int size = loop.group->size();
+  if (loop.shards != 1 && loop.shards != size) {
+    throw Error(loop.who + ": shards is " + std::to_string(loop.shards) + " but the group has " +
+                std::to_string(size) + " ranks; each rank computes one shard, so give shards " +
+                std::to_string(size) + " (or 1)");
+  }
+  return std::size_t(size);
+}
+
 }  // namespace
 
 template <class T>
@@ -64,12 +77,7 @@ Trainer<T>::Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, Train
   }
   if (options_.epochs < 0) fail("epochs " + std::to_string(options_.epochs) + " must be at least 0");
   if (options_.batch_size < 1) fail("batch_size must be at least 1");
-  if (options_.shards < 1) fail("shards must be at least 1, not " + std::to_string(options_.shards));
-  if (options_.group && options_.shards != 1 && options_.shards != options_.group->size()) {
-    fail("shards is " + std::to_string(options_.shards) + " but the group has " +
-         std::to_string(options_.group->size()) + " ranks; each rank computes one shard, so give shards " +
-         std::to_string(options_.group->size()) + " (or 1)");
-  }
+  shard_count({.who = "nn::Trainer", .shards = options_.shards, .group = options_.group});  // throws naming the problem
   if (!(options_.validation_fraction >= 0 && options_.validation_fraction < 1)) {
     fail("validation_fraction " + fixed(options_.validation_fraction, 3) + " is outside [0, 1)");
   }
@@ -115,19 +123,6 @@ struct ShardRows {
 };
 ShardRows shard_rows(std::size_t m, std::size_t s, std::size_t shards) {
   return {m * s / shards, m * (s + 1) / shards};
-}
-
-// The number of shards a loop cuts each batch into, checked against its group.
-std::size_t shard_count(const BatchLoop& loop) {
-  if (loop.shards < 1) throw Error(loop.who + ": shards must be at least 1, not " + std::to_string(loop.shards));
-  if (!loop.group) return std::size_t(loop.shards);
-  const int size = loop.group->size();
-  if (loop.shards != 1 && loop.shards != size) {
-    throw Error(loop.who + ": shards is " + std::to_string(loop.shards) + " but the group has " +
-                std::to_string(size) + " ranks; each rank computes one shard, so give shards " +
-                std::to_string(size) + " (or 1)");
-  }
-  return std::size_t(size);
 }
 
 // One shard's part of a step: loss += share * shard_loss, and each gradient
