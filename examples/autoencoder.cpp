@@ -3,10 +3,12 @@
 // output, binary cross-entropy between the output and the input itself. The
 // network must squeeze each digit through 32 numbers and draw it again.
 //   build/examples/autoencoder --epochs 5 --png autoencoder.png
+//   mpirun -np 2 build/examples/autoencoder --epochs 5   (each rank a shard of every batch)
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
 #include "mnist_training.hpp"
+#include "ranks.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -47,14 +49,26 @@ Image reconstruction_picture(const Dataset& test, const Matrix<float>& reconstru
   return digit_grid(both, labels, 0, 2 * n, n);
 }
 
-int run(int argc, char** argv) {
+// The checkpoint after epoch `epoch` of `epochs`, every `every` and after
+// the last, from rank 0 alone (fit trains one epoch a call here, so the
+// Trainer's own schedule, which writes after the last epoch of each call,
+// is not used).
+void save_checkpoint_when_due(const nn::Trainer<float>& trainer, int epoch, int epochs, const std::string& path,
+                              int every, const nn::ShardGroup* group) {
+  if (path.empty() || (group && group->rank() != 0)) return;
+  if (epoch % every == 0 || epoch == epochs) trainer.save_checkpoint(path);
+}
+
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
   const ArgParser parser = autoencoder_parser();
   const ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 5);
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
+      read_training_flags(args, 5);
 
   Mnist mnist = load_mnist_rows(args);
   const Dataset& train = mnist.train;
@@ -81,8 +95,10 @@ int run(int argc, char** argv) {
   Executor<float> ex(g, {.threads = threads});
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
-  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed, .shards = shards});  // x is also y
-  if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch
+  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed, .shards = shards,
+                                              .group = group});  // x is also y; group: each rank a shard
+  if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
+  if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
     trainer.set_progress([](const nn::TrainProgress& p) {
       std::cout << progress_bar(p.epoch, p.samples_done, p.samples_total) << std::flush;
     });
@@ -90,12 +106,13 @@ int run(int argc, char** argv) {
 
   const Features train_images(train.images), test_images(test.images);
   const auto start = std::chrono::steady_clock::now();
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
+  for (int epoch = trainer.epochs_done() + 1; epoch <= epochs; ++epoch) {
     trainer.options().epochs = epoch;  // fit trains on from the epochs done so far
     const double train_loss = trainer.fit(train_images, train_images).loss.back();
     const double test_loss = trainer.evaluate(test_images, test_images);
     std::printf("Epoch %d, loss = %.8f, test loss = %.8f\n", epoch, train_loss, test_loss);
     std::fflush(stdout);
+    save_checkpoint_when_due(trainer, epoch, epochs, checkpoint, checkpoint_every, group);
   }
   // tutorial:end
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -117,5 +134,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("autoencoder", [&] { return run(argc, argv); });
+  return run_ranks("autoencoder", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

@@ -1,8 +1,12 @@
 // The lesson's hyperparameter search done right: every combination of a grid
 // trained on MNIST's training images, scored on validation rows held out of
 // them, several at once; the test images are read only after the best
-// configuration is chosen, and scored once.
+// configuration is chosen, and scored once. Under `mpirun -np N` (in a build
+// with MPI) the ranks share the configurations, and rank 0 alone reads the
+// test set and prints.
 #include <dagrad/dagrad.hpp>
+
+#include "ranks.hpp"
 
 #include <unistd.h>
 
@@ -305,7 +309,8 @@ void print_table(const Grid& grid, const GridResult& r) {
   for (const auto& line : cells) print(line);
 }
 
-int run(int argc, char** argv) {
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
   ArgParser parser = make_parser();
   ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
@@ -337,7 +342,8 @@ int run(int argc, char** argv) {
   const int threads = parse_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
   base.threads = threads;
 
-  GridSearchOptions options{.refit = args.has("refit"), .threads = threads};
+  GridSearchOptions options{.refit = args.has("refit"), .threads = threads, .group = group};
+  const bool tests = !group || group->rank() == 0;  // the one process that reads and scores the test set
   std::string validation;
   const bool seeded = args.has("validation-seed");
   const std::uint32_t seed =
@@ -374,7 +380,7 @@ int run(int argc, char** argv) {
   const std::string test_images = mnist_path(dir, "t10k-images-idx3-ubyte");
   const std::string test_labels = mnist_path(dir, "t10k-labels-idx1-ubyte");
   for (const std::string& f : {test_images, test_labels}) {
-    if (!std::filesystem::exists(f)) throw DataError(f + ": no such file (the test set is read after the search)");
+    if (tests && !std::filesystem::exists(f)) throw DataError(f + ": no such file (the test set is read after the search)");
   }
   Dataset train = read_dataset(mnist_path(dir, "train-images-idx3-ubyte"), mnist_path(dir, "train-labels-idx1-ubyte"));
   if (args.has("train-rows")) {
@@ -398,6 +404,7 @@ int run(int argc, char** argv) {
   });
   const auto start = std::chrono::steady_clock::now();
   GridResult result = search.fit(train.images, y_train);
+  if (!tests) return 0;  // rank 0 prints, tests and writes the files
 
   std::cout << "\n";
   print_table(grid, result);
@@ -423,5 +430,5 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // GridSearch's own errors already say "grid search: ".
-  return run_program(program, [&] { return run(argc, argv); }, "grid search: ");
+  return run_ranks(program, [&](nn::ShardGroup* group) { return run(argc, argv, group); }, "grid search: ");
 }

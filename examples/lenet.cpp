@@ -4,10 +4,12 @@
 // softmax cross-entropy; Adam 1e-3; batch 64 (the network of PyTorch's C++
 // reference, ../shared/anchors/libtorch_lenet.cpp).
 //   build/examples/lenet --epochs 2 --svg lenet.svg
+//   mpirun -np 2 build/examples/lenet --epochs 2   (each rank a shard of every batch)
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
 #include "mnist_training.hpp"
+#include "ranks.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -64,14 +66,16 @@ double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
   return double(right) / double(d.images.count);
 }
 
-int run(int argc, char** argv) {
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
   const ArgParser parser = lenet_parser();
   const ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 2);
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
+      read_training_flags(args, 2);
 
   Mnist mnist = load_mnist_rows(args);
   const Data train = with_one_hot(std::move(mnist.train));
@@ -96,10 +100,14 @@ int run(int argc, char** argv) {
   Executor<float> ex(g, {.threads = threads});
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
-  nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1, .shards = shards});
+  nn::Trainer<float> trainer(ex, adam, x, y,
+                             {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1,
+                              .checkpoint = checkpoint, .checkpoint_every = checkpoint_every,
+                              .shards = shards, .group = group});  // group: each rank a shard
+  if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
 
   if (args.has("profile")) ex.set_profiling(true);
-  if (isatty(STDOUT_FILENO)) {  // on a terminal, a bar through each epoch
+  if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
     trainer.set_progress([](const nn::TrainProgress& p) {
       std::cout << progress_bar(p.epoch, p.samples_done, p.samples_total) << std::flush;
     });
@@ -125,5 +133,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("lenet", [&] { return run(argc, argv); });
+  return run_ranks("lenet", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

@@ -2,7 +2,7 @@
 // autoencoder) share: their training flags, read one way, and MNIST cut to
 // the rows asked for.
 //   add_training_flags(parser, 2);
-//   const auto [epochs, batch_size, learning_rate, seed, threads, shards] = read_training_flags(args, 2);
+//   const TrainingFlags flags = read_training_flags(args, 2);
 //   Mnist mnist = load_mnist_rows(args);
 #pragma once
 
@@ -21,10 +21,14 @@ struct TrainingFlags {
   std::uint32_t seed;
   int threads;
   int shards;
+  std::string checkpoint;  // empty: none
+  int checkpoint_every;
+  std::string resume;  // a checkpoint to continue from; empty: none
 };
 
 // --epochs (default_epochs), --batch-size, --learning-rate (Adam's), --seed,
-// --threads, --shards, --data, --train-rows and --test-rows.
+// --threads, --shards, --checkpoint, --checkpoint-every, --resume, --data,
+// --train-rows and --test-rows.
 inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("epochs", "N", "passes over the training images (default " + std::to_string(default_epochs) + ")");
   p.add("batch-size", "N", "images a step (default 64)");
@@ -33,7 +37,10 @@ inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("threads", "N", "threads the executor may use, 0 = one per core (default 0)");
   p.add("shards", "N",
         "cut each batch into N shards, computed one after another and their gradients summed in "
-        "order, as N data-parallel processes would (default 1)");
+        "order, as N data-parallel processes would; under mpirun, 1 or the number of ranks (default 1)");
+  p.add("checkpoint", "FILE", "write the model and the training state to FILE (atomically) every few epochs");
+  p.add("checkpoint-every", "K", "epochs between checkpoints, the last epoch's always written (default 1)");
+  p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
   p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
   p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
@@ -45,7 +52,10 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
           .learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10),
           .seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L)),
           .threads = static_cast<int>(args.get_int("threads", 0, 0, 1024)),
-          .shards = static_cast<int>(args.get_int("shards", 1, 1, 1024))};
+          .shards = static_cast<int>(args.get_int("shards", 1, 1, 1024)),
+          .checkpoint = args.get("checkpoint", ""),
+          .checkpoint_every = static_cast<int>(args.get_int("checkpoint-every", 1, 1, 1000)),
+          .resume = args.get("resume", "")};
 }
 
 // The first n images and labels of a set (moved, not copied: MNIST's 47 MB

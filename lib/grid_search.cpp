@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,79 @@ std::size_t rows_of(const Images& X) { return X.count; }
 template <class T>
 std::size_t rows_of(const Matrix<T>& X) {
   return static_cast<std::size_t>(X.rows());
+}
+
+// Plain values as bytes, for the outcomes and the model ranks send each other.
+class ByteWriter {
+ public:
+  template <class V>
+  void put(const V& v) {
+    const auto* p = reinterpret_cast<const std::byte*>(&v);
+    bytes.insert(bytes.end(), p, p + sizeof v);
+  }
+  void put_matrix(const Matrix<double>& m) {
+    put(std::int64_t(m.rows()));
+    put(std::int64_t(m.cols()));
+    const auto* p = reinterpret_cast<const std::byte*>(m.data());
+    bytes.insert(bytes.end(), p, p + std::size_t(m.size()) * sizeof(double));
+  }
+  std::vector<std::byte> bytes;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  template <class V>
+  V get() {
+    V v;
+    take(&v, sizeof v);
+    return v;
+  }
+  Matrix<double> get_matrix() {
+    const auto rows = get<std::int64_t>(), cols = get<std::int64_t>();
+    if (rows < 0 || cols < 0) fail();
+    Matrix<double> m(rows, cols);
+    take(m.data(), std::size_t(m.size()) * sizeof(double));
+    return m;
+  }
+  bool done() const { return at_ == bytes_.size(); }
+
+ private:
+  void take(void* out, std::size_t n) {
+    if (n > bytes_.size() - at_) fail();
+    std::memcpy(out, bytes_.data() + at_, n);
+    at_ += n;
+  }
+  [[noreturn]] static void fail() { throw Error("grid search: a rank sent a truncated or malformed message"); }
+  std::span<const std::byte> bytes_;
+  std::size_t at_ = 0;
+};
+
+// A trained classifier's weights as bytes, and back (MLPClassifier's
+// set_weights): how the best model reaches rank 0 from the rank that trained it.
+std::vector<std::byte> model_bytes(const MLPClassifier& model) {
+  ByteWriter w;
+  w.put(std::uint64_t(model.classes().size()));
+  for (int c : model.classes()) w.put(std::int64_t(c));
+  const std::vector<Matrix<double>> coefs = model.coefs(), intercepts = model.intercepts();
+  w.put(std::uint64_t(coefs.size()));
+  for (const auto& m : coefs) w.put_matrix(m);
+  for (const auto& m : intercepts) w.put_matrix(m);
+  w.put(std::int64_t(model.n_iter()));
+  return std::move(w.bytes);
+}
+
+MLPClassifier model_from_bytes(std::span<const std::byte> bytes, MLPParams params) {
+  ByteReader r(bytes);
+  std::vector<int> classes(r.get<std::uint64_t>());
+  for (int& c : classes) c = int(r.get<std::int64_t>());
+  std::vector<Matrix<double>> coefs(r.get<std::uint64_t>()), intercepts(coefs.size());
+  for (auto& m : coefs) m = r.get_matrix();
+  for (auto& m : intercepts) m = r.get_matrix();
+  const int n_iter = int(r.get<std::int64_t>());
+  MLPClassifier model(std::move(params));
+  model.set_weights(std::move(classes), coefs, intercepts, n_iter);
+  return model;
 }
 
 }  // namespace
@@ -241,6 +315,55 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
     std::optional<MLPClassifier> model;
   };
   std::vector<Outcome> outcomes(configs * folds);
+  nn::ShardGroup* const group = options_.group;
+  // Every rank's outcomes to every rank: job, score, loss, seconds, n_iter.
+  auto gather_outcomes = [](nn::ShardGroup& g, const std::vector<std::size_t>& mine, std::vector<Outcome>& all) {
+    ByteWriter w;
+    for (std::size_t job : mine) {
+      const Outcome& o = all[job];
+      w.put(std::uint64_t(job));
+      w.put(o.score);
+      w.put(o.loss);
+      w.put(o.seconds);
+      w.put(std::int64_t(o.n_iter));
+    }
+    for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
+      ByteReader r(bytes);
+      while (!r.done()) {
+        const auto job = r.get<std::uint64_t>();
+        if (job >= all.size()) throw Error("grid search: a rank sent job " + std::to_string(job) + " of " +
+                                           std::to_string(all.size()));
+        Outcome& o = all[job];
+        o.score = r.get<double>();
+        o.loss = r.get<double>();
+        o.seconds = r.get<double>();
+        o.n_iter = int(r.get<std::int64_t>());
+      }
+    }
+  };
+  // The best model on rank 0: refit there, or sent by the rank that trained
+  // it (Holdout: job = configuration); none for KFold without refit.
+  auto best_to_rank_0 = [&](nn::ShardGroup& g, std::size_t best, bool kept,
+                            std::vector<Outcome>& all) -> std::optional<MLPClassifier> {
+    if (options_.refit) {
+      if (g.rank() != 0) return std::nullopt;
+      std::ostream silent(nullptr);
+      MLPClassifier model(configurations_[best]);
+      model.set_output(&silent, &silent);
+      model.fit(Features(X), y);
+      model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
+      return model;
+    }
+    if (!kept) return std::nullopt;
+    const int owner = int(best % std::size_t(g.size()));
+    const std::vector<std::span<const std::byte>> sent =
+        g.all_gather(g.rank() == owner ? model_bytes(*all[best].model) : std::vector<std::byte>{});
+    if (g.rank() != 0) return std::nullopt;
+    if (owner == 0) return std::move(all[best].model);
+    MLPParams p = configurations_[best];
+    p.threads = 1;  // as it was trained
+    return model_from_bytes(sent[std::size_t(owner)], std::move(p));
+  };
   result.rows.resize(configs);
   auto remaining = std::make_unique<std::atomic<std::size_t>[]>(configs);
   for (std::size_t c = 0; c < configs; ++c) remaining[c] = folds;
@@ -285,28 +408,41 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
       model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
       o.model = std::move(model);
     }
-    if (remaining[c].fetch_sub(1, std::memory_order_acq_rel) == 1) finish(c);
+    if (!group && remaining[c].fetch_sub(1, std::memory_order_acq_rel) == 1) finish(c);
   };
 
+  // This process's jobs: all of them, or with a group every size()-th from
+  // its rank (round robin, so that each rank gets a share of every size).
+  std::vector<std::size_t> jobs;
+  for (std::size_t job = group ? std::size_t(group->rank()) : 0; job < configs * folds;
+       job += group ? std::size_t(group->size()) : 1) {
+    jobs.push_back(job);
+  }
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
   // Hand-offs TBB orders but ThreadSanitizer cannot see (detail/tsan.hpp).
   tsan::release(&outcomes);
   arena.execute([&] {
     tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, configs * folds, 1),
+        tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
         [&](const tbb::blocked_range<std::size_t>& r) {
           tsan::acquire(&outcomes);
-          for (std::size_t job = r.begin(); job != r.end(); ++job) train(job);
+          for (std::size_t i = r.begin(); i != r.end(); ++i) train(jobs[i]);
           tsan::release(&outcomes);
         },
         tbb::simple_partitioner());
   });
   tsan::acquire(&outcomes);
+  if (group) {
+    gather_outcomes(*group, jobs, outcomes);
+    for (std::size_t c = 0; c < configs; ++c) finish(c);
+  }
 
   for (std::size_t c = 1; c < configs; ++c) {
     if (result.rows[c].validation_score > result.rows[result.best_index].validation_score) result.best_index = c;
   }
-  if (options_.refit) {
+  if (group) {
+    result.best_estimator = best_to_rank_0(*group, result.best_index, keep_models, outcomes);
+  } else if (options_.refit) {
     std::ostream silent(nullptr);
     MLPClassifier model(configurations_[result.best_index]);
     model.set_output(&silent, &silent);

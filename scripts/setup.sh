@@ -26,6 +26,8 @@ PACKAGES=(
   liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   python3-sklearn      # the diabetes data set examples/mlp_regressor trains on; scikit-learn for bench/ and tests/lib/*_reference.py
   chromium             # the playground's browser tests (headless)
+  openmpi-bin          # mpirun: lenet, the autoencoder and grid_search across ranks, and their tests
+  libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
 )
 
 # MNIST's four uncompressed IDX files ship in this npm package under package/data/.

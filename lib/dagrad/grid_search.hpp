@@ -7,6 +7,7 @@
 
 #include <dagrad/idx.hpp>
 #include <dagrad/mlp.hpp>
+#include <dagrad/nn/shard_group.hpp>
 #include <dagrad/tensor.hpp>
 
 #include <cstddef>
@@ -72,6 +73,13 @@ struct GridSearchOptions {
   // Configurations trained at once (0: every core). Each classifier's own
   // executor runs on one thread, so configurations, not ops, run in parallel.
   int threads = 0;
+  // Processes sharing the search (not owned), e.g. dist::MpiGroup: each
+  // trains every size()-th (configuration, fold), from its rank(), and the
+  // outcomes are gathered, so every member returns the rows and the best
+  // pick one process would. on_result is then called after the gather, in
+  // grid order; the best estimator (refit, or sent by the rank that trained
+  // it, restored from its weights) is rank 0's alone.
+  nn::ShardGroup* group = nullptr;
 };
 
 // One configuration's outcome. For KFold, loss is the mean over folds of the

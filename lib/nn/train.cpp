@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -41,6 +42,19 @@ Matrix<double> row_of(const std::vector<double>& v) {
   return m;
 }
 
+// The number of shards a loop cuts each batch into, checked against its group.
+std::size_t shard_count(const BatchLoop& loop) {
+  if (loop.shards < 1) throw Error(loop.who + ": shards must be at least 1, not " + std::to_string(loop.shards));
+  if (!loop.group) return std::size_t(loop.shards);
+  const int size = loop.group->size();
+  if (loop.shards != 1 && loop.shards != size) {
+    throw Error(loop.who + ": shards is " + std::to_string(loop.shards) + " but the group has " +
+                std::to_string(size) + " ranks; each rank computes one shard, so give shards " +
+                std::to_string(size) + " (or 1)");
+  }
+  return std::size_t(size);
+}
+
 }  // namespace
 
 template <class T>
@@ -63,7 +77,7 @@ Trainer<T>::Trainer(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, Train
   }
   if (options_.epochs < 0) fail("epochs " + std::to_string(options_.epochs) + " must be at least 0");
   if (options_.batch_size < 1) fail("batch_size must be at least 1");
-  if (options_.shards < 1) fail("shards must be at least 1, not " + std::to_string(options_.shards));
+  shard_count({.who = "nn::Trainer", .shards = options_.shards, .group = options_.group});  // throws naming the problem
   if (!(options_.validation_fraction >= 0 && options_.validation_fraction < 1)) {
     fail("validation_fraction " + fixed(options_.validation_fraction, 3) + " is outside [0, 1)");
   }
@@ -101,18 +115,145 @@ const History& Trainer<T>::fit(const Features& X, const Features& Y, const Featu
   return run(X, Y, &X_val, &Y_val);
 }
 
-// One epoch over `rows` (shuffled in place first); returns the mean loss,
-// each batch's loss weighted by its rows.
+namespace {
+
+// Shard s of a batch of m rows: rows [m s / S, m (s + 1) / S).
+struct ShardRows {
+  std::size_t lo, hi;
+};
+ShardRows shard_rows(std::size_t m, std::size_t s, std::size_t shards) {
+  return {m * s / shards, m * (s + 1) / shards};
+}
+
+// One shard's part of a step: loss += share * shard_loss, and each gradient
+// through accumulate_shard. The one place a shard is added, for this
+// process's shards and for a group's gathered ones alike; kept out of line
+// so both reach the same instructions (a fused multiply-add in one and not
+// the other would change the bits).
+template <class T>
+[[gnu::noinline]] void add_shard(std::vector<Matrix<T>>& sums, double& loss, double shard_loss,
+                                 std::span<const Matrix<T>* const> gradients, double share, bool first) {
+  loss = first ? share * shard_loss : loss + share * shard_loss;
+  for (std::size_t k = 0; k < sums.size(); ++k) {
+    accumulate_shard(sums[k], *gradients[k], static_cast<T>(share), first);
+  }
+}
+
+// A shard's loss and gradients as bytes: the loss (a double), then each
+// gradient's elements in storage order.
+template <class T>
+std::vector<std::byte> shard_bytes(double loss, std::span<const Matrix<T>* const> gradients) {
+  std::size_t size = sizeof(double);
+  for (const Matrix<T>* g : gradients) size += std::size_t(g->size()) * sizeof(T);
+  std::vector<std::byte> out(size);
+  std::byte* at = out.data();
+  std::memcpy(at, &loss, sizeof loss);
+  at += sizeof loss;
+  for (const Matrix<T>* g : gradients) {
+    std::memcpy(at, g->data(), std::size_t(g->size()) * sizeof(T));
+    at += std::size_t(g->size()) * sizeof(T);
+  }
+  return out;
+}
+
+// The inverse of shard_bytes, into matrices shaped as the parameters.
+template <class T>
+double read_shard(std::span<const std::byte> bytes, const std::vector<Node>& parameters,
+                  std::vector<Matrix<T>>& gradients, const std::string& who, int rank) {
+  std::size_t size = sizeof(double);
+  for (const Node& p : parameters) size += std::size_t(p.shape().rows) * std::size_t(p.shape().cols) * sizeof(T);
+  if (bytes.size() != size) {
+    throw Error(who + ": rank " + std::to_string(rank) + " sent " + std::to_string(bytes.size()) +
+                " bytes for its shard, not the " + std::to_string(size) + " of this network's gradients");
+  }
+  double loss = 0;
+  const std::byte* at = bytes.data();
+  std::memcpy(&loss, at, sizeof loss);
+  at += sizeof loss;
+  gradients.resize(parameters.size());
+  for (std::size_t k = 0; k < parameters.size(); ++k) {
+    Matrix<T>& g = gradients[k];
+    g.resize(parameters[k].shape().rows, parameters[k].shape().cols);
+    std::memcpy(g.data(), at, std::size_t(g.size()) * sizeof(T));
+    at += std::size_t(g.size()) * sizeof(T);
+  }
+  return loss;
+}
+
+// Runs the graph on shard rows already fed; returns its loss and points
+// `gradients` at its gradients' values.
+template <class T>
+double run_shard(Executor<T>& ex, Optimizer& optimizer, std::vector<const Matrix<T>*>& gradients) {
+  ex.compute({}, optimizer.fetches());
+  gradients.clear();
+  for (const Node& g : optimizer.gradients()) gradients.push_back(&ex.value(g));
+  return static_cast<double>(ex.value(optimizer.loss())(0, 0));
+}
+
+// One batch cut into shards, all computed here; returns its loss.
+template <class T>
+double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
+                    std::size_t shards, const std::function<void(std::span<const std::size_t>)>& feed,
+                    std::vector<Matrix<T>>& sums) {
+  const std::size_t m = batch_rows.size();
+  std::vector<const Matrix<T>*> gradients;
+  double loss = 0;
+  bool first = true;
+  for (std::size_t s = 0; s < shards; ++s) {
+    const auto [lo, hi] = shard_rows(m, s, shards);
+    if (hi == lo) continue;  // a batch smaller than the shards leaves some empty
+    feed(batch_rows.subspan(lo, hi - lo));
+    const double shard_loss = run_shard(ex, optimizer, gradients);
+    add_shard<T>(sums, loss, shard_loss, gradients, double(hi - lo) / double(m), first);
+    first = false;
+  }
+  return loss;
+}
+
+// One batch across a group: this rank's shard computed here, every shard
+// gathered and added in shard order as local_shards adds them; returns its loss.
+template <class T>
+double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
+                    ShardGroup& group, const std::function<void(std::span<const std::size_t>)>& feed,
+                    std::vector<Matrix<T>>& sums, std::vector<Matrix<T>>& received, const std::string& who) {
+  const std::size_t m = batch_rows.size(), shards = std::size_t(group.size());
+  std::vector<const Matrix<T>*> gradients;
+  std::vector<std::byte> mine;  // an empty shard sends nothing
+  const auto [my_lo, my_hi] = shard_rows(m, std::size_t(group.rank()), shards);
+  if (my_hi > my_lo) {
+    feed(batch_rows.subspan(my_lo, my_hi - my_lo));
+    const double shard_loss = run_shard(ex, optimizer, gradients);
+    mine = shard_bytes<T>(shard_loss, gradients);
+  }
+  const std::vector<std::span<const std::byte>> all = group.all_gather(mine);
+  double loss = 0;
+  bool first = true;
+  for (std::size_t s = 0; s < shards; ++s) {
+    const auto [lo, hi] = shard_rows(m, s, shards);
+    if (hi == lo) continue;
+    const double shard_loss = read_shard(all[s], optimizer.parameters(), received, who, int(s));
+    gradients.clear();
+    for (const Matrix<T>& g : received) gradients.push_back(&g);
+    add_shard<T>(sums, loss, shard_loss, gradients, double(hi - lo) / double(m), first);
+    first = false;
+  }
+  return loss;
+}
+
+}  // namespace
+
+// One epoch over `rows`, in their order; returns the mean loss, each batch's
+// loss weighted by its rows.
 template <class T>
 double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
                    const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
                    const std::function<void(std::size_t)>& after) {
   const std::size_t n = rows.size(), size = loop.batch_size;
   if (size == 0) throw Error(loop.who + ": batch_size must be at least 1");
-  if (loop.shards < 1) throw Error(loop.who + ": shards must be at least 1, not " + std::to_string(loop.shards));
+  const std::size_t shards = shard_count(loop);
   const std::size_t batches = (n + size - 1) / size;
-  const auto shards = std::size_t(loop.shards);
   std::vector<Matrix<T>> sums(optimizer.parameters().size());
+  std::vector<Matrix<T>> received;  // a group's shards, storage kept from batch to batch
   double total = 0;
   for (std::size_t start = 0; start < n; start += size) {
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
@@ -121,23 +262,10 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
         feed(batch_rows);
         total += optimizer.step(ex, {}) * double(batch_rows.size());
       } else {
-        const std::size_t m = batch_rows.size();
-        double loss = 0;
-        bool first = true;
-        for (std::size_t s = 0; s < shards; ++s) {
-          const std::size_t lo = m * s / shards, hi = m * (s + 1) / shards;
-          if (hi == lo) continue;  // a batch smaller than the shards leaves some empty
-          feed(batch_rows.subspan(lo, hi - lo));
-          ex.compute({}, optimizer.fetches());
-          const double share = double(hi - lo) / double(m);
-          loss += share * static_cast<double>(ex.value(optimizer.loss())(0, 0));
-          for (std::size_t k = 0; k < sums.size(); ++k) {
-            accumulate_shard(sums[k], ex.value(optimizer.gradients()[k]), static_cast<T>(share), first);
-          }
-          first = false;
-        }
+        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, received, loop.who)
+                                       : local_shards(ex, optimizer, batch_rows, shards, feed, sums);
         optimizer.apply_gradients(ex, sums);
-        total += loss * double(m);
+        total += loss * double(batch_rows.size());
       }
     } catch (const ExecutionError& e) {
       throw ExecutionError(loop.who + ": epoch " + std::to_string(loop.epoch) + ", batch " +
@@ -168,7 +296,11 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
   const std::size_t n = rows.size();
   const double loss = run_batches<T>(
       ex_, optimizer_, rows,
-      {.who = "nn::Trainer", .epoch = epoch, .batch_size = options_.batch_size, .shards = options_.shards},
+      {.who = "nn::Trainer",
+       .epoch = epoch,
+       .batch_size = options_.batch_size,
+       .shards = options_.shards,
+       .group = options_.group},
       [&](std::span<const std::size_t> batch_rows) {
         ex_.within([&] {
           X.gather(batch_rows, ex_.input(x_));
@@ -278,7 +410,8 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
               << " consecutive epochs. Stopping.\n";
       }
     }
-    if (!options_.checkpoint.empty() &&
+    const bool writes = !options_.group || options_.group->rank() == 0;  // one copy, from rank 0
+    if (!options_.checkpoint.empty() && writes &&
         (epoch % options_.checkpoint_every == 0 || history_.stopped_early || epoch == options_.epochs)) {
       save_checkpoint(options_.checkpoint);
     }

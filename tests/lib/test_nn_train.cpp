@@ -321,6 +321,31 @@ TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss w
   }
 }
 
+TEST_CASE("run_batches with shards: each shard fed its own rows, the loss their rows-weighted sum") {
+  // The loss of a shard is the sum of its x² (w = 1, learning rate 0): the
+  // batch of 7 rows in 3 shards is rows {6, 0}, {5, 1}, {4, 2, 3}.
+  Graph g;
+  Node x = g.input("x", {batch, 1});
+  Node w = g.parameter("w", {1, 1});
+  Node loss = sum_squares(matmul(x, w));
+  Executor<double> ex(g, {.threads = 2});
+  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
+  nn::SGD opt(loss, {.learning_rate = 0});
+  const std::vector<double> value{1, 2, 3, 4, 5, 6, 7};
+  const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
+  std::vector<std::vector<std::size_t>> fed;
+  auto feed = [&](std::span<const std::size_t> batch_rows) {
+    fed.emplace_back(batch_rows.begin(), batch_rows.end());
+    Matrix<double>& in = ex.input(x);
+    in.resize(static_cast<Eigen::Index>(batch_rows.size()), 1);
+    for (std::size_t r = 0; r < batch_rows.size(); ++r) in(Eigen::Index(r), 0) = value[batch_rows[r]];
+  };
+  const double mean = nn::run_batches<double>(ex, opt, rows, {.who = "test", .batch_size = 7, .shards = 3}, feed);
+  CHECK(fed == std::vector<std::vector<std::size_t>>{{6, 0}, {5, 1}, {4, 2, 3}});
+  // Shard losses 49+1, 36+4, 25+9+16, weighted 2/7, 2/7, 3/7; one batch of 7 rows.
+  CHECK(mean == doctest::Approx(2.0 / 7 * 50 + 2.0 / 7 * 40 + 3.0 / 7 * 50).epsilon(1e-15));
+}
+
 TEST_CASE("shards: a step takes the rows-weighted sum of the shards' gradients, in shard order") {
   // 7 rows in one batch, 3 shards: rows [0, 2), [2, 4), [4, 7).
   Graph g;

@@ -8,6 +8,7 @@
 #include <dagrad/features.hpp>
 #include <dagrad/graph.hpp>
 #include <dagrad/nn/optim.hpp>
+#include <dagrad/nn/shard_group.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -44,6 +45,12 @@ struct TrainOptions {
   // of the batch's rows: what the ranks of a data-parallel run compute, so
   // that one process can reproduce them (1: the batch at once).
   int shards = 1;
+  // The processes training together (not owned): each computes only its
+  // rank's shard of every batch, the shards' gradients and losses are
+  // gathered, and every member sums them as `shards` does in one process, so
+  // the bits are the same. shards must then be 1 (take the group's size) or
+  // the group's size. Only rank 0 writes checkpoints.
+  ShardGroup* group = nullptr;
 };
 
 // One epoch's pass of optimizer steps over `rows`, in their order,
@@ -57,12 +64,17 @@ struct TrainOptions {
 // (shard s: rows [n s / S, n (s + 1) / S) of the batch's n); feed() and a
 // forward and backward run happen per shard, and the step uses
 //   g = sum over s, in order, of (n_s / n) g_s    (and the loss likewise),
-// accumulated by accumulate_shard().
+// accumulated by accumulate_shard(). With a group, this process computes
+// only shard rank() of each batch (feed() sees only its rows), and the
+// shards' losses and gradients are all-gathered, then summed by the same
+// code in the same order: every member takes the step one process with
+// shards = size() would.
 struct BatchLoop {
   std::string who;
   int epoch = 1;
   std::size_t batch_size = 32;
   int shards = 1;
+  ShardGroup* group = nullptr;  // shards: 1 or group->size()
 };
 
 // sum = weight * g for the first shard, else sum += weight * g: the one

@@ -1,0 +1,56 @@
+// dagrad across processes: an nn::ShardGroup over MPI (Open MPI), so that
+// `mpirun -np N` trains with N ranks what `shards = N` computes in one process.
+//   if (dist::launched_by_mpirun()) { dist::MpiGroup group;  options.group = &group;  ... }
+#pragma once
+
+#include <dagrad/nn/shard_group.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dagrad::dist {
+
+// True when mpirun (or another PMIx launcher) started this process: a plain
+// run never initializes MPI.
+bool launched_by_mpirun();
+
+// MPI_COMM_WORLD as a ShardGroup. Initializes MPI on construction and
+// finalizes it on destruction; one at a time in a process. Only the thread
+// that made it may call MPI through it.
+class MpiGroup final : public nn::ShardGroup {
+ public:
+  MpiGroup();
+  ~MpiGroup() override;
+  MpiGroup(const MpiGroup&) = delete;
+  MpiGroup& operator=(const MpiGroup&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  // MPI_Allgather of the lengths, then of the bytes (MPI_Allgatherv when the
+  // lengths differ): rank order by MPI's definition, whatever the network.
+  std::vector<std::span<const std::byte>> all_gather(std::span<const std::byte> mine) override;
+
+  // Ends every rank: prints `message` on standard error (a rank other than 0
+  // first waits a moment, so that an error every rank meets is printed once,
+  // by rank 0, whose abort ends the others) and calls MPI_Abort with `code`.
+  [[noreturn]] void abort(const std::string& message, int code);
+
+  // Time spent in all_gather and the bytes it sent, since construction: the
+  // communication of a run, for benchmarks.
+  double seconds_communicating() const { return seconds_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  std::uint64_t gathers() const { return gathers_; }
+
+ private:
+  int rank_ = 0, size_ = 1;
+  // Received bytes, kept between calls: a fresh buffer each step would be
+  // fresh pages for the kernel to map, which cost more than the transfer.
+  std::vector<std::byte> buffer_;
+  double seconds_ = 0;
+  std::uint64_t bytes_sent_ = 0, gathers_ = 0;
+};
+
+}  // namespace dagrad::dist

@@ -1,0 +1,156 @@
+// dist::MpiGroup under a real mpirun (tests/dist/meson.build starts it with 2
+// and 3 ranks): all_gather's contract, and a Trainer given the group taking
+// the very steps of `shards = size` in one process. Every rank runs every
+// test case, so the collective calls match up.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+#include <dagrad/dist.hpp>
+#include <dagrad/nn.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include <unistd.h>
+
+using namespace dagrad;
+
+namespace {
+
+dist::MpiGroup* world = nullptr;
+
+// A regression problem the test makes itself: 45 rows of 5 features.
+struct Data {
+  Matrix<double> X, Y;
+};
+Data make_data() {
+  Data d{Matrix<double>(45, 5), Matrix<double>(45, 2)};
+  for (int i = 0; i < 45; ++i) {
+    for (int j = 0; j < 5; ++j) d.X(i, j) = std::sin(0.37 * i + 1.3 * j);
+    d.Y(i, 0) = std::cos(0.21 * i);
+    d.Y(i, 1) = d.X(i, 0) * d.X(i, 3);
+  }
+  return d;
+}
+
+// A 5-8-2 tanh network trained on the data with Adam; returns each epoch's
+// loss and the final parameters.
+template <class T>
+struct Outcome {
+  std::vector<double> loss;
+  std::vector<Matrix<T>> parameters;
+};
+template <class T>
+Outcome<T> train(const Data& d, nn::TrainOptions options, int threads) {
+  Graph g;
+  Node x = g.input("x", {batch, 5}), y = g.input("y", {batch, 2});
+  nn::Init init(3);
+  Node h = nn::dense(x, 8, init, "hidden", {.activation = nn::Activation::tanh});
+  Node loss = mse_loss(nn::dense(h, 2, init, "out"), y);
+  Executor<T> ex(g, {.threads = threads});
+  init.apply(ex);
+  nn::Adam adam(loss, {.learning_rate = 0.01});
+  nn::Trainer<T> trainer(ex, adam, x, y, std::move(options));
+  std::ostringstream sink;
+  trainer.set_output(&sink);
+  const Matrix<T> X = d.X.cast<T>(), Y = d.Y.cast<T>();
+  Outcome<T> out{trainer.fit(Features(X), Features(Y)).loss, {}};
+  for (const Node& p : adam.parameters()) out.parameters.push_back(ex.value(p));
+  return out;
+}
+
+template <class T>
+void check_same_bits(const Outcome<T>& a, const Outcome<T>& b) {
+  REQUIRE(a.loss.size() == b.loss.size());
+  for (std::size_t e = 0; e < a.loss.size(); ++e) CHECK(std::memcmp(&a.loss[e], &b.loss[e], sizeof(double)) == 0);
+  REQUIRE(a.parameters.size() == b.parameters.size());
+  for (std::size_t k = 0; k < a.parameters.size(); ++k) {
+    CHECK(a.parameters[k] == b.parameters[k]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("all_gather gives every rank's bytes in rank order, whatever their lengths") {
+  const int rank = world->rank(), size = world->size();
+  // Rank r sends r bytes of value r + 1: rank 0 sends none.
+  std::vector<std::byte> mine(std::size_t(rank), std::byte(rank + 1));
+  const auto all = world->all_gather(mine);
+  REQUIRE(all.size() == std::size_t(size));
+  for (int r = 0; r < size; ++r) {
+    CAPTURE(r);
+    const std::span<const std::byte> got = all[std::size_t(r)];
+    CHECK(std::vector<std::byte>(got.begin(), got.end()) == std::vector<std::byte>(std::size_t(r), std::byte(r + 1)));
+  }
+  // Equal lengths take MPI_Allgather itself.
+  const std::vector<std::byte> four(4, std::byte(10 + rank));
+  const auto same = world->all_gather(four);
+  for (int r = 0; r < size; ++r) {
+    const std::span<const std::byte> got = same[std::size_t(r)];
+    CHECK(std::vector<std::byte>(got.begin(), got.end()) == std::vector<std::byte>(4, std::byte(10 + r)));
+  }
+  CHECK(world->gathers() >= 2);
+}
+
+TEST_CASE("a Trainer given the group takes the steps of shards = size in one process, bit for bit") {
+  const Data d = make_data();
+  const int size = world->size();
+  for (int threads : {1, 2}) {
+    // Batch 16 of 45 rows: a last batch of 13; batch 2: with 3 ranks a shard is empty.
+    for (std::size_t batch_size : {std::size_t(16), std::size_t(2)}) {
+      CAPTURE(threads);
+      CAPTURE(batch_size);
+      const nn::TrainOptions base{.epochs = 3, .batch_size = batch_size, .seed = 5};
+      nn::TrainOptions alone = base, ranks = base;
+      alone.shards = size;
+      ranks.group = world;
+      check_same_bits(train<double>(d, alone, threads), train<double>(d, ranks, threads));
+      check_same_bits(train<float>(d, alone, threads), train<float>(d, ranks, threads));
+    }
+  }
+}
+
+TEST_CASE("shards other than 1 or the group's size are refused, naming both") {
+  const Data d = make_data();
+  nn::TrainOptions options{.epochs = 1, .shards = world->size() + 1, .group = world};
+  std::string what;
+  try {
+    train<double>(d, options, 1);
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  CHECK(what.find("shards is " + std::to_string(world->size() + 1) + " but the group has " +
+                  std::to_string(world->size()) + " ranks") != std::string::npos);
+}
+
+TEST_CASE("only rank 0 writes the checkpoint") {
+  const Data d = make_data();
+  // Each rank names its own file, so that each can see whether it wrote one.
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("dagrad_test_mpi_checkpoint_" + std::to_string(::getpid()) + "_" +
+                             std::to_string(world->rank())))
+                               .string();
+  std::filesystem::remove(path);
+  train<double>(d, {.epochs = 2, .batch_size = 16, .checkpoint = path, .group = world}, 1);
+  CHECK(std::filesystem::exists(path) == (world->rank() == 0));
+  std::filesystem::remove(path);
+}
+
+int main(int argc, char** argv) {
+  if (!dist::launched_by_mpirun()) {
+    std::fprintf(stderr, "test_mpi_group: run it under mpirun with 2 or more ranks\n");
+    return 1;
+  }
+  dist::MpiGroup group;
+  if (group.size() < 2) {
+    std::fprintf(stderr, "test_mpi_group: %d rank; it needs 2 or more\n", group.size());
+    return 1;
+  }
+  world = &group;
+  doctest::Context context(argc, argv);
+  return context.run();
+}

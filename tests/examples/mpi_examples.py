@@ -1,0 +1,147 @@
+"""lenet, the autoencoder and grid_search under a real mpirun against one process.
+
+    mpi_examples.py CHECK MPIRUN PROGRAM [PROGRAM...]
+
+CHECK is one of:
+  lenet FILE        mpirun -np N gives the Epoch lines of --shards N in one process,
+                    bit for bit (the printed digits, and the checkpoints byte for byte),
+                    for N = 2 and 3, at 1 and 2 threads; printed once.
+  autoencoder FILE  the same for the autoencoder's Epoch lines.
+  grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
+                    column) and the best pick are those of one process, printed once.
+  fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
+                    error; --resume from rank 0's last checkpoint ends with the loss
+                    lines of an uninterrupted run. An error on every rank is printed once.
+The data: MNIST's files where the other example tests find them (DAGRAD_DATA or
+~/.cache/dagrad/mnist), cut with --train-rows.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+check, mpirun, programs = sys.argv[1], sys.argv[2], sys.argv[3:]
+# Open MPI refuses root without these; --oversubscribe: 3 ranks on 2 cores;
+# --bind-to none: each rank may use both cores, so that --threads 2 is 2
+# threads (bound to a core, oneTBB would run one).
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+scratch = tempfile.mkdtemp(prefix="dagrad_mpi_")
+
+
+def mpi(ranks, *args):
+    return [mpirun, "--oversubscribe", "--bind-to", "none", "-np", str(ranks)] + [str(a) for a in args]
+
+
+def run(command, expect=0, timeout=240):
+    command = [str(a) for a in command]
+    r = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    assert r.returncode == expect, (command, r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def epoch_lines(out):
+    return [line for line in out.splitlines() if line.startswith("Epoch ")]
+
+
+def checkpoint_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def same_as_shards(exe, flags):
+    alone_file, together_file = os.path.join(scratch, "alone.ckpt"), os.path.join(scratch, "together.ckpt")
+    for ranks in (2, 3):
+        for threads in (1, 2):
+            common = flags + ["--threads", threads]
+            alone = run([exe, "--shards", ranks, "--checkpoint", alone_file] + common).stdout
+            together = run(mpi(ranks, exe, "--checkpoint", together_file, *common)).stdout
+            assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (ranks, threads, alone, together)
+            # Every bit: the checkpoints hold the parameters, Adam's state and
+            # each epoch's loss as doubles.
+            assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads)
+            # Printed once, by rank 0: every line of one process, once.
+            assert len(epoch_lines(together)) == len(epoch_lines(alone)), together
+            # The mpirun line --shards N itself: the same.
+            assert epoch_lines(run(mpi(ranks, exe, "--shards", ranks, *common)).stdout) == epoch_lines(alone)
+    r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
+    assert "shards is 3 but the group has 2 ranks" in r.stderr, r.stderr
+
+
+def grid_table(out):
+    """The table's rows less the timing column, and the best lines."""
+    lines = out.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("learning_rate_init"))
+    table = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        table.append(line.rsplit("  ", 1)[0].rstrip())
+    best = [l for l in lines if l.startswith("best")]
+    return table, best
+
+
+if check == "lenet":
+    same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
+elif check == "autoencoder":
+    same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
+elif check == "grid":
+    exe = programs[0]
+    flags = ["--train-rows", 1200, "--validation-rows", 300, "--max-iter", 3,
+             "--grid", "learning-rate-init=0.001,0.01", "--grid", "hidden-layer-sizes=10:20:10,10"]
+    one = run([exe] + flags).stdout
+    table, best = grid_table(one)
+    assert len(table) == 7 and len(best) == 2, one
+    for ranks in (2, 3):
+        out = run(mpi(ranks, exe, *flags)).stdout
+        assert grid_table(out) == (table, best), (ranks, one, out)
+        assert out.count("best by validation score") == 1, out
+    # --refit: the refit model on rank 0 scores the test set as one process's does.
+    refit = grid_table(run([exe, "--refit"] + flags).stdout)
+    assert grid_table(run(mpi(2, exe, "--refit", *flags)).stdout) == refit
+elif check == "fault":
+    exe = programs[0]
+    flags = ["--train-rows", 640, "--test-rows", 64, "--epochs", 6, "--threads", 1]
+    whole = epoch_lines(run(mpi(2, exe, *flags)).stdout)
+    assert len(whole) == 6, whole
+
+    checkpoint = os.path.join(scratch, "lenet.ckpt")
+    killed = subprocess.Popen(mpi(2, exe, *flags, "--checkpoint", checkpoint), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while not os.path.exists(checkpoint):
+        assert killed.poll() is None and time.time() < deadline, "no checkpoint before the run ended"
+        time.sleep(0.02)
+    # Rank 1: the child of mpirun whose environment says so.
+    victim = None
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == killed.pid and b"OMPI_COMM_WORLD_RANK=1" in environ:
+            victim = int(pid)
+    assert victim is not None, "rank 1 not found among mpirun's children"
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.time()
+    out, err = killed.communicate(timeout=60)
+    stopped = time.time() - killed_at
+    assert killed.returncode != 0, (out, err)
+    assert stopped < 10, f"the other rank took {stopped:.1f} s to stop"
+    assert "signal 9" in err, err  # mpirun names the rank that died and how
+    assert len(epoch_lines(out)) < 6, out
+
+    resumed = run(mpi(2, exe, *flags, "--checkpoint", checkpoint, "--resume", checkpoint)).stdout
+    tail = epoch_lines(resumed)
+    assert tail and tail == whole[len(whole) - len(tail):], (whole, resumed)
+    # An error every rank meets is printed once (rank 0's), and ends them all.
+    r = run(mpi(2, exe, *flags, "--resume", os.path.join(scratch, "missing.ckpt")), expect=1)
+    assert r.stderr.count("missing.ckpt") == 1, r.stderr
+    print(f"killed rank 1 after the first checkpoint; mpirun stopped {stopped:.2f} s later; "
+          f"resumed for {len(tail)} epochs")
+else:
+    sys.exit(f"mpi_examples.py: unknown check {check!r}")
