@@ -1,8 +1,9 @@
-// Writes ONNX models with inputs and dagrad's outputs for tests/onnx/run.sh,
+// Writes ONNX models with inputs and dagrad's outputs for tests/onnx/onnx_export.py,
 // which checks each model with onnx.checker and runs it in onnxruntime:
 //   onnx_cases every-op DIR                      a network using every mapped op
 //   onnx_cases graph FILE.dagradg OUTPUT ROWS DIR   a saved graph (lenet --save-graph) on MNIST test rows
 //   onnx_cases mlp FILE.dagradm ROWS DIR            an MLPClassifier (mnist_mlp --save) on MNIST test rows
+//   onnx_cases table                                the operator table as docs/onnx.md shows it
 // (MNIST from $DAGRAD_DATA or the default cache). DIR gets manifest.json
 // and the inputs and expected outputs as raw little-endian float32; the
 // graph and mlp cases compare with a model.onnx the example program wrote.
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 using namespace dagrad;
@@ -97,6 +99,15 @@ int every_op(const fs::path& dir) {
       {"bce", binary_cross_entropy(logits, t)},
       {"cross_entropy", softmax_cross_entropy(logits, t)},
   };
+  // The case is every op only while it uses every op the table maps.
+  std::set<std::string, std::less<>> used;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (const auto& op = g.info(id).op) used.emplace(op->key());
+  }
+  for (const auto& [key, onnx_ops] : onnx_operator_table()) {
+    if (!used.contains(key)) throw Error("onnx_cases every-op: the network does not use '" + key + "'");
+  }
+
   std::vector<Node> outputs;
   for (const auto& [name, node] : named) {
     if (node.name() != name) g.rename(node, name);
@@ -145,7 +156,7 @@ int saved_graph(const std::string& file, const std::string& output, std::size_t 
 int mlp(const std::string& file, std::size_t rows, const fs::path& dir) {
   const MLPClassifier model = load_mlp(file);
   const Matrix<float> images = test_rows(rows);
-  write_case(dir, {{"x", images}}, {{"probabilities", model.predict_proba(Features(images)).cast<float>()}});
+  write_case(dir, {{"x", images}}, {{model.output().name(), model.predict_proba(Features(images)).cast<float>()}});
   return 0;
 }
 
@@ -157,7 +168,12 @@ int main(int argc, char** argv) {
     if (a.size() == 2 && a[0] == "every-op") return every_op(a[1]);
     if (a.size() == 5 && a[0] == "graph") return saved_graph(a[1], a[2], std::stoul(a[3]), a[4]);
     if (a.size() == 4 && a[0] == "mlp") return mlp(a[1], std::stoul(a[2]), a[3]);
-    std::cerr << "usage: onnx_cases every-op DIR | graph FILE OUTPUT ROWS DIR | mlp FILE ROWS DIR\n";
+    if (a.size() == 1 && a[0] == "table") {
+      std::cout << "| dagrad op | ONNX operators |\n|---|---|\n";
+      for (const auto& [key, onnx_ops] : onnx_operator_table()) std::cout << "| `" << key << "` | " << onnx_ops << " |\n";
+      return 0;
+    }
+    std::cerr << "usage: onnx_cases every-op DIR | graph FILE OUTPUT ROWS DIR | mlp FILE ROWS DIR | table\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "onnx_cases: " << e.what() << "\n";

@@ -7,7 +7,8 @@ every-op), LeNet after an epoch on 640 MNIST images (lenet --onnx, with
 --save-graph, whose reloaded graph gives dagrad's outputs), and the
 lesson's MLPClassifier 784-50-10 (mnist_mlp --onnx, with --save). Also:
 lenet --load-graph rebuilds the trained network and scores it as the run
-that saved it did, and a failed export leaves no file.
+that saved it did, a failed export leaves no file, and docs/onnx.md shows
+the operator table the export uses.
 """
 import os
 import subprocess
@@ -59,6 +60,14 @@ def main():
         print(run([SYSTEM_PYTHON, os.path.join(HERE, "check_models.py")] +
                   [os.path.join(d, "model.onnx") for d in dirs]), end="")
         print(run(["node", os.path.join(HERE, "run_onnxruntime.mjs")] + dirs), end="")
+
+        # docs/onnx.md's operator table is the one the export uses.
+        table = run([cases, "table"]).strip()
+        with open(os.path.join(HERE, "..", "..", "docs", "onnx.md")) as f:
+            doc = f.read()
+        begin, end = "<!-- onnx_operator_table: begin -->\n", "\n<!-- onnx_operator_table: end -->"
+        shown = doc[doc.index(begin) + len(begin):doc.index(end)].strip()
+        assert shown == table, f"docs/onnx.md's operator table differs from onnx_cases table:\n{table}"
 
         # An export that cannot be written names the path and leaves nothing.
         bad = os.path.join(tmp, "no_such_dir", "m.onnx")
