@@ -4,6 +4,7 @@
 // softmax cross-entropy; Adam 1e-3; batch 64 (the network of PyTorch's C++
 // reference, ../shared/anchors/libtorch_lenet.cpp).
 //   build/examples/lenet --epochs 2 --svg lenet.svg
+//   build/examples/lenet --epochs 2 --onnx lenet.onnx --save-graph lenet.dagradg
 //   mpirun -np 2 build/examples/lenet --epochs 2   (each rank a shard of every batch)
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
@@ -27,6 +28,9 @@ ArgParser lenet_parser() {
   add_training_flags(p, 2);
   p.add("svg", "FILE", "draw the network, one box a layer, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
+  p.add("onnx", "FILE", "after training, export the network's logits to FILE as an ONNX model");
+  p.add("save-graph", "FILE", "after training, write the whole graph with its parameters' values to FILE");
+  p.add("load-graph", "FILE", "start from a graph saved by --save-graph: score it, or train it --epochs more");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
   return p;
 }
@@ -66,27 +70,21 @@ double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
   return double(right) / double(d.images.count);
 }
 
-// group: the ranks of mpirun, or null for one process.
-int run(int argc, char** argv, nn::ShardGroup* group) {
-  const ArgParser parser = lenet_parser();
-  const ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
-  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
-      read_training_flags(args, 2);
+// The network and the nodes the program uses, in a graph of its own: built
+// here, or read back from a --save-graph file.
+struct Network {
+  std::unique_ptr<Graph> graph = std::make_unique<Graph>();
+  Node x, y, logits, loss;
+  LoadedGraph saved;  // the parameters' values, for a network read from a file
+};
 
-  Mnist mnist = load_mnist_rows(args);
-  const Data train = with_one_hot(std::move(mnist.train));
-  const Data test = with_one_hot(std::move(mnist.test));
-
+Network build_lenet(nn::Init& init) {
+  Network net;
+  Graph& g = *net.graph;
   // tutorial:begin
   // The network: each layer a name scope, so the drawing has a box a layer.
-  Graph g;
   Node x = g.input("x", {batch, 784});  // one image a row: 1 channel x 28 x 28
   Node y = g.input("y", {batch, 10});   // one-hot labels
-  nn::Init init(seed);
   const nn::DenseOptions relu{.activation = nn::Activation::relu};
   Node h = nn::conv2d(x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, init, "conv1", relu);
   h = nn::max_pool2d(h, {.in = {6, 28, 28}, .size = 2}, "pool1");
@@ -96,9 +94,51 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   h = nn::dense(h, 84, init, "fc2", relu);
   Node logits = nn::dense(h, 10, init, "out");
   Node loss = softmax_cross_entropy(logits, y);
+  // tutorial:end
+  g.rename(logits, "logits");  // the names --load-graph looks for
+  g.rename(loss, "loss");
+  net.x = x, net.y = y, net.logits = logits, net.loss = loss;
+  return net;
+}
 
+// A network saved by --save-graph: the graph as it was, found by its names.
+Network load_lenet(const std::string& path) {
+  Network net;
+  net.saved = load_graph(path);
+  net.graph = std::move(net.saved.graph);
+  const auto node = [&](const char* name) {
+    const std::optional<Node> n = net.graph->find(name);
+    if (!n) throw DataError(path + ": the graph has no node named '" + name + "'; is it a lenet --save-graph file?");
+    return *n;
+  };
+  net.x = node("x"), net.y = node("y"), net.logits = node("logits"), net.loss = node("loss");
+  return net;
+}
+
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
+  const ArgParser parser = lenet_parser();
+  const ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
+      read_training_flags(args, args.has("load-graph") ? 0 : 2, args.has("load-graph") ? 0 : 1);
+
+  Mnist mnist = load_mnist_rows(args);
+  const Data train = with_one_hot(std::move(mnist.train));
+  const Data test = with_one_hot(std::move(mnist.test));
+
+  nn::Init init(seed);
+  Network net = args.has("load-graph") ? load_lenet(args.get("load-graph")) : build_lenet(init);
+  const Node x = net.x, y = net.y, logits = net.logits, loss = net.loss;
+  Graph& g = *net.graph;
+
+  // tutorial:begin
   Executor<float> ex(g, {.threads = threads});
-  init.apply(ex);
+  init.apply(ex);                // the values drawn for a network built here,
+  net.saved.set_parameters(ex);  // or those of the file it was read from
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
   nn::Trainer<float> trainer(ex, adam, x, y,
                              {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1,
@@ -127,6 +167,14 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
            args.get("svg"));
   }
   if (args.has("dot")) write_dot(g, args.get("dot"), {.values = &ex, .title = "LeNet"});
+  if (!group || group->rank() == 0) {  // one file, from one rank
+    if (args.has("save-graph")) save_graph(ex, args.get("save-graph"));
+    if (args.has("onnx")) {
+      export_onnx(ex, {logits}, args.get("onnx"),
+                  {.graph_name = "lenet", .doc = "LeNet-5 style CNN trained on MNIST by dagrad's lenet example; "
+                                                  "input: rows of 28x28 images scaled to [0, 1]; output: logits"});
+    }
+  }
   return 0;
 }
 

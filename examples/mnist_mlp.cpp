@@ -179,6 +179,13 @@ int run(int argc, char** argv) {
     save(mlp, args.get("save"));
     std::cout << "Saved the model to " << args.get("save") << "\n";
   }
+  if (args.has("onnx")) {
+    export_onnx(mlp.graph(), {mlp.output()}, mlp.parameter_values(), args.get("onnx"),
+                {.graph_name = "mnist_mlp",
+                 .doc = "MLPClassifier trained on MNIST by dagrad's mnist_mlp example; input x: rows of 784 pixels "
+                        "scaled to [0, 1]; output: the ten class probabilities"});
+    std::cout << "Exported the network to " << args.get("onnx") << " (ONNX)\n";
+  }
   return 0;
 }
 

@@ -21,6 +21,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
   p.add("test-rows", "N", "test on the first N test images only (default all 10000)");
   p.add("show", "N", "print training image N as a picture with its label, then continue");
   p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
+  p.add("onnx", "FILE", "after training, export the network (input x, output the probabilities) as an ONNX model");
   p.add("load", "FILE", "load a model from FILE and score it; with --warm-start, train it further");
   p.add("dot", "FILE", "write the trained network's graph (forward and backward) as Graphviz DOT");
   p.add("svg", "FILE", "render the trained network's graph to FILE (.svg, .png or .pdf)");

@@ -46,8 +46,9 @@ inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
 }
 
-inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epochs) {
-  return {.epochs = static_cast<int>(args.get_int("epochs", default_epochs, 1, 1000)),
+// min_epochs 0 lets a program only score a network it read from a file.
+inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epochs, int min_epochs = 1) {
+  return {.epochs = static_cast<int>(args.get_int("epochs", default_epochs, min_epochs, 1000)),
           .batch_size = static_cast<std::size_t>(args.get_int("batch-size", 64, 1, 60000)),
           .learning_rate = args.get_double("learning-rate", 1e-3, 1e-12, 10),
           .seed = static_cast<std::uint32_t>(args.get_int("seed", 1, 0, 4294967295L)),

@@ -651,6 +651,18 @@ const Graph& MultilayerPerceptron::graph() const {
   return model_->graph;
 }
 
+Node MultilayerPerceptron::output() const {
+  graph();  // the error before a fit
+  return model_->output;
+}
+
+std::vector<std::pair<Node, Matrix<double>>> MultilayerPerceptron::parameter_values() const {
+  graph();
+  std::vector<std::pair<Node, Matrix<double>>> values;
+  for (std::size_t k = 0; k < model_->n_params(); ++k) values.emplace_back(model_->param(k), model_->get_param(k));
+  return values;
+}
+
 void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
                                        const std::string& out_activation, bool stratify) {
   params_.validate();

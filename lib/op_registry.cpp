@@ -42,8 +42,8 @@ std::vector<OpExample> broadcast_examples(Node (*op)(Node, Node), Domain b_domai
   return examples;
 }
 
-AttributeReader::AttributeReader(const Attributes& attributes)
-    : attributes_(attributes), read_(attributes.size(), false) {}
+AttributeReader::AttributeReader(Attributes attributes)
+    : attributes_(std::move(attributes)), read_(attributes_.size(), false) {}
 
 const Attribute& AttributeReader::find(std::string_view name) {
   for (std::size_t i = 0; i < attributes_.size(); ++i) {

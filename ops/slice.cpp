@@ -14,8 +14,14 @@ class Slice final : public OpBase<Slice> {
 
   Shape infer(std::span<const Shape> in) const override {
     const Dim cols = in[0].cols;
-    if (first_ < 0 || count_ < 1 || cols == batch || first_ + count_ > cols) {
-      throw ShapeError("columns [" + std::to_string(first_) + ", " + std::to_string(first_ + count_) +
+    // count_ > cols - first_ rather than first_ + count_ > cols: a graph
+    // file may hold any two numbers, and their sum may not fit a Dim.
+    if (first_ < 0 || count_ < 1 || cols == batch || count_ > cols - first_) {
+      Dim end = 0;
+      const std::string last = __builtin_add_overflow(first_, count_, &end)
+                                   ? std::to_string(first_) + " + " + std::to_string(count_)
+                                   : std::to_string(end);
+      throw ShapeError("columns [" + std::to_string(first_) + ", " + last +
                        ") are not a non-empty run within " + std::to_string(cols) + " columns");
     }
     return {in[0].rows, count_};

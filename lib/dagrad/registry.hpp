@@ -52,7 +52,7 @@ enum class Differentiable { no, once, twice };
 // the other kind, or out of range; finish() names one that was never read.
 class AttributeReader {
  public:
-  explicit AttributeReader(const Attributes& attributes);
+  explicit AttributeReader(Attributes attributes);
   double real(std::string_view name);
   // A whole number in [low, high].
   std::int64_t integer(std::string_view name, std::int64_t low = std::numeric_limits<std::int64_t>::min(),
@@ -62,7 +62,7 @@ class AttributeReader {
 
  private:
   const Attribute& find(std::string_view name);
-  const Attributes& attributes_;
+  Attributes attributes_;
   std::vector<bool> read_;
 };
 

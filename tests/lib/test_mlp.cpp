@@ -330,3 +330,28 @@ TEST_CASE("a network too large for the machine's memory is refused before alloca
   const std::vector<int> y{0, 1, 0, 1};
   CHECK_THROWS_WITH_AS(mlp.fit(Features(X), y), doctest::Contains("more than this machine's"), Error);
 }
+
+TEST_CASE("output and parameter_values name the trained network's output node and its parameters' values") {
+  MLPClassifier mlp = quiet({.hidden_layer_sizes = {8, 4}, .max_iter = 20, .random_state = 3});
+  CHECK_THROWS_WITH_AS(mlp.output(), doctest::Contains("call fit first"), Error);
+  CHECK_THROWS_AS(mlp.parameter_values(), Error);
+  Blobs train = blobs(90, 4);
+  mlp.fit(Features(train.X), train.y);
+  const Graph& g = mlp.graph();
+  CHECK(mlp.output().name() == "output/probabilities");
+  CHECK(g.info(mlp.output().id()).op->key() == "softmax");
+  // Weights then biases, layer by layer, each with the node it belongs to
+  // (tests/onnx runs them in onnxruntime against predict_proba).
+  const std::vector<std::pair<Node, Matrix<double>>> values = mlp.parameter_values();
+  const std::vector<std::string> names = {"layer1/weights", "layer2/weights", "output/weights",
+                                          "layer1/bias",    "layer2/bias",    "output/bias"};
+  REQUIRE(values.size() == names.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    CAPTURE(k);
+    const auto& [node, value] = values[k];
+    CHECK(node.name() == names[k]);
+    CHECK(node.kind() == NodeKind::parameter);
+    CHECK((node.shape().rows == value.rows() && node.shape().cols == value.cols()));
+    CHECK(value == (k < 3 ? mlp.coefs()[k] : mlp.intercepts()[k - 3]));
+  }
+}

@@ -5,6 +5,7 @@
 
 #include "check_near.hpp"
 
+#include <limits>
 #include <string>
 
 using namespace dagrad;
@@ -48,4 +49,8 @@ TEST_CASE("slice of columns outside its input throws a ShapeError naming the nod
   CHECK(what.find("[3, 5)") != std::string::npos);
   CHECK_THROWS_AS(slice(x, -1, 2), ShapeError);
   CHECK_THROWS_AS(slice(x, 0, 0), ShapeError);
+  // Numbers whose sum would overflow (a graph file may hold any).
+  const Dim big = std::numeric_limits<Dim>::max();
+  CHECK_THROWS_AS(slice(x, 2, big), ShapeError);
+  CHECK_THROWS_AS(slice(x, std::numeric_limits<Dim>::min(), -1), ShapeError);
 }

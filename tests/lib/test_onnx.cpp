@@ -1,0 +1,125 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dagrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Dir {
+  fs::path path = fs::temp_directory_path() / ("dagrad_test_onnx_" + std::to_string(getpid()));
+  Dir() { fs::create_directories(path); }
+  ~Dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+onnx::ModelProto read_model(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  onnx::ModelProto m;
+  REQUIRE(m.ParseFromIstream(&in));
+  return m;
+}
+
+// x (batch x 3) -> dense 3 -> relu -> dense 2 -> softmax, with a loss and its gradients.
+struct Mlp {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = g.input("y", {batch, 2});
+  Node w1 = g.parameter("w1", {3, 3});
+  Node w2 = g.parameter("w2", {3, 2});
+  Node logits = matmul(relu(matmul(x, w1)), w2);
+  Node probabilities = softmax(logits);
+  Node loss = softmax_cross_entropy(logits, y);
+  std::vector<Node> grads = gradients(loss, {w1, w2});
+};
+
+}  // namespace
+
+TEST_CASE("an ONNX export holds the inputs it needs, the parameters as float32 initializers and the outputs") {
+  Dir dir;
+  Mlp net;
+  Executor<double> ex(net.g);
+  Matrix<double> w1(3, 3), w2(3, 2);
+  w1 << 0.1, -0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 0.8, 0.9;
+  w2 << 1.0 / 3, -2.0 / 3, 0.25, 0.5, -0.125, 1e-3;
+  ex.set(net.w1, w1);
+  ex.set(net.w2, w2);
+  const fs::path file = dir.path / "mlp.onnx";
+  export_onnx(ex, {net.probabilities}, file.string(), {.graph_name = "mlp", .doc = "a test"});
+  const onnx::ModelProto m = read_model(file);
+  CHECK(m.ir_version() == 8);
+  REQUIRE(m.opset_import_size() == 1);
+  CHECK(m.opset_import(0).version() == 13);
+  CHECK(m.producer_name() == "dagrad");
+  CHECK(m.doc_string() == "a test");
+  const onnx::GraphProto& g = m.graph();
+  CHECK(g.name() == "mlp");
+  // y feeds only the loss, which the output does not need.
+  REQUIRE(g.input_size() == 1);
+  CHECK(g.input(0).name() == "x");
+  const auto& dims = g.input(0).type().tensor_type().shape().dim();
+  REQUIRE(dims.size() == 2);
+  CHECK(dims[0].dim_param() == "batch");
+  CHECK(dims[1].dim_value() == 3);
+  REQUIRE(g.output_size() == 1);
+  CHECK(g.output(0).name() == net.probabilities.name());
+  REQUIRE(g.initializer_size() == 2);
+  for (const onnx::TensorProto& t : g.initializer()) {
+    const Matrix<double>& want = t.name() == "w1" ? w1 : w2;
+    REQUIRE(t.dims_size() == 2);
+    CHECK(t.dims(0) == want.rows());
+    CHECK(t.dims(1) == want.cols());
+    REQUIRE(t.float_data_size() == want.size());
+    for (int k = 0; k < t.float_data_size(); ++k) CHECK(t.float_data(k) == static_cast<float>(want.data()[k]));
+  }
+  std::vector<std::string> ops;
+  for (const auto& n : g.node()) ops.push_back(n.op_type());
+  CHECK(ops == std::vector<std::string>{"MatMul", "Relu", "MatMul", "Softmax"});
+}
+
+TEST_CASE("an ONNX export refuses backward nodes, gradient ops, leaves and missing values by name, writing nothing") {
+  Dir dir;
+  Mlp net;
+  Executor<double> ex(net.g);
+  const std::string file = (dir.path / "m.onnx").string();
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {net.probabilities}, file), (file + ": ONNX export: parameter 'w1' has no value").c_str(),
+                       Error);
+  ex.set(net.w1, Matrix<double>::Ones(3, 3));
+  ex.set(net.w2, Matrix<double>::Ones(3, 2));
+  const std::string backward_message =
+      "node '" + net.grads[0].name() + "' (matmul) is a backward node; export the forward outputs";
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {net.grads[0]}, file), doctest::Contains(backward_message.c_str()), Error);
+  Graph& g = net.g;
+  const Node mask = relu_grad(net.x, net.x);
+  const std::string unmapped_message = "node '" + mask.name() + "' is a relu_grad, which has no ONNX operator here";
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {mask}, file), doctest::Contains(unmapped_message.c_str()), Error);
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {net.x}, file), doctest::Contains("output 'x' is input node; outputs must be op nodes"),
+                       Error);
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {}, file), doctest::Contains("no outputs asked for"), Error);
+  Graph other;
+  const Node stranger = sigmoid(other.input("x", {1, 1}));
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {stranger}, file), doctest::Contains("belongs to another graph"), Error);
+  CHECK(g.size() > 0);
+  CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("the ONNX operator table lists registered ops in key order, and no backward op") {
+  const auto& table = onnx_operator_table();
+  CHECK(table.size() >= 35);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    CAPTURE(table[i].first);
+    CHECK(find_op(table[i].first) != nullptr);
+    CHECK(!table[i].first.ends_with("_grad"));
+    if (i) CHECK(table[i - 1].first < table[i].first);
+  }
+}
