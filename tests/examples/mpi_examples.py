@@ -9,7 +9,7 @@ CHECK is one of:
   autoencoder FILE  the same for the autoencoder's Epoch lines.
   mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
                     its --save'd model file, on generated digits; its scores and
-                    warnings printed once; a bad --shards and lbfgs refused once.
+                    warnings printed once; a bad --shards and lbfgs refused.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
                     column) and the best pick are those of one process, printed once.
   fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
@@ -123,10 +123,13 @@ elif check == "mnist_mlp":
             assert lines(run(mpi(ranks, exe, *common)).stdout) == lines(alone.stdout)
     # One process's shards are not its whole batches: the last digits differ.
     assert lines(run([exe] + flags).stdout) != lines(run([exe, "--shards", 2] + flags).stdout)
+    # Errors every rank meets: rank 0's abort ends the others, which wait
+    # 500 ms before printing theirs; on a loaded machine one may still print
+    # it, so the error is looked for, not counted (as for lenet).
     r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
-    assert r.stderr.count("shards is 3 but the group has 2 ranks") == 1, r.stderr
+    assert "shards is 3 but the group has 2 ranks" in r.stderr, r.stderr
     r = run(mpi(2, exe, "--solver", "lbfgs", *flags), expect=1)
-    assert r.stderr.count("solver 'lbfgs' cannot train in shards") == 1, r.stderr
+    assert "solver 'lbfgs' cannot train in shards" in r.stderr, r.stderr
     r = run([exe, "--shards", 0] + flags, expect=1)
     assert "parameter 'shards' cannot be '0'" in r.stderr, r.stderr
 elif check == "grid":
