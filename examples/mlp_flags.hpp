@@ -22,6 +22,10 @@ inline void add_mlp_param_flags(dagrad::ArgParser& p) {
       p.add_optional(flag, "true", "BOOL", whose + name + " (default " + fallback + ")");
     } else if (name == "verbose") {
       p.add_optional(flag, "1", "N", "print the iteration lines (default 0)");
+    } else if (name == "shards") {
+      p.add(flag, "N",
+            "cut each mini-batch into N shards, computed one after another and their gradients summed in "
+            "order, as N data-parallel processes would; under mpirun, 1 or the number of ranks (default 1)");
     } else {
       p.add(flag, "VALUE", whose + name + " (default " + fallback + ")");
     }

@@ -1,7 +1,9 @@
 // The lesson, in C++: scikit-learn's MLPClassifier on MNIST, first 60,000
 // images to train, last 10,000 to test, every hyperparameter a flag named as
 // in scikit-learn (--hidden-layer-sizes 10,10,10,10,10 --max-iter 10 ...).
+//   mpirun -np 2 build/examples/mnist_mlp --hidden-layer-sizes 50   (each rank a shard of every batch)
 #include "mnist_mlp_flags.hpp"
+#include "ranks.hpp"
 
 #include <algorithm>
 #include <dagrad/dagrad.hpp>
@@ -96,7 +98,9 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
   std::cout << preview.summary() << "\n" << graph_summary(preview.graph()) << "\n";
 }
 
-int run(int argc, char** argv) {
+// group: the ranks of mpirun, or null for one process. Every rank trains;
+// only rank 0 prints (run_ranks silences the others) and writes files.
+int run(int argc, char** argv, nn::ShardGroup* group) {
   ArgParser parser = mnist_mlp_parser();
   ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
@@ -122,12 +126,13 @@ int run(int argc, char** argv) {
   mnist.test.labels.resize(test_rows);
   const std::vector<int> y_train = to_labels(mnist.train.labels);
   const std::vector<int> y_test = to_labels(mnist.test.labels);
+  const bool writes = !group || group->rank() == 0;
 
   std::cout << "(" << train_rows << ", " << mnist.train.images.features() << ")\n";
   if (args.has("show")) {
     const std::size_t k = parse_count("show", args.get("show"), train_rows - 1);
     show_digit(mnist.train.images, mnist.train.labels, k);
-    if (args.has("show-png")) {
+    if (args.has("show-png") && writes) {
       const auto& im = mnist.train.images;
       Image digit{im.rows, im.cols, 1, {}};
       digit.pixels.assign(im.pixels.begin() + long(k * im.features()),
@@ -135,7 +140,7 @@ int run(int argc, char** argv) {
       write_png(digit, args.get("show-png"));
     }
   }
-  if (args.has("digits")) {
+  if (args.has("digits") && writes) {
     write_png(digit_grid(mnist.train.images, mnist.train.labels, 0, std::min<std::size_t>(40, train_rows), 10),
               args.get("digits"));
   }
@@ -147,7 +152,10 @@ int run(int argc, char** argv) {
     mlp = load_mlp(args.get("load"));
     apply_flags(mlp.params());
   }
-  if (isatty(STDOUT_FILENO)) {
+  mlp.set_group(group);
+  std::ostream nowhere(nullptr);  // discards: the warnings (on standard error) once, from rank 0
+  if (!writes) mlp.set_output(&std::cout, &nowhere);
+  if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
     mlp.set_progress([](const Progress& p) {
       std::cout << progress_bar(p.iteration, p.samples_done, p.samples_total) << std::flush;
     });
@@ -158,6 +166,7 @@ int run(int argc, char** argv) {
   if (train) mlp.fit(Features(mnist.train.images), y_train);
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::vector<NodeTime> fit_profile = mlp.profile();
+  if (!writes) return 0;  // the same model as rank 0's, bit for bit: rank 0 reports it
 
   std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
@@ -192,5 +201,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("mnist_mlp", [&] { return run(argc, argv); });
+  return run_ranks("mnist_mlp", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -213,16 +214,52 @@ struct ModelT final : MultilayerPerceptron::Model {
     // (several regression outputs), each batch's loss, computed on the way
     // to the objective, is weighted by its rows instead.
     const bool own_loss = objective.id() != loss.id();
+    const bool sharded = loop.shards > 1 || (loop.group && loop.group->size() > 1);
+    if (own_loss && sharded) return sharded_regression_epoch(X, order, Y, loop, after);
     double total = 0;
     std::size_t done_before = 0;
     const double mean = nn::run_batches<T>(
-        ex, *optimizer, order, loop, [&](std::span<const std::size_t> rows) { feed(X, rows, Y, rows.size()); },
+        ex, *optimizer, order, loop,
+        // Each shard's L2 factor is its batch's, alpha / (2 n): weighted by
+        // their shares of the rows, the shards add the penalty once.
+        [&](std::span<const std::size_t> rows, std::span<const std::size_t> batch_rows) {
+          feed(X, rows, Y, batch_rows.size());
+        },
         [&](std::size_t done) {
           if (own_loss) total += static_cast<double>(ex.value(loss)(0, 0)) * double(done - done_before);
           done_before = done;
           if (after) after(done);
         });
     return own_loss ? total / double(order.size()) : mean;
+  }
+
+  // As train_epoch for several regression outputs, sharded: the executor
+  // holds only this process's last shard's loss, so the epoch's is found
+  // from the objective's mean, which is summed over every shard. With k
+  // outputs, objective = k data + penalty and loss = data + penalty, so
+  //   loss = (objective + (k - 1) penalty) / k,
+  // a batch of n rows' penalty alpha / (2 n) |W|^2 with the weights before its step.
+  double sharded_regression_epoch(const Features& X, std::span<const std::size_t> order, const Matrix<double>& Y,
+                                  const nn::BatchLoop& loop, const std::function<void(std::size_t)>& after) {
+    double squares = squared_weights(), squares_sum = 0;  // sum over batches of n_b |W_b|^2 / n_b
+    const double mean = nn::run_batches<T>(
+        ex, *optimizer, order, loop,
+        [&](std::span<const std::size_t> rows, std::span<const std::size_t> batch_rows) {
+          feed(X, rows, Y, batch_rows.size());
+        },
+        [&](std::size_t done) {
+          squares_sum += squares;
+          squares = squared_weights();
+          if (after) after(done);
+        });
+    const double k = layer_units.back(), n = double(order.size());
+    return (mean + (k - 1) * 0.5 * alpha * squares_sum / n) / k;
+  }
+
+  double squared_weights() const {
+    double sum = 0;
+    for (Node w : weights) sum += ex.value(w).template cast<double>().squaredNorm();
+    return sum;
   }
 
   // Writes the rows straight into the executor's inputs (no copies), with
@@ -663,9 +700,38 @@ std::vector<std::pair<Node, Matrix<double>>> MultilayerPerceptron::parameter_val
   return values;
 }
 
+// Shards need a stochastic solver, and a group computes one shard a rank.
+void MultilayerPerceptron::check_sharding() const {
+  const MLPParams& p = params_;
+  const int ranks = group_ ? group_->size() : 1;
+  if (p.solver == "lbfgs" && (p.shards > 1 || ranks > 1)) {
+    throw Error(name_ + ": solver 'lbfgs' cannot train in shards (shards " + std::to_string(p.shards) + ", " +
+                std::to_string(ranks) + (ranks == 1 ? " process" : " processes") +
+                "): it runs whole, in one process; shards are for the sgd and adam solvers");
+  }
+  if (group_ && p.shards != 1 && p.shards != ranks) {
+    throw Error(name_ + ": shards is " + std::to_string(p.shards) + " but the group has " + std::to_string(ranks) +
+                " ranks; each rank computes one shard, so give shards " + std::to_string(ranks) + " (or 1)");
+  }
+}
+
+// random_state, else a fresh seed: rank 0's in a group, so that every rank
+// draws the same weights, split and shuffles.
+std::uint32_t MultilayerPerceptron::fit_seed() const {
+  if (params_.random_state) return *params_.random_state;
+  std::uint32_t seed = std::random_device{}();
+  if (group_ && group_->size() > 1) {
+    const auto all = group_->all_gather(std::as_bytes(std::span(&seed, 1)));
+    if (all.front().size() != sizeof seed) throw Error(name_ + ": rank 0 sent no seed");
+    std::memcpy(&seed, all.front().data(), sizeof seed);
+  }
+  return seed;
+}
+
 void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
                                        const std::string& out_activation, bool stratify) {
   params_.validate();
+  check_sharding();
   const MLPParams& p = params_;
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
   const std::vector<int> units =
@@ -679,7 +745,7 @@ void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& 
   // scikit-learn seeds a fresh RandomState from random_state on every fit;
   // it draws the initial weights, then the validation split, then each
   // epoch's shuffle.
-  NumpyRandom rng(p.random_state ? *p.random_state : std::random_device{}());
+  NumpyRandom rng(fit_seed());
   if (first_pass) {
     model_ = make_model(units, p, out_activation);
     model_->set_profiling(profiling_);
@@ -745,7 +811,8 @@ double MultilayerPerceptron::train_epoch(const Features& X, std::span<const std:
   // nn's batch loop; with check_numerics its error names the node, and the
   // loop says in which epoch and batch.
   const double epoch_loss = model_->train_epoch(
-      X, order, Y, {.who = name_ + ".fit", .epoch = epoch, .batch_size = batch_size},
+      X, order, Y,
+      {.who = name_ + ".fit", .epoch = epoch, .batch_size = batch_size, .shards = params_.shards, .group = group_},
       [&](std::size_t done) {
         if (progress_) progress_({epoch, done, n});
       });

@@ -222,6 +222,7 @@ const std::vector<Field>& fields() {
       number<int>("threads", &P::threads, [](int x) { return x >= 0 && x <= max_threads; },
                   "must be >= 0 (0 means every core) and at most " + std::to_string(max_threads)),
       flag("check_numerics", &P::check_numerics),
+      number<int>("shards", &P::shards, at_least(1), "must be >= 1 (1: each mini-batch at once)"),
   };
   return all;
 }
@@ -245,7 +246,7 @@ const std::vector<std::string>& MLPParams::names() {
 }
 
 bool MLPParams::from_scikit_learn(const std::string& name) {
-  return name != "dtype" && name != "threads" && name != "check_numerics";
+  return name != "dtype" && name != "threads" && name != "check_numerics" && name != "shards";
 }
 
 void MLPParams::set(const std::string& name, const std::string& v) { field(name).set(*this, v); }

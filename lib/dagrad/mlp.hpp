@@ -24,6 +24,9 @@
 namespace dagrad {
 
 class NumpyRandom;
+namespace nn {
+class ShardGroup;
+}
 
 // The hyperparameters: chosen by the programmer, not learned. Names and
 // defaults are scikit-learn 1.2's.
@@ -55,11 +58,17 @@ struct MLPParams {
   std::string dtype = "float32";  // float32, float64 (float64 follows scikit-learn to ~1e-12)
   int threads = 0;                // 0: every core
   bool check_numerics = false;    // stop at the first NaN or infinity, naming the node
+  // Each mini-batch cut into this many shards, computed one after another
+  // and their gradients summed in order: what `shards` data-parallel
+  // processes compute (nn::TrainOptions::shards), so that one process gives
+  // a run's bits. With a shard group (set_group), 1 or the group's size.
+  // sgd and adam only.
+  int shards = 1;
 
   // Every parameter by its scikit-learn name, as text ("10,10", "auto", "true").
   static const std::vector<std::string>& names();
   // Whether `name` is one of scikit-learn's parameters (false for dagrad's
-  // own: dtype, threads, check_numerics), for help texts.
+  // own: dtype, threads, check_numerics, shards), for help texts.
   static bool from_scikit_learn(const std::string& name);
   void set(const std::string& name, const std::string& value);  // throws naming it
   std::string get(const std::string& name) const;
@@ -133,6 +142,16 @@ class MultilayerPerceptron {
   void set_output(std::ostream* out, std::ostream* warnings);
   void set_progress(std::function<void(const Progress&)> callback);
 
+  // The processes training this model together (not owned; null: this one
+  // alone): each computes its shard of every mini-batch and all take the
+  // same steps, as params().shards = group->size() does in one process.
+  // Everything else (initialization, shuffles, early stopping's scores,
+  // predict) runs whole on every rank, with the same bits. Without a
+  // random_state the ranks use rank 0's seed. Not a parameter: a model file
+  // does not keep it.
+  void set_group(nn::ShardGroup* group) { group_ = group; }
+  nn::ShardGroup* group() const { return group_; }
+
   // Times every node of the network's graph (ExecutorOptions::profile) in
   // the fits and scoring after this call, for profile(): where a training
   // step's time goes, node by node. Off by default (it reads the clock twice
@@ -179,6 +198,8 @@ class MultilayerPerceptron {
                                    std::vector<Matrix<double>>& best_params);
   bool no_improvement_stops(bool early_stopping);
   void reset_training_state(int n_iter);
+  void check_sharding() const;
+  std::uint32_t fit_seed() const;
 
   MLPParams params_;
   std::string name_;
@@ -196,6 +217,7 @@ class MultilayerPerceptron {
   std::ostream* warnings_;
   std::function<void(const Progress&)> progress_;
   bool profiling_ = false;
+  nn::ShardGroup* group_ = nullptr;
 };
 
 // scikit-learn's MLPClassifier. As there: more than two classes get one

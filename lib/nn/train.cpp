@@ -117,6 +117,9 @@ const History& Trainer<T>::fit(const Features& X, const Features& Y, const Featu
 
 namespace {
 
+// feed(shard rows, batch rows).
+using ShardFeed = std::function<void(std::span<const std::size_t>, std::span<const std::size_t>)>;
+
 // Shard s of a batch of m rows: rows [m s / S, m (s + 1) / S).
 struct ShardRows {
   std::size_t lo, hi;
@@ -193,8 +196,7 @@ double run_shard(Executor<T>& ex, Optimizer& optimizer, std::vector<const Matrix
 // One batch cut into shards, all computed here; returns its loss.
 template <class T>
 double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
-                    std::size_t shards, const std::function<void(std::span<const std::size_t>)>& feed,
-                    std::vector<Matrix<T>>& sums) {
+                    std::size_t shards, const ShardFeed& feed, std::vector<Matrix<T>>& sums) {
   const std::size_t m = batch_rows.size();
   std::vector<const Matrix<T>*> gradients;
   double loss = 0;
@@ -202,7 +204,7 @@ double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
   for (std::size_t s = 0; s < shards; ++s) {
     const auto [lo, hi] = shard_rows(m, s, shards);
     if (hi == lo) continue;  // a batch smaller than the shards leaves some empty
-    feed(batch_rows.subspan(lo, hi - lo));
+    feed(batch_rows.subspan(lo, hi - lo), batch_rows);
     const double shard_loss = run_shard(ex, optimizer, gradients);
     add_shard<T>(sums, loss, shard_loss, gradients, double(hi - lo) / double(m), first);
     first = false;
@@ -214,14 +216,14 @@ double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
 // gathered and added in shard order as local_shards adds them; returns its loss.
 template <class T>
 double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
-                    ShardGroup& group, const std::function<void(std::span<const std::size_t>)>& feed,
+                    ShardGroup& group, const ShardFeed& feed,
                     std::vector<Matrix<T>>& sums, std::vector<Matrix<T>>& received, const std::string& who) {
   const std::size_t m = batch_rows.size(), shards = std::size_t(group.size());
   std::vector<const Matrix<T>*> gradients;
   std::vector<std::byte> mine;  // an empty shard sends nothing
   const auto [my_lo, my_hi] = shard_rows(m, std::size_t(group.rank()), shards);
   if (my_hi > my_lo) {
-    feed(batch_rows.subspan(my_lo, my_hi - my_lo));
+    feed(batch_rows.subspan(my_lo, my_hi - my_lo), batch_rows);
     const double shard_loss = run_shard(ex, optimizer, gradients);
     mine = shard_bytes<T>(shard_loss, gradients);
   }
@@ -248,6 +250,14 @@ template <class T>
 double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
                    const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
                    const std::function<void(std::size_t)>& after) {
+  return run_batches<T>(
+      ex, optimizer, rows, loop, [&](std::span<const std::size_t> shard, std::span<const std::size_t>) { feed(shard); },
+      after);
+}
+
+template <class T>
+double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
+                   const BatchLoop& loop, const ShardFeed& feed, const std::function<void(std::size_t)>& after) {
   const std::size_t n = rows.size(), size = loop.batch_size;
   if (size == 0) throw Error(loop.who + ": batch_size must be at least 1");
   const std::size_t shards = shard_count(loop);
@@ -259,7 +269,7 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
     try {
       if (shards == 1) {
-        feed(batch_rows);
+        feed(batch_rows, batch_rows);
         total += optimizer.step(ex, {}) * double(batch_rows.size());
       } else {
         const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, received, loop.who)
@@ -528,6 +538,10 @@ template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const
 template double run_batches<double>(Executor<double>&, Optimizer&, std::span<const std::size_t>,
                                     const BatchLoop&, const std::function<void(std::span<const std::size_t>)>&,
                                     const std::function<void(std::size_t)>&);
+template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,
+                                   const ShardFeed&, const std::function<void(std::size_t)>&);
+template double run_batches<double>(Executor<double>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,
+                                    const ShardFeed&, const std::function<void(std::size_t)>&);
 template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
                             const Features&, TrainOptions);
 template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,

@@ -1,7 +1,7 @@
 // dist::MpiGroup under a real mpirun (tests/dist/meson.build starts it with 2
-// and 3 ranks): all_gather's contract, and a Trainer given the group taking
-// the very steps of `shards = size` in one process. Every rank runs every
-// test case, so the collective calls match up.
+// and 3 ranks): all_gather's contract, and a Trainer or an MLPClassifier
+// given the group taking the very steps of `shards = size` in one process.
+// Every rank runs every test case, so the collective calls match up.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -138,6 +138,101 @@ TEST_CASE("only rank 0 writes the checkpoint") {
   train<double>(d, {.epochs = 2, .batch_size = 16, .checkpoint = path, .group = world}, 1);
   CHECK(std::filesystem::exists(path) == (world->rank() == 0));
   std::filesystem::remove(path);
+}
+
+namespace {
+
+struct MlpRun {
+  std::vector<double> loss_curve, validation_scores;
+  std::vector<Matrix<double>> coefs, intercepts;
+};
+
+// An MLPClassifier on 150 rows of the data (three classes by the first
+// target's sign and size), alone with `shards` or on the group.
+MlpRun fit_mlp(MLPParams p, nn::ShardGroup* group) {
+  const Data d = make_data();
+  Matrix<double> X(150, 5);
+  std::vector<int> y(150);
+  for (int i = 0; i < 150; ++i) {
+    X.row(i) = d.X.row(i % 45) * (1.0 + 0.01 * (i / 45));
+    const double t = d.Y(i % 45, 0) + 0.1 * (i / 45);
+    y[std::size_t(i)] = t < -0.3 ? 0 : t < 0.3 ? 1 : 2;
+  }
+  MLPClassifier mlp(p);
+  std::ostringstream sink;
+  mlp.set_output(&sink, &sink);
+  mlp.set_group(group);
+  mlp.fit(Features(X), y);
+  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts()};
+}
+
+void check_same_bits(const MlpRun& a, const MlpRun& b) {
+  REQUIRE(a.loss_curve.size() == b.loss_curve.size());
+  CHECK(std::memcmp(a.loss_curve.data(), b.loss_curve.data(), a.loss_curve.size() * sizeof(double)) == 0);
+  REQUIRE(a.validation_scores.size() == b.validation_scores.size());
+  CHECK(a.validation_scores == b.validation_scores);
+  REQUIRE(a.coefs.size() == b.coefs.size());
+  for (std::size_t k = 0; k < a.coefs.size(); ++k) {
+    CHECK(a.coefs[k] == b.coefs[k]);
+    CHECK(a.intercepts[k] == b.intercepts[k]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an MLPClassifier given the group trains as shards = size does in one process, bit for bit") {
+  const int size = world->size();
+  for (const char* dtype : {"float64", "float32"}) {
+    for (bool early_stopping : {false, true}) {
+      for (int threads : {1, 2}) {
+        CAPTURE(dtype);
+        CAPTURE(early_stopping);
+        CAPTURE(threads);
+        // Batches of 16 (a last one of 6 or, held out, of 7); 2 for an empty shard with 3 ranks.
+        for (int batch_size : {16, 2}) {
+          CAPTURE(batch_size);
+          const MLPParams p{.hidden_layer_sizes = {7}, .alpha = 0.01, .batch_size = batch_size,
+                            .learning_rate_init = 0.01, .max_iter = 4, .random_state = 2,
+                            .early_stopping = early_stopping, .dtype = dtype, .threads = threads};
+          MLPParams alone = p;
+          alone.shards = size;
+          const MlpRun together = fit_mlp(p, world);
+          check_same_bits(fit_mlp(alone, nullptr), together);
+          CHECK(together.validation_scores.size() == (early_stopping ? together.loss_curve.size() : 0));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("an MLPClassifier on the group without a random_state starts every rank from rank 0's seed") {
+  const MlpRun run = fit_mlp({.hidden_layer_sizes = {6}, .batch_size = 16, .max_iter = 2}, world);
+  // Every rank's weights, gathered: all rank 0's.
+  const Matrix<double>& w = run.coefs.front();
+  const auto all = world->all_gather(std::as_bytes(std::span(w.data(), std::size_t(w.size()))));
+  for (int r = 1; r < world->size(); ++r) {
+    CAPTURE(r);
+    REQUIRE(all[std::size_t(r)].size() == all[0].size());
+    CHECK(std::memcmp(all[std::size_t(r)].data(), all[0].data(), all[0].size()) == 0);
+  }
+}
+
+TEST_CASE("an MLPClassifier refuses shards other than 1 or the group's size, and lbfgs on a group") {
+  std::string what;
+  try {
+    fit_mlp({.hidden_layer_sizes = {6}, .max_iter = 1, .random_state = 1, .shards = world->size() + 1}, world);
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  CHECK(what.find("MLPClassifier: shards is " + std::to_string(world->size() + 1) + " but the group has " +
+                  std::to_string(world->size()) + " ranks") != std::string::npos);
+  what.clear();
+  try {
+    fit_mlp({.hidden_layer_sizes = {6}, .solver = "lbfgs", .max_iter = 1, .random_state = 1}, world);
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  CHECK(what.find("solver 'lbfgs' cannot train in shards") != std::string::npos);
 }
 
 int main(int argc, char** argv) {

@@ -7,20 +7,27 @@ CHECK is one of:
                     bit for bit (the printed digits, and the checkpoints byte for byte),
                     for N = 2 and 3, at 1 and 2 threads; printed once.
   autoencoder FILE  the same for the autoencoder's Epoch lines.
+  mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
+                    its --save'd model file, on generated digits; its scores and
+                    warnings printed once; a bad --shards and lbfgs refused.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
                     column) and the best pick are those of one process, printed once.
   fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
                     error; --resume from rank 0's last checkpoint ends with the loss
                     lines of an uninterrupted run. An error on every rank is printed once.
 The data: MNIST's files where the other example tests find them (DAGRAD_DATA or
-~/.cache/dagrad/mnist), cut with --train-rows.
+~/.cache/dagrad/mnist), cut with --train-rows; mnist_mlp's, seven-segment digits
+the test writes (seven_segment.py).
 """
 import os
+import random
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+from seven_segment import write_set
 
 check, mpirun, programs = sys.argv[1], sys.argv[2], sys.argv[3:]
 # Open MPI refuses root without these; --oversubscribe: 3 ranks on 2 cores;
@@ -86,6 +93,45 @@ if check == "lenet":
     same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
 elif check == "autoencoder":
     same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
+elif check == "mnist_mlp":
+    exe = programs[0]
+    data = os.path.join(scratch, "digits")
+    os.mkdir(data)
+    rng = random.Random(11)
+    write_set(data, "train", 600, rng)
+    write_set(data, "t10k", 100, rng)
+    # Batches of 64 of 600 rows: a last batch of 24, and shards of unequal sizes.
+    flags = ["--data", data, "--train-rows", 600, "--test-rows", 100, "--hidden-layer-sizes", 50,
+             "--max-iter", 3, "--batch-size", 64, "--random-state", 1, "--verbose"]
+    lines = lambda out: [l for l in out.splitlines() if l.startswith(("Iteration ", "Validation score"))]
+    alone_file, together_file = os.path.join(scratch, "alone.model"), os.path.join(scratch, "together.model")
+    for ranks in (2, 3):
+        for threads in (1, 2):
+            # Early stopping with 3: its validation scores come from every rank's whole copy.
+            common = flags + ["--threads", threads] + (["--early-stopping"] if ranks == 3 else [])
+            alone = run([exe, "--shards", ranks, "--save", alone_file] + common)
+            together = run(mpi(ranks, exe, "--shards", ranks, "--save", together_file, *common))
+            assert len(lines(alone.stdout)) == (6 if ranks == 3 else 3), alone.stdout
+            assert lines(together.stdout) == lines(alone.stdout), (ranks, threads, alone.stdout, together.stdout)
+            # The weights as trained, every bit (the files name the same shards).
+            assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads)
+            # Printed once, by rank 0, and the warning on standard error once.
+            for text in ("(600, 784)", "Training score: ", "Testing score: ", "Saved the model"):
+                assert together.stdout.count(text) == 1, (text, together.stdout)
+            assert together.stderr.count("ConvergenceWarning") == 1, together.stderr
+            # Without --shards the ranks are the shards: the same lines.
+            assert lines(run(mpi(ranks, exe, *common)).stdout) == lines(alone.stdout)
+    # One process's shards are not its whole batches: the last digits differ.
+    assert lines(run([exe] + flags).stdout) != lines(run([exe, "--shards", 2] + flags).stdout)
+    # Errors every rank meets: rank 0's abort ends the others, which wait
+    # 500 ms before printing theirs; on a loaded machine one may still print
+    # it, so the error is looked for, not counted (as for lenet).
+    r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
+    assert "shards is 3 but the group has 2 ranks" in r.stderr, r.stderr
+    r = run(mpi(2, exe, "--solver", "lbfgs", *flags), expect=1)
+    assert "solver 'lbfgs' cannot train in shards" in r.stderr, r.stderr
+    r = run([exe, "--shards", 0] + flags, expect=1)
+    assert "parameter 'shards' cannot be '0'" in r.stderr, r.stderr
 elif check == "grid":
     exe = programs[0]
     flags = ["--train-rows", 1200, "--validation-rows", 300, "--max-iter", 3,

@@ -68,6 +68,7 @@ TEST_CASE("every parameter out of range is an error naming it and its allowed va
       {"max_fun", "0", ">= 1"},
       {"dtype", "float16", "float32, float64"},
       {"threads", "-2", ">= 0"},
+      {"shards", "0", ">= 1"},
   };
   for (const Bad& c : cases) {
     CAPTURE(c.name);
@@ -112,7 +113,9 @@ TEST_CASE("parameters read and write by their scikit-learn names") {
   // Help texts say whose each parameter is.
   CHECK(MLPParams::from_scikit_learn("alpha"));
   CHECK(MLPParams::from_scikit_learn("n_iter_no_change"));
-  for (const char* own : {"dtype", "threads", "check_numerics"}) CHECK_FALSE(MLPParams::from_scikit_learn(own));
+  for (const char* own : {"dtype", "threads", "check_numerics", "shards"}) {
+    CHECK_FALSE(MLPParams::from_scikit_learn(own));
+  }
 }
 
 TEST_CASE("a small problem is learned to high accuracy and predict_proba rows sum to 1") {

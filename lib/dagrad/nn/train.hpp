@@ -85,6 +85,14 @@ template <class T>
 double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
                    const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
                    const std::function<void(std::size_t)>& after = {});
+// As above, feed(rows, batch) also seeing the whole batch the rows are a
+// shard of (the same span without shards): for a loss whose terms depend on
+// the batch's size, such as an L2 penalty scaled by 1 / its rows.
+template <class T>
+double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
+                   const BatchLoop& loop,
+                   const std::function<void(std::span<const std::size_t>, std::span<const std::size_t>)>& feed,
+                   const std::function<void(std::size_t)>& after = {});
 
 // After each mini-batch, for progress bars.
 struct TrainProgress {
@@ -171,6 +179,14 @@ extern template double run_batches<double>(Executor<double>&, Optimizer&, std::s
                                            const BatchLoop&,
                                            const std::function<void(std::span<const std::size_t>)>&,
                                            const std::function<void(std::size_t)>&);
+extern template double run_batches<float>(
+    Executor<float>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,
+    const std::function<void(std::span<const std::size_t>, std::span<const std::size_t>)>&,
+    const std::function<void(std::size_t)>&);
+extern template double run_batches<double>(
+    Executor<double>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,
+    const std::function<void(std::span<const std::size_t>, std::span<const std::size_t>)>&,
+    const std::function<void(std::size_t)>&);
 extern template History fit<float>(Executor<float>&, Optimizer&, Node, Node, const Features&,
                                    const Features&, TrainOptions);
 extern template History fit<double>(Executor<double>&, Optimizer&, Node, Node, const Features&,
