@@ -30,6 +30,8 @@ ArgParser regressor_parser() {
                            sklearn_data + ", from python3-sklearn)");
   p.add("test-rows", "N", "hold out the last N rows to test on (default 100)");
   p.add_switch("raw", "train on the features as they are, not standardized");
+  p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
+  p.add("load", "FILE", "load a model from FILE and score it; with --warm-start, train it further");
   p.add_switch("timing", "print the fit time in seconds");
   return p;
 }
@@ -79,13 +81,24 @@ int run(int argc, char** argv) {
   std::cout << "(" << X_train.rows() << ", " << X_train.cols() << ")\n";
 
   MLPRegressor mlp(params);
+  // A loaded model is only scored, unless --warm-start asks to train it
+  // further; the flags given apply over its hyperparameters.
+  const bool train = !args.has("load") || params.warm_start;
+  if (args.has("load")) {
+    mlp = load_mlp_regressor(args.get("load"));
+    apply_mlp_param_flags(args, mlp.params());
+  }
   const auto start = std::chrono::steady_clock::now();
-  mlp.fit(Features(X_train), y_train);
+  if (train) mlp.fit(Features(X_train), y_train);
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "Training R^2: " << repr(mlp.score(Features(X_train), y_train)) << "\n";
   std::cout << "Testing R^2: " << repr(mlp.score(Features(X_test), y_test)) << "\n";
   std::cout << "loss_ = " << repr(mlp.loss()) << ", n_iter_ = " << mlp.n_iter() << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
+  if (args.has("save")) {
+    save(mlp, args.get("save"));
+    std::cout << "Saved the model to " << args.get("save") << "\n";
+  }
   return 0;
 }
 

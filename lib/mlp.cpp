@@ -382,8 +382,12 @@ std::string format_fixed(double v, int digits) {
 using Model = MultilayerPerceptron::Model;
 
 std::unique_ptr<Model> make_model(const std::vector<int>& units, const MLPParams& p,
-                                  const std::string& out_activation) {
-  p.check_memory(units.front(), units.back());
+                                  const std::string& out_activation, const std::string& estimator) {
+  try {
+    p.check_memory(units.front(), units.back());
+  } catch (const Error& e) {
+    throw Error(estimator + ": " + e.what());
+  }
   if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p, out_activation);
   return std::make_unique<ModelT<float>>(units, p, out_activation);
 }
@@ -655,7 +659,7 @@ double r2_score(const Matrix<double>& y_true, const Matrix<double>& y_pred) {
 
 MultilayerPerceptron::MultilayerPerceptron(MLPParams params, std::string name)
     : params_(std::move(params)), name_(std::move(name)), out_(&std::cout), warnings_(&std::cerr) {
-  params_.validate();
+  check_params();
 }
 MultilayerPerceptron::~MultilayerPerceptron() = default;
 MultilayerPerceptron::MultilayerPerceptron(MultilayerPerceptron&&) noexcept = default;
@@ -682,6 +686,14 @@ void MultilayerPerceptron::set_progress(std::function<void(const Progress&)> cal
 int MultilayerPerceptron::n_outputs() const { return model_ ? model_->layer_units.back() : 0; }
 
 std::string MultilayerPerceptron::out_activation() const { return model_ ? model_->out_activation : ""; }
+
+void MultilayerPerceptron::check_params() const {
+  try {
+    params_.validate();
+  } catch (const Error& e) {
+    throw Error(name_ + " " + e.what());
+  }
+}
 
 const Graph& MultilayerPerceptron::graph() const {
   if (!model_) throw Error(name_ + ": the network is built by the first fit; call fit first");
@@ -730,7 +742,7 @@ std::uint32_t MultilayerPerceptron::fit_seed() const {
 
 void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
                                        const std::string& out_activation, bool stratify) {
-  params_.validate();
+  check_params();
   check_sharding();
   const MLPParams& p = params_;
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
@@ -747,7 +759,7 @@ void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& 
   // epoch's shuffle.
   NumpyRandom rng(fit_seed());
   if (first_pass) {
-    model_ = make_model(units, p, out_activation);
+    model_ = make_model(units, p, out_activation, name_);
     model_->set_profiling(profiling_);
     glorot_uniform(*model_, p.activation, rng);
     reset_training_state(0);
@@ -917,7 +929,7 @@ bool MultilayerPerceptron::no_improvement_stops(bool early_stopping) {
 void MultilayerPerceptron::restore(const std::vector<Matrix<double>>& coefs,
                                    const std::vector<Matrix<double>>& intercepts, int n_outputs,
                                    const std::string& out_activation, int n_iter, const std::string& where) {
-  params_.validate();
+  check_params();
   const MLPParams& p = params_;
   const std::size_t layers = p.hidden_layer_sizes.size() + 1;
   if (coefs.size() != layers || intercepts.size() != layers) {
@@ -930,7 +942,7 @@ void MultilayerPerceptron::restore(const std::vector<Matrix<double>>& coefs,
   }
   const std::vector<int> units = network_units(static_cast<int>(coefs[0].rows()), p.hidden_layer_sizes, n_outputs);
   check_weight_shapes(units, coefs, intercepts, where);
-  auto model = make_model(units, p, out_activation);
+  auto model = make_model(units, p, out_activation, name_);
   model->set_profiling(profiling_);
   for (std::size_t i = 0; i < layers; ++i) {
     model->set_param(i, coefs[i]);
@@ -1055,7 +1067,7 @@ MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int
 }
 
 void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels, bool incremental) {
-  params().validate();
+  check_params();
   check_fit_input(X, y_labels.size(), "MLPClassifier.fit", "labels");
   const bool first_pass = !fitted() || (!params().warm_start && !incremental);
   if (first_pass && !incremental) {
@@ -1082,7 +1094,7 @@ void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels,
 }
 
 MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
-  params().validate();
+  check_params();
   check_fit_input(X, static_cast<std::size_t>(Y.rows()), "MLPClassifier.fit", "rows");
   if (Y.cols() < 2) {
     throw Error("MLPClassifier.fit: multi-label targets need at least 2 columns, one per label; y has " +
@@ -1144,6 +1156,19 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
   restore(coefs, intercepts, outputs, outputs == 1 ? "logistic" : "softmax", n_iter, where);
   classes_ = std::move(classes);
   multilabel_ = false;
+}
+
+void MLPClassifier::set_multilabel_weights(const std::vector<Matrix<double>>& coefs,
+                                           const std::vector<Matrix<double>>& intercepts, int n_iter) {
+  const std::string where = "MLPClassifier.set_multilabel_weights: ";
+  if (coefs.empty() || coefs.back().cols() < 2) {
+    throw Error(where + "a multi-label model has an output unit for each of at least 2 labels");
+  }
+  const int labels = static_cast<int>(coefs.back().cols());
+  restore(coefs, intercepts, labels, "logistic", n_iter, where);
+  classes_.resize(static_cast<std::size_t>(labels));
+  std::iota(classes_.begin(), classes_.end(), 0);
+  multilabel_ = true;
 }
 
 Matrix<double> MLPClassifier::predict_proba(const Features& X) const {
@@ -1243,7 +1268,7 @@ MLPRegressor& MLPRegressor::partial_fit(const Features& X, std::span<const doubl
 // scikit-learn's checks of a regressor's targets (check_X_y with
 // multi_output and y_numeric), naming the row and column at fault.
 void MLPRegressor::fit_values(const Features& X, const Matrix<double>& Y, bool incremental, const char* what) {
-  params().validate();
+  check_params();
   check_fit_input(X, static_cast<std::size_t>(Y.rows()), what, "rows");
   if (Y.cols() < 1) throw Error(std::string(what) + ": y has no columns; at least 1 output is needed");
   for (Eigen::Index c = 0; c < Y.cols(); ++c) {

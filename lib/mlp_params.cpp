@@ -21,7 +21,7 @@ namespace {
 constexpr int max_threads = 1024;
 
 [[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& allowed) {
-  throw Error("MLPClassifier parameter '" + name + "' cannot be '" + value + "': " + allowed);
+  throw Error("parameter '" + name + "' cannot be '" + value + "': " + allowed);
 }
 
 double parse_double(const std::string& name, const std::string& v) {
@@ -231,7 +231,7 @@ const Field& field(const std::string& name) {
   for (const Field& f : fields()) {
     if (name == f.name) return f;
   }
-  throw Error("MLPClassifier has no parameter '" + name + "'");
+  throw Error("MLPClassifier and MLPRegressor have no parameter '" + name + "'");
 }
 
 }  // namespace
@@ -289,7 +289,7 @@ void MLPParams::check_memory(int n_features, int n_outputs) const {
   if (memory > 0 && total > memory) {
     const std::size_t i = largest_layer;
     const bool last = i + 2 == units.size();
-    throw Error("MLPClassifier: the network needs " + gibibytes(total) + " for its parameters (values, " +
+    throw Error("the network needs " + gibibytes(total) + " for its parameters (values, " +
                 "gradients and optimizer state in " + p.dtype + "), more than this machine's " +
                 gibibytes(memory) + "; the largest is " + (last ? "the output layer" : "hidden layer " +
                 std::to_string(i + 1)) + ", " + std::to_string(units[i]) + " x " +

@@ -205,10 +205,12 @@ class Reader {
 };
 
 const char* kind_name(std::uint32_t kind) {
-  return kind == kind_mlp          ? "an MLPClassifier"
-         : kind == kind_parameters ? "executor parameters"
-         : kind == kind_graph      ? "a graph"
-                                   : "unknown";
+  return kind == kind_mlp              ? "an MLPClassifier"
+         : kind == kind_parameters     ? "executor parameters"
+         : kind == kind_graph          ? "a graph"
+         : kind == kind_mlp_regressor  ? "an MLPRegressor"
+         : kind == kind_mlp_multilabel ? "a multi-label MLPClassifier"
+                                       : "unknown";
 }
 
 // A graph file's node records and gradient records, from the header. Each
@@ -275,6 +277,11 @@ void decode_nodes(Reader& h, Contents& c) {
 
 // Checks everything that does not depend on what the tensors must be.
 Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind) {
+  return decode(bytes, name, {want_kind});
+}
+
+Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
+                std::initializer_list<std::uint32_t> want_kinds) {
   Reader in(bytes, name);
   if (bytes.size() > max_model_bytes) {
     in.fail("the file has " + std::to_string(bytes.size()) + " bytes, more than the limit of " +
@@ -297,9 +304,9 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, st
   }
   Contents c;
   c.kind = in.u32("the file kind");
-  if (c.kind != want_kind) {
+  if (std::find(want_kinds.begin(), want_kinds.end(), c.kind) == want_kinds.end()) {
     in.fail("the file holds " + std::string(kind_name(c.kind)) + " (kind " + std::to_string(c.kind) +
-            "), not " + kind_name(want_kind));
+            "), not " + kind_name(*want_kinds.begin()));
   }
   const std::uint64_t header_size = in.u64("the header size");
   if (header_size > in.remaining() || in.remaining() - header_size < 4) {

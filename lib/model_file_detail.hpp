@@ -1,6 +1,6 @@
 // The model file format's encoder, checked decoder and checksum, private
 // to the library: model_file.cpp (parameters, tensors) and mlp_file.cpp (an
-// MLPClassifier, in the ml library) share them, and the tests craft files
+// MLPClassifier or MLPRegressor, in the ml library) share them, and the tests craft files
 // with crc32c. docs/model_format.md is the spec.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <dagrad/tensor.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <utility>
@@ -18,6 +19,8 @@ namespace dagrad::model_file_detail {
 constexpr std::uint32_t kind_mlp = 1;
 constexpr std::uint32_t kind_parameters = 2;
 constexpr std::uint32_t kind_graph = 3;
+constexpr std::uint32_t kind_mlp_regressor = 4;
+constexpr std::uint32_t kind_mlp_multilabel = 5;  // an MLPClassifier fitted on multi-label targets
 
 struct Tensor {
   std::string name;
@@ -62,6 +65,10 @@ std::vector<std::uint8_t> encode(const Contents& c);
 // Checks everything that does not depend on what the tensors must be;
 // throws DataError starting with `name`.
 Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind);
+// As decode, for a reader that takes any of these kinds (the first is the
+// one an error names as expected).
+Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
+                std::initializer_list<std::uint32_t> want_kinds);
 std::vector<std::uint8_t> read_file(const std::string& path);
 // False, with the first non-finite value's row and column, if there is one.
 bool all_finite(const Matrix<double>& m, std::size_t& row, std::size_t& col);

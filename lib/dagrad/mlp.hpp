@@ -166,6 +166,8 @@ class MultilayerPerceptron {
  protected:
   // `name` starts error messages: "MLPClassifier", "MLPRegressor".
   MultilayerPerceptron(MLPParams params, std::string name);
+  // params().validate(), its error starting with this estimator's name.
+  void check_params() const;
 
   // A fit on targets as the output layer sees them: Y is n x outputs
   // (one-hot classes, 0/1 labels, or values). A first pass builds the
@@ -262,6 +264,10 @@ class MLPClassifier : public MultilayerPerceptron {
   // output layer has one unit per class, but one unit for two classes.
   void set_weights(std::vector<int> classes, const std::vector<Matrix<double>>& coefs,
                    const std::vector<Matrix<double>>& intercepts, int n_iter = 0);
+  // The same for a multi-label model: one logistic unit per label, the
+  // labels (classes()) 0, ..., coefs.back().cols() - 1.
+  void set_multilabel_weights(const std::vector<Matrix<double>>& coefs,
+                              const std::vector<Matrix<double>>& intercepts, int n_iter = 0);
 
  protected:
   double validation_score(const Matrix<double>& output, const Matrix<double>& Y) const override;

@@ -1,4 +1,4 @@
-// Model files: a trained MLPClassifier, or an executor's parameter values,
+// Model files: a trained MLPClassifier or MLPRegressor, or an executor's parameter values,
 // in a checksummed, versioned binary format (docs/model_format.md), saved atomically.
 //   save(mlp, "mnist.dagradm");  MLPClassifier again = load_mlp("mnist.dagradm");
 #pragma once
@@ -17,13 +17,14 @@ namespace dagrad {
 
 // The newest format version this dagrad writes; it reads this one and older
 // ones. A file carries the lowest version that holds its contents: 1 for
-// an MLPClassifier or parameters, 2 for a whole graph (graph_file.hpp).
+// an estimator or parameters, 2 for a whole graph (graph_file.hpp).
 inline constexpr std::uint32_t model_format_version = 2;
 
 // Writes through write_file_atomically (atomic_file.hpp): a crash leaves the
 // old file or the new one, whole.
 // Throws Error naming the path (an unfitted model, an I/O failure).
 void save(const MLPClassifier& mlp, const std::string& path);
+void save(const MLPRegressor& mlp, const std::string& path);
 
 // Throws DataError naming the path and the problem: wrong magic, a newer
 // version, truncation (bytes expected and found), a checksum mismatch (which
@@ -32,6 +33,10 @@ void save(const MLPClassifier& mlp, const std::string& path);
 MLPClassifier load_mlp(const std::string& path);
 // As load_mlp, from bytes in memory; `name` stands for the path in messages.
 MLPClassifier parse_mlp(std::span<const std::uint8_t> bytes, const std::string& name);
+// The same for an MLPRegressor's file (a classifier's file is refused, and
+// the other way round, naming what the file holds).
+MLPRegressor load_mlp_regressor(const std::string& path);
+MLPRegressor parse_mlp_regressor(std::span<const std::uint8_t> bytes, const std::string& name);
 
 // The values of parameter nodes, stored by node name (a model file of kind
 // "parameters"). Loading needs every node's name in the file with the node's

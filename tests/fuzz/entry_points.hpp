@@ -36,8 +36,8 @@ inline void idx(Bytes bytes) {
 }
 
 // The file kind at offset 12 picks the reader: 2 is executor parameters
-// (loaded into a graph with parameters "w" 2x3 and "b" 1x3), else an MLP,
-// which then predicts one row.
+// (loaded into a graph with parameters "w" 2x3 and "b" 1x3), 4 an
+// MLPRegressor, else an MLPClassifier; an estimator then predicts one row.
 inline void model(Bytes bytes) {
   const bool parameters = bytes.size() >= 16 && bytes[12] == 2 && bytes[13] == 0 &&
                           bytes[14] == 0 && bytes[15] == 0;
@@ -52,10 +52,22 @@ inline void model(Bytes bytes) {
     dagrad::parse_parameters(ex, {w, b}, bytes, "fuzz input");
     return;
   }
+  const bool regressor = bytes.size() >= 16 && bytes[12] == 4 && bytes[13] == 0 && bytes[14] == 0 && bytes[15] == 0;
+  if (regressor) {
+    const dagrad::MLPRegressor mlp = dagrad::parse_mlp_regressor(bytes, "fuzz input");
+    const dagrad::Matrix<double> x = dagrad::Matrix<double>::Zero(1, mlp.coefs().front().rows());
+    mlp.predict(dagrad::Features(x));
+    return;
+  }
+  // Kinds 1 and 5: a classifier of one label a row, or a multi-label one.
   dagrad::MLPClassifier mlp = dagrad::parse_mlp(bytes, "fuzz input");
   const auto rows = mlp.coefs().front().rows();
   dagrad::Matrix<double> x = dagrad::Matrix<double>::Zero(1, rows);
-  mlp.predict(dagrad::Features(x));
+  if (mlp.multilabel()) {
+    mlp.predict_indicator(dagrad::Features(x));
+  } else {
+    mlp.predict(dagrad::Features(x));
+  }
 }
 
 // A whole-graph file: rebuilt, its parameters set in an executor, and

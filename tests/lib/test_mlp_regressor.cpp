@@ -350,3 +350,10 @@ TEST_CASE("the held-out loss per epoch is the squared error that validation R^2 
   CHECK(plain.validation_loss_curve().empty());
   CHECK(plain.validation_scores().empty());
 }
+
+TEST_CASE("a bad parameter's message names the estimator it was given to") {
+  CHECK_THROWS_WITH_AS(MLPRegressor({.alpha = -1}), doctest::Contains("MLPRegressor parameter 'alpha' cannot be"),
+                       Error);
+  CHECK_THROWS_WITH_AS(MLPClassifier({.alpha = -1}),
+                       doctest::Contains("MLPClassifier parameter 'alpha' cannot be"), Error);
+}

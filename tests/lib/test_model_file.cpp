@@ -386,7 +386,7 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
     Spec s = small_spec();
     s.params.emplace_back("dropout", "0.5");
     write_bytes(path, encode(s));
-    CHECK(contains(load_error(path), "has no parameter 'dropout'"));
+    CHECK(contains(load_error(path), "MLPClassifier and MLPRegressor have no parameter 'dropout'"));
     s = small_spec();
     set_param(s, "activation", "softsign");
     write_bytes(path, encode(s));
