@@ -84,7 +84,7 @@ ArgParser make_parser() {
   p.add_switch("refit", "train the best configuration again on all training rows before testing it");
   p.add("threads", "N", "configurations trained at once, and the refit's threads (default 0: every core)");
   p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "use the first N training images only (default all 60000)");
+  p.add("train-rows", "N", "use the first N training images only (default all, 60000 in MNIST)");
   p.add("csv", "FILE", "write the table as CSV");
   p.add("json", "FILE", "write the table, the best configuration and its test score as JSON");
   p.add("svg", "FILE", "draw validation score against learning_rate_init, one line per other setting");

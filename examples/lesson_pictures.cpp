@@ -25,7 +25,7 @@ ArgParser make_parser() {
   p.add("loss", "FILE.svg", "write the loss curve");
   p.add("classify", "IMAGE", "read a PNG/PGM/PPM of a handwritten digit and classify it");
   p.add("max-iter", "N", "epochs of training (default 10, the lesson's)");
-  p.add("train-rows", "N", "train on the first N training images only (default all 60000)");
+  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
   return p;
 }
 
@@ -66,7 +66,8 @@ int run(int argc, char** argv) {
   }
   if (!args.has("weights") && !args.has("loss") && !args.has("classify")) return 0;
 
-  const std::size_t rows = parse_count("train-rows", args.get("train-rows", "60000"), mnist.train.images.count);
+  const std::size_t rows = parse_count("train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)),
+                                       mnist.train.images.count);
   mnist.train.images.count = rows;
   mnist.train.images.pixels.resize(rows * mnist.train.images.features());
   mnist.train.labels.resize(rows);

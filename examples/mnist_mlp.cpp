@@ -115,8 +115,10 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
 
   const std::string dir = args.get("data", default_mnist_dir());
   Mnist mnist = load_mnist(dir);
-  std::size_t train_rows = parse_count("train-rows", args.get("train-rows", "60000"), mnist.train.images.count);
-  std::size_t test_rows = parse_count("test-rows", args.get("test-rows", "10000"), mnist.test.images.count);
+  std::size_t train_rows = parse_count("train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)),
+                                       mnist.train.images.count);
+  std::size_t test_rows = parse_count("test-rows", args.get("test-rows", std::to_string(mnist.test.images.count)),
+                                      mnist.test.images.count);
   // Keep only the rows asked for; images stay bytes, scaled batch by batch.
   mnist.train.images.count = train_rows;
   mnist.train.images.pixels.resize(train_rows * mnist.train.images.features());
