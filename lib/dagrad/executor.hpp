@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 namespace dagrad {
@@ -32,10 +33,49 @@ struct NodeTime {
   std::uint64_t runs = 0;
 };
 
+// An input's value for one run. A matrix the caller names (or a row block
+// of one, a Map, a Ref) is read in place, without a copy, and must outlive
+// the runs that use the feed. A temporary matrix is moved into the feed and
+// any other expression (a cast, a product) is evaluated into it, so such a
+// feed, and every copy of it, holds its value for as long as it lives:
+//   std::vector<Feed<float>> feeds = {{x, X.cast<float>()}, {y, Y}};  // X's copy kept, Y read in place
 template <class T>
 struct Feed {
+  using View = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+  Feed(Node n, const Matrix<T>& m) : node(n), value(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols())) {}
+  Feed(Node n, Matrix<T>&& m) : node(n), owned(std::make_shared<const Matrix<T>>(std::move(m))), value(view(*owned)) {}
+  template <class Derived>
+  Feed(Node n, const Eigen::MatrixBase<Derived>& e)
+      : node(n),
+        owned(readable_in_place(e) ? nullptr : std::make_shared<const Matrix<T>>(e)),
+        value(owned ? view(*owned) : view(e)) {}
+
   Node node;
-  Eigen::Ref<const Matrix<T>> value;
+  std::shared_ptr<const Matrix<T>> owned;  // the value, when the feed holds it
+  View value;                              // what a run reads
+
+ private:
+  template <class Derived>
+  static constexpr bool row_major_storage = std::is_same_v<typename Derived::Scalar, T> &&
+                                            (Derived::Flags & Eigen::DirectAccessBit) != 0 &&
+                                            (Derived::Flags & Eigen::RowMajorBit) != 0;
+  template <class Derived>
+  static bool readable_in_place(const Eigen::MatrixBase<Derived>& e) {
+    if constexpr (row_major_storage<Derived>) {
+      return e.derived().innerStride() == 1;
+    } else {
+      return false;
+    }
+  }
+  template <class Derived>
+  static View view(const Eigen::MatrixBase<Derived>& e) {
+    if constexpr (row_major_storage<Derived>) {
+      return View(e.derived().data(), e.rows(), e.cols(), Eigen::OuterStride<>(e.derived().outerStride()));
+    } else {
+      return View(nullptr, 0, 0, Eigen::OuterStride<>(0));  // not reached: such values are owned
+    }
+  }
 };
 
 template <class T>

@@ -120,6 +120,52 @@ TEST_CASE("the issue's example computes sigmoid(x w + b), its mean and gradients
   CHECK((out[2] - db).cwiseAbs().maxCoeff() < 1e-12);
 }
 
+TEST_CASE("a feed reads a named matrix or its row block in place, and keeps temporaries and expressions") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = scale(x, 2.0);
+  Matrix<double> X(4, 3);
+  X << 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12;
+  Eigen::MatrixXd column_major = X;  // another layout: copied into the feed
+
+  // Built from temporaries and expressions that are gone when the feeds are
+  // used: each feed holds its own value, and so do its copies.
+  std::vector<Feed<double>> feeds = {{x, Matrix<double>(X)}, {x, X.array() + 1.0}, {x, column_major},
+                                     {x, X.cast<float>().cast<double>()}};
+  std::vector<Feed<double>> copies = feeds;
+  feeds.clear();
+  std::vector<Matrix<double>> churn(64, Matrix<double>::Constant(4, 3, -7.0));  // reuse freed memory
+  Executor<double> ex(g, {.threads = 1});
+  for (const Feed<double>& f : copies) {
+    CHECK(f.owned != nullptr);
+    CHECK(f.value.data() == f.owned->data());
+  }
+  CHECK(ex.run({copies[0]}, {y})[0] == Matrix<double>(2.0 * X));
+  CHECK(ex.run({copies[1]}, {y})[0] == Matrix<double>(2.0 * (X.array() + 1.0).matrix()));
+  CHECK(ex.run({copies[2]}, {y})[0] == Matrix<double>(2.0 * X));
+  CHECK(ex.run({copies[3]}, {y})[0] == Matrix<double>(2.0 * X));
+
+  // A named matrix, a block of its rows and a Ref are read where they are.
+  const Feed<double> whole(x, X), rows(x, X.middleRows(1, 2)), ref(x, Eigen::Ref<const Matrix<double>>(X));
+  CHECK(whole.owned == nullptr);
+  CHECK(whole.value.data() == X.data());
+  CHECK(rows.owned == nullptr);
+  CHECK(rows.value.data() == X.data() + 3);
+  CHECK(ref.value.data() == X.data());
+  CHECK(ex.run({rows}, {y})[0] == Matrix<double>(2.0 * X.middleRows(1, 2)));
+  // Some columns are still rows in memory, a stride apart: read in place. A
+  // single column is not (its values are a row apart): copied.
+  const Feed<double> right(x, X.rightCols(2)), column(x, X.col(1));
+  CHECK(right.owned == nullptr);
+  CHECK(right.value.data() == X.data() + 1);
+  CHECK(right.value.outerStride() == 3);
+  CHECK(column.owned != nullptr);
+  CHECK(*column.owned == Matrix<double>(X.col(1)));
+  X(0, 0) = 100;  // the in-place feeds see the change; the copies do not
+  CHECK(ex.run({whole}, {y})[0](0, 0) == 200);
+  CHECK(ex.run({copies[0]}, {y})[0](0, 0) == 2);
+}
+
 TEST_CASE("one graph with an open batch dimension serves batches of any size") {
   Graph g;
   Node x = g.input("x", {batch, 3});
