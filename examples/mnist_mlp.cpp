@@ -183,7 +183,8 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
     write_png(weight_images(mlp.coefs()[0], 10), args.get("weights"));
   }
   if (args.has("loss")) {
-    write_file_atomically(args.get("loss"), loss_curve_svg(mlp.loss_curve(), mlp.validation_scores(), "loss"));
+    write_file_atomically(args.get("loss"), loss_curve_svg(mlp.loss_curve(), mlp.validation_scores(), "loss",
+                                                           mlp.validation_loss_curve()));
   }
   if (args.has("classify")) classify(mlp, args.get("classify"));
   if (args.has("save")) {

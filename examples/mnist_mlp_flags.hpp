@@ -28,7 +28,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
   p.add("show-png", "FILE", "with --show N, also write that digit as a PNG");
   p.add("digits", "FILE", "write a grid of the first 40 training digits with their labels (PNG)");
   p.add("weights", "FILE", "write the first layer's weights, one 28x28 tile per hidden unit (PNG)");
-  p.add("loss", "FILE", "write the loss curve (and validation scores) as SVG");
+  p.add("loss", "FILE", "write the loss curve (with early stopping, also the held-out loss and score) as SVG");
   p.add("classify", "IMAGE", "classify your own digit image (PNG, PGM or PPM) after training");
   p.add_switch("summary", "print the parameters and hyperparameters of the network");
   p.add_switch("timing", "print the fit time in seconds");

@@ -212,19 +212,23 @@ Image weight_images(const Matrix<double>& first_layer_coefs, std::size_t columns
 }
 
 std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<double>& validation_scores,
-                           const std::string& title) {
+                           const std::string& title, const std::vector<double>& validation_loss) {
   if (loss.empty()) throw Error("loss_curve_svg: the loss curve is empty (fit the model first)");
   check_finite(loss, "the loss");
   check_finite(validation_scores, "the validation score");
+  check_finite(validation_loss, "the validation loss");
   const bool validation = !validation_scores.empty();
   const double width = 640, height = 400, left = 80, right = validation ? 80 : 30, top = 50, bottom = 60;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
 
-  const std::size_t n = std::max(loss.size(), validation_scores.size());
+  const std::size_t n = std::max({loss.size(), validation_scores.size(), validation_loss.size()});
   const double x_hi = std::max<double>(n, 2);  // iterations run 1..n
   const double x_step = std::max(1.0, nice_step(1, x_hi, 8));
   auto px = [&](double it) { return left + (it - 1) / (x_hi - 1) * plot_w; };
-  const Axis ly = nice_axis(loss);
+  // The losses share the left axis.
+  std::vector<double> losses = loss;
+  losses.insert(losses.end(), validation_loss.begin(), validation_loss.end());
+  const Axis ly = nice_axis(losses);
   auto py = [&](const Axis& a, double v) { return top + (a.hi - v) / (a.hi - a.lo) * plot_h; };
 
   std::ostringstream s;
@@ -254,8 +258,9 @@ std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<do
     << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << height - 18 << "\" text-anchor=\"middle\">iteration (epoch)</text>\n"
     << "<text transform=\"translate(20 " << top + plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\" fill=\"#1f77b4\">loss</text>\n";
 
-  auto polyline = [&](const std::vector<double>& values, const Axis& a, const char* color) {
-    s << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
+  auto polyline = [&](const std::vector<double>& values, const Axis& a, const char* color, bool dashed = false) {
+    s << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
+      << (dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"";
     for (std::size_t i = 0; i < values.size(); ++i) s << (i ? " " : "") << px(double(i + 1)) << "," << py(a, values[i]);
     s << "\"/>\n";
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -264,6 +269,7 @@ std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<do
     }
   };
   polyline(loss, ly, "#1f77b4");
+  if (!validation_loss.empty()) polyline(validation_loss, ly, "#1f77b4", true);
   if (validation) {
     const Axis vy = nice_axis(validation_scores);
     for (double v = vy.lo; v <= vy.hi + vy.step * 1e-6; v += vy.step) {
@@ -276,17 +282,24 @@ std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<do
       << ") rotate(90)\" text-anchor=\"middle\" fill=\"#d62728\">validation score</text>\n";
     polyline(validation_scores, vy, "#d62728");
   }
-  // Legend, top right inside the plot.
-  const double lx = left + plot_w - 170, lh = validation ? 44 : 24;
+  // Legend, top right inside the plot: a line a series.
+  struct Entry {
+    const char* color;
+    bool dashed;
+    const char* label;
+  };
+  std::vector<Entry> entries{{"#1f77b4", false, "training loss"}};
+  if (!validation_loss.empty()) entries.push_back({"#1f77b4", true, "validation loss"});
+  if (validation) entries.push_back({"#d62728", false, "validation score"});
+  const double lx = left + plot_w - 170, lh = 4 + 20 * double(entries.size());
   s << "<rect x=\"" << lx << "\" y=\"" << top + 8 << "\" width=\"160\" height=\"" << lh
-    << "\" fill=\"white\" stroke=\"#999999\"/>\n"
-    << "<line x1=\"" << lx + 8 << "\" y1=\"" << top + 20 << "\" x2=\"" << lx + 32 << "\" y2=\"" << top + 20
-    << "\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
-    << "<text x=\"" << lx + 38 << "\" y=\"" << top + 24 << "\">training loss</text>\n";
-  if (validation) {
-    s << "<line x1=\"" << lx + 8 << "\" y1=\"" << top + 40 << "\" x2=\"" << lx + 32 << "\" y2=\"" << top + 40
-      << "\" stroke=\"#d62728\" stroke-width=\"2\"/>\n"
-      << "<text x=\"" << lx + 38 << "\" y=\"" << top + 44 << "\">validation score</text>\n";
+    << "\" fill=\"white\" stroke=\"#999999\"/>\n";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const double y = top + 20 + 20 * double(i);
+    s << "<line x1=\"" << lx + 8 << "\" y1=\"" << y << "\" x2=\"" << lx + 32 << "\" y2=\"" << y << "\" stroke=\""
+      << entries[i].color << "\" stroke-width=\"2\"" << (entries[i].dashed ? " stroke-dasharray=\"6 4\"" : "")
+      << "/>\n"
+      << "<text x=\"" << lx + 38 << "\" y=\"" << y + 4 << "\">" << entries[i].label << "</text>\n";
   }
   s << "</svg>\n";
   return s.str();

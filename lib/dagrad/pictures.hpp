@@ -40,10 +40,12 @@ Image weight_images(const Matrix<double>& first_layer_coefs, std::size_t columns
 
 // An SVG line plot of the training loss per iteration (left axis) and, when
 // given, the validation score per iteration (right axis, early_stopping's
-// validation_scores()): axes, ticks, labels, title and legend, one <polyline>
-// per series.
+// validation_scores()) and the held-out rows' loss (dashed, on the loss's
+// axis: validation_loss_curve()): axes, ticks, labels, title and legend, one
+// <polyline> per series.
 std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<double>& validation_scores = {},
-                           const std::string& title = "Training loss");
+                           const std::string& title = "Training loss",
+                           const std::vector<double>& validation_loss = {});
 
 // `text` drawn with dagrad's 5x7 bitmap font (digits, A-Z, space and a few
 // signs; others show as a box) into a 1-channel image at (top, left), each

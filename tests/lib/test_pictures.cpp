@@ -110,6 +110,18 @@ TEST_CASE("loss_curve_svg draws one polyline per series inside one svg element")
   CHECK(two.find("validation score") != std::string::npos);
   CHECK_THROWS_AS(dagrad::loss_curve_svg({}), dagrad::Error);
   CHECK_THROWS_AS(dagrad::loss_curve_svg({0.5, NAN}), dagrad::Error);
+
+  // The held-out loss, dashed, shares the loss's axis: its larger values
+  // widen the axis (here to 2.5) and show in the legend.
+  const std::string three =
+      dagrad::loss_curve_svg({0.5, 0.3, 0.2, 0.1}, {0.90, 0.93, 0.95, 0.96}, "loss", {2.4, 0.4, 0.3, 0.35});
+  CHECK(count_of(three, "<polyline") == 3);
+  CHECK(count_of(three, "stroke-dasharray") == 2);  // its line and its legend's
+  CHECK(three.find("validation loss") != std::string::npos);
+  CHECK(three.find(">2.5</text>") != std::string::npos);
+  CHECK(two.find(">2.5</text>") == std::string::npos);
+  CHECK_THROWS_WITH_AS(dagrad::loss_curve_svg({0.5}, {}, "loss", {INFINITY}), doctest::Contains("validation loss"),
+                       dagrad::Error);
 }
 
 TEST_CASE("graph_summary of the 784-50-10 network lists its inputs, 39760 parameters and its ops") {
