@@ -1051,8 +1051,8 @@ MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int
                 "stochastic.");
   }
   if (multilabel_ && fitted()) {
-    throw Error("MLPClassifier.partial_fit: the model was fitted on multi-label targets; partial_fit takes "
-                "one label a row");
+    throw Error("MLPClassifier.partial_fit: the model was fitted on multi-label targets; give them as the "
+                "n x L matrix of 0 and 1, not one label a row");
   }
   if (!fitted()) {
     if (classes.empty()) {
@@ -1093,21 +1093,59 @@ void MLPClassifier::fit_labels(const Features& X, std::span<const int> y_labels,
   fit_encoded(X, Y, incremental);
 }
 
-MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
-  check_params();
-  check_fit_input(X, static_cast<std::size_t>(Y.rows()), "MLPClassifier.fit", "rows");
+void MLPClassifier::check_indicator(const Features& X, const Matrix<int>& Y, const char* who) const {
+  check_fit_input(X, static_cast<std::size_t>(Y.rows()), who, "rows");
   if (Y.cols() < 2) {
-    throw Error("MLPClassifier.fit: multi-label targets need at least 2 columns, one per label; y has " +
+    throw Error(std::string(who) + ": multi-label targets need at least 2 columns, one per label; y has " +
                 std::to_string(Y.cols()) + " (give one label a row as a vector)");
   }
   for (Eigen::Index r = 0; r < Y.rows(); ++r) {
     for (Eigen::Index c = 0; c < Y.cols(); ++c) {
       if (Y(r, c) != 0 && Y(r, c) != 1) {
-        throw Error("MLPClassifier.fit: multi-label targets hold 0 or 1; y holds " + std::to_string(Y(r, c)) +
+        throw Error(std::string(who) + ": multi-label targets hold 0 or 1; y holds " + std::to_string(Y(r, c)) +
                     " at row " + std::to_string(r) + ", column " + std::to_string(c));
       }
     }
   }
+}
+
+MLPClassifier& MLPClassifier::partial_fit(const Features& X, const Matrix<int>& Y, std::span<const int> classes) {
+  const char* who = "MLPClassifier.partial_fit";
+  if (params().solver == "lbfgs") {
+    throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
+                "stochastic.");
+  }
+  check_params();
+  check_indicator(X, Y, who);
+  const auto labels = static_cast<std::size_t>(Y.cols());
+  if (fitted() && !multilabel_) {
+    throw Error(std::string(who) + ": the model was fitted on one label a row; multi-label targets need a new "
+                "model");
+  }
+  if (!fitted()) {
+    if (classes.empty()) {
+      throw Error(std::string(who) + ": the first call needs `classes`; for multi-label targets they are the "
+                  "label columns 0 to " + std::to_string(labels - 1));
+    }
+    std::vector<int> columns(labels);
+    std::iota(columns.begin(), columns.end(), 0);
+    if (distinct_sorted(classes) != columns) {
+      throw Error(std::string(who) + ": for multi-label targets `classes` are the label columns 0 to " +
+                  std::to_string(labels - 1) + "; y has " + std::to_string(labels) + " columns");
+    }
+    classes_ = std::move(columns);
+    multilabel_ = true;
+  } else if (classes_.size() != labels) {
+    throw Error(std::string(who) + ": y has " + std::to_string(labels) + " label columns; the model was fitted on " +
+                std::to_string(classes_.size()));
+  }
+  fit_encoded(X, Y.cast<double>(), true);
+  return *this;
+}
+
+MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
+  check_params();
+  check_indicator(X, Y, "MLPClassifier.fit");
   if (fitted() && params().warm_start && (!multilabel_ || classes_.size() != static_cast<std::size_t>(Y.cols()))) {
     throw Error("MLPClassifier.fit: warm start with targets of another kind or number of labels than the "
                 "model was fitted on");

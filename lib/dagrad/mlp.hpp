@@ -239,6 +239,9 @@ class MLPClassifier : public MultilayerPerceptron {
   // required on the first call.
   MLPClassifier& partial_fit(const Features& X, std::span<const int> y,
                              std::span<const int> classes = {});
+  // Multi-label: `classes` on the first call is 0, ..., L - 1, Y's columns
+  // (scikit-learn asks for them, and checks y's labels against them).
+  MLPClassifier& partial_fit(const Features& X, const Matrix<int>& Y, std::span<const int> classes = {});
 
   // The most probable class of each row (for two classes, classes()[1]
   // when its probability is above 0.5). Not for a multi-label model.
@@ -275,6 +278,8 @@ class MLPClassifier : public MultilayerPerceptron {
  private:
   void fit_labels(const Features& X, std::span<const int> y, bool incremental);
   void fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental);
+  // Multi-label targets: at least 2 columns, each value 0 or 1; `who` starts errors.
+  void check_indicator(const Features& X, const Matrix<int>& Y, const char* who) const;
 
   std::vector<int> classes_;
   bool multilabel_ = false;

@@ -54,3 +54,11 @@ for name, (y, params) in CASES.items():
     print("  score", repr(mlp.score(X, y)))
     print("  proba", ", ".join(repr(v) for v in mlp.predict_proba(X[:3]).ravel()))
     print("  predict", ", ".join(str(v) for v in np.asarray(mlp.predict(X[:6])).ravel()))
+
+# Multi-label partial_fit: three calls of one epoch each, classes given first.
+mlp = MLPClassifier(hidden_layer_sizes=(8,), activation="tanh", learning_rate_init=0.01, random_state=5)
+for call in range(3):
+    mlp.partial_fit(X, labels, classes=[0, 1, 2] if call == 0 else None)
+print("multilabel_partial_fit x3", mlp.get_params()["hidden_layer_sizes"])
+print("  loss_curve_", ", ".join(repr(v) for v in mlp.loss_curve_), "n_iter_", mlp.n_iter_, "t_", mlp.t_)
+print("  proba", ", ".join(repr(v) for v in mlp.predict_proba(X[:3]).ravel()))

@@ -172,6 +172,39 @@ TEST_CASE("two classes and multi-label train logistic units as scikit-learn 1.2 
   }
 }
 
+// scikit-learn's figures: the last case of `/usr/bin/python3 tests/lib/classifier_reference.py`.
+TEST_CASE("multi-label partial_fit takes the label columns as classes, then runs one epoch a call, as scikit-learn") {
+  const Data d = data();
+  std::ostringstream sink;
+  MLPClassifier mlp({.hidden_layer_sizes = {8}, .activation = "tanh", .learning_rate_init = 0.01,
+                     .random_state = 5, .dtype = "float64"});
+  mlp.set_output(&sink, &sink);
+  CHECK_THROWS_WITH_AS(mlp.partial_fit(Features(d.X), d.labels), doctest::Contains("label columns 0 to 2"), Error);
+  const std::vector<int> wrong{1, 2, 3}, columns{0, 1, 2};
+  CHECK_THROWS_WITH_AS(mlp.partial_fit(Features(d.X), d.labels, wrong), doctest::Contains("y has 3 columns"), Error);
+  for (int call = 0; call < 3; ++call) mlp.partial_fit(Features(d.X), d.labels, call == 0 ? columns : std::vector<int>{});
+  CHECK(mlp.multilabel());
+  CHECK(mlp.n_iter() == 3);
+  CHECK(mlp.t() == 180u);
+  const std::vector<double> curve{3.0605341445203424, 2.9503334371680796, 2.842037771359595};
+  REQUIRE(mlp.loss_curve().size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(relative(mlp.loss_curve()[i], curve[i]) < 1e-9);
+  const std::vector<double> proba{0.1116673997543862, 0.22046190509405592, 0.7287236475435708,
+                                  0.40288061864905134, 0.47132687759635805, 0.6959141128090893,
+                                  0.5939334822080254, 0.5274506044781924, 0.760493793066416};
+  const Matrix<double> p = mlp.predict_proba(Features(d.X));
+  for (std::size_t k = 0; k < proba.size(); ++k) CHECK(std::abs(p(Eigen::Index(k) / 3, Eigen::Index(k) % 3) - proba[k]) < 1e-9);
+
+  // The kind of target stays what the model was first given.
+  CHECK_THROWS_WITH_AS(mlp.partial_fit(Features(d.X), d.three), doctest::Contains("n x L matrix"), Error);
+  CHECK_THROWS_WITH_AS(mlp.partial_fit(Features(d.X), Matrix<int>(d.labels.leftCols(2))),
+                       doctest::Contains("y has 2 label columns; the model was fitted on 3"), Error);
+  MLPClassifier single({.hidden_layer_sizes = {4}, .random_state = 1});
+  single.set_output(&sink, &sink);
+  single.partial_fit(Features(d.X), d.three, std::vector<int>{3, 5, 7});
+  CHECK_THROWS_WITH_AS(single.partial_fit(Features(d.X), d.labels), doctest::Contains("one label a row"), Error);
+}
+
 TEST_CASE("two classes' predict_proba is [1 - p, p] and its log is taken element by element") {
   const Data d = data();
   std::ostringstream sink;
