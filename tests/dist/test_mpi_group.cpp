@@ -145,6 +145,7 @@ namespace {
 struct MlpRun {
   std::vector<double> loss_curve, validation_scores;
   std::vector<Matrix<double>> coefs, intercepts;
+  double loss = 0;
 };
 
 // An MLPClassifier on 150 rows of the data (three classes by the first
@@ -163,10 +164,11 @@ MlpRun fit_mlp(MLPParams p, nn::ShardGroup* group) {
   mlp.set_output(&sink, &sink);
   mlp.set_group(group);
   mlp.fit(Features(X), y);
-  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts()};
+  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
 }
 
 void check_same_bits(const MlpRun& a, const MlpRun& b) {
+  CHECK(std::memcmp(&a.loss, &b.loss, sizeof(double)) == 0);
   REQUIRE(a.loss_curve.size() == b.loss_curve.size());
   CHECK(std::memcmp(a.loss_curve.data(), b.loss_curve.data(), a.loss_curve.size() * sizeof(double)) == 0);
   REQUIRE(a.validation_scores.size() == b.validation_scores.size());
@@ -217,7 +219,7 @@ TEST_CASE("an MLPClassifier on the group without a random_state starts every ran
   }
 }
 
-TEST_CASE("an MLPClassifier refuses shards other than 1 or the group's size, and lbfgs on a group") {
+TEST_CASE("an MLPClassifier refuses shards other than 1 or the group's size") {
   std::string what;
   try {
     fit_mlp({.hidden_layer_sizes = {6}, .max_iter = 1, .random_state = 1, .shards = world->size() + 1}, world);
@@ -226,13 +228,19 @@ TEST_CASE("an MLPClassifier refuses shards other than 1 or the group's size, and
   }
   CHECK(what.find("MLPClassifier: shards is " + std::to_string(world->size() + 1) + " but the group has " +
                   std::to_string(world->size()) + " ranks") != std::string::npos);
-  what.clear();
-  try {
-    fit_mlp({.hidden_layer_sizes = {6}, .solver = "lbfgs", .max_iter = 1, .random_state = 1}, world);
-  } catch (const Error& e) {
-    what = e.what();
+}
+
+TEST_CASE("lbfgs on the group: each rank's rows of the full batch, the bits of shards = size in one process") {
+  for (const char* dtype : {"float64", "float32"}) {
+    CAPTURE(dtype);
+    const MLPParams p{.hidden_layer_sizes = {7}, .solver = "lbfgs", .alpha = 0.01, .max_iter = 12,
+                      .random_state = 3, .dtype = dtype};
+    MLPParams alone = p;
+    alone.shards = world->size();
+    const MlpRun together = fit_mlp(p, world);
+    check_same_bits(fit_mlp(alone, nullptr), together);
+    CHECK(together.loss > 0);
   }
-  CHECK(what.find("solver 'lbfgs' cannot train in shards") != std::string::npos);
 }
 
 int main(int argc, char** argv) {

@@ -9,7 +9,7 @@ CHECK is one of:
   autoencoder FILE  the same for the autoencoder's Epoch lines.
   mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
                     its --save'd model file, on generated digits; its scores and
-                    warnings printed once; a bad --shards and lbfgs refused.
+                    warnings printed once; a bad --shards refused; lbfgs on ranks as --shards.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
                     column) and the best pick are those of one process, printed once.
   fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
@@ -128,8 +128,15 @@ elif check == "mnist_mlp":
     # it, so the error is looked for, not counted (as for lenet).
     r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
     assert "shards is 3 but the group has 2 ranks" in r.stderr, r.stderr
-    r = run(mpi(2, exe, "--solver", "lbfgs", *flags), expect=1)
-    assert "solver 'lbfgs' cannot train in shards" in r.stderr, r.stderr
+    # lbfgs: each rank's rows of the full batch; L-BFGS-B's lines (on rank
+    # 0's standard output), the scores and the model as in one process.
+    lbfgs = flags[:flags.index("--max-iter")] + ["--max-iter", 8, "--random-state", 1, "--solver", "lbfgs",
+                                                 "--verbose", "--shards", 2]
+    alone = run([exe, "--save", alone_file] + lbfgs)
+    together = run(mpi(2, exe, "--save", together_file, *lbfgs))
+    assert "At iterate" in alone.stdout, alone.stdout
+    assert together.stdout.replace(together_file, alone_file) == alone.stdout, (alone.stdout, together.stdout)
+    assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file)
     r = run([exe, "--shards", 0] + flags, expect=1)
     assert "parameter 'shards' cannot be '0'" in r.stderr, r.stderr
 elif check == "grid":
