@@ -52,7 +52,8 @@ Run fit(MLPParams p, int shards, int threads, const auto& fit_data) {
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  // memcmp of an empty vector's data() (null) is undefined even for 0 bytes.
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 // Every epoch's loss within `rel` of the other's, relative; and at least one
