@@ -23,19 +23,26 @@ bool launched_by_mpirun();
 class MpiGroup final : public nn::ShardGroup {
  public:
   MpiGroup();
+  // Waits for every rank to end well (rank 0 meanwhile takes another rank's
+  // error, as in all_gather), then finalizes MPI.
   ~MpiGroup() override;
   MpiGroup(const MpiGroup&) = delete;
   MpiGroup& operator=(const MpiGroup&) = delete;
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  // MPI_Allgather of the lengths, then of the bytes (MPI_Allgatherv when the
-  // lengths differ): rank order by MPI's definition, whatever the network.
+  // MPI_Iallgather of the lengths, then of the bytes (MPI_Iallgatherv when
+  // the lengths differ): rank order by MPI's definition, whatever the network.
+  // While rank 0 waits for them it takes any other rank's error (see abort).
   std::vector<std::span<const std::byte>> all_gather(std::span<const std::byte> mine) override;
 
-  // Ends every rank: prints `message` on standard error (a rank other than 0
-  // first waits a moment, so that an error every rank meets is printed once,
-  // by rank 0, whose abort ends the others) and calls MPI_Abort with `code`.
+  // Ends every rank with `code` (MPI_Abort), `message` printed once on
+  // standard error. Rank 0 prints its own. Another rank sends its message to
+  // rank 0, which prints it as "rank N: message" when it next waits on the
+  // group (in all_gather, or at the end of the run in the destructor) and
+  // ends the job; so an error every rank meets is printed once, rank 0's. If
+  // rank 0 has not ended the job within 10 s (it is computing alone), the
+  // rank prints its message itself.
   [[noreturn]] void abort(const std::string& message, int code);
 
   // Time spent in all_gather and the bytes it sent, since construction: the

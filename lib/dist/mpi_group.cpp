@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -23,6 +24,60 @@ void check(int code, const char* call) {
   int length = 0;
   MPI_Error_string(code, text, &length);
   throw Error(std::string("dist: ") + call + " failed: " + std::string(text, std::size_t(length)));
+}
+
+// The point-to-point tag of a rank's error sent to rank 0. MPI keeps
+// collectives apart from point-to-point messages on one communicator, and
+// dagrad sends no other point-to-point message.
+constexpr int kErrorTag = 0x6461;
+
+// How long a rank other than 0 waits for rank 0 to print its error and end
+// the job before it prints the error itself: rank 0 takes it only while it
+// waits on the group, and may be computing alone (scoring the test set).
+constexpr auto kRankZeroGrace = std::chrono::seconds(10);
+
+[[noreturn]] void print_and_abort(const std::string& text, int code) {
+  std::cout << std::flush;  // what this rank printed before the error
+  std::fflush(stdout);
+  std::cerr << text << std::flush;
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);  // MPI_Abort does not return; should it, this rank still ends
+}
+
+// Rank 0: if another rank has sent its error, prints it (once, for every
+// rank) and ends the job with that rank's code.
+void take_error_of_another_rank() {
+  int arrived = 0;
+  MPI_Status status;
+  if (MPI_Iprobe(MPI_ANY_SOURCE, kErrorTag, MPI_COMM_WORLD, &arrived, &status) != MPI_SUCCESS || !arrived) return;
+  int length = 0;
+  MPI_Get_count(&status, MPI_CHAR, &length);
+  std::string packet(std::size_t(std::max(length, 0)), '\0');
+  MPI_Recv(packet.data(), length, MPI_CHAR, status.MPI_SOURCE, kErrorTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  std::int32_t code = 1;
+  if (packet.size() >= sizeof code) std::memcpy(&code, packet.data(), sizeof code);
+  const std::string message = packet.size() >= sizeof code ? packet.substr(sizeof code) : std::string();
+  print_and_abort("rank " + std::to_string(status.MPI_SOURCE) + ": " + message, code);
+}
+
+// Waits for a nonblocking collective. Rank 0 meanwhile looks for another
+// rank's error: a rank that has failed never joins the collective, and rank 0
+// would otherwise wait for it until that rank's own abort. The first 200 us
+// it polls without a pause (a gather between ranks at the same step takes
+// microseconds); then it naps between polls, leaving the cores to the ranks
+// that are still computing.
+int wait(MPI_Request& request, bool rank_zero) {
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+  for (;;) {
+    int done = 0;
+    if (const int code = MPI_Test(&request, &done, MPI_STATUS_IGNORE); code != MPI_SUCCESS || done) return code;
+    if (rank_zero) take_error_of_another_rank();
+    if (std::chrono::steady_clock::now() < spin_until) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
 }
 
 }  // namespace
@@ -48,14 +103,23 @@ MpiGroup::MpiGroup() {
 MpiGroup::~MpiGroup() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  if (finalized) return;
+  // Every rank that ends well ends here. Rank 0 waits for the others, so
+  // that an error one of them meets after rank 0's last gather still reaches
+  // rank 0, which prints it and ends the job.
+  MPI_Request request;
+  if (MPI_Ibarrier(MPI_COMM_WORLD, &request) == MPI_SUCCESS) wait(request, rank_ == 0);
+  MPI_Finalize();
 }
 
 std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t length = mine.size();
   std::vector<std::uint64_t> lengths(static_cast<std::size_t>(size_));
-  check(MPI_Allgather(&length, 1, MPI_UINT64_T, lengths.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD), "MPI_Allgather");
+  MPI_Request request;
+  check(MPI_Iallgather(&length, 1, MPI_UINT64_T, lengths.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD, &request),
+        "MPI_Iallgather");
+  check(wait(request, rank_ == 0), "MPI_Iallgather");
   std::uint64_t total = 0;
   bool equal = true;
   for (std::uint64_t l : lengths) {
@@ -69,8 +133,8 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
   if (buffer_.size() < total) buffer_.resize(total);
   std::byte* all = buffer_.data();
   if (equal) {
-    check(MPI_Allgather(mine.data(), int(length), MPI_BYTE, all, int(length), MPI_BYTE, MPI_COMM_WORLD),
-          "MPI_Allgather");
+    check(MPI_Iallgather(mine.data(), int(length), MPI_BYTE, all, int(length), MPI_BYTE, MPI_COMM_WORLD, &request),
+          "MPI_Iallgather");
   } else {
     std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
     int offset = 0;
@@ -79,10 +143,11 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
       offsets[r] = offset;
       offset += counts[r];
     }
-    check(MPI_Allgatherv(mine.data(), int(length), MPI_BYTE, all, counts.data(), offsets.data(), MPI_BYTE,
-                         MPI_COMM_WORLD),
-          "MPI_Allgatherv");
+    check(MPI_Iallgatherv(mine.data(), int(length), MPI_BYTE, all, counts.data(), offsets.data(), MPI_BYTE,
+                          MPI_COMM_WORLD, &request),
+          "MPI_Iallgatherv");
   }
+  check(wait(request, rank_ == 0), "MPI_Iallgather");
   std::vector<std::span<const std::byte>> out;
   std::size_t at = 0;
   for (std::uint64_t l : lengths) {
@@ -96,12 +161,26 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
 }
 
 void MpiGroup::abort(const std::string& message, int code) {
-  if (rank_ != 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  std::cout << std::flush;  // what rank 0 printed before the error
-  std::fflush(stdout);
-  std::cerr << (rank_ != 0 ? "rank " + std::to_string(rank_) + ": " : "") << message << std::flush;
-  MPI_Abort(MPI_COMM_WORLD, code);
-  std::_Exit(code);  // MPI_Abort does not return; should it, this rank still ends
+  if (rank_ == 0) print_and_abort(message, code);
+  // Another rank sends its error to rank 0, which prints it when it next
+  // waits on the group and ends every rank: an error that every rank meets is
+  // so printed once, by rank 0, and one rank's own error as "rank N: ...".
+  std::string packet(sizeof(std::int32_t), '\0');
+  const std::int32_t code32 = code;
+  std::memcpy(packet.data(), &code32, sizeof code32);
+  packet += message;
+  MPI_Request request;
+  if (packet.size() <= std::size_t(INT_MAX) &&
+      MPI_Isend(packet.data(), int(packet.size()), MPI_CHAR, 0, kErrorTag, MPI_COMM_WORLD, &request) == MPI_SUCCESS) {
+    const auto deadline = std::chrono::steady_clock::now() + kRankZeroGrace;
+    int sent = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!sent) MPI_Test(&request, &sent, MPI_STATUS_IGNORE);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  // Rank 0 is still busy (or gone): this rank prints its error itself.
+  print_and_abort("rank " + std::to_string(rank_) + ": " + message, code);
 }
 
 }  // namespace dagrad::dist
