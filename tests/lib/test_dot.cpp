@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 using namespace dagrad;
 namespace fs = std::filesystem;
 
@@ -154,15 +156,12 @@ TEST_CASE("node names with quotes, backslashes, newlines and non-ASCII text surv
   CHECK(contains(label_of(p.graph), "title &quot;quoted&quot; \\ &lt;here&gt;"));
 
   // Graphviz's own HTML parser accepts every label and draws the text.
-  const fs::path dir = fs::temp_directory_path() / "dagrad_test_dot_names";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  render(dot, (dir / "names.svg").string());
-  std::ifstream in(dir / "names.svg");
+  const dagrad::testing::TempDir dir("dot_names");
+  render(dot, dir.file("names.svg"));
+  std::ifstream in(dir.path / "names.svg");
   const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(contains(svg, "naïve σ ∑ 数"));
   CHECK(contains(svg, "back\\slash\\"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("name scopes become clusters, nested as the scopes are") {
@@ -279,9 +278,8 @@ TEST_CASE("with an executor each node shows its value and its gradient's value")
 }
 
 TEST_CASE("write_dot replaces the file whole and leaves nothing behind on failure") {
-  const fs::path dir = fs::temp_directory_path() / "dagrad_test_write_dot";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const dagrad::testing::TempDir scratch("write_dot");
+  const fs::path& dir = scratch.path;
   Net net;
   const std::string path = (dir / "net.dot").string();
   write_dot(net.g, path);
@@ -303,7 +301,6 @@ TEST_CASE("write_dot replaces the file whole and leaves nothing behind on failur
     CHECK(contains(e.what(), missing));
   }
   CHECK(!fs::exists(dir / "no such folder"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a collapsed scope is one box listing its ops, with the edges that cross it") {

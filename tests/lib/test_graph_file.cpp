@@ -4,34 +4,18 @@
 
 #include "../../lib/model_file_detail.hpp"  // decode and encode, to build bad files with good checksums
 
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.hpp"
+
 using namespace dagrad;
 namespace fs = std::filesystem;
+using dagrad::testing::TempDir;
 namespace detail = dagrad::model_file_detail;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> serial{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() / ("dagrad_test_graph_file_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(stamp) + "_" + std::to_string(serial++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 Bytes read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -110,7 +94,7 @@ std::vector<Matrix<T>> run(Executor<T>& ex, Node x, Node labels, Node step, Node
 }  // namespace
 
 TEST_CASE("a saved graph loads with the same nodes, DOT, values and gradients, and trains on the same") {
-  TempDir dir;
+  const TempDir dir("graph_file");
   const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g, {.threads = 2});
@@ -164,7 +148,7 @@ TEST_CASE("a saved graph loads with the same nodes, DOT, values and gradients, a
 }
 
 TEST_CASE("a float32 graph's parameters read back exactly, in a version-2 file of kind 3") {
-  TempDir dir;
+  const TempDir dir("graph_file");
   const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<float> ex(net.g);
@@ -189,7 +173,7 @@ TEST_CASE("a float32 graph's parameters read back exactly, in a version-2 file o
 }
 
 TEST_CASE("saving a graph whose parameter has no value names it, and writes nothing") {
-  TempDir dir;
+  const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
   const fs::path file = dir.path / "net.dagradg";
@@ -199,7 +183,7 @@ TEST_CASE("saving a graph whose parameter has no value names it, and writes noth
 }
 
 TEST_CASE("every truncation and every corrupted byte of a graph file is refused with a DataError") {
-  TempDir dir;
+  const TempDir dir("graph_file");
   const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g);
@@ -219,7 +203,7 @@ TEST_CASE("every truncation and every corrupted byte of a graph file is refused 
 }
 
 TEST_CASE("a graph file that its ops or its records refuse names the file, the node and the problem") {
-  TempDir dir;
+  const TempDir dir("graph_file");
   const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g);

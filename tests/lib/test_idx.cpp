@@ -3,11 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,29 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using dagrad::testing::TempDir;
 using dagrad::DataError;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-// A fresh folder under the system temp dir, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> serial{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() /
-           ("dagrad_test_idx_" + std::to_string(getpid()) + "_" + std::to_string(stamp) + "_" +
-            std::to_string(serial++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_file(const std::string& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -148,7 +129,7 @@ void check_images_are_three_images(const dagrad::Images& im) {
 }  // namespace
 
 TEST_CASE("A valid image file and label file load with every pixel in place") {
-  TempDir dir;
+  const TempDir dir("idx");
   write_file(dir.file("images"), three_images());
   write_file(dir.file("labels"), three_labels());
 
@@ -158,7 +139,7 @@ TEST_CASE("A valid image file and label file load with every pixel in place") {
 }
 
 TEST_CASE("read_idx returns the header's dimensions and the raw bytes") {
-  TempDir dir;
+  const TempDir dir("idx");
   write_file(dir.file("a"), concat(header({2, 2}), {1, 2, 3, 4}));
   const dagrad::IdxArray a = dagrad::read_idx(dir.file("a"));
   CHECK(a.dims == std::vector<std::uint32_t>{2, 2});
@@ -172,7 +153,7 @@ TEST_CASE("read_idx returns the header's dimensions and the raw bytes") {
 }
 
 TEST_CASE("A gzip-compressed file loads the same as the plain one, whatever its name") {
-  TempDir dir;
+  const TempDir dir("idx");
   write_file(dir.file("images.gz"), gzip_three_images());
   write_gzip(dir.file("stored_images"), three_images());
   write_gzip(dir.file("labels_no_suffix"), three_labels());
@@ -185,7 +166,7 @@ TEST_CASE("A gzip-compressed file loads the same as the plain one, whatever its 
 }
 
 TEST_CASE("load_mnist reads the four standard names, plain or with .gz") {
-  TempDir dir;
+  const TempDir dir("idx");
   write_file(dir.file("train-images-idx3-ubyte"), three_images());
   write_gzip(dir.file("train-labels-idx1-ubyte.gz"), three_labels());
   write_gzip(dir.file("t10k-images-idx3-ubyte.gz"), concat(header({1, 2, 3}), {0, 1, 2, 3, 4, 255}));
@@ -200,7 +181,7 @@ TEST_CASE("load_mnist reads the four standard names, plain or with .gz") {
 }
 
 TEST_CASE("load_mnist on a folder without the files says to run scripts/setup.sh") {
-  TempDir dir;
+  const TempDir dir("idx");
   const std::string msg = data_error([&] { dagrad::load_mnist(dir.path.string()); });
   CHECK(msg.find("train-images-idx3-ubyte") != std::string::npos);
   CHECK(msg.find("scripts/setup.sh") != std::string::npos);
@@ -219,7 +200,7 @@ TEST_CASE("default_mnist_dir follows DAGRAD_DATA, else HOME") {
 }
 
 TEST_CASE("Every malformed file is rejected with its path and the problem") {
-  TempDir dir;
+  const TempDir dir("idx");
   // Writes bytes to a file called name and returns the message of reading it with read.
   auto rejected = [&](const std::string& name, const Bytes& bytes, auto read) {
     const std::string path = dir.file(name);
@@ -338,7 +319,7 @@ TEST_CASE("Every malformed file is rejected with its path and the problem") {
 }
 
 TEST_CASE("A corrupt, truncated or oversized gzip stream is rejected") {
-  TempDir dir;
+  const TempDir dir("idx");
   const Bytes gz = gzip_three_images();
   auto contains = [](const std::string& msg, const std::string& part) {
     CHECK_MESSAGE(msg.find(part) != std::string::npos, "'", part, "' not in: ", msg);
@@ -414,7 +395,7 @@ TEST_CASE("parse_idx, parse_images and parse_labels read bytes in memory as the 
                        DataError);
 
   // Every outcome, plain and gzip, is the file reader's, word for word.
-  TempDir dir;
+  const TempDir dir("idx");
   Bytes bad_crc = gz;
   bad_crc[bad_crc.size() - 8] ^= 0xFF;
   Bytes short_data = three_images();
@@ -446,7 +427,7 @@ TEST_CASE("parse_idx, parse_images and parse_labels read bytes in memory as the 
 }
 
 TEST_CASE("gzip members are joined and what follows the last one is ignored, as zlib's gzread does") {
-  TempDir dir;
+  const TempDir dir("idx");
   const Bytes whole = three_images();
   const Bytes first(whole.begin(), whole.begin() + 7), second(whole.begin() + 7, whole.end());
   const Bytes joined = concat(gzip_bytes(first), gzip_bytes(second));
@@ -474,7 +455,7 @@ TEST_CASE("a gzip stream longer than the read buffers loads whole, and a fault d
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 + i / 1000);
   const Bytes plain = concat(header({5, 300, 300}), data);
   const Bytes gz = gzip_bytes(plain);
-  TempDir dir;
+  const TempDir dir("idx");
   write_file(dir.file("big.gz"), gz);
   const dagrad::Images from_file = dagrad::read_images(dir.file("big.gz"));
   const dagrad::Images from_memory = dagrad::parse_images(gz, "mem");

@@ -3,38 +3,22 @@
 #include <doctest/doctest.h>
 
 #include <png.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using dagrad::testing::TempDir;
 using dagrad::DataError;
 using dagrad::Image;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> serial{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() / ("dagrad_test_image_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(stamp) + "_" + std::to_string(serial++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -109,7 +93,7 @@ TEST_CASE("roll undoes unroll, and clamps values outside [0, 1]") {
 }
 
 TEST_CASE("PNGs of every colour type read back with the pixels libpng wrote") {
-  TempDir dir;
+  const TempDir dir("image");
   SUBCASE("8-bit gray") {
     write_png_with_libpng(dir.file("g.png"), 3, 2, PNG_COLOR_TYPE_GRAY, 8, {{0, 100, 200}, {255, 7, 9}});
     const Image im = dagrad::read_image(dir.file("g.png"));
@@ -165,7 +149,7 @@ TEST_CASE("PNGs of every colour type read back with the pixels libpng wrote") {
 }
 
 TEST_CASE("write_png writes what read_image reads, for 1 to 4 channels") {
-  TempDir dir;
+  const TempDir dir("image");
   for (std::size_t channels = 1; channels <= 4; ++channels) {
     Image im = dagrad::make_image(5, 7, channels);
     for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>(i * 37 + channels);
@@ -183,7 +167,7 @@ TEST_CASE("write_png writes what read_image reads, for 1 to 4 channels") {
 }
 
 TEST_CASE("binary and ASCII PGM and PPM files read back, comments and maxval included") {
-  TempDir dir;
+  const TempDir dir("image");
   write_bytes(dir.file("a.pgm"), "P2\n# a comment\n3 2\n255\n0 1 2\n3 4 255\n");
   CHECK(dagrad::read_image(dir.file("a.pgm")).pixels == Bytes{0, 1, 2, 3, 4, 255});
   write_bytes(dir.file("b.pgm"), std::string("P5 2 2 255\n") + std::string("\x00\x7f\x80\xff", 4));
@@ -203,7 +187,7 @@ TEST_CASE("binary and ASCII PGM and PPM files read back, comments and maxval inc
 }
 
 TEST_CASE("malformed image files are rejected with messages naming the file and the problem") {
-  TempDir dir;
+  const TempDir dir("image");
   auto message = [](const std::string& path) -> std::string {
     try {
       dagrad::read_image(path);

@@ -11,20 +11,12 @@
 #include <filesystem>
 #include <random>
 #include <sstream>
-#include <unistd.h>
+
+#include "temp_dir.hpp"
 
 using namespace dagrad;
 
 namespace {
-
-// A file name of its own in the temporary folder, removed at the end.
-struct TempFile {
-  std::string path;
-  explicit TempFile(const std::string& stem)
-      : path((std::filesystem::temp_directory_path() / (stem + "_" + std::to_string(getpid()) + ".dagradm"))
-                 .string()) {}
-  ~TempFile() { std::filesystem::remove(path); }
-};
 
 // 40 rows of 3 features: two smooth regression targets, and three labels.
 struct Data {
@@ -48,11 +40,12 @@ TEST_CASE("an MLPRegressor's file gives back its predictions, parameters and ite
   std::ostringstream sink;
   MLPRegressor mlp({.hidden_layer_sizes = {6, 4}, .activation = "tanh", .max_iter = 30, .random_state = 2});
   mlp.set_output(&sink, &sink);
-  const TempFile file("dagrad_regressor");
-  CHECK_THROWS_WITH_AS(save(mlp, file.path), doctest::Contains("not fitted"), Error);
+  const dagrad::testing::TempDir dir("mlp_file");
+  const std::string model = dir.file("regressor.dagradm");
+  CHECK_THROWS_WITH_AS(save(mlp, model), doctest::Contains("not fitted"), Error);
   mlp.fit(Features(d.X), d.Y);
-  save(mlp, file.path);
-  const MLPRegressor again = load_mlp_regressor(file.path);
+  save(mlp, model);
+  const MLPRegressor again = load_mlp_regressor(model);
   CHECK(again.predict(Features(d.X)) == mlp.predict(Features(d.X)));
   CHECK(again.n_iter() == 30);
   CHECK(again.n_outputs() == 2);
@@ -61,13 +54,13 @@ TEST_CASE("an MLPRegressor's file gives back its predictions, parameters and ite
   CHECK(again.params().get("hidden_layer_sizes") == "6,4");
 
   // Each estimator reads only its own kind of file, and says what it found.
-  CHECK_THROWS_WITH_AS(load_mlp(file.path),
+  CHECK_THROWS_WITH_AS(load_mlp(model),
                        doctest::Contains("holds an MLPRegressor (kind 4), not an MLPClassifier"), DataError);
   MLPClassifier classifier({.hidden_layer_sizes = {3}, .max_iter = 2, .random_state = 1});
   classifier.set_output(&sink, &sink);
   classifier.fit(Features(d.X), std::vector<int>(d.labels.col(0).data(), d.labels.col(0).data() + 40));
-  save(classifier, file.path);
-  CHECK_THROWS_WITH_AS(load_mlp_regressor(file.path),
+  save(classifier, model);
+  CHECK_THROWS_WITH_AS(load_mlp_regressor(model),
                        doctest::Contains("holds an MLPClassifier (kind 1), not an MLPRegressor"), DataError);
 }
 
@@ -98,9 +91,10 @@ TEST_CASE("a multi-label MLPClassifier's file gives back its labels and probabil
   MLPClassifier mlp({.hidden_layer_sizes = {5}, .max_iter = 20, .random_state = 4});
   mlp.set_output(&sink, &sink);
   mlp.fit(Features(d.X), d.labels);
-  const TempFile file("dagrad_multilabel");
-  save(mlp, file.path);
-  const MLPClassifier again = load_mlp(file.path);
+  const dagrad::testing::TempDir dir("mlp_file");
+  const std::string model = dir.file("multilabel.dagradm");
+  save(mlp, model);
+  const MLPClassifier again = load_mlp(model);
   CHECK(again.multilabel());
   CHECK(again.classes() == std::vector<int>{0, 1, 2});
   CHECK(again.predict_proba(Features(d.X)) == mlp.predict_proba(Features(d.X)));

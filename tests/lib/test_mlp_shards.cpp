@@ -7,11 +7,10 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <sstream>
 
-#include <unistd.h>
+#include "temp_dir.hpp"
 
 using namespace dagrad;
 
@@ -177,10 +176,8 @@ TEST_CASE("shards survive a model file, and more shards than a batch has rows le
   std::ostringstream sink;
   mlp.set_output(&sink, &sink);
   mlp.fit(Features(d.X), d.y);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("dagrad_test_mlp_shards_" + std::to_string(::getpid()) + ".model"))
-                               .string();
+  const dagrad::testing::TempDir dir("mlp_shards");
+  const std::string path = dir.file("shards.model");
   save(mlp, path);
   CHECK(load_mlp(path).params().shards == 3);
-  std::filesystem::remove(path);
 }

@@ -6,9 +6,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -18,28 +16,15 @@
 #include <sstream>
 #include <thread>
 
+#include "temp_dir.hpp"
+
 using namespace dagrad;
 using dagrad::model_file_detail::crc32c;
 namespace fs = std::filesystem;
+using dagrad::testing::TempDir;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> serial{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path = fs::temp_directory_path() / ("dagrad_test_model_file_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(stamp) + "_" + std::to_string(serial++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -215,7 +200,7 @@ TEST_CASE("crc32c gives the standard check value") {
 }
 
 TEST_CASE("a saved MLPClassifier loads with identical predictions, weights and hyperparameters") {
-  TempDir dir;
+  const TempDir dir("model_file");
   Blobs train = blobs(150, 1), test = blobs(60, 2);
   for (std::string dtype : {"float32", "float64"}) {
     CAPTURE(dtype);
@@ -244,7 +229,7 @@ TEST_CASE("a saved MLPClassifier loads with identical predictions, weights and h
 }
 
 TEST_CASE("a loaded model continues training with warm_start") {
-  TempDir dir;
+  const TempDir dir("model_file");
   Blobs train = blobs(150, 1);
   MLPClassifier mlp = quiet({.hidden_layer_sizes = {6}, .max_iter = 3, .random_state = 3});
   mlp.fit(Features(train.X), train.y);
@@ -261,7 +246,7 @@ TEST_CASE("a loaded model continues training with warm_start") {
 }
 
 TEST_CASE("a file written from the documented layout loads, and one without newer parameters gets their defaults") {
-  TempDir dir;
+  const TempDir dir("model_file");
   Spec s = small_spec();
   s.params.erase(std::remove_if(s.params.begin(), s.params.end(),
                                 [](auto& kv) { return kv.first == "check_numerics" || kv.first == "alpha"; }),
@@ -276,7 +261,7 @@ TEST_CASE("a file written from the documented layout loads, and one without newe
 }
 
 TEST_CASE("a malformed model file is rejected with a message naming the file and the problem") {
-  TempDir dir;
+  const TempDir dir("model_file");
   const std::string path = dir.file("bad.dagradm");
   const Bytes good = encode(small_spec());
   write_bytes(path, good);
@@ -425,7 +410,7 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
 }
 
 TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file") {
-  TempDir dir;
+  const TempDir dir("model_file");
   CHECK_THROWS_WITH_AS(save(MLPClassifier{}, dir.file("m")), doctest::Contains("not fitted"), Error);
   Blobs train = blobs(60, 1);
   MLPClassifier mlp = quiet({.hidden_layer_sizes = {3}, .max_iter = 2, .random_state = 1});
@@ -443,7 +428,7 @@ TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file")
 }
 
 TEST_CASE("an executor's parameters save and load by node name") {
-  TempDir dir;
+  const TempDir dir("model_file");
   for (int pass = 0; pass < 2; ++pass) {
     Graph g;
     Node w = g.parameter("w", {2, 3});
@@ -487,7 +472,7 @@ TEST_CASE("an executor's parameters save and load by node name") {
 }
 
 TEST_CASE("parse_parameters loads the bytes of a parameters file as load_parameters loads the file") {
-  TempDir dir;
+  const TempDir dir("model_file");
   Graph g;
   Node w = g.parameter("w", {2, 3});
   Node b = g.parameter("b", {1, 3});
@@ -523,7 +508,7 @@ TEST_CASE("parse_parameters loads the bytes of a parameters file as load_paramet
 }
 
 TEST_CASE("named tensors save and load in their order, with infinities, and a repeated name is refused") {
-  TempDir dir;
+  const TempDir dir("model_file");
   const std::string path = dir.file("tensors");
   Matrix<double> a(2, 2), b(1, 1);
   a << 1, -2.5, 3e-300, 4;
@@ -581,7 +566,7 @@ TEST_CASE("training refuses inputs that are not finite") {
 }
 
 TEST_CASE("a save killed at any moment leaves the old model or the new one, whole") {
-  TempDir dir;
+  const TempDir dir("model_file");
   const std::string path = dir.file("model.dagradm");
   // Two 784-1000-10 networks (6.4 MB files) with different weights.
   auto network = [](unsigned seed) {

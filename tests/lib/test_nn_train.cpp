@@ -4,9 +4,10 @@
 #include <dagrad/nn.hpp>
 
 #include <cstdio>
-#include <filesystem>
 #include <random>
 #include <sstream>
+
+#include "temp_dir.hpp"
 
 using namespace dagrad;
 
@@ -14,10 +15,6 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("dagrad_test_nn_train_" + name)).string();
 }
 
 // Three noisy Gaussian blobs in `features` dimensions, one-hot labels.
@@ -137,8 +134,9 @@ TEST_CASE("another seed shuffles otherwise") {
 
 TEST_CASE("training resumed from a checkpoint continues with the bits of an uninterrupted run") {
   const Blobs data = blobs(300, 6, 3);
+  const dagrad::testing::TempDir dir("nn_train");
   for (bool sgd : {false, true}) {
-    const std::string path = temp_path(sgd ? "resume_sgd" : "resume_adam");
+    const std::string path = dir.file(sgd ? "resume_sgd" : "resume_adam");
     const nn::TrainOptions options{.epochs = 6, .batch_size = 32, .seed = 9, .validation_fraction = 0.1};
 
     Net<float> straight(6, 16, 2, sgd);
@@ -167,13 +165,13 @@ TEST_CASE("training resumed from a checkpoint continues with the bits of an unin
       CHECK(second.ex->value(*second.g.find(name)) == straight.ex->value(*straight.g.find(name)));
     }
     CHECK(second.opt->steps() == straight.opt->steps());
-    std::remove(path.c_str());
   }
 }
 
 TEST_CASE("a checkpoint of another network is refused, naming the parameter and both shapes") {
   const Blobs data = blobs(90, 6, 4);
-  const std::string path = temp_path("other_network");
+  const dagrad::testing::TempDir dir("nn_train");
+  const std::string path = dir.file("other_network");
   {
     Net<float> net(6, 16);
     auto trainer = net.trainer({.epochs = 1, .batch_size = 30, .checkpoint = path});
@@ -197,7 +195,6 @@ TEST_CASE("a checkpoint of another network is refused, naming the parameter and 
   auto sgd_trainer = same.trainer({});
   CHECK_THROWS_WITH_AS(sgd_trainer.load_checkpoint(path), doctest::Contains("'state:sgd/steps'"), DataError);
   CHECK(sgd_trainer.epochs_done() == 0);
-  std::remove(path.c_str());
 }
 
 TEST_CASE("verbose lines and the progress callback report every epoch and batch") {
@@ -283,7 +280,7 @@ TEST_CASE("bad data and settings are errors that say what is wrong") {
                     doctest::Contains("x and y must be inputs"));
   Node fixed = net.g.input("fixed", {30, 6});
   CHECK_THROWS_WITH(nn::Trainer<float>(*net.ex, *net.opt, fixed, net.y, {}), doctest::Contains("must be open"));
-  CHECK_THROWS_WITH_AS(trainer.load_checkpoint(temp_path("missing")), doctest::Contains("cannot open"), DataError);
+  CHECK_THROWS_WITH_AS(trainer.load_checkpoint("/nonexistent/dagrad/missing.ckpt"), doctest::Contains("cannot open"), DataError);
 }
 
 TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss weighted by rows, errors placed") {

@@ -4,24 +4,15 @@
 
 #include <onnx/onnx_pb.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include "temp_dir.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Dir {
-  fs::path path = fs::temp_directory_path() / ("dagrad_test_onnx_" + std::to_string(getpid()));
-  Dir() { fs::create_directories(path); }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 onnx::ModelProto read_model(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -46,7 +37,7 @@ struct Mlp {
 }  // namespace
 
 TEST_CASE("an ONNX export holds the inputs it needs, the parameters as float32 initializers and the outputs") {
-  Dir dir;
+  const dagrad::testing::TempDir dir("onnx");
   Mlp net;
   Executor<double> ex(net.g);
   Matrix<double> w1(3, 3), w2(3, 2);
@@ -88,7 +79,7 @@ TEST_CASE("an ONNX export holds the inputs it needs, the parameters as float32 i
 }
 
 TEST_CASE("an ONNX export refuses backward nodes, gradient ops, leaves and missing values by name, writing nothing") {
-  Dir dir;
+  const dagrad::testing::TempDir dir("onnx");
   Mlp net;
   Executor<double> ex(net.g);
   const std::string file = (dir.path / "m.onnx").string();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 using namespace dagrad;
 namespace fs = std::filesystem;
 
@@ -22,22 +24,6 @@ std::string read(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
-
-// A fresh, empty folder for one test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / name) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::vector<std::string> files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 const std::string small_dot = "digraph { a -> b [xlabel=\"1x2\"]; b -> c; }";
 
@@ -59,7 +45,7 @@ TEST_CASE("this machine's Graphviz renders SVG, PNG and PDF in process") {
 }
 
 TEST_CASE("render writes a well-formed SVG") {
-  TempDir dir("dagrad_test_render_svg");
+  const dagrad::testing::TempDir dir("render_svg");
   const fs::path path = dir.path / "g.svg";
   render(small_dot, path.string());
   std::string svg = read(path);
@@ -79,7 +65,7 @@ TEST_CASE("render writes a well-formed SVG") {
 }
 
 TEST_CASE("render writes PNG and PDF files that start with their signatures") {
-  TempDir dir("dagrad_test_render_png_pdf");
+  const dagrad::testing::TempDir dir("render_png_pdf");
   render(small_dot, (dir.path / "g.png").string());
   render(small_dot, (dir.path / "g.PDF").string());  // the extension's case does not matter
   const std::string png = read(dir.path / "g.png");
@@ -90,7 +76,7 @@ TEST_CASE("render writes PNG and PDF files that start with their signatures") {
 }
 
 TEST_CASE("render draws a graph with values through the Graph overload, repeatedly") {
-  TempDir dir("dagrad_test_render_graph");
+  const dagrad::testing::TempDir dir("render_graph");
   Graph g;
   Node x = g.input("x", {1, 2});
   Node w = g.parameter("w", {2, 1});
@@ -109,7 +95,7 @@ TEST_CASE("render draws a graph with values through the Graph overload, repeated
 }
 
 TEST_CASE("an unknown extension is refused, naming the path and the formats") {
-  TempDir dir("dagrad_test_render_ext");
+  const dagrad::testing::TempDir dir("render_ext");
   for (const char* name : {"g.gif", "g", "g.svg.txt"}) {
     const std::string path = (dir.path / name).string();
     const std::string what = error_of([&] { render(small_dot, path); });
@@ -121,7 +107,7 @@ TEST_CASE("an unknown extension is refused, naming the path and the formats") {
 }
 
 TEST_CASE("DOT that Graphviz rejects throws its message and leaves no file") {
-  TempDir dir("dagrad_test_render_bad");
+  const dagrad::testing::TempDir dir("render_bad");
   const std::string path = (dir.path / "bad.svg").string();
 
   std::string what = error_of([&] { render("digraph { a -> ; }", path); });
@@ -150,7 +136,7 @@ TEST_CASE("a picture that cannot be written names the path") {
 }
 
 TEST_CASE("render_data returns the same picture render writes, without a file") {
-  TempDir dir("dagrad_test_render_data");
+  const dagrad::testing::TempDir dir("render_data");
   const fs::path path = dir.path / "g.svg";
   // A named graph: an anonymous one is titled by a counter that each read moves.
   const std::string named = "digraph g { a -> b [xlabel=\"1x2\"]; b -> c; }";
