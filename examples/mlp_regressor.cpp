@@ -4,8 +4,11 @@
 // (--hidden-layer-sizes 20 --solver lbfgs ...). The last --test-rows rows
 // are held out; the features are standardized with the training rows' mean
 // and standard deviation (scikit-learn's StandardScaler), as their raw
-// scales differ a hundredfold; the target is left as it is.
+// scales differ a hundredfold; the target is left as it is. Under mpirun
+// (a build with MPI) each rank trains on its shard of every batch, as
+// --shards N does in one process, and rank 0 alone prints and saves.
 #include "mlp_flags.hpp"
+#include "ranks.hpp"
 
 #include <dagrad/dagrad.hpp>
 
@@ -48,7 +51,8 @@ void standardize(Matrix<double>& X, Eigen::Index train_rows) {
   }
 }
 
-int run(int argc, char** argv) {
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
   ArgParser parser = regressor_parser();
   ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
@@ -88,9 +92,14 @@ int run(int argc, char** argv) {
     mlp = load_mlp_regressor(args.get("load"));
     apply_mlp_param_flags(args, mlp.params());
   }
+  mlp.set_group(group);
+  const bool writes = !group || group->rank() == 0;
+  std::ostream nowhere(nullptr);  // discards: the warnings (on standard error) once, from rank 0
+  if (!writes) mlp.set_output(&std::cout, &nowhere);
   const auto start = std::chrono::steady_clock::now();
   if (train) mlp.fit(Features(X_train), y_train);
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!writes) return 0;  // the same model as rank 0's, bit for bit: rank 0 reports it
   std::cout << "Training R^2: " << repr(mlp.score(Features(X_train), y_train)) << "\n";
   std::cout << "Testing R^2: " << repr(mlp.score(Features(X_test), y_test)) << "\n";
   std::cout << "loss_ = " << repr(mlp.loss()) << ", n_iter_ = " << mlp.n_iter() << "\n";
@@ -105,5 +114,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("mlp_regressor", [&] { return run(argc, argv); });
+  return run_ranks("mlp_regressor", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

@@ -167,6 +167,23 @@ MlpRun fit_mlp(MLPParams p, nn::ShardGroup* group) {
   return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
 }
 
+// An MLPRegressor on the same 150 rows with both targets (multi-output),
+// alone with `shards` or on the group.
+MlpRun fit_regressor(MLPParams p, nn::ShardGroup* group) {
+  const Data d = make_data();
+  Matrix<double> X(150, 5), Y(150, 2);
+  for (int i = 0; i < 150; ++i) {
+    X.row(i) = d.X.row(i % 45) * (1.0 + 0.01 * (i / 45));
+    Y.row(i) = d.Y.row(i % 45).array() + 0.1 * (i / 45);
+  }
+  MLPRegressor mlp(p);
+  std::ostringstream sink;
+  mlp.set_output(&sink, &sink);
+  mlp.set_group(group);
+  mlp.fit(Features(X), Y);
+  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
+}
+
 void check_same_bits(const MlpRun& a, const MlpRun& b) {
   CHECK(std::memcmp(&a.loss, &b.loss, sizeof(double)) == 0);
   REQUIRE(a.loss_curve.size() == b.loss_curve.size());
@@ -242,6 +259,24 @@ TEST_CASE("lbfgs on the group: each rank's rows of the full batch, the bits of s
     const MlpRun together = fit_mlp(p, world);
     check_same_bits(fit_mlp(alone, nullptr), together);
     CHECK(together.loss > 0);
+  }
+}
+
+TEST_CASE("a multi-output MLPRegressor on the group: the bits of shards = size in one process, adam and lbfgs") {
+  for (const char* solver : {"adam", "lbfgs"}) {
+    for (bool early_stopping : {false, true}) {
+      CAPTURE(solver);
+      CAPTURE(early_stopping);
+      const MLPParams p{.hidden_layer_sizes = {7}, .solver = solver, .alpha = 0.01, .batch_size = 16,
+                        .learning_rate_init = 0.01, .max_iter = 6, .random_state = 4,
+                        .early_stopping = early_stopping};
+      MLPParams alone = p;
+      alone.shards = world->size();
+      const MlpRun together = fit_regressor(p, world);
+      check_same_bits(fit_regressor(alone, nullptr), together);
+      CHECK(together.coefs.back().cols() == 2);
+      CHECK(together.loss > 0);
+    }
   }
 }
 

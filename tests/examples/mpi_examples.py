@@ -10,6 +10,8 @@ CHECK is one of:
   mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
                     its --save'd model file, on generated digits; its scores and
                     warnings printed once; a bad --shards refused; lbfgs on ranks as --shards.
+  mlp_regressor FILE  the same for mlp_regressor on the diabetes data (adam with early
+                    stopping, and lbfgs): its verbose lines, scores and --save'd file.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
                     column) and the best pick are those of one process, printed once.
   fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
@@ -137,6 +139,29 @@ elif check == "mnist_mlp":
     assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file)
     r = run([exe, "--shards", 0] + flags, expect=1)
     assert "parameter 'shards' cannot be '0'" in r.stderr, r.stderr
+elif check == "mlp_regressor":
+    exe = programs[0]
+    alone_file, together_file = os.path.join(scratch, "alone.model"), os.path.join(scratch, "together.model")
+    adam = ["--hidden-layer-sizes", 20, "--learning-rate-init", 0.1, "--early-stopping", "--max-iter", 30]
+    lbfgs = ["--hidden-layer-sizes", 20, "--solver", "lbfgs", "--max-iter", 15]
+    common = ["--random-state", 1, "--dtype", "float64", "--verbose", "--threads", 1]
+    for flags, marker in ((adam, "Validation score: "), (lbfgs, "At iterate")):
+        for ranks in (2, 3):
+            alone = run([exe, "--shards", ranks, "--save", alone_file] + flags + common)
+            # (--shards to both: the files record it.)
+            together = run(mpi(ranks, exe, "--shards", ranks, "--save", together_file, *flags, *common))
+            assert marker in alone.stdout and "Testing R^2: " in alone.stdout, alone.stdout
+            # Every line as one process with --shards prints it, once; the model, every bit.
+            assert together.stdout.replace(together_file, alone_file) == alone.stdout, (ranks, alone.stdout,
+                                                                                      together.stdout)
+            assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, flags)
+            warnings = alone.stderr.count("ConvergenceWarning")
+            assert together.stderr.count("ConvergenceWarning") == warnings <= 1, (alone.stderr, together.stderr)
+            # Without --shards the ranks are the shards: the same lines.
+            assert run(mpi(ranks, exe, *flags, *common)).stdout == alone.stdout.replace(
+                "Saved the model to " + alone_file + "\n", "")
+        # Shards change the last bits only, but change them: not the lines of whole batches.
+        assert run([exe] + flags + common).stdout != run([exe, "--shards", 2] + flags + common).stdout
 elif check == "grid":
     exe = programs[0]
     flags = ["--train-rows", 1200, "--validation-rows", 300, "--max-iter", 3,
