@@ -75,6 +75,15 @@ void set_values(Executor<T>& ex, const std::vector<Node>& params) {
   }
 }
 
+// net's graph saved as dir/net.dagradg, its parameters given values in ex first.
+template <class T>
+fs::path save_net(const TempDir& dir, const Net& net, Executor<T>& ex) {
+  set_values(ex, net.params);
+  const fs::path file = dir.path / "net.dagradg";
+  save_graph(ex, file.string());
+  return file;
+}
+
 // The loss and gradients on a fixed batch, after one Adam step.
 template <class T>
 std::vector<Matrix<T>> run(Executor<T>& ex, Node x, Node labels, Node step, Node loss,
@@ -95,11 +104,9 @@ std::vector<Matrix<T>> run(Executor<T>& ex, Node x, Node labels, Node step, Node
 
 TEST_CASE("a saved graph loads with the same nodes, DOT, values and gradients, and trains on the same") {
   const TempDir dir("graph_file");
-  const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g, {.threads = 2});
-  set_values(ex, net.params);
-  save_graph(ex, file.string());
+  const fs::path file = save_net(dir, net, ex);
 
   const LoadedGraph loaded = load_graph(file.string());
   Graph& g = *loaded.graph;
@@ -149,11 +156,9 @@ TEST_CASE("a saved graph loads with the same nodes, DOT, values and gradients, a
 
 TEST_CASE("a float32 graph's parameters read back exactly, in a version-2 file of kind 3") {
   const TempDir dir("graph_file");
-  const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<float> ex(net.g);
-  set_values(ex, net.params);
-  save_graph(ex, file.string());
+  const fs::path file = save_net(dir, net, ex);
   const Bytes bytes = read_bytes(file);
   REQUIRE(bytes.size() > 16);
   CHECK(bytes[8] == 2);
@@ -184,11 +189,9 @@ TEST_CASE("saving a graph whose parameter has no value names it, and writes noth
 
 TEST_CASE("every truncation and every corrupted byte of a graph file is refused with a DataError") {
   const TempDir dir("graph_file");
-  const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g);
-  set_values(ex, net.params);
-  save_graph(ex, file.string());
+  const fs::path file = save_net(dir, net, ex);
   const Bytes bytes = read_bytes(file);
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     CAPTURE(n);
@@ -204,11 +207,9 @@ TEST_CASE("every truncation and every corrupted byte of a graph file is refused 
 
 TEST_CASE("a graph file that its ops or its records refuse names the file, the node and the problem") {
   const TempDir dir("graph_file");
-  const fs::path file = dir.path / "net.dagradg";
   Net net;
   Executor<double> ex(net.g);
-  set_values(ex, net.params);
-  save_graph(ex, file.string());
+  const fs::path file = save_net(dir, net, ex);
   const detail::Contents good = detail::decode(read_bytes(file), "net", detail::kind_graph);
   auto node_named = [&](detail::Contents& c, const std::string& name) -> detail::NodeRecord& {
     for (auto& n : c.nodes) {
