@@ -1,7 +1,7 @@
-// MPI_Allgather as dagrad's training loop uses it (dist::MpiGroup::all_gather),
-// timed at message sizes from 8 bytes to 32 MB: the latency and bandwidth of
-// docs/scaling.md's cost model. Each size is gathered `repeats` times after a
-// warm-up; the median call is reported, by rank 0.
+// The all-gather as dagrad's training loop uses it (dist::MpiGroup::all_gather,
+// an MPI_Iallgather polled), timed at message sizes from 8 bytes to 32 MB: the
+// latency and bandwidth of docs/scaling.md's cost model. Each size is gathered
+// `repeats` times after a warm-up; the median call is reported, by rank 0.
 //   mpirun -np 2 build/bench/bench_allgather [repeats]
 #include <dagrad/dist.hpp>
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data-parallel training on this machine, measured for docs/scaling.md:
-#  1. MPI_Allgather (dist::MpiGroup::all_gather) between 2 ranks, 8 B to 32 MB
+#  1. The all-gather (dist::MpiGroup::all_gather) between 2 ranks, 8 B to 32 MB
 #     a rank, over shared memory (Open MPI's default on one machine) and over
 #     TCP on the loopback interface: the latency and bandwidth of the cost model.
 #  2. A training step of the 784-1024-1024-10 network (float32, Adam, batch
