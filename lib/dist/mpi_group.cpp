@@ -132,9 +132,10 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
   }
   if (buffer_.size() < total) buffer_.resize(total);
   std::byte* all = buffer_.data();
+  const char* const call = equal ? "MPI_Iallgather" : "MPI_Iallgatherv";
   if (equal) {
     check(MPI_Iallgather(mine.data(), int(length), MPI_BYTE, all, int(length), MPI_BYTE, MPI_COMM_WORLD, &request),
-          "MPI_Iallgather");
+          call);
   } else {
     std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
     int offset = 0;
@@ -145,9 +146,9 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
     }
     check(MPI_Iallgatherv(mine.data(), int(length), MPI_BYTE, all, counts.data(), offsets.data(), MPI_BYTE,
                           MPI_COMM_WORLD, &request),
-          "MPI_Iallgatherv");
+          call);
   }
-  check(wait(request, rank_ == 0), "MPI_Iallgather");
+  check(wait(request, rank_ == 0), call);
   std::vector<std::span<const std::byte>> out;
   std::size_t at = 0;
   for (std::uint64_t l : lengths) {
