@@ -3,7 +3,7 @@
 // latency and bandwidth of docs/scaling.md's cost model. Each size is gathered
 // `repeats` times after a warm-up; the median call is reported, by rank 0.
 //   mpirun -np 2 build/bench/bench_allgather [repeats]
-#include <dagrad/dist.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 
 #include <algorithm>
 #include <chrono>

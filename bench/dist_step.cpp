@@ -5,7 +5,7 @@
 // time spent in all_gather per step and the bytes each rank sends per step.
 //   mpirun -np 2 build/bench/bench_dist_step [MNIST_DIR] [threads] [batch] [rows]
 #include <dagrad/dagrad.hpp>
-#include <dagrad/dist.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 #include <dagrad/nn.hpp>
 
 #include <algorithm>

@@ -4,8 +4,8 @@
 // these shapes; the crossing point is where detail::sparse_density_limit
 // should sit.
 //   build/bench/bench_matmul_shapes [MNIST_DIR]
+#include <dagrad/core/detail/sparse_product.hpp>
 #include <dagrad/dagrad.hpp>
-#include <dagrad/detail/sparse_product.hpp>
 
 #include <oneapi/tbb/global_control.h>
 

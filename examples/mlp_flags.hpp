@@ -4,8 +4,8 @@
 // sets the ones given; repr prints scores as Python does.
 #pragma once
 
-#include <dagrad/cli.hpp>
-#include <dagrad/mlp.hpp>
+#include <dagrad/cli/cli.hpp>
+#include <dagrad/ml/mlp.hpp>
 
 #include <algorithm>
 #include <charconv>

@@ -6,7 +6,7 @@
 
 #include "mlp_flags.hpp"
 
-#include <dagrad/cli.hpp>
+#include <dagrad/cli/cli.hpp>
 
 #include <string>
 

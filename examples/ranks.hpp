@@ -8,7 +8,7 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn/shard_group.hpp>
 #ifdef DAGRAD_MPI
-#include <dagrad/dist.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 #endif
 
 #include <cstdio>

@@ -1,5 +1,5 @@
 // The 2-2-1 sigmoid network of the classic worked backpropagation example,
-// shared by examples/backprop_trace.cpp and tests/lib/test_trace.cpp so the
+// shared by examples/backprop_trace.cpp and tests/lib/viz/test_trace.cpp so the
 // test checks exactly what the example prints.
 //   Graph g; TinyNetwork net = build_tiny_network(g); Executor<double> ex(g);
 //   set_tiny_weights(ex, net); ex.compute(tiny_feeds(net), net.fetches());

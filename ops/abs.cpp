@@ -1,7 +1,7 @@
 // abs: y = |x|, elementwise.  dy/dx = sign(x) (0 at 0), so dL/dx = dL/dy * sign(x)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

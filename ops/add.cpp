@@ -1,8 +1,8 @@
 // add: y = a + b, elementwise with broadcasting.  dy/da = 1, dy/db = 1
 // (summed back over the broadcast axes).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,9 +1,9 @@
 // add_channel_bias: y[n, c·P + p] = x[n, c·P + p] + b[c] (P = pixels per channel).
 // dy/dx = 1;  dL/db[c] = Σ_n Σ_p G[n, c·P + p] (sum_channels).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

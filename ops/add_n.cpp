@@ -1,8 +1,8 @@
 // add_n: y = x_0 + x_1 + ... + x_(n-1), all of one shape.  dy/dx_i = 1
-#include <dagrad/detail/elements.hpp>
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/elements.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

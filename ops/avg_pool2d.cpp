@@ -1,10 +1,10 @@
 // avg_pool2d: y = the mean of each size×size window.  dy/dx = 1/size² for each pixel of the
 // window (the backward op is avg_pool2d_grad).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

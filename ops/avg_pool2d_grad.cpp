@@ -1,10 +1,10 @@
 // avg_pool2d_grad: dx = each window's dy / size², added over the window.  Linear, the adjoint
 // of avg_pool2d: for G = dL/d(dx), dL/d(dy) = avg_pool2d(G).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

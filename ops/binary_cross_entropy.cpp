@@ -1,9 +1,9 @@
 // binary_cross_entropy: L = mean of -(t log s + (1-t) log(1-s)), s = sigmoid(x) (1x1).  dL/dx = (s - t) / N, dL/dt = -x / N
 // From logits x and labels t, over all N elements, computed as
 // max(x, 0) - x t + log(1 + e^-|x|): e^ never overflows and log never sees 0.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

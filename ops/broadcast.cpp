@@ -1,8 +1,8 @@
 // broadcast: y = x (1x1, 1xN or Mx1) repeated to like's shape.  dx = dy summed over the repeated axes
-#include <dagrad/detail/elements.hpp>
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/elements.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

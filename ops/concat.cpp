@@ -1,8 +1,8 @@
 // concat: y = [x_0 x_1 ... x_(n-1)], columns side by side.  dL/dx_i = the columns of dL/dy that x_i filled
 // The inputs share one row count.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,11 +1,11 @@
 // conv2d: Y_n = W col(X_n) per image n.  dX_n = col⁻¹(Wᵀ dY_n), dW = Σ_n dY_n col(X_n)ᵀ
 // (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/correlate.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/correlate.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,11 +1,11 @@
 // conv2d_grad_filter: dW = Σ_n dY_n col(X_n)ᵀ (col = im2col).  Bilinear in (X, dY): for
 // G = dL/d(dW), dL/dX = conv2d_grad_input(dY, G), dL/d(dY) = conv2d(X, G).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/correlate.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/correlate.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

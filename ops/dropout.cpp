@@ -4,10 +4,10 @@
 // index), so a mask depends on nothing but those three: the same at any
 // thread count, and the same again when the gradient asks for it.
 //   dy/dx = keep / (1 - rate): dropout of the gradient with the same key.
-#include <dagrad/detail/elements.hpp>
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/elements.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <bit>
 #include <cmath>

@@ -1,7 +1,7 @@
 // leaky_relu: y = x where x > 0, else slope * x, elementwise.  dy/dx = 1 where x > 0, else slope
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <cmath>
 #include <sstream>

@@ -1,7 +1,7 @@
 // log: y = ln x, elementwise (x > 0).  dy/dx = 1 / x
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

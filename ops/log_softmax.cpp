@@ -1,9 +1,9 @@
 // log_softmax: y_ij = x_ij - log sum_k e^(x_ik), row by row.  dx = dy - softmax(x) * sum_k dy_k
 // Stable where log(softmax(x)) is not: the row max comes out of the exponent
 // and no log ever sees a 0.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <cmath>
 

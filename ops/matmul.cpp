@@ -1,11 +1,11 @@
 // matmul: C = op(A) op(B).  For C = A B: dA = G Bᵀ, dB = Aᵀ G, with G = dL/dC
 // (op transposes where the flags say; the transposed cases permute these).
-#include <dagrad/detail/dense_kernels.hpp>
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/parallel.hpp>
-#include <dagrad/detail/sparse_product.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/dense_kernels.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/sparse_product.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <algorithm>
 

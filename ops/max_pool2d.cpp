@@ -1,10 +1,10 @@
 // max_pool2d: y = max of each window.  dy/dx = 1 at the window's first maximum, 0 elsewhere
 // (a tie goes to the first in row-major order; the backward op is max_pool2d_grad).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,10 +1,10 @@
 // max_pool2d_grad: dx = dy sent to each window's first maximum in x.  d(dx)/dx = 0 (piecewise
 // constant); d(dx)/d(dy) gathers G at those maxima: size² avg_pool2d(mask ⊙ G) for side-by-side windows.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/detail/image_op.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

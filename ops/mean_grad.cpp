@@ -1,7 +1,7 @@
 // mean_grad: y = dy / (rows * cols of like), repeated to like's shape.  dy/d(dy) = 1 / size(like)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

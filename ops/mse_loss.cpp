@@ -1,7 +1,7 @@
 // mse_loss: L = (1/N) sum_ij (p_ij - t_ij)^2 over all N elements (1x1).  dL/dp = 2 (p - t) / N = -dL/dt
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

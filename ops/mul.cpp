@@ -1,8 +1,8 @@
 // mul: y = a * b, elementwise with broadcasting.  dy/da = b, dy/db = a
 // (summed back over the broadcast axes).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // sigmoid: y = 1 / (1 + exp(-x)), elementwise.  dy/dx = y * (1 - y)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // sigmoid_grad: z = dy*y*(1-y) from sigmoid's output y.  dz/dy = dy*(1-2y), dz/d(dy) = y*(1-y)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // sign: y = -1, 0 or +1 as x is negative, zero or positive, elementwise.  dy/dx = 0 (almost everywhere)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // slice: y = x[:, first : first + count], whole columns.  dL/dx = dL/dy in those columns, 0 in the others
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // softmax: y_ij = e^(x_ij) / sum_k e^(x_ik), row by row.  dx = y * (dy - sum_k dy_k y_k)
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

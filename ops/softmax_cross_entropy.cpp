@@ -1,8 +1,8 @@
 // softmax_cross_entropy: L = -(1/M) sum_ij t_ij log softmax(x)_ij.  dL/dx = (softmax(x) - t) / M
 // (1x1, M rows, labels t). Fused with softmax for stability: log-sum-exp, never log(0).
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <cmath>
 

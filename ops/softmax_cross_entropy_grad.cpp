@@ -1,8 +1,8 @@
 // softmax_cross_entropy_grad: y = dy * (softmax(x) - t) / M.  No gradient (a backward op).
 // The gradient of softmax_cross_entropy wrt its logits x, for labels t and M rows.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,9 +1,9 @@
 // sum_channels: s[c] = Σ_n Σ_p x[n, c·P + p] (P = pixels per channel, 1 × channels).
 // ds/dx[n, c·P + p] = 1 for its channel c: G repeated over each channel's block.
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/detail/conv.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/conv.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

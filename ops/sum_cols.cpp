@@ -1,7 +1,7 @@
 // sum_cols: y_i = sum_j x_ij, the row sums (Mx1).  dy_i/dx_ij = 1
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // sum_rows: y_j = sum_i x_ij, the column sums (1xN).  dy_j/dx_ij = 1
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

@@ -2,10 +2,10 @@
 // One node for sum(square(x)), as an L2 penalty needs: no x-sized square in
 // the forward pass, and in the backward pass one x-sized product where
 // sum and square took a broadcast, a scale and a product.
-#include <dagrad/detail/dense_kernels.hpp>
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/dense_kernels.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // tanh: y = tanh x, elementwise.  dy/dx = 1 - y^2
-#include <dagrad/detail/op_list.hpp>
-#include <dagrad/op_family.hpp>
-#include <dagrad/ops.hpp>
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
 
 namespace dagrad {
 namespace {

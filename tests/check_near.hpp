@@ -4,7 +4,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
-#include <dagrad/tensor.hpp>
+#include <dagrad/core/tensor.hpp>
 
 inline void check_near(const dagrad::Matrix<double>& got, const dagrad::Matrix<double>& want) {
   REQUIRE(got.rows() == want.rows());

@@ -2,7 +2,7 @@
 
 #include "datasets.hpp"
 
-#include <dagrad/closest.hpp>
+#include <dagrad/core/closest.hpp>
 
 #include <algorithm>
 #include <cmath>

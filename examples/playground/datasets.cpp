@@ -1,6 +1,6 @@
 #include "datasets.hpp"
 
-#include <dagrad/random.hpp>
+#include <dagrad/core/random.hpp>
 
 #include <algorithm>
 #include <array>

@@ -4,7 +4,7 @@
 
 #include "config.hpp"
 
-#include <dagrad/tensor.hpp>
+#include <dagrad/core/tensor.hpp>
 
 #include <cstdint>
 #include <span>

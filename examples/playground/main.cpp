@@ -5,8 +5,8 @@
 //   build/examples/playground/playground [--port 8080] [--host 127.0.0.1] [--seed N]
 #include "server.hpp"
 
-#include <dagrad/cli.hpp>
-#include <dagrad/idx.hpp>
+#include <dagrad/cli/cli.hpp>
+#include <dagrad/io/idx.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -2,7 +2,7 @@
 
 #include "encode.hpp"
 
-#include <dagrad/features.hpp>
+#include <dagrad/io/features.hpp>
 
 #include <algorithm>
 #include <chrono>

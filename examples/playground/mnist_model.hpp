@@ -8,8 +8,8 @@
 
 #include "config.hpp"
 
-#include <dagrad/idx.hpp>
-#include <dagrad/mlp.hpp>
+#include <dagrad/io/idx.hpp>
+#include <dagrad/ml/mlp.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -6,7 +6,7 @@
 #include "mnist_model.hpp"
 #include "plane_model.hpp"
 
-#include <dagrad/error.hpp>
+#include <dagrad/core/error.hpp>
 
 #include <httplib.h>
 

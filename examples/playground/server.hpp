@@ -4,7 +4,7 @@
 //   Server s({.max_sessions = 8});  int port = s.bind("127.0.0.1", 8080);  s.run();
 #pragma once
 
-#include <dagrad/cli.hpp>
+#include <dagrad/cli/cli.hpp>
 
 #include <cstdint>
 #include <memory>

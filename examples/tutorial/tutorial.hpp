@@ -3,7 +3,7 @@
 //   DAGRAD_TUTORIAL_ROWS=2000 build/examples/tutorial/03_train
 #pragma once
 
-#include <dagrad/idx.hpp>
+#include <dagrad/io/idx.hpp>
 
 #include <cstdlib>
 #include <string>

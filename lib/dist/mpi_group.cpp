@@ -1,5 +1,5 @@
-#include <dagrad/dist.hpp>
-#include <dagrad/error.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 
 #include <mpi.h>
 

@@ -1,6 +1,6 @@
-#include <dagrad/error.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/core/random.hpp>
 #include <dagrad/nn/init.hpp>
-#include <dagrad/random.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include <dagrad/error.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/core/ops.hpp>
 #include <dagrad/nn/layers.hpp>
-#include <dagrad/ops.hpp>
 
 namespace dagrad::nn {
 

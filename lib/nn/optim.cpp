@@ -1,6 +1,6 @@
-#include <dagrad/autodiff.hpp>
-#include <dagrad/detail/parallel.hpp>
-#include <dagrad/error.hpp>
+#include <dagrad/core/autodiff.hpp>
+#include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/error.hpp>
 #include <dagrad/nn/optim.hpp>
 
 #include "update_kernels.hpp"

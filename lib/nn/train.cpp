@@ -1,7 +1,7 @@
-#include <dagrad/error.hpp>
-#include <dagrad/model_file.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/core/random.hpp>
+#include <dagrad/io/model_file.hpp>
 #include <dagrad/nn/train.hpp>
-#include <dagrad/random.hpp>
 
 #include <algorithm>
 #include <cmath>

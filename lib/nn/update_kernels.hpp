@@ -5,7 +5,7 @@
 //   update_kernels<float>().adam(w, g, m, v, n, {.beta_1 = ...});
 #pragma once
 
-#include <dagrad/detail/isa.hpp>
+#include <dagrad/core/detail/isa.hpp>
 
 #include <cstdint>
 

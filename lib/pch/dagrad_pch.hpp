@@ -2,11 +2,11 @@
 // file's parsing time.
 #include <Eigen/Core>
 
-#include <dagrad/error.hpp>
-#include <dagrad/graph.hpp>
-#include <dagrad/op.hpp>
-#include <dagrad/ops.hpp>
-#include <dagrad/tensor.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/core/graph.hpp>
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
+#include <dagrad/core/tensor.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 //   mpirun -np N mpi_abort one R        rank R fails; the others wait in the next gather
 //   mpirun -np N mpi_abort after-end R  rank R fails after the others have ended well
 //   mpirun -np N mpi_abort busy R       rank R fails while rank 0 computes for 60 s
-#include <dagrad/dist.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 
 #include <chrono>
 #include <cstdio>

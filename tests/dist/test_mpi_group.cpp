@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <dagrad/dagrad.hpp>
-#include <dagrad/dist.hpp>
+#include <dagrad/dist/mpi_group.hpp>
 #include <dagrad/nn.hpp>
 
 #include <cmath>

@@ -170,11 +170,17 @@ def check_export(s, build, sanitize):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "dagrad"], env=env, capture_output=True,
                            text=True, check=True).stdout.split()
     extra = ["-fsanitize=" + sanitize] if sanitize and sanitize != "none" else []
+    # The uninstalled .pc files name each part's own folders; the umbrella
+    # header's folder and the libraries' run path are the source tree's.
+    source_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    extra += ["-I" + os.path.join(source_root, "lib", "include")]
+    extra += ["-Wl,-rpath," + os.path.join(os.path.abspath(build), "lib", part)
+              for part in ("core", "io", "viz", "nn", "ml", "onnx", "cli")]
     exe = os.path.join(folder, "network")
     r = subprocess.run(["c++", "-std=c++20", "-O1", "-Wall", "-Wextra", "-Werror",
                         # dagrad's options structs are filled by designated initializers
-                        "-Wno-missing-field-initializers", source, "-o", exe,
-                        "-Wl,-rpath," + os.path.abspath(os.path.join(build, "lib"))] + flags + extra, capture_output=True, text=True)
+                        "-Wno-missing-field-initializers", source, "-o", exe] + flags + extra,
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     r = subprocess.run([exe, "4"], capture_output=True, text=True, cwd=folder)
     assert r.returncode == 0, r.stderr

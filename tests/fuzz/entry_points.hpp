@@ -1,19 +1,20 @@
-// What the fuzz targets and tests/lib/test_corpus.cpp feed untrusted bytes
+// What the fuzz targets and tests/lib/io/test_corpus.cpp feed untrusted bytes
 // to: the IDX reader, the model-file and graph-file readers and mnist_mlp's
 // command line. Each returns or throws dagrad::Error; any other outcome is a bug.
 //   dagrad_fuzz::idx(bytes);  dagrad_fuzz::model(bytes);  dagrad_fuzz::graph(bytes);  dagrad_fuzz::cli(bytes);
 #pragma once
 
-#include <dagrad/cli.hpp>
-#include <dagrad/dot.hpp>
-#include <dagrad/executor.hpp>
-#include <dagrad/graph_file.hpp>
-#include <dagrad/idx.hpp>
-#include <dagrad/mlp.hpp>
-#include <dagrad/model_file.hpp>
+#include <dagrad/cli/cli.hpp>
+#include <dagrad/core/executor.hpp>
+#include <dagrad/io/graph_file.hpp>
+#include <dagrad/io/idx.hpp>
+#include <dagrad/io/model_file.hpp>
+#include <dagrad/ml/mlp.hpp>
+#include <dagrad/ml/mlp_file.hpp>
+#include <dagrad/viz/dot.hpp>
 
 #include "../../examples/mnist_mlp_flags.hpp"
-#include "../../lib/model_file_detail.hpp"  // crc32c, to fix up mutated files' checksums
+#include <dagrad/io/detail/model_file.hpp>  // crc32c, to fix up mutated files' checksums
 
 #include <algorithm>
 #include <cstdint>

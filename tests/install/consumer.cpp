@@ -2,7 +2,14 @@
 // whatever flags a user picks (-O0 or -O2, with or without -march=native, GCC
 // or clang): matrices made here are resized and freed by the library and the
 // other way round, and the gradients it gets must be right.
-#include <dagrad/dagrad.hpp>
+// It uses the core, nn and ml only, so it also builds against those parts
+// alone (pkg-config dagrad-ml, CMake's dagrad::ml).
+#include <dagrad/core/autodiff.hpp>
+#include <dagrad/core/executor.hpp>
+#include <dagrad/core/gradcheck.hpp>
+#include <dagrad/core/ops.hpp>
+#include <dagrad/ml/mlp.hpp>
+#include <dagrad/nn.hpp>
 
 #include <cmath>
 #include <cstdio>

@@ -22,30 +22,39 @@ export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 failed=0
 check() {  # check NAME PROGRAM: runs it, reports, remembers a failure
-  if "$2" >"$scratch/out" 2>&1; then
+  local out
+  if out="$("$2" 2>&1)"; then
     echo "ok    $1"
   else
-    echo "FAIL  $1"; sed 's/^/      /' "$scratch/out"; failed=1
+    echo "FAIL  $1"; sed 's/^/      /' <<<"$out"; failed=1
   fi
 }
 
-# The installed headers are the public ones of the source tree (lib/dagrad
-# and lib/dagrad/nn) and the detail headers they reach through their
-# includes, no more and no fewer.
+# The installed headers are the public ones of the source tree (each
+# part's lib/PART/include/dagrad, and the umbrella's lib/include) and the
+# detail headers they reach through their includes, no more and no fewer.
 src="$here/../../lib"
+include_dirs=("$src"/include "$src"/*/include)
+where() {  # the include folder that holds header $1
+  local d
+  for d in "${include_dirs[@]}"; do [[ -f "$d/$1" ]] && { echo "$d"; return; }; done
+  echo "no include folder of lib/ holds $1" >&2; return 1
+}
 reachable() {  # the headers the public ones reach, themselves included
-  local queue seen=" " h
-  # dist.hpp goes with libdagrad_dist, which only a build with MPI has.
+  local queue seen=" " h d
+  # dist's header goes with libdagrad_dist, which only a build with MPI has.
   local skip='^$'
-  [[ -n "$(find "$libdir" -name 'libdagrad_dist.so*' -print -quit)" ]] || skip='^dagrad/dist\.hpp$'
-  mapfile -t queue < <(cd "$src" && find dagrad -name '*.hpp' -not -path 'dagrad/detail/*' | grep -v "$skip")
+  [[ -n "$(find "$libdir" -name 'libdagrad_dist.so*' -print -quit)" ]] || skip='^dagrad/dist/'
+  mapfile -t queue < <(for d in "${include_dirs[@]}"; do (cd "$d" && find dagrad -name '*.hpp' -not -path '*/detail/*'); done |
+                       grep -v "$skip")
   while ((${#queue[@]})); do
     h="${queue[0]}"; queue=("${queue[@]:1}")
     [[ "$seen" == *" $h "* ]] && continue
     seen+="$h "
     echo "$h"
+    d="$(where "$h")"
     mapfile -t -O "${#queue[@]}" queue < <(
-      sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(dagrad/[^>]*\)>.*|\1|p' "$src/$h")
+      sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(dagrad/[^>]*\)>.*|\1|p' "$d/$h")
   done
 }
 if diff <(reachable | sort) <(cd "$prefix/include" && find dagrad -type f | sort) >"$scratch/out"; then
@@ -56,35 +65,55 @@ else
 fi
 
 # Each installed header compiles alone with the installed flags (and
-# without warnings), so none needs a header that was not installed.
+# without warnings), so none needs a header that was not installed. The
+# compilations, and the builds below, run side by side, a job per core.
+jobs="$(nproc)"
 read -r -a cflags <<<"$(pkg-config --cflags dagrad)"
-alone_failed=0
-while read -r header; do
-  printf '#include <%s>\n' "$header" >"$scratch/alone.cpp"
-  if ! g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$scratch/alone.cpp" "${cflags[@]}" \
-       >"$scratch/out" 2>&1; then
-    echo "FAIL  #include <$header> alone"; sed 's/^/      /' "$scratch/out"; alone_failed=1
+alone() {  # alone HEADER: compiles it on its own; prints a failure
+  local probe out
+  probe="$(mktemp --suffix=.cpp -p "$scratch")"
+  printf '#include <%s>\n' "$1" >"$probe"
+  if ! out="$(g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$probe" "${cflags[@]}" 2>&1)"; then
+    echo "FAIL  #include <$1> alone"; sed 's/^/      /' <<<"$out"
   fi
-done < <(cd "$prefix/include" && find dagrad -name '*.hpp' | sort)
-if ((alone_failed)); then failed=1; else echo "ok    every installed header compiles on its own"; fi
+}
+export -f alone; export scratch; export CFLAGS_LIST="${cflags[*]}"
+(cd "$prefix/include" && find dagrad -name '*.hpp' | sort) |
+  xargs -P "$jobs" -I{} bash -c 'cflags=($CFLAGS_LIST); alone "$1"' _ {} >"$scratch/alone" 2>&1
+if [[ -s "$scratch/alone" ]]; then cat "$scratch/alone"; failed=1; else echo "ok    every installed header compiles on its own"; fi
 
-read -r -a flags <<<"$(pkg-config --cflags --libs dagrad)"
+# consumer.cpp against every part (pkg-config dagrad) with GCC and clang at
+# four flag sets, and against only the parts it uses (dagrad-ml: ml, nn, io
+# and the core). Each build and run reports into its own file.
+consumer() {  # consumer NAME CXX "OPTS" PACKAGE
+  local exe="$scratch/consumer-$1" flags
+  read -r -a flags <<<"$(pkg-config --cflags --libs "$4")"
+  # shellcheck disable=SC2086  # $3 holds several flags
+  if "$2" -std=c++20 $3 "$here/consumer.cpp" "${flags[@]}" -o "$exe" >"$scratch/$1.log" 2>&1; then
+    check "pkg-config $4, $2 $3" "$exe" >"$scratch/$1.result"
+  else
+    { echo "FAIL  pkg-config $4, $2 $3: did not compile"; sed 's/^/      /' "$scratch/$1.log"; } >"$scratch/$1.result"
+  fi
+}
+names=()
 for cxx in g++ clang++; do
   for opt in "-O0" "-O2" "-O0 -march=native" "-O2 -march=native"; do
-    exe="$scratch/consumer-$cxx-${opt// /}"
-    # shellcheck disable=SC2086  # $opt holds several flags
-    if "$cxx" -std=c++20 $opt "$here/consumer.cpp" "${flags[@]}" -o "$exe"; then
-      check "pkg-config, $cxx $opt" "$exe"
-    else
-      echo "FAIL  pkg-config, $cxx $opt: did not compile"; failed=1
-    fi
+    names+=("$cxx${opt// /}")
+    consumer "${names[-1]}" "$cxx" "$opt" dagrad &
+    (($(jobs -rp | wc -l) < jobs)) || wait -n
   done
 done
+names+=(ml-only)
+consumer ml-only g++ -O2 dagrad-ml &
+wait
+for n in "${names[@]}"; do cat "$scratch/$n.result"; done
+for n in "${names[@]}"; do grep -q '^FAIL' "$scratch/$n.result" && failed=1; done
 
 if cmake -S "$here/cmake" -B "$scratch/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
      -DCMAKE_BUILD_TYPE=Release >"$scratch/log" 2>&1 &&
-   cmake --build "$scratch/cmake" >>"$scratch/log" 2>&1; then
+   cmake --build "$scratch/cmake" -j "$jobs" >>"$scratch/log" 2>&1; then
   check "CMake find_package(dagrad), dagrad::dagrad" "$scratch/cmake/consumer"
+  check "CMake find_package(dagrad), dagrad::ml alone" "$scratch/cmake/consumer_ml"
 else
   echo "FAIL  CMake project"; sed 's/^/      /' "$scratch/log"; failed=1
 fi

@@ -4,8 +4,8 @@
 // A new op is covered by being registered; the first test makes sure every
 // file in ops/ is (DAGRAD_OPS_DIR comes from tests/ops/meson.build).
 #include <doctest/doctest.h>
+#include <dagrad/core/registry.hpp>
 #include <dagrad/dagrad.hpp>
-#include <dagrad/registry.hpp>
 
 #include <algorithm>
 #include <filesystem>

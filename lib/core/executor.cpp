@@ -1,0 +1,519 @@
+#include <dagrad/core/detail/tsan.hpp>
+#include <dagrad/core/executor.hpp>
+#include <dagrad/core/op.hpp>
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace dagrad {
+
+namespace {
+
+// Clears the upper halves of the vector registers before a kernel runs. In
+// the -march=native build the kernels were entered with them dirty (from
+// where on the way in is not known), and a kernel so entered runs every
+// legacy-SSE instruction it calls into, such as glibc's tanh, at a
+// transition penalty: double tanh 17 times slower on an AVX-512 machine
+// (docs/benchmarks.md). Built for AVX, one vzeroupper; else nothing.
+inline void clean_vector_state() {
+#if defined(__AVX__)
+  __builtin_ia32_vzeroupper();
+#endif
+}
+
+template <class T>
+std::string summarize(const Matrix<T>& m) {
+  std::ostringstream s;
+  s << m.rows() << "x" << m.cols();
+  if (m.size() == 0) return s.str();
+  Eigen::Index nonfinite = 0;
+  double lo = 0, hi = 0, total = 0;
+  bool first = true;
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    const double v = static_cast<double>(m.data()[i]);
+    if (!std::isfinite(v)) {
+      ++nonfinite;
+      continue;
+    }
+    lo = first ? v : std::min(lo, v);
+    hi = first ? v : std::max(hi, v);
+    total += v;
+    first = false;
+  }
+  if (!first) {
+    s << " min " << lo << " mean " << total / static_cast<double>(m.size() - nonfinite)
+      << " max " << hi;
+  }
+  if (nonfinite) s << ", " << nonfinite << " not finite";
+  return s.str();
+}
+
+}  // namespace
+
+template <class T>
+struct Executor<T>::Impl {
+  // What one set of fetches needs, built once and reused on every run.
+  struct Plan {
+    std::vector<NodeId> ops;  // in topological order
+    std::vector<NodeId> inputs, parameters;
+    std::vector<std::vector<const Matrix<T>*>> args;  // per op, its inputs' values
+    std::unique_ptr<tbb::flow::graph> flow;
+    std::unique_ptr<tbb::flow::broadcast_node<tbb::flow::continue_msg>> start;
+    std::deque<tbb::flow::continue_node<tbb::flow::continue_msg>> tasks;
+    // The fed shapes its op shapes were last inferred for, and when.
+    std::vector<Shape> fed_shapes;
+    std::uint64_t inferred_at = 0;
+  };
+
+  Graph& graph;
+  ExecutorOptions options;
+  int threads;
+  tbb::task_arena arena;
+  std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
+  std::vector<char> ready;       // parameter set, or node computed by a run
+  std::vector<char> staged;      // input filled in place through input()
+  // With options.profile: kernel seconds and runs per node, each written
+  // only by its own node's task.
+  std::vector<double> kernel_seconds;
+  std::vector<std::uint64_t> kernel_runs;
+  std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
+  // Counts shape inferences; a plan whose last inference is the latest, for
+  // the same fed shapes, may skip it (no other plan has resized shared nodes).
+  std::uint64_t inference_count = 0;
+
+  // A run's failure: of the nodes that fail, the one created first, so the
+  // report does not depend on which thread got there first. Once a node has
+  // failed, the nodes that depend on it are skipped (`poisoned`, written by
+  // a node's own task before its successors start); the others still run,
+  // so every node that would fail does, whatever the timing.
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::string error;
+  NodeId error_node = 0;
+  std::vector<char> poisoned;
+
+  Impl(Graph& g, ExecutorOptions o)
+      : graph(g),
+        options(o),
+        threads(o.threads > 0 ? o.threads : tbb::info::default_concurrency()),
+        arena(threads) {}
+
+  void grow() {
+    while (values.size() < graph.size()) values.emplace_back();
+    ready.resize(graph.size(), 0);
+    staged.resize(graph.size(), 0);
+    poisoned.resize(graph.size(), 0);
+    kernel_seconds.resize(graph.size(), 0.0);
+    kernel_runs.resize(graph.size(), 0);
+  }
+
+  Plan& plan_for(const std::vector<Node>& fetches) {
+    std::vector<NodeId> key;
+    for (const Node& f : fetches) {
+      graph.check_owns(f, "run");
+      key.push_back(f.id());
+    }
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+    auto it = plans.find(key);
+    if (it != plans.end()) return *it->second;
+
+    grow();
+    auto plan = std::make_unique<Plan>();
+    const std::vector<int> task_of = list_needed(key, *plan);
+    build_flow(*plan, task_of);
+    return *plans.emplace(std::move(key), std::move(plan)).first->second;
+  }
+
+  // The nodes the fetches need, sorted into the plan by kind (constants get
+  // their values now); returns each op node's task index, -1 for the rest.
+  std::vector<int> list_needed(const std::vector<NodeId>& fetches, Plan& plan) {
+    std::vector<char> needed(graph.size(), 0);
+    for (NodeId f : fetches) needed[f] = 1;
+    for (NodeId n = static_cast<NodeId>(graph.size()); n-- > 0;) {
+      if (!needed[n]) continue;
+      for (NodeId in : graph.info(n).inputs) needed[in] = 1;
+    }
+    std::vector<int> task_of(graph.size(), -1);
+    for (NodeId n = 0; n < graph.size(); ++n) {
+      if (!needed[n]) continue;
+      const NodeInfo& info = graph.info(n);
+      switch (info.kind) {
+        case NodeKind::input: plan.inputs.push_back(n); break;
+        case NodeKind::parameter: plan.parameters.push_back(n); break;
+        case NodeKind::constant:
+          values[n] = info.value.template cast<T>();
+          ready[n] = 1;
+          break;
+        case NodeKind::op: {
+          task_of[n] = static_cast<int>(plan.ops.size());
+          plan.ops.push_back(n);
+          std::vector<const Matrix<T>*> args;
+          for (NodeId in : info.inputs) args.push_back(&values[in]);
+          plan.args.push_back(std::move(args));
+          break;
+        }
+      }
+    }
+    return task_of;
+  }
+
+  // One flow-graph task per op node, an edge from each op it reads; ops
+  // that read only inputs, parameters and constants hang off `start`.
+  void build_flow(Plan& p, const std::vector<int>& task_of) {
+    Plan* const plan = &p;
+    // The flow graph is built inside the arena so its tasks run there.
+    arena.execute([&] {
+      plan->flow = std::make_unique<tbb::flow::graph>();
+      plan->start =
+          std::make_unique<tbb::flow::broadcast_node<tbb::flow::continue_msg>>(*plan->flow);
+      for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+        const NodeId n = plan->ops[k];
+        const Matrix<T>* const* args = plan->args[k].data();
+        const std::size_t nargs = plan->args[k].size();
+        plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
+          run_node(n, Inputs<T>(args, nargs));
+        });
+      }
+      for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+        std::vector<int> preds;
+        for (NodeId in : graph.info(plan->ops[k]).inputs) {
+          if (task_of[in] >= 0) preds.push_back(task_of[in]);
+        }
+        std::sort(preds.begin(), preds.end());
+        preds.erase(std::unique(preds.begin(), preds.end()), preds.end());
+        if (preds.empty()) tbb::flow::make_edge(*plan->start, plan->tasks[k]);
+        for (int p : preds) tbb::flow::make_edge(plan->tasks[p], plan->tasks[k]);
+      }
+    });
+  }
+
+  void run_node(NodeId n, Inputs<T> args) {
+    // The feeds and each input's value are ready: say so to ThreadSanitizer,
+    // which cannot see the flow graph's own ordering (detail/tsan.hpp).
+    tsan::acquire(this);
+    for (const Matrix<T>* a : args) tsan::acquire(a);
+    struct Done {
+      const void* token;
+      ~Done() { tsan::release(token); }
+    } done{&values[n]};
+    const NodeInfo& info = graph.info(n);
+    if (failed.load(std::memory_order_relaxed)) {
+      for (NodeId in : info.inputs) {
+        if (poisoned[in]) {
+          poisoned[n] = 1;
+          return;
+        }
+      }
+    }
+    Matrix<T>& out = values[n];
+    clean_vector_state();
+    try {
+      if (options.profile) {
+        const auto start = std::chrono::steady_clock::now();
+        info.op->forward(args, out);
+        kernel_seconds[n] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ++kernel_runs[n];
+      } else {
+        info.op->forward(args, out);
+      }
+      if (options.check_numerics && !out.allFinite()) fail(n, not_finite(info, args, out));
+    } catch (const std::exception& e) {
+      fail(n, std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
+    } catch (...) {
+      fail(n, std::string(info.op->key()) + " node '" + info.name + "' failed with an unknown error");
+    }
+  }
+
+  // What check_numerics reports: the node, its op, and each input's summary.
+  std::string not_finite(const NodeInfo& info, Inputs<T> args, const Matrix<T>& out) const {
+    std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
+                      "' produced a value that is not finite (" + summarize(out) + "); its inputs:";
+    for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+      msg += "\n  '" + graph.info(info.inputs[i]).name + "': " + summarize(*args[i]);
+    }
+    return msg;
+  }
+
+  void fail(NodeId n, std::string message) {
+    poisoned[n] = 1;
+    std::lock_guard lock(error_mutex);
+    if (!failed.load() || n < error_node) {
+      error = std::move(message);
+      error_node = n;
+      failed.store(true);
+    }
+  }
+
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
+    if (fetches.empty()) throw FeedError("run: no nodes to fetch");
+    Plan& plan = plan_for(fetches);
+    take_inputs(plan, feeds);
+    check_parameters(plan);
+    infer_shapes(plan);
+    run_plan(plan);
+  }
+
+  // Every input the plan needs, from its feed or as staged through input(),
+  // checked against its declared shape.
+  void take_inputs(Plan& plan, const std::vector<Feed<T>>& feeds) {
+    std::vector<const Feed<T>*> feed_of(graph.size(), nullptr);
+    for (const Feed<T>& f : feeds) {
+      graph.check_owns(f.node, "run (feed)");
+      const NodeInfo& info = graph.info(f.node.id());
+      if (info.kind != NodeKind::input) {
+        throw FeedError("run: a feed was given for '" + info.name + "', which is " +
+                        (info.kind == NodeKind::parameter ? "a parameter (use Executor::set)"
+                                                          : "not an input (it is a " +
+                                                                std::string(to_string(info.kind)) +
+                                                                " node)"));
+      }
+      if (feed_of[f.node.id()]) throw FeedError("run: input '" + info.name + "' is fed twice");
+      const Shape got{static_cast<Dim>(f.value.rows()), static_cast<Dim>(f.value.cols())};
+      if (!fits(got, info.shape) || got.rows == 0) {
+        throw FeedError("run: input '" + info.name + "' expects shape " + to_string(info.shape) +
+                        " but was fed " + to_string(got));
+      }
+      feed_of[f.node.id()] = &f;
+    }
+
+    for (NodeId n : plan.inputs) {
+      if (const Feed<T>* f = feed_of[n]) {
+        values[n] = f->value;
+      } else if (staged[n]) {
+        const NodeInfo& info = graph.info(n);
+        const Shape got = shape_of(values[n]);
+        if (!fits(got, info.shape) || got.rows == 0) {
+          throw FeedError("run: input '" + info.name + "' expects shape " + to_string(info.shape) +
+                          " but was filled in place with " + to_string(got));
+        }
+      } else {
+        throw FeedError("run: input '" + graph.info(n).name +
+                        "' is needed by the fetched nodes but was not fed");
+      }
+      ready[n] = 1;
+    }
+    // Staged inputs serve one run: the next must fill (or feed) them again.
+    std::fill(staged.begin(), staged.end(), 0);
+  }
+
+  void check_parameters(const Plan& plan) const {
+    for (NodeId n : plan.parameters) {
+      if (!ready[n]) {
+        throw FeedError("run: parameter '" + graph.info(n).name +
+                        "' has no value; give it one with Executor::set");
+      }
+    }
+  }
+
+  // Shapes left open at build time are fixed by the feeds: infer every op's
+  // concrete shape before anything runs, so no kernel meets a bad shape.
+  // Skipped when this plan was the last inferred, for the same fed shapes.
+  void infer_shapes(Plan& plan) {
+    std::vector<Shape> fed_shapes;
+    fed_shapes.reserve(plan.inputs.size());
+    for (NodeId n : plan.inputs) fed_shapes.push_back(shape_of(values[n]));
+    const bool same = plan.inferred_at != 0 && plan.inferred_at == inference_count &&
+                      fed_shapes == plan.fed_shapes;
+    std::vector<Shape> shapes;
+    for (std::size_t k = 0; k < plan.ops.size() && !same; ++k) {
+      const NodeId n = plan.ops[k];
+      const NodeInfo& info = graph.info(n);
+      shapes.clear();
+      for (const Matrix<T>* a : plan.args[k]) shapes.push_back(shape_of(*a));
+      Shape s;
+      try {
+        s = info.op->infer(shapes);
+      } catch (const ShapeError& e) {
+        std::string msg = std::string(info.op->key()) + " node '" + info.name + "' at run time: ";
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+          if (i) msg += i + 1 == shapes.size() ? " and " : ", ";
+          msg += "'" + graph.info(info.inputs[i]).name + "' (" + to_string(shapes[i]) + ")";
+        }
+        msg += " do not fit: ";
+        msg += e.what();
+        throw ShapeError(msg);
+      }
+      values[n].resize(s.rows, s.cols);
+    }
+    if (!same) {
+      plan.fed_shapes = std::move(fed_shapes);
+      plan.inferred_at = ++inference_count;
+    }
+  }
+
+  // Runs the plan's flow graph in the arena; a failure, if any, arrives as
+  // ExecutionError naming its node (the first created of those that fail).
+  void run_plan(Plan& plan) {
+    for (NodeId n : plan.ops) ready[n] = poisoned[n] = 0;
+
+    failed.store(false);
+    error.clear();
+    tsan::release(this);
+    arena.execute([&] {
+      plan.start->try_put(tbb::flow::continue_msg());
+      plan.flow->wait_for_all();
+    });
+    for (NodeId n : plan.ops) tsan::acquire(&values[n]);
+    if (failed.load()) throw ExecutionError(error);
+    for (NodeId n : plan.ops) ready[n] = 1;
+  }
+
+  const Matrix<T>& value(Node node) const {
+    graph.check_owns(node, "value");
+    if (node.id() >= ready.size() || !ready[node.id()]) {
+      throw FeedError("value: node '" + node.name() + "' has no value yet (not computed by a run" +
+                      (node.kind() == NodeKind::parameter ? ", nor set)" : ")"));
+    }
+    return values[node.id()];
+  }
+};
+
+namespace {
+// oneTBB's task_arena crashes or stalls on absurd counts; 1024 is far above
+// any machine this runs on. Checked before the arena is made.
+ExecutorOptions checked(ExecutorOptions options) {
+  if (options.threads < 0 || options.threads > 1024) {
+    throw Error("Executor: threads must be 0 (all cores) or 1 to 1024, got " +
+                std::to_string(options.threads));
+  }
+  return options;
+}
+}  // namespace
+
+template <class T>
+Executor<T>::Executor(Graph& graph, ExecutorOptions options)
+    : impl_(std::make_unique<Impl>(graph, checked(options))) {}
+
+template <class T>
+Executor<T>::~Executor() = default;
+template <class T>
+Executor<T>::Executor(Executor&&) noexcept = default;
+
+template <class T>
+void Executor<T>::set(Node p, const Matrix<T>& value) {
+  impl_->graph.check_owns(p, "set");
+  const NodeInfo& info = impl_->graph.info(p.id());
+  if (info.kind != NodeKind::parameter) {
+    throw FeedError("set: '" + info.name + "' is " +
+                    (info.kind == NodeKind::input ? std::string("an input; feed it to run()")
+                                                  : "not a parameter"));
+  }
+  if (!(shape_of(value) == info.shape)) {
+    throw FeedError("set: parameter '" + info.name + "' has shape " + to_string(info.shape) +
+                    " but the value is " + to_string(shape_of(value)));
+  }
+  impl_->grow();
+  impl_->values[p.id()] = value;
+  impl_->ready[p.id()] = 1;
+}
+
+template <class T>
+Matrix<T>& Executor<T>::parameter(Node p) {
+  impl_->graph.check_owns(p, "parameter");
+  if (p.kind() != NodeKind::parameter) {
+    throw FeedError("parameter: '" + p.name() + "' is not a parameter");
+  }
+  impl_->grow();
+  if (!impl_->ready[p.id()]) {
+    throw FeedError("parameter: '" + p.name() + "' has no value; give it one with Executor::set");
+  }
+  return impl_->values[p.id()];
+}
+
+template <class T>
+Matrix<T>& Executor<T>::input(Node node) {
+  impl_->graph.check_owns(node, "input");
+  if (node.kind() != NodeKind::input) {
+    throw FeedError("input: '" + node.name() + "' is not an input (it is a " +
+                    std::string(to_string(node.kind())) + " node)");
+  }
+  impl_->grow();
+  impl_->staged[node.id()] = 1;
+  return impl_->values[node.id()];
+}
+
+template <class T>
+bool Executor<T>::has_value(Node node) const {
+  impl_->graph.check_owns(node, "has_value");
+  return node.id() < impl_->ready.size() && impl_->ready[node.id()];
+}
+
+template <class T>
+std::vector<Matrix<T>> Executor<T>::run(const std::vector<Feed<T>>& feeds,
+                                        const std::vector<Node>& fetches) {
+  impl_->compute(feeds, fetches);
+  std::vector<Matrix<T>> out;
+  out.reserve(fetches.size());
+  for (const Node& f : fetches) out.push_back(impl_->value(f));
+  return out;
+}
+
+template <class T>
+void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
+  impl_->compute(feeds, fetches);
+}
+
+template <class T>
+const Matrix<T>& Executor<T>::value(Node node) const {
+  return impl_->value(node);
+}
+
+template <class T>
+void Executor<T>::within(const std::function<void()>& f) {
+  impl_->arena.execute(f);
+}
+
+template <class T>
+Graph& Executor<T>::graph() const {
+  return impl_->graph;
+}
+
+template <class T>
+std::vector<NodeTime> Executor<T>::profile() const {
+  std::vector<NodeTime> out;
+  for (NodeId n = 0; n < impl_->kernel_runs.size(); ++n) {
+    if (impl_->kernel_runs[n] > 0) {
+      out.push_back({impl_->graph.node(n), impl_->kernel_seconds[n], impl_->kernel_runs[n]});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const NodeTime& a, const NodeTime& b) { return a.seconds > b.seconds; });
+  return out;
+}
+
+template <class T>
+void Executor<T>::set_profiling(bool on) {
+  impl_->options.profile = on;
+}
+
+template <class T>
+void Executor<T>::clear_profile() {
+  std::fill(impl_->kernel_seconds.begin(), impl_->kernel_seconds.end(), 0.0);
+  std::fill(impl_->kernel_runs.begin(), impl_->kernel_runs.end(), 0);
+}
+
+template <class T>
+int Executor<T>::threads() const {
+  return impl_->threads;
+}
+
+template <class T>
+const ExecutorOptions& Executor<T>::options() const {
+  return impl_->options;
+}
+
+template class Executor<float>;
+template class Executor<double>;
+
+}  // namespace dagrad

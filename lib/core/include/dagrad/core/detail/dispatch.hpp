@@ -1,0 +1,23 @@
+// Plain loops compiled twice in a portable library, for the baseline and
+// for AVX2, the clone chosen by the loader from the CPU (GCC and clang's
+// target_clones). For loops over plain arrays; templates with intrinsics go
+// through lib/core/sparse_kernels.cpp instead.
+//   DAGRAD_CLONES void scale_f32(const std::uint8_t* src, float* dst, std::size_t n);
+#pragma once
+
+// The loader picks a clone by running its resolver while it relocates the
+// library, before a sanitizer's runtime is ready: under ThreadSanitizer that
+// crashes every program at start. Sanitized builds take the baseline loop.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define DAGRAD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define DAGRAD_SANITIZED 1
+#endif
+#endif
+
+#if defined(DAGRAD_DISPATCH_AVX2) && !defined(DAGRAD_SANITIZED)
+#define DAGRAD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DAGRAD_CLONES
+#endif

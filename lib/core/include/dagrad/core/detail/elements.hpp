@@ -1,0 +1,41 @@
+// Element-wise kernels over a matrix's storage, shared among threads when
+// large (detail::parallel_elements):
+//   out.resize(x.rows(), x.cols());
+//   detail::parallel_elements(out.size(), [&](auto first, auto n) {
+//     detail::elements(out, first, n) = detail::elements(x, first, n).square(); });
+#pragma once
+
+#include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/tensor.hpp>
+
+#include <cstdint>
+
+namespace dagrad::detail {
+
+// Elements [first, first + count) of m's storage as a column array.
+template <class T>
+Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> elements(Matrix<T>& m, std::int64_t first, std::int64_t count) {
+  return {m.data() + first, count};
+}
+template <class T>
+Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const Matrix<T>& m, std::int64_t first,
+                                                              std::int64_t count) {
+  return {m.data() + first, count};
+}
+
+// out = f(x), element by element, for f a function of an Eigen array: the
+// loop of the elementwise op families (lib/core/include/dagrad/core/op_family.hpp), and so of
+// scale and of mul by a 1x1.
+template <class T, class F>
+void map_elements(const Matrix<T>& x, const F& f, Matrix<T>& out) {
+  out.resize(x.rows(), x.cols());
+  parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = f(elements(x, first, n)); });
+}
+
+// out = x · factor, shared among threads as map_elements does, by the loop
+// of the instruction set this process runs (Eigen's, built per set): the
+// element loop of scale and of mul by a 1x1.
+void scale_elements(const Matrix<float>& x, float factor, Matrix<float>& out);
+void scale_elements(const Matrix<double>& x, double factor, Matrix<double>& out);
+
+}  // namespace dagrad::detail

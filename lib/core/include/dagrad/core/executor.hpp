@@ -1,0 +1,139 @@
+// Runs a graph on oneTBB: only the nodes the fetches need, each as soon as
+// its inputs are ready, independent nodes at once, at most `threads` at a time.
+//   Executor<double> ex(g, {.threads = 2});
+//   ex.set(w, W);
+//   auto out = ex.run({{x, X}}, {loss});
+#pragma once
+
+#include <dagrad/core/graph.hpp>
+#include <dagrad/core/tensor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+namespace dagrad {
+
+struct ExecutorOptions {
+  // How many nodes may run at once; 0 means one per hardware thread.
+  int threads = 0;
+  // Stop at the first NaN or infinity a node produces, naming the node, its
+  // op and its inputs with a summary of their values.
+  bool check_numerics = false;
+  // Time each op node's kernel (two clock reads a node) for profile().
+  bool profile = false;
+};
+
+// One op node's kernel time, summed over the runs that computed it.
+struct NodeTime {
+  Node node;
+  double seconds = 0;
+  std::uint64_t runs = 0;
+};
+
+// An input's value for one run. A matrix the caller names (or a row block
+// of one, a Map, a Ref) is read in place, without a copy, and must outlive
+// the runs that use the feed. A temporary matrix is moved into the feed and
+// any other expression (a cast, a product) is evaluated into it, so such a
+// feed, and every copy of it, holds its value for as long as it lives:
+//   std::vector<Feed<float>> feeds = {{x, X.cast<float>()}, {y, Y}};  // X's copy kept, Y read in place
+template <class T>
+struct Feed {
+  using View = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+  Feed(Node n, const Matrix<T>& m) : node(n), value(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols())) {}
+  Feed(Node n, Matrix<T>&& m) : node(n), owned(std::make_shared<const Matrix<T>>(std::move(m))), value(view(*owned)) {}
+  template <class Derived>
+  Feed(Node n, const Eigen::MatrixBase<Derived>& e)
+      : node(n),
+        owned(readable_in_place(e) ? nullptr : std::make_shared<const Matrix<T>>(e)),
+        value(owned ? view(*owned) : view(e)) {}
+
+  Node node;
+  std::shared_ptr<const Matrix<T>> owned;  // the value, when the feed holds it
+  View value;                              // what a run reads
+
+ private:
+  template <class Derived>
+  static constexpr bool row_major_storage = std::is_same_v<typename Derived::Scalar, T> &&
+                                            (Derived::Flags & Eigen::DirectAccessBit) != 0 &&
+                                            (Derived::Flags & Eigen::RowMajorBit) != 0;
+  template <class Derived>
+  static bool readable_in_place(const Eigen::MatrixBase<Derived>& e) {
+    if constexpr (row_major_storage<Derived>) {
+      return e.derived().innerStride() == 1;
+    } else {
+      return false;
+    }
+  }
+  template <class Derived>
+  static View view(const Eigen::MatrixBase<Derived>& e) {
+    if constexpr (row_major_storage<Derived>) {
+      return View(e.derived().data(), e.rows(), e.cols(), Eigen::OuterStride<>(e.derived().outerStride()));
+    } else {
+      return View(nullptr, 0, 0, Eigen::OuterStride<>(0));  // not reached: such values are owned
+    }
+  }
+};
+
+template <class T>
+class Executor {
+ public:
+  explicit Executor(Graph& graph, ExecutorOptions options = {});
+  ~Executor();
+  Executor(Executor&&) noexcept;
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Sets a parameter's value; its shape must fit the parameter's.
+  void set(Node parameter, const Matrix<T>& value);
+  // The stored value of a parameter, for an optimizer to update in place.
+  Matrix<T>& parameter(Node parameter);
+  bool has_value(Node node) const;
+
+  // Feeds the inputs, runs what the fetches need and returns their values.
+  // Checks: every needed input fed, feeds only for inputs, shapes fit, every
+  // needed parameter set. A kernel's exception arrives as ExecutionError
+  // naming the node.
+  std::vector<Matrix<T>> run(const std::vector<Feed<T>>& feeds,
+                             const std::vector<Node>& fetches);
+  // As run(), leaving the results in place for value() instead of copying.
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches);
+
+  // The storage an input is read from, for the caller to fill in place
+  // instead of passing a Feed: the next run takes it as fed, with the same
+  // shape checks, and no copy. The input must be staged again for each run;
+  // a Feed for it in that run takes precedence.
+  //   X.gather(rows, ex.input(x));  ex.compute({}, {loss});
+  Matrix<T>& input(Node input);
+
+  // A node's value from the last run that computed it (or a parameter's).
+  const Matrix<T>& value(Node node) const;
+
+  // Runs f in the executor's task arena: parallel work inside f (a batch
+  // gathered by Features::gather, say) uses at most `threads` threads.
+  void within(const std::function<void()>& f);
+
+  // With options().profile: every op node that has run, most time first.
+  // Nodes run at once overlap, so the times may add up to more than the
+  // runs took. clear_profile() starts the sums again.
+  std::vector<NodeTime> profile() const;
+  void clear_profile();
+  // Switches options().profile on or off between runs.
+  void set_profiling(bool on);
+
+  Graph& graph() const;
+  int threads() const;
+  const ExecutorOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+extern template class Executor<float>;
+extern template class Executor<double>;
+
+}  // namespace dagrad

@@ -1,0 +1,116 @@
+// The op interface. Each op lives in one file under ops/: its shape rule,
+// its forward kernel (for float and double), its gradient rule, which adds
+// nodes to the graph, and its label. See ops/sigmoid.cpp for a short example.
+#pragma once
+
+#include <dagrad/core/graph.hpp>
+#include <dagrad/core/tensor.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace dagrad {
+
+template <class T>
+using Inputs = std::span<const Matrix<T>* const>;
+
+// A setting of an op that is not an input: scale's factor, conv2d's stride.
+// Counts, flags and seeds are integers and the rest float64, so that a graph
+// file (graph_file.hpp) and an ONNX export carry them exactly.
+struct Attribute {
+  std::string name;
+  std::variant<std::int64_t, double> value;
+};
+using Attributes = std::vector<Attribute>;
+
+// What a gradient rule sees: the forward node, dL/d(its output), and which
+// inputs need a gradient.
+class GradContext {
+ public:
+  GradContext(Node node, Node grad, std::vector<bool> needs)
+      : node_(node), grad_(grad), needs_(std::move(needs)) {}
+  Node output() const { return node_; }  // the forward node itself (its value is y)
+  Node grad() const { return grad_; }    // dL/dy
+  Node input(std::size_t i) const { return node_.input(i); }
+  bool needs(std::size_t i) const { return needs_[i]; }
+
+ private:
+  Node node_;
+  Node grad_;
+  std::vector<bool> needs_;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // The op's one word: "matmul".
+  virtual std::string_view key() const = 0;
+
+  // The output shape for these input shapes, or ShapeError with the reason.
+  // Called when the node is built (open dims are `batch`) and again by
+  // run() with concrete shapes, so kernels never meet a bad shape.
+  virtual Shape infer(std::span<const Shape> inputs) const = 0;
+
+  virtual void forward(Inputs<float> in, Matrix<float>& out) const = 0;
+  virtual void forward(Inputs<double> in, Matrix<double>& out) const = 0;
+
+  // One node per input: dL/d(input i) built from ctx, or an invalid Node
+  // where !ctx.needs(i). An input with no gradient throws GraphError.
+  virtual std::vector<Node> backward(const GradContext& ctx) const = 0;
+
+  // The DOT label: the key plus attributes ("scale ×0.5").
+  virtual std::string label() const { return std::string(key()); }
+
+  // Everything besides the inputs that the op was built with, by name, in a
+  // fixed order: what its registry entry's rebuild takes back (registry.hpp).
+  virtual Attributes attributes() const { return {}; }
+
+  // The op written with its arguments' names, for traces: "a * b".
+  virtual std::string expression(std::span<const std::string> args) const;
+};
+
+// Implements the two virtual forward()s with one member template
+// `template <class T> void kernel(Inputs<T>, Matrix<T>&) const` in Derived.
+template <class Derived>
+class OpBase : public Op {
+ public:
+  void forward(Inputs<float> in, Matrix<float>& out) const override {
+    static_cast<const Derived*>(this)->kernel(in, out);
+  }
+  void forward(Inputs<double> in, Matrix<double>& out) const override {
+    static_cast<const Derived*>(this)->kernel(in, out);
+  }
+};
+
+// The shape rule of ops whose inputs must agree in shape (an open `batch`
+// dim fits any size): the common shape, else ShapeError "row counts differ
+// (2 and 3)". Graph::apply adds the op, the nodes and their shapes.
+Shape same_shape(Shape a, Shape b);
+
+// Throws ShapeError "<what> must be 1x1, not 2x3" unless s is 1x1 (a `batch`
+// dim fits): the incoming gradient of a loss, say.
+void check_1x1(Shape s, std::string_view what);
+
+// A throw from an op's gradient rule for an input it cannot differentiate.
+[[noreturn]] void no_gradient(const GradContext& ctx, std::size_t input);
+
+// Broadcasting shared by the elementwise binary ops. A dimension broadcasts
+// only when it is statically 1 and the other side's is not; decided when the
+// node is built so the same rule holds at run time.
+struct Broadcast {
+  bool rows_a = false, cols_a = false, rows_b = false, cols_b = false;
+
+  static Broadcast of(Shape a, Shape b);
+  Shape result(Shape a, Shape b) const;   // throws ShapeError at run time
+};
+
+// Sums a gradient back to the shape of a broadcast input: over rows, over
+// columns or both, as `rows`/`cols` say. Returns grad itself when neither.
+Node unbroadcast(Node grad, bool rows, bool cols);
+
+}  // namespace dagrad

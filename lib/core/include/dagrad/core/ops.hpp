@@ -1,0 +1,149 @@
+// The ops, as free functions that add a node to their inputs' graph.
+//   Node y = sigmoid(add(matmul(x, w), b));  Node loss = mean(y);
+// Each is defined, with its shape rule and gradient, in ops/<name>.cpp.
+#pragma once
+
+#include <dagrad/core/graph.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dagrad {
+
+struct MatmulOptions {
+  bool transpose_a = false;
+  bool transpose_b = false;
+};
+
+// Linear algebra and reshaping.
+Node matmul(Node a, Node b, MatmulOptions options = {});  // op(a) @ op(b)
+Node transpose(Node x);
+
+// Elementwise binary ops; a 1xN row, an Mx1 column or a 1x1 broadcasts.
+Node add(Node a, Node b);
+Node sub(Node a, Node b);
+Node mul(Node a, Node b);
+Node div(Node a, Node b);
+
+// Elementwise with a constant.
+Node scale(Node x, double factor);  // factor * x
+Node shift(Node x, double offset);  // x + offset
+
+// Elementwise unary ops.
+Node identity(Node x);
+Node sigmoid(Node x);
+Node relu(Node x);
+Node tanh(Node x);
+Node exp(Node x);
+Node log(Node x);
+Node square(Node x);
+Node abs(Node x);   // |x|
+Node sign(Node x);  // -1, 0 or +1
+Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
+
+// Reductions.
+Node sum(Node x);          // 1x1
+Node sum_squares(Node x);  // 1x1: sum(square(x)) as one node, for L2 penalties
+Node mean(Node x);         // 1x1
+Node sum_rows(Node x);  // 1xN: the sum over rows (column sums, for bias gradients)
+Node sum_cols(Node x);  // Mx1: the sum over columns of each row
+
+// Row-wise softmax.
+Node softmax(Node x);
+// Row-wise log(softmax(x)), computed stably as x - logsumexp(x).
+Node log_softmax(Node x);
+// Mean over rows of the cross-entropy between softmax(logits) and one-hot
+// labels, computed stably from the logits: 1x1.
+Node softmax_cross_entropy(Node logits, Node labels);
+
+// Mean over all elements of (predictions - targets)^2: 1x1.
+Node mse_loss(Node predictions, Node targets);
+// Mean over all elements of the cross-entropy between sigmoid(logits) and
+// labels in [0, 1], computed stably from the logits: 1x1.
+Node binary_cross_entropy(Node logits, Node labels);
+
+// Columns: the inputs side by side (one row count), and the columns
+// [first, first + count) of x.
+Node concat(const std::vector<Node>& xs);
+Node slice(Node x, Dim first, Dim count);
+
+// The sum of several nodes of one shape, added left to right (the gradient
+// of a node with several consumers).
+Node add_n(const std::vector<Node>& xs);
+
+// Dropout, switched by a 1x1 step fed each run: step >= 0 trains (each
+// element zeroed with probability `rate`, the rest scaled by 1 / (1 - rate),
+// the mask a function of seed, step and element index alone); step < 0 is
+// inference (the identity).
+struct DropoutOptions {
+  double rate = 0.5;
+  std::uint64_t seed = 0;
+};
+Node dropout(Node x, Node step, DropoutOptions options = {});
+
+// Backward ops that gradient rules add.
+Node sigmoid_grad(Node y, Node dy);  // dy * y * (1 - y), from sigmoid's output y
+Node tanh_grad(Node y, Node dy);     // dy * (1 - y^2), from tanh's output y
+Node relu_grad(Node x, Node dy);     // dy where x > 0, else 0
+Node broadcast(Node x, Node like);   // x (1x1, 1xN or Mx1) repeated to like's shape
+Node mean_grad(Node dy, Node like);  // dy / size(like), repeated to like's shape
+Node zeros_like(Node like);
+Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy);  // dy * (softmax - labels) / rows
+
+// Sugar.
+inline Node operator+(Node a, Node b) { return add(a, b); }
+inline Node operator-(Node a, Node b) { return sub(a, b); }
+inline Node operator*(Node a, Node b) { return mul(a, b); }
+inline Node operator/(Node a, Node b) { return div(a, b); }
+inline Node operator*(double c, Node x) { return scale(x, c); }
+inline Node operator*(Node x, double c) { return scale(x, c); }
+inline Node operator-(Node x) { return scale(x, -1.0); }
+
+
+// Images as rows: each row holds channels x height x width values in that
+// order (PyTorch's NCHW flatten(1)); conv and pool nodes carry the geometry.
+//   Node h = conv2d(x, w, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2});
+struct ImageShape {
+  Dim channels = 1;
+  Dim height = 1;
+  Dim width = 1;
+};
+
+struct Conv2dOptions {
+  ImageShape in;          // the geometry of each input row
+  Dim out_channels = 1;
+  Dim kernel = 1;         // the side of the square kernel
+  Dim stride = 1;
+  Dim padding = 0;        // zeros added on every side
+};
+
+struct Pool2dOptions {
+  ImageShape in;
+  Dim size = 2;    // the side of the square window
+  Dim stride = 0;  // 0: the window's size (windows side by side)
+};
+
+// The geometry of the output rows (to chain layers); throws ShapeError for
+// options conv2d or the pools would reject.
+ImageShape conv2d_output(const Conv2dOptions& options);
+ImageShape pool2d_output(const Pool2dOptions& options);
+
+// Cross-correlation as in PyTorch: w is out_channels x (in_channels*k*k),
+// PyTorch's [out, in, kh, kw] weights flattened; output rows out_channels x
+// out_height x out_width. No bias: add_channel_bias adds one.
+Node conv2d(Node x, Node w, Conv2dOptions options);
+Node max_pool2d(Node x, Pool2dOptions options);  // the max of each window
+Node avg_pool2d(Node x, Pool2dOptions options);  // the mean of each window
+// bias (1 x channels) added to each channel's height*width block of x's rows.
+Node add_channel_bias(Node x, Node bias);
+// 1 x channels: each channel's sum over all rows and its block of each row.
+Node sum_channels(Node x, Dim channels);
+
+// Their backward ops.
+Node conv2d_grad_input(Node dy, Node w, Conv2dOptions options);   // dL/dx of conv2d
+Node conv2d_grad_filter(Node x, Node dy, Conv2dOptions options);  // dL/dw of conv2d
+Node max_pool2d_grad(Node x, Node dy, Pool2dOptions options);  // dy to each window's first max in x
+Node avg_pool2d_grad(Node dy, Pool2dOptions options);  // dy / size^2 spread over each window
+
+}  // namespace dagrad

@@ -1,0 +1,92 @@
+#include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
+
+namespace dagrad {
+
+std::string Op::expression(std::span<const std::string> args) const {
+  std::string s(key());
+  s += '(';
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i) s += ", ";
+    s += args[i];
+  }
+  s += ')';
+  return s;
+}
+
+void no_gradient(const GradContext& ctx, std::size_t input) {
+  const Node n = ctx.output();
+  throw GraphError(std::string(n.op()->key()) + " node '" + n.name() +
+                   "' has no gradient with respect to its input " + std::to_string(input) +
+                   " ('" + n.input(input).name() + "')");
+}
+
+namespace {
+
+Dim same_dim(Dim a, Dim b, const char* what) {
+  if (a == batch) return b;
+  if (b == batch || a == b) return a;
+  throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
+                   std::to_string(b) + ")");
+}
+
+}  // namespace
+
+Shape same_shape(Shape a, Shape b) {
+  return {same_dim(a.rows, b.rows, "row counts"), same_dim(a.cols, b.cols, "column counts")};
+}
+
+void check_1x1(Shape s, std::string_view what) {
+  if ((s.rows != 1 && s.rows != batch) || (s.cols != 1 && s.cols != batch)) {
+    throw ShapeError(std::string(what) + " must be 1x1, not " + to_string(s));
+  }
+}
+
+namespace {
+
+// One axis: a dim broadcasts when statically 1 and the other's is not.
+// Mismatches are reported by result(), which runs inside Graph::apply so the
+// error names the op and its inputs.
+void axis(Dim a, Dim b, bool& bcast_a, bool& bcast_b) {
+  if (a == b) return;
+  if (a == 1) {
+    bcast_a = true;
+  } else if (b == 1) {
+    bcast_b = true;
+  }
+}
+
+Dim pick(Dim a, Dim b, bool bcast_a, bool bcast_b, const char* what) {
+  if (bcast_a) return b;
+  if (bcast_b) return a;
+  if (a == batch) return b;
+  if (b == batch) return a;
+  if (a != b) {
+    throw ShapeError(std::string(what) + " differ (" + std::to_string(a) + " and " +
+                     std::to_string(b) + ") and neither is 1");
+  }
+  return a;
+}
+
+}  // namespace
+
+Broadcast Broadcast::of(Shape a, Shape b) {
+  Broadcast r;
+  axis(a.rows, b.rows, r.rows_a, r.rows_b);
+  axis(a.cols, b.cols, r.cols_a, r.cols_b);
+  return r;
+}
+
+Shape Broadcast::result(Shape a, Shape b) const {
+  return {pick(a.rows, b.rows, rows_a, rows_b, "row counts"),
+          pick(a.cols, b.cols, cols_a, cols_b, "column counts")};
+}
+
+Node unbroadcast(Node grad, bool rows, bool cols) {
+  if (rows && cols) return sum(grad);
+  if (rows) return sum_rows(grad);
+  if (cols) return sum_cols(grad);
+  return grad;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,138 @@
+#include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/error.hpp>
+#include <dagrad/io/detail/scale_rows.hpp>
+#include <dagrad/io/features.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace dagrad {
+
+std::size_t Features::rows() const {
+  return std::visit(
+      [](auto* s) -> std::size_t {
+        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+          return s->count;
+        } else {
+          return static_cast<std::size_t>(s->rows());
+        }
+      },
+      source_);
+}
+
+std::size_t Features::cols() const {
+  return std::visit(
+      [](auto* s) -> std::size_t {
+        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+          return s->features();
+        } else {
+          return static_cast<std::size_t>(s->cols());
+        }
+      },
+      source_);
+}
+
+namespace {
+void check_range(std::size_t first, std::size_t count, std::size_t rows) {
+  if (first > rows || count > rows - first) {
+    throw Error("features: rows " + std::to_string(first) + " to " +
+                std::to_string(first + count) + " are out of range (" + std::to_string(rows) +
+                " rows)");
+  }
+}
+// Rows of a batch are shared among tasks in blocks of this many; each row
+// is converted alone, so the blocks change no value.
+constexpr std::size_t gather_block = 64;
+
+// The images at `indices` as T in [0, 1] (value / 255, as scale_rows),
+// converted by as many tasks as the arena allows, a span of rows each.
+template <class T>
+void gather_images(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out) {
+  const std::size_t f = im.features();
+  out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  auto rows = [&](std::size_t first, std::size_t last) {
+    detail::scale_indexed_rows(im.pixels.data(), f, indices.subspan(first, last - first), out.data() + first * f);
+  };
+  const std::size_t n = indices.size();
+  if (n <= gather_block) {
+    rows(0, n);
+    return;
+  }
+  // An even number of blocks of at most gather_block rows, as equal as may
+  // be (200 rows: four of 50, not 64, 64, 64 and 8), so two threads share
+  // them evenly. Each row is converted alone: the cut changes no value.
+  const std::size_t blocks = (n + 2 * gather_block - 1) / (2 * gather_block) * 2;
+  const std::size_t block = (n + blocks - 1) / blocks;
+  detail::parallel_chunks(static_cast<std::int64_t>((n + block - 1) / block), [&](std::int64_t b) {
+    const auto first = static_cast<std::size_t>(b) * block;
+    rows(first, std::min(n, first + block));
+  });
+}
+
+}  // namespace
+
+template <class T>
+void Features::slice(std::size_t first, std::size_t count, Matrix<T>& out) const {
+  check_range(first, count, rows());
+  std::visit(
+      [&](auto* s) {
+        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+          scale_rows(*s, first, count, out);
+        } else {
+          out = s->middleRows(static_cast<Eigen::Index>(first), static_cast<Eigen::Index>(count))
+                    .template cast<T>();
+        }
+      },
+      source_);
+}
+
+template <class T>
+void Features::gather(std::span<const std::size_t> indices, Matrix<T>& out) const {
+  const std::size_t n = rows();
+  for (std::size_t i : indices) {
+    if (i >= n) throw Error("features: row " + std::to_string(i) + " is out of range (" +
+                            std::to_string(n) + " rows)");
+  }
+  std::visit(
+      [&](auto* s) {
+        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+          gather_images(*s, indices, out);
+        } else {
+          out.resize(static_cast<Eigen::Index>(indices.size()), s->cols());
+          for (std::size_t r = 0; r < indices.size(); ++r) {
+            out.row(static_cast<Eigen::Index>(r)) =
+                s->row(static_cast<Eigen::Index>(indices[r])).template cast<T>();
+          }
+        }
+      },
+      source_);
+}
+
+bool Features::find_nonfinite(std::size_t& row, std::size_t& col) const {
+  return std::visit(
+      [&](auto* s) {
+        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+          return false;  // bytes are always finite
+        } else {
+          for (Eigen::Index r = 0; r < s->rows(); ++r) {
+            for (Eigen::Index c = 0; c < s->cols(); ++c) {
+              if (!std::isfinite((*s)(r, c))) {
+                row = static_cast<std::size_t>(r);
+                col = static_cast<std::size_t>(c);
+                return true;
+              }
+            }
+          }
+          return false;
+        }
+      },
+      source_);
+}
+
+template void Features::slice<float>(std::size_t, std::size_t, Matrix<float>&) const;
+template void Features::slice<double>(std::size_t, std::size_t, Matrix<double>&) const;
+template void Features::gather<float>(std::span<const std::size_t>, Matrix<float>&) const;
+template void Features::gather<double>(std::span<const std::size_t>, Matrix<double>&) const;
+
+}  // namespace dagrad

@@ -1,0 +1,44 @@
+// A read-only view of the rows a model learns from: uint8 images (scaled to
+// [0, 1] only when a batch is read, so MNIST stays 47 MB in memory) or a
+// float/double matrix. The view does not own its data.
+//   Features X(mnist.train.images);  Matrix<float> batch; X.gather(idx, batch);
+#pragma once
+
+#include <dagrad/core/tensor.hpp>
+#include <dagrad/io/idx.hpp>
+
+#include <cstddef>
+#include <span>
+#include <variant>
+
+namespace dagrad {
+
+class Features {
+ public:
+  Features(const Images& images) : source_(&images) {}
+  Features(const Matrix<float>& m) : source_(&m) {}
+  Features(const Matrix<double>& m) : source_(&m) {}
+
+  std::size_t rows() const;
+  std::size_t cols() const;
+
+  // Rows [first, first + count) as T, into out (resized).
+  template <class T>
+  void slice(std::size_t first, std::size_t count, Matrix<T>& out) const;
+  // The rows at `indices`, in that order, into out (resized).
+  template <class T>
+  void gather(std::span<const std::size_t> indices, Matrix<T>& out) const;
+
+  // The first non-finite value, as (row, col), or false when all are finite.
+  bool find_nonfinite(std::size_t& row, std::size_t& col) const;
+
+ private:
+  std::variant<const Images*, const Matrix<float>*, const Matrix<double>*> source_;
+};
+
+extern template void Features::slice<float>(std::size_t, std::size_t, Matrix<float>&) const;
+extern template void Features::slice<double>(std::size_t, std::size_t, Matrix<double>&) const;
+extern template void Features::gather<float>(std::span<const std::size_t>, Matrix<float>&) const;
+extern template void Features::gather<double>(std::span<const std::size_t>, Matrix<double>&) const;
+
+}  // namespace dagrad

@@ -1,0 +1,93 @@
+// Reads IDX files, the format MNIST ships in (plain or gzip-compressed), from
+// disk or memory into uint8 images and labels, and scales batches of images to
+// [0,1] for training.
+//   Mnist m = load_mnist(default_mnist_dir());  Matrix<float> x;
+//   scale_rows(m.train.images, 0, 32, x);     // 32 x 784, pixel / 255
+#pragma once
+
+#include <dagrad/core/error.hpp>
+#include <dagrad/core/tensor.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace dagrad {
+
+// No IDX file dagrad reads may declare more data than this (1 GiB), checked
+// against the header before anything is allocated.
+inline constexpr std::uint64_t max_idx_bytes = std::uint64_t{1} << 30;
+
+// The contents of an unsigned-byte IDX file (type code 0x08): its dimensions
+// from the header and the data in row-major order (last dimension fastest).
+struct IdxArray {
+  std::vector<std::uint32_t> dims;
+  std::vector<std::uint8_t> data;
+};
+
+// Reads a plain or gzip-compressed IDX file (told apart by the gzip magic
+// bytes 1f 8b, whatever the name). Throws DataError naming the path and the
+// problem: cannot open, bad magic number, a type other than 0x08, a truncated
+// file or gzip stream, bytes past the declared data, a size over max_idx_bytes.
+IdxArray read_idx(const std::string& path);
+// As read_idx, from a file's bytes in memory (plain or gzip-compressed); `name`
+// stands for the path in messages, which are read_idx's word for word.
+IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::string& name);
+
+struct Images {
+  std::size_t count = 0, rows = 0, cols = 0;
+  // count x (rows*cols), row-major: each image unrolled into one row of
+  // rows*cols values, as numpy's reshape does. Pixel (k, r, c) is at
+  // pixels[k*rows*cols + r*cols + c].
+  std::vector<std::uint8_t> pixels;
+
+  std::size_t features() const { return rows * cols; }
+};
+
+// A 3-D IDX file: count x rows x cols, none of them zero.
+Images read_images(const std::string& path);
+Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name);
+
+// A 1-D IDX file of class labels, each in 0-9.
+std::vector<std::uint8_t> read_labels(const std::string& path);
+std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, const std::string& name);
+
+struct Dataset {
+  Images images;
+  std::vector<std::uint8_t> labels;
+};
+
+// Images and their labels; throws DataError unless the counts agree.
+Dataset read_dataset(const std::string& images_path, const std::string& labels_path);
+
+struct Mnist {
+  Dataset train, test;
+};
+
+// The four standard MNIST files in dir (train-images-idx3-ubyte, ...), each
+// also accepted with a .gz suffix when the plain one is missing.
+Mnist load_mnist(const std::string& dir);
+
+// Where scripts/setup.sh puts MNIST: $DAGRAD_DATA if set, else
+// $HOME/.cache/dagrad/mnist.
+std::string default_mnist_dir();
+
+// Images [first, first+count) as T in [0,1] (pixel / 255), one image per row
+// of out, which is resized to count x features(). The images stay uint8.
+template <class T>
+void scale_rows(const Images& im, std::size_t first, std::size_t count, Matrix<T>& out);
+
+// The images at the given indices, in that order (a shuffled batch).
+template <class T>
+void scale_rows(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out);
+
+extern template void scale_rows<float>(const Images&, std::size_t, std::size_t, Matrix<float>&);
+extern template void scale_rows<double>(const Images&, std::size_t, std::size_t, Matrix<double>&);
+extern template void scale_rows<float>(const Images&, std::span<const std::size_t>,
+                                       Matrix<float>&);
+extern template void scale_rows<double>(const Images&, std::span<const std::size_t>,
+                                        Matrix<double>&);
+
+}  // namespace dagrad

@@ -1,0 +1,75 @@
+// Initializers: an Init records how each parameter starts and, seeded, sets
+// them all the same way on every apply().
+//   nn::Init init(1);  Node w = init.parameter(g, "w", {784, 10}, nn::glorot_uniform());
+//   Executor<float> ex(g);  init.apply(ex);
+#pragma once
+
+#include <dagrad/core/executor.hpp>
+#include <dagrad/core/graph.hpp>
+#include <dagrad/core/tensor.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dagrad::nn {
+
+// How one parameter's values are drawn. fan_in and fan_out default to the
+// parameter's rows and columns (a dense layer's {inputs, units}); a
+// convolution passes channels x kernel area instead.
+struct Initializer {
+  enum class Kind { glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, constant };
+  Kind kind = Kind::glorot_uniform;
+  double gain = 1.0;   // multiplies the bound or standard deviation
+  double value = 0.0;  // for constant; uniform's bound
+  std::optional<double> fan_in, fan_out;
+};
+
+// U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio 2010).
+Initializer glorot_uniform(double gain = 1.0);
+// N(0, s^2) with s = gain * sqrt(2 / (fan_in + fan_out)).
+Initializer glorot_normal(double gain = 1.0);
+// U(-b, b) with b = gain * sqrt(6 / fan_in) (He et al. 2015, for ReLU layers).
+Initializer he_uniform(double gain = 1.0);
+// N(0, s^2) with s = gain * sqrt(2 / fan_in).
+Initializer he_normal(double gain = 1.0);
+// U(-bound, bound) whatever the shape (TensorFlow Playground's U(-0.5, 0.5)).
+Initializer uniform(double bound);
+Initializer zeros();
+Initializer constant(double value);
+
+// The bound (uniform) or standard deviation (normal) `how` gives a parameter
+// of this shape; 0 for a constant.
+double scale_of(const Initializer& how, Shape shape);
+
+class Init {
+ public:
+  explicit Init(std::uint32_t seed) : seed_(seed) {}
+
+  // Creates a parameter in g (under g's current scope) and records it.
+  Node parameter(Graph& g, std::string name, Shape shape, Initializer how);
+  // Records a parameter made elsewhere. Throws GraphError if it is not a
+  // parameter node or is recorded already (naming it).
+  void add(Node parameter, Initializer how);
+
+  // Every recorded parameter's values, in the order they were recorded, all
+  // drawn from one stream seeded by `seed`: the same seed gives the same
+  // values on every call, whatever the executor's threads.
+  std::vector<Matrix<double>> values() const;
+  template <class T>
+  void apply(Executor<T>& ex) const;
+
+  const std::vector<Node>& parameters() const { return parameters_; }
+  std::uint32_t seed() const { return seed_; }
+
+ private:
+  std::uint32_t seed_;
+  std::vector<Node> parameters_;
+  std::vector<Initializer> how_;
+};
+
+extern template void Init::apply<float>(Executor<float>&) const;
+extern template void Init::apply<double>(Executor<double>&) const;
+
+}  // namespace dagrad::nn

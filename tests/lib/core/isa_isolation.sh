@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A portable libdagrad holds its hot loops once per instruction set: the
+# sparse kernels and nn's optimizer updates (namespaces ...::avx2:: and
+# ...::avx512::), Eigen's dense product (each build with its own renamed
+# Eigen, dagrad_eigen_avx2:: and dagrad_eigen_avx512::) and the functions
+# marked DAGRAD_CLONES (GCC names their copies "[clone .avx2...]"). Only those may use VEX- or EVEX-encoded
+# instructions: one anywhere else would mean the linker kept an AVX2 copy of
+# shared inline code, and the library would die with SIGILL on a CPU
+# without AVX2.
+#   tests/lib/core/isa_isolation.sh path/to/libdagrad.so [path/to/libdagrad_nn.so ...]
+set -euo pipefail
+for lib in "$@"; do
+  vex_functions=$(objdump -d --no-show-raw-insn -C "$lib" |
+    awk '/^[0-9a-f]+ <.*>:$/ { fn = $0; next } $2 ~ /^v/ && /%[xyz]mm/ { print fn }' | sort -u)
+  [[ -n "$vex_functions" ]] || { echo "no AVX2 code at all in $lib: the dispatched kernels are missing" >&2; exit 1; }
+  for isa in avx2 avx512; do
+    grep -q "::$isa::" <<<"$vex_functions" || { echo "no $isa kernels in $lib" >&2; exit 1; }
+  done
+  outside=$(grep -v -e '::avx2::' -e '::avx512::' -e '<dagrad_eigen_avx2::' -e '<dagrad_eigen_avx512::' \
+    -e '<void dagrad_eigen_avx2::' -e '<void dagrad_eigen_avx512::' -e '\[clone \.avx2' <<<"$vex_functions" || true)
+  if [[ -n "$outside" ]]; then
+    echo "VEX instructions outside the dispatched kernels in $lib:" >&2
+    echo "$outside" >&2
+    exit 1
+  fi
+  echo "$lib: $(wc -l <<<"$vex_functions") functions use AVX2 or AVX-512, all of them builds of dispatched kernels"
+done

@@ -1,0 +1,311 @@
+#include <doctest/doctest.h>
+
+#include <dagrad/dagrad.hpp>
+
+#include <dagrad/io/detail/model_file.hpp>  // decode and encode, to build bad files with good checksums
+
+#include <filesystem>
+#include <fstream>
+
+#include "temp_dir.hpp"
+
+using namespace dagrad;
+namespace fs = std::filesystem;
+using dagrad::testing::TempDir;
+namespace detail = dagrad::model_file_detail;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+Bytes read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+// A small convolutional network with every kind of node: inputs, parameters,
+// a constant, ops with attributes (conv2d, max_pool2d, dropout, scale), scopes,
+// and the backward nodes of the loss's gradients.
+struct Net {
+  Graph g;
+  Node x, labels, step, loss, probabilities;
+  std::vector<Node> params, grads;
+
+  Net() {
+    x = g.input("x", {batch, 36});
+    labels = g.input("labels", {batch, 3});
+    step = g.input("training_step", {1, 1});
+    Node h;
+    {
+      auto s = g.scope("conv");
+      const Node w = g.parameter("w", {2, 9});
+      const Node b = g.parameter("b", {1, 2});
+      params = {w, b};
+      h = conv2d(x, w, {.in = {1, 6, 6}, .out_channels = 2, .kernel = 3, .padding = 1});
+      h = relu(add_channel_bias(h, b));
+      h = max_pool2d(h, {.in = {2, 6, 6}, .size = 2});
+    }
+    {
+      auto s = g.scope("out");
+      const Node w = g.parameter("w", {18, 3});
+      const Node b = g.parameter("b", {1, 3});
+      params.push_back(w);
+      params.push_back(b);
+      h = dropout(h, step, {.rate = 0.25, .seed = 0xfedcba9876543210u});
+      const Node logits = add(matmul(h, w), scale(b, 0.5));
+      probabilities = softmax(logits);
+      g.rename(probabilities, "probabilities");
+      loss = add(softmax_cross_entropy(logits, labels), mul(g.constant(Matrix<double>::Constant(1, 1, 1e-3)),
+                                                              sum_squares(w)));
+      g.rename(loss, "loss");
+    }
+    grads = gradients(loss, params);
+  }
+};
+
+Matrix<double> values(Dim rows, Dim cols, double salt) {
+  Matrix<double> m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = std::sin(salt + 0.7 * double(k));
+  return m;
+}
+
+template <class T>
+void set_values(Executor<T>& ex, const std::vector<Node>& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    ex.set(params[i], values(params[i].shape().rows, params[i].shape().cols, double(i)).template cast<T>());
+  }
+}
+
+// net's graph saved as dir/net.dagradg, its parameters given values in ex first.
+template <class T>
+fs::path save_net(const TempDir& dir, const Net& net, Executor<T>& ex) {
+  set_values(ex, net.params);
+  const fs::path file = dir.path / "net.dagradg";
+  save_graph(ex, file.string());
+  return file;
+}
+
+// The loss and gradients on a fixed batch, after one Adam step.
+template <class T>
+std::vector<Matrix<T>> run(Executor<T>& ex, Node x, Node labels, Node step, Node loss,
+                           const std::vector<Node>& params, const std::vector<Node>& grads) {
+  Matrix<T> y = Matrix<T>::Zero(4, 3);
+  for (int r = 0; r < 4; ++r) y(r, r % 3) = 1;
+  // Feeds refer to their values: each is kept in a variable.
+  const Matrix<T> xs = values(4, 36, 3).template cast<T>(), training_step = Matrix<T>::Constant(1, 1, T(2));
+  const std::vector<Feed<T>> feeds{{x, xs}, {labels, y}, {step, training_step}};
+  nn::Adam adam(loss, {.learning_rate = 0.01}, params);
+  adam.step(ex, feeds);
+  std::vector<Node> fetches = grads;
+  fetches.push_back(loss);
+  return ex.run(feeds, fetches);
+}
+
+}  // namespace
+
+TEST_CASE("a saved graph loads with the same nodes, DOT, values and gradients, and trains on the same") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g, {.threads = 2});
+  const fs::path file = save_net(dir, net, ex);
+
+  const LoadedGraph loaded = load_graph(file.string());
+  Graph& g = *loaded.graph;
+  REQUIRE(g.size() == net.g.size());
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const NodeInfo& a = net.g.info(id);
+    const NodeInfo& b = g.info(id);
+    CAPTURE(a.name);
+    CHECK(b.name == a.name);
+    CHECK(b.kind == a.kind);
+    CHECK(b.role == a.role);
+    CHECK(b.scope == a.scope);
+    CHECK(b.shape == a.shape);
+    CHECK(b.inputs == a.inputs);
+    CHECK(b.grad_of == a.grad_of);
+    CHECK((b.op == nullptr) == (a.op == nullptr));
+    if (a.op) CHECK(b.op->label() == a.op->label());
+    if (a.kind == NodeKind::constant) CHECK(b.value == a.value);
+  }
+  CHECK(to_dot(g) == to_dot(net.g));
+  const auto memo = g.cached_gradients();
+  const auto want = net.g.cached_gradients();
+  REQUIRE(memo.size() == want.size());
+  for (std::size_t i = 0; i < memo.size(); ++i) {
+    CHECK(memo[i].y == want[i].y);
+    CHECK(memo[i].x == want[i].x);
+    CHECK(memo[i].grad == want[i].grad);
+  }
+  REQUIRE(loaded.parameters.size() == net.params.size());
+
+  // The loaded graph's gradients are the saved nodes: asking again adds none.
+  auto find = [&](const char* name) { return *g.find(name); };
+  std::vector<Node> params;
+  for (const auto& [node, value] : loaded.parameters) params.push_back(node);
+  const std::size_t size = g.size();
+  const std::vector<Node> grads = gradients(find("loss"), params);
+  CHECK(g.size() == size);
+  for (std::size_t i = 0; i < grads.size(); ++i) CHECK(grads[i].id() == net.grads[i].id());
+
+  Executor<double> again(g, {.threads = 1});
+  loaded.set_parameters(again);
+  const auto before = run(ex, net.x, net.labels, net.step, net.loss, net.params, net.grads);
+  const auto after = run(again, find("x"), find("labels"), find("training_step"), find("loss"), params, grads);
+  REQUIRE(before.size() == after.size());
+  for (std::size_t i = 0; i < before.size(); ++i) CHECK(before[i] == after[i]);
+}
+
+TEST_CASE("a float32 graph's parameters read back exactly, in a version-2 file of kind 3") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<float> ex(net.g);
+  const fs::path file = save_net(dir, net, ex);
+  const Bytes bytes = read_bytes(file);
+  REQUIRE(bytes.size() > 16);
+  CHECK(bytes[8] == 2);
+  CHECK(bytes[12] == 3);
+  const LoadedGraph loaded = load_graph(file.string());
+  Executor<float> again(*loaded.graph);
+  loaded.set_parameters(again);
+  for (std::size_t i = 0; i < net.params.size(); ++i) {
+    CHECK(again.value(loaded.parameters[i].first) == ex.value(net.params[i]));
+  }
+  // The other readers refuse it by kind, and the graph reader refuses theirs.
+  CHECK_THROWS_WITH_AS(load_tensors(file.string()), doctest::Contains("holds a graph (kind 3), not executor parameters"),
+                       DataError);
+  save_tensors({{"w", Matrix<double>::Ones(1, 1)}}, (dir.path / "t").string());
+  CHECK_THROWS_WITH_AS(load_graph((dir.path / "t").string()),
+                       doctest::Contains("holds executor parameters (kind 2), not a graph"), DataError);
+}
+
+TEST_CASE("saving a graph whose parameter has no value names it, and writes nothing") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g);
+  const fs::path file = dir.path / "net.dagradg";
+  CHECK_THROWS_WITH_AS(save_graph(ex, file.string()), doctest::Contains("parameter 'conv/w' has no value yet"), Error);
+  CHECK(!fs::exists(file));
+  CHECK(fs::is_empty(dir.path));
+}
+
+TEST_CASE("every truncation and every corrupted byte of a graph file is refused with a DataError") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g);
+  const fs::path file = save_net(dir, net, ex);
+  const Bytes bytes = read_bytes(file);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    CAPTURE(n);
+    CHECK_THROWS_AS(parse_graph(std::span(bytes).first(n), "cut"), DataError);
+  }
+  for (std::size_t at = 0; at < bytes.size(); ++at) {
+    CAPTURE(at);
+    Bytes bad = bytes;
+    bad[at] ^= 0x5a;
+    CHECK_THROWS_AS(parse_graph(bad, "flipped"), DataError);
+  }
+}
+
+TEST_CASE("a graph file that its ops or its records refuse names the file, the node and the problem") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g);
+  const fs::path file = save_net(dir, net, ex);
+  const detail::Contents good = detail::decode(read_bytes(file), "net", detail::kind_graph);
+  auto node_named = [&](detail::Contents& c, const std::string& name) -> detail::NodeRecord& {
+    for (auto& n : c.nodes) {
+      if (n.name == name) return n;
+    }
+    FAIL("no node " << name);
+    throw;
+  };
+  auto id_of = [&](const std::string& name) { return std::to_string(net.g.find(name)->id()); };
+  auto refused = [&](const detail::Contents& c) {
+    try {
+      parse_graph(detail::encode(c), "net.dagradg");
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("loaded");
+  };
+
+  SUBCASE("an op this dagrad does not have") {
+    detail::Contents c = good;
+    const std::string relu = net.g.info(net.g.find("conv/relu")->id()).name;
+    node_named(c, relu).op = "frobnicate";
+    CHECK(refused(c) == "net.dagradg: node " + id_of(relu) + " 'conv/relu' (frobnicate): op 'frobnicate' is not "
+                                                              "one this dagrad has");
+  }
+  SUBCASE("attributes the op refuses") {
+    detail::Contents c = good;
+    for (Attribute& a : node_named(c, "conv/conv2d").attributes) {
+      if (a.name == "stride") a.value = std::int64_t{0};
+    }
+    CHECK_MESSAGE(refused(c).starts_with("net.dagradg: node " + id_of("conv/conv2d") + " 'conv/conv2d' (conv2d): "),
+                  refused(c));
+    CHECK(refused(c).find("stride") != std::string::npos);
+  }
+  SUBCASE("an unknown attribute") {
+    detail::Contents c = good;
+    node_named(c, "conv/conv2d").attributes.push_back({"dilation", std::int64_t{2}});
+    CHECK(refused(c) == "net.dagradg: node " + id_of("conv/conv2d") +
+                            " 'conv/conv2d' (conv2d): unknown attribute 'dilation'");
+  }
+  SUBCASE("inputs whose shapes the op refuses") {
+    detail::Contents c = good;
+    node_named(c, "out/w").rows = 17;
+    for (auto& t : c.tensors) {
+      if (t.name == "out/w") t.value = Matrix<double>::Zero(17, 3);
+    }
+    const std::string msg = refused(c);
+    CHECK_MESSAGE(msg.find("(matmul): matmul: ") != std::string::npos, msg);
+    CHECK_MESSAGE(msg.find("'out/w' (17x3)") != std::string::npos, msg);
+  }
+  SUBCASE("a recorded shape other than the op gives") {
+    detail::Contents c = good;
+    node_named(c, "probabilities").cols = 4;
+    CHECK(refused(c) == "net.dagradg: node " + id_of("probabilities") +
+                            " 'probabilities' (softmax): the op gives the shape ?x3 but the file records ?x4");
+  }
+  SUBCASE("two nodes of one name") {
+    detail::Contents c = good;
+    node_named(c, "probabilities").name = "loss";
+    CHECK(refused(c).find("'loss': another node has this name") != std::string::npos);
+  }
+  SUBCASE("a parameter without its value, and a value of no node") {
+    detail::Contents c = good;
+    for (auto& t : c.tensors) {
+      if (t.name == "out/b") t.name = "out/bias";
+    }
+    CHECK(refused(c) == "net.dagradg: node " + id_of("out/b") +
+                            " 'out/b': the file holds no value for this parameter");
+    node_named(c, "out/b").name = "out/bias";
+    c.tensors.push_back({"stray", Matrix<double>::Ones(1, 1)});
+    CHECK(refused(c) == "net.dagradg: tensor 'stray' is the value of no node");
+  }
+  SUBCASE("a value that is not finite") {
+    detail::Contents c = good;
+    for (auto& t : c.tensors) {
+      if (t.name == "conv/b") t.value(0, 1) = std::nan("");
+    }
+    CHECK(refused(c) == "net.dagradg: node " + id_of("conv/b") +
+                            " 'conv/b': the value at row 0, column 1 is not finite");
+  }
+  SUBCASE("an input that is not an earlier node") {
+    detail::Contents c = good;
+    detail::NodeRecord& n = node_named(c, "probabilities");
+    n.inputs[0] = static_cast<std::uint32_t>(c.nodes.size() - 1);
+    CHECK(refused(c).find("'s input 1 is node " + std::to_string(c.nodes.size() - 1) + ", not an earlier node") !=
+          std::string::npos);
+  }
+  SUBCASE("a leaf with inputs, and an op node without an op") {
+    detail::Contents c = good;
+    node_named(c, "x").inputs.push_back(0);
+    CHECK(refused(c).find("not an earlier node") != std::string::npos);  // node 0 is x itself
+    c = good;
+    node_named(c, "labels").attributes.push_back({"rate", 0.5});
+    CHECK(refused(c).find("'labels': input node with inputs or attributes") != std::string::npos);
+    c = good;
+    node_named(c, "loss").op.clear();
+    CHECK(refused(c).find("'loss': an op node without an op") != std::string::npos);
+  }
+}
