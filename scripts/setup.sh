@@ -11,7 +11,7 @@ PACKAGES=(
   ninja-build
   cmake  # tests/install builds an outside CMake project against the installed tree
   pkg-config
-  libboost-graph-dev
+  libboost-graph-dev   # Boost.Graph; its Boost headers also hold Asio and Beast, the playground's web server
   libtbb-dev
   libeigen3-dev
   doctest-dev
@@ -21,7 +21,6 @@ PACKAGES=(
   clang
   libclang-rt-14-dev  # sanitizer runtimes for clang's TSan/ASan builds
   time
-  libcpp-httplib-dev   # the playground's web server
   nlohmann-json3-dev   # the playground's JSON
   liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   python3-sklearn      # the diabetes data set examples/mlp_regressor trains on; scikit-learn for bench/ and tests/lib/*_reference.py
