@@ -99,6 +99,15 @@ def check_bytes(s):
         request = (f"POST /api/sessions/{sid}/config HTTP/1.1\r\n".encode() + host +
                    f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
         refused(send_raw(s.port, request), 400)
+    # A chunked body a byte at a time: its last chunk split as TCP may split it.
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(f"POST /api/sessions/{sid}/pause HTTP/1.1\r\n".encode() + host + b"Transfer-Encoding: chunked\r\n\r\n")
+    for byte in b"2\r\n{}\r\n0\r\n\r\n":
+        sock.sendall(bytes([byte]))
+        time.sleep(0.01)
+    assert answer_of(sock) == (200, {}), "a chunked body sent a byte at a time"
+    sock.close()
     # Lines that are not HTTP, and random bytes.
     for data in (b"GET\r\n\r\n", b"\x00\x01\x02\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET / HTTP/1.1\r\n",
                  b"POST /api/sessions HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"):
