@@ -1,34 +1,39 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for dagrad: the system packages it builds with,
 # then the MNIST data set in a cache outside git. Safe to run again.
-#   scripts/setup.sh [--packages-only | --data-only] [--data DIR]
+#   scripts/setup.sh [--library] [--packages-only | --data-only] [--data DIR]
 set -euo pipefail
 
-# Debian packages the build, the tests and the examples need. Extend here.
-PACKAGES=(
+# Debian packages, in two sets. The library and the lesson (what
+# scripts/quickstart.sh installs with --library):
+LIBRARY_PACKAGES=(
   build-essential
   meson
   ninja-build
-  cmake  # tests/install builds an outside CMake project against the installed tree
   pkg-config
   libboost-graph-dev   # Boost.Graph; its Boost headers also hold Asio and Beast, the playground's web server
   libtbb-dev
   libeigen3-dev
-  doctest-dev
   libgraphviz-dev
   zlib1g-dev
   libpng-dev
+  liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
+  libonnx-dev          # ONNX's protobuf schema (onnx.pb.h, libonnx_proto) for dagrad_onnx
+  libprotobuf-dev      # protobuf, which writes the ONNX files
+)
+# Everything else the whole test suite, the benchmarks and the other examples
+# use (scripts/test.sh installs these too). Extend here.
+SUITE_PACKAGES=(
+  cmake  # tests/install builds an outside CMake project against the installed tree
+  doctest-dev
   clang
   libclang-rt-14-dev  # sanitizer runtimes for clang's TSan/ASan builds
   time
   nlohmann-json3-dev   # the playground's JSON
-  liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   python3-sklearn      # the diabetes data set examples/mlp_regressor trains on; scikit-learn for bench/ and tests/lib/*_reference.py
   chromium             # the playground's browser tests (headless)
   openmpi-bin          # mpirun: lenet, the autoencoder and grid_search across ranks, and their tests
   libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
-  libonnx-dev          # ONNX's protobuf schema (onnx.pb.h, libonnx_proto) for dagrad_onnx
-  libprotobuf-dev      # protobuf, which writes the ONNX files
   python3-onnx         # onnx.checker, run on every exported model by tests/onnx
 )
 
@@ -40,11 +45,13 @@ MNIST_SHA256_FILE="${SCRIPT_DIR}/mnist.sha256"
 
 usage() {
   cat <<USAGE
-Usage: scripts/setup.sh [--packages-only | --data-only] [--data DIR]
+Usage: scripts/setup.sh [--library] [--packages-only | --data-only] [--data DIR]
 
 Installs the Debian packages dagrad needs (apt-get, only those missing) and
 downloads MNIST into a cache outside git, checking each file's SHA-256.
 
+  --library        only what the library and its examples need (not the
+                   test suite's browser, MPI, clang, scikit-learn, ...)
   --packages-only  install the Debian packages, skip the data
   --data-only      fetch the data, skip the packages
   --data DIR       where MNIST goes (default: \$DAGRAD_DATA, else
@@ -60,10 +67,12 @@ die() {
 
 do_packages=1
 do_data=1
+library_only=0
 data_dir="${DAGRAD_DATA:-${HOME}/.cache/dagrad/mnist}"
 
 while (($#)); do
   case "$1" in
+    --library) library_only=1 ;;
     --packages-only) do_data=0 ;;
     --data-only) do_packages=0 ;;
     --data)
@@ -99,7 +108,8 @@ run_quietly() {
 }
 
 install_packages() {
-  local wanted=("${PACKAGES[@]}")
+  local wanted=("${LIBRARY_PACKAGES[@]}")
+  ((library_only)) || wanted+=("${SUITE_PACKAGES[@]}")
   # Debian's npm package pulls in nodejs; a node install of another origin is kept.
   command -v npm >/dev/null 2>&1 || wanted+=(npm)
 
@@ -204,7 +214,12 @@ install_npm_test_packages() {
   echo "$want" >"$stamp"
 }
 
-((do_packages)) && install_packages && install_npm_test_packages "browser tests" tests/browser &&
-  install_npm_test_packages "ONNX tests" tests/onnx
+if ((do_packages)); then
+  install_packages
+  if ((!library_only)); then
+    install_npm_test_packages "browser tests" tests/browser
+    install_npm_test_packages "ONNX tests" tests/onnx
+  fi
+fi
 ((do_data)) && fetch_mnist
 exit 0

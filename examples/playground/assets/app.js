@@ -34,6 +34,7 @@
   const WHITE = [232, 234, 235];
   const BLUE = [8, 119, 189];
   const LINK_MID = [200, 205, 212];
+  const TRAIN_LINE = '#3b9ede';
 
   const S = {
     id: null,
@@ -47,7 +48,7 @@
     dataEvents: 0,
     stateEvents: 0,
     net: null, // the drawn network: neuron canvases, link paths
-    graph: { loaded: false, inflight: false, last: 0, timer: null, zoom: null, selected: null, bpMode: false },
+    graph: { loaded: false, inflight: false, last: 0, timer: null, zoom: null, selected: null, bpMode: false, collapse: null, expanded: new Set() },
     bp: null, // {point, index, svg, steps}
     bpIndex: -1,
     bpTimer: null,
@@ -101,6 +102,15 @@
     const a = Math.abs(v);
     if (a >= 1e5 || a < 1e-3) return v.toExponential(3);
     return String(Number(v.toPrecision(5)));
+  }
+  // A table cell: three significant digits, at most seven characters, so that
+  // a layer of eight columns fits the node panel; the cell's title has five.
+  function fmtCell(v) {
+    if (!Number.isFinite(v)) return String(v);
+    if (v === 0) return '0';
+    const a = Math.abs(v);
+    if (a < 0.01 || a >= 1e4) return v.toExponential(1).replace('e+', 'e');
+    return String(Number(v.toPrecision(3)));
   }
   function padEpoch(n) {
     const s = String(n).padStart(6, '0');
@@ -238,6 +248,8 @@
       S.events.close();
       S.events = null;
     }
+    // The address keeps this tab's settings until the new session has them.
+    S.hashReady = false;
     setStatus('Starting a session…', 'busy');
     const r = await request('api/sessions', { body: {} });
     if (!r.ok) {
@@ -252,6 +264,10 @@
     }
     $('export-cpp').href = sessionUrl('export.cpp');
     $('export-dot').href = sessionUrl('export.dot');
+    // The link's settings first, so that the first events already show them.
+    if (location.hash.length > 1) await applyHash('The link\'s settings');
+    S.hashReady = true;
+    writeHash();
     connectEvents();
   }
 
@@ -299,6 +315,154 @@
     if (e.persisted) startSession();
   });
 
+
+  // ---------- settings in the URL ----------
+
+  // The settings live in the address's fragment with TensorFlow Playground's
+  // keys (#activation=tanh&dataset=spiral&networkShape=4,2&x=true&...), so a
+  // reload or a shared link brings back the same network, and with the same
+  // seed the same losses; a Playground link works here too.
+  const HASH_FEATURES = { x1: 'x', x2: 'y', x1sq: 'xSquared', x2sq: 'ySquared', x1x2: 'xTimesY', sinx1: 'sinX', sinx2: 'sinY' };
+  const HASH_REGRESSION = { 'reg-plane': 'plane', 'reg-gauss': 'multigauss' };
+  const HASH_RANGES = {
+    noise: ['noise', 0, 50],
+    percTrainData: ['train_ratio', 10, 90],
+    batchSize: ['batch_size', 1, 30],
+    seed: ['seed', 0, 4294967295],
+  };
+
+  function configToHash(c) {
+    const parts = [
+      ['activation', c.activation],
+      ['batchSize', c.batch_size],
+      ['dataset', c.dataset],
+      ['learningRate', c.learning_rate],
+      ['networkShape', c.hidden.join(',')],
+      ['noise', c.noise],
+      ['percTrainData', c.train_ratio],
+      ['regularization', c.regularization],
+      ['regularizationRate', c.regularization_rate],
+      ['seed', c.seed],
+      ...FEATURES.map((f) => [HASH_FEATURES[f.key], c.features.includes(f.key)]),
+      ['showTestData', $('show-test').checked],
+      ['discretize', $('discretize').checked],
+    ];
+    return parts.map(([k, v]) => `${k}=${encodeURIComponent(String(v)).replace(/%2C/g, ',')}`).join('&');
+  }
+
+  function readHash(hash) {
+    const fields = new Map();
+    for (const part of hash.replace(/^#/, '').split('&')) {
+      if (!part) continue;
+      const at = part.indexOf('=');
+      const key = at < 0 ? part : part.slice(0, at);
+      try {
+        fields.set(key, decodeURIComponent(at < 0 ? '' : part.slice(at + 1)));
+      } catch (e) {
+        fields.set(key, null);  // not percent-encoded UTF-8: reported as not allowed
+      }
+    }
+    return fields;
+  }
+
+  // The config change a fragment asks for: {change, problems}, each problem
+  // naming the link's key and what it takes. Unknown keys are left alone, as
+  // Playground does.
+  function hashToChange(hash, current) {
+    const f = readHash(hash);
+    const change = {};
+    const problems = [];
+    const quote = (key) => String(f.get(key)).slice(0, 40);
+    const pick = (key, field, allowed) => {
+      if (!f.has(key)) return;
+      const v = (f.get(key) || '').toLowerCase();
+      if (allowed.includes(v)) change[field] = v;
+      else problems.push(`${key} must be one of ${allowed.join(', ')}, not '${quote(key)}'`);
+    };
+    // The server's ranges (docs/playground_api.md), so that each bad value is named alone.
+    const number = (key, field, low, high, lowOpen) => {
+      if (!f.has(key)) return;
+      const v = Number(f.get(key));
+      if (f.get(key) !== '' && Number.isFinite(v) && v <= high && (lowOpen ? v > low : v >= low)) change[field] = v;
+      else problems.push(`${key} must be a number ${lowOpen ? 'over' : 'from'} ${low} ${lowOpen ? 'up ' : ''}to ${high}, not '${quote(key)}'`);
+    };
+    const whole = (key) => {
+      if (!f.has(key)) return;
+      const [field, low, high] = HASH_RANGES[key];
+      const v = Number(f.get(key));
+      if (/^\d+$/.test(f.get(key) || '') && v >= low && v <= high) change[field] = v;
+      else problems.push(`${key} must be a whole number from ${low} to ${high}, not '${quote(key)}'`);
+    };
+    if (f.get('problem') === 'regression' && f.has('regDataset')) {
+      const d = HASH_REGRESSION[f.get('regDataset')] || f.get('regDataset');
+      if (DATASETS.some((x) => x.key === d && x.regression)) change.dataset = d;
+      else problems.push(`regDataset must be reg-plane or reg-gauss, not '${quote('regDataset')}'`);
+    } else {
+      pick('dataset', 'dataset', DATASETS.map((d) => d.key));
+    }
+    pick('activation', 'activation', ['relu', 'tanh', 'sigmoid', 'linear']);
+    pick('regularization', 'regularization', ['none', 'l1', 'l2']);
+    number('learningRate', 'learning_rate', 0, 10, true);
+    number('regularizationRate', 'regularization_rate', 0, 10, false);
+    for (const key of Object.keys(HASH_RANGES)) whole(key);
+    if (f.has('networkShape')) {
+      const text = f.get('networkShape') || '';
+      const shape = text === '' ? [] : text.split(',').map(Number);
+      if (shape.length <= MAX_LAYERS && shape.every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_NEURONS)) change.hidden = shape;
+      else problems.push(`networkShape must be up to ${MAX_LAYERS} whole numbers from 1 to ${MAX_NEURONS} (like 4,2), not '${text.slice(0, 40)}'`);
+    }
+    if (FEATURES.some((x) => f.has(HASH_FEATURES[x.key]))) {
+      const on = new Set(current ? current.features : ['x1', 'x2']);
+      for (const x of FEATURES) {
+        const v = f.get(HASH_FEATURES[x.key]);
+        if (v === 'true') on.add(x.key);
+        else if (v === 'false') on.delete(x.key);
+        else if (f.has(HASH_FEATURES[x.key])) problems.push(`${HASH_FEATURES[x.key]} must be true or false, not '${quote(HASH_FEATURES[x.key])}'`);
+      }
+      if (on.size) change.features = FEATURES.map((x) => x.key).filter((k) => on.has(k));
+      else problems.push('at least one feature (x, y, xSquared, ySquared, xTimesY, sinX, sinY) must be true');
+    }
+    for (const [key, box] of [['showTestData', 'show-test'], ['discretize', 'discretize']]) {
+      if (f.has(key)) $(box).checked = f.get(key) === 'true';
+    }
+    return { change, problems };
+  }
+
+  // The fragment follows the config, without adding a history entry per change.
+  function writeHash() {
+    if (!S.config) return;
+    const hash = `#${configToHash(S.config)}`;
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    S.writtenHash = hash;
+    mark('hash', hash);
+  }
+
+  // Applies the address's fragment to the session; true when it changed nothing or all went well.
+  async function applyHash(what) {
+    const { change, problems } = hashToChange(location.hash, S.config);
+    if (problems.length) showError(`${what}: ${problems.join('; ')}. The rest was applied.`);
+    if (!Object.keys(change).length) return !problems.length;
+    const r = await api('config', change);
+    if (!r.ok) {
+      if (!r.lostSession) showError(`${what} not applied: ${r.error}`);
+      return false;
+    }
+    S.config = r.json.config;
+    syncControls();
+    if (!problems.length) setStatus(`${what} applied: ${describeConfig(S.config)}.`, 'ok');
+    return !problems.length;
+  }
+
+  function describeConfig(c) {
+    const shape = c.hidden.length ? c.hidden.join('-') : 'no hidden layer';
+    return `${c.dataset}, ${shape}, ${c.activation}, learning rate ${c.learning_rate}, seed ${c.seed}`;
+  }
+
+  window.addEventListener('hashchange', () => {
+    if (location.hash === S.writtenHash || !S.id) return;
+    applyHash('The address\'s settings');
+  });
+
   // ---------- config controls ----------
 
   function fillSelect(select, values, fmtValue = String) {
@@ -339,6 +503,7 @@
     mark('dataset', c.dataset);
     mark('features', c.features.join(','));
     mark('hidden', c.hidden.join(','));
+    if (S.hashReady) writeHash();
   }
 
   async function postConfig(change, what) {
@@ -416,8 +581,12 @@
       if (!r.ok) showError(`Reset failed: ${r.error}`);
       else setStatus('Reset: epoch 0, the starting weights again.', 'ok');
     });
-    $('show-test').addEventListener('change', () => queueRender());
-    $('discretize').addEventListener('change', () => queueRender());
+    for (const box of ['show-test', 'discretize']) {
+      $(box).addEventListener('change', () => {
+        writeHash();
+        queueRender();
+      });
+    }
   }
 
   // Sample points only for the data set buttons' pictures; the real points come from the server.
@@ -503,6 +672,8 @@
     }
     S.graph.loaded = false;
     if (S.tab === 'graph' && !S.graph.bpMode) scheduleGraphRefresh(100);
+    S.exportLoaded = false;
+    if (S.tab === 'export') loadExport();
     queueRender();
   }
 
@@ -564,8 +735,10 @@
     const st = S.state;
     if (st) {
       $('epoch').textContent = padEpoch(st.epoch);
-      $('test-loss').textContent = fmt(st.test_loss);
-      $('train-loss').textContent = fmt(st.train_loss);
+      const diverged = isDiverged(st);
+      $('test-loss').textContent = diverged ? 'diverged' : fmt(st.test_loss);
+      $('train-loss').textContent = diverged ? 'diverged' : fmt(st.train_loss);
+      showDivergence(diverged ? st : null);
     }
     if (S.tab === 'play') {
       updateNetwork();
@@ -573,6 +746,57 @@
       drawOutputMap($('heatmap'), { points: true, showTest: $('show-test').checked });
     } else if (S.tab === 'graph') {
       drawOutputMap($('bp-map'), { points: true, showTest: false, selected: S.bp ? S.bp.index : null });
+    }
+  }
+
+
+  // ---------- divergence ----------
+
+  // The server sends a loss that overflowed (infinity or NaN) as null: the
+  // weights are no longer numbers and every later epoch stays so.
+  function isDiverged(st) {
+    return !!st && Number.isInteger(st.epoch) && (!Number.isFinite(st.train_loss) || !Number.isFinite(st.test_loss));
+  }
+
+  // The last epoch whose losses were both numbers: {epoch, train, test} or null.
+  function lastFinite() {
+    const h = S.history || { train: [], test: [] };
+    for (let e = Math.min(h.train.length, h.test.length) - 1; e >= 0; e--) {
+      if (Number.isFinite(h.train[e]) && Number.isFinite(h.test[e])) return { epoch: e, train: h.train[e], test: h.test[e] };
+    }
+    return null;
+  }
+
+  function showDivergence(st) {
+    const box = $('diverged');
+    $('heatmap-note').classList.toggle('hidden', !st);
+    box.classList.toggle('hidden', !st);
+    mark('diverged', st ? 'true' : 'false');
+    if (!st) {
+      S.divergedAt = null;
+      return;
+    }
+    const last = lastFinite();
+    const c = S.config || {};
+    const rates = [`learning rate ${c.learning_rate}`];
+    if (c.regularization && c.regularization !== 'none') rates.push(`${c.regularization.toUpperCase()} rate ${c.regularization_rate}`);
+    box.innerHTML = '';
+    box.append(
+      el('strong', { text: `Diverged at epoch ${st.epoch}. ` }),
+      document.createTextNode('The loss overflowed: the steps were too large and the weights are no longer numbers. '),
+    );
+    if (last) {
+      box.append(document.createTextNode(`Last finite losses, epoch ${last.epoch}: test `), el('b', { text: fmt(last.test) }),
+        document.createTextNode(', training '), el('b', { text: fmt(last.train) }), document.createTextNode('. '));
+      mark('lastFiniteTestLoss', last.test);
+      mark('lastFiniteEpoch', last.epoch);
+    }
+    box.append(document.createTextNode(`Lower the ${rates.join(' or the ')}; any change starts again from epoch 0.`));
+    // Training on stays diverged: stop it once, and say so.
+    if (S.divergedAt === null || S.divergedAt === undefined) {
+      S.divergedAt = st.epoch;
+      if (st.playing) api('pause');
+      setStatus(`Training diverged at epoch ${st.epoch}${st.playing ? ' and was paused' : ''}${last ? `; the last finite test loss was ${fmt(last.test)} (epoch ${last.epoch})` : ''}.`, 'error');
     }
   }
 
@@ -764,9 +988,11 @@
 
   function drawLossChart() {
     const hist = S.history || { train: [], test: [] };
+    // The training line last and thinner, so that where the two meet (a
+    // network that generalizes) it still shows on the test line.
     drawLines($('loss-chart'), [
-      { data: hist.train || [], color: '#9aa4b3' },
-      { data: hist.test || [], color: '#1d2330' },
+      { data: hist.test || [], color: '#1d2330', width: 2.4 },
+      { data: hist.train || [], color: TRAIN_LINE, width: 1.4 },
     ]);
   }
 
@@ -775,6 +1001,9 @@
   const NODE = 40;
   const ROW = 52;
   const TOP = 74;
+  // Columns no closer than this, so that neurons, their links and the layer
+  // headers stay apart; a network wider than its card scrolls sideways.
+  const MIN_STEP = 68;
 
   function buildNetwork() {
     const box = $('network');
@@ -788,12 +1017,21 @@
     const rows = Math.max(FEATURES.length, ...hidden, 1);
     const height = TOP + rows * ROW;
     box.style.height = `${height}px`;
-    const width = box.clientWidth || 600;
+    const avail = $('network-scroll').clientWidth || 600;
     const left = 58;
-    const right = width - NODE - 6;
     const columns = hidden.length + 2;
+    const width = Math.max(avail, left + (columns - 1) * MIN_STEP + NODE + 6);
+    box.style.width = `${width}px`;
+    const right = width - NODE - 6;
     const colX = (k) => left + (k * (right - left)) / (columns - 1);
-    const net = { columns: [], links: [], biases: [], width, height };
+    // A header as wide as its column allows, centred over the neurons.
+    const labelWidth = Math.min(NODE + 60, (right - left) / (columns - 1) - 6);
+    const placeLabel = (label, x) => {
+      label.style.left = `${Math.min(width - labelWidth, Math.max(0, x + NODE / 2 - labelWidth / 2))}px`;
+      label.style.width = `${labelWidth}px`;
+      label.style.top = '6px';
+    };
+    const net = { columns: [], links: [], biases: [], width, height, avail };
 
     // inputs: every feature, the used ones lit
     const inputs = [];
@@ -822,9 +1060,7 @@
     });
     const title0 = el('div', { class: 'layer-label' });
     title0.innerHTML = `<b>Features</b>${c.features.length} used`;
-    title0.style.left = `${colX(0) - 30}px`;
-    title0.style.width = `${NODE + 60}px`;
-    title0.style.top = '6px';
+    placeLabel(title0, colX(0));
     box.append(title0);
     // Layer 0 of the network is the used features, in the server's order.
     // Its labels may be keys ("x1sq") or what the student reads ("x₁²"): a label
@@ -849,9 +1085,7 @@
       minus.addEventListener('click', () => changeNeurons(k, -1));
       pms.append(plus, minus);
       label.append(pms);
-      label.style.left = `${x - 30}px`;
-      label.style.width = `${NODE + 60}px`;
-      label.style.top = '6px';
+      placeLabel(label, x);
       box.append(label);
       const col = [];
       for (let j = 0; j < units; j++) {
@@ -875,9 +1109,7 @@
       const y = TOP + ((rows - 1) * ROW) / 2;
       const label = el('div', { class: 'layer-label' });
       label.innerHTML = '<b>Output</b>1 unit';
-      label.style.left = `${x - 30}px`;
-      label.style.width = `${NODE + 60}px`;
-      label.style.top = '6px';
+      placeLabel(label, x);
       box.append(label);
       const canvas = el('canvas', { width: '50', height: '50' });
       const bias = el('div', { class: 'bias' });
@@ -1044,13 +1276,137 @@
     $('panel-play').classList.toggle('hidden', tab !== 'play');
     $('panel-graph').classList.toggle('hidden', tab !== 'graph');
     $('panel-mnist').classList.toggle('hidden', tab !== 'mnist');
+    $('panel-export').classList.toggle('hidden', tab !== 'export');
     if (tab === 'play') {
       // the diagram is laid out against the card's width, unknown while hidden
-      if (S.net && S.net.width !== $('network').clientWidth) buildNetwork();
+      if (S.net && S.net.avail !== $('network-scroll').clientWidth) buildNetwork();
     }
     if (tab === 'graph' && !S.graph.bpMode && !S.graph.loaded) scheduleGraphRefresh(0);
+    else if (tab === 'graph' && !S.graph.bpMode) applyLayers();
     if (tab === 'mnist') renderMnist();
+    if (tab === 'export' && !S.exportLoaded) loadExport();
     queueRender();
+  }
+
+
+  // ---------- layers collapsed in the live graph ----------
+
+  // Graphviz draws a cluster per name scope, a layer. Its nodes are not
+  // inside the cluster's <g>, so membership is geometry: a node whose box lies
+  // in a top-level cluster's box is that layer's. A collapsed layer is one
+  // box, readable at any zoom; a click on it expands it, a click on an
+  // expanded layer's label collapses it again.
+  const COLLAPSE_ABOVE = 30;  // nodes: a smaller graph reads at once
+
+  function graphLayers(svg) {
+    const inside = (a, b) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
+    const clusters = [...svg.querySelectorAll('g.cluster')].map((g) => ({
+      g, box: g.getBBox(), name: ((g.querySelector('text') || {}).textContent || '').trim(),
+    }));
+    const layers = clusters.filter((c) => c.name && c.box.width > 0 && !clusters.some((o) => o !== c && inside(c.box, o.box)))
+      .map((c) => ({ ...c, nodes: [] }));
+    for (const g of svg.querySelectorAll('g.node')) {
+      const b = g.getBBox();
+      const layer = layers.find((l) => inside(b, l.box));
+      if (layer) layer.nodes.push(g);
+    }
+    return layers.filter((l) => l.nodes.length > 1);
+  }
+
+  function nodeName(g) {
+    const t = g.querySelector('text');
+    return t ? t.textContent.trim() : '';
+  }
+
+  function applyLayers() {
+    const svg = $('graph-view').querySelector('svg');
+    if (!svg || S.graph.bpMode) return;
+    for (const b of svg.querySelectorAll('.layer-box')) b.remove();
+    for (const e of svg.querySelectorAll('.in-collapsed')) e.classList.remove('in-collapsed');
+    const total = svg.querySelectorAll('g.node').length;
+    if (S.graph.collapse === null) S.graph.collapse = total > COLLAPSE_ABOVE;
+    $('btn-collapse').textContent = S.graph.collapse ? 'Expand all' : 'Collapse layers';
+    if (!S.graph.collapse) {
+      mark('graphCollapsed', 0);
+      return;
+    }
+    const layers = graphLayers(svg);
+    if (!layers.length) return;  // not laid out yet (a hidden tab): showTab comes back here
+    const layerOf = new Map();
+    let collapsed = 0;
+    for (const l of layers) {
+      l.g.classList.toggle('expanded', S.graph.expanded.has(l.name));
+      l.g.dataset.layer = l.name;
+      if (S.graph.expanded.has(l.name)) continue;
+      collapsed++;
+      for (const n of l.nodes) {
+        n.classList.add('in-collapsed');
+        layerOf.set(n.id, l.name);
+      }
+      l.g.classList.add('in-collapsed');
+      drawLayerBox(svg, l);
+    }
+    // An edge inside one collapsed layer goes with its nodes; one between
+    // layers stays, ending under the boxes.
+    for (const e of svg.querySelectorAll('g.edge')) {
+      const m = /^(n\d+)->(n\d+)$/.exec(((e.querySelector('title') || {}).textContent || '').trim());
+      if (m && layerOf.has(m[1]) && layerOf.get(m[1]) === layerOf.get(m[2])) e.classList.add('in-collapsed');
+    }
+    sizeLayerText(svg);
+    mark('graphCollapsed', collapsed);
+  }
+
+  function drawLayerBox(svg, layer) {
+    const root = svg.querySelector('g.graph') || svg;
+    const b = layer.box;
+    const names = layer.nodes.map(nodeName);
+    const backward = names.filter((n) => n.startsWith('grad(')).length;
+    const box = svgEl('g', { class: 'layer-box', 'data-layer': layer.name });
+    box.dataset.tip = `${layer.name}: ${names.join(', ')}`;
+    box.append(svgEl('rect', { x: b.x, y: b.y, width: b.width, height: b.height, rx: 10 }));
+    const text = svgEl('text', { x: b.x + b.width / 2, y: b.y + b.height / 2, 'text-anchor': 'middle' });
+    const lines = [layer.name, `${names.length - backward} forward`, `${backward} backward`, 'click to expand'];
+    lines.forEach((line, i) => {
+      const span = svgEl('tspan', { x: b.x + b.width / 2, dy: i === 0 ? `${-0.65 * (lines.length - 1)}em` : '1.3em' });
+      span.textContent = line;
+      if (i === 0) span.setAttribute('class', 'layer-name');
+      text.append(span);
+    });
+    box.append(text);
+    box.dataset.width = b.width;
+    box.dataset.height = b.height;
+    root.append(box);
+  }
+
+  // 13 screen pixels whatever the zoom, as long as the words fit their box.
+  function sizeLayerText(svg) {
+    const z = S.graph.zoom || 1;
+    for (const box of svg.querySelectorAll('.layer-box')) {
+      const size = Math.min(13 / z, Number(box.dataset.width) / 9, Number(box.dataset.height) / 6);
+      box.querySelector('text').setAttribute('font-size', size.toFixed(2));
+    }
+  }
+
+  function setLayer(name, expand) {
+    if (expand) S.graph.expanded.add(name);
+    else S.graph.expanded.delete(name);
+    applyLayers();
+    const c = [...$('graph-view').querySelectorAll('g.cluster')].find((g) => g.dataset.layer === name);
+    if (expand && c) zoomToBox(c);
+  }
+
+  // Zooms so that an element fills most of the view, and centres it.
+  function zoomToBox(elem) {
+    const view = $('graph-view');
+    const svg = view.querySelector('svg');
+    const b = elem.getBBox();
+    S.graph.zoom = Math.min(1.4, Math.max(0.15, 0.9 * Math.min(view.clientWidth / b.width, view.clientHeight / b.height)));
+    applyZoom();
+    const r = elem.getBoundingClientRect();
+    const vr = view.getBoundingClientRect();
+    view.scrollLeft += r.left + r.width / 2 - (vr.left + vr.width / 2);
+    view.scrollTop += r.top + r.height / 2 - (vr.top + vr.height / 2);
+    return svg;
   }
 
   // ---------- the graph panel ----------
@@ -1113,6 +1469,7 @@
     view.append(svg);
     if (S.graph.zoom === null || !hadSvg) fitGraph();
     else applyZoom();
+    if (!S.graph.bpMode) applyLayers();
     if (hadSvg) [view.scrollLeft, view.scrollTop] = keepScroll;
     if (S.graph.selected !== null) {
       const g = findGraphNode(S.graph.selected);
@@ -1127,6 +1484,7 @@
     const z = S.graph.zoom || 1;
     svg.setAttribute('width', (Number(svg.dataset.vbw) * z).toFixed(1));
     svg.setAttribute('height', (Number(svg.dataset.vbh) * z).toFixed(1));
+    sizeLayerText(svg);
   }
 
   function fitGraph() {
@@ -1184,6 +1542,12 @@
     $('zoom-in').addEventListener('click', () => zoomBy(1.25));
     $('zoom-out').addEventListener('click', () => zoomBy(0.8));
     $('zoom-fit').addEventListener('click', () => fitGraph());
+    $('btn-collapse').addEventListener('click', () => {
+      S.graph.collapse = !S.graph.collapse;
+      S.graph.expanded.clear();
+      applyLayers();
+      fitGraph();
+    });
     view.addEventListener('wheel', (e) => {
       if (!e.ctrlKey && !e.metaKey) return;
       e.preventDefault();
@@ -1217,6 +1581,16 @@
     });
     view.addEventListener('click', (e) => {
       if (drag && drag.moved) return;
+      const layerBox = e.target instanceof Element ? e.target.closest('g.layer-box') : null;
+      if (layerBox) {
+        setLayer(layerBox.dataset.layer, true);
+        return;
+      }
+      const cluster = e.target instanceof Element ? e.target.closest('g.cluster.expanded') : null;
+      if (cluster) {
+        setLayer(cluster.dataset.layer, false);
+        return;
+      }
       const g = e.target instanceof Element ? e.target.closest('g.node') : null;
       if (!g) return;
       const id = nodeIdOf(g);
@@ -1298,7 +1672,8 @@
       for (let j = 0; j < cols; j++) {
         const v = r[j];
         // the server sends NaN and infinities as null
-        const td = el('td', { text: v === undefined ? '' : v === null ? 'NaN' : fmtNumber(v) });
+        const td = el('td', { text: v === undefined ? '' : v === null ? 'NaN' : fmtCell(v) });
+        if (Number.isFinite(v)) td.title = fmtNumber(v);
         if (Number.isFinite(v) && maxAbs > 0) {
           const c = scaleColor(v / maxAbs, [255, 255, 255]);
           td.style.background = `rgba(${Math.round(c[0])},${Math.round(c[1])},${Math.round(c[2])},0.55)`;
@@ -1346,6 +1721,7 @@
     $('graph-view').classList.add('bp-mode');
     $('btn-live-graph').classList.remove('hidden');
     $('btn-refresh-graph').classList.add('hidden');
+    $('btn-collapse').classList.add('hidden');
     $('graph-title').textContent = `Backpropagation for training point #${index}`;
     $('graph-caption').textContent = 'The graph run forward, then backward, on this one point (no training). The highlighted node is the current step; nodes already computed stay bright. Click any node for its full value and gradient.';
     const p = res.point || S.data.train[index];
@@ -1379,6 +1755,7 @@
     $('graph-view').classList.remove('bp-mode');
     $('btn-live-graph').classList.add('hidden');
     $('btn-refresh-graph').classList.remove('hidden');
+    $('btn-collapse').classList.remove('hidden');
     $('graph-title').textContent = 'The computation graph';
     $('graph-caption').textContent = 'This is the network as dagrad builds it: the forward pass (blue) and the backward pass (red) that gradients() adds, with each node\'s value and gradient from the last training step. Click a node to see its whole value and gradient; drag to move around, Ctrl + wheel or the buttons zoom.';
     $('bp-list').innerHTML = '';
@@ -1522,6 +1899,62 @@
     });
   }
 
+
+  // ---------- the exported program ----------
+
+  // The program the server writes for this session, shown as text: comments,
+  // strings and a few keywords tinted, built from text nodes only.
+  async function loadExport() {
+    if (!S.id) return;
+    S.exportLoaded = true;
+    const version = (S.exportVersion = (S.exportVersion || 0) + 1);
+    const r = await api('export.cpp', undefined, { method: 'GET', expect: 'text' });
+    if (version !== S.exportVersion) return;  // a newer config's program is on its way
+    if (!r.ok) {
+      S.exportLoaded = false;
+      $('export-code').textContent = `Could not load the program: ${r.error}`;
+      if (!r.lostSession) showError(`Could not load the exported program: ${r.error}`);
+      return;
+    }
+    S.exportText = r.text;
+    showCode($('export-code'), r.text);
+    const lines = r.text.split('\n').length;
+    $('export-meta').textContent = `network.cpp: ${lines.toLocaleString('en-US')} lines, ${(r.text.length / 1024).toFixed(1)} KiB; ${describeConfig(S.config)}.`;
+    mark('exportLines', lines);
+  }
+
+  const CPP_TOKENS = /(\/\/[^\n]*)|("(?:[^"\\\n]|\\.)*")|(#include\b|#pragma\b|\b(?:int|double|float|auto|const|return|for|if|else|struct|namespace|using|std|void|static|constexpr)\b)/g;
+
+  function showCode(pre, text) {
+    pre.textContent = '';
+    let at = 0;
+    for (const m of text.matchAll(CPP_TOKENS)) {
+      if (m.index > at) pre.append(document.createTextNode(text.slice(at, m.index)));
+      const kind = m[1] ? 'c-comment' : m[2] ? 'c-string' : 'c-keyword';
+      pre.append(el('span', { class: kind, text: m[0] }));
+      at = m.index + m[0].length;
+    }
+    if (at < text.length) pre.append(document.createTextNode(text.slice(at)));
+  }
+
+  function setupExport() {
+    $('export-copy').addEventListener('click', async () => {
+      if (!S.exportText) return;
+      try {
+        await navigator.clipboard.writeText(S.exportText);
+        setStatus('The program is on the clipboard.', 'ok');
+      } catch (e) {
+        // No clipboard (an insecure origin, or refused): select it for Ctrl+C.
+        const range = document.createRange();
+        range.selectNodeContents($('export-code'));
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        setStatus('The program is selected: press Ctrl+C (or ⌘C) to copy it.', 'ok');
+      }
+    });
+  }
+
   // ---------- MNIST ----------
 
   function onMnist(m) {
@@ -1550,13 +1983,34 @@
     $('mnist-epoch').textContent = m.epoch;
     $('mnist-accuracy').textContent = Number.isFinite(m.test_accuracy) ? `${(m.test_accuracy * 100).toFixed(1)}%` : '–';
     $('mnist-rows').textContent = Number.isFinite(m.train_rows) ? m.train_rows.toLocaleString('en-US') : '–';
-    const progress = Math.max(0, Math.min(1, Number(m.progress) || 0));
-    $('mnist-progress').style.width = `${(progress * 100).toFixed(1)}%`;
-    $('mnist-progress-text').textContent = m.playing
-      ? `Training epoch ${m.epoch + 1}: ${(progress * 100).toFixed(0)}% of the ${Number.isFinite(m.train_rows) ? m.train_rows.toLocaleString('en-US') + ' ' : ''}training images.`
-      : m.epoch > 0 ? `Paused after ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}.` : 'Press play to train.';
+    const { percent, text } = mnistProgress(m);
+    // The bar and the words show the same number.
+    $('mnist-progress').style.width = `${percent}%`;
+    $('mnist-progress-text').textContent = text;
+    mark('mnistPercent', percent);
+    mark('mnistShownEpoch', m.epoch);
     drawLines($('mnist-loss'), [{ data: m.loss_curve || [], color: '#0877bd', width: 2 }]);
     if (m.weights) drawMnistWeights(decodeBytes(m.weights));
+  }
+
+  // Where training is, as a whole percent of the current epoch and a sentence.
+  // Progress 1 while playing is the epoch just finished, the next not begun;
+  // a pause lets the epoch under way run to its end.
+  function mnistProgress(m) {
+    const raw = Math.max(0, Math.min(1, Number(m.progress) || 0));
+    const epochs = `${m.epoch} epoch${m.epoch === 1 ? '' : 's'}`;
+    const rows = Number.isFinite(m.train_rows) ? `${m.train_rows.toLocaleString('en-US')} ` : '';
+    if (m.playing) {
+      const percent = raw >= 1 ? 0 : Math.floor(raw * 100);
+      const first = m.epoch === 0 ? ' The first epoch takes a moment.' : '';
+      return { percent, text: `Training epoch ${m.epoch + 1}: ${percent}% of the ${rows}training images.${first}` };
+    }
+    if (raw > 0 && raw < 1) {
+      const percent = Math.floor(raw * 100);
+      return { percent, text: `Pausing: epoch ${m.epoch + 1} runs to its end (${percent}%).` };
+    }
+    if (m.epoch > 0) return { percent: 100, text: `Paused after ${epochs}.` };
+    return { percent: 0, text: 'Press play to train.' };
   }
 
   function drawMnistWeights(bytes) {
@@ -1597,7 +2051,7 @@
         mnistMessage(r.error, true);
         if (!r.lostSession) showError(`MNIST: ${r.error}`);
       } else {
-        mnistMessage(playing ? '' : 'Training… the first epoch takes a moment.', false);
+        mnistMessage('', false);
       }
     });
     $('mnist-reset').addEventListener('click', async () => {
@@ -1825,6 +2279,7 @@
     setupGraph();
     setupBackprop();
     setupMnist();
+    setupExport();
     for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
     let resizeTimer = null;
     window.addEventListener('resize', () => {
