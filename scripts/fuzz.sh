@@ -16,7 +16,7 @@ if [[ ! -f "$dir/build.ninja" ]]; then
     -Db_lundef=false -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dwerror=true \
     "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" >/dev/null
 fi
-targets=(idx model graph cli)
+targets=(idx model graph cli http)
 ninja -C "$dir" -j"${FUZZ_JOBS:-$(nproc)}" "${targets[@]/#/tests/fuzz/fuzz_}"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"

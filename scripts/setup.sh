@@ -11,7 +11,7 @@ LIBRARY_PACKAGES=(
   meson
   ninja-build
   pkg-config
-  libboost-graph-dev
+  libboost-graph-dev   # Boost.Graph; its Boost headers also hold Asio and Beast, the playground's web server
   libtbb-dev
   libeigen3-dev
   libgraphviz-dev
@@ -29,7 +29,6 @@ SUITE_PACKAGES=(
   clang
   libclang-rt-14-dev  # sanitizer runtimes for clang's TSan/ASan builds
   time
-  libcpp-httplib-dev   # the playground's web server
   nlohmann-json3-dev   # the playground's JSON
   python3-sklearn      # the diabetes data set examples/mlp_regressor trains on; scikit-learn for bench/ and tests/lib/*_reference.py
   chromium             # the playground's browser tests (headless)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace playground {
 namespace {
@@ -28,7 +29,7 @@ std::string one_of(const json& v, const std::string& field, const std::vector<st
   if (!v.is_string()) refuse(field, "must be a string, one of " + listed(names));
   const std::string s = v.get<std::string>();
   if (std::find(names.begin(), names.end(), s) == names.end()) {
-    refuse(field, "must be one of " + listed(names) + ", not \"" + s.substr(0, 40) + "\"");
+    refuse(field, "must be one of " + listed(names) + ", not \"" + shown(s, 40) + "\"");
   }
   return s;
 }
@@ -56,7 +57,50 @@ double number(const json& v, const std::string& field, double low, double high, 
   return x;
 }
 
+// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, low = 0xA0;
+  else if (c == 0xED) n = 3, high = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, low = 0x90;
+  else if (c == 0xF4) n = 4, high = 0x8F;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const unsigned char d = static_cast<unsigned char>(s[i + k]);
+    if (d < (k == 1 ? low : 0x80) || d > (k == 1 ? high : 0xBF)) return 0;
+  }
+  return n;
+}
+
 }  // namespace
+
+std::string shown(std::string_view bytes, std::size_t max_bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = utf8_length(bytes, i);
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    std::string piece;
+    if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      piece = hex;
+    } else {
+      piece = bytes.substr(i, n);
+    }
+    if (out.size() + piece.size() > max_bytes) return out + "...";
+    out += piece;
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
 
 json parse_object(const std::string& body) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -71,7 +115,7 @@ Config merge(const Config& base, const json& patch) {
   for (const auto& [key, v] : patch.items()) {
     if (std::find(fields.begin(), fields.end(), key) == fields.end()) {
       const auto near = dagrad::closest(key, fields);
-      refuse(key.substr(0, 40), "unknown field" + (near ? "; did you mean \"" + *near + "\"?" : ""));
+      refuse(shown(key, 40), "unknown field" + (near ? "; did you mean \"" + *near + "\"?" : ""));
     }
     if (key == "dataset") c.dataset = one_of(v, key, dataset_names());
     else if (key == "noise") c.noise = int(whole(v, key, 0, 50));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace playground {
@@ -22,6 +23,12 @@ class RequestError : public std::runtime_error {
   int status;
   std::string field;  // empty: not about one field
 };
+
+// Untrusted bytes as a message may quote them: at most `max_bytes`, cut at a
+// character boundary (then "..."), with every byte that is not valid UTF-8,
+// and every control character, written as \xHH. The result is always valid
+// UTF-8, so any JSON answer holding it can be written.
+std::string shown(std::string_view bytes, std::size_t max_bytes);
 
 struct Config {
   std::string dataset = "circle";

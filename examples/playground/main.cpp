@@ -24,6 +24,8 @@ int run(int argc, char** argv) {
   p.add("host", "ADDRESS", "the address to listen on (default 127.0.0.1, this machine only)");
   p.add("seed", "N", "new sessions' seed: their points, weights and batches (default 1)");
   p.add("max-sessions", "N", "how many tabs may have a session at once (default 8)");
+  p.add("session-grace", "SECONDS",
+        "how long a session is kept after its page's event stream closed (default 10; training pauses at once)");
   p.add("data", "DIR", "where the MNIST files are (default $DAGRAD_DATA, else ~/.cache/dagrad/mnist)");
   p.add("train-rows", "N", "MNIST training images to use (default all)");
   p.add("test-rows", "N", "MNIST test images to score (default all)");
@@ -40,6 +42,7 @@ int run(int argc, char** argv) {
       .max_sessions = std::size_t(args.get_int("max-sessions", 8, 1, 64)),
       .seed = std::uint32_t(args.get_int("seed", 1, 0, 4294967295L)),
       .mnist_threads = int(args.get_int("threads", 0, 0, 1024)),
+      .session_grace = std::chrono::seconds(args.get_int("session-grace", 10, 1, 86400)),
       .mnist_args = args};
 
   // Ctrl-C and SIGTERM reach one thread, which stops the server; every other

@@ -169,7 +169,7 @@ json MnistModel::predict(const json& request) const {
     const json& v = (*it)[i];
     if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1)) {
       throw RequestError(400, "pixels", "pixels: entry " + std::to_string(i) + " must be a number from 0 to 1, not " +
-                                            v.dump().substr(0, 40));
+                                            shown(v.dump(), 40));
     }
     x(0, Eigen::Index(i)) = v.get<double>();
   }

@@ -6,6 +6,7 @@
 
 #include <dagrad/cli/cli.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +17,9 @@ struct ServerOptions {
   std::size_t max_sessions = 8;
   std::uint32_t seed = 1;       // new sessions' default seed
   int mnist_threads = 0;        // the MNIST network's executor threads (0: every core)
+  // How long a session is kept once its last event stream has closed (its
+  // training pauses at once).
+  std::chrono::seconds session_grace{10};
   dagrad::ParsedArgs mnist_args;  // --data, --train-rows, --test-rows, read when MNIST is first asked for
 };
 
@@ -26,7 +30,8 @@ class Server {
   // Binds host:port (port 0: any free one); returns the port, or throws
   // dagrad::Error naming the address.
   int bind(const std::string& host, int port);
-  // Serves until stop(); then closes every session.
+  // Serves until stop() (on this thread: the sockets take one thread, the
+  // requests a pool of max_sessions + 2); then closes every session.
   void run();
   // Safe from any thread (a signal-waiting one).
   void stop();

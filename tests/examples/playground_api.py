@@ -35,12 +35,12 @@ from seven_segment import digit, write_set
 
 
 class Server:
-    def __init__(self, exe, *flags):
+    def __init__(self, exe, *flags, **popen):
         # The server's stderr goes to a file (a sanitizer's report can be
         # long), shown when a check fails.
         self.errors = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([exe, "--port", "0"] + list(flags), stdout=subprocess.PIPE,
-                                     stderr=self.errors, text=True)
+                                     stderr=self.errors, text=True, **popen)
         line = self.proc.stdout.readline()
         m = re.match(r"playground: serving http://127\.0\.0\.1:(\d+)/", line)
         assert m, (line, self.stderr())
