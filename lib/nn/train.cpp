@@ -1,3 +1,4 @@
+#include <dagrad/detail/whole_line.hpp>
 #include <dagrad/error.hpp>
 #include <dagrad/model_file.hpp>
 #include <dagrad/nn/train.hpp>
@@ -406,19 +407,22 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
     const double loss = train_epoch(X, Y, rows);
     history_.loss.push_back(loss);
     const int epoch = epochs_done();
-    if (options_.verbose > 0) *out_ << "Epoch " << epoch << ", loss = " << fixed(loss, 8) << "\n";
+    if (options_.verbose > 0) {
+      dagrad::detail::write_whole(*out_, "Epoch " + std::to_string(epoch) + ", loss = " + fixed(loss, 8) + "\n");
+    }
     double metric = loss;
     if (validating) {
       metric = mean_loss(Xv, Yv, val_rows);
       history_.validation_loss.push_back(metric);
-      if (options_.verbose > 0) *out_ << "Validation loss: " << fixed(metric, 8) << "\n";
+      if (options_.verbose > 0) dagrad::detail::write_whole(*out_, "Validation loss: " + fixed(metric, 8) + "\n");
     }
     if (stopping_rule(metric, validating)) {
       history_.stopped_early = true;
       if (options_.verbose > 0) {
-        *out_ << (validating ? "Validation" : "Training") << " loss did not improve more than tol="
-              << fixed(options_.tol, 6) << " for " << options_.patience
-              << " consecutive epochs. Stopping.\n";
+        dagrad::detail::write_whole(*out_, std::string(validating ? "Validation" : "Training") +
+                                               " loss did not improve more than tol=" + fixed(options_.tol, 6) +
+                                               " for " + std::to_string(options_.patience) +
+                                               " consecutive epochs. Stopping.\n");
       }
     }
     const bool writes = !options_.group || options_.group->rank() == 0;  // one copy, from rank 0
