@@ -3,8 +3,10 @@
 # UndefinedBehaviorSanitizer, the library instrumented for coverage) in
 # build-fuzz/, then runs each for the given seconds and prints its executions.
 #   scripts/fuzz.sh [seconds]      default 60 s per target
+#   FUZZ_TARGETS="checkpoint" scripts/fuzz.sh 600    only these targets
 # Inputs the fuzzer finds go to build-fuzz/corpus/<target>; the checked-in
-# seeds in tests/fuzz/corpus/<target> are only read. A crash leaves its input
+# seeds in tests/fuzz/corpus/<target> are only read (the *_records targets
+# start from the graph and model seeds, checkpoint from its own). A crash leaves its input
 # as build-fuzz/crash-<target>-* and makes the script fail.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +18,7 @@ if [[ ! -f "$dir/build.ninja" ]]; then
     -Db_lundef=false -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dwerror=true \
     "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" >/dev/null
 fi
-targets=(idx model graph cli http)
+targets=(${FUZZ_TARGETS:-idx model graph cli http graph_records model_records checkpoint})
 ninja -C "$dir" -j"${FUZZ_JOBS:-$(nproc)}" "${targets[@]/#/tests/fuzz/fuzz_}"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
@@ -26,7 +28,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$dir/corpus/$t"
   log="$dir/fuzz_$t.log"
   if "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
-       -artifact_prefix="$dir/crash-$t-" "$dir/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+       -artifact_prefix="$dir/crash-$t-" "$dir/corpus/$t" "tests/fuzz/corpus/${t%_records}" >"$log" 2>&1; then
     result="no crash"
   else
     result="FAILED (see $log)"

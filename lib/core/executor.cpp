@@ -307,11 +307,15 @@ struct Executor<T>::Impl {
     std::fill(staged.begin(), staged.end(), 0);
   }
 
+  // Executor::parameter hands out the value itself, which a caller could
+  // resize: every run checks it still has the parameter's shape.
   void check_parameters(const Plan& plan) const {
     for (NodeId n : plan.parameters) {
-      if (!ready[n]) {
-        throw FeedError("run: parameter '" + graph.info(n).name +
-                        "' has no value; give it one with Executor::set");
+      const NodeInfo& info = graph.info(n);
+      if (!ready[n]) throw FeedError("run: parameter '" + info.name + "' has no value; give it one with Executor::set");
+      if (shape_of(values[n]) != info.shape) {
+        throw FeedError("run: parameter '" + info.name + "' has shape " + to_string(info.shape) +
+                        " but its value is " + to_string(shape_of(values[n])));
       }
     }
   }

@@ -190,9 +190,23 @@ void Graph::rename(Node n, std::string name) {
   impl_->by_name.emplace(info.name, n.id());
 }
 
+namespace {
+
+// A gradient has its variable's shape; an open batch dimension on either
+// side matches any row count, as gradients() compares them.
+bool gradient_fits(Shape grad, Shape of) {
+  return grad.cols == of.cols && (grad.rows == of.rows || grad.rows == batch || of.rows == batch);
+}
+
+}  // namespace
+
 void Graph::set_grad_of(Node grad, Node of) {
   check_owns(grad, "set_grad_of");
   check_owns(of, "set_grad_of");
+  if (!gradient_fits(grad.shape(), of.shape())) {
+    throw ShapeError("set_grad_of: '" + grad.name() + "' (" + to_string(grad.shape()) +
+                     ") cannot hold the gradient of '" + of.name() + "' (" + to_string(of.shape()) + ")");
+  }
   impl_->storage[grad.id()].grad_of = of.id();
 }
 
@@ -247,6 +261,23 @@ std::optional<NodeId> Graph::cached_gradient(NodeId y, NodeId x) const {
 }
 
 void Graph::cache_gradient(NodeId y, NodeId x, NodeId grad) {
+  // What gradients() later hands out as dy/dx must be a node of x's shape:
+  // an optimizer updates x with it element by element.
+  for (NodeId id : {y, x, grad}) {
+    if (id >= size()) {
+      throw GraphError("cache_gradient: node " + std::to_string(id) + " is past the graph's " +
+                       std::to_string(size()) + " nodes");
+    }
+  }
+  const NodeInfo &yi = info(y), &xi = info(x), &gi = info(grad);
+  if (!yi.shape.is_scalar()) {
+    throw ShapeError("cache_gradient: '" + yi.name + "' has shape " + to_string(yi.shape) +
+                     "; only a 1x1 node has gradients");
+  }
+  if (!gradient_fits(gi.shape, xi.shape)) {
+    throw ShapeError("cache_gradient: '" + gi.name + "' is " + to_string(gi.shape) + ", but the gradient of '" +
+                     xi.name + "' must be " + to_string(xi.shape));
+  }
   impl_->gradient_memo[{y, x}] = grad;
 }
 

@@ -9,8 +9,10 @@
 #include <dagrad/io/detail/model_file.hpp>
 
 #include <map>
+#include <utility>
 #include <optional>
 #include <set>
+#include <string_view>
 
 namespace dagrad {
 
@@ -98,6 +100,60 @@ void check_records(const Contents& c, const std::string& name, std::map<std::str
   }
 }
 
+// Whether z's gradient reaches x unchanged: a chain of ops from x to z,
+// each of x's shape, whose gradient rules hand their output's gradient node
+// itself to the input the chain enters by (add and sub's first operand
+// unbroadcast, add_n, add_channel_bias's input, identity, shift, a whole
+// slice). gradients() then keeps that node, which names z, as x's gradient.
+bool passes_gradient_unchanged(const Graph& g, NodeId x, NodeId z) {
+  static const std::set<std::string_view> any_input{"add", "add_n", "identity", "shift", "slice", "broadcast"};
+  static const std::set<std::string_view> first_input{"sub", "add_channel_bias"};
+  const Shape shape = g.info(x).shape;
+  std::vector<NodeId> stack{z};
+  std::set<NodeId> seen{z};
+  while (!stack.empty()) {
+    const NodeInfo& n = g.info(stack.back());
+    stack.pop_back();
+    if (n.kind != NodeKind::op || n.shape != shape) continue;
+    const std::string_view key = n.op->key();
+    const std::size_t inputs = any_input.count(key) ? n.inputs.size() : first_input.count(key) ? 1 : 0;
+    for (std::size_t i = 0; i < inputs; ++i) {
+      const NodeId in = n.inputs[i];
+      if (in == x) return true;
+      if (in > x && seen.insert(in).second) stack.push_back(in);
+    }
+  }
+  return false;
+}
+
+// A cached-gradient record (y, x, grad) is what gradients(y, {x}) will hand
+// out, and what an optimizer updates x with element by element, so it is
+// trusted only as gradients() builds it: y is 1x1, grad has x's shape
+// (Graph::cache_gradient checks both), is a backward node built after y and
+// x, and holds x's gradient: its gradient link names x, or a node z whose
+// gradient reaches x unchanged.
+void cache_checked(Graph& g, const GradientRecord& m, std::size_t index, const std::string& name,
+                   std::set<std::pair<NodeId, NodeId>>& seen) {
+  const auto what = [&](NodeId id) { return "'" + g.info(id).name + "'"; };
+  const std::string where = name + ": cached gradient " + std::to_string(index + 1) + " (d" + what(m.y) + " / d" +
+                            what(m.x) + " = node " + std::to_string(m.grad) + " " + what(m.grad) + "): ";
+  auto fail = [&](const std::string& problem) { throw DataError(where + problem); };
+  if (!seen.emplace(m.y, m.x).second) fail("another record gives this gradient too");
+  try {
+    g.cache_gradient(m.y, m.x, m.grad);
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+  const NodeInfo& grad = g.info(m.grad);
+  if (grad.role != Role::backward) fail("the node is not a backward node");
+  if (m.grad <= m.y || m.grad <= m.x) fail("the node is built before the nodes it differentiates");
+  if (!grad.grad_of) fail("the node holds no node's gradient");
+  const NodeId of = *grad.grad_of;
+  if (of != m.x && !passes_gradient_unchanged(g, m.x, of)) {
+    fail("the node holds the gradient of " + what(of) + ", not of " + what(m.x));
+  }
+}
+
 }  // namespace
 
 LoadedGraph parse_graph(std::span<const std::uint8_t> bytes, const std::string& name) {
@@ -145,7 +201,16 @@ LoadedGraph parse_graph(std::span<const std::uint8_t> bytes, const std::string& 
         throw GraphError("the op gives the shape " + to_string(node.shape()) + " but the file records " +
                          to_string(shape));
       }
-      if (n.grad_of) g.set_grad_of(node, nodes[n.grad_of - 1]);
+      if (n.grad_of) {
+        const Node of = nodes[n.grad_of - 1];
+        if (kind != NodeKind::op && kind != NodeKind::constant) {
+          throw GraphError(std::string(to_string(kind)) + " node cannot hold the gradient of '" + of.name() + "'");
+        }
+        if (n.role != static_cast<std::uint8_t>(Role::backward)) {
+          throw GraphError("a forward node cannot hold the gradient of '" + of.name() + "'");
+        }
+        g.set_grad_of(node, of);
+      }
       if (kind == NodeKind::parameter) out.parameters.emplace_back(node, values.at(n.name)->value);
       nodes.push_back(node);
     } catch (const DataError&) {
@@ -154,7 +219,8 @@ LoadedGraph parse_graph(std::span<const std::uint8_t> bytes, const std::string& 
       throw DataError(where + ": " + e.what());
     }
   }
-  for (const GradientRecord& m : c.gradients) g.cache_gradient(m.y, m.x, m.grad);
+  std::set<std::pair<NodeId, NodeId>> seen;
+  for (std::size_t i = 0; i < c.gradients.size(); ++i) cache_checked(g, c.gradients[i], i, name, seen);
   return out;
 }
 

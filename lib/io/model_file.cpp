@@ -275,6 +275,21 @@ void decode_nodes(Reader& h, Contents& c) {
   }
 }
 
+// Parameters and graphs are no estimator: the format fixes their
+// hyperparameters and classes at none, their features and n_iter at 0.
+void check_no_estimator(const Reader& in, const Contents& c) {
+  const std::string holds = c.kind == kind_graph ? "a graph file has " : "a parameters file has ";
+  if (!c.params.empty()) {
+    in.fail(holds + "no hyperparameters, but the header lists " + std::to_string(c.params.size()) + " ('" +
+            c.params.front().first + "', ...)");
+  }
+  if (!c.classes.empty()) {
+    in.fail(holds + "no classes, but the header lists " + std::to_string(c.classes.size()));
+  }
+  if (c.n_features != 0) in.fail(holds + "no features, but the header declares " + std::to_string(c.n_features));
+  if (c.n_iter != 0) in.fail(holds + "no n_iter, but the header holds " + std::to_string(c.n_iter));
+}
+
 // Checks everything that does not depend on what the tensors must be.
 Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, std::uint32_t want_kind) {
   return decode(bytes, name, {want_kind});
@@ -349,6 +364,7 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
             std::to_string(h.remaining()) + " bytes early");
   }
   if (c.n_iter < 0) in.fail("n_iter is " + std::to_string(c.n_iter) + "; it must be >= 0");
+  if (c.kind == kind_parameters || c.kind == kind_graph) check_no_estimator(in, c);
 
   in.take(header_size + 4, "the header");
   // A tensor takes at least its name's length, rows, cols and checksum.

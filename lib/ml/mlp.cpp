@@ -1,6 +1,7 @@
 #include "lbfgsb.hpp"
 
 #include <dagrad/core/autodiff.hpp>
+#include <dagrad/core/detail/whole_line.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/ops.hpp>
@@ -160,6 +161,12 @@ struct MultilayerPerceptron::Model {
 };
 
 namespace {
+
+std::string format_fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
 
 // Rows [0, n) in chunks, so scoring 60,000 rows never holds them all as floats.
 constexpr std::size_t score_chunk = 2000;
@@ -390,17 +397,16 @@ struct ModelT final : MultilayerPerceptron::Model {
 
   bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) override {
     if (solver == "adam" || schedule != "adaptive") {
-      if (verbose) out << msg << " Stopping.\n";
+      if (verbose) detail::write_whole(out, msg + " Stopping.\n");
       return true;
     }
     const double learning_rate = optimizer->initial_learning_rate();
     if (learning_rate <= 1e-6) {
-      if (verbose) out << msg << " Learning rate too small. Stopping.\n";
+      if (verbose) detail::write_whole(out, msg + " Learning rate too small. Stopping.\n");
       return true;
     }
     optimizer->set_learning_rate(learning_rate / 5.0);
-    if (verbose) out << msg << " Setting learning rate to " << std::fixed << std::setprecision(6)
-                     << learning_rate / 5.0 << "\n" << std::defaultfloat;
+    if (verbose) detail::write_whole(out, msg + " Setting learning rate to " + format_fixed(learning_rate / 5.0, 6) + "\n");
     return false;
   }
 
@@ -411,12 +417,6 @@ struct ModelT final : MultilayerPerceptron::Model {
     return true;
   }
 };
-
-std::string format_fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
 
 using Model = MultilayerPerceptron::Model;
 
@@ -605,8 +605,8 @@ RowSplit stratified_split(std::span<const int> target, std::size_t n_classes, do
 std::size_t batch_size_for(std::optional<int> batch_size, std::size_t n, std::ostream& warnings) {
   if (!batch_size) return std::min<std::size_t>(200, n);
   if (static_cast<std::size_t>(*batch_size) > n) {
-    warnings << "UserWarning: Got `batch_size` less than 1 or larger than sample size. It is "
-                "going to be clipped\n";
+    detail::write_whole(warnings, "UserWarning: Got `batch_size` less than 1 or larger than sample size. It is "
+                                  "going to be clipped\n");
   }
   return std::clamp<std::size_t>(static_cast<std::size_t>(*batch_size), 1, n);
 }
@@ -838,8 +838,9 @@ void MultilayerPerceptron::fit_stochastic(const Features& X, const Matrix<double
     if (no_improvement_count_ > p.n_iter_no_change && no_improvement_stops(early_stopping)) break;
     if (incremental) break;
     if (n_iter_ == p.max_iter) {
-      *warnings_ << "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (" << p.max_iter
-                 << ") reached and the optimization hasn't converged yet.\n";
+      detail::write_whole(*warnings_, "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (" +
+                                          std::to_string(p.max_iter) +
+                                          ") reached and the optimization hasn't converged yet.\n");
     }
   }
   if (early_stopping && !best_params.empty()) {
@@ -866,7 +867,9 @@ double MultilayerPerceptron::train_epoch(const Features& X, std::span<const std:
   t_ += n;
   loss_ = epoch_loss;
   loss_curve_.push_back(epoch_loss);
-  if (params_.verbose) *out_ << "Iteration " << n_iter_ << ", loss = " << format_fixed(epoch_loss, 8) << "\n";
+  if (params_.verbose) {
+    detail::write_whole(*out_, "Iteration " + std::to_string(n_iter_) + ", loss = " + format_fixed(epoch_loss, 8) + "\n");
+  }
   return epoch_loss;
 }
 
@@ -907,9 +910,10 @@ void MultilayerPerceptron::fit_lbfgs(const Features& X, const Matrix<double>& Y)
   n_iter_ = std::min(r.nit, p.max_iter);
   loss_ = r.fun;
   if (r.status != 0) {
-    *warnings_ << "ConvergenceWarning: lbfgs failed to converge (status=" << r.status << "):\n"
-               << r.message << ".\n\nIncrease the number of iterations (max_iter) or scale the data as "
-               << "shown in:\n    https://scikit-learn.org/stable/modules/preprocessing.html\n";
+    detail::write_whole(*warnings_, "ConvergenceWarning: lbfgs failed to converge (status=" + std::to_string(r.status) +
+                                        "):\n" + r.message +
+                                        ".\n\nIncrease the number of iterations (max_iter) or scale the data as "
+                                        "shown in:\n    https://scikit-learn.org/stable/modules/preprocessing.html\n");
   }
 }
 
@@ -923,7 +927,7 @@ void MultilayerPerceptron::update_no_improvement_count(double epoch_loss, std::o
   if (validation_score) {
     const double v = *validation_score;
     validation_scores_.push_back(v);
-    if (p.verbose) *out_ << "Validation score: " << format_fixed(v, 6) << "\n";
+    if (p.verbose) detail::write_whole(*out_, "Validation score: " + format_fixed(v, 6) + "\n");
     if (v < *best_validation_score_ + p.tol) {
       ++no_improvement_count_;
     } else {

@@ -163,6 +163,14 @@ Optimizer::Optimizer(Node loss, std::vector<Node> parameters, Settings settings)
   }
   parameters_ = std::move(parameters);
   gradients_ = dagrad::gradients(loss, parameters_);
+  // A loaded graph's cached gradients come from a file: check what they are.
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    if (gradients_[k].shape() != parameters_[k].shape()) {
+      throw ShapeError(who + ": the gradient for '" + parameters_[k].name() + "' is node '" + gradients_[k].name() +
+                       "' of shape " + to_string(gradients_[k].shape()) + ", the parameter " +
+                       to_string(parameters_[k].shape()));
+    }
+  }
   fetches_.push_back(loss_);
   fetches_.insert(fetches_.end(), gradients_.begin(), gradients_.end());
 }
@@ -267,24 +275,48 @@ void Optimizer::apply_gradients(Executor<T>& ex) {
 
 template <class T>
 void Optimizer::apply_gradients(Executor<T>& ex, const std::vector<Matrix<T>>& gradients) {
-  if (gradients.size() != parameters_.size()) {
-    throw Error("nn::" + name_ + ": " + std::to_string(gradients.size()) + " gradients for " +
-                std::to_string(parameters_.size()) + " parameters");
-  }
   std::vector<const Matrix<T>*> pointers;
-  for (std::size_t k = 0; k < gradients.size(); ++k) {
-    if (shape_of(gradients[k]) != parameters_[k].shape()) {
-      throw Error("nn::" + name_ + ": the gradient for '" + parameters_[k].name() + "' is " +
-                  to_string(shape_of(gradients[k])) + ", the parameter " + to_string(parameters_[k].shape()));
-    }
-    pointers.push_back(&gradients[k]);
-  }
+  for (const Matrix<T>& g : gradients) pointers.push_back(&g);
   apply(ex, pointers);
+}
+
+// The update kernels walk the parameter, its gradient and its state as flat
+// arrays of one length: each is checked here, whichever path led here, so
+// that a wrong size is an error naming the parameter, never a read past a
+// buffer.
+template <class T>
+void Optimizer::check_sizes(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients) {
+  const auto fail = [&](const std::string& problem) { throw ShapeError("nn::" + name_ + ": " + problem); };
+  const auto& state = slots<T>();
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    const Node& p = parameters_[k];
+    const Shape want = p.shape();
+    if (shape_of(*gradients[k]) != want) {
+      fail("the gradient for '" + p.name() + "' is " + to_string(shape_of(*gradients[k])) + ", the parameter " +
+           to_string(want));
+    }
+    if (shape_of(ex.parameter(p)) != want) {
+      fail("the value of '" + p.name() + "' is " + to_string(shape_of(ex.parameter(p))) + ", the parameter " +
+           to_string(want));
+    }
+    for (std::size_t slot = 0; slot < slot_count(); ++slot) {
+      const Matrix<T>& s = state[slot * parameters_.size() + k];
+      if (shape_of(s) != want) {
+        fail("the " + slot_names()[slot] + " state of '" + p.name() + "' is " + to_string(shape_of(s)) +
+             ", the parameter " + to_string(want));
+      }
+    }
+  }
 }
 
 template <class T>
 void Optimizer::apply(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients) {
+  if (gradients.size() != parameters_.size()) {
+    throw Error("nn::" + name_ + ": " + std::to_string(gradients.size()) + " gradients for " +
+                std::to_string(parameters_.size()) + " parameters");
+  }
   prepare(ex);
+  check_sizes(ex, gradients);
   const double clip = clip_scale(ex, gradients);
   const double lr = learning_rate();
   ++steps_;
@@ -361,6 +393,19 @@ NamedTensors Optimizer::state() const {
   return out;
 }
 
+// A saved slot is finite, and Adam's v, a running mean of squares, is at
+// least 0 (its square root divides the step).
+void Optimizer::check_slot(const std::string& name, const Matrix<double>& value, bool squares) const {
+  for (Eigen::Index k = 0; k < value.size(); ++k) {
+    const double v = value.data()[k];
+    if (!std::isfinite(v) || (squares && v < 0)) {
+      throw DataError("nn::" + name_ + ": '" + name + "' holds " + number(v) + " at row " +
+                      std::to_string(k / value.cols()) + ", column " + std::to_string(k % value.cols()) +
+                      (squares ? ", not a finite mean of squares" : ", not a finite value"));
+    }
+  }
+}
+
 template <class T>
 void Optimizer::set_state(const NamedTensors& state) {
   const std::string prefix = "state:" + name_ + "/";
@@ -389,11 +434,18 @@ void Optimizer::set_state(const NamedTensors& state) {
   };
   const std::uint64_t steps = whole("steps"), time = whole("schedule_time");
   const double rate = find(prefix + "learning_rate", {1, 1})(0, 0);
+  if (!(rate >= 0 && std::isfinite(rate))) {
+    throw DataError("nn::" + name_ + ": '" + prefix + "learning_rate' is " + number(rate) +
+                    "; it must be finite and at least 0");
+  }
   const auto names = slot_names();
   std::vector<Matrix<T>> restored;
   for (const std::string& slot : names) {
     for (const Node& p : parameters_) {
-      restored.push_back(find(prefix + slot + "/" + p.name(), p.shape()).template cast<T>());
+      const std::string name = prefix + slot + "/" + p.name();
+      const Matrix<double>& value = find(name, p.shape());
+      check_slot(name, value, slot == "v");
+      restored.push_back(value.template cast<T>());
     }
   }
   set_learning_rate(rate);

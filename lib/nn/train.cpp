@@ -1,3 +1,4 @@
+#include <dagrad/core/detail/whole_line.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/random.hpp>
 #include <dagrad/io/model_file.hpp>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 namespace dagrad::nn {
@@ -405,19 +407,22 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
     const double loss = train_epoch(X, Y, rows);
     history_.loss.push_back(loss);
     const int epoch = epochs_done();
-    if (options_.verbose > 0) *out_ << "Epoch " << epoch << ", loss = " << fixed(loss, 8) << "\n";
+    if (options_.verbose > 0) {
+      dagrad::detail::write_whole(*out_, "Epoch " + std::to_string(epoch) + ", loss = " + fixed(loss, 8) + "\n");
+    }
     double metric = loss;
     if (validating) {
       metric = mean_loss(Xv, Yv, val_rows);
       history_.validation_loss.push_back(metric);
-      if (options_.verbose > 0) *out_ << "Validation loss: " << fixed(metric, 8) << "\n";
+      if (options_.verbose > 0) dagrad::detail::write_whole(*out_, "Validation loss: " + fixed(metric, 8) + "\n");
     }
     if (stopping_rule(metric, validating)) {
       history_.stopped_early = true;
       if (options_.verbose > 0) {
-        *out_ << (validating ? "Validation" : "Training") << " loss did not improve more than tol="
-              << fixed(options_.tol, 6) << " for " << options_.patience
-              << " consecutive epochs. Stopping.\n";
+        dagrad::detail::write_whole(*out_, std::string(validating ? "Validation" : "Training") +
+                                               " loss did not improve more than tol=" + fixed(options_.tol, 6) +
+                                               " for " + std::to_string(options_.patience) +
+                                               " consecutive epochs. Stopping.\n");
       }
     }
     const bool writes = !options_.group || options_.group->rank() == 0;  // one copy, from rank 0
@@ -459,9 +464,49 @@ void Trainer<T>::save_checkpoint(const std::string& path) const {
   save_tensors(tensors, path);
 }
 
+// The tensors a checkpoint of this network and optimizer may hold: the
+// parameters, the optimizer's state and the loop's. Any other name is a
+// file of another run, or an edited one, and is refused.
+template <class T>
+void Trainer<T>::check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const {
+  const auto& params = optimizer_.parameters();
+  std::set<std::string> known, found;
+  for (const auto& t : tensors) found.insert(t.first);
+  for (const Node& p : params) known.insert(p.name());
+  for (const auto& t : optimizer_.state()) {
+    if (!found.count(t.first)) {
+      throw DataError(path + ": holds no state '" + t.first + "' (a checkpoint of another optimizer or network?)");
+    }
+    known.insert(t.first);
+  }
+  const std::string s = state_prefix;
+  for (const char* name : {"seed", "epochs_done", "stopped_early", "best", "no_improvement", "loss", "validation_loss"}) {
+    known.insert(s + name);
+  }
+  for (const Node& p : params) known.insert(s + "best/" + p.name());
+  for (const auto& [name, value] : tensors) {
+    if (known.count(name)) continue;
+    if (name.rfind("state:", 0) != 0) {
+      throw DataError(path + ": holds parameter '" + name + "' (" + to_string(shape_of(value)) +
+                      "), which this network does not train");
+    }
+    throw DataError(path + ": holds state '" + name + "', which a checkpoint of this network and nn::" +
+                    optimizer_.name() + " never holds");
+  }
+}
+
 template <class T>
 void Trainer<T>::load_checkpoint(const std::string& path) {
-  const NamedTensors tensors = load_tensors(path);
+  restore(load_tensors(path), path);
+}
+
+template <class T>
+void Trainer<T>::parse_checkpoint(std::span<const std::uint8_t> bytes, const std::string& name) {
+  restore(parse_tensors(bytes, name), name);
+}
+
+template <class T>
+void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
   auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
   std::map<std::string, const Matrix<double>*> by_name;
   for (const auto& [name, value] : tensors) by_name[name] = &value;
@@ -476,24 +521,31 @@ void Trainer<T>::load_checkpoint(const std::string& path) {
     }
     return *it->second;
   };
-  for (const Node& p : params) get(p.name(), p.shape(), "parameter");
-  for (const auto& tensor : tensors) {
-    const std::string& name = tensor.first;
-    const bool is_state = name.rfind("state:", 0) == 0;
-    if (!is_state && std::none_of(params.begin(), params.end(), [&](const Node& p) { return p.name() == name; })) {
-      fail("holds parameter '" + name + "' (" + to_string(shape_of(tensor.second)) +
-           "), which this network does not train");
+  // A parameter's value, checked finite as every trained value is.
+  auto value = [&](const std::string& name, Shape shape, const std::string& what) -> const Matrix<double>& {
+    const Matrix<double>& v = get(name, shape, what);
+    for (Eigen::Index k = 0; k < v.size(); ++k) {
+      if (!std::isfinite(v.data()[k])) {
+        fail(what + " '" + name + "' holds a value that is not finite at row " + std::to_string(k / v.cols()) +
+             ", column " + std::to_string(k % v.cols()));
+      }
     }
-  }
+    return v;
+  };
+  for (const Node& p : params) value(p.name(), p.shape(), "parameter");
+  check_checkpoint_names(tensors, path);
   const std::string s = state_prefix;
-  auto count = [&](const std::string& what) {
+  auto count = [&](const std::string& what, double most) {
     const double v = get(s + what, {1, 1}, "state")(0, 0);
-    if (!(v >= 0 && v == std::floor(v) && v <= 4294967295.0)) fail("'" + s + what + "' is not a count");
+    if (!(v >= 0 && v == std::floor(v) && v <= most)) {
+      fail("'" + s + what + "' is " + fixed(v, 1) + ", not a count up to " + fixed(most, 0));
+    }
     return static_cast<std::uint32_t>(v);
   };
-  const std::uint32_t seed = count("seed"), epochs = count("epochs_done"), stopped = count("stopped_early"),
-                      no_improvement = count("no_improvement");
+  const std::uint32_t seed = count("seed", 4294967295.0), epochs = count("epochs_done", 2147483647.0),
+                      stopped = count("stopped_early", 1), no_improvement = count("no_improvement", epochs);
   const double best = get(s + "best", {1, 1}, "state")(0, 0);
+  if (std::isnan(best)) fail("'" + s + "best' is not a number");
   History history;
   history.stopped_early = stopped != 0;
   if (epochs > 0) {
@@ -503,10 +555,12 @@ void Trainer<T>::load_checkpoint(const std::string& path) {
       const Matrix<double>& v = get(s + "validation_loss", {1, Dim(epochs)}, "state");
       history.validation_loss.assign(v.data(), v.data() + v.size());
     }
+  } else if (by_name.count(s + "loss") || by_name.count(s + "validation_loss")) {
+    fail("holds a loss history, but '" + s + "epochs_done' is 0");
   }
   std::vector<Matrix<T>> best_parameters;
   if (by_name.count(s + "best/" + params.front().name())) {
-    for (const Node& p : params) best_parameters.push_back(get(s + "best/" + p.name(), p.shape(), "state").template cast<T>());
+    for (const Node& p : params) best_parameters.push_back(value(s + "best/" + p.name(), p.shape(), "state").template cast<T>());
   }
   try {
     optimizer_.set_state<T>(tensors);  // checks all of its own before changing anything

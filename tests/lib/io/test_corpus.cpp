@@ -1,9 +1,9 @@
-// Every checked-in fuzz seed (tests/fuzz/corpus/{idx,model,cli}) through the
+// Every checked-in fuzz seed (tests/fuzz/corpus/{idx,model,graph,checkpoint,cli}) through the
 // fuzz targets' entry points: a malformed one must be rejected with a dagrad
 // error, never a crash or another exception; one named valid_* must load.
 #include <doctest/doctest.h>
 
-#include "../../fuzz/entry_points.hpp"
+#include "../../fuzz/records.hpp"  // entry_points.hpp and the records targets' entry points
 
 #include <unistd.h>
 
@@ -91,6 +91,14 @@ TEST_CASE("every model-file seed in the fuzz corpus is rejected with a dagrad er
 
 TEST_CASE("every graph-file seed in the fuzz corpus is rejected with a dagrad error, or loads if valid") {
   check_folder("graph", dagrad_fuzz::graph);
+}
+
+TEST_CASE("every graph-file seed is rejected, or loads and trains a step if valid, as fuzz_graph_records runs it") {
+  check_folder("graph", dagrad_fuzz::graph_trained);
+}
+
+TEST_CASE("every checkpoint seed in the fuzz corpus is rejected with a dagrad error, or resumes if valid") {
+  check_folder("checkpoint", dagrad_fuzz::checkpoint);
 }
 
 TEST_CASE("load_graph agrees with parse_graph on every graph seed") {

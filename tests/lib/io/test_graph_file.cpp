@@ -309,3 +309,138 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     CHECK(refused(c).find("'loss': an op node without an op") != std::string::npos);
   }
 }
+
+namespace {
+
+// The bytes of a decoded graph file, edited, with every checksum recomputed:
+// what parse_graph says of them, or "loaded".
+std::string refused_as(const detail::Contents& c) {
+  try {
+    parse_graph(detail::encode(c), "net.dagradg");
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+
+// The record of d(y)/d(x) in c.
+detail::GradientRecord& record_of(detail::Contents& c, Node y, Node x) {
+  for (auto& m : c.gradients) {
+    if (m.y == y.id() && m.x == x.id()) return m;
+  }
+  FAIL("no cached gradient d" << y.name() << "/d" << x.name());
+  throw;
+}
+
+std::size_t index_of(const detail::Contents& c, const detail::GradientRecord& m) {
+  return static_cast<std::size_t>(&m - c.gradients.data()) + 1;
+}
+
+}  // namespace
+
+TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is refused naming the record") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g);
+  const detail::Contents good = detail::decode(read_bytes(save_net(dir, net, ex)), "net", detail::kind_graph);
+  REQUIRE(refused_as(good) == "loaded");
+  const Node conv_b = net.params[1], out_w = net.params[2], out_b = net.params[3];
+  auto id = [&](const std::string& name) { return net.g.find(name)->id(); };
+  auto where = [&](const detail::Contents& c, const detail::GradientRecord& m, const std::string& y,
+                   const std::string& x, const std::string& grad) {
+    return "net.dagradg: cached gradient " + std::to_string(index_of(c, m)) + " (d'" + y + "' / d'" + x +
+           "' = node " + std::to_string(id(grad)) + " '" + grad + "'): ";
+  };
+
+  SUBCASE("the issue's file: out/w's gradient is grad(conv/b), 1x2 instead of 18x3") {
+    detail::Contents c = good;
+    detail::GradientRecord& m = record_of(c, net.loss, out_w);
+    m.grad = id("grad(conv/b)");
+    CHECK(refused_as(c) == where(c, m, "loss", "out/w", "grad(conv/b)") +
+                               "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
+  }
+  SUBCASE("a backward node of the right shape that holds another node's gradient") {
+    detail::Contents c = good;
+    detail::GradientRecord& m = record_of(c, net.loss, out_b);
+    m.grad = id("grad(out/scale)");
+    CHECK(net.g.find("grad(out/scale)")->shape() == out_b.shape());
+    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "grad(out/scale)") +
+                               "the node holds the gradient of 'out/scale', not of 'out/b'");
+  }
+  SUBCASE("a forward node of the right shape") {
+    detail::Contents c = good;
+    detail::GradientRecord& m = record_of(c, net.loss, out_b);
+    m.grad = id("out/scale");
+    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "out/scale") + "the node is not a backward node");
+  }
+  SUBCASE("a record whose y is no scalar") {
+    detail::Contents c = good;
+    detail::GradientRecord& m = record_of(c, net.loss, conv_b);
+    m.y = id("probabilities");
+    CHECK(refused_as(c) == where(c, m, "probabilities", "conv/b", "grad(conv/b)") +
+                               "cache_gradient: 'probabilities' has shape ?x3; only a 1x1 node has gradients");
+  }
+  SUBCASE("two records of one gradient") {
+    detail::Contents c = good;
+    c.gradients.push_back(record_of(c, net.loss, conv_b));
+    const detail::GradientRecord& m = c.gradients.back();
+    CHECK(refused_as(c) == where(c, m, "loss", "conv/b", "grad(conv/b)") + "another record gives this gradient too");
+  }
+  SUBCASE("a node's gradient link to a node of another shape, or on a forward node") {
+    detail::Contents c = good;
+    const std::size_t grad_w = id("grad(out/w)");
+    c.nodes[grad_w].grad_of = static_cast<std::uint32_t>(conv_b.id() + 1);
+    CHECK(refused_as(c) == "net.dagradg: node " + std::to_string(grad_w) +
+                               " 'grad(out/w)' (add_n): set_grad_of: 'grad(out/w)' (18x3) cannot hold the "
+                               "gradient of 'conv/b' (1x2)");
+    c = good;
+    const std::size_t scale = id("out/scale");
+    c.nodes[scale].grad_of = static_cast<std::uint32_t>(out_b.id() + 1);
+    CHECK(refused_as(c) == "net.dagradg: node " + std::to_string(scale) +
+                               " 'out/scale' (scale): a forward node cannot hold the gradient of 'out/b'");
+  }
+}
+
+TEST_CASE("a graph file with the fields of an estimator is refused: the format fixes them at none") {
+  const TempDir dir("graph_file");
+  Net net;
+  Executor<double> ex(net.g);
+  const detail::Contents good = detail::decode(read_bytes(save_net(dir, net, ex)), "net", detail::kind_graph);
+  detail::Contents c = good;
+  c.n_iter = 3;
+  CHECK(refused_as(c) == "net.dagradg: a graph file has no n_iter, but the header holds 3");
+  c = good;
+  c.n_features = 36;
+  CHECK(refused_as(c) == "net.dagradg: a graph file has no features, but the header declares 36");
+  c = good;
+  c.classes = {0, 1};
+  CHECK(refused_as(c) == "net.dagradg: a graph file has no classes, but the header lists 2");
+  c = good;
+  c.params = {{"alpha", "0.1"}};
+  CHECK(refused_as(c) == "net.dagradg: a graph file has no hyperparameters, but the header lists 1 ('alpha', ...)");
+}
+
+TEST_CASE("a parameter whose gradient is its sum's, passed on unchanged by add, loads and trains") {
+  const TempDir dir("graph_file");
+  Graph g;
+  const Node w = g.parameter("w", {1, 3}), v = g.parameter("v", {1, 3});
+  const Node sum = add(w, v);
+  const Node loss = sum_squares(sum);
+  const std::vector<Node> grads = gradients(loss, {w, v});
+  // The one gradient node serves both: gradients() kept add's output's.
+  REQUIRE(grads[0] == grads[1]);
+  REQUIRE(*g.info(grads[0].id()).grad_of == sum.id());
+  Executor<double> ex(g);
+  ex.set(w, values(1, 3, 1));
+  ex.set(v, values(1, 3, 2));
+  const fs::path file = dir.path / "sum.dagradg";
+  save_graph(ex, file.string());
+  const LoadedGraph loaded = load_graph(file.string());
+  Executor<double> again(*loaded.graph);
+  loaded.set_parameters(again);
+  const std::size_t before = loaded.graph->size();
+  nn::SGD sgd(*loaded.graph->find(loss.name()), {.learning_rate = 0.1});
+  CHECK(loaded.graph->size() == before);  // the cached gradients served, no node added
+  const double first = sgd.step(again), second = sgd.step(again);
+  CHECK(second < first);
+}

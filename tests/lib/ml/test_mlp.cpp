@@ -2,8 +2,12 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include <algorithm>
 #include <random>
+#include <streambuf>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace dagrad;
 
@@ -357,4 +361,45 @@ TEST_CASE("output and parameter_values name the trained network's output node an
     CHECK((node.shape().rows == value.rows() && node.shape().cols == value.cols()));
     CHECK(value == (k < 3 ? mlp.coefs()[k] : mlp.intercepts()[k - 3]));
   }
+}
+
+namespace {
+
+// A stream that keeps each write it is handed as one piece, as a file
+// descriptor would receive them: what another rank's or thread's line could
+// land between.
+class Pieces : public std::streambuf {
+ public:
+  std::vector<std::string> pieces;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pieces.emplace_back(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) pieces.emplace_back(1, traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("each verbose line and each warning reaches the stream as one write, whole") {
+  Blobs train = blobs(90, 5);
+  Pieces out, warnings;
+  std::ostream out_stream(&out), warnings_stream(&warnings);
+  MLPClassifier mlp({.hidden_layer_sizes = {4}, .max_iter = 3, .random_state = 1, .verbose = 10});
+  mlp.set_output(&out_stream, &warnings_stream);
+  mlp.fit(Features(train.X), train.y);
+  REQUIRE(out.pieces.size() == 3);
+  for (std::size_t i = 0; i < out.pieces.size(); ++i) {
+    CHECK(out.pieces[i].starts_with("Iteration " + std::to_string(i + 1) + ", loss = "));
+    CHECK(out.pieces[i].ends_with("\n"));
+    CHECK(std::count(out.pieces[i].begin(), out.pieces[i].end(), '\n') == 1);
+  }
+  REQUIRE(warnings.pieces.size() == 1);
+  CHECK(warnings.pieces[0] ==
+        "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (3) reached and the optimization hasn't "
+        "converged yet.\n");
 }

@@ -410,3 +410,31 @@ TEST_CASE("an optimizer's state, restored into a fresh one, continues with the s
                        DataError);
   CHECK(second.steps() == 4);  // unchanged by the refused state
 }
+
+TEST_CASE("both apply_gradients overloads refuse a gradient or a value of another size, naming the parameter") {
+  Quadratic q;
+  nn::Adam opt(q.loss, {.learning_rate = 0.1});
+  Executor<double> ex(q.g);
+  ex.set(q.w, q.w0);
+  CHECK_THROWS_WITH_AS(opt.apply_gradients(ex, std::vector<Matrix<double>>{Matrix<double>::Zero(1, 2)}),
+                       "nn::adam: the gradient for 'w' is 1x2, the parameter 1x3", ShapeError);
+  ex.compute({}, {q.loss, opt.gradients()[0]});
+  // Executor::parameter hands out the value itself; one resized behind the
+  // optimizer's back is refused by the update and by the next run.
+  ex.parameter(q.w).resize(1, 2);
+  CHECK_THROWS_WITH_AS(opt.apply_gradients(ex), "nn::adam: the value of 'w' is 1x2, the parameter 1x3", ShapeError);
+  CHECK_THROWS_WITH_AS(ex.run({}, {q.loss}), "run: parameter 'w' has shape 1x3 but its value is 1x2", FeedError);
+  CHECK(opt.steps() == 0);
+}
+
+TEST_CASE("a graph refuses a cached gradient or a gradient link of another shape") {
+  Quadratic q;
+  const Node other = q.g.constant(Matrix<double>::Zero(1, 2), "other");
+  CHECK_THROWS_WITH_AS(q.g.cache_gradient(q.loss.id(), q.w.id(), other.id()),
+                       "cache_gradient: 'other' is 1x2, but the gradient of 'w' must be 1x3", ShapeError);
+  CHECK_THROWS_WITH_AS(q.g.cache_gradient(q.w.id(), q.w.id(), q.w.id()),
+                       "cache_gradient: 'w' has shape 1x3; only a 1x1 node has gradients", ShapeError);
+  CHECK_THROWS_WITH_AS(q.g.set_grad_of(other, q.w), "set_grad_of: 'other' (1x2) cannot hold the gradient of 'w' (1x3)",
+                       ShapeError);
+  CHECK(!q.g.cached_gradient(q.loss.id(), q.w.id()));
+}

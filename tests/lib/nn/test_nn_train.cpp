@@ -3,6 +3,8 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -419,4 +421,56 @@ TEST_CASE("shards below 1 are refused, naming the option") {
     what = e.what();
   }
   CHECK(contains(what, "shards must be at least 1, not 0"));
+}
+
+TEST_CASE("a checkpoint edited to hold values no run writes, or names no run writes, is refused and changes nothing") {
+  const Blobs data = blobs(90, 6, 4);
+  const dagrad::testing::TempDir dir("nn_train");
+  const std::string path = dir.file("good"), bad = dir.file("edited");
+  {
+    Net<double> net(6, 16);
+    auto trainer = net.trainer({.epochs = 2, .batch_size = 30, .checkpoint = path});
+    trainer.fit(Features(data.X), Features(data.Y));
+  }
+  const auto good = load_tensors(path);
+  // The checkpoint with `name` set to `value` (added if absent): what loading it says.
+  auto refused = [&](const std::string& name, const Matrix<double>& value) {
+    auto edited = good;
+    auto it = std::find_if(edited.begin(), edited.end(), [&](const auto& t) { return t.first == name; });
+    if (it == edited.end()) {
+      edited.emplace_back(name, value);
+    } else {
+      it->second = value;
+    }
+    save_tensors(edited, bad);
+    Net<double> net(6, 16);
+    const Matrix<double> before = net.ex->value(*net.g.find("hidden/w"));
+    auto trainer = net.trainer({});
+    try {
+      trainer.load_checkpoint(bad);
+    } catch (const DataError& e) {
+      CHECK(net.ex->value(*net.g.find("hidden/w")) == before);
+      CHECK(trainer.epochs_done() == 0);
+      return std::string(e.what());
+    }
+    return std::string("loaded");
+  };
+  auto one = [](double v) { return Matrix<double>::Constant(1, 1, v); };
+  CHECK(refused("state:train/epochs_done", one(2)) == "loaded");
+  CHECK(refused("state:adam/m/ghost", Matrix<double>::Zero(6, 16)) ==
+        bad + ": holds state 'state:adam/m/ghost', which a checkpoint of this network and nn::adam never holds");
+  CHECK(refused("ghost", one(0)) == bad + ": holds parameter 'ghost' (1x1), which this network does not train");
+  Matrix<double> w = Matrix<double>::Zero(6, 16);
+  w(0, 1) = std::nan("");
+  CHECK(refused("hidden/w", w) == bad + ": parameter 'hidden/w' holds a value that is not finite at row 0, column 1");
+  w(0, 1) = -1;
+  CHECK(refused("state:adam/v/hidden/w", w) ==
+        bad + ": nn::adam: 'state:adam/v/hidden/w' holds -1 at row 0, column 1, not a finite mean of squares");
+  CHECK(refused("state:adam/learning_rate", one(INFINITY)) ==
+        bad + ": nn::adam: 'state:adam/learning_rate' is inf; it must be finite and at least 0");
+  CHECK(refused("state:train/stopped_early", one(2)) ==
+        bad + ": 'state:train/stopped_early' is 2.0, not a count up to 1");
+  CHECK(refused("state:train/no_improvement", one(3)) ==
+        bad + ": 'state:train/no_improvement' is 3.0, not a count up to 2");
+  CHECK(refused("state:train/best", one(std::nan(""))) == bad + ": 'state:train/best' is not a number");
 }

@@ -43,8 +43,11 @@ struct LoadedGraph {
 // before anything is allocated), then, naming the node by number and name:
 // an op this dagrad does not have, attributes its op refuses, inputs whose
 // shapes its op refuses, a shape other than the file records, two nodes of
-// one name, a parameter or constant without its value (or a value of
-// another shape or not finite), and a value for no such node.
+// one name, a gradient link on a forward node or to a node of another
+// shape, a parameter or constant without its value (or a value of another
+// shape or not finite), and a value for no such node; then, naming the
+// record, a cached gradient that is not what gradients() would hand out
+// (docs/model_format.md lists the rules).
 LoadedGraph load_graph(const std::string& path);
 // As load_graph, from bytes in memory; `name` stands for the path in messages.
 LoadedGraph parse_graph(std::span<const std::uint8_t> bytes, const std::string& name);

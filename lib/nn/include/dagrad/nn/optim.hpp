@@ -99,7 +99,8 @@ class Optimizer {
   void apply_gradients(Executor<T>& ex);
   // Updates from these gradients, one per parameter in parameters() order
   // and of its shape: gradients combined elsewhere (the weighted sum of a
-  // batch's shards, say). Throws Error naming the first that does not fit.
+  // batch's shards, say). Both overloads throw ShapeError naming the first
+  // parameter whose gradient, value or state does not fit it.
   template <class T>
   void apply_gradients(Executor<T>& ex, const std::vector<Matrix<T>>& gradients);
 
@@ -131,7 +132,9 @@ class Optimizer {
   // "state:<optimizer>/<slot>/<parameter name>".
   NamedTensors state() const;
   // Restores state(); throws DataError naming the tensor (and both shapes)
-  // that is missing or does not fit these parameters. Other names are ignored.
+  // that is missing or does not fit these parameters, or holds a value the
+  // optimizer never has (not finite; a negative Adam v). Other names are
+  // ignored.
   template <class T>
   void set_state(const NamedTensors& state);
 
@@ -153,6 +156,9 @@ class Optimizer {
   void prepare(Executor<T>& ex);
   template <class T>
   double clip_scale(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
+  void check_slot(const std::string& name, const Matrix<double>& value, bool squares) const;
+  template <class T>
+  void check_sizes(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
   template <class T>
   void apply(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
   std::size_t slot_count() const;

@@ -128,9 +128,12 @@ class Trainer {
   void save_checkpoint(const std::string& path) const;
   // Restores a checkpoint, so that the next fit continues as the run that
   // wrote it would have. Throws DataError naming the file and the parameter
-  // or state tensor that is missing or has another shape (both shapes), and
-  // then changes nothing.
+  // or state tensor that is missing, has another shape (both shapes), holds
+  // a value no run writes (not finite, not a count, a negative Adam v) or is
+  // one this network and optimizer never write, and then changes nothing.
   void load_checkpoint(const std::string& path);
+  // As load_checkpoint, from bytes in memory; `name` stands for the path in messages.
+  void parse_checkpoint(std::span<const std::uint8_t> bytes, const std::string& name);
 
   const History& history() const { return history_; }
   int epochs_done() const { return history_.epochs(); }
@@ -146,6 +149,8 @@ class Trainer {
   double mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows);
   void check_data(const Features& X, const Features& Y, const char* what) const;
   bool stopping_rule(double metric, bool on_validation);
+  void check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const;
+  void restore(const NamedTensors& tensors, const std::string& path);
 
   Executor<T>& ex_;
   Optimizer& optimizer_;
