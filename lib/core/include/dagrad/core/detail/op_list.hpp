@@ -46,6 +46,7 @@
   X(softmax)                      \
   X(softmax_cross_entropy)        \
   X(softmax_cross_entropy_grad)   \
+  X(sqrt)                         \
   X(square)                       \
   X(sub)                          \
   X(sum)                          \
