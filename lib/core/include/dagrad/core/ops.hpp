@@ -42,6 +42,7 @@ Node abs(Node x);   // |x|
 Node sign(Node x);  // -1, 0 or +1
 Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
 Node sqrt(Node x);   // x^(1/2), for x >= 0
+Node rsqrt(Node x);  // x^(-1/2), for x > 0
 
 // Reductions.
 Node sum(Node x);          // 1x1

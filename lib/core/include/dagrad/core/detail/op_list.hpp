@@ -37,6 +37,7 @@
   X(mul)                          \
   X(relu)                         \
   X(relu_grad)                    \
+  X(rsqrt)                        \
   X(scale)                        \
   X(shift)                        \
   X(sigmoid)                      \
