@@ -43,6 +43,9 @@ Node sign(Node x);  // -1, 0 or +1
 Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
 Node sqrt(Node x);   // x^(1/2), for x >= 0
 Node rsqrt(Node x);  // x^(-1/2), for x > 0
+// x^exponent for a finite constant exponent; a non-integer exponent needs
+// x >= 0 (elsewhere NaN, as std::pow gives).
+Node pow(Node x, double exponent);
 
 // Reductions.
 Node sum(Node x);          // 1x1

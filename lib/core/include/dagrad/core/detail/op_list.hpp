@@ -35,6 +35,7 @@
   X(mean_grad)                    \
   X(mse_loss)                     \
   X(mul)                          \
+  X(pow)                          \
   X(relu)                         \
   X(relu_grad)                    \
   X(rsqrt)                        \
