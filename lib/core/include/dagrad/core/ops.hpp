@@ -46,6 +46,11 @@ Node rsqrt(Node x);  // x^(-1/2), for x > 0
 // x^exponent for a finite constant exponent; a non-integer exponent needs
 // x >= 0 (elsewhere NaN, as std::pow gives).
 Node pow(Node x, double exponent);
+// The Gaussian error linear unit x * Phi(x), Phi the standard normal CDF:
+// exact (erf), or PyTorch's approximate='tanh' form
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+enum class GeluApproximation { none, tanh };
+Node gelu(Node x, GeluApproximation approximate = GeluApproximation::none);
 
 // Reductions.
 Node sum(Node x);          // 1x1
@@ -95,6 +100,7 @@ Node broadcast(Node x, Node like);   // x (1x1, 1xN or Mx1) repeated to like's s
 Node mean_grad(Node dy, Node like);  // dy / size(like), repeated to like's shape
 Node zeros_like(Node like);
 Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy);  // dy * (softmax - labels) / rows
+Node gelu_grad(Node x, Node dy, GeluApproximation approximate);  // dy * gelu'(x)
 
 // Sugar.
 inline Node operator+(Node a, Node b) { return add(a, b); }

@@ -24,6 +24,8 @@
   X(div)                          \
   X(dropout)                      \
   X(exp)                          \
+  X(gelu)                         \
+  X(gelu_grad)                    \
   X(identity)                     \
   X(leaky_relu)                   \
   X(log)                          \
