@@ -52,6 +52,13 @@ Node pow(Node x, double exponent);
 enum class GeluApproximation { none, tanh };
 Node gelu(Node x, GeluApproximation approximate = GeluApproximation::none);
 
+// Rows of a table picked by id: ids an n x 1 column of whole numbers in
+// [0, rows of table), table V x D (V known when built); the output is n x D,
+// row r being table row ids(r). An id that is not a whole number in range
+// throws ExecutionError naming the node, the row and the value. The ids get
+// no gradient.
+Node embedding(Node ids, Node table);
+
 // Reductions.
 Node sum(Node x);          // 1x1
 Node sum_squares(Node x);  // 1x1: sum(square(x)) as one node, for L2 penalties
@@ -101,6 +108,9 @@ Node mean_grad(Node dy, Node like);  // dy / size(like), repeated to like's shap
 Node zeros_like(Node like);
 Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy);  // dy * (softmax - labels) / rows
 Node gelu_grad(Node x, Node dy, GeluApproximation approximate);  // dy * gelu'(x)
+// rows x D: row v the sum of the rows r of dy whose ids(r) is v, added in
+// row order (the same bits at any thread count); embedding's table gradient.
+Node embedding_grad(Node ids, Node dy, Dim rows);
 
 // Sugar.
 inline Node operator+(Node a, Node b) { return add(a, b); }

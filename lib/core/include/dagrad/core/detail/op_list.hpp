@@ -23,6 +23,8 @@
   X(conv2d_grad_input)            \
   X(div)                          \
   X(dropout)                      \
+  X(embedding)                    \
+  X(embedding_grad)               \
   X(exp)                          \
   X(gelu)                         \
   X(gelu_grad)                    \
