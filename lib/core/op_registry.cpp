@@ -13,6 +13,7 @@ Matrix<double> Domain::sample(Shape shape, int salt) const {
     const double u = std::fmod(0.13 * (salt + 1) + 0.37 * static_cast<double>(k), 1.0);
     double x = low + (high - low) * u;
     if (std::abs(x) < gap) x += x < 0 ? -gap : gap;
+    if (whole) x = std::min(std::floor(low + (high - low + 1.0) * u), high);
     m(k / m.cols(), k % m.cols()) = rows_sum_to_one ? 0.1 + u : x;
   }
   if (rows_sum_to_one) {

@@ -36,7 +36,9 @@ const std::map<std::string, std::string>& mapping() {
       {"conv2d", "Reshape, Conv, Reshape (and Reshape of the weights)"},
       {"div", "Div"},
       {"dropout", "Identity (inference: dropout is off)"},
+      {"embedding", "Cast (ids to int64), Reshape, Gather (axis 0)"},
       {"exp", "Exp"},
+      {"gelu", "Mul, Erf, Add, Mul (exact); Mul, Add, Tanh, Mul (tanh form)"},
       {"identity", "Identity"},
       {"leaky_relu", "LeakyRelu"},
       {"log", "Log"},
@@ -46,7 +48,9 @@ const std::map<std::string, std::string>& mapping() {
       {"mean", "ReduceMean"},
       {"mse_loss", "Sub, Mul, ReduceMean"},
       {"mul", "Mul"},
+      {"pow", "Pow (by a scalar initializer)"},
       {"relu", "Relu"},
+      {"rsqrt", "Sqrt, Reciprocal"},
       {"scale", "Mul (by a scalar initializer)"},
       {"shift", "Add (a scalar initializer)"},
       {"sigmoid", "Sigmoid"},
@@ -54,6 +58,7 @@ const std::map<std::string, std::string>& mapping() {
       {"slice", "Slice (axis 1)"},
       {"softmax", "Softmax (axis 1)"},
       {"softmax_cross_entropy", "LogSoftmax, Mul, ReduceSum, ReduceMean, Neg"},
+      {"sqrt", "Sqrt"},
       {"square", "Mul (x by x)"},
       {"sub", "Sub"},
       {"sum", "ReduceSum"},
@@ -214,12 +219,36 @@ class Exporter {
     }
   }
 
+  // x Phi(x) as x (1 + erf(x / sqrt 2)) / 2, or PyTorch's tanh form
+  // x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2: Gelu itself is opset 20.
+  void gelu(const std::string& x, bool tanh_form, const std::string& out) {
+    const std::string inner = helper(out, "inner"), bend = helper(out, "bend"), one_plus = helper(out, "one_plus"),
+                      product = helper(out, "product");
+    if (tanh_form) {
+      const std::string square = helper(out, "square"), cube = helper(out, "cube"), cubic = helper(out, "cubic"),
+                        sum = helper(out, "sum");
+      node("Mul", {x, x}, square);
+      node("Mul", {square, x}, cube);
+      node("Mul", {cube, scalar(out, "c", 0.044715)}, cubic);
+      node("Add", {x, cubic}, sum);
+      node("Mul", {sum, scalar(out, "k", 0.7978845608028654)}, inner);
+      node("Tanh", {inner}, bend);
+    } else {
+      node("Mul", {x, scalar(out, "inv_sqrt2", 0.7071067811865476)}, inner);
+      node("Erf", {inner}, bend);
+    }
+    node("Add", {bend, scalar(out, "one", 1.0)}, one_plus);
+    node("Mul", {x, one_plus}, product);
+    node("Mul", {product, scalar(out, "half", 0.5)}, out);
+  }
+
   void emit(const std::string& key, const NodeInfo& info, const std::vector<std::string>& in, const std::string& out) {
     AttributeReader a(info.op->attributes());
     static const std::map<std::string, std::string> same = {
         {"abs", "Abs"},         {"add", "Add"},   {"sub", "Sub"},   {"mul", "Mul"},        {"div", "Div"},
         {"exp", "Exp"},         {"log", "Log"},   {"sign", "Sign"}, {"sigmoid", "Sigmoid"}, {"relu", "Relu"},
         {"tanh", "Tanh"},       {"identity", "Identity"},           {"add_n", "Sum"},
+        {"sqrt", "Sqrt"},
     };
     if (const auto it = same.find(key); it != same.end()) {
       node(it->second, in, out);
@@ -227,6 +256,20 @@ class Exporter {
       node("Identity", in, out);
       a.real("rate");
       a.integer("seed");
+    } else if (key == "rsqrt") {
+      const std::string root = helper(out, "sqrt");
+      node("Sqrt", in, root);
+      node("Reciprocal", {root}, out);
+    } else if (key == "pow") {
+      node("Pow", {in[0], scalar(out, "exponent", a.real("exponent"))}, out);
+    } else if (key == "gelu") {
+      gelu(in[0], a.flag("approximate_tanh"), out);
+    } else if (key == "embedding") {
+      // Gather wants integer indices in one dimension: n x 1 floats become n int64s.
+      const std::string as_int = helper(out, "ids");
+      attr(node("Cast", {in[0]}, as_int), "to", std::int64_t{onnx::TensorProto::INT64});
+      const std::string flat = reshape(as_int, out, "flat_ids", {-1});
+      attr(node("Gather", {in[1], flat}, out), "axis", std::int64_t{0});
     } else if (key == "square") {
       node("Mul", {in[0], in[0]}, out);
     } else if (key == "scale") {

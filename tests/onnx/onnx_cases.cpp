@@ -70,6 +70,8 @@ int every_op(const fs::path& dir) {
   const Node w2 = g.parameter("dense/w", {12, 3});
   const Node w3 = g.parameter("dense/w_t", {3, 12});
   const Node r = g.parameter("row", {1, 3});
+  const Node ids = g.input("ids", {batch, 1});
+  const Node embeddings = g.parameter("embeddings", {4, 3});
 
   Node h = conv2d(x, w1, {.in = {1, 4, 4}, .out_channels = 2, .kernel = 3, .padding = 1});
   h = relu(add_channel_bias(h, b1));                                   // 32 columns
@@ -84,6 +86,8 @@ int every_op(const fs::path& dir) {
   z = sub(mul(z, exp(scale(abs(a), -0.5))), leaky_relu(identity(a), 0.2));
   z = add(z, mul(sign(b), broadcast(r, z)));
   z = add(z, zeros_like(z));
+  z = add_n({z, sqrt(positive), rsqrt(positive), pow(positive, 1.5), gelu(a), gelu(b, GeluApproximation::tanh)});
+  z = add(z, embedding(ids, embeddings));
   const Node logits = add(z, r);
   const Node probabilities = softmax(logits);
   g.rename(probabilities, "probabilities");
@@ -115,7 +119,7 @@ int every_op(const fs::path& dir) {
   }
 
   Executor<float> ex(g, {.threads = 1});
-  for (Node p : {w1, b1, w2, w3, r}) {
+  for (Node p : {w1, b1, w2, w3, r, embeddings}) {
     ex.set(p, wave(p.shape().rows, p.shape().cols, double(p.id()), -1.0, 1.0).cast<float>());
   }
   fs::create_directories(dir);
@@ -124,10 +128,11 @@ int every_op(const fs::path& dir) {
   Matrix<double> targets = wave(5, 3, 2.0, 0.05, 1.0);
   targets.array().colwise() /= targets.array().rowwise().sum();
   const std::vector<Tensor> inputs{{"x", wave(5, 16, 1.0, -1.0, 1.0).cast<float>()},
-                                   {"targets", targets.cast<float>()}};
+                                   {"targets", targets.cast<float>()},
+                                   {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}}};
   const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off
   const std::vector<Matrix<float>> values =
-      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {step, inference}}, outputs);
+      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {step, inference}}, outputs);
   std::vector<Tensor> expected;
   for (std::size_t i = 0; i < outputs.size(); ++i) expected.push_back({named[i].first, values[i]});
   write_case(dir, inputs, expected);

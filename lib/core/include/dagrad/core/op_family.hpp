@@ -112,7 +112,8 @@ Node unary(Node x, Rule rule) {
 //                                       // broadcasts, also an array with a T or two T's
 //   Node grad(const GradContext&, std::size_t i) const;  // dL/d(input i) at the output's
 //                                       // shape; the family sums it back over broadcast axes
-// and, optionally, `static constexpr std::string_view infix = " + "` for traces.
+// and, optionally, `static constexpr std::string_view infix = " + "` for traces,
+// label() and attributes().
 template <class Rule>
 class BinaryOp final : public OpBase<BinaryOp<Rule>> {
  public:
@@ -172,6 +173,7 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
   }
 
   std::string label() const override { return detail::label_of(rule_); }
+  Attributes attributes() const override { return detail::attributes_of(rule_); }
 
   std::string expression(std::span<const std::string> args) const override {
     if constexpr (detail::has_infix<Rule>) {

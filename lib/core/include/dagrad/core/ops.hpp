@@ -41,6 +41,23 @@ Node square(Node x);
 Node abs(Node x);   // |x|
 Node sign(Node x);  // -1, 0 or +1
 Node leaky_relu(Node x, double slope = 0.01);  // x where x > 0, else slope * x
+Node sqrt(Node x);   // x^(1/2), for x >= 0
+Node rsqrt(Node x);  // x^(-1/2), for x > 0
+// x^exponent for a finite constant exponent; a non-integer exponent needs
+// x >= 0 (elsewhere NaN, as std::pow gives).
+Node pow(Node x, double exponent);
+// The Gaussian error linear unit x * Phi(x), Phi the standard normal CDF:
+// exact (erf), or PyTorch's approximate='tanh' form
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+enum class GeluApproximation { none, tanh };
+Node gelu(Node x, GeluApproximation approximate = GeluApproximation::none);
+
+// Rows of a table picked by id: ids an n x 1 column of whole numbers in
+// [0, rows of table), table V x D (V known when built); the output is n x D,
+// row r being table row ids(r). An id that is not a whole number in range
+// throws ExecutionError naming the node, the row and the value. The ids get
+// no gradient.
+Node embedding(Node ids, Node table);
 
 // Reductions.
 Node sum(Node x);          // 1x1
@@ -90,6 +107,10 @@ Node broadcast(Node x, Node like);   // x (1x1, 1xN or Mx1) repeated to like's s
 Node mean_grad(Node dy, Node like);  // dy / size(like), repeated to like's shape
 Node zeros_like(Node like);
 Node softmax_cross_entropy_grad(Node logits, Node labels, Node dy);  // dy * (softmax - labels) / rows
+Node gelu_grad(Node x, Node dy, GeluApproximation approximate);  // dy * gelu'(x)
+// rows x D: row v the sum of the rows r of dy whose ids(r) is v, added in
+// row order (the same bits at any thread count); embedding's table gradient.
+Node embedding_grad(Node ids, Node dy, Dim rows);
 
 // Sugar.
 inline Node operator+(Node a, Node b) { return add(a, b); }

@@ -19,12 +19,14 @@ namespace dagrad {
 
 // Where an example input's values lie: spread over [low, high], those within
 // `gap` of 0 moved `gap` further out (clear of relu's kink, or of 1/x's pole);
-// or, with rows_sum_to_one, positive rows that are probability distributions
+// with whole, whole numbers from low to high, repeats included (ids); or,
+// with rows_sum_to_one, positive rows that are probability distributions
 // (labels), whatever low and high say.
 struct Domain {
   double low = -2.0, high = 2.0;
   double gap = 0.0;
   bool rows_sum_to_one = false;
+  bool whole = false;
 
   // Varied values, the same on every run; `salt` makes two inputs differ.
   Matrix<double> sample(Shape shape, int salt) const;

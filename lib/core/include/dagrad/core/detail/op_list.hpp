@@ -23,7 +23,11 @@
   X(conv2d_grad_input)            \
   X(div)                          \
   X(dropout)                      \
+  X(embedding)                    \
+  X(embedding_grad)               \
   X(exp)                          \
+  X(gelu)                         \
+  X(gelu_grad)                    \
   X(identity)                     \
   X(leaky_relu)                   \
   X(log)                          \
@@ -35,8 +39,10 @@
   X(mean_grad)                    \
   X(mse_loss)                     \
   X(mul)                          \
+  X(pow)                          \
   X(relu)                         \
   X(relu_grad)                    \
+  X(rsqrt)                        \
   X(scale)                        \
   X(shift)                        \
   X(sigmoid)                      \
@@ -46,6 +52,7 @@
   X(softmax)                      \
   X(softmax_cross_entropy)        \
   X(softmax_cross_entropy_grad)   \
+  X(sqrt)                         \
   X(square)                       \
   X(sub)                          \
   X(sum)                          \

@@ -1,0 +1,59 @@
+// gelu: y = x * Phi(x), elementwise, Phi the standard normal CDF (or PyTorch's
+// tanh approximation of it).  dy/dx = Phi(x) + x * phi(x), phi the normal density
+#include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/op_family.hpp>
+#include <dagrad/core/ops.hpp>
+
+#include <cmath>
+
+namespace dagrad {
+namespace {
+
+// One element of gelu in either form.
+template <class T>
+struct GeluOf {
+  bool tanh_form;
+  T operator()(T x) const {
+    if (tanh_form) {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch writes it.
+      const T u = T(0.7978845608028654) * (x + T(0.044715) * x * x * x);
+      return T(0.5) * x * (T(1) + std::tanh(u));
+    }
+    // Phi(x) = erfc(-x/sqrt 2) / 2 rather than (1 + erf(x/sqrt 2)) / 2: for
+    // x well below 0, 1 + erf cancels to nothing while erfc keeps its digits.
+    return T(0.5) * x * std::erfc(-x * T(0.7071067811865476));
+  }
+};
+
+struct GeluRule {
+  static constexpr std::string_view key = "gelu";
+  GeluApproximation approximate;
+
+  template <class X>
+  auto operator()(const X& x) const {
+    return x.unaryExpr(GeluOf<typename X::Scalar>{approximate == GeluApproximation::tanh});
+  }
+  Node grad(const GradContext& ctx) const { return gelu_grad(ctx.input(0), ctx.grad(), approximate); }
+  Attributes attributes() const {
+    return {{"approximate_tanh", std::int64_t{approximate == GeluApproximation::tanh}}};
+  }
+  std::string label() const { return approximate == GeluApproximation::tanh ? "gelu tanh" : "gelu"; }
+};
+
+}  // namespace
+
+Node gelu(Node x, GeluApproximation approximate) { return unary(x, GeluRule{approximate}); }
+
+OpEntry detail::registry_entry_gelu() {
+  const auto exact = [](const auto& in) { return gelu(in[0]); };
+  const auto tanh_form = [](const auto& in) { return gelu(in[0], GeluApproximation::tanh); };
+  return {"gelu", Differentiable::twice,
+          {{.inputs = {{{2, 3}, {.low = -3.0, .high = 3.0}}}, .build = exact},
+           {.inputs = {{{2, 3}, {.low = -3.0, .high = 3.0}}}, .build = tanh_form}},
+          [](std::span<const Node> in, AttributeReader& a) {
+            expect_inputs(in, 1);
+            return gelu(in[0], a.flag("approximate_tanh") ? GeluApproximation::tanh : GeluApproximation::none);
+          }};
+}
+
+}  // namespace dagrad

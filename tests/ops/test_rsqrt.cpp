@@ -1,0 +1,32 @@
+// ops/rsqrt.cpp: y = x^(-1/2); values by hand, its label, and its gradient
+// -y^3/2. Gradient checks: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("rsqrt takes one over the square root of each element") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = rsqrt(x);
+  CHECK(y.op()->label() == "rsqrt");
+  Executor<double> ex(g);
+  check_near(ex.run({{x, M{{1, 4, 0.25}, {16, 100, 0.01}}}}, {y})[0], M{{1, 0.5, 2}, {0.25, 0.1, 10}});
+  Executor<float> exf(g);
+  const Matrix<float> f = exf.run({{x, Matrix<float>{{4.0f, 0.25f, 1e-4f}}}}, {y})[0];
+  CHECK(f(0, 0) == doctest::Approx(0.5));
+  CHECK(f(0, 1) == doctest::Approx(2.0));
+  CHECK(f(0, 2) == doctest::Approx(100.0));
+}
+
+TEST_CASE("rsqrt's gradient is minus half its output cubed") {
+  Graph g;
+  Node p = g.parameter("p", {1, 3});
+  Node d = gradients(sum(rsqrt(p)), {p})[0];
+  Executor<double> ex(g);
+  ex.set(p, M{{1, 4, 0.25}});
+  check_near(ex.run({}, {d})[0], M{{-0.5, -0.0625, -4}});
+}

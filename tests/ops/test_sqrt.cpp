@@ -1,0 +1,28 @@
+// ops/sqrt.cpp: y = x^(1/2); values by hand, its label, and its gradient
+// 1/(2y). Gradient checks: test_registry.cpp.
+#include <doctest/doctest.h>
+#include <dagrad/dagrad.hpp>
+
+#include "check_near.hpp"
+
+using namespace dagrad;
+using M = Matrix<double>;
+
+TEST_CASE("sqrt takes the square root of each element") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = sqrt(x);
+  CHECK(y.shape() == Shape{batch, 3});
+  CHECK(y.op()->label() == "sqrt");
+  Executor<double> ex(g);
+  check_near(ex.run({{x, M{{0, 1, 4}, {9, 0.25, 2.25}}}}, {y})[0], M{{0, 1, 2}, {3, 0.5, 1.5}});
+}
+
+TEST_CASE("sqrt's gradient is one over twice its output") {
+  Graph g;
+  Node p = g.parameter("p", {1, 3});
+  Node d = gradients(sum(sqrt(p)), {p})[0];
+  Executor<double> ex(g);
+  ex.set(p, M{{1, 4, 0.25}});
+  check_near(ex.run({}, {d})[0], M{{0.5, 0.25, 1}});
+}
