@@ -73,6 +73,14 @@ Node log_softmax(Node x);
 // Mean over rows of the cross-entropy between softmax(logits) and one-hot
 // labels, computed stably from the logits: 1x1.
 Node softmax_cross_entropy(Node logits, Node labels);
+// Each row of x (n x D) normalized to zero mean and unit variance (the biased
+// variance, as PyTorch's nn.LayerNorm), then times gain and plus bias (1 x D
+// each): y = (x - mean) / sqrt(var + eps) * gain + bias. One node; D must be
+// known when built, eps positive.
+struct LayerNormOptions {
+  double eps = 1e-5;
+};
+Node layer_norm(Node x, Node gain, Node bias, LayerNormOptions options = {});
 
 // Mean over all elements of (predictions - targets)^2: 1x1.
 Node mse_loss(Node predictions, Node targets);
@@ -111,6 +119,11 @@ Node gelu_grad(Node x, Node dy, GeluApproximation approximate);  // dy * gelu'(x
 // rows x D: row v the sum of the rows r of dy whose ids(r) is v, added in
 // row order (the same bits at any thread count); embedding's table gradient.
 Node embedding_grad(Node ids, Node dy, Dim rows);
+// layer_norm's gradients. With xhat = (x - mean) / sqrt(var + eps) and
+// g = dy * gain, each row of dx is (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
+// dgain (1 x D) is the sum over rows of dy * xhat, added in row order.
+Node layer_norm_grad_input(Node x, Node gain, Node dy, LayerNormOptions options = {});
+Node layer_norm_grad_gain(Node x, Node dy, LayerNormOptions options = {});
 
 // Sugar.
 inline Node operator+(Node a, Node b) { return add(a, b); }

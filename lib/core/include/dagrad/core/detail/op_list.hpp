@@ -29,6 +29,9 @@
   X(gelu)                         \
   X(gelu_grad)                    \
   X(identity)                     \
+  X(layer_norm)                   \
+  X(layer_norm_grad_gain)         \
+  X(layer_norm_grad_input)        \
   X(leaky_relu)                   \
   X(log)                          \
   X(log_softmax)                  \
