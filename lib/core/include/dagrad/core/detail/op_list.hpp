@@ -21,6 +21,8 @@
   X(conv2d)                       \
   X(conv2d_grad_filter)           \
   X(conv2d_grad_input)            \
+  X(cross_entropy)                \
+  X(cross_entropy_grad)           \
   X(div)                          \
   X(dropout)                      \
   X(embedding)                    \
