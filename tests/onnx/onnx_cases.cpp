@@ -72,6 +72,8 @@ int every_op(const fs::path& dir) {
   const Node r = g.parameter("row", {1, 3});
   const Node ids = g.input("ids", {batch, 1});
   const Node embeddings = g.parameter("embeddings", {4, 3});
+  // Sequences of 3 steps as rows, 2 heads of 2 columns: [Q | K | V] is 12 wide.
+  const Node qkv = g.input("qkv", {batch, 12});
 
   Node h = conv2d(x, w1, {.in = {1, 4, 4}, .out_channels = 2, .kernel = 3, .padding = 1});
   h = relu(add_channel_bias(h, b1));                                   // 32 columns
@@ -102,6 +104,8 @@ int every_op(const fs::path& dir) {
       {"mse", mse_loss(probabilities, t)},
       {"bce", binary_cross_entropy(logits, t)},
       {"cross_entropy", softmax_cross_entropy(logits, t)},
+      {"attention_causal", attention(qkv, {.heads = 2, .context = 3})},
+      {"attention_full", attention(qkv, {.heads = 2, .context = 3, .causal = false})},
   };
   // The case is every op only while it uses every op the table maps.
   std::set<std::string, std::less<>> used;
@@ -129,10 +133,13 @@ int every_op(const fs::path& dir) {
   targets.array().colwise() /= targets.array().rowwise().sum();
   const std::vector<Tensor> inputs{{"x", wave(5, 16, 1.0, -1.0, 1.0).cast<float>()},
                                    {"targets", targets.cast<float>()},
-                                   {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}}};
+                                   {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}},
+                                   {"qkv", wave(6, 12, 3.0, -2.0, 2.0).cast<float>()}};
   const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off
   const std::vector<Matrix<float>> values =
-      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {step, inference}}, outputs);
+      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {qkv, inputs[3].value},
+              {step, inference}},
+             outputs);
   std::vector<Tensor> expected;
   for (std::size_t i = 0; i < outputs.size(); ++i) expected.push_back({named[i].first, values[i]});
   write_case(dir, inputs, expected);
