@@ -41,7 +41,7 @@ inline Dim attention_width(const AttentionOptions& o, Shape qkv) {
                      ", context " + std::to_string(o.context));
   }
   if (qkv.cols == batch) throw ShapeError("the qkv column count must be known, not " + to_string(qkv));
-  if (qkv.cols == 0 || qkv.cols % (3 * o.heads) != 0) {
+  if (qkv.cols == 0 || qkv.cols % 3 != 0 || qkv.cols / 3 % o.heads != 0) {
     throw ShapeError("qkv rows hold " + std::to_string(qkv.cols) + " columns, not [Q | K | V] of " +
                      std::to_string(o.heads) + " heads: a positive multiple of 3 x " + std::to_string(o.heads));
   }
@@ -54,7 +54,7 @@ inline Dim attention_width(const AttentionOptions& o, Shape qkv) {
 
 // Where the blocks lie. Block b is sequence b / heads, head b % heads: its
 // rows start at row(b), its Q columns at column(b) (K and V width further).
-// Causal work goes in tiles of rows, each stopping at the diagonal: row tile
+// Causal work goes in tiles of 16 rows, each stopping at the diagonal: row tile
 // [r0, r1) needs keys [0, r1) only, so the masked triangle is mostly skipped.
 // A block's context x context scratch matrices keep rows `stride` values
 // apart, a whole number of 64 bytes, so every row starts on a SIMD packet.
