@@ -5,6 +5,7 @@
 // name, helper tensors get "<name>#<what>".
 #include <dagrad/core/detail/class_ids.hpp>
 #include <dagrad/core/detail/attention.hpp>
+#include <dagrad/core/detail/batch_norm.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
@@ -36,6 +37,7 @@ const std::map<std::string, std::string>& mapping() {
       {"attention", "Reshape, Transpose, Gather, MatMul, Mul, Add (the causal mask, an initializer), Softmax, "
                     "MatMul, Transpose, Reshape"},
       {"avg_pool2d", "Reshape, AveragePool, Reshape"},
+      {"batch_norm", "Reshape, BatchNormalization (inference: the running statistics), Reshape"},
       {"binary_cross_entropy", "Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean"},
       {"broadcast", "Shape, Expand"},
       {"concat", "Concat (axis 1)"},
@@ -110,8 +112,8 @@ class Exporter {
                       ", which has no ONNX operator here (docs/onnx.md lists those that do)");
         }
         std::vector<std::string> in;
-        // Dropout's step input only switches it off at inference: not exported.
-        const std::size_t used = key == "dropout" ? 1 : info.inputs.size();
+        // Dropout's and batch_norm's step input only picks inference: not exported.
+        const std::size_t used = key == "dropout" ? 1 : key == "batch_norm" ? 5 : info.inputs.size();
         for (std::size_t i = 0; i < used; ++i) in.push_back(tensor(info.inputs[i], values));
         emit(key, info, in, name);
         break;
@@ -268,6 +270,23 @@ class Exporter {
     node("Add", {scaled, in[2]}, out);
   }
 
+  // Inference, as dropout's export: ONNX's BatchNormalization with the
+  // running statistics, over (n, C, H, W) for image rows or (n, C), its
+  // gain, bias, mean and variance reshaped from 1 x C rows to C values.
+  void batch_norm(const std::vector<std::string>& in, const BatchNormOptions& o, Dim cols, const std::string& out) {
+    const std::vector<std::int64_t> shape =
+        o.image ? std::vector<std::int64_t>{-1, o.image->channels, o.image->height, o.image->width}
+                : std::vector<std::int64_t>{-1, cols};
+    std::vector<std::string> args{reshape(in[0], out, "nchw", shape)};
+    const char* what[] = {"scale", "bias", "mean", "var"};
+    for (std::size_t i = 1; i < 5; ++i) args.push_back(reshape(in[i], out, what[i - 1], {-1}));
+    const std::string normalized = helper(out, "normalized");
+    onnx::NodeProto& n = node("BatchNormalization", args, normalized);
+    attr(n, "epsilon", static_cast<float>(o.eps));
+    attr(n, "momentum", static_cast<float>(1 - o.momentum));  // ONNX's weighs the running value
+    node("Reshape", {normalized, ints(out, "shape", {-1, cols})}, out);
+  }
+
   // x Phi(x) as x (1 + erf(x / sqrt 2)) / 2, or PyTorch's tanh form
   // x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2: Gelu itself is opset 20.
   void gelu(const std::string& x, bool tanh_form, const std::string& out) {
@@ -355,6 +374,8 @@ class Exporter {
       attr(node("Gather", {in[1], int_ids(in[0], out)}, out), "axis", std::int64_t{0});
     } else if (key == "layer_norm") {
       layer_norm(in, a.real("eps"), out);
+    } else if (key == "batch_norm") {
+      batch_norm(in, detail::batch_norm_options_of(a), info.shape.cols, out);
     } else if (key == "cross_entropy") {
       // The mean over the rows not ignored, as dagrad's; ONNX gives a scalar, dagrad a 1x1.
       const CrossEntropyOptions o = detail::cross_entropy_options_of(a);
