@@ -147,12 +147,10 @@ inline BatchNormOptions batch_norm_options_of(AttributeReader& a) {
 }
 
 inline std::string batch_norm_label(std::string_view key, const BatchNormOptions& o) {
-  std::string s(key);
-  if (o.image) {
-    s += " " + std::to_string(o.image->channels) + "×" + std::to_string(o.image->height) + "×" +
-         std::to_string(o.image->width);
-  }
-  return s;
+  std::ostringstream s;
+  s << key;
+  if (o.image) s << " " << o.image->channels << "×" << o.image->height << "×" << o.image->width;
+  return s.str();
 }
 
 // The step input's mode: step >= 0 trains.
