@@ -14,6 +14,11 @@ std::string Op::expression(std::span<const std::string> args) const {
   return s;
 }
 
+Node Op::state_update(Node node, std::size_t input) const {
+  throw GraphError(std::string(key()) + " node '" + node.name() + "' keeps no state in its input " +
+                   std::to_string(input));
+}
+
 void no_gradient(const GradContext& ctx, std::size_t input) {
   const Node n = ctx.output();
   throw GraphError(std::string(n.op()->key()) + " node '" + n.name() +

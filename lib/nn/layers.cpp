@@ -106,4 +106,25 @@ Node dropout(Node x, double rate, const std::string& name, std::uint64_t seed) {
   return dagrad::dropout(x, step, {.rate = rate, .seed = seed});
 }
 
+Node batch_norm(Node x, Init& init, const std::string& name, BatchNormOptions options) {
+  if (!x.valid()) throw GraphError("nn::batch_norm '" + name + "': x is an empty Node");
+  const Dim channels = options.image ? options.image->channels : x.shape().cols;
+  const Dim width = options.image ? options.image->channels * options.image->height * options.image->width : channels;
+  // Checked before any parameter is made: a refused layer leaves nothing behind.
+  if (channels < 1 || x.shape().cols != width) {
+    throw ShapeError("nn::batch_norm '" + name + "': input '" + x.name() + "' is " + to_string(x.shape()) +
+                     (options.image ? "; its rows must be images of " + std::to_string(width) + " values"
+                                    : "; its width must be known and positive"));
+  }
+  Graph& g = x.graph();
+  Node step = training_step(g);
+  auto scope = g.scope(name);
+  const Shape row{1, channels};
+  Node gain = init.parameter(g, "gain", row, constant(1.0));
+  Node bias = init.parameter(g, "bias", row, zeros());
+  Node mean = init.parameter(g, "running_mean", row, zeros());
+  Node var = init.parameter(g, "running_var", row, constant(1.0));
+  return dagrad::batch_norm(x, gain, bias, mean, var, step, options);
+}
+
 }  // namespace dagrad::nn

@@ -1,6 +1,7 @@
 #include <dagrad/core/autodiff.hpp>
 #include <dagrad/core/detail/parallel.hpp>
 #include <dagrad/core/error.hpp>
+#include <dagrad/core/op.hpp>
 #include <dagrad/nn/optim.hpp>
 
 #include "update_kernels.hpp"
@@ -92,8 +93,11 @@ Schedule cosine_decay(std::uint64_t period, double min_learning_rate, Unit unit)
           .min_learning_rate = min_learning_rate};
 }
 
-std::vector<Node> parameters_of(Node y) {
-  if (!y.valid()) throw GraphError("parameters_of: an empty Node");
+namespace {
+
+// The nodes y depends on, in creation order (ids grow as nodes are created).
+std::vector<NodeId> ancestors(Node y, const char* who) {
+  if (!y.valid()) throw GraphError(std::string(who) + ": an empty Node");
   Graph& g = y.graph();
   std::vector<bool> seen(g.size(), false);
   std::vector<NodeId> stack{y.id()}, found;
@@ -101,18 +105,55 @@ std::vector<Node> parameters_of(Node y) {
   while (!stack.empty()) {
     const NodeId id = stack.back();
     stack.pop_back();
-    const NodeInfo& info = g.info(id);
-    if (info.kind == NodeKind::parameter) found.push_back(id);
-    for (NodeId in : info.inputs) {
+    found.push_back(id);
+    for (NodeId in : g.info(id).inputs) {
       if (!seen[in]) {
         seen[in] = true;
         stack.push_back(in);
       }
     }
   }
-  std::sort(found.begin(), found.end());  // ids grow as nodes are created
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+std::vector<Node> parameters_of(Node y) {
+  const std::vector<NodeId> nodes = ancestors(y, "parameters_of");
+  Graph& g = y.graph();
+  // A parameter is learned when some op takes it as an input other than a
+  // state input (or it is y itself).
+  std::vector<bool> learned(g.size(), false);
+  learned[y.id()] = true;
+  for (NodeId id : nodes) {
+    const NodeInfo& info = g.info(id);
+    if (!info.op) continue;
+    const std::vector<std::size_t> state = info.op->state_inputs();
+    for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+      if (std::find(state.begin(), state.end(), i) == state.end()) learned[info.inputs[i]] = true;
+    }
+  }
   std::vector<Node> out;
-  for (NodeId id : found) out.push_back(g.node(id));
+  for (NodeId id : nodes) {
+    if (g.info(id).kind == NodeKind::parameter && learned[id]) out.push_back(g.node(id));
+  }
+  return out;
+}
+
+std::vector<StateUpdate> state_updates_of(Node y) {
+  const std::vector<NodeId> nodes = ancestors(y, "state_updates_of");
+  Graph& g = y.graph();
+  std::vector<StateUpdate> out;
+  for (NodeId id : nodes) {
+    // The op is held while state_update adds nodes (the graph's storage moves).
+    const std::shared_ptr<const Op> op = g.info(id).op;
+    if (!op) continue;
+    const Node node = g.node(id);
+    for (std::size_t i : op->state_inputs()) {
+      if (node.input(i).kind() == NodeKind::parameter) out.push_back({node.input(i), op->state_update(node, i)});
+    }
+  }
   return out;
 }
 
@@ -171,8 +212,13 @@ Optimizer::Optimizer(Node loss, std::vector<Node> parameters, Settings settings)
                        to_string(parameters_[k].shape()));
     }
   }
+  for (const StateUpdate& u : state_updates_of(loss)) {
+    state_parameters_.push_back(u.parameter);
+    state_updates_.push_back(u.value);
+  }
   fetches_.push_back(loss_);
   fetches_.insert(fetches_.end(), gradients_.begin(), gradients_.end());
+  fetches_.insert(fetches_.end(), state_updates_.begin(), state_updates_.end());
 }
 
 Optimizer::~Optimizer() = default;
@@ -271,6 +317,7 @@ void Optimizer::apply_gradients(Executor<T>& ex) {
   std::vector<const Matrix<T>*> gradients;
   for (const Node& g : gradients_) gradients.push_back(&ex.value(g));
   apply(ex, gradients);
+  update_state(ex);
 }
 
 template <class T>
@@ -278,6 +325,19 @@ void Optimizer::apply_gradients(Executor<T>& ex, const std::vector<Matrix<T>>& g
   std::vector<const Matrix<T>*> pointers;
   for (const Matrix<T>& g : gradients) pointers.push_back(&g);
   apply(ex, pointers);
+  update_state(ex);
+}
+
+// Each state parameter takes its update's value: no gradient, no decay.
+template <class T>
+void Optimizer::update_state(Executor<T>& ex) {
+  for (std::size_t k = 0; k < state_parameters_.size(); ++k) {
+    if (!ex.has_value(state_updates_[k])) {
+      throw Error("nn::" + name_ + ": the running update of '" + state_parameters_[k].name() +
+                  "' was not computed; run fetches() before apply_gradients");
+    }
+    ex.parameter(state_parameters_[k]) = ex.value(state_updates_[k]);
+  }
 }
 
 // The update kernels walk the parameter, its gradient and its state as flat

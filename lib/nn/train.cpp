@@ -365,7 +365,7 @@ bool Trainer<T>::stopping_rule(double metric, bool on_validation) {
     best_ = metric;
     if (on_validation && options_.early_stopping && options_.restore_best) {
       best_parameters_.clear();
-      for (const Node& p : optimizer_.parameters()) best_parameters_.push_back(ex_.value(p));
+      for (const Node& p : kept_parameters()) best_parameters_.push_back(ex_.value(p));
     }
   }
   return options_.early_stopping && no_improvement_ >= options_.patience;
@@ -432,17 +432,23 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
     }
   }
   if (history_.stopped_early && !best_parameters_.empty()) {
-    for (std::size_t k = 0; k < best_parameters_.size(); ++k) {
-      ex_.set(optimizer_.parameters()[k], best_parameters_[k]);
-    }
+    const std::vector<Node> kept = kept_parameters();
+    for (std::size_t k = 0; k < best_parameters_.size(); ++k) ex_.set(kept[k], best_parameters_[k]);
   }
   return history_;
 }
 
 template <class T>
+std::vector<Node> Trainer<T>::kept_parameters() const {
+  std::vector<Node> kept = optimizer_.parameters();
+  kept.insert(kept.end(), optimizer_.state_parameters().begin(), optimizer_.state_parameters().end());
+  return kept;
+}
+
+template <class T>
 void Trainer<T>::save_checkpoint(const std::string& path) const {
   NamedTensors tensors;
-  for (const Node& p : optimizer_.parameters()) {
+  for (const Node& p : kept_parameters()) {
     if (!ex_.has_value(p)) throw Error(path + ": cannot save '" + p.name() + "', which has no value");
     tensors.emplace_back(p.name(), ex_.value(p).template cast<double>());
   }
@@ -457,8 +463,9 @@ void Trainer<T>::save_checkpoint(const std::string& path) const {
   if (!history_.validation_loss.empty()) {
     tensors.emplace_back(s + "validation_loss", row_of(history_.validation_loss));
   }
+  const std::vector<Node> kept = kept_parameters();
   for (std::size_t k = 0; k < best_parameters_.size(); ++k) {
-    tensors.emplace_back(s + "best/" + optimizer_.parameters()[k].name(),
+    tensors.emplace_back(s + "best/" + kept[k].name(),
                          best_parameters_[k].template cast<double>());
   }
   save_tensors(tensors, path);
@@ -469,7 +476,7 @@ void Trainer<T>::save_checkpoint(const std::string& path) const {
 // file of another run, or an edited one, and is refused.
 template <class T>
 void Trainer<T>::check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const {
-  const auto& params = optimizer_.parameters();
+  const auto& params = kept_parameters();
   std::set<std::string> known, found;
   for (const auto& t : tensors) found.insert(t.first);
   for (const Node& p : params) known.insert(p.name());
@@ -510,7 +517,7 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
   auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
   std::map<std::string, const Matrix<double>*> by_name;
   for (const auto& [name, value] : tensors) by_name[name] = &value;
-  const auto& params = optimizer_.parameters();
+  const auto& params = kept_parameters();
   // Every check before any change: a refused checkpoint leaves the run as it was.
   auto get = [&](const std::string& name, Shape shape, const std::string& what) -> const Matrix<double>& {
     auto it = by_name.find(name);

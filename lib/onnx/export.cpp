@@ -5,6 +5,7 @@
 // name, helper tensors get "<name>#<what>".
 #include <dagrad/core/detail/class_ids.hpp>
 #include <dagrad/core/detail/attention.hpp>
+#include <dagrad/core/detail/batch_norm.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
@@ -67,8 +68,8 @@ class Exporter {
                       ", which has no ONNX operator here (docs/onnx.md lists those that do)");
         }
         std::vector<std::string> in;
-        // Dropout's step input only switches it off at inference: not exported.
-        const std::size_t used = key == "dropout" ? 1 : info.inputs.size();
+        // Dropout's and batch_norm's step input only picks inference: not exported.
+        const std::size_t used = key == "dropout" ? 1 : key == "batch_norm" ? 5 : info.inputs.size();
         for (std::size_t i = 0; i < used; ++i) in.push_back(tensor(info.inputs[i], values));
         AttributeReader attributes(info.op->attributes());
         Call call{info, in, name, attributes};
@@ -346,6 +347,20 @@ class Exporter {
     node("Reshape", {loss, ints(out, "shape", {1, 1})}, out);
   }
 
+  void batch_norm(const std::vector<std::string>& in, const BatchNormOptions& o, Dim cols, const std::string& out) {
+    const std::vector<std::int64_t> shape =
+        o.image ? std::vector<std::int64_t>{-1, o.image->channels, o.image->height, o.image->width}
+                : std::vector<std::int64_t>{-1, cols};
+    std::vector<std::string> args{reshape(in[0], out, "nchw", shape)};
+    const char* what[] = {"scale", "bias", "mean", "var"};
+    for (std::size_t i = 1; i < 5; ++i) args.push_back(reshape(in[i], out, what[i - 1], {-1}));
+    const std::string normalized = helper(out, "normalized");
+    onnx::NodeProto& n = node("BatchNormalization", args, normalized);
+    attr(n, "epsilon", static_cast<float>(o.eps));
+    attr(n, "momentum", static_cast<float>(1 - o.momentum));  // ONNX's weighs the running value
+    node("Reshape", {normalized, ints(out, "shape", {-1, cols})}, out);
+  }
+
   void conv2d(const std::vector<std::string>& in, const Conv2dOptions& o, const std::string& out) {
     const ImageShape y = conv2d_output(o);
     const std::string x = reshape(in[0], out, "nchw", {-1, o.in.channels, o.in.height, o.in.width});
@@ -437,6 +452,9 @@ const std::map<std::string, Exporter::Rule, std::less<>> Exporter::rule_table_ =
     {"avg_pool2d",
      {"Reshape, AveragePool, Reshape",
       [](E& e, Call& c) { e.pool2d("AveragePool", c.in[0], detail::pool2d_options_of(c.a), c.out); }}},
+    {"batch_norm",
+     {"Reshape, BatchNormalization (inference: the running statistics), Reshape",
+      [](E& e, Call& c) { e.batch_norm(c.in, detail::batch_norm_options_of(c.a), c.info.shape.cols, c.out); }}},
     {"binary_cross_entropy",
      {"Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean", [](E& e, Call& c) { e.binary_cross_entropy(c.in, c.out); }}},
     {"broadcast", {"Shape, Expand", [](E& e, Call& c) { e.broadcast_or_zeros(true, c.in, c.out); }}},

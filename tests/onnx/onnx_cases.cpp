@@ -74,12 +74,17 @@ int every_op(const fs::path& dir) {
   const Node embeddings = g.parameter("embeddings", {4, 3});
   const Node norm_gain = g.parameter("norm/gain", {1, 3});
   const Node norm_bias = g.parameter("norm/bias", {1, 3});
+  const Node bn_gain = g.parameter("bn/gain", {1, 2});
+  const Node bn_bias = g.parameter("bn/bias", {1, 2});
+  const Node bn_mean = g.parameter("bn/running_mean", {1, 2});
+  const Node bn_var = g.parameter("bn/running_var", {1, 2});
   const Node classes = g.input("classes", {batch, 1});
   // Sequences of 3 steps as rows, 2 heads of 2 columns: [Q | K | V] is 12 wide.
   const Node qkv = g.input("qkv", {batch, 12});
 
   Node h = conv2d(x, w1, {.in = {1, 4, 4}, .out_channels = 2, .kernel = 3, .padding = 1});
   h = relu(add_channel_bias(h, b1));                                   // 32 columns
+  h = batch_norm(h, bn_gain, bn_bias, bn_mean, bn_var, step, {.image = ImageShape{2, 4, 4}});
   const Node pooled = concat({max_pool2d(h, {.in = {2, 4, 4}, .size = 2}),  // 8 + 8
                               avg_pool2d(h, {.in = {2, 4, 4}, .size = 2})});
   const Node s = dropout(slice(pooled, 2, 12), step, {.rate = 0.5, .seed = 7});
@@ -128,9 +133,10 @@ int every_op(const fs::path& dir) {
   }
 
   Executor<float> ex(g, {.threads = 1});
-  for (Node p : {w1, b1, w2, w3, r, embeddings, norm_gain, norm_bias}) {
+  for (Node p : {w1, b1, w2, w3, r, embeddings, norm_gain, norm_bias, bn_gain, bn_bias, bn_mean}) {
     ex.set(p, wave(p.shape().rows, p.shape().cols, double(p.id()), -1.0, 1.0).cast<float>());
   }
+  ex.set(bn_var, wave(1, 2, 3.0, 0.5, 1.5).cast<float>());  // a variance is positive
   fs::create_directories(dir);
   export_onnx(ex, outputs, (dir / "model.onnx").string(), {.graph_name = "every_op"});
 
@@ -141,7 +147,7 @@ int every_op(const fs::path& dir) {
                                    {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}},
                                    {"classes", Matrix<float>{{2}, {-1}, {0}, {1}, {2}}},  // row 1 ignored
                                    {"qkv", wave(6, 12, 3.0, -2.0, 2.0).cast<float>()}};
-  const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off
+  const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off, batch_norm's running statistics
   const std::vector<Matrix<float>> values =
       ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {classes, inputs[3].value},
               {qkv, inputs[4].value},

@@ -70,6 +70,16 @@ class Op {
   // fixed order: what its registry entry's rebuild takes back (registry.hpp).
   virtual Attributes attributes() const { return {}; }
 
+  // Inputs that hold state the op keeps rather than learns (batch_norm's
+  // running statistics): optimizers train none of them, and after each step
+  // give each the value of the node state_update(node, i) builds. None for
+  // most ops.
+  virtual std::vector<std::size_t> state_inputs() const { return {}; }
+  // Builds, beside `node` (a node of this op), the value its state input
+  // `input` takes after a training step. Throws GraphError for an input that
+  // is not one of state_inputs().
+  virtual Node state_update(Node node, std::size_t input) const;
+
   // The op written with its arguments' names, for traces: "a * b".
   virtual std::string expression(std::span<const std::string> args) const;
 };

@@ -196,6 +196,35 @@ Node conv2d_grad_filter(Node x, Node dy, Conv2dOptions options);  // dL/dw of co
 Node max_pool2d_grad(Node x, Node dy, Pool2dOptions options);  // dy to each window's first max in x
 Node avg_pool2d_grad(Node dy, Pool2dOptions options);  // dy / size^2 spread over each window
 
+// Batch normalization (PyTorch's nn.BatchNorm1d on n x C rows, nn.BatchNorm2d
+// on image rows): y = (x - mean) / sqrt(var + eps) * gain + bias, each channel
+// by its own mean and variance, gain and bias 1 x C. A channel is a column of
+// x, or with `image` one channel's height x width block of every row. The 1x1
+// step, fed each run as dropout's is, picks the statistics: step >= 0 trains
+// with the batch's (over the rows, and the pixels; the biased variance, and
+// more than one value a channel), step < 0 infers with the running mean and
+// variance (1 x C each). Those are state the op keeps, not learned: they have
+// no gradient, and optimizers give them batch_norm_running's values after
+// each step (Op::state_inputs).
+//   Node y = batch_norm(x, gain, bias, mean, var, step, {.image = ImageShape{6, 14, 14}});
+struct BatchNormOptions {
+  std::optional<ImageShape> image;  // unset: a channel is a column
+  double eps = 1e-5;
+  double momentum = 0.1;  // the running averages' weight of each new batch
+};
+Node batch_norm(Node x, Node gain, Node bias, Node running_mean, Node running_var, Node step,
+                BatchNormOptions options = {});
+// 1 x C: (1 - momentum) * running + momentum * the batch's mean (or unbiased
+// variance) while training, running itself at inference: a running statistic
+// after one more step, as PyTorch updates it.
+enum class BatchStatistic { mean, variance };
+Node batch_norm_running(Node x, Node running, Node step, BatchStatistic statistic, BatchNormOptions options = {});
+// batch_norm's dL/dx. Training, per channel over its N values:
+// gain * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)); at inference
+// dy * gain * rstd, rstd = 1 / sqrt(var + eps) of the statistics used.
+Node batch_norm_grad_input(Node x, Node gain, Node running_mean, Node running_var, Node step, Node dy,
+                           BatchNormOptions options = {});
+
 // Multi-head scaled dot-product self-attention over sequences stored as rows:
 // qkv is (sequences x context) x 3C, each row one time step, its columns
 // [Q | K | V] with head h using columns h*d .. (h+1)*d - 1 of each (d = C / heads),

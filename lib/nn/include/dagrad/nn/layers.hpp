@@ -44,6 +44,17 @@ Node avg_pool2d(Node x, Pool2dOptions geometry, const std::string& name = "");
 // feeds it the optimizer's step count while training and -1 when it
 // evaluates (dropout off); a program running the graph itself feeds it too.
 Node dropout(Node x, double rate, const std::string& name, std::uint64_t seed = 0);
+// Batch normalization driven by the same "training_step" input: batch
+// statistics while training, the running ones when it is fed -1. Makes
+// name/gain (ones) and name/bias (zeros), learned, and name/running_mean
+// (zeros) and name/running_var (ones), 1 x channels each: state, which
+// optimizers leave out of their parameters and instead update after each
+// step ((1 - momentum) * running + momentum * the batch's, the variance
+// unbiased), and which checkpoints and graph files keep. `options.image`
+// set: a conv layer's rows (channels of height x width); else a channel a
+// column. Throws ShapeError naming the layer for rows of another width.
+//   Node h = nn::batch_norm(nn::conv2d(x, geometry, init, "conv1"), init, "bn1", {.image = ImageShape{6, 28, 28}});
+Node batch_norm(Node x, Init& init, const std::string& name, BatchNormOptions options = {});
 // The graph's "training_step" input, made if there is none yet.
 Node training_step(Graph& g);
 

@@ -107,7 +107,14 @@ class Optimizer {
   Node loss() const { return loss_; }
   const std::vector<Node>& parameters() const { return parameters_; }
   const std::vector<Node>& gradients() const { return gradients_; }
-  // loss then the gradients: what a step fetches.
+  // State the loss's ops keep rather than learn (batch_norm's running
+  // statistics, Op::state_inputs): each parameter, and the node whose value
+  // it takes after each step, in the same order. step() and both
+  // apply_gradients() copy those values in, from what the executor computed
+  // last; with shards, the last shard this process computed.
+  const std::vector<Node>& state_parameters() const { return state_parameters_; }
+  const std::vector<Node>& state_updates() const { return state_updates_; }
+  // loss, the gradients, then the state updates: what a step fetches.
   const std::vector<Node>& fetches() const { return fetches_; }
   const std::string& name() const { return name_; }  // "sgd", "adam", "adamw"
 
@@ -161,13 +168,15 @@ class Optimizer {
   void check_sizes(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
   template <class T>
   void apply(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
+  template <class T>
+  void update_state(Executor<T>& ex);
   std::size_t slot_count() const;
   std::vector<std::string> slot_names() const;
 
   std::string name_;
   Settings settings_;
   Node loss_;
-  std::vector<Node> parameters_, gradients_, fetches_;
+  std::vector<Node> parameters_, gradients_, state_parameters_, state_updates_, fetches_;
   double learning_rate_;
   Schedule schedule_;
   std::uint64_t steps_ = 0, schedule_time_ = 0;
@@ -202,8 +211,18 @@ class AdamW : public Optimizer {
   AdamW(Node loss, AdamWOptions options = {}, std::vector<Node> parameters = {});
 };
 
-// Every parameter node y depends on, in the order they were created.
+// Every parameter node y depends on that is learned, in the order they were
+// created: a parameter that y reaches only as an op's state input
+// (batch_norm's running statistics) is state, not learned, and left out.
 std::vector<Node> parameters_of(Node y);
+// The state parameters y's ops keep, each with the node that gives its value
+// after a training step (Op::state_update, built here), in the order of the
+// ops that keep them.
+struct StateUpdate {
+  Node parameter;
+  Node value;
+};
+std::vector<StateUpdate> state_updates_of(Node y);
 
 extern template double Optimizer::step<float>(Executor<float>&, const std::vector<Feed<float>>&);
 extern template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&);

@@ -123,7 +123,8 @@ class Trainer {
   // The mean loss over all of X's rows, in batches, without training.
   double evaluate(const Features& X, const Features& Y);
 
-  // Writes the parameters, the optimizer's state and the loop's (epochs done,
+  // Writes the parameters (the state parameters too: batch_norm's running
+  // statistics), the optimizer's state and the loop's (epochs done,
   // seed, history, stopping-rule memory) to a model file, atomically.
   void save_checkpoint(const std::string& path) const;
   // Restores a checkpoint, so that the next fit continues as the run that
@@ -151,11 +152,14 @@ class Trainer {
   bool stopping_rule(double metric, bool on_validation);
   void check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const;
   void restore(const NamedTensors& tensors, const std::string& path);
+  // What a checkpoint and the best epoch keep: the optimizer's parameters,
+  // then its state parameters.
+  std::vector<Node> kept_parameters() const;
 
   Executor<T>& ex_;
   Optimizer& optimizer_;
   Node x_, y_;
-  // The graph's "training_step" input (nn::dropout), fed the optimizer's
+  // The graph's "training_step" input (nn::dropout, nn::batch_norm), fed the optimizer's
   // step count while training and -1 while evaluating.
   std::optional<Node> step_;
   TrainOptions options_;

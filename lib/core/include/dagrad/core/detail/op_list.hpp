@@ -17,6 +17,9 @@
   X(attention_grad)               \
   X(avg_pool2d)                   \
   X(avg_pool2d_grad)              \
+  X(batch_norm)                   \
+  X(batch_norm_grad_input)        \
+  X(batch_norm_running)           \
   X(binary_cross_entropy)         \
   X(broadcast)                    \
   X(concat)                       \
