@@ -15,29 +15,66 @@ Node activate(Node z, Activation activation, const std::string& prefix) {
   return a;
 }
 
+// A parameter given to a layer instead of one it would make: it must be a
+// parameter node of x's graph with the shape the layer needs.
+Node given(Node p, Node x, Shape shape, const std::string& layer, const char* what) {
+  if (!p.valid() || p.kind() != NodeKind::parameter || &p.graph() != &x.graph()) {
+    throw GraphError(layer + ": the given " + what + " is not a parameter of x's graph");
+  }
+  if (!(p.shape() == shape)) {
+    throw ShapeError(layer + ": the given " + what + " '" + p.name() + "' is " + to_string(p.shape()) +
+                     ", not " + to_string(shape));
+  }
+  return p;
+}
+
 }  // namespace
 
 Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions options) {
   if (!x.valid()) throw GraphError("nn::dense '" + name + "': x is an empty Node");
   const Shape in = x.shape();
+  const std::string layer = "nn::dense '" + name + "'";
   if (units < 1 || in.cols < 1) {
-    throw ShapeError("nn::dense '" + name + "': input '" + x.name() + "' is " + to_string(in) +
-                     " and units is " + std::to_string(units) +
-                     "; both the input's columns and units must be positive");
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(in) + " and units is " +
+                     std::to_string(units) + "; both the input's columns and units must be positive");
+  }
+  // Given parameters are checked before anything is made, so a refused
+  // layer leaves nothing behind.
+  const Shape w_shape = options.transpose_weight ? Shape{units, in.cols} : Shape{in.cols, units};
+  if (options.weight) given(*options.weight, x, w_shape, layer, "weight");
+  if (options.bias && options.bias_parameter) given(*options.bias_parameter, x, {1, units}, layer, "bias");
+  if (options.transpose_weight && !options.weight) {
+    throw GraphError(layer + ": transpose_weight applies to a given weight only");
   }
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
-  Node w = init.parameter(g, "w", {in.cols, units}, options.weights);
-  Node z = matmul(x, w);
+  Node w = options.weight ? *options.weight : init.parameter(g, "w", w_shape, options.weights);
+  Node z = matmul(x, w, {.transpose_b = options.transpose_weight});
   if (options.bias) {
-    Node b = init.parameter(g, "b", {1, units}, options.bias_init);
+    Node b = options.bias_parameter ? *options.bias_parameter : init.parameter(g, "b", {1, units}, options.bias_init);
     z = add(z, b);
   }
   g.rename(z, prefix + "z");
   return activate(z, options.activation, prefix);
 }
 
+Node embedding(Node ids, Dim vocabulary, Dim dim, Init& init, const std::string& name, EmbeddingOptions options) {
+  const std::string layer = "nn::embedding '" + name + "'";
+  if (!ids.valid()) throw GraphError(layer + ": ids is an empty Node");
+  if (vocabulary < 1 || dim < 1) {
+    throw ShapeError(layer + ": vocabulary " + std::to_string(vocabulary) + " and dim " + std::to_string(dim) +
+                     " must both be positive");
+  }
+  if (options.table) given(*options.table, ids, {vocabulary, dim}, layer, "table");
+  Graph& g = ids.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node table = options.table ? *options.table : init.parameter(g, "table", {vocabulary, dim}, options.table_init);
+  Node out = dagrad::embedding(ids, table);  // checks ids' shape, naming both
+  g.rename(out, prefix + "lookup");
+  return out;
+}
 
 Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name, DenseOptions options) {
   if (!x.valid()) throw GraphError("nn::conv2d '" + name + "': x is an empty Node");

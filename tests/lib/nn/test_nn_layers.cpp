@@ -80,3 +80,62 @@ TEST_CASE("dropout layers share the graph's training_step, which a Trainer feeds
   bad.input("training_step", {1, 2});
   CHECK_THROWS_WITH_AS(nn::training_step(bad), doctest::Contains("not a 1x1 input"), GraphError);
 }
+
+TEST_CASE("embedding makes name/table (vocabulary x dim) drawn from N(0, 0.02^2) and looks rows up by id") {
+  Graph g;
+  Node ids = g.input("ids", {batch, 1});
+  nn::Init init(5);
+  Node e = nn::embedding(ids, 40, 30, init, "tok");
+  CHECK(e.shape() == Shape{batch, 30});
+  CHECK(e.name() == "tok/lookup");
+  REQUIRE(init.parameters().size() == 1);
+  CHECK(init.parameters()[0].name() == "tok/table");
+  CHECK(init.parameters()[0].shape() == Shape{40, 30});
+  const Matrix<double> table = init.values()[0];
+  const double mean = table.mean();
+  CHECK(std::abs(mean) < 0.003);
+  CHECK(std::sqrt((table.array() - mean).square().mean()) == doctest::Approx(0.02).epsilon(0.1));
+
+  Executor<double> ex(g, {.threads = 1});
+  init.apply(ex);
+  const Matrix<double> out = ex.run({{ids, Matrix<double>{{3}, {0}, {3}}}}, {e})[0];
+  CHECK(out.row(0) == table.row(3));
+  CHECK(out.row(1) == table.row(0));
+  CHECK(out.row(2) == table.row(3));
+  CHECK_THROWS_WITH_AS(nn::embedding(ids, 0, 30, init, "bad"), doctest::Contains("nn::embedding 'bad'"), ShapeError);
+}
+
+TEST_CASE("layers take existing parameters: a head tied to the embedding table computes x @ table^T") {
+  Graph g;
+  Node ids = g.input("ids", {batch, 1});
+  nn::Init init(6);
+  Node e = nn::embedding(ids, 7, 4, init, "tok");
+  Node table = init.parameters()[0];
+  Node logits = nn::dense(e, 7, init, "head", {.bias = false, .weight = table, .transpose_weight = true});
+  CHECK(logits.shape() == Shape{batch, 7});
+  CHECK(init.parameters().size() == 1);  // the table, recorded once
+  CHECK(nn::parameters_of(logits) == std::vector<Node>{table});
+  // A second embedding sharing the table.
+  Node again = nn::embedding(ids, 7, 4, init, "tok2", {.table = table});
+  CHECK(init.parameters().size() == 1);
+
+  Executor<double> ex(g, {.threads = 1});
+  init.apply(ex);
+  const Matrix<double> id_values{{2}, {5}};
+  const auto out = ex.run({{ids, id_values}}, {logits, again});
+  const Matrix<double> t = init.values()[0];
+  const Matrix<double> expected = Matrix<double>(t({2, 5}, Eigen::all)) * t.transpose();
+  CHECK((out[0] - expected).cwiseAbs().maxCoeff() < 1e-15);
+  CHECK(out[1] == Matrix<double>(t({2, 5}, Eigen::all)));
+
+  // A given parameter of the wrong shape, or not a parameter, is refused
+  // before anything is made.
+  const std::size_t nodes = g.size();
+  CHECK_THROWS_WITH_AS(nn::dense(e, 7, init, "head2", {.weight = table}),
+                       doctest::Contains("nn::dense 'head2': the given weight 'tok/table' is 7x4, not 4x7"),
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(nn::dense(e, 7, init, "head3", {.weight = e}), doctest::Contains("not a parameter"),
+                       GraphError);
+  CHECK_THROWS_AS(nn::embedding(ids, 8, 4, init, "tok3", {.table = table}), ShapeError);
+  CHECK(g.size() == nodes);
+}

@@ -9,6 +9,7 @@
 #include <dagrad/nn/init.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace dagrad::nn {
@@ -20,11 +21,20 @@ struct DenseOptions {
   bool bias = true;
   Initializer weights = glorot_uniform();
   Initializer bias_init = zeros();
+  // Existing parameters to use instead of making name/w and name/b (weight
+  // sharing): a weight of shape {x's columns, units}, or {units, x's
+  // columns} with transpose_weight (an embedding table tied to an output
+  // layer, as GPT-2 ties its token embedding and its head). A parameter
+  // given here is not recorded in the Init again.
+  std::optional<Node> weight;
+  bool transpose_weight = false;
+  std::optional<Node> bias_parameter;
 };
 
 // activation(x @ w + b), with parameters name/w {x's columns, units} and
 // name/b {1, units}; its nodes are named name/z (and name/activation).
-// Throws ShapeError naming the layer if units < 1 or x's columns are open.
+// Throws ShapeError naming the layer if units < 1 or x's columns are open,
+// or if a given weight or bias does not fit (both shapes).
 Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions options = {});
 
 // activation(conv2d(x, w) + b), with parameters name/w {out_channels,
@@ -33,6 +43,17 @@ Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions 
 // area times the in and out channels. `geometry.in` must match x's columns.
 //   Node h = nn::conv2d(x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, init, "conv1");
 Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name, DenseOptions options = {});
+
+struct EmbeddingOptions {
+  Initializer table_init = normal(0.02);  // GPT-2's
+  std::optional<Node> table;  // an existing vocabulary x dim parameter to use (shared)
+};
+
+// Rows of a learned table picked by id: ids a column of whole numbers in
+// [0, vocabulary); the output is ids' rows x dim. The table is name/table
+// {vocabulary, dim}; the output node name/lookup.
+Node embedding(Node ids, Dim vocabulary, Dim dim, Init& init, const std::string& name,
+               EmbeddingOptions options = {});
 
 // Pooling under a name scope of its own when `name` is given (the ops
 // themselves have no parameters).
