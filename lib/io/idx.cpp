@@ -225,10 +225,9 @@ void prefer_huge_pages(void* data, std::size_t bytes) {
 // expected_dims is non-zero, any other dimension count is rejected before the
 // data is read. `what` names the file's contents for that message ("images",
 // "labels").
-IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims,
-                          const char* what) {
-  const char* kind = in.gzip() ? " (after gzip decompression)" : "";
-
+// The magic number and the dimensions, checked against what the caller expects.
+std::vector<std::uint32_t> read_idx_header(Source& in, const std::string& path, std::size_t expected_dims,
+                                           const char* what, const char* kind) {
   std::array<std::uint8_t, 4> magic{};
   const std::size_t got_magic = in.read(magic.data(), magic.size());
   if (got_magic < magic.size()) {
@@ -259,65 +258,60 @@ IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expec
                    std::to_string(header.size()) + " bytes after the magic number, found " +
                    std::to_string(got_header));
   }
-  IdxArray arr;
-  arr.dims.resize(ndims);
+  std::vector<std::uint32_t> dims(ndims);
   for (std::size_t i = 0; i < ndims; ++i) {
     const std::uint8_t* p = &header[4 * i];
-    arr.dims[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                  (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+    dims[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+              std::uint32_t{p[3]};
   }
+  return dims;
+}
 
-  // The data size, checked against the limit at every step so that the
-  // product can neither overflow nor lead to a huge allocation.
-  std::uint64_t data_bytes = 1;
-  const bool empty = std::find(arr.dims.begin(), arr.dims.end(), 0u) != arr.dims.end();
-  if (empty) {
-    data_bytes = 0;
-  } else {
-    for (const std::uint32_t d : arr.dims) {
-      if (data_bytes > max_idx_bytes / d) {
-        fail(path, "the header declares dimensions " + dims_text(arr.dims) +
-                       ", more data than the limit of " + std::to_string(max_idx_bytes) +
-                       " bytes (1 GiB)");
-      }
-      data_bytes *= d;
+// The data size the dimensions declare, checked against the limit at every
+// step so that the product can neither overflow nor lead to a huge allocation.
+std::uint64_t declared_bytes(const std::vector<std::uint32_t>& dims, const std::string& path) {
+  if (std::find(dims.begin(), dims.end(), 0u) != dims.end()) return 0;
+  std::uint64_t bytes = 1;
+  for (const std::uint32_t d : dims) {
+    if (bytes > max_idx_bytes / d) {
+      fail(path, "the header declares dimensions " + dims_text(dims) + ", more data than the limit of " +
+                     std::to_string(max_idx_bytes) + " bytes (1 GiB)");
     }
+    bytes *= d;
   }
-  const std::uint64_t header_bytes = 4 + header.size();
-  const std::string declared = "the header declares " + dims_text(arr.dims) + " = " +
-                               std::to_string(data_bytes) + " bytes of data";
+  return bytes;
+}
 
-  if (const auto size = in.size()) {
-    const std::uint64_t found = *size > header_bytes ? *size - header_bytes : 0;
-    if (found < data_bytes) {
-      fail(path, "truncated: " + declared + ", found " + std::to_string(found));
-    }
-    if (found > data_bytes) {
-      fail(path, std::to_string(found - data_bytes) + " trailing bytes: " + declared +
-                     ", found " + std::to_string(found));
-    }
-    arr.data.reserve(static_cast<std::size_t>(data_bytes));
-    prefer_huge_pages(arr.data.data(), arr.data.capacity());
-    arr.data.resize(static_cast<std::size_t>(data_bytes));
-    const std::size_t got = in.read(arr.data.data(), arr.data.size());
-    if (got < arr.data.size()) {  // the file shrank while being read
-      fail(path, "truncated: " + declared + ", found " + std::to_string(got));
-    }
-    return arr;
+// A file of known size: the size is checked before the data is read at once.
+void read_sized_data(Source& in, const std::string& path, std::uint64_t file_size, std::uint64_t header_bytes,
+                     std::uint64_t data_bytes, const std::string& declared, std::vector<std::uint8_t>& data) {
+  const std::uint64_t found = file_size > header_bytes ? file_size - header_bytes : 0;
+  if (found < data_bytes) fail(path, "truncated: " + declared + ", found " + std::to_string(found));
+  if (found > data_bytes) {
+    fail(path, std::to_string(found - data_bytes) + " trailing bytes: " + declared + ", found " +
+                   std::to_string(found));
   }
+  data.reserve(static_cast<std::size_t>(data_bytes));
+  prefer_huge_pages(data.data(), data.capacity());
+  data.resize(static_cast<std::size_t>(data_bytes));
+  const std::size_t got = in.read(data.data(), data.size());
+  if (got < data.size()) {  // the file shrank while being read
+    fail(path, "truncated: " + declared + ", found " + std::to_string(got));
+  }
+}
 
-  // A gzip stream: its size is known only after decompression, so the buffer
-  // grows as data arrives rather than trusting the header up front.
+// A gzip stream: its size is known only after decompression, so the buffer
+// grows as data arrives rather than trusting the header up front, and what
+// follows the data is counted (up to a limit) for the message.
+void read_streamed_data(Source& in, const std::string& path, std::uint64_t data_bytes, const std::string& declared,
+                        const char* kind, std::vector<std::uint8_t>& data) {
   std::size_t have = 0;
   while (have < data_bytes) {
-    const std::size_t step =
-        static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, data_bytes - have));
-    arr.data.resize(have + step);
-    const std::size_t got = in.read(arr.data.data() + have, step);
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, data_bytes - have));
+    data.resize(have + step);
+    const std::size_t got = in.read(data.data() + have, step);
     have += got;
-    if (got < step) {
-      fail(path, "truncated: " + declared + ", found " + std::to_string(have) + kind);
-    }
+    if (got < step) fail(path, "truncated: " + declared + ", found " + std::to_string(have) + kind);
   }
   std::array<std::uint8_t, 64 * 1024> rest{};
   std::size_t extra = 0;
@@ -327,12 +321,27 @@ IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expec
     if (got < rest.size()) break;
   }
   if (extra > trailing_count_limit) {
-    fail(path, "more than " + std::to_string(trailing_count_limit) +
-                   " trailing bytes: " + declared + kind);
+    fail(path, "more than " + std::to_string(trailing_count_limit) + " trailing bytes: " + declared + kind);
   }
   if (extra > 0) {
     fail(path, std::to_string(extra) + " trailing bytes: " + declared + ", found " +
                    std::to_string(data_bytes + extra) + kind);
+  }
+}
+
+IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims,
+                          const char* what) {
+  const char* kind = in.gzip() ? " (after gzip decompression)" : "";
+  IdxArray arr;
+  arr.dims = read_idx_header(in, path, expected_dims, what, kind);
+  const std::uint64_t data_bytes = declared_bytes(arr.dims, path);
+  const std::uint64_t header_bytes = 4 + 4 * arr.dims.size();
+  const std::string declared = "the header declares " + dims_text(arr.dims) + " = " +
+                               std::to_string(data_bytes) + " bytes of data";
+  if (const auto size = in.size()) {
+    read_sized_data(in, path, *size, header_bytes, data_bytes, declared, arr.data);
+  } else {
+    read_streamed_data(in, path, data_bytes, declared, kind, arr.data);
   }
   return arr;
 }

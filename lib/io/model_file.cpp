@@ -154,6 +154,7 @@ class Reader {
   Reader(std::span<const std::uint8_t> bytes, const std::string& name) : bytes_(bytes), name_(name) {}
 
   [[noreturn]] void fail(const std::string& problem) const { throw DataError(name_ + ": " + problem); }
+  const std::string& name() const { return name_; }
 
   std::size_t offset() const { return pos_; }
   std::size_t remaining() const { return bytes_.size() - pos_; }
@@ -295,9 +296,12 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name, st
   return decode(bytes, name, {want_kind});
 }
 
-Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
-                std::initializer_list<std::uint32_t> want_kinds) {
-  Reader in(bytes, name);
+// The prefix: magic bytes, a version this dagrad reads, a wanted kind, and a
+// header size that fits, with the header's checksum. Returns the header
+// (prefix included) and the kind.
+std::span<const std::uint8_t> decode_prefix(Reader& in, std::span<const std::uint8_t> bytes,
+                                            std::initializer_list<std::uint32_t> want_kinds, std::uint32_t& kind,
+                                            std::uint32_t& version) {
   if (bytes.size() > max_model_bytes) {
     in.fail("the file has " + std::to_string(bytes.size()) + " bytes, more than the limit of " +
             std::to_string(max_model_bytes));
@@ -311,17 +315,16 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
     }
     in.fail("not a dagrad model file: wrong magic bytes " + got + ", expected \"DAGRADM\\0\"");
   }
-  const std::uint32_t version = in.u32("the format version");
+  version = in.u32("the format version");
   if (version == 0) in.fail("format version 0 is not a valid version");
   if (version > model_format_version) {
     in.fail("format version " + std::to_string(version) + " is newer than this dagrad reads (" +
             std::to_string(model_format_version) + "); a newer dagrad wrote it");
   }
-  Contents c;
-  c.kind = in.u32("the file kind");
-  if (std::find(want_kinds.begin(), want_kinds.end(), c.kind) == want_kinds.end()) {
-    in.fail("the file holds " + std::string(kind_name(c.kind)) + " (kind " + std::to_string(c.kind) +
-            "), not " + kind_name(*want_kinds.begin()));
+  kind = in.u32("the file kind");
+  if (std::find(want_kinds.begin(), want_kinds.end(), kind) == want_kinds.end()) {
+    in.fail("the file holds " + std::string(kind_name(kind)) + " (kind " + std::to_string(kind) + "), not " +
+            kind_name(*want_kinds.begin()));
   }
   const std::uint64_t header_size = in.u64("the header size");
   if (header_size > in.remaining() || in.remaining() - header_size < 4) {
@@ -330,18 +333,19 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
             std::to_string(in.remaining()));
   }
   const auto header = bytes.subspan(0, prefix_bytes + static_cast<std::size_t>(header_size));
-  {
-    Reader crc_in(bytes.subspan(header.size(), 4), name);
-    const std::uint32_t stored = crc_in.u32("the header checksum");
-    const std::uint32_t computed = crc32c(header);
-    if (stored != computed) {
-      in.fail("header checksum mismatch: stored " + hex32(stored) + ", computed " + hex32(computed) +
-              " (the header is corrupt)");
-    }
+  Reader crc_in(bytes.subspan(header.size(), 4), in.name());
+  const std::uint32_t stored = crc_in.u32("the header checksum");
+  const std::uint32_t computed = crc32c(header);
+  if (stored != computed) {
+    in.fail("header checksum mismatch: stored " + hex32(stored) + ", computed " + hex32(computed) +
+            " (the header is corrupt)");
   }
+  return header;
+}
 
-  Reader h(header.subspan(prefix_bytes), name);
-  const std::string in_header = " in the header";
+// The header's fields after the prefix; returns the tensor count.
+std::uint32_t decode_header(const Reader& in, Reader& h, std::uint32_t version, std::uint64_t header_size,
+                            Contents& c) {
   const std::uint64_t n_params = h.count(h.u32("the hyperparameter count"), 8, "hyperparameters");
   std::set<std::string> seen;
   for (std::uint64_t i = 0; i < n_params; ++i) {
@@ -365,47 +369,59 @@ Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
   }
   if (c.n_iter < 0) in.fail("n_iter is " + std::to_string(c.n_iter) + "; it must be >= 0");
   if (c.kind == kind_parameters || c.kind == kind_graph) check_no_estimator(in, c);
+  return n_tensors;
+}
+
+// One tensor record: name, shape, float64 data and its checksum.
+Tensor decode_tensor(Reader& in, std::span<const std::uint8_t> bytes, std::uint32_t index) {
+  const std::size_t start = in.offset();
+  Tensor t;
+  t.name = in.text("tensor " + std::to_string(index + 1) + "'s name");
+  const std::string tn = "tensor '" + t.name + "'";
+  const std::uint64_t rows = in.u64(tn + "'s row count");
+  const std::uint64_t cols = in.u64(tn + "'s column count");
+  // rows * cols * 8 bytes, compared by division so that nothing overflows.
+  const bool overflows = cols != 0 && rows > (~std::uint64_t{0} / 8) / cols;
+  if (overflows || rows * cols * 8 > in.remaining()) {
+    in.fail("truncated or corrupt: " + tn + " declares " + shape_text(rows, cols) + " float64 values, which need " +
+            (overflows ? std::string("more than 2^64") : std::to_string(rows * cols * 8)) + " bytes at offset " +
+            std::to_string(in.offset()) + ", found " + std::to_string(in.remaining()));
+  }
+  if (rows > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max()) ||
+      cols > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max())) {
+    in.fail(tn + " declares the shape " + shape_text(rows, cols) + ", too large");
+  }
+  auto data = in.take(rows * cols * 8, tn + "'s data (" + shape_text(rows, cols) + " float64)");
+  const std::size_t end = in.offset();
+  const std::uint32_t stored = in.u32(tn + "'s checksum");
+  const std::uint32_t computed = crc32c(bytes.subspan(start, end - start));
+  if (stored != computed) {
+    in.fail("checksum mismatch in " + tn + ": stored " + hex32(stored) + ", computed " + hex32(computed) +
+            " (the tensor is corrupt)");
+  }
+  t.value.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (std::size_t k = 0; k < rows * cols; ++k) {
+    std::uint64_t v = 0;
+    for (int b = 7; b >= 0; --b) v = (v << 8) | data[8 * k + static_cast<std::size_t>(b)];
+    t.value.data()[k] = std::bit_cast<double>(v);
+  }
+  return t;
+}
+
+Contents decode(std::span<const std::uint8_t> bytes, const std::string& name,
+                std::initializer_list<std::uint32_t> want_kinds) {
+  Reader in(bytes, name);
+  Contents c;
+  std::uint32_t version = 0;
+  const auto header = decode_prefix(in, bytes, want_kinds, c.kind, version);
+  const std::uint64_t header_size = header.size() - prefix_bytes;
+  Reader h(header.subspan(prefix_bytes), name);
+  const std::uint32_t n_tensors = decode_header(in, h, version, header_size, c);
 
   in.take(header_size + 4, "the header");
   // A tensor takes at least its name's length, rows, cols and checksum.
   in.count(n_tensors, 4 + 8 + 8 + 4, "tensors");
-  for (std::uint32_t i = 0; i < n_tensors; ++i) {
-    const std::size_t start = in.offset();
-    const std::string label = "tensor " + std::to_string(i + 1);
-    Tensor t;
-    t.name = in.text(label + "'s name");
-    const std::string tn = "tensor '" + t.name + "'";
-    const std::uint64_t rows = in.u64(tn + "'s row count");
-    const std::uint64_t cols = in.u64(tn + "'s column count");
-    // rows * cols * 8 bytes, compared by division so that nothing overflows.
-    const bool overflows = cols != 0 && rows > (~std::uint64_t{0} / 8) / cols;
-    if (overflows || rows * cols * 8 > in.remaining()) {
-      in.fail("truncated or corrupt: " + tn + " declares " + shape_text(rows, cols) +
-              " float64 values, which need " +
-              (overflows ? std::string("more than 2^64") : std::to_string(rows * cols * 8)) +
-              " bytes at offset " + std::to_string(in.offset()) + ", found " +
-              std::to_string(in.remaining()));
-    }
-    if (rows > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max()) ||
-        cols > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max())) {
-      in.fail(tn + " declares the shape " + shape_text(rows, cols) + ", too large");
-    }
-    auto data = in.take(rows * cols * 8, tn + "'s data (" + shape_text(rows, cols) + " float64)");
-    const std::size_t end = in.offset();
-    const std::uint32_t stored = in.u32(tn + "'s checksum");
-    const std::uint32_t computed = crc32c(bytes.subspan(start, end - start));
-    if (stored != computed) {
-      in.fail("checksum mismatch in " + tn + ": stored " + hex32(stored) + ", computed " +
-              hex32(computed) + " (the tensor is corrupt)");
-    }
-    t.value.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-    for (std::size_t k = 0; k < rows * cols; ++k) {
-      std::uint64_t v = 0;
-      for (int b = 7; b >= 0; --b) v = (v << 8) | data[8 * k + static_cast<std::size_t>(b)];
-      t.value.data()[k] = std::bit_cast<double>(v);
-    }
-    c.tensors.push_back(std::move(t));
-  }
+  for (std::uint32_t i = 0; i < n_tensors; ++i) c.tensors.push_back(decode_tensor(in, bytes, i));
   if (in.remaining() != 0) {
     in.fail(std::to_string(in.remaining()) + " trailing bytes after the last tensor (offset " +
             std::to_string(in.offset()) + ")");

@@ -356,65 +356,88 @@ DotGraph build_dot_graph(const Graph& graph, const Selection& selection, const L
   return dg;
 }
 
-}  // namespace
+// Writes one graph: what Boost's write_graphviz asks of each vertex, each
+// edge and the graph as a whole.
+class DotWriter {
+ public:
+  DotWriter(const Graph& graph, const DotOptions& options)
+      : graph_(graph),
+        options_(options),
+        values_(graph, options.values),
+        selection_(select_nodes(graph, options)),
+        layers_(group_layers(graph, selection_, options)),
+        share_(time_shares(graph, options.profile)),
+        timed_(!options.profile.empty()),
+        dg_(build_dot_graph(graph, selection_, layers_)) {}
 
-std::string to_dot(const Graph& graph, const DotOptions& options) {
-  const Values values(graph, options.values);
-  const Selection selection = select_nodes(graph, options);
-  const Layers layers = group_layers(graph, selection, options);
-  const std::vector<double> share = time_shares(graph, options.profile);
-  const bool timed = !options.profile.empty();
-  DotGraph dg = build_dot_graph(graph, selection, layers);
+  std::string write() {
+    std::ostringstream out;
+    boost::write_graphviz(
+        out, dg_, [this](std::ostream& o, DotGraph::vertex_descriptor v) { vertex(o, v); },
+        [this](std::ostream& o, DotGraph::edge_descriptor e) { edge(o, e); },
+        [this](std::ostream& o) { graph_attributes(o); }, boost::get(&VertexData::dot_id, dg_));
+    return out.str();
+  }
 
-  auto write_node = [&](std::ostream& out, NodeId id) {
-    const NodeInfo& info = graph.info(id);
-    const Style& style = style_of(info.kind);
-    const bool backward = info.role == Role::backward;
-    const std::string what =
-        info.kind == NodeKind::op ? info.op->label() : std::string(to_string(info.kind));
+ private:
+  void vertex(std::ostream& out, DotGraph::vertex_descriptor v) const {
+    if (dg_[v].layer >= 0) {
+      layer(out, layers_.boxes[std::size_t(dg_[v].layer)], dg_[v].id);
+    } else {
+      node(out, dg_[v].id);
+    }
+  }
 
+  // A node's table: name, op and shape, its time share, and its value beside
+  // its gradient's when a run left them.
+  std::string node_label(NodeId id) const {
+    const NodeInfo& info = graph_.info(id);
+    const std::string what = info.kind == NodeKind::op ? info.op->label() : std::string(to_string(info.kind));
     std::string label = "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"2\">";
     label += "<TR><TD COLSPAN=\"2\"><B>" + html(info.name) + "</B></TD></TR>";
-    label += "<TR><TD COLSPAN=\"2\">" + html(what) + " · " + html(to_string(info.shape)) +
-             "</TD></TR>";
-    if (timed && info.kind == NodeKind::op) {
-      label += "<TR><TD COLSPAN=\"2\">time " + percent(share[id]) + "</TD></TR>";
+    label += "<TR><TD COLSPAN=\"2\">" + html(what) + " · " + html(to_string(info.shape)) + "</TD></TR>";
+    if (timed_ && info.kind == NodeKind::op) {
+      label += "<TR><TD COLSPAN=\"2\">time " + percent(share_[id]) + "</TD></TR>";
     }
-    std::optional<Matrix<double>> value = values.of(id);
+    std::optional<Matrix<double>> value = values_.of(id);
     if (!value && info.kind == NodeKind::constant) value = info.value;
     if (value) {
       std::optional<Matrix<double>> grad;
-      if (selection.grad_node[id]) grad = values.of(*selection.grad_node[id]);
+      if (selection_.grad_node[id]) grad = values_.of(*selection_.grad_node[id]);
       const std::string data = value_html("data", *value);
       if (grad) {
-        label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data +
-                 "</TD><TD BORDER=\"1\" SIDES=\"T\">" + value_html("grad", *grad) + "</TD></TR>";
+        label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data + "</TD><TD BORDER=\"1\" SIDES=\"T\">" +
+                 value_html("grad", *grad) + "</TD></TR>";
       } else {
         label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\">" + data + "</TD></TR>";
       }
     }
-    label += "</TABLE>";
+    return label + "</TABLE>";
+  }
 
-    out << "[label=<" << label << ">, shape=" << style.shape << ", style=\""
+  void node(std::ostream& out, NodeId id) const {
+    const NodeInfo& info = graph_.info(id);
+    const Style& style = style_of(info.kind);
+    const bool backward = info.role == Role::backward;
+    out << "[label=<" << node_label(id) << ">, shape=" << style.shape << ", style=\""
         << (info.kind == NodeKind::op ? "rounded,filled" : "filled") << "\", fillcolor=\""
-        << (backward ? backward_fill : style.fill) << "\", color=\""
-        << (backward ? backward_border : style.border) << "\", class=\""
-        << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\""
-        << (timed && info.kind == NodeKind::op ? time_attributes(share[id]) : "")
+        << (backward ? backward_fill : style.fill) << "\", color=\"" << (backward ? backward_border : style.border)
+        << "\", class=\"" << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\""
+        << (timed_ && info.kind == NodeKind::op ? time_attributes(share_[id]) : "")
         // The SVG element's id, for a page that finds a node by its id.
         << ", id=\"n" << id << "\"]";
-  };
+  }
 
   // A layer: its scope, the ops inside in order (repeats once), its
   // parameters' count and its output's shape.
-  auto write_layer = [&](std::ostream& out, const LayerBox& box, NodeId last) {
+  void layer(std::ostream& out, const LayerBox& box, NodeId last) const {
     const bool backward = box.role == Role::backward;
     std::vector<std::string> ops;
     Dim parameters = 0;
     double time = 0;
     for (NodeId id : box.members) {
-      const NodeInfo& info = graph.info(id);
-      time += share[id];
+      const NodeInfo& info = graph_.info(id);
+      time += share_[id];
       if (info.kind == NodeKind::parameter) parameters += info.shape.known() ? info.shape.size() : 0;
       if (info.kind != NodeKind::op) continue;
       const std::string label = info.op->label();
@@ -427,88 +450,88 @@ std::string to_dot(const Graph& graph, const DotOptions& options) {
     label += "<TR><TD>" + html(op_list) + "</TD></TR>";
     label += "<TR><TD>" + std::to_string(box.members.size()) + " nodes";
     if (parameters > 0) label += ", " + std::to_string(parameters) + " parameters";
-    label += " · out " + html(to_string(graph.info(last).shape)) + "</TD></TR>";
-    if (timed) label += "<TR><TD>time " + percent(time) + "</TD></TR>";
+    label += " · out " + html(to_string(graph_.info(last).shape)) + "</TD></TR>";
+    if (timed_) label += "<TR><TD>time " + percent(time) + "</TD></TR>";
     label += "</TABLE>";
     out << "[label=<" << label << ">, shape=box, peripheries=2, style=\"rounded,filled\", fillcolor=\""
         << (backward ? backward_fill : op_style.fill) << "\", color=\""
-        << (backward ? backward_border : op_style.border) << "\", class=\""
-        << (backward ? "backward" : "forward") << " layer\"" << (timed ? time_attributes(time) : "") << "]";
-  };
-
-  auto write_vertex = [&](std::ostream& out, DotGraph::vertex_descriptor v) {
-    if (dg[v].layer >= 0) {
-      write_layer(out, layers.boxes[std::size_t(dg[v].layer)], dg[v].id);
-    } else {
-      write_node(out, dg[v].id);
-    }
-  };
+        << (backward ? backward_border : op_style.border) << "\", class=\"" << (backward ? "backward" : "forward")
+        << " layer\"" << (timed_ ? time_attributes(time) : "") << "]";
+  }
 
   // xlabel, placed after layout, rather than label: Graphviz 2.42's dot
   // layout frees memory twice for a labelled edge between nodes of one rank.
-  auto write_edge = [&](std::ostream& out, DotGraph::edge_descriptor e) {
-    const EdgeData& d = dg[e];
-    out << "[xlabel=\"" << to_string(d.shape) << "\", color=\""
-        << (d.backward ? backward_border : forward_edge) << "\", fontcolor=\""
-        << (d.backward ? backward_border : forward_edge) << "\"]";
-  };
+  void edge(std::ostream& out, DotGraph::edge_descriptor e) const {
+    const EdgeData& d = dg_[e];
+    out << "[xlabel=\"" << to_string(d.shape) << "\", color=\"" << (d.backward ? backward_border : forward_edge)
+        << "\", fontcolor=\"" << (d.backward ? backward_border : forward_edge) << "\"]";
+  }
 
-  auto write_graph = [&](std::ostream& out) {
+  // The legend: the title, a row per kind of box drawn, and what the edges,
+  // values and times mean.
+  std::string legend() const {
     std::string legend = "<TABLE BORDER=\"0\" CELLSPACING=\"3\" CELLPADDING=\"2\">";
-    if (!options.title.empty()) {
-      legend += "<TR><TD COLSPAN=\"2\"><FONT POINT-SIZE=\"16\"><B>" + html(options.title) +
-                "</B></FONT></TD></TR>";
+    if (!options_.title.empty()) {
+      legend += "<TR><TD COLSPAN=\"2\"><FONT POINT-SIZE=\"16\"><B>" + html(options_.title) + "</B></FONT></TD></TR>";
     }
     for (const Style* s : {&input_style, &parameter_style, &constant_style, &op_style}) {
       legend += legend_row(s->fill, s->border, html(s->what));
     }
-    if (!layers.boxes.empty()) {
+    if (!layers_.boxes.empty()) {
       legend += legend_row(op_style.fill, op_style.border,
                            "layer (double border): a name scope drawn as one box, its ops listed");
     }
-    if (selection.any_backward) {
-      legend += legend_row(backward_fill, backward_border,
-                           "backward (red): added by gradients(), grad(x) = dL/dx");
+    if (selection_.any_backward) {
+      legend += legend_row(backward_fill, backward_border, "backward (red): added by gradients(), grad(x) = dL/dx");
     }
     legend += "<TR><TD></TD><TD ALIGN=\"LEFT\">edges: the tensor shape they carry "
               "(? = batch rows); dashed boxes: name scopes</TD></TR>";
-    if (values.any()) {
+    if (values_.any()) {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>data</B> | <B>grad</B>: the node's value "
                 "and its gradient's value in the last run; more than " +
-                std::to_string(max_listed_entries) +
-                " entries show as shape, min, mean, max</TD></TR>";
+                std::to_string(max_listed_entries) + " entries show as shape, min, mean, max</TD></TR>";
     }
-    if (timed) {
+    if (timed_) {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>time</B>: the share of the profiled kernel "
                 "time; the border thickens with it</TD></TR>";
     }
-    legend += "</TABLE>";
-    out << "graph [label=<" << legend << ">, labelloc=t, labeljust=l, fontname=\"Helvetica\", "
+    return legend + "</TABLE>";
+  }
+
+  void graph_attributes(std::ostream& out) const {
+    out << "graph [label=<" << legend() << ">, labelloc=t, labeljust=l, fontname=\"Helvetica\", "
         << "fontsize=11, nodesep=0.3, ranksep=0.35];\n"
         << "node [fontname=\"Helvetica\", fontsize=10, margin=\"0.05,0.03\"];\n"
         << "edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.7];\n";
-
     // Nodes sit in their scope's cluster; a layer box in its scope's parent.
     Cluster root;
-    for (const auto v : boost::make_iterator_range(boost::vertices(dg))) {
+    for (const auto v : boost::make_iterator_range(boost::vertices(dg_))) {
       std::string scope;
-      if (dg[v].layer >= 0) {
-        const std::string& s = layers.boxes[std::size_t(dg[v].layer)].scope;
+      if (dg_[v].layer >= 0) {
+        const std::string& s = layers_.boxes[std::size_t(dg_[v].layer)].scope;
         scope = s.find('/') == std::string::npos ? "" : s.substr(0, s.rfind('/'));
       } else {
-        scope = graph.info(dg[v].id).scope;
+        scope = graph_.info(dg_[v].id).scope;
       }
-      if (!scope.empty()) root.at(scope).members.push_back(dg[v].dot_id);
+      if (!scope.empty()) root.at(scope).members.push_back(dg_[v].dot_id);
     }
     int counter = 0;
     for (const auto& child : root.children) write_cluster(out, *child, counter, 0);
-  };
+  }
 
-  std::ostringstream out;
-  boost::write_graphviz(out, dg, write_vertex, write_edge, write_graph,
-                        boost::get(&VertexData::dot_id, dg));
-  return out.str();
-}
+  const Graph& graph_;
+  const DotOptions& options_;
+  const Values values_;
+  const Selection selection_;
+  const Layers layers_;
+  const std::vector<double> share_;
+  const bool timed_;
+  DotGraph dg_;
+};
+
+}  // namespace
+
+std::string to_dot(const Graph& graph, const DotOptions& options) { return DotWriter(graph, options).write(); }
 
 void write_dot(const Graph& graph, const std::string& path, const DotOptions& options) {
   write_file_atomically(path, to_dot(graph, options));

@@ -211,6 +211,114 @@ Image weight_images(const Matrix<double>& first_layer_coefs, std::size_t columns
   return page;
 }
 
+namespace {
+
+// The loss curve's frame: a plot area with the losses on the left axis, the
+// iterations along the bottom and, when there are validation scores, those
+// on a right axis of their own.
+class CurvePlot {
+ public:
+  CurvePlot(std::size_t iterations, bool right_axis) : right_(right_axis ? 80 : 30) {
+    x_hi_ = std::max<double>(double(iterations), 2);  // iterations run 1..n
+  }
+
+  double x(double iteration) const { return left_ + (iteration - 1) / (x_hi_ - 1) * plot_w(); }
+  double y(const Axis& a, double v) const { return top_ + (a.hi - v) / (a.hi - a.lo) * plot_h(); }
+
+  void header(const std::string& title) {
+    s_.precision(6);
+    s_ << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width_ << "\" height=\"" << height_
+       << "\" viewBox=\"0 0 " << width_ << " " << height_ << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+       << "<text x=\"" << width_ / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" << escape_xml(title)
+       << "</text>\n";
+  }
+
+  // Grid lines across the plot for the left axis, ticks below it for the iterations.
+  void grid(const Axis& ly) {
+    for (double v = ly.lo; v <= ly.hi + ly.step * 1e-6; v += ly.step) {
+      const double yv = y(ly, v);
+      s_ << "<line x1=\"" << left_ << "\" y1=\"" << yv << "\" x2=\"" << left_ + plot_w() << "\" y2=\"" << yv
+         << "\" stroke=\"#e0e0e0\"/>\n"
+         << "<text x=\"" << left_ - 6 << "\" y=\"" << yv + 4 << "\" text-anchor=\"end\">" << number(v, ly.step)
+         << "</text>\n";
+    }
+    const double x_step = std::max(1.0, nice_step(1, x_hi_, 8)), bottom = top_ + plot_h();
+    for (double it = 1; it <= x_hi_ + 1e-9; it += x_step) {
+      s_ << "<line x1=\"" << x(it) << "\" y1=\"" << bottom << "\" x2=\"" << x(it) << "\" y2=\"" << bottom + 5
+         << "\" stroke=\"black\"/>\n"
+         << "<text x=\"" << x(it) << "\" y=\"" << bottom + 18 << "\" text-anchor=\"middle\">" << it << "</text>\n";
+    }
+  }
+
+  void axes() {
+    s_ << "<rect x=\"" << left_ << "\" y=\"" << top_ << "\" width=\"" << plot_w() << "\" height=\"" << plot_h()
+       << "\" fill=\"none\" stroke=\"black\"/>\n"
+       << "<text x=\"" << left_ + plot_w() / 2 << "\" y=\"" << height_ - 18
+       << "\" text-anchor=\"middle\">iteration (epoch)</text>\n"
+       << "<text transform=\"translate(20 " << top_ + plot_h() / 2
+       << ") rotate(-90)\" text-anchor=\"middle\" fill=\"#1f77b4\">loss</text>\n";
+  }
+
+  // The validation scores' axis, on the right.
+  void right_axis(const Axis& vy) {
+    for (double v = vy.lo; v <= vy.hi + vy.step * 1e-6; v += vy.step) {
+      const double yv = y(vy, v), edge = left_ + plot_w();
+      s_ << "<line x1=\"" << edge << "\" y1=\"" << yv << "\" x2=\"" << edge + 5 << "\" y2=\"" << yv
+         << "\" stroke=\"black\"/>\n"
+         << "<text x=\"" << edge + 8 << "\" y=\"" << yv + 4 << "\">" << number(v, vy.step) << "</text>\n";
+    }
+    s_ << "<text transform=\"translate(" << width_ - 16 << " " << top_ + plot_h() / 2
+       << ") rotate(90)\" text-anchor=\"middle\" fill=\"#d62728\">validation score</text>\n";
+  }
+
+  // One series: a line through its points and a dot at each.
+  void series(const std::vector<double>& values, const Axis& a, const char* color, bool dashed) {
+    s_ << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
+       << (dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"";
+    for (std::size_t i = 0; i < values.size(); ++i) s_ << (i ? " " : "") << x(double(i + 1)) << "," << y(a, values[i]);
+    s_ << "\"/>\n";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      s_ << "<circle cx=\"" << x(double(i + 1)) << "\" cy=\"" << y(a, values[i]) << "\" r=\"2.5\" fill=\"" << color
+         << "\"/>\n";
+    }
+  }
+
+  struct Entry {
+    const char* color;
+    bool dashed;
+    const char* label;
+  };
+  // The legend, top right inside the plot: a line a series.
+  void legend(const std::vector<Entry>& entries) {
+    const double lx = left_ + plot_w() - 170, lh = 4 + 20 * double(entries.size());
+    s_ << "<rect x=\"" << lx << "\" y=\"" << top_ + 8 << "\" width=\"160\" height=\"" << lh
+       << "\" fill=\"white\" stroke=\"#999999\"/>\n";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const double yv = top_ + 20 + 20 * double(i);
+      s_ << "<line x1=\"" << lx + 8 << "\" y1=\"" << yv << "\" x2=\"" << lx + 32 << "\" y2=\"" << yv << "\" stroke=\""
+         << entries[i].color << "\" stroke-width=\"2\"" << (entries[i].dashed ? " stroke-dasharray=\"6 4\"" : "")
+         << "/>\n"
+         << "<text x=\"" << lx + 38 << "\" y=\"" << yv + 4 << "\">" << entries[i].label << "</text>\n";
+    }
+  }
+
+  std::string finish() {
+    s_ << "</svg>\n";
+    return s_.str();
+  }
+
+ private:
+  double plot_w() const { return width_ - left_ - right_; }
+  double plot_h() const { return height_ - top_ - bottom_; }
+
+  double width_ = 640, height_ = 400, left_ = 80, right_, top_ = 50, bottom_ = 60;
+  double x_hi_;
+  std::ostringstream s_;
+};
+
+}  // namespace
+
 std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<double>& validation_scores,
                            const std::string& title, const std::vector<double>& validation_loss) {
   if (loss.empty()) throw Error("loss_curve_svg: the loss curve is empty (fit the model first)");
@@ -218,91 +326,29 @@ std::string loss_curve_svg(const std::vector<double>& loss, const std::vector<do
   check_finite(validation_scores, "the validation score");
   check_finite(validation_loss, "the validation loss");
   const bool validation = !validation_scores.empty();
-  const double width = 640, height = 400, left = 80, right = validation ? 80 : 30, top = 50, bottom = 60;
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
-
-  const std::size_t n = std::max({loss.size(), validation_scores.size(), validation_loss.size()});
-  const double x_hi = std::max<double>(n, 2);  // iterations run 1..n
-  const double x_step = std::max(1.0, nice_step(1, x_hi, 8));
-  auto px = [&](double it) { return left + (it - 1) / (x_hi - 1) * plot_w; };
+  CurvePlot plot(std::max({loss.size(), validation_scores.size(), validation_loss.size()}), validation);
   // The losses share the left axis.
   std::vector<double> losses = loss;
   losses.insert(losses.end(), validation_loss.begin(), validation_loss.end());
   const Axis ly = nice_axis(losses);
-  auto py = [&](const Axis& a, double v) { return top + (a.hi - v) / (a.hi - a.lo) * plot_h; };
 
-  std::ostringstream s;
-  s.precision(6);
-  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-    << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    << "<text x=\"" << width / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" << escape_xml(title)
-    << "</text>\n";
-  // Grid lines and ticks.
-  for (double v = ly.lo; v <= ly.hi + ly.step * 1e-6; v += ly.step) {
-    const double y = py(ly, v);
-    s << "<line x1=\"" << left << "\" y1=\"" << y << "\" x2=\"" << left + plot_w << "\" y2=\"" << y
-      << "\" stroke=\"#e0e0e0\"/>\n"
-      << "<text x=\"" << left - 6 << "\" y=\"" << y + 4 << "\" text-anchor=\"end\">" << number(v, ly.step)
-      << "</text>\n";
+  plot.header(title);
+  plot.grid(ly);
+  plot.axes();
+  plot.series(loss, ly, "#1f77b4", false);
+  std::vector<CurvePlot::Entry> entries{{"#1f77b4", false, "training loss"}};
+  if (!validation_loss.empty()) {
+    plot.series(validation_loss, ly, "#1f77b4", true);
+    entries.push_back({"#1f77b4", true, "validation loss"});
   }
-  for (double it = 1; it <= x_hi + 1e-9; it += x_step) {
-    const double x = px(it);
-    s << "<line x1=\"" << x << "\" y1=\"" << top + plot_h << "\" x2=\"" << x << "\" y2=\"" << top + plot_h + 5
-      << "\" stroke=\"black\"/>\n"
-      << "<text x=\"" << x << "\" y=\"" << top + plot_h + 18 << "\" text-anchor=\"middle\">" << it << "</text>\n";
-  }
-  // Axes and their labels.
-  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\"" << plot_h
-    << "\" fill=\"none\" stroke=\"black\"/>\n"
-    << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << height - 18 << "\" text-anchor=\"middle\">iteration (epoch)</text>\n"
-    << "<text transform=\"translate(20 " << top + plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\" fill=\"#1f77b4\">loss</text>\n";
-
-  auto polyline = [&](const std::vector<double>& values, const Axis& a, const char* color, bool dashed = false) {
-    s << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
-      << (dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"";
-    for (std::size_t i = 0; i < values.size(); ++i) s << (i ? " " : "") << px(double(i + 1)) << "," << py(a, values[i]);
-    s << "\"/>\n";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      s << "<circle cx=\"" << px(double(i + 1)) << "\" cy=\"" << py(a, values[i]) << "\" r=\"2.5\" fill=\"" << color
-        << "\"/>\n";
-    }
-  };
-  polyline(loss, ly, "#1f77b4");
-  if (!validation_loss.empty()) polyline(validation_loss, ly, "#1f77b4", true);
   if (validation) {
     const Axis vy = nice_axis(validation_scores);
-    for (double v = vy.lo; v <= vy.hi + vy.step * 1e-6; v += vy.step) {
-      const double y = py(vy, v);
-      s << "<line x1=\"" << left + plot_w << "\" y1=\"" << y << "\" x2=\"" << left + plot_w + 5 << "\" y2=\"" << y
-        << "\" stroke=\"black\"/>\n"
-        << "<text x=\"" << left + plot_w + 8 << "\" y=\"" << y + 4 << "\">" << number(v, vy.step) << "</text>\n";
-    }
-    s << "<text transform=\"translate(" << width - 16 << " " << top + plot_h / 2
-      << ") rotate(90)\" text-anchor=\"middle\" fill=\"#d62728\">validation score</text>\n";
-    polyline(validation_scores, vy, "#d62728");
+    plot.right_axis(vy);
+    plot.series(validation_scores, vy, "#d62728", false);
+    entries.push_back({"#d62728", false, "validation score"});
   }
-  // Legend, top right inside the plot: a line a series.
-  struct Entry {
-    const char* color;
-    bool dashed;
-    const char* label;
-  };
-  std::vector<Entry> entries{{"#1f77b4", false, "training loss"}};
-  if (!validation_loss.empty()) entries.push_back({"#1f77b4", true, "validation loss"});
-  if (validation) entries.push_back({"#d62728", false, "validation score"});
-  const double lx = left + plot_w - 170, lh = 4 + 20 * double(entries.size());
-  s << "<rect x=\"" << lx << "\" y=\"" << top + 8 << "\" width=\"160\" height=\"" << lh
-    << "\" fill=\"white\" stroke=\"#999999\"/>\n";
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const double y = top + 20 + 20 * double(i);
-    s << "<line x1=\"" << lx + 8 << "\" y1=\"" << y << "\" x2=\"" << lx + 32 << "\" y2=\"" << y << "\" stroke=\""
-      << entries[i].color << "\" stroke-width=\"2\"" << (entries[i].dashed ? " stroke-dasharray=\"6 4\"" : "")
-      << "/>\n"
-      << "<text x=\"" << lx + 38 << "\" y=\"" << y + 4 << "\">" << entries[i].label << "</text>\n";
-  }
-  s << "</svg>\n";
-  return s.str();
+  plot.legend(entries);
+  return plot.finish();
 }
 
 }  // namespace dagrad
