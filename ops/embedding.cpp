@@ -23,7 +23,9 @@ class Embedding final : public OpBase<Embedding> {
     const Matrix<T>& ids = *in[0];
     const Matrix<T>& table = *in[1];
     out.resize(ids.rows(), table.cols());
-    for (Eigen::Index r = 0; r < ids.rows(); ++r) out.row(r) = table.row(detail::checked_id(ids, r, table.rows()));
+    for (Eigen::Index r = 0; r < ids.rows(); ++r) {
+      out.row(r) = table.row(detail::checked_id(ids, r, table.rows(), "the table's rows"));
+    }
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

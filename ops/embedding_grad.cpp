@@ -29,7 +29,9 @@ class EmbeddingGrad final : public OpBase<EmbeddingGrad> {
     const Matrix<T>& ids = *in[0];
     const Matrix<T>& dy = *in[1];
     out.setZero(rows_, dy.cols());
-    for (Eigen::Index r = 0; r < ids.rows(); ++r) out.row(detail::checked_id(ids, r, rows_)) += dy.row(r);
+    for (Eigen::Index r = 0; r < ids.rows(); ++r) {
+      out.row(detail::checked_id(ids, r, rows_, "the table's rows")) += dy.row(r);
+    }
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

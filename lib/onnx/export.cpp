@@ -3,6 +3,7 @@
 // of the official schema. Each dagrad op node becomes one ONNX node, or a
 // few around it (reshapes to NCHW and back); its output keeps the node's
 // name, helper tensors get "<name>#<what>".
+#include <dagrad/core/detail/class_ids.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
@@ -34,12 +35,14 @@ const std::map<std::string, std::string>& mapping() {
       {"broadcast", "Shape, Expand"},
       {"concat", "Concat (axis 1)"},
       {"conv2d", "Reshape, Conv, Reshape (and Reshape of the weights)"},
+      {"cross_entropy", "Cast (ids to int64), Reshape, SoftmaxCrossEntropyLoss (mean, ignore_index), Reshape"},
       {"div", "Div"},
       {"dropout", "Identity (inference: dropout is off)"},
       {"embedding", "Cast (ids to int64), Reshape, Gather (axis 0)"},
       {"exp", "Exp"},
       {"gelu", "Mul, Erf, Add, Mul (exact); Mul, Add, Tanh, Mul (tanh form)"},
       {"identity", "Identity"},
+      {"layer_norm", "ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul, Add"},
       {"leaky_relu", "LeakyRelu"},
       {"log", "Log"},
       {"log_softmax", "LogSoftmax (axis 1)"},
@@ -190,6 +193,12 @@ class Exporter {
     a->set_type(onnx::AttributeProto::FLOAT);
     a->set_f(v);
   }
+  static void attr(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
   static void attr(onnx::NodeProto& n, const std::string& name, const std::vector<std::int64_t>& v) {
     auto* a = n.add_attribute();
     a->set_name(name);
@@ -217,6 +226,32 @@ class Exporter {
       if (!axes.empty()) attr(n, "axes", axes);
       attr(n, "keepdims", std::int64_t{keep});
     }
+  }
+
+  // A column of ids (n x 1 floats, as dagrad keeps them) as the n int64s
+  // that Gather and SoftmaxCrossEntropyLoss index with.
+  std::string int_ids(const std::string& ids, const std::string& out) {
+    const std::string as_int = helper(out, "ids");
+    attr(node("Cast", {ids}, as_int), "to", std::int64_t{onnx::TensorProto::INT64});
+    return reshape(as_int, out, "flat_ids", {-1});
+  }
+
+  // (x - mean) / sqrt(var + eps) * gain + bias along each row, var the mean
+  // square of x - mean: LayerNormalization itself is opset 17.
+  void layer_norm(const std::vector<std::string>& in, double eps, const std::string& out) {
+    const std::string mean = helper(out, "mean"), centered = helper(out, "centered"), squares = helper(out, "squares"),
+                      variance = helper(out, "variance"), shifted = helper(out, "variance_eps"),
+                      deviation = helper(out, "deviation"), normalized = helper(out, "normalized"),
+                      scaled = helper(out, "scaled");
+    reduce("ReduceMean", in[0], {1}, mean);
+    node("Sub", {in[0], mean}, centered);
+    node("Mul", {centered, centered}, squares);
+    reduce("ReduceMean", squares, {1}, variance);
+    node("Add", {variance, scalar(out, "eps", eps)}, shifted);
+    node("Sqrt", {shifted}, deviation);
+    node("Div", {centered, deviation}, normalized);
+    node("Mul", {normalized, in[1]}, scaled);
+    node("Add", {scaled, in[2]}, out);
   }
 
   // x Phi(x) as x (1 + erf(x / sqrt 2)) / 2, or PyTorch's tanh form
@@ -265,11 +300,17 @@ class Exporter {
     } else if (key == "gelu") {
       gelu(in[0], a.flag("approximate_tanh"), out);
     } else if (key == "embedding") {
-      // Gather wants integer indices in one dimension: n x 1 floats become n int64s.
-      const std::string as_int = helper(out, "ids");
-      attr(node("Cast", {in[0]}, as_int), "to", std::int64_t{onnx::TensorProto::INT64});
-      const std::string flat = reshape(as_int, out, "flat_ids", {-1});
-      attr(node("Gather", {in[1], flat}, out), "axis", std::int64_t{0});
+      attr(node("Gather", {in[1], int_ids(in[0], out)}, out), "axis", std::int64_t{0});
+    } else if (key == "layer_norm") {
+      layer_norm(in, a.real("eps"), out);
+    } else if (key == "cross_entropy") {
+      // The mean over the rows not ignored, as dagrad's; ONNX gives a scalar, dagrad a 1x1.
+      const CrossEntropyOptions o = detail::cross_entropy_options_of(a);
+      const std::string loss = helper(out, "loss");
+      onnx::NodeProto& n = node("SoftmaxCrossEntropyLoss", {in[0], int_ids(in[1], out)}, loss);
+      attr(n, "reduction", std::string("mean"));
+      if (o.ignore_index) attr(n, "ignore_index", std::int64_t{*o.ignore_index});
+      node("Reshape", {loss, ints(out, "shape", {1, 1})}, out);
     } else if (key == "square") {
       node("Mul", {in[0], in[0]}, out);
     } else if (key == "scale") {

@@ -72,6 +72,9 @@ int every_op(const fs::path& dir) {
   const Node r = g.parameter("row", {1, 3});
   const Node ids = g.input("ids", {batch, 1});
   const Node embeddings = g.parameter("embeddings", {4, 3});
+  const Node norm_gain = g.parameter("norm/gain", {1, 3});
+  const Node norm_bias = g.parameter("norm/bias", {1, 3});
+  const Node classes = g.input("classes", {batch, 1});
 
   Node h = conv2d(x, w1, {.in = {1, 4, 4}, .out_channels = 2, .kernel = 3, .padding = 1});
   h = relu(add_channel_bias(h, b1));                                   // 32 columns
@@ -88,6 +91,7 @@ int every_op(const fs::path& dir) {
   z = add(z, zeros_like(z));
   z = add_n({z, sqrt(positive), rsqrt(positive), pow(positive, 1.5), gelu(a), gelu(b, GeluApproximation::tanh)});
   z = add(z, embedding(ids, embeddings));
+  z = add(z, layer_norm(z, norm_gain, norm_bias));
   const Node logits = add(z, r);
   const Node probabilities = softmax(logits);
   g.rename(probabilities, "probabilities");
@@ -102,6 +106,7 @@ int every_op(const fs::path& dir) {
       {"mse", mse_loss(probabilities, t)},
       {"bce", binary_cross_entropy(logits, t)},
       {"cross_entropy", softmax_cross_entropy(logits, t)},
+      {"class_cross_entropy", cross_entropy(logits, classes, {.ignore_index = -1})},
   };
   // The case is every op only while it uses every op the table maps.
   std::set<std::string, std::less<>> used;
@@ -119,7 +124,7 @@ int every_op(const fs::path& dir) {
   }
 
   Executor<float> ex(g, {.threads = 1});
-  for (Node p : {w1, b1, w2, w3, r, embeddings}) {
+  for (Node p : {w1, b1, w2, w3, r, embeddings, norm_gain, norm_bias}) {
     ex.set(p, wave(p.shape().rows, p.shape().cols, double(p.id()), -1.0, 1.0).cast<float>());
   }
   fs::create_directories(dir);
@@ -129,10 +134,13 @@ int every_op(const fs::path& dir) {
   targets.array().colwise() /= targets.array().rowwise().sum();
   const std::vector<Tensor> inputs{{"x", wave(5, 16, 1.0, -1.0, 1.0).cast<float>()},
                                    {"targets", targets.cast<float>()},
-                                   {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}}};
+                                   {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}},
+                                   {"classes", Matrix<float>{{2}, {-1}, {0}, {1}, {2}}}};  // row 1 ignored
   const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off
   const std::vector<Matrix<float>> values =
-      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {step, inference}}, outputs);
+      ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {classes, inputs[3].value},
+              {step, inference}},
+             outputs);
   std::vector<Tensor> expected;
   for (std::size_t i = 0; i < outputs.size(); ++i) expected.push_back({named[i].first, values[i]});
   write_case(dir, inputs, expected);

@@ -6,6 +6,7 @@
 #include <dagrad/core/graph.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,26 @@ Node log_softmax(Node x);
 // Mean over rows of the cross-entropy between softmax(logits) and one-hot
 // labels, computed stably from the logits: 1x1.
 Node softmax_cross_entropy(Node logits, Node labels);
+// Mean over the rows whose id is not ignore_index of -log softmax(logits)[row, id]:
+// logits n x V, ids an n x 1 column of whole numbers in [0, V); 1x1; stable
+// from the logits (PyTorch's F.cross_entropy(logits, targets,
+// ignore_index=...), reduction mean). With every row ignored the mean is
+// 0/0, NaN, as in PyTorch, and the gradient is zero. An id that is neither
+// ignore_index nor a whole number in [0, V) throws ExecutionError naming the
+// node, the row and the value. The ids get no gradient.
+struct CrossEntropyOptions {
+  std::optional<Dim> ignore_index;
+};
+Node cross_entropy(Node logits, Node ids, CrossEntropyOptions options = {});
+
+// Each row of x (n x D) normalized to zero mean and unit variance (the biased
+// variance, as PyTorch's nn.LayerNorm), then times gain and plus bias (1 x D
+// each): y = (x - mean) / sqrt(var + eps) * gain + bias. One node; D must be
+// known when built, eps positive.
+struct LayerNormOptions {
+  double eps = 1e-5;
+};
+Node layer_norm(Node x, Node gain, Node bias, LayerNormOptions options = {});
 
 // Mean over all elements of (predictions - targets)^2: 1x1.
 Node mse_loss(Node predictions, Node targets);
@@ -111,6 +132,14 @@ Node gelu_grad(Node x, Node dy, GeluApproximation approximate);  // dy * gelu'(x
 // rows x D: row v the sum of the rows r of dy whose ids(r) is v, added in
 // row order (the same bits at any thread count); embedding's table gradient.
 Node embedding_grad(Node ids, Node dy, Dim rows);
+// dy * (softmax(logits) - onehot(id)) / count on the rows not ignored (count
+// of them), zero on the ignored rows: cross_entropy's logits gradient.
+Node cross_entropy_grad(Node logits, Node ids, Node dy, CrossEntropyOptions options = {});
+// layer_norm's gradients. With xhat = (x - mean) / sqrt(var + eps) and
+// g = dy * gain, each row of dx is (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps);
+// dgain (1 x D) is the sum over rows of dy * xhat, added in row order.
+Node layer_norm_grad_input(Node x, Node gain, Node dy, LayerNormOptions options = {});
+Node layer_norm_grad_gain(Node x, Node dy, LayerNormOptions options = {});
 
 // Sugar.
 inline Node operator+(Node a, Node b) { return add(a, b); }

@@ -21,6 +21,8 @@
   X(conv2d)                       \
   X(conv2d_grad_filter)           \
   X(conv2d_grad_input)            \
+  X(cross_entropy)                \
+  X(cross_entropy_grad)           \
   X(div)                          \
   X(dropout)                      \
   X(embedding)                    \
@@ -29,6 +31,9 @@
   X(gelu)                         \
   X(gelu_grad)                    \
   X(identity)                     \
+  X(layer_norm)                   \
+  X(layer_norm_grad_gain)         \
+  X(layer_norm_grad_input)        \
   X(leaky_relu)                   \
   X(log)                          \
   X(log_softmax)                  \

@@ -30,13 +30,17 @@ void parallel_chunks(std::int64_t count, const F& f) {
 #endif
 }
 
+// Below this many elements one thread does a node's work: sharing costs
+// more than it saves.
+inline constexpr std::int64_t elements_alone = 32768;
+
 // Element-wise work over [0, size): f(first, count) for each block. Under
-// 32,768 elements one call does it all (sharing costs more than it saves);
-// above, an even number of blocks, each a whole number of 16-element groups,
-// fixed by the size alone. Element-wise results do not depend on the cut.
+// elements_alone one call does it all; above, an even number of blocks, each
+// a whole number of 16-element groups, fixed by the size alone. Element-wise
+// results do not depend on the cut.
 template <class F>
 void parallel_elements(std::int64_t size, const F& f) {
-  constexpr std::int64_t alone = 32768, group = 16;
+  constexpr std::int64_t alone = elements_alone, group = 16;
   if (size < alone) {
     f(std::int64_t{0}, size);
     return;
@@ -46,6 +50,25 @@ void parallel_elements(std::int64_t size, const F& f) {
   parallel_chunks((size + block - 1) / block, [&](std::int64_t k) {
     const std::int64_t first = k * block;
     f(first, std::min(block, size - first));
+  });
+}
+
+// Row-wise work over the rows [0, rows) of a rows x cols matrix, for kernels
+// whose rows are independent (layer_norm, cross_entropy): f(first, count)
+// for each block of whole rows, cut as parallel_elements cuts elements, by
+// the shape alone.
+template <class F>
+void parallel_rows(std::int64_t rows, std::int64_t cols, const F& f) {
+  const std::int64_t size = rows * std::max<std::int64_t>(cols, 1);
+  if (size < elements_alone || rows < 2) {
+    f(std::int64_t{0}, rows);
+    return;
+  }
+  const std::int64_t blocks = std::min(rows, (size + elements_alone - 1) / elements_alone * 2);
+  const std::int64_t block = (rows + blocks - 1) / blocks;
+  parallel_chunks((rows + block - 1) / block, [&](std::int64_t k) {
+    const std::int64_t first = k * block;
+    f(first, std::min(block, rows - first));
   });
 }
 
