@@ -309,15 +309,9 @@ void print_table(const Grid& grid, const GridResult& r) {
   for (const auto& line : cells) print(line);
 }
 
-// group: the ranks of mpirun, or null for one process.
-int run(int argc, char** argv, nn::ShardGroup* group) {
-  ArgParser parser = make_parser();
-  ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
-
+// The estimator's fixed parameters (the flags that are not searched) and the
+// grid (--grid, or the lesson's when none is given).
+std::pair<MLPParams, Grid> base_and_grid(const ParsedArgs& args) {
   MLPParams base;
   base.max_iter = 10;
   base.random_state = 1;
@@ -339,12 +333,12 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
       throw UsageError(std::string(program) + ": --" + flag_of(g.name) + " is also searched by --grid; give one");
     }
   }
-  const int threads = parse_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
-  base.threads = threads;
+  return {base, grid};
+}
 
-  GridSearchOptions options{.refit = args.has("refit"), .threads = threads, .group = group};
-  const bool tests = !group || group->rank() == 0;  // the one process that reads and scores the test set
-  std::string validation;
+// --folds, --validation-fraction or --validation-rows into options.validation
+// (folds imply refit); returns the scheme in words.
+std::string choose_validation(const ParsedArgs& args, GridSearchOptions& options) {
   const bool seeded = args.has("validation-seed");
   const std::uint32_t seed =
       seeded ? parse_number<std::uint32_t>("validation-seed", args.get("validation-seed"), "a seed") : 0;
@@ -355,33 +349,23 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
     const int folds = parse_number<int>("folds", args.get("folds"), "a whole number >= 2");
     options.validation = KFold{.folds = folds, .shuffle = seeded, .seed = seed};
     options.refit = true;
-    validation = std::to_string(folds) + "-fold cross-validation" + (seeded ? ", shuffled" : "");
-  } else if (args.has("validation-fraction")) {
+    return std::to_string(folds) + "-fold cross-validation" + (seeded ? ", shuffled" : "");
+  }
+  if (args.has("validation-fraction")) {
     if (args.has("validation-rows")) {
       throw UsageError(std::string(program) + ": give --validation-rows or --validation-fraction, not both");
     }
     const double f = parse_number<double>("validation-fraction", args.get("validation-fraction"), "a number in (0, 1)");
     options.validation = Holdout{.fraction = f, .shuffle = seeded, .seed = seed};
-    validation = "holdout of " + repr(f) + " of the training rows" + (seeded ? ", chosen at random" : ", the last ones");
-  } else {
-    const auto rows = parse_number<std::size_t>("validation-rows", args.get("validation-rows", "10000"), "a whole number");
-    options.validation = Holdout{.rows = rows, .shuffle = seeded, .seed = seed};
-    validation = "holdout of " + std::to_string(rows) + " training rows" + (seeded ? ", chosen at random" : ", the last ones");
+    return "holdout of " + repr(f) + " of the training rows" + (seeded ? ", chosen at random" : ", the last ones");
   }
-  const bool svg = args.has("svg");
-  if (svg && std::none_of(grid.begin(), grid.end(), [](const GridParam& g) { return g.name == "learning_rate_init"; })) {
-    throw UsageError(std::string(program) + ": --svg plots against learning_rate_init, which --grid does not search");
-  }
+  const auto rows = parse_number<std::size_t>("validation-rows", args.get("validation-rows", "10000"), "a whole number");
+  options.validation = Holdout{.rows = rows, .shuffle = seeded, .seed = seed};
+  return "holdout of " + std::to_string(rows) + " training rows" + (seeded ? ", chosen at random" : ", the last ones");
+}
 
-  // Every configuration is checked here, before any data is read.
-  GridSearch search(base, grid, options);
-
-  const std::string dir = args.get("data", default_mnist_dir());
-  const std::string test_images = mnist_path(dir, "t10k-images-idx3-ubyte");
-  const std::string test_labels = mnist_path(dir, "t10k-labels-idx1-ubyte");
-  for (const std::string& f : {test_images, test_labels}) {
-    if (tests && !std::filesystem::exists(f)) throw DataError(f + ": no such file (the test set is read after the search)");
-  }
+// The training set, cut to --train-rows when given.
+Dataset read_training(const ParsedArgs& args, const std::string& dir) {
   Dataset train = read_dataset(mnist_path(dir, "train-images-idx3-ubyte"), mnist_path(dir, "train-labels-idx1-ubyte"));
   if (args.has("train-rows")) {
     const auto n = parse_number<std::size_t>("train-rows", args.get("train-rows"), "a whole number");
@@ -392,6 +376,56 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
     train.images.pixels.resize(n * train.images.features());
     train.labels.resize(n);
   }
+  return train;
+}
+
+// Rank 0 after the search: the table, the best configuration scored once on
+// the test set, and the files asked for.
+void report(const ParsedArgs& args, const Grid& grid, const GridResult& result, bool refit,
+            const std::string& validation, const std::string& test_images, const std::string& test_labels) {
+  std::cout << "\n";
+  print_table(grid, result);
+  const GridRow& best = result.best();
+  std::cout << "\nbest by validation score: " << best.describe() << (refit ? " (refit on all training rows)" : "")
+            << "\n";
+  // Only now is the test set read, and scored once.
+  const Dataset test = read_dataset(test_images, test_labels);
+  const double test_score = result.best_estimator->score(Features(test.images), to_labels(test.labels));
+  std::cout << "best: " << best.describe() << " validation=" << fixed(best.validation_score, 4)
+            << " test=" << fixed(test_score, 4) << "\n";
+  if (args.has("csv")) write_file_atomically(args.get("csv"), to_csv(grid, result));
+  if (args.has("json")) write_file_atomically(args.get("json"), to_json(result, validation, test_score));
+  if (args.has("svg")) write_file_atomically(args.get("svg"), to_svg(result));
+}
+
+// group: the ranks of mpirun, or null for one process.
+int run(int argc, char** argv, nn::ShardGroup* group) {
+  ArgParser parser = make_parser();
+  ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  auto [base, grid] = base_and_grid(args);
+  const int threads = parse_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
+  base.threads = threads;
+  GridSearchOptions options{.refit = args.has("refit"), .threads = threads, .group = group};
+  const bool tests = !group || group->rank() == 0;  // the one process that reads and scores the test set
+  const std::string validation = choose_validation(args, options);
+  if (args.has("svg") &&
+      std::none_of(grid.begin(), grid.end(), [](const GridParam& g) { return g.name == "learning_rate_init"; })) {
+    throw UsageError(std::string(program) + ": --svg plots against learning_rate_init, which --grid does not search");
+  }
+
+  // Every configuration is checked here, before any data is read.
+  GridSearch search(base, grid, options);
+  const std::string dir = args.get("data", default_mnist_dir());
+  const std::string test_images = mnist_path(dir, "t10k-images-idx3-ubyte");
+  const std::string test_labels = mnist_path(dir, "t10k-labels-idx1-ubyte");
+  for (const std::string& f : {test_images, test_labels}) {
+    if (tests && !std::filesystem::exists(f)) throw DataError(f + ": no such file (the test set is read after the search)");
+  }
+  const Dataset train = read_training(args, dir);
   const std::vector<int> y_train = to_labels(train.labels);
   std::cout << "(" << train.images.count << ", " << train.images.features() << "), " << validation << ", "
             << search.configurations().size() << " configurations\n"
@@ -405,22 +439,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const auto start = std::chrono::steady_clock::now();
   GridResult result = search.fit(train.images, y_train);
   if (!tests) return 0;  // rank 0 prints, tests and writes the files
-
-  std::cout << "\n";
-  print_table(grid, result);
-  const GridRow& best = result.best();
-  std::cout << "\nbest by validation score: " << best.describe() << (options.refit ? " (refit on all training rows)" : "")
-            << "\n";
-
-  // Only now is the test set read, and scored once.
-  const Dataset test = read_dataset(test_images, test_labels);
-  const double test_score = result.best_estimator->score(Features(test.images), to_labels(test.labels));
-  std::cout << "best: " << best.describe() << " validation=" << fixed(best.validation_score, 4)
-            << " test=" << fixed(test_score, 4) << "\n";
-
-  if (args.has("csv")) write_file_atomically(args.get("csv"), to_csv(grid, result));
-  if (args.has("json")) write_file_atomically(args.get("json"), to_json(result, validation, test_score));
-  if (svg) write_file_atomically(args.get("svg"), to_svg(result));
+  report(args, grid, result, options.refit, validation, test_images, test_labels);
   std::cout << "grid_seconds: "
             << fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 3) << "\n";
   return 0;

@@ -98,82 +98,39 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
   std::cout << preview.summary() << "\n" << graph_summary(preview.graph()) << "\n";
 }
 
-// group: the ranks of mpirun, or null for one process. Every rank trains;
-// only rank 0 prints (run_ranks silences the others) and writes files.
-int run(int argc, char** argv, nn::ShardGroup* group) {
-  ArgParser parser = mnist_mlp_parser();
-  ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
-
-  // The hyperparameters given as flags, over the defaults or a loaded model's.
-  auto apply_flags = [&](MLPParams& params) { apply_mlp_param_flags(args, params); };
-  MLPParams params;
-  apply_flags(params);
-
-  const std::string dir = args.get("data", default_mnist_dir());
-  Mnist mnist = load_mnist(dir);
-  std::size_t train_rows = parse_count("train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)),
-                                       mnist.train.images.count);
-  std::size_t test_rows = parse_count("test-rows", args.get("test-rows", std::to_string(mnist.test.images.count)),
-                                      mnist.test.images.count);
-  // Keep only the rows asked for; images stay bytes, scaled batch by batch.
+// The rows asked for (--train-rows, --test-rows); images stay bytes, scaled batch by batch.
+void keep_rows(const ParsedArgs& args, Mnist& mnist) {
+  const std::size_t train_rows = parse_count(
+      "train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)), mnist.train.images.count);
+  const std::size_t test_rows = parse_count(
+      "test-rows", args.get("test-rows", std::to_string(mnist.test.images.count)), mnist.test.images.count);
   mnist.train.images.count = train_rows;
   mnist.train.images.pixels.resize(train_rows * mnist.train.images.features());
   mnist.train.labels.resize(train_rows);
   mnist.test.images.count = test_rows;
   mnist.test.images.pixels.resize(test_rows * mnist.test.images.features());
   mnist.test.labels.resize(test_rows);
-  const std::vector<int> y_train = to_labels(mnist.train.labels);
-  const std::vector<int> y_test = to_labels(mnist.test.labels);
-  const bool writes = !group || group->rank() == 0;
+}
 
-  std::cout << "(" << train_rows << ", " << mnist.train.images.features() << ")\n";
+// --show (a digit as text, --show-png as a picture) and --digits (a grid).
+void show_digits(const ParsedArgs& args, const Mnist& mnist, bool writes) {
+  const auto& im = mnist.train.images;
   if (args.has("show")) {
-    const std::size_t k = parse_count("show", args.get("show"), train_rows - 1);
-    show_digit(mnist.train.images, mnist.train.labels, k);
+    const std::size_t k = parse_count("show", args.get("show"), im.count - 1);
+    show_digit(im, mnist.train.labels, k);
     if (args.has("show-png") && writes) {
-      const auto& im = mnist.train.images;
       Image digit{im.rows, im.cols, 1, {}};
-      digit.pixels.assign(im.pixels.begin() + long(k * im.features()),
-                          im.pixels.begin() + long((k + 1) * im.features()));
+      digit.pixels.assign(im.pixels.begin() + long(k * im.features()), im.pixels.begin() + long((k + 1) * im.features()));
       write_png(digit, args.get("show-png"));
     }
   }
   if (args.has("digits") && writes) {
-    write_png(digit_grid(mnist.train.images, mnist.train.labels, 0, std::min<std::size_t>(40, train_rows), 10),
-              args.get("digits"));
+    write_png(digit_grid(im, mnist.train.labels, 0, std::min<std::size_t>(40, im.count), 10), args.get("digits"));
   }
+}
 
-  MLPClassifier mlp(params);
-  // A loaded model is only scored, unless --warm-start asks to train it further.
-  const bool train = !args.has("load") || params.warm_start;
-  if (args.has("load")) {
-    mlp = load_mlp(args.get("load"));
-    apply_flags(mlp.params());
-  }
-  mlp.set_group(group);
-  std::ostream nowhere(nullptr);  // discards: the warnings (on standard error) once, from rank 0
-  if (!writes) mlp.set_output(&std::cout, &nowhere);
-  if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
-    mlp.set_progress([](const Progress& p) {
-      std::cout << progress_bar(p.iteration, p.samples_done, p.samples_total) << std::flush;
-    });
-  }
-  if (args.has("summary")) print_summary(mlp, mnist.train.images.features(), y_train);
-  if (args.has("profile")) mlp.set_profiling(true);
-  const auto start = std::chrono::steady_clock::now();
-  if (train) mlp.fit(Features(mnist.train.images), y_train);
-  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::vector<NodeTime> fit_profile = mlp.profile();
-  if (!writes) return 0;  // the same model as rank 0's, bit for bit: rank 0 reports it
-
-  std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
-  std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
-  if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
-  if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
+// After training: the pictures, the model file and the ONNX file asked for.
+void write_outputs(const ParsedArgs& args, const MLPClassifier& mlp, const std::vector<NodeTime>& fit_profile) {
   // With --profile the pictures show each node's share of the fit's kernel time.
   const DotOptions picture{.title = "MLPClassifier", .profile = fit_profile};
   if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), picture);
@@ -198,6 +155,56 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
                         "scaled to [0, 1]; output: the ten class probabilities"});
     std::cout << "Exported the network to " << args.get("onnx") << " (ONNX)\n";
   }
+}
+
+// group: the ranks of mpirun, or null for one process. Every rank trains;
+// only rank 0 prints (run_ranks silences the others) and writes files.
+int run(int argc, char** argv, nn::ShardGroup* group) {
+  ArgParser parser = mnist_mlp_parser();
+  ParsedArgs args = parser.parse(argc, argv);
+  if (args.help) {
+    std::cout << parser.help();
+    return 0;
+  }
+  // The hyperparameters given as flags, over the defaults or a loaded model's.
+  MLPParams params;
+  apply_mlp_param_flags(args, params);
+  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
+  keep_rows(args, mnist);
+  const std::vector<int> y_train = to_labels(mnist.train.labels);
+  const std::vector<int> y_test = to_labels(mnist.test.labels);
+  const bool writes = !group || group->rank() == 0;
+  std::cout << "(" << mnist.train.images.count << ", " << mnist.train.images.features() << ")\n";
+  show_digits(args, mnist, writes);
+
+  MLPClassifier mlp(params);
+  // A loaded model is only scored, unless --warm-start asks to train it further.
+  const bool train = !args.has("load") || params.warm_start;
+  if (args.has("load")) {
+    mlp = load_mlp(args.get("load"));
+    apply_mlp_param_flags(args, mlp.params());
+  }
+  mlp.set_group(group);
+  std::ostream nowhere(nullptr);  // discards: the warnings (on standard error) once, from rank 0
+  if (!writes) mlp.set_output(&std::cout, &nowhere);
+  if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
+    mlp.set_progress([](const Progress& p) {
+      std::cout << progress_bar(p.iteration, p.samples_done, p.samples_total) << std::flush;
+    });
+  }
+  if (args.has("summary")) print_summary(mlp, mnist.train.images.features(), y_train);
+  if (args.has("profile")) mlp.set_profiling(true);
+  const auto start = std::chrono::steady_clock::now();
+  if (train) mlp.fit(Features(mnist.train.images), y_train);
+  const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<NodeTime> fit_profile = mlp.profile();
+  if (!writes) return 0;  // the same model as rank 0's, bit for bit: rank 0 reports it
+
+  std::cout << "Training score: " << repr(mlp.score(Features(mnist.train.images), y_train)) << "\n";
+  std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
+  if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
+  if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
+  write_outputs(args, mlp, fit_profile);
   return 0;
 }
 

@@ -265,10 +265,10 @@ json PlaneModel::backprop(long long index) {
           {"steps", steps}};
 }
 
-std::string PlaneModel::export_cpp() const {
-  const Config& c = config_;
-  const bool regression = is_regression(c.dataset);
-  std::ostringstream o;
+namespace {
+
+// The exported program's opening comment, includes and the points it trains on.
+void export_data(std::ostream& o, const Config& c, const std::vector<Point>& train, const std::vector<Point>& test) {
   o << "// A network from dagrad's playground, as a program: the same data set,\n"
        "// network and training, so it prints the losses the page drew.\n"
     << "//   data set " << c.dataset << " (noise " << c.noise << "%, " << c.train_ratio
@@ -285,9 +285,9 @@ std::string PlaneModel::export_cpp() const {
        "using namespace dagrad;\n\n"
        "struct Point {\n  double x1, x2, label;\n};\n\n"
     << "// The training points, then the test points.\n"
-    << "const std::size_t train_count = " << train_.size() << ";\n"
+    << "const std::size_t train_count = " << train.size() << ";\n"
     << "const Point points[] = {\n";
-  for (const auto* set : {&train_, &test_}) {
+  for (const auto* set : {&train, &test}) {
     for (const Point& p : *set) o << "    {" << number(p.x1) << ", " << number(p.x2) << ", " << number(p.label) << "},\n";
   }
   o << "};\n\n"
@@ -303,8 +303,12 @@ std::string PlaneModel::export_cpp() const {
   for (std::size_t f = 0; f < c.features.size(); ++f) o << (f ? ", " : "") << feature_expression(c.features[f]);
   o << ";\n"
     << "    Y(r, 0) = points[first + i].label;\n"
-    << "  }\n}\n\n"
-    << "int main(int argc, char** argv) {\n"
+    << "  }\n}\n\n";
+}
+
+// main's first half: the data, the dense layers and the loss with its penalty.
+void export_network(std::ostream& o, const Config& c) {
+  o << "int main(int argc, char** argv) {\n"
     << "  const int epochs = argc > 1 ? std::atoi(argv[1]) : 100;\n"
     << "  Matrix<double> X_train, Y_train, X_test, Y_test;\n"
     << "  fill(0, train_count, X_train, Y_train);\n"
@@ -321,7 +325,7 @@ std::string PlaneModel::export_cpp() const {
   for (std::size_t k = 0; k < c.hidden.size(); ++k) {
     o << "  h = nn::dense(h, " << c.hidden[k] << ", init, \"hidden" << k + 1 << "\", layer);\n";
   }
-  o << "  layer.activation = nn::Activation::" << (regression ? "none" : "tanh") << ";\n"
+  o << "  layer.activation = nn::Activation::" << (is_regression(c.dataset) ? "none" : "tanh") << ";\n"
     << "  Node output = nn::dense(h, 1, init, \"output\", layer);\n\n"
     << "  // Half the mean squared error";
   if (c.regularization != "none") o << ", plus the " << (c.regularization == "l1" ? "L1" : "L2") << " penalty";
@@ -344,6 +348,10 @@ std::string PlaneModel::export_cpp() const {
       << "    loss = add(data_loss, penalty);\n"
       << "    g.rename(loss, \"loss/total\");\n  }\n";
   }
+}
+
+// main's second half: SGD, the Trainer and a line of losses an epoch.
+void export_training(std::ostream& o, const Config& c) {
   o << "\n  // Training: SGD adds the gradient nodes; the Trainer shuffles and batches.\n"
     << "  Executor<double> ex(g, {.threads = 1});\n"
     << "  init.apply(ex);\n"
@@ -362,6 +370,17 @@ std::string PlaneModel::export_cpp() const {
     << "    report(epoch);\n"
     << "  }\n"
     << "}\n";
+}
+
+}  // namespace
+
+// The program export_cpp() writes builds and trains the network with the same
+// calls as build() and epoch() above.
+std::string PlaneModel::export_cpp() const {
+  std::ostringstream o;
+  export_data(o, config_, train_, test_);
+  export_network(o, config_);
+  export_training(o, config_);
   return o.str();
 }
 

@@ -45,6 +45,27 @@ void product(const T* a, std::ptrdiff_t a_rows, std::ptrdiff_t a_cols, bool ta, 
 }
 
 template <class T>
+using Strided = Eigen::Map<const Rows<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+template <class T>
+void block_product(const T* a, std::ptrdiff_t lda, bool ta, const T* b, std::ptrdiff_t ldb, bool tb,
+                   std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, T* c, std::ptrdiff_t ldc) {
+  // A stored block is op(A) transposed where ta says: k x m then, else m x k.
+  const Strided<T> am(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+  const Strided<T> bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+  Eigen::Map<Rows<T>, Eigen::Unaligned, Eigen::OuterStride<>> dst(c, m, n, Eigen::OuterStride<>(ldc));
+  if (ta && tb) {
+    dst.noalias() = am.transpose() * bm.transpose();
+  } else if (ta) {
+    dst.noalias() = am.transpose() * bm;
+  } else if (tb) {
+    dst.noalias() = am * bm.transpose();
+  } else {
+    dst.noalias() = am * bm;
+  }
+}
+
+template <class T>
 using Elements = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 template <class T>
@@ -60,8 +81,8 @@ void scale(const T* x, T factor, T* out, std::ptrdiff_t n) {
 }  // namespace
 
 const DenseTable& dense_kernels() {
-  static const DenseTable table{{product<float>, sum_squares<float>, scale<float>},
-                                {product<double>, sum_squares<double>, scale<double>}};
+  static const DenseTable table{{product<float>, block_product<float>, sum_squares<float>, scale<float>},
+                                {product<double>, block_product<double>, sum_squares<double>, scale<double>}};
   return table;
 }
 

@@ -145,6 +145,64 @@ std::vector<int> parse_sizes(const std::string& name, const std::string& v) {
   return sizes;
 }
 
+// The fields whose text is not a plain number, choice or flag.
+Field hidden_layer_sizes_field() {
+  using P = MLPParams;
+  return {"hidden_layer_sizes",
+          [](P& p, const std::string& v) { p.hidden_layer_sizes = parse_sizes("hidden_layer_sizes", v); },
+          [](const P& p) { return sizes_text(p.hidden_layer_sizes); },
+          [](const P& p) {
+            for (int s : p.hidden_layer_sizes) {
+              if (s <= 0) bad("hidden_layer_sizes", sizes_text(p.hidden_layer_sizes), "every layer size must be > 0");
+            }
+          }};
+}
+
+Field batch_size_field() {  // a count, or "auto"
+  using P = MLPParams;
+  return {"batch_size",
+          [](P& p, const std::string& v) {
+            if (v == "auto") {
+              p.batch_size.reset();
+            } else {
+              p.batch_size = parse_small_int("batch_size", v);
+            }
+          },
+          [](const P& p) { return p.batch_size ? std::to_string(*p.batch_size) : "auto"; },
+          [](const P& p) {
+            if (p.batch_size && *p.batch_size < 1)
+              bad("batch_size", std::to_string(*p.batch_size), "must be >= 1 or auto");
+          }};
+}
+
+Field random_state_field() {  // a 32-bit seed, or None
+  using P = MLPParams;
+  return {"random_state",
+          [](P& p, const std::string& v) {
+            if (v == "None" || v == "none") {
+              p.random_state.reset();
+            } else {
+              const long s = parse_int("random_state", v);
+              if (s < 0 || s > 0xffffffffL) bad("random_state", v, "a seed must be in [0, 4294967295], or None");
+              p.random_state = static_cast<std::uint32_t>(s);
+            }
+          },
+          [](const P& p) { return p.random_state ? std::to_string(*p.random_state) : "None"; }};
+}
+
+Field verbose_field() {  // a level, or true/false
+  using P = MLPParams;
+  return {
+      "verbose",
+      [](P& p, const std::string& v) {
+        p.verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : parse_small_int("verbose", v);
+      },
+      [](const P& p) { return std::to_string(p.verbose); },
+      [](const P& p) {
+        if (p.verbose < 0) bad("verbose", std::to_string(p.verbose), "must be >= 0");
+      }};
+}
+
 const std::vector<Field>& fields() {
   using P = MLPParams;
   auto positive = [](double x) { return x > 0; };
@@ -156,54 +214,19 @@ const std::vector<Field>& fields() {
     return std::function<bool(double)>([rule](double x) { return std::isfinite(x) && rule(x); });
   };
   static const std::vector<Field> all{
-      {"hidden_layer_sizes",
-       [](P& p, const std::string& v) { p.hidden_layer_sizes = parse_sizes("hidden_layer_sizes", v); },
-       [](const P& p) { return sizes_text(p.hidden_layer_sizes); },
-       [](const P& p) {
-         for (int s : p.hidden_layer_sizes) {
-           if (s <= 0) bad("hidden_layer_sizes", sizes_text(p.hidden_layer_sizes), "every layer size must be > 0");
-         }
-       }},
+      hidden_layer_sizes_field(),
       choice("activation", &P::activation, {"identity", "logistic", "tanh", "relu"}),
       choice("solver", &P::solver, {"sgd", "adam", "lbfgs"}),
       number<double>("alpha", &P::alpha, finite(non_negative), "must be a finite number >= 0"),
-      {"batch_size",
-       [](P& p, const std::string& v) {
-         if (v == "auto") {
-           p.batch_size.reset();
-         } else {
-           p.batch_size = parse_small_int("batch_size", v);
-         }
-       },
-       [](const P& p) { return p.batch_size ? std::to_string(*p.batch_size) : "auto"; },
-       [](const P& p) {
-         if (p.batch_size && *p.batch_size < 1) bad("batch_size", std::to_string(*p.batch_size), "must be >= 1 or auto");
-       }},
+      batch_size_field(),
       choice("learning_rate", &P::learning_rate, {"constant", "invscaling", "adaptive"}),
       number<double>("learning_rate_init", &P::learning_rate_init, finite(positive), "must be a finite number > 0"),
       number<double>("power_t", &P::power_t, non_negative, "must be >= 0"),
       number<int>("max_iter", &P::max_iter, at_least(1), "must be >= 1"),
       flag("shuffle", &P::shuffle),
-      {"random_state",
-       [](P& p, const std::string& v) {
-         if (v == "None" || v == "none") {
-           p.random_state.reset();
-         } else {
-           const long s = parse_int("random_state", v);
-           if (s < 0 || s > 0xffffffffL) bad("random_state", v, "a seed must be in [0, 4294967295], or None");
-           p.random_state = static_cast<std::uint32_t>(s);
-         }
-       },
-       [](const P& p) { return p.random_state ? std::to_string(*p.random_state) : "None"; }},
+      random_state_field(),
       number<double>("tol", &P::tol, non_negative, "must be >= 0"),
-      {"verbose",
-       [](P& p, const std::string& v) {
-         p.verbose = v == "true" || v == "True" ? 1 : v == "false" || v == "False" ? 0 : parse_small_int("verbose", v);
-       },
-       [](const P& p) { return std::to_string(p.verbose); },
-       [](const P& p) {
-         if (p.verbose < 0) bad("verbose", std::to_string(p.verbose), "must be >= 0");
-       }},
+      verbose_field(),
       flag("warm_start", &P::warm_start),
       number<double>("momentum", &P::momentum, unit_interval, "must be in [0, 1]"),
       flag("nesterovs_momentum", &P::nesterovs_momentum),

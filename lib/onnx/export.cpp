@@ -4,6 +4,7 @@
 // few around it (reshapes to NCHW and back); its output keeps the node's
 // name, helper tensors get "<name>#<what>".
 #include <dagrad/core/detail/class_ids.hpp>
+#include <dagrad/core/detail/attention.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
@@ -13,6 +14,8 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -30,6 +33,8 @@ const std::map<std::string, std::string>& mapping() {
       {"add", "Add"},
       {"add_channel_bias", "Reshape, Add, Reshape"},
       {"add_n", "Sum"},
+      {"attention", "Reshape, Transpose, Gather, MatMul, Mul, Add (the causal mask, an initializer), Softmax, "
+                    "MatMul, Transpose, Reshape"},
       {"avg_pool2d", "Reshape, AveragePool, Reshape"},
       {"binary_cross_entropy", "Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean"},
       {"broadcast", "Shape, Expand"},
@@ -173,6 +178,15 @@ class Exporter {
     return name;
   }
 
+  std::string index(const std::string& base, const std::string& what, std::int64_t v) {  // a 0-d int64
+    const std::string name = helper(base, what);
+    onnx::TensorProto& t = *out_.add_initializer();
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::INT64);
+    t.add_int64_data(v);
+    return name;
+  }
+
   onnx::NodeProto& node(const std::string& type, const std::vector<std::string>& in, const std::string& out) {
     onnx::NodeProto& n = *out_.add_node();
     n.set_op_type(type);
@@ -277,6 +291,44 @@ class Exporter {
     node("Mul", {product, scalar(out, "half", 0.5)}, out);
   }
 
+  // Per sequence and head softmax(Q Kᵀ / sqrt(d) + mask) V: the qkv rows
+  // as (sequences, T, 3, heads, d), put head-major as (3, sequences, heads,
+  // T, d), Q, K and V gathered from it; the causal mask is a T x T
+  // initializer, 0 on and below the diagonal and -inf above, added to the
+  // scores; the heads go back side by side in rows.
+  void attention(const std::string& qkv, const AttentionOptions& o, Dim width, const std::string& out) {
+    const Dim d = width / o.heads;
+    const std::string steps = reshape(qkv, out, "steps", {-1, o.context, 3, o.heads, d});
+    const std::string heads = helper(out, "heads");
+    attr(node("Transpose", {steps}, heads), "perm", std::vector<std::int64_t>{2, 0, 3, 1, 4});
+    std::string part[3];
+    for (int i = 0; i < 3; ++i) {
+      part[i] = helper(out, std::string(1, "qkv"[i]));
+      attr(node("Gather", {heads, index(out, std::string(1, "qkv"[i]) + "_index", i)}, part[i]), "axis",
+           std::int64_t{0});
+    }
+    const std::string kt = helper(out, "kt"), qk = helper(out, "qk"), scores = helper(out, "scores"),
+                      p = helper(out, "p"), o_heads = helper(out, "o"), o_steps = helper(out, "o_steps");
+    attr(node("Transpose", {part[1]}, kt), "perm", std::vector<std::int64_t>{0, 1, 3, 2});
+    node("MatMul", {part[0], kt}, qk);
+    node("Mul", {qk, scalar(out, "scale", 1 / std::sqrt(double(d)))}, scores);
+    std::string logits = scores;
+    if (o.causal) {
+      Matrix<double> mask = Matrix<double>::Zero(o.context, o.context);
+      for (Dim i = 0; i < o.context; ++i) {
+        for (Dim j = i + 1; j < o.context; ++j) mask(i, j) = -std::numeric_limits<double>::infinity();
+      }
+      const std::string m = helper(out, "mask");
+      initializer(m, mask);
+      logits = helper(out, "masked");
+      node("Add", {scores, m}, logits);
+    }
+    attr(node("Softmax", {logits}, p), "axis", std::int64_t{-1});
+    node("MatMul", {p, part[2]}, o_heads);
+    attr(node("Transpose", {o_heads}, o_steps), "perm", std::vector<std::int64_t>{0, 2, 1, 3});
+    node("Reshape", {o_steps, ints(out, "rows", {-1, width})}, out);
+  }
+
   void emit(const std::string& key, const NodeInfo& info, const std::vector<std::string>& in, const std::string& out) {
     AttributeReader a(info.op->attributes());
     static const std::map<std::string, std::string> same = {
@@ -311,6 +363,8 @@ class Exporter {
       attr(n, "reduction", std::string("mean"));
       if (o.ignore_index) attr(n, "ignore_index", std::int64_t{*o.ignore_index});
       node("Reshape", {loss, ints(out, "shape", {1, 1})}, out);
+    } else if (key == "attention") {
+      attention(in[0], detail::attention_options_of(a), info.shape.cols, out);
     } else if (key == "square") {
       node("Mul", {in[0], in[0]}, out);
     } else if (key == "scale") {

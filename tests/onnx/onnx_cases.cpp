@@ -75,6 +75,8 @@ int every_op(const fs::path& dir) {
   const Node norm_gain = g.parameter("norm/gain", {1, 3});
   const Node norm_bias = g.parameter("norm/bias", {1, 3});
   const Node classes = g.input("classes", {batch, 1});
+  // Sequences of 3 steps as rows, 2 heads of 2 columns: [Q | K | V] is 12 wide.
+  const Node qkv = g.input("qkv", {batch, 12});
 
   Node h = conv2d(x, w1, {.in = {1, 4, 4}, .out_channels = 2, .kernel = 3, .padding = 1});
   h = relu(add_channel_bias(h, b1));                                   // 32 columns
@@ -107,6 +109,8 @@ int every_op(const fs::path& dir) {
       {"bce", binary_cross_entropy(logits, t)},
       {"cross_entropy", softmax_cross_entropy(logits, t)},
       {"class_cross_entropy", cross_entropy(logits, classes, {.ignore_index = -1})},
+      {"attention_causal", attention(qkv, {.heads = 2, .context = 3})},
+      {"attention_full", attention(qkv, {.heads = 2, .context = 3, .causal = false})},
   };
   // The case is every op only while it uses every op the table maps.
   std::set<std::string, std::less<>> used;
@@ -135,10 +139,12 @@ int every_op(const fs::path& dir) {
   const std::vector<Tensor> inputs{{"x", wave(5, 16, 1.0, -1.0, 1.0).cast<float>()},
                                    {"targets", targets.cast<float>()},
                                    {"ids", Matrix<float>{{3}, {0}, {2}, {0}, {1}}},
-                                   {"classes", Matrix<float>{{2}, {-1}, {0}, {1}, {2}}}};  // row 1 ignored
+                                   {"classes", Matrix<float>{{2}, {-1}, {0}, {1}, {2}}},  // row 1 ignored
+                                   {"qkv", wave(6, 12, 3.0, -2.0, 2.0).cast<float>()}};
   const Matrix<float> inference = Matrix<float>::Constant(1, 1, -1.0f);  // dropout off
   const std::vector<Matrix<float>> values =
       ex.run({{x, inputs[0].value}, {t, inputs[1].value}, {ids, inputs[2].value}, {classes, inputs[3].value},
+              {qkv, inputs[4].value},
               {step, inference}},
              outputs);
   std::vector<Tensor> expected;

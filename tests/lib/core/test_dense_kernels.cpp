@@ -75,6 +75,36 @@ TEST_CASE_TEMPLATE("every instruction set's dense product gives op(A) op(B), the
   }
 }
 
+TEST_CASE_TEMPLATE("every instruction set's block product multiplies blocks in place inside wider matrices", T,
+                   float, double) {
+  const double tolerance = std::is_same_v<T, float> ? 1e-4 : 1e-12;
+  // op(A) is 19 x 23 and op(B) 23 x 11, each a block at an offset inside a
+  // wider matrix; C goes into the middle of a 30 x 40 matrix whose other
+  // elements must stay as they were.
+  for (detail::Isa isa : detail::isas_available()) {
+    CAPTURE(detail::isa_name(isa));
+    const auto& k = kernels_of<T>(table_of(isa));
+    for (const bool ta : {false, true}) {
+      for (const bool tb : {false, true}) {
+        CAPTURE(ta);
+        CAPTURE(tb);
+        const Matrix<T> a = random_matrix<T>(40, 50, 3), b = random_matrix<T>(40, 50, 4);
+        const Eigen::Index ar = ta ? 23 : 19, ac = ta ? 19 : 23, br = tb ? 11 : 23, bc = tb ? 23 : 11;
+        const Matrix<double> ab = a.block(2, 5, ar, ac).template cast<double>();
+        const Matrix<double> bb = b.block(7, 3, br, bc).template cast<double>();
+        const Matrix<double> want =
+            (ta ? Matrix<double>(ab.transpose()) : ab) * (tb ? Matrix<double>(bb.transpose()) : bb);
+        const Matrix<T> before = random_matrix<T>(30, 40, 6);
+        Matrix<T> c = before;
+        k.block_product(&a(2, 5), a.cols(), ta, &b(7, 3), b.cols(), tb, 19, 11, 23, &c(4, 6), c.cols());
+        CHECK((c.block(4, 6, 19, 11).template cast<double>() - want).cwiseAbs().maxCoeff() < tolerance);
+        c.block(4, 6, 19, 11) = before.block(4, 6, 19, 11);
+        CHECK(c == before);
+      }
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("every instruction set's element loops: sum of squares and product with one number", T, float,
                    double) {
   const double tolerance = std::is_same_v<T, float> ? 1e-4 : 1e-12;

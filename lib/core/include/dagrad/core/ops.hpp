@@ -196,4 +196,19 @@ Node conv2d_grad_filter(Node x, Node dy, Conv2dOptions options);  // dL/dw of co
 Node max_pool2d_grad(Node x, Node dy, Pool2dOptions options);  // dy to each window's first max in x
 Node avg_pool2d_grad(Node dy, Pool2dOptions options);  // dy / size^2 spread over each window
 
+// Multi-head scaled dot-product self-attention over sequences stored as rows:
+// qkv is (sequences x context) x 3C, each row one time step, its columns
+// [Q | K | V] with head h using columns h*d .. (h+1)*d - 1 of each (d = C / heads),
+// as PyTorch's qkv.split(C) then view(B, T, heads, d). Output (sequences x context) x C:
+// per sequence and head softmax(Q Kᵀ / sqrt(d) + mask) V, the heads side by side.
+// causal: position t attends to positions <= t (the mask is implied, never stored).
+// One node whatever the number of heads and sequences; a row count that is
+// not a whole number of sequences is a ShapeError naming the node, when
+// built or, for an open batch, when run.
+//   Node y = attention(matmul(x, w_qkv), {.heads = 4, .context = 64});
+struct AttentionOptions { Dim heads = 1; Dim context = 1; bool causal = true; };
+Node attention(Node qkv, AttentionOptions options);
+// Its backward op: dL/d(qkv), rows x 3C, from qkv and dy = dL/d(output).
+Node attention_grad(Node qkv, Node dy, AttentionOptions options);
+
 }  // namespace dagrad

@@ -2,8 +2,9 @@
 // instruction set (lib/core/dense_kernels.cpp is compiled once per set, like the
 // sparse kernels): Eigen's SIMD width is fixed when it is compiled, so a
 // portable library builds these for SSE2, AVX2 and AVX-512. matmul's dense
-// route, and the hot element loops of an L2 penalty (sum_squares, and the
-// product of a matrix with one number: mul by a 1x1, scale).
+// route, attention's per-head products, and the hot element loops of an L2
+// penalty (sum_squares, and the product of a matrix with one number: mul by
+// a 1x1, scale).
 //   detail::dense_kernels<float>().product(a, 200, 50, false, b, 50, 10, false, 0, 200, c);
 #pragma once
 
@@ -20,6 +21,12 @@ struct DenseKernels {
   void (*product)(const T* a, std::ptrdiff_t a_rows, std::ptrdiff_t a_cols, bool ta, const T* b,
                   std::ptrdiff_t b_rows, std::ptrdiff_t b_cols, bool tb, std::ptrdiff_t first,
                   std::ptrdiff_t count, T* c);
+  // C = op(A) · op(B) on blocks inside larger row-major matrices: op(A) is
+  // m x k, op(B) k x n and C m x n, and lda, ldb, ldc are the distances
+  // between the starts of consecutive stored rows of A, B and C (so a head's
+  // columns of a wide matrix are used where they lie, without a copy).
+  void (*block_product)(const T* a, std::ptrdiff_t lda, bool ta, const T* b, std::ptrdiff_t ldb, bool tb,
+                        std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, T* c, std::ptrdiff_t ldc);
   // Σ x[i]², Eigen's reduction (x 64-byte aligned, as Matrix storage is).
   T (*sum_squares)(const T* x, std::ptrdiff_t n);
   // out[i] = x[i] · factor.

@@ -13,6 +13,8 @@
   X(add)                          \
   X(add_channel_bias)             \
   X(add_n)                        \
+  X(attention)                    \
+  X(attention_grad)               \
   X(avg_pool2d)                   \
   X(avg_pool2d_grad)              \
   X(binary_cross_entropy)         \
