@@ -2,6 +2,8 @@
 #include <dagrad/core/ops.hpp>
 #include <dagrad/nn/layers.hpp>
 
+#include <cmath>
+
 namespace dagrad::nn {
 
 namespace {
@@ -110,6 +112,70 @@ Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name,
   if (options.bias) z = add_channel_bias(z, init.parameter(g, "b", {1, geometry.out_channels}, bias_init));
   g.rename(z, prefix + "z");
   return activate(z, options.activation, prefix);
+}
+
+Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions options) {
+  const std::string layer = "nn::layer_norm '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  const Dim width = x.shape().cols;
+  if (width < 1) throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + "; its columns must be known");
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node gain = init.parameter(g, "gain", {1, width}, constant(1.0));
+  Node bias = init.parameter(g, "bias", {1, width}, zeros());
+  Node y = dagrad::layer_norm(x, gain, bias, options);
+  g.rename(y, prefix + "norm");
+  return y;
+}
+
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection) {
+  const std::string layer = "nn::attention '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  const Dim width = x.shape().cols;
+  if (geometry.heads < 1 || geometry.context < 1 || width < 1 || width % geometry.heads != 0) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + " with " +
+                     std::to_string(geometry.heads) + " heads and context " + std::to_string(geometry.context) +
+                     "; the heads must divide the width, and both be positive");
+  }
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node qkv = dense(x, 3 * width, init, "qkv", {.weights = normal(0.02)});
+  Node mixed = dagrad::attention(qkv, geometry);
+  g.rename(mixed, prefix + "heads");
+  return dense(mixed, width, init, "proj", {.weights = projection});
+}
+
+Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name) {
+  const std::string layer = "nn::transformer_block '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  if (options.layers < 1) throw ShapeError(layer + ": layers " + std::to_string(options.layers) + " must be positive");
+  const Dim width = x.shape().cols;
+  if (options.heads < 1 || width < 1 || width % options.heads != 0) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + "; " +
+                     std::to_string(options.heads) + " heads do not divide its width " + std::to_string(width));
+  }
+  // GPT-2: the projections that add into the residual stream scaled by
+  // 1 / sqrt(2 * layers), as each block adds two of them.
+  const Initializer residual = normal(0.02 / std::sqrt(2.0 * double(options.layers)));
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node a = attention(layer_norm(x, init, "ln1", options.norm),
+                     {.heads = options.heads, .context = options.context, .causal = true}, init, "attn", residual);
+  Node h = add(x, a);
+  g.rename(h, prefix + "residual1");
+  Node m = layer_norm(h, init, "ln2", options.norm);
+  {
+    auto mlp = g.scope("mlp");
+    m = dense(m, 4 * width, init, "fc", {.weights = normal(0.02)});
+    m = gelu(m, options.gelu);
+    m = dense(m, width, init, "proj", {.weights = residual});
+  }
+  Node out = add(h, m);
+  g.rename(out, prefix + "residual2");
+  return out;
 }
 
 Node max_pool2d(Node x, Pool2dOptions geometry, const std::string& name) {

@@ -55,6 +55,38 @@ struct EmbeddingOptions {
 Node embedding(Node ids, Dim vocabulary, Dim dim, Init& init, const std::string& name,
                EmbeddingOptions options = {});
 
+// Each row normalized to mean 0 and variance 1, then scaled and shifted by
+// learned name/gain {1, D} (ones) and name/bias {1, D} (zeros), as
+// PyTorch's LayerNorm(D); the output node is name/norm.
+Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions options = {});
+
+// Multi-head causal self-attention over rows laid out as sequences x
+// context (row sequence * context + t): a dense projection to name/qkv
+// (3 x width columns, Q | K | V, with bias), the attention op (one node for
+// every head and sequence) and a dense projection back, name/proj (with
+// bias). Weights start at N(0, 0.02^2), the output projection's at
+// `projection` (GPT-2 scales it down with depth), biases at zero. Throws
+// ShapeError naming the layer, before making anything, when the heads do
+// not divide x's columns.
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name,
+               Initializer projection = normal(0.02));
+
+struct TransformerOptions {
+  Dim heads = 4;
+  Dim context = 64;
+  // The blocks of the whole model: the projections into the residual
+  // stream start at N(0, (0.02 / sqrt(2 * layers))^2), as GPT-2's do.
+  Dim layers = 1;
+  GeluApproximation gelu = GeluApproximation::none;
+  LayerNormOptions norm = {};
+};
+
+// A pre-norm transformer block (GPT-2's): x + attention(ln1(x)), then
+// h + mlp(ln2(h)) with mlp = dense to 4 x width, GELU, dense back. Every
+// node and parameter under the scope `name` (name/ln1, name/attn/qkv, ...),
+// so a drawing collapsed by layer shows one box a block.
+Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name);
+
 // Pooling under a name scope of its own when `name` is given (the ops
 // themselves have no parameters).
 Node max_pool2d(Node x, Pool2dOptions geometry, const std::string& name = "");
