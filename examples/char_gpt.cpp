@@ -45,6 +45,7 @@ ArgParser char_gpt_parser() {
   p.add("svg", "FILE", "draw the network, one box a block, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
   p.add_switch("check-numerics", "stop at the first NaN or infinity, naming the node");
+  p.add_switch("profile", "time every node of the training steps; print where the time went");
   return p;
 }
 
@@ -56,7 +57,7 @@ struct Config {
   double learning_rate, weight_decay, temperature;
   std::uint32_t seed;
   int threads;
-  bool check_numerics;
+  bool check_numerics, profile;
 };
 
 std::string default_text() {
@@ -86,7 +87,8 @@ Config read_config(const ParsedArgs& a) {
            .temperature = a.get_double("temperature", 1.0, 1e-6, 1e6),
            .seed = std::uint32_t(a.get_int("seed", 1337, 0, 4294967295L)),
            .threads = int(a.get_int("threads", 0, 0, 1024)),
-           .check_numerics = a.has("check-numerics")};
+           .check_numerics = a.has("check-numerics"),
+           .profile = a.has("profile")};
   if (c.embd % c.heads != 0) {
     throw UsageError("char_gpt: --heads " + std::to_string(c.heads) + " does not divide --embd " +
                      std::to_string(c.embd) + "; each head takes an equal share of the width");
@@ -239,12 +241,14 @@ void train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& 
       if (!c.checkpoint.empty()) save_checkpoint(ex, opt, c, corpus.vocab);
     }
     if (step >= c.iters) break;
+    ex.set_profiling(c.profile);  // the training steps only, not the estimates
     const auto start = std::chrono::steady_clock::now();
     // tutorial:begin
     batches.draw(step, ids, targets);
     opt.step(ex, {{m.ids, ids}, {m.positions, positions}, {m.targets, targets}});
     // tutorial:end
     fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ex.set_profiling(false);
     if (bar) {
       const std::uint64_t from = step / c.eval_every * c.eval_every, to = std::min(from + c.eval_every, c.iters);
       std::cout << progress_bar("steps " + std::to_string(from) + "-" + std::to_string(to), step + 1 - from, to - from)
@@ -254,6 +258,7 @@ void train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& 
   const std::uint64_t trained = c.iters > first ? c.iters - first : 0;
   std::printf("ms_per_iter: %.2f\nfit_seconds: %.2f\n", trained ? 1000 * fit_seconds / double(trained) : 0.0,
               fit_seconds);
+  if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
 }
 
 // --prompt as ids: a character the text does not hold is refused, naming
