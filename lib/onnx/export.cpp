@@ -26,60 +26,16 @@ namespace {
 constexpr std::int64_t ir_version = 8;  // what Debian's onnx 1.12 checker and onnxruntime 1.20 take
 constexpr std::int64_t opset = 13;
 
-// Each mapped op key and the ONNX operators it becomes.
-const std::map<std::string, std::string>& mapping() {
-  static const std::map<std::string, std::string> m = {
-      {"abs", "Abs"},
-      {"add", "Add"},
-      {"add_channel_bias", "Reshape, Add, Reshape"},
-      {"add_n", "Sum"},
-      {"attention", "Reshape, Transpose, Gather, MatMul, Mul, Add (the causal mask, an initializer), Softmax, "
-                    "MatMul, Transpose, Reshape"},
-      {"avg_pool2d", "Reshape, AveragePool, Reshape"},
-      {"binary_cross_entropy", "Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean"},
-      {"broadcast", "Shape, Expand"},
-      {"concat", "Concat (axis 1)"},
-      {"conv2d", "Reshape, Conv, Reshape (and Reshape of the weights)"},
-      {"cross_entropy", "Cast (ids to int64), Reshape, SoftmaxCrossEntropyLoss (mean, ignore_index), Reshape"},
-      {"div", "Div"},
-      {"dropout", "Identity (inference: dropout is off)"},
-      {"embedding", "Cast (ids to int64), Reshape, Gather (axis 0)"},
-      {"exp", "Exp"},
-      {"gelu", "Mul, Erf, Add, Mul (exact); Mul, Add, Tanh, Mul (tanh form)"},
-      {"identity", "Identity"},
-      {"layer_norm", "ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul, Add"},
-      {"leaky_relu", "LeakyRelu"},
-      {"log", "Log"},
-      {"log_softmax", "LogSoftmax (axis 1)"},
-      {"matmul", "MatMul, or Gemm where an operand is transposed"},
-      {"max_pool2d", "Reshape, MaxPool, Reshape"},
-      {"mean", "ReduceMean"},
-      {"mse_loss", "Sub, Mul, ReduceMean"},
-      {"mul", "Mul"},
-      {"pow", "Pow (by a scalar initializer)"},
-      {"relu", "Relu"},
-      {"rsqrt", "Sqrt, Reciprocal"},
-      {"scale", "Mul (by a scalar initializer)"},
-      {"shift", "Add (a scalar initializer)"},
-      {"sigmoid", "Sigmoid"},
-      {"sign", "Sign"},
-      {"slice", "Slice (axis 1)"},
-      {"softmax", "Softmax (axis 1)"},
-      {"softmax_cross_entropy", "LogSoftmax, Mul, ReduceSum, ReduceMean, Neg"},
-      {"sqrt", "Sqrt"},
-      {"square", "Mul (x by x)"},
-      {"sub", "Sub"},
-      {"sum", "ReduceSum"},
-      {"sum_channels", "Reshape, ReduceSum, Reshape"},
-      {"sum_cols", "ReduceSum (axis 1)"},
-      {"sum_rows", "ReduceSum (axis 0)"},
-      {"sum_squares", "ReduceSumSquare"},
-      {"tanh", "Tanh"},
-      {"transpose", "Transpose"},
-      {"zeros_like", "Shape, ConstantOfShape"},
-  };
-  return m;
-}
+class Exporter;
+
+// One node to export: the node, its inputs' and its own tensor names, and
+// its attributes (each read once; the exporter checks none is left over).
+struct Call {
+  const NodeInfo& info;
+  const std::vector<std::string>& in;
+  const std::string& out;
+  AttributeReader& a;
+};
 
 class Exporter {
  public:
@@ -105,7 +61,8 @@ class Exporter {
                       ") is a backward node; export the forward outputs");
         }
         const std::string key(info.op->key());
-        if (!mapping().count(key)) {
+        const auto rule = rules().find(key);
+        if (rule == rules().end()) {
           throw Error("ONNX export: node '" + info.name + "' is a " + key +
                       ", which has no ONNX operator here (docs/onnx.md lists those that do)");
         }
@@ -113,7 +70,14 @@ class Exporter {
         // Dropout's step input only switches it off at inference: not exported.
         const std::size_t used = key == "dropout" ? 1 : info.inputs.size();
         for (std::size_t i = 0; i < used; ++i) in.push_back(tensor(info.inputs[i], values));
-        emit(key, info, in, name);
+        AttributeReader attributes(info.op->attributes());
+        Call call{info, in, name, attributes};
+        if (rule->second.emit) {
+          rule->second.emit(*this, call);
+        } else {
+          node(rule->second.onnx, in, name);  // one ONNX operator of the same meaning
+        }
+        attributes.finish();
         break;
       }
     }
@@ -329,160 +293,128 @@ class Exporter {
     node("Reshape", {o_steps, ints(out, "rows", {-1, width})}, out);
   }
 
-  void emit(const std::string& key, const NodeInfo& info, const std::vector<std::string>& in, const std::string& out) {
-    AttributeReader a(info.op->attributes());
-    static const std::map<std::string, std::string> same = {
-        {"abs", "Abs"},         {"add", "Add"},   {"sub", "Sub"},   {"mul", "Mul"},        {"div", "Div"},
-        {"exp", "Exp"},         {"log", "Log"},   {"sign", "Sign"}, {"sigmoid", "Sigmoid"}, {"relu", "Relu"},
-        {"tanh", "Tanh"},       {"identity", "Identity"},           {"add_n", "Sum"},
-        {"sqrt", "Sqrt"},
-    };
-    if (const auto it = same.find(key); it != same.end()) {
-      node(it->second, in, out);
-    } else if (key == "dropout") {
-      node("Identity", in, out);
-      a.real("rate");
-      a.integer("seed");
-    } else if (key == "rsqrt") {
-      const std::string root = helper(out, "sqrt");
-      node("Sqrt", in, root);
-      node("Reciprocal", {root}, out);
-    } else if (key == "pow") {
-      node("Pow", {in[0], scalar(out, "exponent", a.real("exponent"))}, out);
-    } else if (key == "gelu") {
-      gelu(in[0], a.flag("approximate_tanh"), out);
-    } else if (key == "embedding") {
-      attr(node("Gather", {in[1], int_ids(in[0], out)}, out), "axis", std::int64_t{0});
-    } else if (key == "layer_norm") {
-      layer_norm(in, a.real("eps"), out);
-    } else if (key == "cross_entropy") {
-      // The mean over the rows not ignored, as dagrad's; ONNX gives a scalar, dagrad a 1x1.
-      const CrossEntropyOptions o = detail::cross_entropy_options_of(a);
-      const std::string loss = helper(out, "loss");
-      onnx::NodeProto& n = node("SoftmaxCrossEntropyLoss", {in[0], int_ids(in[1], out)}, loss);
-      attr(n, "reduction", std::string("mean"));
-      if (o.ignore_index) attr(n, "ignore_index", std::int64_t{*o.ignore_index});
-      node("Reshape", {loss, ints(out, "shape", {1, 1})}, out);
-    } else if (key == "attention") {
-      attention(in[0], detail::attention_options_of(a), info.shape.cols, out);
-    } else if (key == "square") {
-      node("Mul", {in[0], in[0]}, out);
-    } else if (key == "scale") {
-      node("Mul", {in[0], scalar(out, "factor", a.real("factor"))}, out);
-    } else if (key == "shift") {
-      node("Add", {in[0], scalar(out, "offset", a.real("offset"))}, out);
-    } else if (key == "leaky_relu") {
-      attr(node("LeakyRelu", in, out), "alpha", static_cast<float>(a.real("slope")));
-    } else if (key == "matmul") {
-      const bool ta = a.flag("transpose_a"), tb = a.flag("transpose_b");
-      if (!ta && !tb) {
-        node("MatMul", in, out);
-      } else {
-        onnx::NodeProto& n = node("Gemm", in, out);
-        attr(n, "transA", std::int64_t{ta});
-        attr(n, "transB", std::int64_t{tb});
-      }
-    } else if (key == "transpose") {
-      attr(node("Transpose", in, out), "perm", std::vector<std::int64_t>{1, 0});
-    } else if (key == "softmax" || key == "log_softmax") {
-      attr(node(key == "softmax" ? "Softmax" : "LogSoftmax", in, out), "axis", std::int64_t{1});
-    } else if (key == "concat") {
-      attr(node("Concat", in, out), "axis", std::int64_t{1});
-    } else if (key == "slice") {
-      const std::int64_t first = a.integer("first"), count = a.integer("count");
-      node("Slice", {in[0], ints(out, "starts", {first}), ints(out, "ends", {first + count}), ints(out, "axes", {1})},
-           out);
-    } else if (key == "sum") {
-      reduce("ReduceSum", in[0], {}, out);
-    } else if (key == "sum_rows") {
-      reduce("ReduceSum", in[0], {0}, out);
-    } else if (key == "sum_cols") {
-      reduce("ReduceSum", in[0], {1}, out);
-    } else if (key == "mean") {
-      reduce("ReduceMean", in[0], {}, out);
-    } else if (key == "sum_squares") {
-      reduce("ReduceSumSquare", in[0], {}, out);
-    } else if (key == "broadcast" || key == "zeros_like") {
-      const std::string like = key == "broadcast" ? in[1] : in[0];
-      const std::string shape = helper(out, "shape");
-      node("Shape", {like}, shape);
-      if (key == "broadcast") {
-        node("Expand", {in[0], shape}, out);
-      } else {
-        onnx::NodeProto& n = node("ConstantOfShape", {shape}, out);
-        auto* value = n.add_attribute();
-        value->set_name("value");
-        value->set_type(onnx::AttributeProto::TENSOR);
-        value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
-        value->mutable_t()->add_dims(1);
-        value->mutable_t()->add_float_data(0.0f);
-      }
-    } else if (key == "mse_loss") {
-      const std::string d = helper(out, "difference"), sq = helper(out, "squares");
-      node("Sub", in, d);
-      node("Mul", {d, d}, sq);
-      reduce("ReduceMean", sq, {}, out);
-    } else if (key == "binary_cross_entropy") {
-      // max(x, 0) - x t + log(1 + e^-|x|), averaged: the op's own stable form.
-      const std::string pos = helper(out, "relu"), xt = helper(out, "xt"), lin = helper(out, "linear"),
-                        ab = helper(out, "abs"), neg = helper(out, "neg"), sp = helper(out, "softplus"),
-                        all = helper(out, "elements");
-      node("Relu", {in[0]}, pos);
-      node("Mul", {in[0], in[1]}, xt);
-      node("Sub", {pos, xt}, lin);
-      node("Abs", {in[0]}, ab);
-      node("Neg", {ab}, neg);
-      node("Softplus", {neg}, sp);
-      node("Add", {lin, sp}, all);
-      reduce("ReduceMean", all, {}, out);
-    } else if (key == "softmax_cross_entropy") {
-      // -(1/M) sum_ij t_ij log softmax(x)_ij: each row's sum, their mean, negated.
-      const std::string ls = helper(out, "log_softmax"), prod = helper(out, "product"), rows = helper(out, "rows"),
-                        mean = helper(out, "mean");
-      attr(node("LogSoftmax", {in[0]}, ls), "axis", std::int64_t{1});
-      node("Mul", {in[1], ls}, prod);
-      reduce("ReduceSum", prod, {1}, rows);
-      reduce("ReduceMean", rows, {0}, mean);
-      node("Neg", {mean}, out);
-    } else if (key == "conv2d") {
-      const Conv2dOptions o = detail::conv2d_options_of(a);
-      const ImageShape y = conv2d_output(o);
-      const std::string x = reshape(in[0], out, "nchw", {-1, o.in.channels, o.in.height, o.in.width});
-      const std::string w = reshape(in[1], out, "weights", {o.out_channels, o.in.channels, o.kernel, o.kernel});
-      const std::string conv = helper(out, "conv");
-      onnx::NodeProto& n = node("Conv", {x, w}, conv);
-      attr(n, "kernel_shape", std::vector<std::int64_t>{o.kernel, o.kernel});
-      attr(n, "strides", std::vector<std::int64_t>{o.stride, o.stride});
-      attr(n, "pads", std::vector<std::int64_t>{o.padding, o.padding, o.padding, o.padding});
-      node("Reshape", {conv, ints(out, "rows", {-1, y.channels * y.height * y.width})}, out);
-    } else if (key == "max_pool2d" || key == "avg_pool2d") {
-      const Pool2dOptions o = detail::pool2d_options_of(a);
-      const ImageShape y = pool2d_output(o);
-      const std::int64_t stride = o.stride == 0 ? o.size : o.stride;
-      const std::string x = reshape(in[0], out, "nchw", {-1, o.in.channels, o.in.height, o.in.width});
-      const std::string pool = helper(out, "pool");
-      onnx::NodeProto& n = node(key == "max_pool2d" ? "MaxPool" : "AveragePool", {x}, pool);
-      attr(n, "kernel_shape", std::vector<std::int64_t>{o.size, o.size});
-      attr(n, "strides", std::vector<std::int64_t>{stride, stride});
-      node("Reshape", {pool, ints(out, "rows", {-1, y.channels * y.height * y.width})}, out);
-    } else if (key == "add_channel_bias") {
-      const Dim channels = graph_.info(info.inputs[1]).shape.cols, pixels = info.shape.cols / channels;
-      const std::string x = reshape(in[0], out, "channels", {-1, channels, pixels});
-      const std::string b = reshape(in[1], out, "bias", {1, channels, 1});
-      const std::string sum = helper(out, "sum");
-      node("Add", {x, b}, sum);
-      node("Reshape", {sum, ints(out, "rows", {-1, channels * pixels})}, out);
-    } else if (key == "sum_channels") {
-      const Dim channels = a.integer("channels"), pixels = graph_.info(info.inputs[0]).shape.cols / channels;
-      const std::string x = reshape(in[0], out, "channels", {-1, channels, pixels});
-      const std::string sums = helper(out, "sums");
-      reduce("ReduceSum", x, {0, 2}, sums, false);
-      node("Reshape", {sums, ints(out, "row", {1, channels})}, out);
-    } else {
-      throw Error("ONNX export: node '" + info.name + "' (" + key + ") has a mapping but no emitter");
+  // The ops that need more than one ONNX operator of the same meaning.
+  void broadcast_or_zeros(bool broadcast, const std::vector<std::string>& in, const std::string& out) {
+    const std::string like = broadcast ? in[1] : in[0];
+    const std::string shape = helper(out, "shape");
+    node("Shape", {like}, shape);
+    if (broadcast) {
+      node("Expand", {in[0], shape}, out);
+      return;
     }
-    a.finish();
+    onnx::NodeProto& n = node("ConstantOfShape", {shape}, out);
+    auto* value = n.add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+    value->mutable_t()->add_dims(1);
+    value->mutable_t()->add_float_data(0.0f);
   }
+
+  // max(x, 0) - x t + log(1 + e^-|x|), averaged: the op's own stable form.
+  void binary_cross_entropy(const std::vector<std::string>& in, const std::string& out) {
+    const std::string pos = helper(out, "relu"), xt = helper(out, "xt"), lin = helper(out, "linear"),
+                      ab = helper(out, "abs"), neg = helper(out, "neg"), sp = helper(out, "softplus"),
+                      all = helper(out, "elements");
+    node("Relu", {in[0]}, pos);
+    node("Mul", {in[0], in[1]}, xt);
+    node("Sub", {pos, xt}, lin);
+    node("Abs", {in[0]}, ab);
+    node("Neg", {ab}, neg);
+    node("Softplus", {neg}, sp);
+    node("Add", {lin, sp}, all);
+    reduce("ReduceMean", all, {}, out);
+  }
+
+  // -(1/M) sum_ij t_ij log softmax(x)_ij: each row's sum, their mean, negated.
+  void softmax_cross_entropy(const std::vector<std::string>& in, const std::string& out) {
+    const std::string ls = helper(out, "log_softmax"), prod = helper(out, "product"), rows = helper(out, "rows"),
+                      mean = helper(out, "mean");
+    attr(node("LogSoftmax", {in[0]}, ls), "axis", std::int64_t{1});
+    node("Mul", {in[1], ls}, prod);
+    reduce("ReduceSum", prod, {1}, rows);
+    reduce("ReduceMean", rows, {0}, mean);
+    node("Neg", {mean}, out);
+  }
+
+  // The mean over the rows not ignored, as dagrad's; ONNX gives a scalar, dagrad a 1x1.
+  void cross_entropy(const std::vector<std::string>& in, const CrossEntropyOptions& o, const std::string& out) {
+    const std::string loss = helper(out, "loss");
+    onnx::NodeProto& n = node("SoftmaxCrossEntropyLoss", {in[0], int_ids(in[1], out)}, loss);
+    attr(n, "reduction", std::string("mean"));
+    if (o.ignore_index) attr(n, "ignore_index", std::int64_t{*o.ignore_index});
+    node("Reshape", {loss, ints(out, "shape", {1, 1})}, out);
+  }
+
+  void conv2d(const std::vector<std::string>& in, const Conv2dOptions& o, const std::string& out) {
+    const ImageShape y = conv2d_output(o);
+    const std::string x = reshape(in[0], out, "nchw", {-1, o.in.channels, o.in.height, o.in.width});
+    const std::string w = reshape(in[1], out, "weights", {o.out_channels, o.in.channels, o.kernel, o.kernel});
+    const std::string conv = helper(out, "conv");
+    onnx::NodeProto& n = node("Conv", {x, w}, conv);
+    attr(n, "kernel_shape", std::vector<std::int64_t>{o.kernel, o.kernel});
+    attr(n, "strides", std::vector<std::int64_t>{o.stride, o.stride});
+    attr(n, "pads", std::vector<std::int64_t>{o.padding, o.padding, o.padding, o.padding});
+    node("Reshape", {conv, ints(out, "rows", {-1, y.channels * y.height * y.width})}, out);
+  }
+
+  void pool2d(const std::string& type, const std::string& in, const Pool2dOptions& o, const std::string& out) {
+    const ImageShape y = pool2d_output(o);
+    const std::int64_t stride = o.stride == 0 ? o.size : o.stride;
+    const std::string x = reshape(in, out, "nchw", {-1, o.in.channels, o.in.height, o.in.width});
+    const std::string pool = helper(out, "pool");
+    onnx::NodeProto& n = node(type, {x}, pool);
+    attr(n, "kernel_shape", std::vector<std::int64_t>{o.size, o.size});
+    attr(n, "strides", std::vector<std::int64_t>{stride, stride});
+    node("Reshape", {pool, ints(out, "rows", {-1, y.channels * y.height * y.width})}, out);
+  }
+
+  void add_channel_bias(const Call& c) {
+    const Dim channels = graph_.info(c.info.inputs[1]).shape.cols, pixels = c.info.shape.cols / channels;
+    const std::string x = reshape(c.in[0], c.out, "channels", {-1, channels, pixels});
+    const std::string b = reshape(c.in[1], c.out, "bias", {1, channels, 1});
+    const std::string sum = helper(c.out, "sum");
+    node("Add", {x, b}, sum);
+    node("Reshape", {sum, ints(c.out, "rows", {-1, channels * pixels})}, c.out);
+  }
+
+  void sum_channels(const Call& c, Dim channels) {
+    const Dim pixels = graph_.info(c.info.inputs[0]).shape.cols / channels;
+    const std::string x = reshape(c.in[0], c.out, "channels", {-1, channels, pixels});
+    const std::string sums = helper(c.out, "sums");
+    reduce("ReduceSum", x, {0, 2}, sums, false);
+    node("Reshape", {sums, ints(c.out, "row", {1, channels})}, c.out);
+  }
+
+  void matmul(const Call& c) {
+    const bool ta = c.a.flag("transpose_a"), tb = c.a.flag("transpose_b");
+    if (!ta && !tb) {
+      node("MatMul", c.in, c.out);
+      return;
+    }
+    onnx::NodeProto& n = node("Gemm", c.in, c.out);
+    attr(n, "transA", std::int64_t{ta});
+    attr(n, "transB", std::int64_t{tb});
+  }
+
+  void mse_loss(const Call& c) {
+    const std::string d = helper(c.out, "difference"), sq = helper(c.out, "squares");
+    node("Sub", c.in, d);
+    node("Mul", {d, d}, sq);
+    reduce("ReduceMean", sq, {}, c.out);
+  }
+
+ public:
+  // One row per op dagrad exports: the ONNX operators it becomes (docs/onnx.md's
+  // table) and how, or no function where it is the one operator so named.
+  struct Rule {
+    std::string onnx;
+    void (*emit)(Exporter&, Call&) = nullptr;
+  };
+  static const std::map<std::string, Rule, std::less<>>& rules() { return rule_table_; }
+
+ private:
+  static const std::map<std::string, Rule, std::less<>> rule_table_;
 
   const Graph& graph_;
   onnx::GraphProto& out_;
@@ -490,10 +422,121 @@ class Exporter {
   std::map<NodeId, std::string> tensors_;
 };
 
+// A table, not a function of the key: each op's row is read once, where the
+// exporter meets a node of that op.
+using E = Exporter;
+const std::map<std::string, Exporter::Rule, std::less<>> Exporter::rule_table_ = {
+    {"abs", {"Abs"}},
+    {"add", {"Add"}},
+    {"add_channel_bias", {"Reshape, Add, Reshape", [](E& e, Call& c) { e.add_channel_bias(c); }}},
+    {"add_n", {"Sum"}},
+    {"attention",
+     {"Reshape, Transpose, Gather, MatMul, Mul, Add (the causal mask, an initializer), Softmax, MatMul, Transpose, "
+      "Reshape",
+      [](E& e, Call& c) { e.attention(c.in[0], detail::attention_options_of(c.a), c.info.shape.cols, c.out); }}},
+    {"avg_pool2d",
+     {"Reshape, AveragePool, Reshape",
+      [](E& e, Call& c) { e.pool2d("AveragePool", c.in[0], detail::pool2d_options_of(c.a), c.out); }}},
+    {"binary_cross_entropy",
+     {"Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean", [](E& e, Call& c) { e.binary_cross_entropy(c.in, c.out); }}},
+    {"broadcast", {"Shape, Expand", [](E& e, Call& c) { e.broadcast_or_zeros(true, c.in, c.out); }}},
+    {"concat", {"Concat (axis 1)", [](E& e, Call& c) { attr(e.node("Concat", c.in, c.out), "axis", std::int64_t{1}); }}},
+    {"conv2d",
+     {"Reshape, Conv, Reshape (and Reshape of the weights)",
+      [](E& e, Call& c) { e.conv2d(c.in, detail::conv2d_options_of(c.a), c.out); }}},
+    {"cross_entropy",
+     {"Cast (ids to int64), Reshape, SoftmaxCrossEntropyLoss (mean, ignore_index), Reshape",
+      [](E& e, Call& c) { e.cross_entropy(c.in, detail::cross_entropy_options_of(c.a), c.out); }}},
+    {"div", {"Div"}},
+    {"dropout",
+     {"Identity (inference: dropout is off)",
+      [](E& e, Call& c) {
+        e.node("Identity", c.in, c.out);
+        c.a.real("rate");
+        c.a.integer("seed");
+      }}},
+    {"embedding",
+     {"Cast (ids to int64), Reshape, Gather (axis 0)",
+      [](E& e, Call& c) {
+        attr(e.node("Gather", {c.in[1], e.int_ids(c.in[0], c.out)}, c.out), "axis", std::int64_t{0});
+      }}},
+    {"exp", {"Exp"}},
+    {"gelu",
+     {"Mul, Erf, Add, Mul (exact); Mul, Add, Tanh, Mul (tanh form)",
+      [](E& e, Call& c) { e.gelu(c.in[0], c.a.flag("approximate_tanh"), c.out); }}},
+    {"identity", {"Identity"}},
+    {"layer_norm",
+     {"ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul, Add",
+      [](E& e, Call& c) { e.layer_norm(c.in, c.a.real("eps"), c.out); }}},
+    {"leaky_relu",
+     {"LeakyRelu",
+      [](E& e, Call& c) { attr(e.node("LeakyRelu", c.in, c.out), "alpha", static_cast<float>(c.a.real("slope"))); }}},
+    {"log", {"Log"}},
+    {"log_softmax",
+     {"LogSoftmax (axis 1)", [](E& e, Call& c) { attr(e.node("LogSoftmax", c.in, c.out), "axis", std::int64_t{1}); }}},
+    {"matmul", {"MatMul, or Gemm where an operand is transposed", [](E& e, Call& c) { e.matmul(c); }}},
+    {"max_pool2d",
+     {"Reshape, MaxPool, Reshape",
+      [](E& e, Call& c) { e.pool2d("MaxPool", c.in[0], detail::pool2d_options_of(c.a), c.out); }}},
+    {"mean", {"ReduceMean", [](E& e, Call& c) { e.reduce("ReduceMean", c.in[0], {}, c.out); }}},
+    {"mse_loss", {"Sub, Mul, ReduceMean", [](E& e, Call& c) { e.mse_loss(c); }}},
+    {"mul", {"Mul"}},
+    {"pow",
+     {"Pow (by a scalar initializer)",
+      [](E& e, Call& c) { e.node("Pow", {c.in[0], e.scalar(c.out, "exponent", c.a.real("exponent"))}, c.out); }}},
+    {"relu", {"Relu"}},
+    {"rsqrt",
+     {"Sqrt, Reciprocal",
+      [](E& e, Call& c) {
+        const std::string root = e.helper(c.out, "sqrt");
+        e.node("Sqrt", c.in, root);
+        e.node("Reciprocal", {root}, c.out);
+      }}},
+    {"scale",
+     {"Mul (by a scalar initializer)",
+      [](E& e, Call& c) { e.node("Mul", {c.in[0], e.scalar(c.out, "factor", c.a.real("factor"))}, c.out); }}},
+    {"shift",
+     {"Add (a scalar initializer)",
+      [](E& e, Call& c) { e.node("Add", {c.in[0], e.scalar(c.out, "offset", c.a.real("offset"))}, c.out); }}},
+    {"sigmoid", {"Sigmoid"}},
+    {"sign", {"Sign"}},
+    {"slice",
+     {"Slice (axis 1)",
+      [](E& e, Call& c) {
+        const std::int64_t first = c.a.integer("first"), count = c.a.integer("count");
+        e.node("Slice",
+               {c.in[0], e.ints(c.out, "starts", {first}), e.ints(c.out, "ends", {first + count}),
+                e.ints(c.out, "axes", {1})},
+               c.out);
+      }}},
+    {"softmax",
+     {"Softmax (axis 1)", [](E& e, Call& c) { attr(e.node("Softmax", c.in, c.out), "axis", std::int64_t{1}); }}},
+    {"softmax_cross_entropy",
+     {"LogSoftmax, Mul, ReduceSum, ReduceMean, Neg", [](E& e, Call& c) { e.softmax_cross_entropy(c.in, c.out); }}},
+    {"sqrt", {"Sqrt"}},
+    {"square", {"Mul (x by x)", [](E& e, Call& c) { e.node("Mul", {c.in[0], c.in[0]}, c.out); }}},
+    {"sub", {"Sub"}},
+    {"sum", {"ReduceSum", [](E& e, Call& c) { e.reduce("ReduceSum", c.in[0], {}, c.out); }}},
+    {"sum_channels",
+     {"Reshape, ReduceSum, Reshape", [](E& e, Call& c) { e.sum_channels(c, c.a.integer("channels")); }}},
+    {"sum_cols", {"ReduceSum (axis 1)", [](E& e, Call& c) { e.reduce("ReduceSum", c.in[0], {1}, c.out); }}},
+    {"sum_rows", {"ReduceSum (axis 0)", [](E& e, Call& c) { e.reduce("ReduceSum", c.in[0], {0}, c.out); }}},
+    {"sum_squares", {"ReduceSumSquare", [](E& e, Call& c) { e.reduce("ReduceSumSquare", c.in[0], {}, c.out); }}},
+    {"tanh", {"Tanh"}},
+    {"transpose",
+     {"Transpose",
+      [](E& e, Call& c) { attr(e.node("Transpose", c.in, c.out), "perm", std::vector<std::int64_t>{1, 0}); }}},
+    {"zeros_like", {"Shape, ConstantOfShape", [](E& e, Call& c) { e.broadcast_or_zeros(false, c.in, c.out); }}},
+};
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& onnx_operator_table() {
-  static const std::vector<std::pair<std::string, std::string>> table(mapping().begin(), mapping().end());
+  static const std::vector<std::pair<std::string, std::string>> table = [] {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& [key, rule] : Exporter::rules()) rows.emplace_back(key, rule.onnx);
+    return rows;
+  }();
   return table;
 }
 
