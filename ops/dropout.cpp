@@ -8,6 +8,7 @@
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
+#include <dagrad/core/random.hpp>
 
 #include <bit>
 #include <cmath>
@@ -16,14 +17,6 @@
 
 namespace dagrad {
 namespace {
-
-// SplitMix64's finalizer: a bijection of 64-bit words whose output bits each
-// depend on every input bit, used here as a hash of the key.
-constexpr std::uint64_t mix(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 class Dropout final : public OpBase<Dropout> {
  public:
@@ -47,14 +40,14 @@ class Dropout final : public OpBase<Dropout> {
       out = x;
       return;
     }
-    const std::uint64_t key = mix(seed_ ^ mix(static_cast<std::uint64_t>(step) + 0x9e3779b97f4a7c15ULL));
+    const std::uint64_t key = mix64(seed_ ^ mix64(static_cast<std::uint64_t>(step) + 0x9e3779b97f4a7c15ULL));
     const T factor = T(1.0 / (1.0 - rate_));
     out.resize(x.rows(), x.cols());
     const T* src = x.data();
     T* dst = out.data();
     detail::parallel_elements(out.size(), [&](std::int64_t first, std::int64_t count) {
       for (std::int64_t i = first; i < first + count; ++i) {
-        const bool keep = (mix(key + static_cast<std::uint64_t>(i)) >> 32) < keep_below_;
+        const bool keep = (mix64(key + static_cast<std::uint64_t>(i)) >> 32) < keep_below_;
         dst[i] = keep ? src[i] * factor : T(0);
       }
     });

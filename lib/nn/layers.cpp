@@ -2,6 +2,8 @@
 #include <dagrad/core/ops.hpp>
 #include <dagrad/nn/layers.hpp>
 
+#include <cmath>
+
 namespace dagrad::nn {
 
 namespace {
@@ -15,29 +17,66 @@ Node activate(Node z, Activation activation, const std::string& prefix) {
   return a;
 }
 
+// A parameter given to a layer instead of one it would make: it must be a
+// parameter node of x's graph with the shape the layer needs.
+Node given(Node p, Node x, Shape shape, const std::string& layer, const char* what) {
+  if (!p.valid() || p.kind() != NodeKind::parameter || &p.graph() != &x.graph()) {
+    throw GraphError(layer + ": the given " + what + " is not a parameter of x's graph");
+  }
+  if (!(p.shape() == shape)) {
+    throw ShapeError(layer + ": the given " + what + " '" + p.name() + "' is " + to_string(p.shape()) +
+                     ", not " + to_string(shape));
+  }
+  return p;
+}
+
 }  // namespace
 
 Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions options) {
   if (!x.valid()) throw GraphError("nn::dense '" + name + "': x is an empty Node");
   const Shape in = x.shape();
+  const std::string layer = "nn::dense '" + name + "'";
   if (units < 1 || in.cols < 1) {
-    throw ShapeError("nn::dense '" + name + "': input '" + x.name() + "' is " + to_string(in) +
-                     " and units is " + std::to_string(units) +
-                     "; both the input's columns and units must be positive");
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(in) + " and units is " +
+                     std::to_string(units) + "; both the input's columns and units must be positive");
+  }
+  // Given parameters are checked before anything is made, so a refused
+  // layer leaves nothing behind.
+  const Shape w_shape = options.transpose_weight ? Shape{units, in.cols} : Shape{in.cols, units};
+  if (options.weight) given(*options.weight, x, w_shape, layer, "weight");
+  if (options.bias && options.bias_parameter) given(*options.bias_parameter, x, {1, units}, layer, "bias");
+  if (options.transpose_weight && !options.weight) {
+    throw GraphError(layer + ": transpose_weight applies to a given weight only");
   }
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
-  Node w = init.parameter(g, "w", {in.cols, units}, options.weights);
-  Node z = matmul(x, w);
+  Node w = options.weight ? *options.weight : init.parameter(g, "w", w_shape, options.weights);
+  Node z = matmul(x, w, {.transpose_b = options.transpose_weight});
   if (options.bias) {
-    Node b = init.parameter(g, "b", {1, units}, options.bias_init);
+    Node b = options.bias_parameter ? *options.bias_parameter : init.parameter(g, "b", {1, units}, options.bias_init);
     z = add(z, b);
   }
   g.rename(z, prefix + "z");
   return activate(z, options.activation, prefix);
 }
 
+Node embedding(Node ids, Dim vocabulary, Dim dim, Init& init, const std::string& name, EmbeddingOptions options) {
+  const std::string layer = "nn::embedding '" + name + "'";
+  if (!ids.valid()) throw GraphError(layer + ": ids is an empty Node");
+  if (vocabulary < 1 || dim < 1) {
+    throw ShapeError(layer + ": vocabulary " + std::to_string(vocabulary) + " and dim " + std::to_string(dim) +
+                     " must both be positive");
+  }
+  if (options.table) given(*options.table, ids, {vocabulary, dim}, layer, "table");
+  Graph& g = ids.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node table = options.table ? *options.table : init.parameter(g, "table", {vocabulary, dim}, options.table_init);
+  Node out = dagrad::embedding(ids, table);  // checks ids' shape, naming both
+  g.rename(out, prefix + "lookup");
+  return out;
+}
 
 Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name, DenseOptions options) {
   if (!x.valid()) throw GraphError("nn::conv2d '" + name + "': x is an empty Node");
@@ -73,6 +112,70 @@ Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name,
   if (options.bias) z = add_channel_bias(z, init.parameter(g, "b", {1, geometry.out_channels}, bias_init));
   g.rename(z, prefix + "z");
   return activate(z, options.activation, prefix);
+}
+
+Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions options) {
+  const std::string layer = "nn::layer_norm '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  const Dim width = x.shape().cols;
+  if (width < 1) throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + "; its columns must be known");
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node gain = init.parameter(g, "gain", {1, width}, constant(1.0));
+  Node bias = init.parameter(g, "bias", {1, width}, zeros());
+  Node y = dagrad::layer_norm(x, gain, bias, options);
+  g.rename(y, prefix + "norm");
+  return y;
+}
+
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection) {
+  const std::string layer = "nn::attention '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  const Dim width = x.shape().cols;
+  if (geometry.heads < 1 || geometry.context < 1 || width < 1 || width % geometry.heads != 0) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + " with " +
+                     std::to_string(geometry.heads) + " heads and context " + std::to_string(geometry.context) +
+                     "; the heads must divide the width, and both be positive");
+  }
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node qkv = dense(x, 3 * width, init, "qkv", {.weights = normal(0.02)});
+  Node mixed = dagrad::attention(qkv, geometry);
+  g.rename(mixed, prefix + "heads");
+  return dense(mixed, width, init, "proj", {.weights = projection});
+}
+
+Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name) {
+  const std::string layer = "nn::transformer_block '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  if (options.layers < 1) throw ShapeError(layer + ": layers " + std::to_string(options.layers) + " must be positive");
+  const Dim width = x.shape().cols;
+  if (options.heads < 1 || width < 1 || width % options.heads != 0) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + "; " +
+                     std::to_string(options.heads) + " heads do not divide its width " + std::to_string(width));
+  }
+  // GPT-2: the projections that add into the residual stream scaled by
+  // 1 / sqrt(2 * layers), as each block adds two of them.
+  const Initializer residual = normal(0.02 / std::sqrt(2.0 * double(options.layers)));
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  Node a = attention(layer_norm(x, init, "ln1", options.norm),
+                     {.heads = options.heads, .context = options.context, .causal = true}, init, "attn", residual);
+  Node h = add(x, a);
+  g.rename(h, prefix + "residual1");
+  Node m = layer_norm(h, init, "ln2", options.norm);
+  {
+    auto mlp = g.scope("mlp");
+    m = dense(m, 4 * width, init, "fc", {.weights = normal(0.02)});
+    m = gelu(m, options.gelu);
+    m = dense(m, width, init, "proj", {.weights = residual});
+  }
+  Node out = add(h, m);
+  g.rename(out, prefix + "residual2");
+  return out;
 }
 
 Node max_pool2d(Node x, Pool2dOptions geometry, const std::string& name) {

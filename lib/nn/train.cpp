@@ -22,12 +22,9 @@ constexpr const char* state_prefix = "state:train/";
 
 // The seed of epoch k's shuffle (k = 0: the held-out split), so that the
 // stream a resumed run draws from depends on the seed and the epoch alone.
-// splitmix64's finalizer mixes the pair into 32 bits.
+// SplitMix64's finalizer mixes the pair into 32 bits.
 std::uint32_t stream_seed(std::uint32_t seed, std::uint64_t epoch) {
-  std::uint64_t z = (std::uint64_t{seed} << 32 | (epoch & 0xffffffffu)) + 0x9e3779b97f4a7c15u;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+  return static_cast<std::uint32_t>(mix64((std::uint64_t{seed} << 32 | (epoch & 0xffffffffu)) + 0x9e3779b97f4a7c15u) >> 32);
 }
 
 std::string fixed(double v, int digits) {
@@ -55,6 +52,14 @@ std::size_t shard_count(const BatchLoop& loop) {
                 std::to_string(size) + " (or 1)");
   }
   return std::size_t(size);
+}
+
+// What a checkpoint keeps of a network: its trained parameters, then the
+// state parameters its optimizer updates (batch norm's running statistics).
+std::vector<Node> saved_parameters(const Optimizer& optimizer) {
+  std::vector<Node> kept = optimizer.parameters();
+  kept.insert(kept.end(), optimizer.state_parameters().begin(), optimizer.state_parameters().end());
+  return kept;
 }
 
 }  // namespace
@@ -440,19 +445,81 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
 
 template <class T>
 std::vector<Node> Trainer<T>::kept_parameters() const {
-  std::vector<Node> kept = optimizer_.parameters();
-  kept.insert(kept.end(), optimizer_.state_parameters().begin(), optimizer_.state_parameters().end());
-  return kept;
+  return saved_parameters(optimizer_);
+}
+
+template <class T>
+NamedTensors checkpoint_tensors(const Executor<T>& ex, const Optimizer& optimizer, const std::string& path) {
+  NamedTensors tensors;
+  for (const Node& p : saved_parameters(optimizer)) {
+    if (!ex.has_value(p)) throw Error(path + ": cannot save '" + p.name() + "', which has no value");
+    tensors.emplace_back(p.name(), ex.value(p).template cast<double>());
+  }
+  for (auto& t : optimizer.state()) tensors.push_back(std::move(t));
+  return tensors;
+}
+
+void check_checkpoint(const Optimizer& optimizer, const NamedTensors& tensors, const std::string& path,
+                      const std::set<std::string>& loop_names) {
+  std::map<std::string, const Matrix<double>*> by_name;
+  for (const auto& [name, value] : tensors) by_name[name] = &value;
+  const std::vector<Node> kept = saved_parameters(optimizer);
+  for (const Node& p : kept) {
+    auto it = by_name.find(p.name());
+    if (it == by_name.end()) {
+      throw DataError(path + ": holds no parameter '" + p.name() + "' (a checkpoint of another network?)");
+    }
+    const Matrix<double>& v = *it->second;
+    if (shape_of(v) != p.shape()) {
+      throw DataError(path + ": parameter '" + p.name() + "' is " + to_string(shape_of(v)) +
+                      " in the checkpoint but " + to_string(p.shape()) + " in this network");
+    }
+    for (Eigen::Index k = 0; k < v.size(); ++k) {
+      if (!std::isfinite(v.data()[k])) {
+        throw DataError(path + ": parameter '" + p.name() + "' holds a value that is not finite at row " +
+                        std::to_string(k / v.cols()) + ", column " + std::to_string(k % v.cols()));
+      }
+    }
+  }
+  // Any name that is not a parameter, the optimizer's or the loop's is a
+  // file of another run, or an edited one, and is refused.
+  std::set<std::string> known = loop_names;
+  for (const Node& p : kept) known.insert(p.name());
+  for (const auto& t : optimizer.state()) {
+    if (!by_name.count(t.first)) {
+      throw DataError(path + ": holds no state '" + t.first + "' (a checkpoint of another optimizer or network?)");
+    }
+    known.insert(t.first);
+  }
+  for (const auto& [name, value] : tensors) {
+    if (known.count(name)) continue;
+    if (name.rfind("state:", 0) != 0) {
+      throw DataError(path + ": holds parameter '" + name + "' (" + to_string(shape_of(value)) +
+                      "), which this network does not train");
+    }
+    throw DataError(path + ": holds state '" + name + "', which a checkpoint of this network and nn::" +
+                    optimizer.name() + " never holds");
+  }
+}
+
+template <class T>
+void restore_checkpoint(Executor<T>& ex, Optimizer& optimizer, const NamedTensors& tensors, const std::string& path) {
+  try {
+    optimizer.set_state<T>(tensors);  // checks all of its own before changing anything
+  } catch (const DataError& e) {
+    throw DataError(path + ": " + e.what());
+  }
+  const std::vector<Node> kept = saved_parameters(optimizer);
+  for (const auto& [name, value] : tensors) {
+    for (const Node& p : kept) {
+      if (p.name() == name) ex.set(p, value.template cast<T>());
+    }
+  }
 }
 
 template <class T>
 void Trainer<T>::save_checkpoint(const std::string& path) const {
-  NamedTensors tensors;
-  for (const Node& p : kept_parameters()) {
-    if (!ex_.has_value(p)) throw Error(path + ": cannot save '" + p.name() + "', which has no value");
-    tensors.emplace_back(p.name(), ex_.value(p).template cast<double>());
-  }
-  for (auto& t : optimizer_.state()) tensors.push_back(std::move(t));
+  NamedTensors tensors = checkpoint_tensors(ex_, optimizer_, path);
   const std::string s = state_prefix;
   tensors.emplace_back(s + "seed", scalar(double(options_.seed)));
   tensors.emplace_back(s + "epochs_done", scalar(double(epochs_done())));
@@ -471,35 +538,16 @@ void Trainer<T>::save_checkpoint(const std::string& path) const {
   save_tensors(tensors, path);
 }
 
-// The tensors a checkpoint of this network and optimizer may hold: the
-// parameters, the optimizer's state and the loop's. Any other name is a
-// file of another run, or an edited one, and is refused.
+// The names of the loop's own tensors a checkpoint may hold.
 template <class T>
-void Trainer<T>::check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const {
-  const auto& params = kept_parameters();
-  std::set<std::string> known, found;
-  for (const auto& t : tensors) found.insert(t.first);
-  for (const Node& p : params) known.insert(p.name());
-  for (const auto& t : optimizer_.state()) {
-    if (!found.count(t.first)) {
-      throw DataError(path + ": holds no state '" + t.first + "' (a checkpoint of another optimizer or network?)");
-    }
-    known.insert(t.first);
-  }
+std::set<std::string> Trainer<T>::loop_state_names() const {
   const std::string s = state_prefix;
+  std::set<std::string> known;
   for (const char* name : {"seed", "epochs_done", "stopped_early", "best", "no_improvement", "loss", "validation_loss"}) {
     known.insert(s + name);
   }
-  for (const Node& p : params) known.insert(s + "best/" + p.name());
-  for (const auto& [name, value] : tensors) {
-    if (known.count(name)) continue;
-    if (name.rfind("state:", 0) != 0) {
-      throw DataError(path + ": holds parameter '" + name + "' (" + to_string(shape_of(value)) +
-                      "), which this network does not train");
-    }
-    throw DataError(path + ": holds state '" + name + "', which a checkpoint of this network and nn::" +
-                    optimizer_.name() + " never holds");
-  }
+  for (const Node& p : kept_parameters()) known.insert(s + "best/" + p.name());
+  return known;
 }
 
 template <class T>
@@ -517,7 +565,7 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
   auto fail = [&](const std::string& problem) -> void { throw DataError(path + ": " + problem); };
   std::map<std::string, const Matrix<double>*> by_name;
   for (const auto& [name, value] : tensors) by_name[name] = &value;
-  const auto& params = kept_parameters();
+  const std::vector<Node> params = kept_parameters();
   // Every check before any change: a refused checkpoint leaves the run as it was.
   auto get = [&](const std::string& name, Shape shape, const std::string& what) -> const Matrix<double>& {
     auto it = by_name.find(name);
@@ -539,8 +587,7 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
     }
     return v;
   };
-  for (const Node& p : params) value(p.name(), p.shape(), "parameter");
-  check_checkpoint_names(tensors, path);
+  check_checkpoint(optimizer_, tensors, path, loop_state_names());
   const std::string s = state_prefix;
   auto count = [&](const std::string& what, double most) {
     const double v = get(s + what, {1, 1}, "state")(0, 0);
@@ -569,12 +616,7 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
   if (by_name.count(s + "best/" + params.front().name())) {
     for (const Node& p : params) best_parameters.push_back(value(s + "best/" + p.name(), p.shape(), "state").template cast<T>());
   }
-  try {
-    optimizer_.set_state<T>(tensors);  // checks all of its own before changing anything
-  } catch (const DataError& e) {
-    fail(e.what());
-  }
-  for (const Node& p : params) ex_.set(p, by_name[p.name()]->template cast<T>());
+  restore_checkpoint(ex_, optimizer_, tensors, path);
   options_.seed = seed;
   history_ = std::move(history);
   best_ = best;
@@ -591,6 +633,10 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
 
 template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
 template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
+template NamedTensors checkpoint_tensors<float>(const Executor<float>&, const Optimizer&, const std::string&);
+template NamedTensors checkpoint_tensors<double>(const Executor<double>&, const Optimizer&, const std::string&);
+template void restore_checkpoint<float>(Executor<float>&, Optimizer&, const NamedTensors&, const std::string&);
+template void restore_checkpoint<double>(Executor<double>&, Optimizer&, const NamedTensors&, const std::string&);
 template class Trainer<float>;
 template class Trainer<double>;
 template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>, const BatchLoop&,

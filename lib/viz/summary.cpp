@@ -76,12 +76,16 @@ std::string profile_table(const std::vector<NodeTime>& profile, double wall_seco
 }
 
 std::string progress_bar(int epoch, std::size_t done, std::size_t total) {
+  return progress_bar("epoch " + std::to_string(epoch), done, total);
+}
+
+std::string progress_bar(const std::string& label, std::size_t done, std::size_t total) {
   std::string line = "\r\033[K";  // back to the line's start, and clear it
   if (total == 0 || done >= total) return line;
   constexpr std::size_t width = 30;
   const std::size_t filled = width * done / total;
-  return line + "epoch " + std::to_string(epoch) + " [" + std::string(filled, '#') +
-         std::string(width - filled, ' ') + "] " + std::to_string(done) + "/" + std::to_string(total);
+  return line + label + " [" + std::string(filled, '#') + std::string(width - filled, ' ') + "] " +
+         std::to_string(done) + "/" + std::to_string(total);
 }
 
 }  // namespace dagrad

@@ -24,6 +24,7 @@
 #include <dagrad/io/image.hpp>
 #include <dagrad/io/model_file.hpp>
 #include <dagrad/io/table.hpp>
+#include <dagrad/io/text.hpp>
 
 #include <dagrad/viz/dot.hpp>
 #include <dagrad/viz/pictures.hpp>

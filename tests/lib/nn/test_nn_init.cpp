@@ -58,7 +58,12 @@ TEST_CASE("normal initializers have mean 0 and the standard deviation their rule
     nn::Initializer how;
     double std;
   };
-  const Case cases[] = {{nn::glorot_normal(), std::sqrt(2.0 / 500)}, {nn::he_normal(), std::sqrt(2.0 / 200)}};
+  // normal(std) ignores the fans: GPT-2's 0.02, and its residual projections'
+  // 0.02 / sqrt(2 * layers) for 4 layers.
+  const Case cases[] = {{nn::glorot_normal(), std::sqrt(2.0 / 500)},
+                        {nn::he_normal(), std::sqrt(2.0 / 200)},
+                        {nn::normal(0.02), 0.02},
+                        {nn::normal(0.02 / std::sqrt(8.0)), 0.02 / std::sqrt(8.0)}};
   for (const Case& c : cases) {
     const Moments m = moments(draw(c.how, shape));
     CHECK(std::abs(m.mean) < 0.01 * c.std);

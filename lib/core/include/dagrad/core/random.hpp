@@ -1,7 +1,8 @@
 // The random stream scikit-learn draws from: numpy's legacy RandomState
 // (MT19937 seeded the same way), so random_state=1 gives the same initial
-// weights and the same shuffles as MLPClassifier(random_state=1).
-//   NumpyRandom rng(1); double u = rng.uniform(-0.1, 0.1);
+// weights and the same shuffles as MLPClassifier(random_state=1); and a
+// counter-based hash for draws addressed by index.
+//   NumpyRandom rng(1); double u = rng.uniform(-0.1, 0.1);  std::uint64_t h = mix64(key + i);
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,16 @@
 #include <span>
 
 namespace dagrad {
+
+// SplitMix64's finalizer: a bijection of 64-bit words whose output bits each
+// depend on every input bit. Hashing a counter with it gives draws that are
+// a function of (key, counter) alone, whatever order they are made in
+// (dropout's masks, a sequence's random windows).
+constexpr std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 class NumpyRandom {
  public:

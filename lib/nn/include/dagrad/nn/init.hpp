@@ -19,10 +19,10 @@ namespace dagrad::nn {
 // parameter's rows and columns (a dense layer's {inputs, units}); a
 // convolution passes channels x kernel area instead.
 struct Initializer {
-  enum class Kind { glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, constant };
+  enum class Kind { glorot_uniform, glorot_normal, he_uniform, he_normal, uniform, normal, constant };
   Kind kind = Kind::glorot_uniform;
   double gain = 1.0;   // multiplies the bound or standard deviation
-  double value = 0.0;  // for constant; uniform's bound
+  double value = 0.0;  // for constant; uniform's bound; normal's standard deviation
   std::optional<double> fan_in, fan_out;
 };
 
@@ -36,6 +36,9 @@ Initializer he_uniform(double gain = 1.0);
 Initializer he_normal(double gain = 1.0);
 // U(-bound, bound) whatever the shape (TensorFlow Playground's U(-0.5, 0.5)).
 Initializer uniform(double bound);
+// N(0, std^2) whatever the shape: GPT-2's 0.02 for weights and embeddings,
+// and 0.02 / sqrt(2 * layers) for the projections into the residual stream.
+Initializer normal(double std);
 Initializer zeros();
 Initializer constant(double value);
 

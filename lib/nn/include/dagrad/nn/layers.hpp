@@ -9,6 +9,7 @@
 #include <dagrad/nn/init.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace dagrad::nn {
@@ -20,11 +21,20 @@ struct DenseOptions {
   bool bias = true;
   Initializer weights = glorot_uniform();
   Initializer bias_init = zeros();
+  // Existing parameters to use instead of making name/w and name/b (weight
+  // sharing): a weight of shape {x's columns, units}, or {units, x's
+  // columns} with transpose_weight (an embedding table tied to an output
+  // layer, as GPT-2 ties its token embedding and its head). A parameter
+  // given here is not recorded in the Init again.
+  std::optional<Node> weight;
+  bool transpose_weight = false;
+  std::optional<Node> bias_parameter;
 };
 
 // activation(x @ w + b), with parameters name/w {x's columns, units} and
 // name/b {1, units}; its nodes are named name/z (and name/activation).
-// Throws ShapeError naming the layer if units < 1 or x's columns are open.
+// Throws ShapeError naming the layer if units < 1 or x's columns are open,
+// or if a given weight or bias does not fit (both shapes).
 Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions options = {});
 
 // activation(conv2d(x, w) + b), with parameters name/w {out_channels,
@@ -33,6 +43,49 @@ Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions 
 // area times the in and out channels. `geometry.in` must match x's columns.
 //   Node h = nn::conv2d(x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, init, "conv1");
 Node conv2d(Node x, Conv2dOptions geometry, Init& init, const std::string& name, DenseOptions options = {});
+
+struct EmbeddingOptions {
+  Initializer table_init = normal(0.02);  // GPT-2's
+  std::optional<Node> table;  // an existing vocabulary x dim parameter to use (shared)
+};
+
+// Rows of a learned table picked by id: ids a column of whole numbers in
+// [0, vocabulary); the output is ids' rows x dim. The table is name/table
+// {vocabulary, dim}; the output node name/lookup.
+Node embedding(Node ids, Dim vocabulary, Dim dim, Init& init, const std::string& name,
+               EmbeddingOptions options = {});
+
+// Each row normalized to mean 0 and variance 1, then scaled and shifted by
+// learned name/gain {1, D} (ones) and name/bias {1, D} (zeros), as
+// PyTorch's LayerNorm(D); the output node is name/norm.
+Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions options = {});
+
+// Multi-head causal self-attention over rows laid out as sequences x
+// context (row sequence * context + t): a dense projection to name/qkv
+// (3 x width columns, Q | K | V, with bias), the attention op (one node for
+// every head and sequence) and a dense projection back, name/proj (with
+// bias). Weights start at N(0, 0.02^2), the output projection's at
+// `projection` (GPT-2 scales it down with depth), biases at zero. Throws
+// ShapeError naming the layer, before making anything, when the heads do
+// not divide x's columns.
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name,
+               Initializer projection = normal(0.02));
+
+struct TransformerOptions {
+  Dim heads = 4;
+  Dim context = 64;
+  // The blocks of the whole model: the projections into the residual
+  // stream start at N(0, (0.02 / sqrt(2 * layers))^2), as GPT-2's do.
+  Dim layers = 1;
+  GeluApproximation gelu = GeluApproximation::none;
+  LayerNormOptions norm = {};
+};
+
+// A pre-norm transformer block (GPT-2's): x + attention(ln1(x)), then
+// h + mlp(ln2(h)) with mlp = dense to 4 x width, GELU, dense back. Every
+// node and parameter under the scope `name` (name/ln1, name/attn/qkv, ...),
+// so a drawing collapsed by layer shows one box a block.
+Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name);
 
 // Pooling under a name scope of its own when `name` is given (the ops
 // themselves have no parameters).

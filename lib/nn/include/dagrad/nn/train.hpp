@@ -15,6 +15,7 @@
 #include <functional>
 #include <iosfwd>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -150,7 +151,7 @@ class Trainer {
   double mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows);
   void check_data(const Features& X, const Features& Y, const char* what) const;
   bool stopping_rule(double metric, bool on_validation);
-  void check_checkpoint_names(const NamedTensors& tensors, const std::string& path) const;
+  std::set<std::string> loop_state_names() const;
   void restore(const NamedTensors& tensors, const std::string& path);
   // What a checkpoint and the best epoch keep: the optimizer's parameters,
   // then its state parameters.
@@ -171,6 +172,21 @@ class Trainer {
   std::function<void(const TrainProgress&)> progress_;
 };
 
+// Checkpoints of any training loop, the Trainer's or a program's own: the
+// parameters' values by name and the optimizer's state(), to which a loop
+// adds its own "state:<loop>/..." tensors (save_tensors writes them).
+template <class T>
+NamedTensors checkpoint_tensors(const Executor<T>& ex, const Optimizer& optimizer, const std::string& path);
+// Checks, changing nothing, that a checkpoint holds every parameter (of its
+// shape, finite) and every tensor of the optimizer's state, and nothing but
+// those and `loop_names`; throws DataError naming `path` and the tensor.
+void check_checkpoint(const Optimizer& optimizer, const NamedTensors& tensors, const std::string& path,
+                      const std::set<std::string>& loop_names);
+// After check_checkpoint: restores the optimizer's state (which checks its
+// own values before changing anything), then the parameters' values.
+template <class T>
+void restore_checkpoint(Executor<T>& ex, Optimizer& optimizer, const NamedTensors& tensors, const std::string& path);
+
 // Trains with a Trainer made for the call; returns its history.
 template <class T>
 History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Features& X,
@@ -178,6 +194,12 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
 
 extern template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
 extern template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
+extern template NamedTensors checkpoint_tensors<float>(const Executor<float>&, const Optimizer&, const std::string&);
+extern template NamedTensors checkpoint_tensors<double>(const Executor<double>&, const Optimizer&,
+                                                        const std::string&);
+extern template void restore_checkpoint<float>(Executor<float>&, Optimizer&, const NamedTensors&, const std::string&);
+extern template void restore_checkpoint<double>(Executor<double>&, Optimizer&, const NamedTensors&,
+                                                const std::string&);
 extern template class Trainer<float>;
 extern template class Trainer<double>;
 extern template double run_batches<float>(Executor<float>&, Optimizer&, std::span<const std::size_t>,

@@ -28,5 +28,8 @@ std::string profile_table(const std::vector<NodeTime>& profile, double wall_seco
 // mnist_mlp, lenet and the autoencoder draw it after every batch when their
 // output is a terminal.
 std::string progress_bar(int epoch, std::size_t done, std::size_t total);
+// The same bar after any label: "steps 250-500 [####      ] 312/500" for a
+// loop counted in steps.
+std::string progress_bar(const std::string& label, std::size_t done, std::size_t total);
 
 }  // namespace dagrad

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The character GPT side by side in one run: dagrad's examples/char_gpt
+# against PyTorch (../shared/anchors/torch_char_gpt.py under Debian's
+# /usr/bin/python3 and python3-torch, whose BLAS is the system's: OpenBLAS
+# with libopenblas0-pthread, else the reference BLAS, 10x slower) on the
+# same text and configuration:
+# 4 layers, 4 heads, 128 wide, context 64, batch 12, AdamW 1e-3 (betas
+# 0.9/0.99, weight decay 0.1), each at its best thread count (PyTorch's is
+# 1 on a 2-core machine; dagrad at 1 and at 2). Prints ms an iteration
+# (training steps only), peak memory of the whole process (/usr/bin/time)
+# and the last validation loss; then dagrad's generation speed on one thread.
+#   bench/char_gpt_vs_torch.sh [--iters 2000] [--eval-every 250] [--text FILE]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+anchors="$(cd "$root/.." && pwd)/shared/anchors"
+text="$HOME/.cache/dagrad/kjv.txt"
+iters=2000
+eval_every=250
+while (($#)); do
+  case "$1" in
+    --iters) iters="$2"; shift ;;
+    --eval-every) eval_every="$2"; shift ;;
+    --text) text="$2"; shift ;;
+    *) echo "char_gpt_vs_torch.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+exe="$root/build/examples/char_gpt"
+[[ -x "$exe" ]] || { echo "build first: ninja -C build examples/char_gpt" >&2; exit 1; }
+[[ -f "$text" ]] || { echo "no text $text: scripts/setup.sh writes the King James Bible there" >&2; exit 1; }
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch libopenblas0-pthread" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# run NAME COMMAND...: one row: ms/iter and the last "val loss" as the
+# program printed them, peak RSS from /usr/bin/time.
+run() {
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
+    { echo "$name failed:"; cat "$work/err"; return 1; }
+  local wall kb ms val
+  read -r wall kb <"$work/time"
+  ms=$(grep -Eo 'ms_per_iter: [0-9.]+' "$work/out" | awk '{print $2}')
+  val=$(grep -Eo 'val loss [0-9.]+' "$work/out" | tail -1 | awk '{print $3}')
+  printf "%-20s %9s %9s %9.1f %9s\n" "$name" "$ms" "$((kb / 1024))" "$wall" "$val"
+  echo "$name|$ms|$((kb / 1024))|$val" >>"$work/rows"
+  grep '^step ' "$work/out" >"$work/steps-${name// /_}"
+}
+
+echo "char GPT on $(basename "$text"), $iters iterations; $(nproc) cores; $(date -u +%F)"
+printf "%-20s %9s %9s %9s %9s\n" program ms/iter peak_MiB wall_s val_loss
+run "dagrad 1 thread" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 1
+run "dagrad 2 threads" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 2
+run "pytorch 1 thread" /usr/bin/python3 "$anchors/torch_char_gpt.py" "$text" "$iters" 1 "$eval_every"
+if cmp -s "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads"; then
+  echo "dagrad's losses: the same bits at 1 and 2 threads"
+else
+  echo "dagrad's losses DIFFER between 1 and 2 threads"
+fi
+python3 - "$work/rows" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, ms, mib, val = line.strip().split("|")
+    rows[name] = (float(ms), int(mib), float(val))
+ms_t, mib_t, val_t = rows["pytorch 1 thread"]
+for name in ("dagrad 1 thread", "dagrad 2 threads"):
+    ms, mib, val = rows[name]
+    print(f"{name} / pytorch: ms/iter {ms / ms_t:.2f} (target <= 0.6), peak memory {mib / mib_t:.2f} "
+          f"(target <= 0.33), val loss {val - val_t:+.3f} (target within 0.05 after 2000 iterations)")
+PY
+# Generation on one thread, after a short training (its speed does not
+# depend on how well the model has learned).
+"$exe" --text "$text" --iters 1 --threads 1 --sample 2000 --top-k 10 | grep '^sample:'
