@@ -6,7 +6,10 @@
 #include <dagrad/core/op_family.hpp>
 #include <dagrad/core/ops.hpp>
 
+#include <unsupported/Eigen/SpecialFunctions>
+
 #include <cmath>
+#include <type_traits>
 
 namespace dagrad {
 namespace {
@@ -52,7 +55,19 @@ struct GeluGradRule {
 
   template <class X, class DY>
   auto operator()(const X& x, const DY& dy) const {
-    return dy * x.unaryExpr(GeluSlope<typename X::Scalar>{approximate == GeluApproximation::tanh});
+    using T = typename X::Scalar;
+    if constexpr (std::is_same_v<T, float>) {
+      // float: vectorized erf, exp and tanh, as gelu's forward (gelu.cpp).
+      if (approximate == GeluApproximation::tanh) {
+        const auto t = (T(k) * (x + T(c) * x * x * x)).tanh().eval();
+        const auto du = T(k) * (T(1) + T(3 * c) * x * x);
+        return (dy * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du)).eval();
+      }
+      const auto cdf = T(0.5) * (T(1) + (x * T(0.7071067811865476)).erf());
+      return (dy * (cdf + x * T(inv_sqrt_2pi) * (T(-0.5) * x * x).exp())).eval();
+    } else {
+      return dy * x.unaryExpr(GeluSlope<T>{approximate == GeluApproximation::tanh});
+    }
   }
   Node grad(const GradContext& ctx, std::size_t i) const {
     const Node x = ctx.input(0), dy = ctx.input(1);
