@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -143,103 +142,6 @@ MLPClassifier model_from_bytes(std::span<const std::byte> bytes, MLPParams param
   MLPClassifier model(std::move(params));
   model.set_weights(std::move(classes), coefs, intercepts, n_iter);
   return model;
-}
-
-// A split's rows, copied once and read by every configuration.
-template <class Source>
-struct Part {
-  Source train_X, validation_X;
-  std::vector<int> train_y, validation_y;
-};
-
-template <class Source>
-std::vector<Part<Source>> make_parts(const Source& X, std::span<const int> y, const std::vector<Split>& splits) {
-  std::vector<Part<Source>> parts;
-  for (const Split& s : splits) {
-    Part<Source> part{take_rows(X, s.train), take_rows(X, s.validation), {}, {}};
-    for (std::size_t i : s.train) part.train_y.push_back(y[i]);
-    for (std::size_t i : s.validation) part.validation_y.push_back(y[i]);
-    parts.push_back(std::move(part));
-  }
-  return parts;
-}
-
-// What one (configuration, fold) job left: its scores, and its model when
-// the caller keeps models.
-struct Outcome {
-  double score = 0, loss = 0, seconds = 0;
-  int n_iter = 0;
-  std::optional<MLPClassifier> model;
-};
-
-// A classifier fitted with its progress lines silenced.
-MLPClassifier fit_silently(MLPParams params, const Features& X, std::span<const int> y) {
-  std::ostream silent(nullptr);
-  MLPClassifier model(std::move(params));
-  model.set_output(&silent, &silent);
-  model.fit(X, y);
-  model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
-  return model;
-}
-
-// Every rank's outcomes to every rank: job, score, loss, seconds, n_iter.
-void gather_outcomes(nn::ShardGroup& g, const std::vector<std::size_t>& mine, std::vector<Outcome>& all) {
-  ByteWriter w;
-  for (std::size_t job : mine) {
-    const Outcome& o = all[job];
-    w.put(std::uint64_t(job));
-    w.put(o.score);
-    w.put(o.loss);
-    w.put(o.seconds);
-    w.put(std::int64_t(o.n_iter));
-  }
-  for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
-    ByteReader r(bytes);
-    while (!r.done()) {
-      const auto job = r.get<std::uint64_t>();
-      if (job >= all.size()) {
-        throw Error("grid search: a rank sent job " + std::to_string(job) + " of " + std::to_string(all.size()));
-      }
-      Outcome& o = all[job];
-      o.score = r.get<double>();
-      o.loss = r.get<double>();
-      o.seconds = r.get<double>();
-      o.n_iter = int(r.get<std::int64_t>());
-    }
-  }
-}
-
-// A configuration's row from its folds' outcomes, summed in fold order so
-// that the mean does not depend on the order the jobs finished in.
-void summarize(GridRow& row, std::span<const Outcome> folds) {
-  for (const Outcome& o : folds) {
-    row.fold_scores.push_back(o.score);
-    row.validation_score += o.score;
-    row.loss += o.loss;
-    row.n_iter = std::max(row.n_iter, o.n_iter);
-    row.fit_seconds += o.seconds;
-  }
-  row.validation_score /= static_cast<double>(folds.size());
-  row.loss /= static_cast<double>(folds.size());
-}
-
-// Runs `train` on each job with the given threads, in parallel.
-void run_jobs(const std::vector<std::size_t>& jobs, int threads, std::vector<Outcome>& outcomes,
-              const std::function<void(std::size_t)>& train) {
-  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
-  // Hand-offs TBB orders but ThreadSanitizer cannot see (detail/tsan.hpp).
-  tsan::release(&outcomes);
-  arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          tsan::acquire(&outcomes);
-          for (std::size_t i = r.begin(); i != r.end(); ++i) train(jobs[i]);
-          tsan::release(&outcomes);
-        },
-        tbb::simple_partitioner());
-  });
-  tsan::acquire(&outcomes);
 }
 
 }  // namespace
@@ -391,22 +293,98 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   }
   GridResult result;
   result.splits = make_splits(n, options_.validation);
-  const std::vector<Part<Source>> parts = make_parts(X, y, result.splits);
+
+  // Each split's rows, copied once and read by every configuration.
+  struct Part {
+    Source train_X, validation_X;
+    std::vector<int> train_y, validation_y;
+  };
+  std::vector<Part> parts;
+  for (const Split& s : result.splits) {
+    Part part{take_rows(X, s.train), take_rows(X, s.validation), {}, {}};
+    for (std::size_t i : s.train) part.train_y.push_back(y[i]);
+    for (std::size_t i : s.validation) part.validation_y.push_back(y[i]);
+    parts.push_back(std::move(part));
+  }
+
   const std::size_t configs = configurations_.size(), folds = parts.size();
   const bool keep_models = !options_.refit && folds == 1;
+  struct Outcome {
+    double score = 0, loss = 0, seconds = 0;
+    int n_iter = 0;
+    std::optional<MLPClassifier> model;
+  };
   std::vector<Outcome> outcomes(configs * folds);
   nn::ShardGroup* const group = options_.group;
-
+  // Every rank's outcomes to every rank: job, score, loss, seconds, n_iter.
+  auto gather_outcomes = [](nn::ShardGroup& g, const std::vector<std::size_t>& mine, std::vector<Outcome>& all) {
+    ByteWriter w;
+    for (std::size_t job : mine) {
+      const Outcome& o = all[job];
+      w.put(std::uint64_t(job));
+      w.put(o.score);
+      w.put(o.loss);
+      w.put(o.seconds);
+      w.put(std::int64_t(o.n_iter));
+    }
+    for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
+      ByteReader r(bytes);
+      while (!r.done()) {
+        const auto job = r.get<std::uint64_t>();
+        if (job >= all.size()) throw Error("grid search: a rank sent job " + std::to_string(job) + " of " +
+                                           std::to_string(all.size()));
+        Outcome& o = all[job];
+        o.score = r.get<double>();
+        o.loss = r.get<double>();
+        o.seconds = r.get<double>();
+        o.n_iter = int(r.get<std::int64_t>());
+      }
+    }
+  };
+  // The best model on rank 0: refit there, or sent by the rank that trained
+  // it (Holdout: job = configuration); none for KFold without refit.
+  auto best_to_rank_0 = [&](nn::ShardGroup& g, std::size_t best, bool kept,
+                            std::vector<Outcome>& all) -> std::optional<MLPClassifier> {
+    if (options_.refit) {
+      if (g.rank() != 0) return std::nullopt;
+      std::ostream silent(nullptr);
+      MLPClassifier model(configurations_[best]);
+      model.set_output(&silent, &silent);
+      model.fit(Features(X), y);
+      model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
+      return model;
+    }
+    if (!kept) return std::nullopt;
+    const int owner = int(best % std::size_t(g.size()));
+    const std::vector<std::span<const std::byte>> sent =
+        g.all_gather(g.rank() == owner ? model_bytes(*all[best].model) : std::vector<std::byte>{});
+    if (g.rank() != 0) return std::nullopt;
+    if (owner == 0) return std::move(all[best].model);
+    MLPParams p = configurations_[best];
+    p.threads = 1;  // as it was trained
+    return model_from_bytes(sent[std::size_t(owner)], std::move(p));
+  };
   result.rows.resize(configs);
   auto remaining = std::make_unique<std::atomic<std::size_t>[]>(configs);
   for (std::size_t c = 0; c < configs; ++c) remaining[c] = folds;
   std::mutex report;
+
   auto finish = [&](std::size_t c) {
     GridRow& row = result.rows[c];
     row.index = c;
     row.params = assignments_[c];
     row.full_params = configurations_[c];
-    summarize(row, std::span<const Outcome>(outcomes).subspan(c * folds, folds));
+    // Summed in fold order, so the mean does not depend on finishing order.
+    for (std::size_t k = 0; k < folds; ++k) {
+      const Outcome& o = outcomes[c * folds + k];
+      row.fold_scores.push_back(o.score);
+      row.validation_score += o.score;
+      row.loss += o.loss;
+      row.n_iter = std::max(row.n_iter, o.n_iter);
+      row.fit_seconds += o.seconds;
+    }
+    row.validation_score /= static_cast<double>(folds);
+    row.loss /= static_cast<double>(folds);
     std::lock_guard lock(report);
     if (on_result_) on_result_(row);
   };
@@ -416,14 +394,20 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
     const std::size_t c = job / folds, k = job % folds;
     MLPParams p = configurations_[c];
     p.threads = 1;
+    std::ostream silent(nullptr);
+    MLPClassifier model(p);
+    model.set_output(&silent, &silent);
     const auto t0 = Clock::now();
-    MLPClassifier model = fit_silently(p, Features(parts[k].train_X), parts[k].train_y);
+    model.fit(Features(parts[k].train_X), parts[k].train_y);
     Outcome& o = outcomes[job];
     o.seconds = seconds_since(t0);
     o.score = model.score(Features(parts[k].validation_X), parts[k].validation_y);
     o.loss = model.loss();
     o.n_iter = model.n_iter();
-    if (keep_models) o.model = std::move(model);
+    if (keep_models) {
+      model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
+      o.model = std::move(model);
+    }
     if (!group && remaining[c].fetch_sub(1, std::memory_order_acq_rel) == 1) finish(c);
   };
 
@@ -434,7 +418,20 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
        job += group ? std::size_t(group->size()) : 1) {
     jobs.push_back(job);
   }
-  run_jobs(jobs, options_.threads, outcomes, train);
+  tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
+  // Hand-offs TBB orders but ThreadSanitizer cannot see (detail/tsan.hpp).
+  tsan::release(&outcomes);
+  arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          tsan::acquire(&outcomes);
+          for (std::size_t i = r.begin(); i != r.end(); ++i) train(jobs[i]);
+          tsan::release(&outcomes);
+        },
+        tbb::simple_partitioner());
+  });
+  tsan::acquire(&outcomes);
   if (group) {
     gather_outcomes(*group, jobs, outcomes);
     for (std::size_t c = 0; c < configs; ++c) finish(c);
@@ -443,28 +440,20 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   for (std::size_t c = 1; c < configs; ++c) {
     if (result.rows[c].validation_score > result.rows[result.best_index].validation_score) result.best_index = c;
   }
-  if (options_.refit) {
-    if (!group || group->rank() == 0) result.best_estimator = fit_silently(configurations_[result.best_index], Features(X), y);
+  if (group) {
+    result.best_estimator = best_to_rank_0(*group, result.best_index, keep_models, outcomes);
+  } else if (options_.refit) {
+    std::ostream silent(nullptr);
+    MLPClassifier model(configurations_[result.best_index]);
+    model.set_output(&silent, &silent);
+    model.fit(Features(X), y);
+    model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
+    result.best_estimator = std::move(model);
   } else if (keep_models) {
-    result.best_estimator = group ? best_to_rank_0(*group, result.best_index, outcomes[result.best_index].model)
-                                  : std::move(outcomes[result.best_index].model);
+    result.best_estimator = std::move(outcomes[result.best_index].model);
   }
   result.seconds = seconds_since(start);
   return result;
-}
-
-// The best model, trained without refit (Holdout: job = configuration), sent
-// to rank 0 by the rank that trained it; the other ranks get none.
-std::optional<MLPClassifier> GridSearch::best_to_rank_0(nn::ShardGroup& g, std::size_t best,
-                                                       std::optional<MLPClassifier>& mine) const {
-  const int owner = int(best % std::size_t(g.size()));
-  const std::vector<std::span<const std::byte>> sent =
-      g.all_gather(g.rank() == owner ? model_bytes(*mine) : std::vector<std::byte>{});
-  if (g.rank() != 0) return std::nullopt;
-  if (owner == 0) return std::move(mine);
-  MLPParams p = configurations_[best];
-  p.threads = 1;  // as it was trained
-  return model_from_bytes(sent[std::size_t(owner)], std::move(p));
 }
 
 }  // namespace dagrad

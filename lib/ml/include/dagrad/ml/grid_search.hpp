@@ -134,8 +134,6 @@ class GridSearch {
  private:
   template <class Source>
   GridResult run(const Source& X, std::span<const int> y) const;
-  std::optional<MLPClassifier> best_to_rank_0(nn::ShardGroup& g, std::size_t best,
-                                              std::optional<MLPClassifier>& mine) const;
 
   MLPParams base_;
   Grid grid_;
