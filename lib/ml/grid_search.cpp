@@ -284,6 +284,111 @@ GridResult GridSearch::fit(const Images& X, std::span<const int> y) const { retu
 GridResult GridSearch::fit(const Matrix<float>& X, std::span<const int> y) const { return run(X, y); }
 GridResult GridSearch::fit(const Matrix<double>& X, std::span<const int> y) const { return run(X, y); }
 
+namespace {
+
+// One (configuration, fold)'s result; the model only when it is kept.
+struct Outcome {
+  double score = 0, loss = 0, seconds = 0;
+  int n_iter = 0;
+  std::optional<MLPClassifier> model;
+};
+
+// One split's rows, copied once and read by every configuration.
+template <class Source>
+struct Part {
+  Source train_X, validation_X;
+  std::vector<int> train_y, validation_y;
+};
+
+template <class Source>
+std::vector<Part<Source>> take_parts(const Source& X, std::span<const int> y, const std::vector<Split>& splits) {
+  std::vector<Part<Source>> parts;
+  for (const Split& s : splits) {
+    Part<Source> part{take_rows(X, s.train), take_rows(X, s.validation), {}, {}};
+    for (std::size_t i : s.train) part.train_y.push_back(y[i]);
+    for (std::size_t i : s.validation) part.validation_y.push_back(y[i]);
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+// A classifier trained with its output silenced (a grid prints its own
+// table), then given back the default streams.
+template <class Source>
+MLPClassifier fit_quietly(MLPParams params, const Source& X, std::span<const int> y) {
+  std::ostream silent(nullptr);
+  MLPClassifier model(std::move(params));
+  model.set_output(&silent, &silent);
+  model.fit(Features(X), y);
+  model.set_output(&std::cout, &std::cerr);  // `silent` dies here
+  return model;
+}
+
+// Every rank's outcomes to every rank: job, score, loss, seconds, n_iter.
+void gather_outcomes(nn::ShardGroup& g, const std::vector<std::size_t>& mine, std::vector<Outcome>& all) {
+  ByteWriter w;
+  for (std::size_t job : mine) {
+    const Outcome& o = all[job];
+    w.put(std::uint64_t(job));
+    w.put(o.score);
+    w.put(o.loss);
+    w.put(o.seconds);
+    w.put(std::int64_t(o.n_iter));
+  }
+  for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
+    ByteReader r(bytes);
+    while (!r.done()) {
+      const auto job = r.get<std::uint64_t>();
+      if (job >= all.size()) {
+        throw Error("grid search: a rank sent job " + std::to_string(job) + " of " + std::to_string(all.size()));
+      }
+      Outcome& o = all[job];
+      o.score = r.get<double>();
+      o.loss = r.get<double>();
+      o.seconds = r.get<double>();
+      o.n_iter = int(r.get<std::int64_t>());
+    }
+  }
+}
+
+// A configuration's row from its folds' outcomes, summed in fold order so
+// the mean does not depend on the order the folds finished in.
+void fill_row(GridRow& row, std::span<const Outcome> folds) {
+  for (const Outcome& o : folds) {
+    row.fold_scores.push_back(o.score);
+    row.validation_score += o.score;
+    row.loss += o.loss;
+    row.n_iter = std::max(row.n_iter, o.n_iter);
+    row.fit_seconds += o.seconds;
+  }
+  row.validation_score /= static_cast<double>(folds.size());
+  row.loss /= static_cast<double>(folds.size());
+}
+
+// This process's jobs: all of them, or with a group every size()-th from
+// its rank (round robin, so that each rank gets a share of every size).
+std::vector<std::size_t> jobs_of(const nn::ShardGroup* group, std::size_t total) {
+  std::vector<std::size_t> jobs;
+  const std::size_t first = group ? std::size_t(group->rank()) : 0, step = group ? std::size_t(group->size()) : 1;
+  for (std::size_t job = first; job < total; job += step) jobs.push_back(job);
+  return jobs;
+}
+
+// The best model on rank 0 when kept models are spread over ranks (Holdout,
+// job = configuration): sent by the rank that trained it.
+std::optional<MLPClassifier> kept_model_to_rank_0(nn::ShardGroup& g, std::size_t best, std::vector<Outcome>& all,
+                                                  MLPParams params) {
+  const int owner = int(best % std::size_t(g.size()));
+  const std::vector<std::span<const std::byte>> sent =
+      g.all_gather(g.rank() == owner ? model_bytes(*all[best].model) : std::vector<std::byte>{});
+  if (g.rank() != 0) return std::nullopt;
+  if (owner == 0) return std::move(all[best].model);
+  params.threads = 1;  // as it was trained
+  return model_from_bytes(sent[std::size_t(owner)], std::move(params));
+}
+
+}  // namespace
+
 template <class Source>
 GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   const auto start = Clock::now();
@@ -293,131 +398,42 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   }
   GridResult result;
   result.splits = make_splits(n, options_.validation);
-
-  // Each split's rows, copied once and read by every configuration.
-  struct Part {
-    Source train_X, validation_X;
-    std::vector<int> train_y, validation_y;
-  };
-  std::vector<Part> parts;
-  for (const Split& s : result.splits) {
-    Part part{take_rows(X, s.train), take_rows(X, s.validation), {}, {}};
-    for (std::size_t i : s.train) part.train_y.push_back(y[i]);
-    for (std::size_t i : s.validation) part.validation_y.push_back(y[i]);
-    parts.push_back(std::move(part));
-  }
+  const std::vector<Part<Source>> parts = take_parts(X, y, result.splits);
 
   const std::size_t configs = configurations_.size(), folds = parts.size();
   const bool keep_models = !options_.refit && folds == 1;
-  struct Outcome {
-    double score = 0, loss = 0, seconds = 0;
-    int n_iter = 0;
-    std::optional<MLPClassifier> model;
-  };
   std::vector<Outcome> outcomes(configs * folds);
   nn::ShardGroup* const group = options_.group;
-  // Every rank's outcomes to every rank: job, score, loss, seconds, n_iter.
-  auto gather_outcomes = [](nn::ShardGroup& g, const std::vector<std::size_t>& mine, std::vector<Outcome>& all) {
-    ByteWriter w;
-    for (std::size_t job : mine) {
-      const Outcome& o = all[job];
-      w.put(std::uint64_t(job));
-      w.put(o.score);
-      w.put(o.loss);
-      w.put(o.seconds);
-      w.put(std::int64_t(o.n_iter));
-    }
-    for (std::span<const std::byte> bytes : g.all_gather(w.bytes)) {
-      ByteReader r(bytes);
-      while (!r.done()) {
-        const auto job = r.get<std::uint64_t>();
-        if (job >= all.size()) throw Error("grid search: a rank sent job " + std::to_string(job) + " of " +
-                                           std::to_string(all.size()));
-        Outcome& o = all[job];
-        o.score = r.get<double>();
-        o.loss = r.get<double>();
-        o.seconds = r.get<double>();
-        o.n_iter = int(r.get<std::int64_t>());
-      }
-    }
-  };
-  // The best model on rank 0: refit there, or sent by the rank that trained
-  // it (Holdout: job = configuration); none for KFold without refit.
-  auto best_to_rank_0 = [&](nn::ShardGroup& g, std::size_t best, bool kept,
-                            std::vector<Outcome>& all) -> std::optional<MLPClassifier> {
-    if (options_.refit) {
-      if (g.rank() != 0) return std::nullopt;
-      std::ostream silent(nullptr);
-      MLPClassifier model(configurations_[best]);
-      model.set_output(&silent, &silent);
-      model.fit(Features(X), y);
-      model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
-      return model;
-    }
-    if (!kept) return std::nullopt;
-    const int owner = int(best % std::size_t(g.size()));
-    const std::vector<std::span<const std::byte>> sent =
-        g.all_gather(g.rank() == owner ? model_bytes(*all[best].model) : std::vector<std::byte>{});
-    if (g.rank() != 0) return std::nullopt;
-    if (owner == 0) return std::move(all[best].model);
-    MLPParams p = configurations_[best];
-    p.threads = 1;  // as it was trained
-    return model_from_bytes(sent[std::size_t(owner)], std::move(p));
-  };
   result.rows.resize(configs);
   auto remaining = std::make_unique<std::atomic<std::size_t>[]>(configs);
   for (std::size_t c = 0; c < configs; ++c) remaining[c] = folds;
   std::mutex report;
-
   auto finish = [&](std::size_t c) {
     GridRow& row = result.rows[c];
     row.index = c;
     row.params = assignments_[c];
     row.full_params = configurations_[c];
-    // Summed in fold order, so the mean does not depend on finishing order.
-    for (std::size_t k = 0; k < folds; ++k) {
-      const Outcome& o = outcomes[c * folds + k];
-      row.fold_scores.push_back(o.score);
-      row.validation_score += o.score;
-      row.loss += o.loss;
-      row.n_iter = std::max(row.n_iter, o.n_iter);
-      row.fit_seconds += o.seconds;
-    }
-    row.validation_score /= static_cast<double>(folds);
-    row.loss /= static_cast<double>(folds);
+    fill_row(row, std::span<const Outcome>(outcomes).subspan(c * folds, folds));
     std::lock_guard lock(report);
     if (on_result_) on_result_(row);
   };
-
   // One task per (configuration, fold), configuration-major.
   auto train = [&](std::size_t job) {
     const std::size_t c = job / folds, k = job % folds;
     MLPParams p = configurations_[c];
     p.threads = 1;
-    std::ostream silent(nullptr);
-    MLPClassifier model(p);
-    model.set_output(&silent, &silent);
     const auto t0 = Clock::now();
-    model.fit(Features(parts[k].train_X), parts[k].train_y);
+    MLPClassifier model = fit_quietly(std::move(p), parts[k].train_X, parts[k].train_y);
     Outcome& o = outcomes[job];
     o.seconds = seconds_since(t0);
     o.score = model.score(Features(parts[k].validation_X), parts[k].validation_y);
     o.loss = model.loss();
     o.n_iter = model.n_iter();
-    if (keep_models) {
-      model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
-      o.model = std::move(model);
-    }
+    if (keep_models) o.model = std::move(model);
     if (!group && remaining[c].fetch_sub(1, std::memory_order_acq_rel) == 1) finish(c);
   };
 
-  // This process's jobs: all of them, or with a group every size()-th from
-  // its rank (round robin, so that each rank gets a share of every size).
-  std::vector<std::size_t> jobs;
-  for (std::size_t job = group ? std::size_t(group->rank()) : 0; job < configs * folds;
-       job += group ? std::size_t(group->size()) : 1) {
-    jobs.push_back(job);
-  }
+  const std::vector<std::size_t> jobs = jobs_of(group, configs * folds);
   tbb::task_arena arena(options_.threads > 0 ? options_.threads : tbb::task_arena::automatic);
   // Hand-offs TBB orders but ThreadSanitizer cannot see (detail/tsan.hpp).
   tsan::release(&outcomes);
@@ -440,17 +456,14 @@ GridResult GridSearch::run(const Source& X, std::span<const int> y) const {
   for (std::size_t c = 1; c < configs; ++c) {
     if (result.rows[c].validation_score > result.rows[result.best_index].validation_score) result.best_index = c;
   }
-  if (group) {
-    result.best_estimator = best_to_rank_0(*group, result.best_index, keep_models, outcomes);
-  } else if (options_.refit) {
-    std::ostream silent(nullptr);
-    MLPClassifier model(configurations_[result.best_index]);
-    model.set_output(&silent, &silent);
-    model.fit(Features(X), y);
-    model.set_output(&std::cout, &std::cerr);  // the defaults; `silent` dies here
-    result.best_estimator = std::move(model);
+  // The best model, on rank 0 only with a group: refit on every row, or the
+  // one trained (Holdout without refit); none for KFold without refit.
+  const std::size_t best = result.best_index;
+  if (options_.refit) {
+    if (!group || group->rank() == 0) result.best_estimator = fit_quietly(configurations_[best], X, y);
   } else if (keep_models) {
-    result.best_estimator = std::move(outcomes[result.best_index].model);
+    result.best_estimator = group ? kept_model_to_rank_0(*group, best, outcomes, configurations_[best])
+                                  : std::move(outcomes[best].model);
   }
   result.seconds = seconds_since(start);
   return result;
