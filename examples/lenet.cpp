@@ -43,10 +43,8 @@ struct Data {
   std::vector<std::uint8_t> labels;
 };
 Data with_one_hot(Dataset&& d) {
-  const std::size_t n = d.images.count;
-  Data out{std::move(d.images), Matrix<float>::Zero(static_cast<Eigen::Index>(n), 10), std::move(d.labels)};
-  for (std::size_t r = 0; r < n; ++r) out.one_hot(static_cast<Eigen::Index>(r), out.labels[r]) = 1;
-  return out;
+  Matrix<float> rows = one_hot(d.labels, 10);
+  return {std::move(d.images), std::move(rows), std::move(d.labels)};
 }
 
 // The share of images whose largest logit is their label, 256 at a time:

@@ -8,6 +8,7 @@ in order (the lines between regions, if any, are left out of the tutorial).
 The regions' common indentation is removed before comparing.
 
     python3 scripts/check_tutorial.py docs/tutorial.md
+    python3 scripts/check_tutorial.py README.md
 """
 import re
 import sys
@@ -69,7 +70,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     doc = Path(sys.argv[1])
-    root = doc.resolve().parent.parent
+    # The project's root: the nearest folder above the document with examples/
+    # in it (docs/*.md sit one level down, README.md at the root).
+    root = next((p for p in doc.resolve().parents if (p / "examples").is_dir()), doc.resolve().parent)
     errors, shown = [], {}
     found = blocks(doc.read_text(encoding="utf-8"))
     for name, code, line in found:

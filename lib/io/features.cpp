@@ -130,6 +130,27 @@ bool Features::find_nonfinite(std::size_t& row, std::size_t& col) const {
       source_);
 }
 
+namespace {
+template <class Label>
+Matrix<float> one_hot_rows(std::span<const Label> labels, int classes) {
+  if (classes < 1) throw DataError("one_hot: classes must be at least 1, got " + std::to_string(classes));
+  Matrix<float> rows = Matrix<float>::Zero(static_cast<Eigen::Index>(labels.size()), classes);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto label = static_cast<std::int64_t>(labels[i]);
+    if (label < 0 || label >= classes) {
+      throw DataError("one_hot: the label at row " + std::to_string(i) + " is " + std::to_string(label) +
+                      ", not one of the " + std::to_string(classes) + " classes 0 to " +
+                      std::to_string(classes - 1));
+    }
+    rows(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(label)) = 1;
+  }
+  return rows;
+}
+}  // namespace
+
+Matrix<float> one_hot(std::span<const std::uint8_t> labels, int classes) { return one_hot_rows(labels, classes); }
+Matrix<float> one_hot(std::span<const std::int32_t> labels, int classes) { return one_hot_rows(labels, classes); }
+
 template void Features::slice<float>(std::size_t, std::size_t, Matrix<float>&) const;
 template void Features::slice<double>(std::size_t, std::size_t, Matrix<double>&) const;
 template void Features::gather<float>(std::span<const std::size_t>, Matrix<float>&) const;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <dagrad/core/error.hpp>
 #include <dagrad/io/features.hpp>
 
 #include <vector>
@@ -67,4 +68,24 @@ TEST_CASE("a gather of many image rows, shared among tasks, is exactly pixel / 2
       }
     }
   }
+}
+
+TEST_CASE("one_hot puts each row's 1 in its label's column, and names a label out of range by row") {
+  const std::vector<std::uint8_t> digits = {3, 0, 9};
+  const Matrix<float> y = one_hot(digits, 10);
+  REQUIRE(y.rows() == 3);
+  REQUIRE(y.cols() == 10);
+  CHECK(y.sum() == 3);
+  CHECK(y(0, 3) == 1);
+  CHECK(y(1, 0) == 1);
+  CHECK(y(2, 9) == 1);
+  const std::vector<std::int32_t> ids = {1, 2};
+  CHECK(one_hot(ids, 3) == (Matrix<float>(2, 3) << 0, 1, 0, 0, 0, 1).finished());
+
+  CHECK_THROWS_WITH_AS(one_hot(digits, 9), "one_hot: the label at row 2 is 9, not one of the 9 classes 0 to 8",
+                       DataError);
+  const std::vector<std::int32_t> negative = {0, -1};
+  CHECK_THROWS_WITH_AS(one_hot(negative, 2), "one_hot: the label at row 1 is -1, not one of the 2 classes 0 to 1",
+                       DataError);
+  CHECK_THROWS_WITH_AS(one_hot(ids, 0), "one_hot: classes must be at least 1, got 0", DataError);
 }

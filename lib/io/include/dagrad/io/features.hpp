@@ -8,6 +8,7 @@
 #include <dagrad/io/idx.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <variant>
 
@@ -35,6 +36,13 @@ class Features {
  private:
   std::variant<const Images*, const Matrix<float>*, const Matrix<double>*> source_;
 };
+
+// Class labels as one-hot rows, what softmax_cross_entropy compares logits
+// with: row i has a 1 in column labels[i] and 0 elsewhere. Throws DataError
+// naming the row of a label outside [0, classes), or a classes below 1.
+//   trainer.fit(Features(mnist.train.images), Features(one_hot(mnist.train.labels, 10)));
+Matrix<float> one_hot(std::span<const std::uint8_t> labels, int classes);
+Matrix<float> one_hot(std::span<const std::int32_t> labels, int classes);
 
 extern template void Features::slice<float>(std::size_t, std::size_t, Matrix<float>&) const;
 extern template void Features::slice<double>(std::size_t, std::size_t, Matrix<double>&) const;
