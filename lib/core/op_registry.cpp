@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <utility>
 
 namespace dagrad {
 
@@ -121,10 +125,50 @@ const std::vector<OpEntry>& op_registry() {
   return all;
 }
 
-const OpEntry* find_op(std::string_view key) {
+namespace {
+// Ops registered at run time, each with its own copy of its key (an entry's
+// key is a view). A deque, so found entries stay where they are.
+struct UserOps {
+  std::mutex mutex;
+  std::deque<std::pair<std::string, OpEntry>> entries;
+};
+UserOps& user_ops() {
+  static UserOps ops;
+  return ops;
+}
+
+const OpEntry* find_built_in(std::string_view key) {
   const auto& all = op_registry();
-  const auto it = std::find_if(all.begin(), all.end(), [&](const OpEntry& e) { return e.key == key; });
-  return it == all.end() ? nullptr : &*it;
+  const auto it = std::lower_bound(all.begin(), all.end(), key, [](const OpEntry& e, std::string_view k) { return e.key < k; });
+  return it != all.end() && it->key == key ? &*it : nullptr;
+}
+}  // namespace
+
+void register_op(OpEntry entry) {
+  const std::string key(entry.key);
+  const bool word = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!word) throw GraphError("register_op: '" + key + "' is not an op key (lowercase letters, digits and '_')");
+  if (!entry.rebuild) throw GraphError("register_op: op '" + key + "' has no rebuild");
+  if (find_built_in(key)) throw GraphError("register_op: '" + key + "' is a built-in op");
+  UserOps& ops = user_ops();
+  std::lock_guard lock(ops.mutex);
+  for (const auto& [k, e] : ops.entries) {
+    if (k == key) throw GraphError("register_op: op '" + key + "' is registered already");
+  }
+  auto& [stored_key, stored] = ops.entries.emplace_back(key, std::move(entry));
+  stored.key = stored_key;
+}
+
+const OpEntry* find_op(std::string_view key) {
+  if (const OpEntry* e = find_built_in(key)) return e;
+  UserOps& ops = user_ops();
+  std::lock_guard lock(ops.mutex);
+  for (const auto& [k, e] : ops.entries) {
+    if (k == key) return &e;
+  }
+  return nullptr;
 }
 
 }  // namespace dagrad

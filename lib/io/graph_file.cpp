@@ -185,7 +185,10 @@ LoadedGraph parse_graph(std::span<const std::uint8_t> bytes, const std::string& 
         case NodeKind::constant: node = g.constant(values.at(n.name)->value, leaf); break;
         case NodeKind::op: {
           const OpEntry* entry = find_op(n.op);
-          if (!entry) throw GraphError("op '" + n.op + "' is not one this dagrad has");
+          if (!entry) {
+            throw GraphError("op '" + n.op + "' is not one this dagrad has (an op of the program's own " +
+                             "loads once register_op has added it)");
+          }
           std::vector<Node> inputs;
           for (std::uint32_t i : n.inputs) inputs.push_back(nodes[i]);
           AttributeReader attributes(n.attributes);

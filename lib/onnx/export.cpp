@@ -18,11 +18,30 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 
 namespace dagrad {
 
 namespace {
+
+// register_onnx_chain's maps, by op key.
+struct UserChains {
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>, std::less<>> chains;
+};
+UserChains& user_chains() {
+  static UserChains c;
+  return c;
+}
+std::optional<std::vector<std::string>> user_chain(std::string_view key) {
+  UserChains& u = user_chains();
+  std::lock_guard lock(u.mutex);
+  const auto it = u.chains.find(key);
+  if (it == u.chains.end()) return std::nullopt;
+  return it->second;
+}
 
 constexpr std::int64_t ir_version = 8;  // what Debian's onnx 1.12 checker and onnxruntime 1.20 take
 constexpr std::int64_t opset = 13;
@@ -64,8 +83,13 @@ class Exporter {
         const std::string key(info.op->key());
         const auto rule = rules().find(key);
         if (rule == rules().end()) {
+          if (auto chain = user_chain(key)) {
+            emit_chain(*chain, info, values, name);
+            break;
+          }
           throw Error("ONNX export: node '" + info.name + "' is a " + key +
-                      ", which has no ONNX operator here (docs/onnx.md lists those that do)");
+                      ", which has no ONNX operator here (docs/onnx.md lists those that do; "
+                      "register_onnx_chain maps an op of the program's own)");
         }
         std::vector<std::string> in;
         // Dropout's and batch_norm's step input only picks inference: not exported.
@@ -83,6 +107,19 @@ class Exporter {
       }
     }
     return tensors_.emplace(id, std::move(name)).first->second;
+  }
+
+  // A user's op as its chain of ONNX operators: the first on the node's
+  // inputs, each next on the one before's output, the last named `name`.
+  void emit_chain(const std::vector<std::string>& chain, const NodeInfo& info, const ParameterValues& values,
+                  const std::string& name) {
+    std::vector<std::string> in;
+    for (NodeId i : info.inputs) in.push_back(tensor(i, values));
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      const std::string out = k + 1 == chain.size() ? name : helper(name, chain[k]);
+      node(chain[k], in, out);
+      in = {out};
+    }
   }
 
   void declare_output(NodeId id) {
@@ -548,6 +585,21 @@ const std::map<std::string, Exporter::Rule, std::less<>> Exporter::rule_table_ =
 };
 
 }  // namespace
+
+void register_onnx_chain(std::string key, std::vector<std::string> operators) {
+  if (operators.empty()) throw Error("register_onnx_chain: op '" + key + "' needs at least one ONNX operator");
+  for (const std::string& op : operators) {
+    if (op.empty()) throw Error("register_onnx_chain: op '" + key + "' has an empty ONNX operator name");
+  }
+  if (Exporter::rules().count(key)) {
+    throw Error("register_onnx_chain: '" + key + "' is a dagrad op with its own ONNX operators");
+  }
+  UserChains& u = user_chains();
+  std::lock_guard lock(u.mutex);
+  if (!u.chains.emplace(key, std::move(operators)).second) {
+    throw Error("register_onnx_chain: op '" + key + "' has its ONNX operators already");
+  }
+}
 
 const std::vector<std::pair<std::string, std::string>>& onnx_operator_table() {
   static const std::vector<std::pair<std::string, std::string>> table = [] {

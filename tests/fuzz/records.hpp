@@ -20,14 +20,14 @@ extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, st
 
 namespace dagrad_fuzz {
 
-namespace detail = dagrad::model_file_detail;
+namespace format = dagrad::model_file_detail;
 
 class RecordMutator {
  public:
   explicit RecordMutator(unsigned seed) : rng_(seed) {}
 
-  void mutate(detail::Contents& c) {
-    const bool graph = c.kind == detail::kind_graph && !c.nodes.empty();
+  void mutate(format::Contents& c) {
+    const bool graph = c.kind == format::kind_graph && !c.nodes.empty();
     switch (pick(graph ? 12 : 6)) {
       case 0: header(c); break;
       case 1: case 2: tensor(c); break;
@@ -60,7 +60,7 @@ class RecordMutator {
   // An id among the first n, or just past them.
   std::uint32_t id(std::size_t n) { return static_cast<std::uint32_t>(pick(n + 1)); }
 
-  void header(detail::Contents& c) {
+  void header(format::Contents& c) {
     switch (pick(4)) {
       case 0: c.n_iter = static_cast<std::int32_t>(edgy()); break;
       case 1: c.n_features = static_cast<std::uint64_t>(edgy()); break;
@@ -68,7 +68,7 @@ class RecordMutator {
       default: if (!c.classes.empty()) c.classes[pick(c.classes.size())] = static_cast<int>(edgy());
     }
   }
-  void hyperparameter(detail::Contents& c) {
+  void hyperparameter(format::Contents& c) {
     static const char* texts[] = {"0", "1", "-1", "nan", "inf", "100,50", "3", "", "auto", "1e308", "adam", "lbfgs"};
     const std::string value = texts[pick(std::size(texts))];
     if (c.params.empty() || pick(4) == 0) {
@@ -78,9 +78,9 @@ class RecordMutator {
       c.params[pick(c.params.size())].second = value;
     }
   }
-  void tensor(detail::Contents& c) {
+  void tensor(format::Contents& c) {
     if (c.tensors.empty()) return;
-    detail::Tensor& t = c.tensors[pick(c.tensors.size())];
+    format::Tensor& t = c.tensors[pick(c.tensors.size())];
     switch (pick(4)) {
       case 0: {  // another shape, its values kept where they fit
         const auto rows = static_cast<Eigen::Index>(pick(24)), cols = static_cast<Eigen::Index>(pick(24));
@@ -93,22 +93,22 @@ class RecordMutator {
       default: t.name += pick(2) ? "x" : "/m";
     }
   }
-  void tensor_list(detail::Contents& c) {
+  void tensor_list(format::Contents& c) {
     if (!c.tensors.empty() && pick(2)) {
       c.tensors.erase(c.tensors.begin() + static_cast<std::ptrdiff_t>(pick(c.tensors.size())));
     } else if (!c.tensors.empty()) {
-      detail::Tensor t = c.tensors[pick(c.tensors.size())];
+      format::Tensor t = c.tensors[pick(c.tensors.size())];
       if (pick(2)) t.name = "state:" + t.name;
       c.tensors.push_back(std::move(t));
     }
   }
-  void gradient_record(detail::Contents& c) {
+  void gradient_record(format::Contents& c) {
     const std::size_t n = c.nodes.size();
     if (c.gradients.empty() || pick(4) == 0) {
       c.gradients.push_back({id(n), id(n), id(n)});
       return;
     }
-    detail::GradientRecord& m = c.gradients[pick(c.gradients.size())];
+    format::GradientRecord& m = c.gradients[pick(c.gradients.size())];
     switch (pick(4)) {
       case 0: m.y = id(n); break;
       case 1: m.x = id(n); break;
@@ -118,19 +118,19 @@ class RecordMutator {
   }
   // Gradient links and inputs name earlier nodes, as decode insists, so
   // that what reaches parse_graph is what it must judge by meaning.
-  void node_link(detail::Contents& c, std::size_t self) {
-    detail::NodeRecord& r = c.nodes[self];
+  void node_link(format::Contents& c, std::size_t self) {
+    format::NodeRecord& r = c.nodes[self];
     r.grad_of = pick(3) == 0 ? 0 : id(self);
     if (pick(2)) r.role ^= 1;
   }
-  void node_shape(detail::NodeRecord& r) {
+  void node_shape(format::NodeRecord& r) {
     if (pick(2)) {
       r.rows = pick(2) ? dagrad::batch : edgy();
     } else {
       r.cols = edgy();
     }
   }
-  void node_op(detail::Contents& c, detail::NodeRecord& r) {
+  void node_op(format::Contents& c, format::NodeRecord& r) {
     switch (pick(4)) {
       case 0: r.kind = static_cast<std::uint8_t>(pick(4)); break;
       case 1: r.op = c.nodes[pick(c.nodes.size())].op; break;
@@ -152,8 +152,8 @@ class RecordMutator {
         }
     }
   }
-  void node_inputs(detail::Contents& c, std::size_t self) {
-    detail::NodeRecord& r = c.nodes[self];
+  void node_inputs(format::Contents& c, std::size_t self) {
+    format::NodeRecord& r = c.nodes[self];
     if (self == 0) return;
     if (!r.inputs.empty() && pick(3) != 0) {
       r.inputs[pick(r.inputs.size())] = static_cast<std::uint32_t>(pick(self));
@@ -173,10 +173,10 @@ class RecordMutator {
 inline std::size_t mutate_records(std::uint8_t* data, std::size_t size, std::size_t max_size, unsigned seed) {
   RecordMutator m(seed);
   try {
-    detail::Contents c = detail::decode({data, size}, "fuzz input", {1, 2, 3, 4, 5});
+    format::Contents c = format::decode({data, size}, "fuzz input", {1, 2, 3, 4, 5});
     const std::size_t rounds = 1 + seed % 3;
     for (std::size_t i = 0; i < rounds; ++i) m.mutate(c);
-    const std::vector<std::uint8_t> out = detail::encode(c);
+    const std::vector<std::uint8_t> out = format::encode(c);
     if (out.size() <= max_size) {
       std::memcpy(data, out.data(), out.size());
       return out.size();

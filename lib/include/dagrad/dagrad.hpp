@@ -12,6 +12,7 @@
 #include <dagrad/core/graph.hpp>
 #include <dagrad/core/kernels.hpp>
 #include <dagrad/core/op.hpp>
+#include <dagrad/core/op_family.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/random.hpp>
 #include <dagrad/core/registry.hpp>

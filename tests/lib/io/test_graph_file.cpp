@@ -12,7 +12,7 @@
 using namespace dagrad;
 namespace fs = std::filesystem;
 using dagrad::testing::TempDir;
-namespace detail = dagrad::model_file_detail;
+namespace format = dagrad::model_file_detail;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
@@ -210,8 +210,8 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
   Net net;
   Executor<double> ex(net.g);
   const fs::path file = save_net(dir, net, ex);
-  const detail::Contents good = detail::decode(read_bytes(file), "net", detail::kind_graph);
-  auto node_named = [&](detail::Contents& c, const std::string& name) -> detail::NodeRecord& {
+  const format::Contents good = format::decode(read_bytes(file), "net", format::kind_graph);
+  auto node_named = [&](format::Contents& c, const std::string& name) -> format::NodeRecord& {
     for (auto& n : c.nodes) {
       if (n.name == name) return n;
     }
@@ -219,9 +219,9 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     throw;
   };
   auto id_of = [&](const std::string& name) { return std::to_string(net.g.find(name)->id()); };
-  auto refused = [&](const detail::Contents& c) {
+  auto refused = [&](const format::Contents& c) {
     try {
-      parse_graph(detail::encode(c), "net.dagradg");
+      parse_graph(format::encode(c), "net.dagradg");
     } catch (const DataError& e) {
       return std::string(e.what());
     }
@@ -229,14 +229,15 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
   };
 
   SUBCASE("an op this dagrad does not have") {
-    detail::Contents c = good;
+    format::Contents c = good;
     const std::string relu = net.g.info(net.g.find("conv/relu")->id()).name;
     node_named(c, relu).op = "frobnicate";
     CHECK(refused(c) == "net.dagradg: node " + id_of(relu) + " 'conv/relu' (frobnicate): op 'frobnicate' is not "
-                                                              "one this dagrad has");
+                                                              "one this dagrad has (an op of the program's own loads once "
+                                                              "register_op has added it)");
   }
   SUBCASE("attributes the op refuses") {
-    detail::Contents c = good;
+    format::Contents c = good;
     for (Attribute& a : node_named(c, "conv/conv2d").attributes) {
       if (a.name == "stride") a.value = std::int64_t{0};
     }
@@ -245,13 +246,13 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     CHECK(refused(c).find("stride") != std::string::npos);
   }
   SUBCASE("an unknown attribute") {
-    detail::Contents c = good;
+    format::Contents c = good;
     node_named(c, "conv/conv2d").attributes.push_back({"dilation", std::int64_t{2}});
     CHECK(refused(c) == "net.dagradg: node " + id_of("conv/conv2d") +
                             " 'conv/conv2d' (conv2d): unknown attribute 'dilation'");
   }
   SUBCASE("inputs whose shapes the op refuses") {
-    detail::Contents c = good;
+    format::Contents c = good;
     node_named(c, "out/w").rows = 17;
     for (auto& t : c.tensors) {
       if (t.name == "out/w") t.value = Matrix<double>::Zero(17, 3);
@@ -261,18 +262,18 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     CHECK_MESSAGE(msg.find("'out/w' (17x3)") != std::string::npos, msg);
   }
   SUBCASE("a recorded shape other than the op gives") {
-    detail::Contents c = good;
+    format::Contents c = good;
     node_named(c, "probabilities").cols = 4;
     CHECK(refused(c) == "net.dagradg: node " + id_of("probabilities") +
                             " 'probabilities' (softmax): the op gives the shape ?x3 but the file records ?x4");
   }
   SUBCASE("two nodes of one name") {
-    detail::Contents c = good;
+    format::Contents c = good;
     node_named(c, "probabilities").name = "loss";
     CHECK(refused(c).find("'loss': another node has this name") != std::string::npos);
   }
   SUBCASE("a parameter without its value, and a value of no node") {
-    detail::Contents c = good;
+    format::Contents c = good;
     for (auto& t : c.tensors) {
       if (t.name == "out/b") t.name = "out/bias";
     }
@@ -283,7 +284,7 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     CHECK(refused(c) == "net.dagradg: tensor 'stray' is the value of no node");
   }
   SUBCASE("a value that is not finite") {
-    detail::Contents c = good;
+    format::Contents c = good;
     for (auto& t : c.tensors) {
       if (t.name == "conv/b") t.value(0, 1) = std::nan("");
     }
@@ -291,14 +292,14 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
                             " 'conv/b': the value at row 0, column 1 is not finite");
   }
   SUBCASE("an input that is not an earlier node") {
-    detail::Contents c = good;
-    detail::NodeRecord& n = node_named(c, "probabilities");
+    format::Contents c = good;
+    format::NodeRecord& n = node_named(c, "probabilities");
     n.inputs[0] = static_cast<std::uint32_t>(c.nodes.size() - 1);
     CHECK(refused(c).find("'s input 1 is node " + std::to_string(c.nodes.size() - 1) + ", not an earlier node") !=
           std::string::npos);
   }
   SUBCASE("a leaf with inputs, and an op node without an op") {
-    detail::Contents c = good;
+    format::Contents c = good;
     node_named(c, "x").inputs.push_back(0);
     CHECK(refused(c).find("not an earlier node") != std::string::npos);  // node 0 is x itself
     c = good;
@@ -314,9 +315,9 @@ namespace {
 
 // The bytes of a decoded graph file, edited, with every checksum recomputed:
 // what parse_graph says of them, or "loaded".
-std::string refused_as(const detail::Contents& c) {
+std::string refused_as(const format::Contents& c) {
   try {
-    parse_graph(detail::encode(c), "net.dagradg");
+    parse_graph(format::encode(c), "net.dagradg");
   } catch (const DataError& e) {
     return e.what();
   }
@@ -324,7 +325,7 @@ std::string refused_as(const detail::Contents& c) {
 }
 
 // The record of d(y)/d(x) in c.
-detail::GradientRecord& record_of(detail::Contents& c, Node y, Node x) {
+format::GradientRecord& record_of(format::Contents& c, Node y, Node x) {
   for (auto& m : c.gradients) {
     if (m.y == y.id() && m.x == x.id()) return m;
   }
@@ -332,7 +333,7 @@ detail::GradientRecord& record_of(detail::Contents& c, Node y, Node x) {
   throw;
 }
 
-std::size_t index_of(const detail::Contents& c, const detail::GradientRecord& m) {
+std::size_t index_of(const format::Contents& c, const format::GradientRecord& m) {
   return static_cast<std::size_t>(&m - c.gradients.data()) + 1;
 }
 
@@ -342,52 +343,52 @@ TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is r
   const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
-  const detail::Contents good = detail::decode(read_bytes(save_net(dir, net, ex)), "net", detail::kind_graph);
+  const format::Contents good = format::decode(read_bytes(save_net(dir, net, ex)), "net", format::kind_graph);
   REQUIRE(refused_as(good) == "loaded");
   const Node conv_b = net.params[1], out_w = net.params[2], out_b = net.params[3];
   auto id = [&](const std::string& name) { return net.g.find(name)->id(); };
-  auto where = [&](const detail::Contents& c, const detail::GradientRecord& m, const std::string& y,
+  auto where = [&](const format::Contents& c, const format::GradientRecord& m, const std::string& y,
                    const std::string& x, const std::string& grad) {
     return "net.dagradg: cached gradient " + std::to_string(index_of(c, m)) + " (d'" + y + "' / d'" + x +
            "' = node " + std::to_string(id(grad)) + " '" + grad + "'): ";
   };
 
   SUBCASE("the issue's file: out/w's gradient is grad(conv/b), 1x2 instead of 18x3") {
-    detail::Contents c = good;
-    detail::GradientRecord& m = record_of(c, net.loss, out_w);
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, out_w);
     m.grad = id("grad(conv/b)");
     CHECK(refused_as(c) == where(c, m, "loss", "out/w", "grad(conv/b)") +
                                "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
   }
   SUBCASE("a backward node of the right shape that holds another node's gradient") {
-    detail::Contents c = good;
-    detail::GradientRecord& m = record_of(c, net.loss, out_b);
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, out_b);
     m.grad = id("grad(out/scale)");
     CHECK(net.g.find("grad(out/scale)")->shape() == out_b.shape());
     CHECK(refused_as(c) == where(c, m, "loss", "out/b", "grad(out/scale)") +
                                "the node holds the gradient of 'out/scale', not of 'out/b'");
   }
   SUBCASE("a forward node of the right shape") {
-    detail::Contents c = good;
-    detail::GradientRecord& m = record_of(c, net.loss, out_b);
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, out_b);
     m.grad = id("out/scale");
     CHECK(refused_as(c) == where(c, m, "loss", "out/b", "out/scale") + "the node is not a backward node");
   }
   SUBCASE("a record whose y is no scalar") {
-    detail::Contents c = good;
-    detail::GradientRecord& m = record_of(c, net.loss, conv_b);
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, conv_b);
     m.y = id("probabilities");
     CHECK(refused_as(c) == where(c, m, "probabilities", "conv/b", "grad(conv/b)") +
                                "cache_gradient: 'probabilities' has shape ?x3; only a 1x1 node has gradients");
   }
   SUBCASE("two records of one gradient") {
-    detail::Contents c = good;
+    format::Contents c = good;
     c.gradients.push_back(record_of(c, net.loss, conv_b));
-    const detail::GradientRecord& m = c.gradients.back();
+    const format::GradientRecord& m = c.gradients.back();
     CHECK(refused_as(c) == where(c, m, "loss", "conv/b", "grad(conv/b)") + "another record gives this gradient too");
   }
   SUBCASE("a node's gradient link to a node of another shape, or on a forward node") {
-    detail::Contents c = good;
+    format::Contents c = good;
     const std::size_t grad_w = id("grad(out/w)");
     c.nodes[grad_w].grad_of = static_cast<std::uint32_t>(conv_b.id() + 1);
     CHECK(refused_as(c) == "net.dagradg: node " + std::to_string(grad_w) +
@@ -405,8 +406,8 @@ TEST_CASE("a graph file with the fields of an estimator is refused: the format f
   const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
-  const detail::Contents good = detail::decode(read_bytes(save_net(dir, net, ex)), "net", detail::kind_graph);
-  detail::Contents c = good;
+  const format::Contents good = format::decode(read_bytes(save_net(dir, net, ex)), "net", format::kind_graph);
+  format::Contents c = good;
   c.n_iter = 3;
   CHECK(refused_as(c) == "net.dagradg: a graph file has no n_iter, but the header holds 3");
   c = good;
@@ -443,4 +444,57 @@ TEST_CASE("a parameter whose gradient is its sum's, passed on unchanged by add, 
   CHECK(loaded.graph->size() == before);  // the cached gradients served, no node added
   const double first = sgd.step(again), second = sgd.step(again);
   CHECK(second < first);
+}
+
+namespace {
+// An op of the program's own, as a user writes one with op_family.hpp:
+// y = x^3 elementwise, dy/dx = 3 x^2.
+struct UserCubeRule {
+  static constexpr std::string_view key = "user_cube";
+  auto operator()(const auto& x) const { return x * x * x; }
+  Node grad(const GradContext& ctx) const { return mul(ctx.grad(), scale(square(ctx.input(0)), 3.0)); }
+};
+Node user_cube(Node x) { return unary(x, UserCubeRule{}); }
+}  // namespace
+
+TEST_CASE("a graph with a user's own op loads once register_op has added the op, and computes the same") {
+  const TempDir dir("graph_file_user_op");
+  Graph g;
+  Node x = g.input("x", {2, 3});
+  Node w = g.parameter("w", {2, 3});
+  Node loss = sum(user_cube(mul(x, w)));
+  const std::vector<Node> grads = gradients(loss, {w});
+  Matrix<double> X(2, 3), W(2, 3);
+  X << 0.5, -1, 2, 1.5, 0.25, -0.75;
+  W << 1, 0.5, -0.5, 2, -1, 0.3;
+  Executor<double> ex(g);
+  ex.set(w, W);
+  const std::vector<Matrix<double>> want = ex.run({{x, X}}, {loss, grads[0]});
+  const std::string file = (dir.path / "cube.dagrad").string();
+  save_graph(ex, file);
+
+  CHECK_THROWS_WITH_AS(load_graph(file),
+                       doctest::Contains("op 'user_cube' is not one this dagrad has (an op of the program's own "
+                                         "loads once register_op has added it)"),
+                       DataError);
+  register_op({.key = "user_cube", .examples = {unary_example(user_cube)}, .rebuild = rebuild_of(user_cube)});
+  REQUIRE(find_op("user_cube") != nullptr);
+  CHECK(find_op("user_cube")->key == "user_cube");
+
+  const LoadedGraph loaded = load_graph(file);
+  Executor<double> again(*loaded.graph);
+  loaded.set_parameters(again);
+  const Node lx = *loaded.graph->find("x"), lloss = *loaded.graph->find(loss.name());
+  const std::vector<Node> lgrads = gradients(lloss, {*loaded.graph->find("w")});
+  const std::vector<Matrix<double>> got = again.run({{lx, X}}, {lloss, lgrads[0]});
+  CHECK(got[0] == want[0]);
+  CHECK(got[1] == want[1]);
+
+  CHECK_THROWS_WITH_AS(register_op({.key = "user_cube", .rebuild = rebuild_of(user_cube)}),
+                       "register_op: op 'user_cube' is registered already", GraphError);
+  CHECK_THROWS_WITH_AS(register_op({.key = "sqrt", .rebuild = rebuild_of(user_cube)}),
+                       "register_op: 'sqrt' is a built-in op", GraphError);
+  CHECK_THROWS_WITH_AS(register_op({.key = "User Cube", .rebuild = rebuild_of(user_cube)}),
+                       "register_op: 'User Cube' is not an op key (lowercase letters, digits and '_')", GraphError);
+  CHECK_THROWS_WITH_AS(register_op({.key = "user_cube2"}), "register_op: op 'user_cube2' has no rebuild", GraphError);
 }

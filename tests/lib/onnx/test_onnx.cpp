@@ -114,3 +114,51 @@ TEST_CASE("the ONNX operator table lists registered ops in key order, and no bac
     if (i) CHECK(table[i - 1].first < table[i].first);
   }
 }
+
+namespace {
+// An op of the program's own: 1 / sqrt(x), exported as Sqrt then Reciprocal.
+struct UserRsqrtRule {
+  static constexpr std::string_view key = "user_rsqrt";
+  auto operator()(const auto& x) const { return x.sqrt().inverse(); }
+  Node grad(const GradContext& ctx) const {
+    return mul(ctx.grad(), scale(mul(ctx.output(), mul(ctx.output(), ctx.output())), -0.5));
+  }
+};
+Node user_rsqrt(Node x) { return unary(x, UserRsqrtRule{}); }
+}  // namespace
+
+TEST_CASE("a user's own op exports as the chain of ONNX operators register_onnx_chain gives it") {
+  const dagrad::testing::TempDir dir("onnx_user_op");
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node w = g.parameter("w", {3, 3});
+  Node y = user_rsqrt(matmul(x, w));
+  Executor<double> ex(g);
+  ex.set(w, Matrix<double>::Identity(3, 3));
+  const fs::path file = dir.path / "user.onnx";
+  CHECK_THROWS_WITH_AS(export_onnx(ex, {y}, file.string()),
+                       doctest::Contains("is a user_rsqrt, which has no ONNX operator here (docs/onnx.md lists "
+                                         "those that do; register_onnx_chain maps an op of the program's own)"),
+                       Error);
+  CHECK_FALSE(fs::exists(file));
+
+  register_onnx_chain("user_rsqrt", {"Sqrt", "Reciprocal"});
+  export_onnx(ex, {y}, file.string());
+  const onnx::ModelProto model = read_model(file);
+  const onnx::GraphProto& m = model.graph();
+  REQUIRE(m.node_size() == 3);
+  CHECK(m.node(0).op_type() == "MatMul");
+  CHECK(m.node(1).op_type() == "Sqrt");
+  CHECK(m.node(1).input(0) == m.node(0).output(0));
+  CHECK(m.node(2).op_type() == "Reciprocal");
+  CHECK(m.node(2).input(0) == m.node(1).output(0));
+  CHECK(m.node(2).output(0) == y.name());
+  CHECK(m.output(0).name() == y.name());
+
+  CHECK_THROWS_WITH_AS(register_onnx_chain("user_rsqrt", {"Sqrt"}),
+                       "register_onnx_chain: op 'user_rsqrt' has its ONNX operators already", Error);
+  CHECK_THROWS_WITH_AS(register_onnx_chain("relu", {"Relu"}),
+                       "register_onnx_chain: 'relu' is a dagrad op with its own ONNX operators", Error);
+  CHECK_THROWS_WITH_AS(register_onnx_chain("user_other", {}),
+                       "register_onnx_chain: op 'user_other' needs at least one ONNX operator", Error);
+}

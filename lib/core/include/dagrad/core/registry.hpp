@@ -97,11 +97,21 @@ OpExample binary_example(Node (*op)(Node, Node), ExampleInput a, ExampleInput b)
 // either side (the kernels' every path); b's values from `b_domain`.
 std::vector<OpExample> broadcast_examples(Node (*op)(Node, Node), Domain b_domain = {});
 
-// All ops, in key order. The list is explicit (lib/core/include/dagrad/core/detail/op_list.hpp),
-// each entry defined beside its op in ops/<key>.cpp.
+// Adds an op of the user's own (made with unary() from op_family.hpp, or an
+// OpBase of theirs) to the registry, so that find_op finds it and a graph
+// file holding its nodes loads: load_graph rebuilds each with entry.rebuild.
+// Register before loading such a file, as a program links its own ops in.
+// Throws GraphError for a key that is empty, not lowercase letters, digits
+// and '_', or already taken (by a built-in op or an earlier registration),
+// and for an entry without a rebuild. Safe to call from any thread.
+//   register_op({.key = "user_rsqrt", .examples = {unary_example(user_rsqrt)}, .rebuild = rebuild_of(user_rsqrt)});
+void register_op(OpEntry entry);
+
+// All built-in ops, in key order. The list is explicit (lib/core/include/dagrad/core/detail/op_list.hpp),
+// each entry defined beside its op in ops/<key>.cpp. register_op's are not in it.
 const std::vector<OpEntry>& op_registry();
 
-// The entry with this key, or nullptr.
+// The entry with this key, built in or registered, or nullptr.
 const OpEntry* find_op(std::string_view key);
 
 }  // namespace dagrad

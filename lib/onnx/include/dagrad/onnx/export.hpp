@@ -35,6 +35,13 @@ template <class T>
 void export_onnx(const Executor<T>& ex, const std::vector<Node>& outputs, const std::string& path,
                  const OnnxOptions& options = {});
 
+// Exports the nodes of an op of the program's own (register_op) as a chain
+// of ONNX operators (opset 13) without attributes: the first takes the
+// node's inputs, each next the one before's output. Throws Error for an
+// empty chain, a key dagrad's own table maps, or one given a chain already.
+//   register_onnx_chain("user_rsqrt", {"Sqrt", "Reciprocal"});
+void register_onnx_chain(std::string key, std::vector<std::string> operators);
+
 // The ONNX operators each exportable dagrad op becomes, by op key, in key
 // order: ("conv2d", "Reshape, Conv, Reshape"). Ops missing here are refused.
 const std::vector<std::pair<std::string, std::string>>& onnx_operator_table();
