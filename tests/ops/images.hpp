@@ -3,6 +3,8 @@
 // the im2col + GEMM kernels against.
 #pragma once
 
+#include "op_checks.hpp"
+
 #include <dagrad/dagrad.hpp>
 
 #include <doctest/doctest.h>
@@ -146,15 +148,6 @@ inline void check_same_at_thread_counts(dagrad::Graph& g, const std::vector<dagr
   }
 }
 
-// The message of the ShapeError that f throws, or "" when it throws none.
-template <class F>
-std::string shape_error(F&& f) {
-  try {
-    f();
-  } catch (const dagrad::ShapeError& e) {
-    return e.what();
-  }
-  return "";
-}
+using op_checks::shape_error;
 
 }  // namespace images
