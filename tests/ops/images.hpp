@@ -173,6 +173,23 @@ inline std::vector<Conv2dOptions> oblong_conv_cases() {
           {.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = 1, .padding = 1}};
 }
 
+// A pooling op's values on 9 images of each geometry against pool(), the
+// loop above (max or mean).
+inline void check_pool_values(const std::function<dagrad::Node(dagrad::Node, Pool2dOptions)>& op,
+                              const std::vector<Pool2dOptions>& cases, bool max) {
+  using namespace dagrad;
+  for (const Pool2dOptions& o : cases) {
+    CAPTURE(o.in.height);
+    const Dim in_size = o.in.channels * o.in.height * o.in.width;
+    Graph g;
+    const Node x = g.input("x", {batch, in_size});
+    const Node y = op(x, o);
+    const M X = wavy(9, in_size, 0.3);
+    Executor<double> ex(g);
+    check_close(ex.run({{x, X}}, {y})[0], pool(X, o, max));
+  }
+}
+
 // Gradcheck of sum(w ∘ op(x)) in x of 2 batch rows, for each pool geometry
 // (the registry's examples hold one square image and side-by-side windows);
 // max pooling takes distinct values, so that no window ties.

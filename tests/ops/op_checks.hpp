@@ -10,6 +10,7 @@
 #include <dagrad/dagrad.hpp>
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,15 @@ using BinaryOp = dagrad::Node (*)(dagrad::Node, dagrad::Node);
 inline M values(Eigen::Index rows, Eigen::Index cols, double start, double low = 0.6) {
   M m(rows, cols);
   for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = low + std::fmod(start + 0.37 * k, 1.3);
+  return m;
+}
+
+// Values drawn uniformly from [low, high), the same for the same seed.
+inline M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed, double low = -1.0, double high = 1.0) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(low, high);
+  M m(rows, cols);
+  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = d(gen);
   return m;
 }
 

@@ -22,22 +22,12 @@ TEST_CASE("max_pool2d takes the largest of each 2x2 window of a 4x4 image") {
 }
 
 TEST_CASE("max_pool2d matches a direct loop for side-by-side and overlapping windows") {
-  const std::vector<Pool2dOptions> cases = {
-      {.in = {6, 28, 28}, .size = 2},
-      {.in = {16, 10, 10}, .size = 2},
-      {.in = {2, 7, 5}, .size = 3, .stride = 2},
-      {.in = {3, 6, 9}, .size = 3},
-  };
-  for (const Pool2dOptions& o : cases) {
-    CAPTURE(o.in.height);
-    const Dim in_size = o.in.channels * o.in.height * o.in.width;
-    Graph g;
-    Node x = g.input("x", {batch, in_size});
-    Node y = max_pool2d(x, o);
-    const M X = images::wavy(9, in_size, 0.3);
-    Executor<double> ex(g);
-    images::check_close(ex.run({{x, X}}, {y})[0], images::pool(X, o, true));
-  }
+  images::check_pool_values(max_pool2d,
+                            {{.in = {6, 28, 28}, .size = 2},
+                             {.in = {16, 10, 10}, .size = 2},
+                             {.in = {2, 7, 5}, .size = 3, .stride = 2},
+                             {.in = {3, 6, 9}, .size = 3}},
+                            true);
 }
 
 TEST_CASE("max_pool2d sends the gradient of a tied window to its first maximum only") {
