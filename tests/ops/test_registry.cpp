@@ -76,12 +76,27 @@ std::unique_ptr<Example> build(const OpExample& spec, Dim open_rows = 0) {
   return ex;
 }
 
-// The example with batch rows: the first row count above 1 whose inputs the
-// op takes as batch rows; nullptr where it takes none (attention's sequence,
-// a filter's output channels).
+// The example's inputs of `rows` rows given `factor` times as many.
+OpExample with_rows(const OpExample& spec, Dim rows, Dim factor) {
+  OpExample more = spec;
+  for (ExampleInput& in : more.inputs) {
+    if (in.shape.rows == rows) in.shape.rows *= factor;
+  }
+  return more;
+}
+
+// The example with batch rows: the first row count above 1 that the op
+// takes as batch rows, and takes twice over at fixed shapes too (a batch
+// row count passes any build-time check, so matmul's transposed operand
+// would take batch rows as its inner dimension); nullptr where there is none.
 std::unique_ptr<Example> build_open(const OpExample& spec) {
   for (const ExampleInput& in : spec.inputs) {
     if (in.shape.rows < 2) continue;
+    try {
+      build(with_rows(spec, in.shape.rows, 2));
+    } catch (const Error&) {
+      continue;
+    }
     if (auto ex = build(spec, in.shape.rows)) return ex;
   }
   return nullptr;
