@@ -3,6 +3,8 @@
 // the im2col + GEMM kernels against.
 #pragma once
 
+#include "op_checks.hpp"
+
 #include <dagrad/dagrad.hpp>
 
 #include <doctest/doctest.h>
@@ -146,15 +148,67 @@ inline void check_same_at_thread_counts(dagrad::Graph& g, const std::vector<dagr
   }
 }
 
-// The message of the ShapeError that f throws, or "" when it throws none.
-template <class F>
-std::string shape_error(F&& f) {
-  try {
-    f();
-  } catch (const dagrad::ShapeError& e) {
-    return e.what();
-  }
-  return "";
+// Gradcheck of sum(w ∘ op(a, b)) in both inputs, a of 2 batch rows of
+// a_cols values and b of shape b (batch rows too where b.rows is batch):
+// the conv ops on the geometries the registry's examples lack.
+inline void check_both_gradients(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op, Dim a_cols,
+                                 dagrad::Shape b) {
+  using namespace dagrad;
+  Graph g;
+  const Node x = g.input("a", {batch, a_cols});
+  const Node y = g.input("b", b);
+  const Node out = op(x, y);
+  const Dim b_rows = b.rows == batch ? 2 : b.rows, out_rows = out.shape().rows == batch ? 2 : out.shape().rows;
+  const Node loss = sum(mul(out, g.constant(wavy(out_rows, out.shape().cols, 2.9))));
+  const GradcheckResult r = gradcheck(g, loss, {{x, wavy(2, a_cols, 0.1)}, {y, wavy(b_rows, b.cols, 0.5)}}, {});
+  CHECK_MESSAGE(r.ok, r.report());
 }
+
+// An image of 2 channels, 5 high and 4 wide, padded, to 3 channels by a
+// 3x3 kernel, at stride 2 (im2col and a GEMM) and at stride 1 (the direct
+// correlations): height and width apart, which the registry's square
+// examples cannot tell from each other.
+inline std::vector<Conv2dOptions> oblong_conv_cases() {
+  return {{.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
+          {.in = {2, 5, 4}, .out_channels = 3, .kernel = 3, .stride = 1, .padding = 1}};
+}
+
+// A pooling op's values on 9 images of each geometry against pool(), the
+// loop above (max or mean).
+inline void check_pool_values(const std::function<dagrad::Node(dagrad::Node, Pool2dOptions)>& op,
+                              const std::vector<Pool2dOptions>& cases, bool max) {
+  using namespace dagrad;
+  for (const Pool2dOptions& o : cases) {
+    CAPTURE(o.in.height);
+    const Dim in_size = o.in.channels * o.in.height * o.in.width;
+    Graph g;
+    const Node x = g.input("x", {batch, in_size});
+    const Node y = op(x, o);
+    const M X = wavy(9, in_size, 0.3);
+    Executor<double> ex(g);
+    check_close(ex.run({{x, X}}, {y})[0], pool(X, o, max));
+  }
+}
+
+// Gradcheck of sum(w ∘ op(x)) in x of 2 batch rows, for each pool geometry
+// (the registry's examples hold one square image and side-by-side windows);
+// max pooling takes distinct values, so that no window ties.
+inline void check_pool_gradients(const std::function<dagrad::Node(dagrad::Node, Pool2dOptions)>& op,
+                                 const std::vector<Pool2dOptions>& cases, bool distinct_values) {
+  using namespace dagrad;
+  for (const Pool2dOptions& o : cases) {
+    CAPTURE(o.in.height);
+    const Dim in_size = o.in.channels * o.in.height * o.in.width;
+    Graph g;
+    const Node x = g.input("x", {batch, in_size});
+    const Node y = op(x, o);
+    const Node loss = sum(mul(y, g.constant(wavy(2, y.shape().cols, 1.2))));
+    const M X = distinct_values ? distinct(2, in_size, 0.05) : wavy(2, in_size, 0.05);
+    const GradcheckResult r = gradcheck(g, loss, {{x, X}}, {});
+    CHECK_MESSAGE(r.ok, r.report());
+  }
+}
+
+using op_checks::shape_error;
 
 }  // namespace images

@@ -5,8 +5,9 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include "op_checks.hpp"
+
 #include <cmath>
-#include <random>
 #include <string>
 
 using namespace dagrad;
@@ -14,13 +15,7 @@ using M = Matrix<double>;
 
 namespace {
 
-M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> d(-2, 2);
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = d(gen);
-  return m;
-}
+M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed) { return op_checks::uniform(rows, cols, seed, -2, 2); }
 
 struct Case {
   Dim sequences, context, heads, size;

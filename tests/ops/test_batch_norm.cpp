@@ -7,27 +7,19 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
+#include "op_checks.hpp"
 
 #include <oneapi/tbb/global_control.h>
 
 #include <cmath>
-#include <random>
 
 using namespace dagrad;
 using M = Matrix<double>;
+using op_checks::uniform;
 
 namespace {
 
 tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
-
-M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed, double low, double high) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> d(low, high);
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = d(gen);
-  return m;
-}
 
 M scalar(double v) { return M::Constant(1, 1, v); }
 

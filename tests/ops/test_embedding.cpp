@@ -5,22 +5,13 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
-
-#include <random>
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
+using op_checks::uniform;
 
 namespace {
-
-M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed, double low, double high) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> d(low, high);
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = d(gen);
-  return m;
-}
 
 M whole_ids(Eigen::Index rows, unsigned seed, int count) {
   std::mt19937 gen(seed);

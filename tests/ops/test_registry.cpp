@@ -1,9 +1,12 @@
 // Every registered op, by its examples: it builds a node of its key, runs in
-// float as in double, passes the float64 central-difference gradient check,
-// and where it is twice differentiable so does the gradient of its gradient.
+// float as in double, passes the float64 central-difference gradient check
+// (with fixed rows and with batch rows), and where it is twice differentiable
+// so does the gradient of its gradient; scaled up past the kernels' parallel
+// cut, it computes the same bits on 1, 2 and 8 threads.
 // A new op is covered by being registered; the first test makes sure every
 // file in ops/ is (DAGRAD_OPS_DIR comes from tests/ops/meson.build).
 #include <doctest/doctest.h>
+#include <dagrad/core/detail/parallel.hpp>
 #include <dagrad/core/registry.hpp>
 #include <dagrad/dagrad.hpp>
 
@@ -44,19 +47,59 @@ struct Example {
   }
 };
 
-std::unique_ptr<Example> build(const OpExample& spec) {
+// The example's graph. With open_rows, the inputs of that many rows are
+// declared with batch rows, fixed only by what is fed: graph inputs, which
+// gradcheck perturbs as it does parameters. nullptr where the op refuses
+// batch rows there.
+std::unique_ptr<Example> build(const OpExample& spec, Dim open_rows = 0) {
   auto ex = std::make_unique<Example>();
   for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
     const ExampleInput& in = spec.inputs[i];
     std::string name = "x";
     name += std::to_string(i);
-    ex->inputs.push_back(in.differentiable ? ex->graph.parameter(name, in.shape)
-                                           : ex->graph.input(name, in.shape));
+    const bool open = in.shape.rows == open_rows;
+    const Shape shape = open ? Shape{batch, in.shape.cols} : in.shape;
+    ex->inputs.push_back(in.differentiable && !open ? ex->graph.parameter(name, shape)
+                                                    : ex->graph.input(name, shape));
     ex->values.push_back(in.domain.sample(in.shape, static_cast<int>(i)));
     ex->differentiable.push_back(in.differentiable);
   }
-  ex->y = spec.build(ex->inputs);
+  if (open_rows == 0) {
+    ex->y = spec.build(ex->inputs);
+    return ex;
+  }
+  try {
+    ex->y = spec.build(ex->inputs);
+  } catch (const Error&) {
+    return nullptr;
+  }
   return ex;
+}
+
+// The example's inputs of `rows` rows given `factor` times as many.
+OpExample with_rows(const OpExample& spec, Dim rows, Dim factor) {
+  OpExample more = spec;
+  for (ExampleInput& in : more.inputs) {
+    if (in.shape.rows == rows) in.shape.rows *= factor;
+  }
+  return more;
+}
+
+// The example with batch rows: the first row count above 1 that the op
+// takes as batch rows, and takes twice over at fixed shapes too (a batch
+// row count passes any build-time check, so matmul's transposed operand
+// would take batch rows as its inner dimension); nullptr where there is none.
+std::unique_ptr<Example> build_open(const OpExample& spec) {
+  for (const ExampleInput& in : spec.inputs) {
+    if (in.shape.rows < 2) continue;
+    try {
+      build(with_rows(spec, in.shape.rows, 2));
+    } catch (const Error&) {
+      continue;
+    }
+    if (auto ex = build(spec, in.shape.rows)) return ex;
+  }
+  return nullptr;
 }
 
 // Weights for sum(y * w) in [-1, 1], none near 0, so every element counts.
@@ -64,35 +107,107 @@ Node weights(Graph& g, Shape s, int salt) {
   return g.constant(Domain{.low = -1.0, .high = 1.0, .gap = 0.1}.sample(s, salt));
 }
 
+// The fetches' values in T, on `threads` threads, with the example's values
+// and `extra` feeds.
 template <class T>
-Matrix<T> forward(Example& ex) {
-  Executor<T> run(ex.graph);
+std::vector<Matrix<T>> run(Example& ex, const std::vector<Node>& fetches, int threads = 0,
+                           const std::vector<Feed<double>>& extra = {}) {
+  Executor<T> run(ex.graph, {.threads = threads});
   std::vector<Feed<T>> feeds;
-  std::vector<Matrix<T>> cast;
-  cast.reserve(ex.inputs.size());
   for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
-    cast.push_back(ex.values[i].template cast<T>());
     if (ex.inputs[i].kind() == NodeKind::parameter) {
-      run.set(ex.inputs[i], cast.back());
+      run.set(ex.inputs[i], ex.values[i].template cast<T>());
     } else {
-      feeds.push_back({ex.inputs[i], cast.back()});
+      feeds.push_back({ex.inputs[i], ex.values[i].template cast<T>()});
     }
   }
-  return run.run(feeds, {ex.y})[0];
+  for (const Feed<double>& f : extra) feeds.push_back({f.node, f.value.template cast<T>()});
+  return run.run(feeds, fetches);
 }
 
-// Calls f(op, example) on each example of each registered op, built afresh,
-// with the op's key and the example's index in any failure's message.
+template <class T>
+Matrix<T> forward(Example& ex) {
+  return run<T>(ex, {ex.y})[0];
+}
+
+// Calls f(op, key, spec) on each example of each registered op, with the
+// op's key and the example's index in any failure's message.
 template <class F>
-void for_each_example(const F& f) {
+void for_each_spec(const F& f) {
   for (const OpEntry& op : op_registry()) {
     for (std::size_t k = 0; k < op.examples.size(); ++k) {
       const std::string key(op.key);
       CAPTURE(key);
       CAPTURE(k);
-      auto ex = build(op.examples[k]);
-      REQUIRE(ex->y.valid());
-      f(op, *ex);
+      f(op, key, op.examples[k]);
+    }
+  }
+}
+
+// Calls f(op, example) on each example of each registered op, built afresh.
+template <class F>
+void for_each_example(const F& f) {
+  for_each_spec([&](const OpEntry& op, const std::string&, const OpExample& spec) {
+    auto ex = build(spec);
+    REQUIRE(ex->y.valid());
+    f(op, *ex);
+  });
+}
+
+// The loss sum(y * w) with w an input of y's shape, batch rows included,
+// fed with weights of y's computed shape (rows x cols); where y's columns
+// are batch columns (a transposed batch), sum(yᵀ * w) instead.
+struct WeightedLoss {
+  Node loss;
+  Feed<double> w;
+};
+
+WeightedLoss weighted_loss(Example& ex, Eigen::Index rows, Eigen::Index cols) {
+  const Domain weights{.low = -1.0, .high = 1.0, .gap = 0.1};
+  std::string name = "w";
+  name += std::to_string(ex.graph.size());
+  const bool columns_open = ex.y.shape().cols == batch;
+  const Node y = columns_open ? transpose(ex.y) : ex.y;
+  const Node w = ex.graph.input(name, y.shape());
+  const Shape s = columns_open ? Shape{cols, rows} : Shape{rows, cols};
+  return {sum(mul(y, w)), {w, weights.sample(s, 3)}};
+}
+
+// Gives the example's open inputs (batch rows) enough rows that the largest
+// of them, and y where it grows with them, hold twice detail::elements_alone
+// values, so that every kernel that shares its work among threads does: the
+// rows grow by a whole factor, keeping whole sequences and images.
+void scale_rows(Example& ex, const OpExample& spec) {
+  Eigen::Index least = 0;
+  for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
+    if (ex.inputs[i].shape().rows == batch) least = std::max(least, ex.values[i].size());
+  }
+  if (least == 0) return;
+  const Shape y = ex.y.shape();
+  if (y.rows == batch || y.cols == batch) least = std::min(least, forward<double>(ex).size());
+  const Eigen::Index factor = (2 * detail::elements_alone + least - 1) / least;
+  for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
+    const Shape s = spec.inputs[i].shape;
+    if (ex.inputs[i].shape().rows != batch) continue;
+    ex.values[i] = spec.inputs[i].domain.sample({s.rows * factor, s.cols}, static_cast<int>(i));
+  }
+}
+
+// y and dL/dx for each differentiable x of the example scaled past the
+// parallel cut, on 1, 2 and 8 threads: every bit the same.
+template <class T>
+void check_thread_counts(Example& ex) {
+  const Matrix<T> y = forward<T>(ex);
+  const WeightedLoss l = weighted_loss(ex, y.rows(), y.cols());
+  std::vector<Node> fetches = gradients(l.loss, ex.checked_nodes());
+  fetches.insert(fetches.begin(), ex.y);
+  const std::vector<Matrix<T>> one = run<T>(ex, fetches, 1, {l.w});
+  for (int threads : {2, 8}) {
+    CAPTURE(threads);
+    const std::vector<Matrix<T>> many = run<T>(ex, fetches, threads, {l.w});
+    for (std::size_t i = 0; i < fetches.size(); ++i) {
+      CAPTURE(i);
+      CHECK(many[i] == one[i]);
     }
   }
 }
@@ -238,4 +353,35 @@ TEST_CASE("a rebuild refuses the wrong number of inputs, and a missing, mistyped
   AttributeReader unknown(extra);
   find_op("scale")->rebuild(std::vector<Node>{x}, unknown);
   CHECK_THROWS_WITH_AS(unknown.finish(), "unknown attribute 'bias'", GraphError);
+}
+
+TEST_CASE("every op that takes batch rows passes the float64 gradient check with its rows left open") {
+  std::set<std::string> closed;
+  for_each_spec([&](const OpEntry&, const std::string& key, const OpExample& spec) {
+    auto ex = build_open(spec);
+    if (!ex) {
+      closed.insert(key);
+      return;
+    }
+    const M y = forward<double>(*ex);
+    const WeightedLoss l = weighted_loss(*ex, y.rows(), y.cols());
+    if (ex->checked_nodes().empty()) return;
+    std::vector<Feed<double>> fixed = ex->feeds(false);
+    fixed.push_back(l.w);
+    const GradcheckResult r = gradcheck(ex->graph, l.loss, ex->feeds(true), fixed);
+    CHECK_MESSAGE(r.ok, r.report());
+  });
+  // The thread-count test below scales these rows to reach the kernels'
+  // parallel paths: an example without them would go unchecked there.
+  CHECK_MESSAGE(closed.empty(), "examples with no batch rows: ", names(closed));
+}
+
+TEST_CASE("every registered op computes the same bits, values and gradients, on 1, 2 and 8 threads") {
+  for_each_spec([](const OpEntry&, const std::string&, const OpExample& spec) {
+    auto ex = build_open(spec);
+    if (!ex) ex = build(spec);
+    scale_rows(*ex, spec);
+    check_thread_counts<double>(*ex);
+    check_thread_counts<float>(*ex);
+  });
 }

@@ -1,63 +1,18 @@
-// ops/relu.cpp: y = max(x, 0); values by hand, gradcheck and batch rows.
+// ops/relu.cpp: y = max(x, 0); values by hand over batch rows, and which
+// elements its gradient lets through. Gradient checks: test_registry.cpp.
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
-
-#include <cmath>
-#include <limits>
-#include <string>
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
-namespace {
-
-// Weights in [-1, 1) for the loss sum(y * w), so every output element counts.
-M weights(Eigen::Index rows, Eigen::Index cols) {
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = -1.0 + std::fmod(0.2 + 0.53 * k, 2.0);
-  return m;
-}
-
-}  // namespace
-
 TEST_CASE("relu zeroes the negative elements and keeps the rest") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = relu(x);
-  CHECK(y.shape() == Shape{2, 3});
-  CHECK(y.op()->key() == "relu");
-  Executor<double> ex(g);
-  const M X{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}};
-  check_near(ex.run({{x, X}}, {y})[0], M{{0.0, 0.0, 0.25}, {0.75, 1.2, 2.0}});
-}
-
-TEST_CASE("relu passes gradcheck") {
-  Graph g;
-  Node p = g.parameter("p", {2, 3});
-  Node loss = sum(mul(relu(p), g.constant(weights(2, 3))));
-  const M P{{-1.3, -0.4, 0.35}, {0.8, 1.1, 1.9}};
-  GradcheckResult r = gradcheck(g, loss, {{p, P}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
-}
-
-TEST_CASE("relu of batch rows runs with any row count") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = relu(x);
-  CHECK(y.shape() == Shape{batch, 3});
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{-1.5, -0.5, 0.25}}}}, {y})[0], M{{0.0, 0.0, 0.25}});
-  check_near(ex.run({{x, M{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}}}}, {y})[0], M{{0.0, 0.0, 0.25}, {0.75, 1.2, 2.0}});
+  op_checks::check_rowwise(relu, "relu", M{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}},
+                           M{{0.0, 0.0, 0.25}, {0.75, 1.2, 2.0}});
 }
 
 TEST_CASE("relu's gradient lets through exactly the positive elements") {
-  Graph g;
-  Node p = g.parameter("p", {1, 4});
-  Node loss = sum(relu(p));
-  std::vector<Node> d = gradients(loss, {p});
-  Executor<double> ex(g);
-  ex.set(p, M{{-2.0, 3.0, -0.1, 0.1}});
-  check_near(ex.run({}, {d[0]})[0], M{{0.0, 1.0, 0.0, 1.0}});
+  check_near(op_checks::gradient(relu, M{{-2.0, 3.0, -0.1, 0.1}}), M{{0.0, 1.0, 0.0, 1.0}});
 }

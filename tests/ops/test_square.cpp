@@ -1,63 +1,18 @@
-// ops/square.cpp: y = x^2; values by hand, gradcheck and batch rows.
+// ops/square.cpp: y = x^2; values by hand over batch rows, and its gradient
+// 2x. Gradient checks: test_registry.cpp.
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
-
-#include <cmath>
-#include <limits>
-#include <string>
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
-namespace {
-
-// Weights in [-1, 1) for the loss sum(y * w), so every output element counts.
-M weights(Eigen::Index rows, Eigen::Index cols) {
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = -1.0 + std::fmod(0.2 + 0.53 * k, 2.0);
-  return m;
-}
-
-}  // namespace
-
 TEST_CASE("square squares each element") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = square(x);
-  CHECK(y.shape() == Shape{2, 3});
-  CHECK(y.op()->key() == "square");
-  Executor<double> ex(g);
-  const M X{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}};
-  check_near(ex.run({{x, X}}, {y})[0], M{{2.25, 0.25, 0.0625}, {0.5625, 1.44, 4.0}});
-}
-
-TEST_CASE("square passes gradcheck") {
-  Graph g;
-  Node p = g.parameter("p", {2, 3});
-  Node loss = sum(mul(square(p), g.constant(weights(2, 3))));
-  const M P{{-1.3, -0.4, 0.35}, {0.8, 1.1, 1.9}};
-  GradcheckResult r = gradcheck(g, loss, {{p, P}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
-}
-
-TEST_CASE("square of batch rows runs with any row count") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = square(x);
-  CHECK(y.shape() == Shape{batch, 3});
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{-1.5, -0.5, 0.25}}}}, {y})[0], M{{2.25, 0.25, 0.0625}});
-  check_near(ex.run({{x, M{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}}}}, {y})[0], M{{2.25, 0.25, 0.0625}, {0.5625, 1.44, 4.0}});
+  op_checks::check_rowwise(square, "square", M{{-1.5, -0.5, 0.25}, {0.75, 1.2, 2.0}},
+                           M{{2.25, 0.25, 0.0625}, {0.5625, 1.44, 4.0}});
 }
 
 TEST_CASE("square's gradient is twice the input") {
-  Graph g;
-  Node p = g.parameter("p", {1, 3});
-  Node loss = sum(square(p));
-  std::vector<Node> d = gradients(loss, {p});
-  Executor<double> ex(g);
-  ex.set(p, M{{-1.5, 0.0, 4.0}});
-  check_near(ex.run({}, {d[0]})[0], M{{-3.0, 0.0, 8.0}});
+  check_near(op_checks::gradient(square, M{{-1.5, 0.0, 4.0}}), M{{-3.0, 0.0, 8.0}});
 }

@@ -1,65 +1,19 @@
-// ops/sum_cols.cpp: y = row sums (Mx1); values by hand, gradcheck and batch rows.
+// ops/sum_cols.cpp: y = row sums (Mx1); values by hand over batch rows, and
+// its gradient, each row's dL/dy across the columns. Gradient checks:
+// test_registry.cpp.
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
-
-#include <cmath>
-#include <limits>
-#include <string>
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
-namespace {
-
-// Values in [0.6, 1.9), varied so no two elements are alike.
-M values(Eigen::Index rows, Eigen::Index cols, double start) {
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = 0.6 + std::fmod(start + 0.37 * k, 1.3);
-  return m;
-}
-
-// Weights in [-1, 1) for the loss sum(y * w), so every output element counts.
-M weights(Eigen::Index rows, Eigen::Index cols) {
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = -1.0 + std::fmod(0.2 + 0.53 * k, 2.0);
-  return m;
-}
-
-}  // namespace
-
 TEST_CASE("sum_cols sums over the columns into an Mx1 column") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = sum_cols(x);
-  CHECK(y.shape() == Shape{2, 1});
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{1, 2, 3}, {4, 5, 6}}}}, {y})[0], M{{6}, {15}});
+  op_checks::check_rowwise(sum_cols, "sum_cols", M{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}, M{{6}, {15}, {24}});
 }
 
-TEST_CASE("sum_cols passes gradcheck") {
-  Graph g;
-  Node p = g.parameter("p", {3, 2});
-  Node loss = sum(mul(square(sum_cols(p)), g.constant(weights(3, 1))));
-  GradcheckResult r = gradcheck(g, loss, {{p, values(3, 2, 0.4)}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
-}
-
-TEST_CASE("sum_cols of batch rows runs with any row count") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = sum_cols(x);
-  CHECK(y.shape() == Shape{batch, 1});
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{1, 2, 3}}}}, {y})[0], M{{6}});
-  check_near(ex.run({{x, M{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}}}, {y})[0], M{{6}, {15}, {24}});
-}
-
-TEST_CASE("sum_cols of batch rows passes gradcheck") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node loss = sum(square(sum_cols(mul(x, g.constant(weights(1, 3))))));
-  GradcheckResult r = gradcheck(g, loss, {{x, values(4, 3, 0.1)}}, {});
-  CHECK_MESSAGE(r.ok, r.report());
+TEST_CASE("sum_cols's gradient repeats dL/dy across the columns") {
+  check_near(op_checks::gradient(sum_cols, op_checks::values(2, 3, 0.0), M{{3}, {-0.5}}),
+             M{{3, 3, 3}, {-0.5, -0.5, -0.5}});
 }
