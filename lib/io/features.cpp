@@ -9,7 +9,24 @@
 
 namespace dagrad {
 
+Features Features::subset(std::span<const std::size_t> indices) const {
+  const std::size_t n = rows();
+  auto picked = std::make_shared<std::vector<std::size_t>>();
+  picked->reserve(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= n) {
+      throw DataError("features: subset index " + std::to_string(i) + " is row " + std::to_string(indices[i]) +
+                      ", out of range (" + std::to_string(n) + " rows)");
+    }
+    picked->push_back(subset_ ? (*subset_)[indices[i]] : indices[i]);
+  }
+  Features view = *this;
+  view.subset_ = std::move(picked);
+  return view;
+}
+
 std::size_t Features::rows() const {
+  if (subset_) return subset_->size();
   return std::visit(
       [](auto* s) -> std::size_t {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
@@ -75,6 +92,10 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
 template <class T>
 void Features::slice(std::size_t first, std::size_t count, Matrix<T>& out) const {
   check_range(first, count, rows());
+  if (subset_) {
+    gather_source(std::span<const std::size_t>(*subset_).subspan(first, count), out);
+    return;
+  }
   std::visit(
       [&](auto* s) {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
@@ -94,6 +115,20 @@ void Features::gather(std::span<const std::size_t> indices, Matrix<T>& out) cons
     if (i >= n) throw Error("features: row " + std::to_string(i) + " is out of range (" +
                             std::to_string(n) + " rows)");
   }
+  if (!subset_) {
+    gather_source(indices, out);
+    return;
+  }
+  // The source's rows, in a buffer each thread keeps: a training step
+  // gathers every batch, and allocates nothing once it has grown.
+  thread_local std::vector<std::size_t> source_rows;
+  source_rows.clear();
+  for (std::size_t i : indices) source_rows.push_back((*subset_)[i]);
+  gather_source(std::span<const std::size_t>(source_rows), out);
+}
+
+template <class T>
+void Features::gather_source(std::span<const std::size_t> indices, Matrix<T>& out) const {
   std::visit(
       [&](auto* s) {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
@@ -115,10 +150,11 @@ bool Features::find_nonfinite(std::size_t& row, std::size_t& col) const {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
           return false;  // bytes are always finite
         } else {
-          for (Eigen::Index r = 0; r < s->rows(); ++r) {
+          for (std::size_t r = 0; r < rows(); ++r) {
+            const auto source_row = static_cast<Eigen::Index>(subset_ ? (*subset_)[r] : r);
             for (Eigen::Index c = 0; c < s->cols(); ++c) {
-              if (!std::isfinite((*s)(r, c))) {
-                row = static_cast<std::size_t>(r);
+              if (!std::isfinite((*s)(source_row, c))) {
+                row = r;
                 col = static_cast<std::size_t>(c);
                 return true;
               }

@@ -3,6 +3,7 @@
 #include <dagrad/core/error.hpp>
 #include <dagrad/io/features.hpp>
 
+#include <limits>
 #include <vector>
 
 using namespace dagrad;
@@ -88,4 +89,44 @@ TEST_CASE("one_hot puts each row's 1 in its label's column, and names a label ou
   CHECK_THROWS_WITH_AS(one_hot(negative, 2), "one_hot: the label at row 1 is -1, not one of the 2 classes 0 to 1",
                        DataError);
   CHECK_THROWS_WITH_AS(one_hot(ids, 0), "one_hot: classes must be at least 1, got 0", DataError);
+}
+
+TEST_CASE("a subset of features shows the rows it picks, in its order, without copying the data") {
+  Matrix<double> m(5, 2);
+  m << 0, 1, 10, 11, 20, 21, 30, 31, 40, 41;
+  const Features all(m);
+  const std::vector<std::size_t> picked = {4, 1, 1, 3};
+  const Features some = all.subset(picked);
+  CHECK(some.rows() == 4);
+  CHECK(some.cols() == 2);
+  Matrix<float> out;
+  some.slice(1, 2, out);
+  CHECK(out == (Matrix<float>(2, 2) << 10, 11, 10, 11).finished());
+  const std::vector<std::size_t> batch = {3, 0};
+  some.gather(batch, out);
+  CHECK(out == (Matrix<float>(2, 2) << 30, 31, 40, 41).finished());
+  // A subset of a subset picks through both.
+  const std::vector<std::size_t> again = {3, 0};
+  Matrix<double> twice;
+  some.subset(again).slice(0, 2, twice);
+  CHECK(twice == (Matrix<double>(2, 2) << 30, 31, 40, 41).finished());
+  // The view reads the matrix itself.
+  m(3, 0) = std::numeric_limits<double>::quiet_NaN();
+  std::size_t row = 99, col = 99;
+  REQUIRE(some.find_nonfinite(row, col));
+  CHECK(row == 3);
+  CHECK(col == 0);
+  const std::vector<std::size_t> bad = {0, 5};
+  CHECK_THROWS_WITH_AS(all.subset(bad), "features: subset index 1 is row 5, out of range (5 rows)", DataError);
+  CHECK_THROWS_AS(some.gather(std::vector<std::size_t>{4}, out), Error);
+
+  // Images too: a subset's rows are the picked images, scaled.
+  Images im;
+  im.count = 3;
+  im.rows = 1;
+  im.cols = 2;
+  im.pixels = {0, 255, 51, 102, 255, 0};
+  const std::vector<std::size_t> last_first = {2, 0};
+  Features(im).subset(last_first).slice(0, 2, out);
+  CHECK(out == (Matrix<float>(2, 2) << 1, 0, 0, 1).finished());
 }

@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <variant>
+#include <vector>
 
 namespace dagrad {
 
@@ -19,6 +21,12 @@ class Features {
   Features(const Images& images) : source_(&images) {}
   Features(const Matrix<float>& m) : source_(&m) {}
   Features(const Matrix<double>& m) : source_(&m) {}
+
+  // A view of some of these rows, in the order given (repeats allowed): its
+  // row i is row indices[i] here. The indices are copied; the data is not.
+  // Throws DataError naming the first index out of range.
+  //   Features train = X.subset(split.train), held_out = X.subset(split.validation);
+  Features subset(std::span<const std::size_t> indices) const;
 
   std::size_t rows() const;
   std::size_t cols() const;
@@ -34,7 +42,13 @@ class Features {
   bool find_nonfinite(std::size_t& row, std::size_t& col) const;
 
  private:
+  // The source's rows at `indices`, which are in range.
+  template <class T>
+  void gather_source(std::span<const std::size_t> indices, Matrix<T>& out) const;
+
   std::variant<const Images*, const Matrix<float>*, const Matrix<double>*> source_;
+  // With subset(): the source's rows this view shows, in order.
+  std::shared_ptr<const std::vector<std::size_t>> subset_;
 };
 
 // Class labels as one-hot rows, what softmax_cross_entropy compares logits
