@@ -201,6 +201,20 @@ Node training_step(Graph& g) {
   return g.input("training_step", {1, 1});
 }
 
+template <class T>
+std::vector<Feed<T>> inference_feeds(Graph& g) {
+  const auto step = g.find("training_step");
+  if (!step) return {};
+  if (step->kind() != NodeKind::input || !(step->shape() == Shape{1, 1})) {
+    throw GraphError("nn::inference_feeds: the graph's node 'training_step' is not a 1x1 input");
+  }
+  std::vector<Feed<T>> feeds;
+  feeds.emplace_back(*step, Matrix<T>::Constant(1, 1, T(-1)));
+  return feeds;
+}
+template std::vector<Feed<float>> inference_feeds<float>(Graph&);
+template std::vector<Feed<double>> inference_feeds<double>(Graph&);
+
 Node dropout(Node x, double rate, const std::string& name, std::uint64_t seed) {
   if (!x.valid()) throw GraphError("nn::dropout '" + name + "': x is an empty Node");
   Graph& g = x.graph();

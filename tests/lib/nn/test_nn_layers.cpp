@@ -76,10 +76,20 @@ TEST_CASE("dropout layers share the graph's training_step, which a Trainer feeds
   CHECK(evaluated == doctest::Approx(by_hand(0, 0)).epsilon(1e-6));
   Matrix<float> dropped = ex.run({{x, X}, {y, Y}, {step, Matrix<float>::Constant(1, 1, 0)}}, {loss})[0];
   CHECK(dropped(0, 0) != by_hand(0, 0));
+  // inference_feeds gives that -1.
+  std::vector<Feed<float>> feeds = nn::inference_feeds<float>(g);
+  REQUIRE(feeds.size() == 1);
+  CHECK(feeds[0].node == step);
+  feeds.push_back({x, X});
+  feeds.push_back({y, Y});
+  CHECK(ex.run(feeds, {loss})[0](0, 0) == by_hand(0, 0));
+  Graph plain;
+  CHECK(nn::inference_feeds<double>(plain).empty());
 
   Graph bad;
   bad.input("training_step", {1, 2});
   CHECK_THROWS_WITH_AS(nn::training_step(bad), doctest::Contains("not a 1x1 input"), GraphError);
+  CHECK_THROWS_WITH_AS(nn::inference_feeds<float>(bad), doctest::Contains("not a 1x1 input"), GraphError);
 }
 
 TEST_CASE("embedding makes name/table (vocabulary x dim) drawn from N(0, 0.02^2) and looks rows up by id") {

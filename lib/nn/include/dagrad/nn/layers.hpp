@@ -110,5 +110,13 @@ Node dropout(Node x, double rate, const std::string& name, std::uint64_t seed = 
 Node batch_norm(Node x, Init& init, const std::string& name, BatchNormOptions options = {});
 // The graph's "training_step" input, made if there is none yet.
 Node training_step(Graph& g);
+// The feeds that run a graph for inference, to add to a program's own: the
+// training step fed -1 (dropout off, batch norm on its running statistics),
+// or none for a graph without dropout or batch norm.
+//   auto feeds = nn::inference_feeds<float>(g);  feeds.push_back({x, X});  ex.run(feeds, {logits});
+template <class T>
+std::vector<Feed<T>> inference_feeds(Graph& g);
+extern template std::vector<Feed<float>> inference_feeds<float>(Graph&);
+extern template std::vector<Feed<double>> inference_feeds<double>(Graph&);
 
 }  // namespace dagrad::nn
