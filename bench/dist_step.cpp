@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
         const std::size_t n = std::size_t(received[k].size()) * sizeof(float);
         std::memcpy(received[k].data(), bytes.data() + at, n);
         at += n;
-        nn::accumulate_shard(sums[k], received[k], 0.5f, i == 0);
+        if (i == 0) sums[k].resize(received[k].rows(), received[k].cols());
+        nn::accumulate_shard<float>(std::span(sums[k].data(), std::size_t(sums[k].size())),
+                                    std::span<const float>(received[k].data(), std::size_t(received[k].size())), 0.5f,
+                                    i == 0);
       }
       if (i > 0) combine.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     }

@@ -112,14 +112,20 @@ MpiGroup::~MpiGroup() {
   MPI_Finalize();
 }
 
-std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t length = mine.size();
+std::vector<std::uint64_t> MpiGroup::gather_lengths(std::uint64_t length) {
   std::vector<std::uint64_t> lengths(static_cast<std::size_t>(size_));
   MPI_Request request;
   check(MPI_Iallgather(&length, 1, MPI_UINT64_T, lengths.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD, &request),
         "MPI_Iallgather");
   check(wait(request, rank_ == 0), "MPI_Iallgather");
+  return lengths;
+}
+
+std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t length = mine.size();
+  const std::vector<std::uint64_t> lengths = gather_lengths(length);
+  MPI_Request request;
   std::uint64_t total = 0;
   bool equal = true;
   for (std::uint64_t l : lengths) {
@@ -156,10 +162,102 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
     at += l;
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  bytes_sent_ += length;
+  bytes_sent_ += std::uint64_t(size_ - 1) * length;
+  bytes_received_ += total - length;
   ++gathers_;
   return out;
 }
+
+namespace {
+
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+MPI_Datatype mpi_type<float>() {
+  return MPI_FLOAT;
+}
+template <>
+MPI_Datatype mpi_type<double>() {
+  return MPI_DOUBLE;
+}
+
+
+// Every rank's count and weight, in rank order; throws on every rank, alike,
+// when the counts differ.
+std::vector<double> gather_weights(std::size_t n, double weight, int me, int ranks, bool rank_zero) {
+  std::uint64_t mine[2] = {n, 0};
+  std::memcpy(&mine[1], &weight, sizeof weight);
+  std::vector<std::uint64_t> all(2 * static_cast<std::size_t>(ranks));
+  MPI_Request request;
+  check(MPI_Iallgather(mine, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, MPI_COMM_WORLD, &request),
+        "MPI_Iallgather");
+  check(wait(request, rank_zero), "MPI_Iallgather");
+  std::vector<double> weights(static_cast<std::size_t>(ranks));
+  for (std::size_t r = 0; r < weights.size(); ++r) {
+    if (all[2 * r] != n) {
+      throw Error("dist: reduce_sum of " + std::to_string(n) + " values on rank " + std::to_string(me) + " but " +
+                  std::to_string(all[2 * r]) + " on rank " + std::to_string(r) + "; every rank passes as many");
+    }
+    std::memcpy(&weights[r], &all[2 * r + 1], sizeof(double));
+  }
+  return weights;
+}
+
+}  // namespace
+
+template <class T>
+void MpiGroup::reduce(std::span<T> values, T weight, std::vector<T>& slices) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t n = values.size(), ranks = std::size_t(size_), me = std::size_t(rank_);
+  // Exact: a T weight is a double.
+  const std::vector<double> weights = gather_weights(n, double(weight), rank_, size_, rank_ == 0);
+  if (n > std::size_t(INT_MAX)) {
+    throw Error("dist: reduce_sum of " + std::to_string(n) + " values is more than MPI's int count (" +
+                std::to_string(INT_MAX) + ") in one call");
+  }
+  // counts/offsets: every rank's slice of `values`; rank r's copy of this
+  // rank's slice lands in `slices` at r's place, `mine` values apart.
+  std::vector<int> counts(ranks), offsets(ranks), slice_offsets(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const nn::Slice s = nn::slice_of(n, r, ranks);
+    counts[r] = int(s.end - s.begin);
+    offsets[r] = int(s.begin);
+  }
+  const int mine = counts[me];
+  const std::vector<int> slice_counts(ranks, mine);
+  for (std::size_t r = 0; r < ranks; ++r) slice_offsets[r] = int(r) * mine;
+  slices.resize(ranks * std::size_t(mine));
+  MPI_Request request;
+  check(MPI_Ialltoallv(values.data(), counts.data(), offsets.data(), mpi_type<T>(), slices.data(),
+                       slice_counts.data(), slice_offsets.data(), mpi_type<T>(), MPI_COMM_WORLD, &request),
+        "MPI_Ialltoallv");
+  check(wait(request, rank_ == 0), "MPI_Ialltoallv");
+  // sum = w_0 v_0, then += w_r v_r in rank order, leaving out weights of 0:
+  // what one process adding its shards computes.
+  const std::span<T> sum = values.subspan(std::size_t(offsets[me]), std::size_t(mine));
+  bool first = true;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    if (weights[r] == 0) continue;
+    nn::accumulate_shard<T>(sum, std::span<const T>(slices.data() + r * std::size_t(mine), std::size_t(mine)),
+                            T(weights[r]), first);
+    first = false;
+  }
+  if (first) std::fill(sum.begin(), sum.end(), T(0));
+  check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(), offsets.data(),
+                        mpi_type<T>(), MPI_COMM_WORLD, &request),
+        "MPI_Iallgatherv");
+  check(wait(request, rank_ == 0), "MPI_Iallgatherv");
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Out: the others' slices of this rank's values, then its summed slice to
+  // each of them; in: the reverse, as many.
+  const std::uint64_t moved = (n - std::size_t(mine) + (ranks - 1) * std::size_t(mine)) * sizeof(T);
+  bytes_sent_ += moved;
+  bytes_received_ += moved;
+  ++reductions_;
+}
+
+void MpiGroup::reduce_sum(std::span<float> values, float weight) { reduce(values, weight, float_slices_); }
+void MpiGroup::reduce_sum(std::span<double> values, double weight) { reduce(values, weight, double_slices_); }
 
 void MpiGroup::abort(const std::string& message, int code) {
   if (rank_ == 0) print_and_abort(message, code);

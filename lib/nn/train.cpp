@@ -135,17 +135,19 @@ ShardRows shard_rows(std::size_t m, std::size_t s, std::size_t shards) {
   return {m * s / shards, m * (s + 1) / shards};
 }
 
-// One shard's part of a step: loss += share * shard_loss, and each gradient
-// through accumulate_shard. The one place a shard is added, for this
-// process's shards and for a group's gathered ones alike; kept out of line
-// so both reach the same instructions (a fused multiply-add in one and not
-// the other would change the bits).
+// One shard's part of a step: loss += share * shard_loss and each gradient
+// likewise, through accumulate_shard (shard_group.hpp), which a group's
+// reduce_sum also uses, so that every path rounds alike (a fused
+// multiply-add in one and not the other would change the bits).
 template <class T>
-[[gnu::noinline]] void add_shard(std::vector<Matrix<T>>& sums, double& loss, double shard_loss,
-                                 std::span<const Matrix<T>* const> gradients, double share, bool first) {
-  loss = first ? share * shard_loss : loss + share * shard_loss;
+void add_shard(std::vector<Matrix<T>>& sums, double& loss, double shard_loss,
+               std::span<const Matrix<T>* const> gradients, double share, bool first) {
+  accumulate_shard<double>(std::span(&loss, 1), std::span(&shard_loss, 1), share, first);
   for (std::size_t k = 0; k < sums.size(); ++k) {
-    accumulate_shard(sums[k], *gradients[k], static_cast<T>(share), first);
+    const Matrix<T>& g = *gradients[k];
+    if (first) sums[k].resize(g.rows(), g.cols());
+    accumulate_shard<T>(std::span(sums[k].data(), std::size_t(g.size())),
+                        std::span(g.data(), std::size_t(g.size())), static_cast<T>(share), first);
   }
 }
 
@@ -292,15 +294,6 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
     if (after) after(start + batch_rows.size());
   }
   return total / double(n);
-}
-
-template <class T>
-void accumulate_shard(Matrix<T>& sum, const Matrix<T>& g, T weight, bool first) {
-  if (first) {
-    sum = weight * g;
-  } else {
-    sum += weight * g;
-  }
 }
 
 template <class T>
@@ -631,8 +624,6 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
   return trainer.fit(X, Y);
 }
 
-template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
-template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
 template NamedTensors checkpoint_tensors<float>(const Executor<float>&, const Optimizer&, const std::string&);
 template NamedTensors checkpoint_tensors<double>(const Executor<double>&, const Optimizer&, const std::string&);
 template void restore_checkpoint<float>(Executor<float>&, Optimizer&, const NamedTensors&, const std::string&);
