@@ -1,7 +1,8 @@
 // dist::MpiGroup::reduce_sum under a real mpirun (tests/dist/meson.build
 // starts it with 2 to 5 ranks, so that slices are uneven): every rank ends
 // with every rank's values weighted and added in rank order, the bits of one
-// process adding them itself.
+// process adding them itself, and a Trainer on the group steps as one
+// process with `shards = size` does.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -142,6 +143,67 @@ TEST_CASE("reduce_sum with counts that differ between ranks throws on every rank
   std::vector<float> one{float(rank)};
   world->reduce_sum(std::span<float>(one), 1.0f);
   CHECK(one[0] == float(world->size() * (world->size() - 1) / 2));
+}
+
+namespace {
+
+// A 4-6-1 tanh network trained with Adam on 23 rows (batches of 8: a last
+// one of 7, and with 5 ranks shards of 1 and 2 rows); returns the epochs'
+// losses and the parameters, and counts the group's calls.
+template <class T>
+struct Run {
+  std::vector<double> loss;
+  std::vector<Matrix<T>> parameters;
+};
+template <class T>
+Run<T> train(nn::TrainOptions options) {
+  Matrix<T> X(23, 4), Y(23, 1);
+  for (int i = 0; i < 23; ++i) {
+    for (int j = 0; j < 4; ++j) X(i, j) = static_cast<T>(std::sin(0.41 * i + 0.9 * j));
+    Y(i, 0) = static_cast<T>(std::cos(0.3 * i));
+  }
+  Graph g;
+  Node x = g.input("x", {batch, 4}), y = g.input("y", {batch, 1});
+  nn::Init init(7);
+  Node h = nn::dense(x, 6, init, "hidden", {.activation = nn::Activation::tanh});
+  Node loss = mse_loss(nn::dense(h, 1, init, "out"), y);
+  Executor<T> ex(g, {.threads = 1});
+  init.apply(ex);
+  nn::Adam adam(loss, {.learning_rate = 0.02});
+  nn::Trainer<T> trainer(ex, adam, x, y, std::move(options));
+  std::ostringstream sink;
+  trainer.set_output(&sink);
+  Run<T> out{trainer.fit(Features(X), Features(Y)).loss, {}};
+  for (const Node& p : adam.parameters()) out.parameters.push_back(ex.value(p));
+  return out;
+}
+
+template <class T>
+void check_trainer() {
+  const nn::TrainOptions base{.epochs = 2, .batch_size = 8, .seed = 3};
+  nn::TrainOptions alone = base, ranks = base;
+  alone.shards = world->size();
+  ranks.group = world;
+  const std::uint64_t reductions = world->reductions(), gathers = world->gathers();
+  const Run<T> together = train<T>(ranks);
+  // Two reduce_sums a batch (the loss, the gradients), 3 batches an epoch; no whole gathers.
+  CHECK(world->reductions() - reductions == 12);
+  CHECK(world->gathers() == gathers);
+  const Run<T> one = train<T>(alone);
+  REQUIRE(one.loss.size() == together.loss.size());
+  CHECK(std::memcmp(one.loss.data(), together.loss.data(), one.loss.size() * sizeof(double)) == 0);
+  REQUIRE(one.parameters.size() == together.parameters.size());
+  for (std::size_t k = 0; k < one.parameters.size(); ++k) CHECK(one.parameters[k] == together.parameters[k]);
+}
+
+}  // namespace
+
+TEST_CASE("a Trainer on the group sums through reduce_sum and takes the steps of shards = size, float") {
+  check_trainer<float>();
+}
+
+TEST_CASE("a Trainer on the group sums through reduce_sum and takes the steps of shards = size, double") {
+  check_trainer<double>();
 }
 
 int main(int argc, char** argv) {

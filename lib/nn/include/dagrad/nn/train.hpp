@@ -47,8 +47,8 @@ struct TrainOptions {
   // that one process can reproduce them (1: the batch at once).
   int shards = 1;
   // The processes training together (not owned): each computes only its
-  // rank's shard of every batch, the shards' gradients and losses are
-  // gathered, and every member sums them as `shards` does in one process, so
+  // rank's shard of every batch, and the group sums the shards' gradients
+  // and losses (ShardGroup::reduce_sum) as `shards` does in one process, so
   // the bits are the same. shards must then be 1 (take the group's size) or
   // the group's size. Only rank 0 writes checkpoints.
   ShardGroup* group = nullptr;
@@ -67,9 +67,9 @@ struct TrainOptions {
 //   g = sum over s, in order, of (n_s / n) g_s    (and the loss likewise),
 // accumulated by accumulate_shard() (shard_group.hpp). With a group, this
 // process computes only shard rank() of each batch (feed() sees only its
-// rows), and the shards' losses and gradients are all-gathered, then summed
-// by the same code in the same order: every member takes the step one
-// process with shards = size() would.
+// rows), and the group's reduce_sum weights and adds the shards' losses and
+// gradients with the same function in the same order: every member takes
+// the step one process with shards = size() would.
 struct BatchLoop {
   std::string who;
   int epoch = 1;
