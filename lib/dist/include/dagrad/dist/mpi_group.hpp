@@ -42,8 +42,9 @@ class MpiGroup final : public nn::ShardGroup {
   // (MPI_Iallgatherv). Each rank so sends and receives about 2 (N - 1) / N
   // of the values and accumulates one copy of them, where gathering whole
   // shards moves N - 1 copies in and accumulates N. The counts and weights
-  // are gathered first (16 bytes a rank). Rank 0 takes another rank's error
-  // while it waits, as in all_gather.
+  // are gathered first (48 bytes a rank), with the values themselves when
+  // there are at most 4 (a loss), which every rank then accumulates whole.
+  // Rank 0 takes another rank's error while it waits, as in all_gather.
   void reduce_sum(std::span<float> values, float weight) override;
   void reduce_sum(std::span<double> values, double weight) override;
 
