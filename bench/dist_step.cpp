@@ -2,7 +2,9 @@
 // softmax cross-entropy, Adam, float32) on MNIST rows, timed step by step:
 // alone (one process, --threads T) or as the ranks of mpirun, each computing
 // its shard of every batch. Rank 0 prints the median step, the median of the
-// time spent in all_gather per step and the bytes each rank sends per step.
+// time spent communicating per step (MpiGroup's reduce_sum) and the bytes each
+// rank sends and receives per step, and what accumulating one shard's
+// gradients costs.
 //   mpirun -np 2 build/bench/bench_dist_step [MNIST_DIR] [threads] [batch] [rows]
 #include <dagrad/dagrad.hpp>
 #include <dagrad/dist/mpi_group.hpp>
@@ -69,33 +71,28 @@ int main(int argc, char** argv) {
     for (const Node& p : adam.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
     steps.erase(steps.begin());  // the first step allocates the buffers
     if (!communication.empty()) communication.erase(communication.begin());
-    // What adding one gathered shard costs each rank: its gradients copied
-    // out of the received bytes and accumulate_shard over every parameter
-    // (the median of 20).
+    // What accumulating one shard's gradients costs (nn::accumulate_shard
+    // over every parameter, the median of 20): reduce_sum accumulates N
+    // slices of 1 / N of them on each rank, where gathering whole shards had
+    // each rank accumulate N.
     std::vector<double> combine;
-    std::vector<Matrix<float>> sums, received;
-    for (const Node& p : adam.parameters()) received.push_back(Matrix<float>::Constant(p.shape().rows, p.shape().cols, 0.5f));
-    std::vector<std::byte> bytes(parameters * sizeof(float));
-    sums.resize(received.size());
+    std::vector<float> sum(parameters, 0.5f), shard(parameters, 0.25f);
     for (int i = 0; i < 21; ++i) {
       const Clock::time_point start = Clock::now();
-      std::size_t at = 0;
-      for (std::size_t k = 0; k < received.size(); ++k) {
-        const std::size_t n = std::size_t(received[k].size()) * sizeof(float);
-        std::memcpy(received[k].data(), bytes.data() + at, n);
-        at += n;
-        nn::accumulate_shard(sums[k], received[k], 0.5f, i == 0);
-      }
+      nn::accumulate_shard<float>(sum, shard, 0.5f, false);
       if (i > 0) combine.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     }
     if (rank == 0) {
-      std::printf("ranks %d threads %d batch %zu steps %zu: step %.2f ms median, all_gather %.2f ms median, "
-                  "%zu bytes sent per rank per step, loss %.8f\n",
+      // Every step moves as many bytes: the counters' totals over all the steps.
+      const double steps_counted = double(steps.size() + 1);
+      std::printf("ranks %d threads %d batch %zu steps %zu: step %.2f ms median, communication %.2f ms median, "
+                  "%.0f bytes sent and %.0f received per rank per step, loss %.8f\n",
                   ranks, threads, batch_size, steps.size() + 1, 1e3 * median(steps),
                   communication.empty() ? 0.0 : 1e3 * median(communication),
-                  group ? sizeof(double) + parameters * sizeof(float) : std::size_t(0), loss_after);
-      std::printf("  adding one gathered shard (copy out of the bytes, accumulate_shard): %.2f ms median\n",
-                  1e3 * median(combine));
+                  group ? double(group->bytes_sent()) / steps_counted : 0.0,
+                  group ? double(group->bytes_received()) / steps_counted : 0.0, loss_after);
+      std::printf("  accumulating one shard's gradients (accumulate_shard over %zu parameters): %.2f ms median\n",
+                  parameters, 1e3 * median(combine));
     }
   } catch (const std::exception& e) {
     if (group) group->abort(std::string("bench_dist_step: ") + e.what() + "\n", 1);

@@ -112,14 +112,20 @@ MpiGroup::~MpiGroup() {
   MPI_Finalize();
 }
 
-std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t length = mine.size();
+std::vector<std::uint64_t> MpiGroup::gather_lengths(std::uint64_t length) {
   std::vector<std::uint64_t> lengths(static_cast<std::size_t>(size_));
   MPI_Request request;
   check(MPI_Iallgather(&length, 1, MPI_UINT64_T, lengths.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD, &request),
         "MPI_Iallgather");
   check(wait(request, rank_ == 0), "MPI_Iallgather");
+  return lengths;
+}
+
+std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std::byte> mine) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t length = mine.size();
+  const std::vector<std::uint64_t> lengths = gather_lengths(length);
+  MPI_Request request;
   std::uint64_t total = 0;
   bool equal = true;
   for (std::uint64_t l : lengths) {
@@ -156,10 +162,130 @@ std::vector<std::span<const std::byte>> MpiGroup::all_gather(std::span<const std
     at += l;
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  bytes_sent_ += length;
+  bytes_sent_ += std::uint64_t(size_ - 1) * length;
+  bytes_received_ += total - length;
   ++gathers_;
   return out;
 }
+
+namespace {
+
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+MPI_Datatype mpi_type<float>() {
+  return MPI_FLOAT;
+}
+template <>
+MPI_Datatype mpi_type<double>() {
+  return MPI_DOUBLE;
+}
+
+// Up to this many values (a loss) travel with the counts and weights, and
+// every rank accumulates all N ranks' itself: one exchange instead of three.
+constexpr std::size_t kInlineValues = 4;
+
+// A rank's part of reduce_sum's first exchange: its count and weight, and
+// its values when they are few, as doubles (exact for floats).
+struct Header {
+  std::uint64_t count;
+  double weight;
+  double values[kInlineValues];
+};
+
+// Every rank's header, in rank order; throws on every rank, alike, when the
+// counts differ.
+template <class T>
+std::vector<Header> gather_headers(std::span<const T> values, T weight, int me, int ranks, bool rank_zero) {
+  Header mine{values.size(), double(weight), {}};
+  if (values.size() <= kInlineValues) std::copy(values.begin(), values.end(), mine.values);
+  std::vector<Header> all(static_cast<std::size_t>(ranks));
+  MPI_Request request;
+  check(MPI_Iallgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, MPI_COMM_WORLD, &request),
+        "MPI_Iallgather");
+  check(wait(request, rank_zero), "MPI_Iallgather");
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r].count != values.size()) {
+      throw Error("dist: reduce_sum of " + std::to_string(values.size()) + " values on rank " + std::to_string(me) +
+                  " but " + std::to_string(all[r].count) + " on rank " + std::to_string(r) +
+                  "; every rank passes as many");
+    }
+  }
+  return all;
+}
+
+// sum = w_0 v_0, then += w_r v_r in rank order, v_r = values_of(r), leaving
+// out ranks of weight 0 (and 0 if all are): what one process adding its
+// shards computes.
+template <class T, class ValuesOf>
+void accumulate_in_rank_order(std::span<T> sum, const std::vector<Header>& headers, ValuesOf values_of) {
+  bool first = true;
+  for (std::size_t r = 0; r < headers.size(); ++r) {
+    if (headers[r].weight == 0) continue;
+    nn::accumulate_shard<T>(sum, values_of(r), T(headers[r].weight), first);
+    first = false;
+  }
+  if (first) std::fill(sum.begin(), sum.end(), T(0));
+}
+
+}  // namespace
+
+template <class T>
+void MpiGroup::reduce(std::span<T> values, T weight, std::vector<T>& slices) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t n = values.size(), ranks = std::size_t(size_), me = std::size_t(rank_);
+  const std::vector<Header> headers = gather_headers<T>(values, weight, rank_, size_, rank_ == 0);
+  auto count = [&](std::uint64_t moved) {
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bytes_sent_ += moved;
+    bytes_received_ += moved;
+    ++reductions_;
+  };
+  if (n <= kInlineValues) {
+    T inlined[kInlineValues];
+    accumulate_in_rank_order<T>(values, headers, [&](std::size_t r) {
+      std::copy_n(headers[r].values, n, inlined);
+      return std::span<const T>(inlined, n);
+    });
+    count((ranks - 1) * n * sizeof(T));  // each rank's values to every other
+    return;
+  }
+  if (n > std::size_t(INT_MAX)) {
+    throw Error("dist: reduce_sum of " + std::to_string(n) + " values is more than MPI's int count (" +
+                std::to_string(INT_MAX) + ") in one call");
+  }
+  // counts/offsets: every rank's slice of `values`; rank r's copy of this
+  // rank's slice lands in `slices` at r's place, `mine` values apart.
+  std::vector<int> counts(ranks), offsets(ranks), slice_offsets(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const nn::Slice s = nn::slice_of(n, r, ranks);
+    counts[r] = int(s.end - s.begin);
+    offsets[r] = int(s.begin);
+  }
+  const int mine = counts[me];
+  const std::vector<int> slice_counts(ranks, mine);
+  for (std::size_t r = 0; r < ranks; ++r) slice_offsets[r] = int(r) * mine;
+  slices.resize(ranks * std::size_t(mine));
+  MPI_Request request;
+  check(MPI_Ialltoallv(values.data(), counts.data(), offsets.data(), mpi_type<T>(), slices.data(),
+                       slice_counts.data(), slice_offsets.data(), mpi_type<T>(), MPI_COMM_WORLD, &request),
+        "MPI_Ialltoallv");
+  check(wait(request, rank_ == 0), "MPI_Ialltoallv");
+  accumulate_in_rank_order<T>(values.subspan(std::size_t(offsets[me]), std::size_t(mine)), headers,
+                              [&](std::size_t r) {
+                                return std::span<const T>(slices.data() + r * std::size_t(mine), std::size_t(mine));
+                              });
+  check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(), offsets.data(),
+                        mpi_type<T>(), MPI_COMM_WORLD, &request),
+        "MPI_Iallgatherv");
+  check(wait(request, rank_ == 0), "MPI_Iallgatherv");
+  // Out: the others' slices of this rank's values, then its summed slice to
+  // each of them; in: the reverse, as many.
+  count((n - std::size_t(mine) + (ranks - 1) * std::size_t(mine)) * sizeof(T));
+}
+
+void MpiGroup::reduce_sum(std::span<float> values, float weight) { reduce(values, weight, float_slices_); }
+void MpiGroup::reduce_sum(std::span<double> values, double weight) { reduce(values, weight, double_slices_); }
 
 void MpiGroup::abort(const std::string& message, int code) {
   if (rank_ == 0) print_and_abort(message, code);

@@ -317,26 +317,18 @@ struct ModelT final : MultilayerPerceptron::Model {
       std::vector<double> part(count > 1 ? grad.size() : 0);
       for (std::size_t s = 1; s < count; ++s) {
         total += shard_part(X, Y, first_row(s), first_row(s + 1), n, part);
-        for (std::size_t i = 0; i < grad.size(); ++i) grad[i] += part[i];
+        nn::accumulate_shard<double>(grad, part, 1.0, false);  // grad += part
       }
       return total;
     }
-    // This rank's shard, then every rank's, summed in rank order as above.
+    // This rank's shard's loss and gradient, and every rank's summed in rank
+    // order by the group as above (a weight of 1 multiplies exactly).
     const auto rank = static_cast<std::size_t>(group->rank());
     std::vector<double> mine(1 + grad.size());
     mine[0] = shard_part(X, Y, first_row(rank), first_row(rank + 1), n, std::span(mine).subspan(1));
-    const auto all = group->all_gather(std::as_bytes(std::span(mine)));
-    double total = 0;
-    for (std::size_t r = 0; r < all.size(); ++r) {
-      if (all[r].size() != mine.size() * sizeof(double)) {
-        throw Error("lbfgs: rank " + std::to_string(r) + " sent " + std::to_string(all[r].size()) +
-                    " bytes of loss and gradient, not " + std::to_string(mine.size() * sizeof(double)));
-      }
-      std::memcpy(mine.data(), all[r].data(), all[r].size());
-      total = r == 0 ? mine[0] : total + mine[0];
-      for (std::size_t i = 0; i < grad.size(); ++i) grad[i] = r == 0 ? mine[1 + i] : grad[i] + mine[1 + i];
-    }
-    return total;
+    group->reduce_sum(std::span(mine), 1.0);
+    std::copy(mine.begin() + 1, mine.end(), grad.begin());
+    return mine[0];
   }
 
   // Rows [first, last) of the full-batch loss over n rows: their chunks'

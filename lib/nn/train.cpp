@@ -135,59 +135,41 @@ ShardRows shard_rows(std::size_t m, std::size_t s, std::size_t shards) {
   return {m * s / shards, m * (s + 1) / shards};
 }
 
-// One shard's part of a step: loss += share * shard_loss, and each gradient
-// through accumulate_shard. The one place a shard is added, for this
-// process's shards and for a group's gathered ones alike; kept out of line
-// so both reach the same instructions (a fused multiply-add in one and not
-// the other would change the bits).
+// One shard's part of a step in one process: loss += share * shard_loss
+// and each gradient likewise, through accumulate_shard (shard_group.hpp),
+// which a group's reduce_sum also uses, so that every path rounds alike (a
+// fused multiply-add in one and not the other would change the bits).
 template <class T>
-[[gnu::noinline]] void add_shard(std::vector<Matrix<T>>& sums, double& loss, double shard_loss,
-                                 std::span<const Matrix<T>* const> gradients, double share, bool first) {
-  loss = first ? share * shard_loss : loss + share * shard_loss;
+void add_shard(std::vector<Matrix<T>>& sums, double& loss, double shard_loss,
+               std::span<const Matrix<T>* const> gradients, double share, bool first) {
+  accumulate_shard<double>(std::span(&loss, 1), std::span(&shard_loss, 1), share, first);
   for (std::size_t k = 0; k < sums.size(); ++k) {
-    accumulate_shard(sums[k], *gradients[k], static_cast<T>(share), first);
+    const Matrix<T>& g = *gradients[k];
+    if (first) sums[k].resize(g.rows(), g.cols());
+    accumulate_shard<T>(std::span(sums[k].data(), std::size_t(g.size())),
+                        std::span(g.data(), std::size_t(g.size())), static_cast<T>(share), first);
   }
 }
 
-// A shard's loss and gradients as bytes: the loss (a double), then each
-// gradient's elements in storage order.
+// A shard's gradients end to end, each in storage order, and back into
+// matrices shaped as the parameters: what reduce_sum sums.
 template <class T>
-std::vector<std::byte> shard_bytes(double loss, std::span<const Matrix<T>* const> gradients) {
-  std::size_t size = sizeof(double);
-  for (const Matrix<T>* g : gradients) size += std::size_t(g->size()) * sizeof(T);
-  std::vector<std::byte> out(size);
-  std::byte* at = out.data();
-  std::memcpy(at, &loss, sizeof loss);
-  at += sizeof loss;
+void flatten(std::span<const Matrix<T>* const> gradients, std::vector<T>& flat) {
+  std::size_t at = 0;
   for (const Matrix<T>* g : gradients) {
-    std::memcpy(at, g->data(), std::size_t(g->size()) * sizeof(T));
-    at += std::size_t(g->size()) * sizeof(T);
+    std::memcpy(flat.data() + at, g->data(), std::size_t(g->size()) * sizeof(T));
+    at += std::size_t(g->size());
   }
-  return out;
 }
-
-// The inverse of shard_bytes, into matrices shaped as the parameters.
 template <class T>
-double read_shard(std::span<const std::byte> bytes, const std::vector<Node>& parameters,
-                  std::vector<Matrix<T>>& gradients, const std::string& who, int rank) {
-  std::size_t size = sizeof(double);
-  for (const Node& p : parameters) size += std::size_t(p.shape().rows) * std::size_t(p.shape().cols) * sizeof(T);
-  if (bytes.size() != size) {
-    throw Error(who + ": rank " + std::to_string(rank) + " sent " + std::to_string(bytes.size()) +
-                " bytes for its shard, not the " + std::to_string(size) + " of this network's gradients");
-  }
-  double loss = 0;
-  const std::byte* at = bytes.data();
-  std::memcpy(&loss, at, sizeof loss);
-  at += sizeof loss;
-  gradients.resize(parameters.size());
+void unflatten(std::span<const T> flat, const std::vector<Node>& parameters, std::vector<Matrix<T>>& gradients) {
+  std::size_t at = 0;
   for (std::size_t k = 0; k < parameters.size(); ++k) {
     Matrix<T>& g = gradients[k];
     g.resize(parameters[k].shape().rows, parameters[k].shape().cols);
-    std::memcpy(g.data(), at, std::size_t(g.size()) * sizeof(T));
-    at += std::size_t(g.size()) * sizeof(T);
+    std::memcpy(g.data(), flat.data() + at, std::size_t(g.size()) * sizeof(T));
+    at += std::size_t(g.size());
   }
-  return loss;
 }
 
 // Runs the graph on shard rows already fed; returns its loss and points
@@ -219,33 +201,29 @@ double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
   return loss;
 }
 
-// One batch across a group: this rank's shard computed here, every shard
-// gathered and added in shard order as local_shards adds them; returns its loss.
+// One batch across a group: this rank's shard computed here, and every
+// rank's loss and gradients weighted by their shares and added in rank order
+// by the group's reduce_sum, with the arithmetic of local_shards (an empty
+// shard weighs 0, and is left out as there); returns the batch's loss.
 template <class T>
 double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
-                    ShardGroup& group, const ShardFeed& feed,
-                    std::vector<Matrix<T>>& sums, std::vector<Matrix<T>>& received, const std::string& who) {
+                    ShardGroup& group, const ShardFeed& feed, std::vector<Matrix<T>>& sums, std::vector<T>& flat) {
   const std::size_t m = batch_rows.size(), shards = std::size_t(group.size());
-  std::vector<const Matrix<T>*> gradients;
-  std::vector<std::byte> mine;  // an empty shard sends nothing
-  const auto [my_lo, my_hi] = shard_rows(m, std::size_t(group.rank()), shards);
-  if (my_hi > my_lo) {
-    feed(batch_rows.subspan(my_lo, my_hi - my_lo), batch_rows);
-    const double shard_loss = run_shard(ex, optimizer, gradients);
-    mine = shard_bytes<T>(shard_loss, gradients);
-  }
-  const std::vector<std::span<const std::byte>> all = group.all_gather(mine);
+  const auto [lo, hi] = shard_rows(m, std::size_t(group.rank()), shards);
+  const double share = double(hi - lo) / double(m);
+  std::size_t size = 0;
+  for (const Node& p : optimizer.parameters()) size += std::size_t(p.shape().rows) * std::size_t(p.shape().cols);
+  flat.resize(size);
   double loss = 0;
-  bool first = true;
-  for (std::size_t s = 0; s < shards; ++s) {
-    const auto [lo, hi] = shard_rows(m, s, shards);
-    if (hi == lo) continue;
-    const double shard_loss = read_shard(all[s], optimizer.parameters(), received, who, int(s));
-    gradients.clear();
-    for (const Matrix<T>& g : received) gradients.push_back(&g);
-    add_shard<T>(sums, loss, shard_loss, gradients, double(hi - lo) / double(m), first);
-    first = false;
+  if (hi > lo) {
+    feed(batch_rows.subspan(lo, hi - lo), batch_rows);
+    std::vector<const Matrix<T>*> gradients;
+    loss = run_shard(ex, optimizer, gradients);
+    flatten<T>(gradients, flat);
   }
+  group.reduce_sum(std::span(&loss, 1), share);
+  group.reduce_sum(std::span<T>(flat), static_cast<T>(share));
+  unflatten<T>(flat, optimizer.parameters(), sums);
   return loss;
 }
 
@@ -270,7 +248,7 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
   const std::size_t shards = shard_count(loop);
   const std::size_t batches = (n + size - 1) / size;
   std::vector<Matrix<T>> sums(optimizer.parameters().size());
-  std::vector<Matrix<T>> received;  // a group's shards, storage kept from batch to batch
+  std::vector<T> flat;  // a group's values to sum, storage kept from batch to batch
   double total = 0;
   for (std::size_t start = 0; start < n; start += size) {
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
@@ -279,7 +257,7 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
         feed(batch_rows, batch_rows);
         total += optimizer.step(ex, {}) * double(batch_rows.size());
       } else {
-        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, received, loop.who)
+        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, flat)
                                        : local_shards(ex, optimizer, batch_rows, shards, feed, sums);
         optimizer.apply_gradients(ex, sums);
         total += loss * double(batch_rows.size());
@@ -292,15 +270,6 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
     if (after) after(start + batch_rows.size());
   }
   return total / double(n);
-}
-
-template <class T>
-void accumulate_shard(Matrix<T>& sum, const Matrix<T>& g, T weight, bool first) {
-  if (first) {
-    sum = weight * g;
-  } else {
-    sum += weight * g;
-  }
 }
 
 template <class T>
@@ -631,8 +600,6 @@ History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Feature
   return trainer.fit(X, Y);
 }
 
-template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
-template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
 template NamedTensors checkpoint_tensors<float>(const Executor<float>&, const Optimizer&, const std::string&);
 template NamedTensors checkpoint_tensors<double>(const Executor<double>&, const Optimizer&, const std::string&);
 template void restore_checkpoint<float>(Executor<float>&, Optimizer&, const NamedTensors&, const std::string&);

@@ -1,5 +1,5 @@
-// dist::MpiGroup under a real mpirun (tests/dist/meson.build starts it with 2
-// and 3 ranks): all_gather's contract, and a Trainer or an MLPClassifier
+// dist::MpiGroup under a real mpirun (tests/dist/meson.build starts it with
+// 2, 3 and 5 ranks): all_gather's contract, and a Trainer or an MLPClassifier
 // given the group taking the very steps of `shards = size` in one process.
 // Every rank runs every test case, so the collective calls match up.
 #define DOCTEST_CONFIG_IMPLEMENT

@@ -47,8 +47,8 @@ struct TrainOptions {
   // that one process can reproduce them (1: the batch at once).
   int shards = 1;
   // The processes training together (not owned): each computes only its
-  // rank's shard of every batch, the shards' gradients and losses are
-  // gathered, and every member sums them as `shards` does in one process, so
+  // rank's shard of every batch, and the group sums the shards' gradients
+  // and losses (ShardGroup::reduce_sum) as `shards` does in one process, so
   // the bits are the same. shards must then be 1 (take the group's size) or
   // the group's size. Only rank 0 writes checkpoints.
   ShardGroup* group = nullptr;
@@ -65,11 +65,11 @@ struct TrainOptions {
 // (shard s: rows [n s / S, n (s + 1) / S) of the batch's n); feed() and a
 // forward and backward run happen per shard, and the step uses
 //   g = sum over s, in order, of (n_s / n) g_s    (and the loss likewise),
-// accumulated by accumulate_shard(). With a group, this process computes
-// only shard rank() of each batch (feed() sees only its rows), and the
-// shards' losses and gradients are all-gathered, then summed by the same
-// code in the same order: every member takes the step one process with
-// shards = size() would.
+// accumulated by accumulate_shard() (shard_group.hpp). With a group, this
+// process computes only shard rank() of each batch (feed() sees only its
+// rows), and the group's reduce_sum weights and adds the shards' losses and
+// gradients with the same function in the same order: every member takes
+// the step one process with shards = size() would.
 struct BatchLoop {
   std::string who;
   int epoch = 1;
@@ -78,10 +78,6 @@ struct BatchLoop {
   ShardGroup* group = nullptr;  // shards: 1 or group->size()
 };
 
-// sum = weight * g for the first shard, else sum += weight * g: the one
-// combination of shard gradients, for this process's shards and for ranks'.
-template <class T>
-void accumulate_shard(Matrix<T>& sum, const Matrix<T>& g, T weight, bool first);
 template <class T>
 double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> rows,
                    const BatchLoop& loop, const std::function<void(std::span<const std::size_t>)>& feed,
@@ -192,8 +188,6 @@ template <class T>
 History fit(Executor<T>& ex, Optimizer& optimizer, Node x, Node y, const Features& X,
             const Features& Y, TrainOptions options = {});
 
-extern template void accumulate_shard<float>(Matrix<float>&, const Matrix<float>&, float, bool);
-extern template void accumulate_shard<double>(Matrix<double>&, const Matrix<double>&, double, bool);
 extern template NamedTensors checkpoint_tensors<float>(const Executor<float>&, const Optimizer&, const std::string&);
 extern template NamedTensors checkpoint_tensors<double>(const Executor<double>&, const Optimizer&,
                                                         const std::string&);
