@@ -40,13 +40,9 @@ if [[ -n "$sanitize" ]]; then
   # which UBSan's vptr check reports on every node run; the check's
   # suppressions cannot match a destroyed object's type, so it is off.
   [[ "$sanitize" == *undefined* ]] && args+=", '-fno-sanitize=vptr'"
-  # The ASan+UBSan build is a portable one (-Dnative=false): the suite then
-  # also runs the kernels chosen at run time, and checks that they stay apart.
-  # TSan checks how threads share data, which no instruction set changes:
-  # its build compiles the kernels once, for this machine.
-  native=false
-  [[ "$sanitize" == thread ]] && native=true
-  opts+=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false -Dnative="$native"
+  # Sanitized builds are portable ones (-Dnative=false): the suite then also
+  # runs the kernels chosen at run time, and checks that they stay apart.
+  opts+=(-Db_sanitize="$sanitize" -Dbuildtype=plain -Db_lundef=false -Dbench=false -Dnative=false
         "-Dcpp_args=[$args]")
 fi
 if ((install)); then
