@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,11 @@ TEST_CASE("conv2d rejects sizes too large for memory before multiplying them (as
   CHECK_THROWS_AS(conv2d(x, w, {.in = {1 << 22, 1 << 22, 1 << 22}, .kernel = 2}), ShapeError);
   CHECK_THROWS_AS(conv2d(x, w, {.in = {1, 4, 4}, .kernel = 2, .padding = Dim{1} << 62}), ShapeError);
   CHECK_THROWS_AS(conv2d(x, w, {.in = {1, 4, 4}, .kernel = 2, .stride = 1, .padding = 1 << 21}), ShapeError);
+  // A height or width near 2^63 with a padding that alone is allowed: the
+  // padded size is never formed (it would overflow; found by fuzz_graph_records).
+  const Dim most = std::numeric_limits<Dim>::max();
+  CHECK_THROWS_AS(conv2d(x, w, {.in = {1, most, 4}, .kernel = 2, .padding = 4294967294}), ShapeError);
+  CHECK_THROWS_AS(conv2d(x, w, {.in = {1, 4, most}, .kernel = 2, .padding = 4294967294}), ShapeError);
   CHECK_THROWS_AS(max_pool2d(x, {.in = {1 << 22, 1 << 22, 1 << 22}, .size = 2}), ShapeError);
   CHECK_THROWS_AS(avg_pool2d(x, {.in = {1, Dim{1} << 62, 4}, .size = 2}), ShapeError);
 }

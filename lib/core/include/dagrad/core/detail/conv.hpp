@@ -82,7 +82,10 @@ inline void check(const ConvGeometry& g) {
     throw ShapeError("the geometry needs positive channels, height, width, out_channels, kernel "
                      "and stride and a padding of 0 or more; got " + describe_sizes(g));
   }
-  if (!fits({g.padding}) || !fits({g.in.channels, g.in.height + 2 * g.padding, g.in.width + 2 * g.padding}) ||
+  // The image and the padding alone first: each then fits in 2^40, so the
+  // padded sizes below cannot overflow.
+  if (!fits({g.padding}) || !fits({g.in.channels, g.in.height, g.in.width}) ||
+      !fits({g.in.channels, g.in.height + 2 * g.padding, g.in.width + 2 * g.padding}) ||
       !fits({g.out_channels, g.in.channels, g.kernel, g.kernel}) ||
       !fits({g.out_channels, g.out_height, g.out_width})) {
     throw ShapeError("the geometry is too large (" + describe_sizes(g) + "): an image, its padded planes, "
