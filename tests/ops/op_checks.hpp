@@ -9,12 +9,19 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
+#include <oneapi/tbb/global_control.h>
+
 #include <cmath>
 #include <random>
 #include <string>
 #include <string_view>
 
 namespace op_checks {
+
+// Tests that compare 1, 2 and 8 threads need oneTBB to allow 8 on any
+// machine (it caps a process at its core count otherwise). One object for
+// the whole program.
+inline tbb::global_control allow_eight_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 using M = dagrad::Matrix<double>;
 using UnaryOp = dagrad::Node (*)(dagrad::Node);

@@ -15,7 +15,7 @@ using M = Matrix<double>;
 
 namespace {
 
-M uniform(Eigen::Index rows, Eigen::Index cols, unsigned seed) { return op_checks::uniform(rows, cols, seed, -2, 2); }
+M spread(Eigen::Index rows, Eigen::Index cols, unsigned seed) { return op_checks::uniform(rows, cols, seed, -2, 2); }
 
 struct Case {
   Dim sequences, context, heads, size;
@@ -74,7 +74,7 @@ void check_against_reference(const Case& c) {
     fetches.push_back(gradients(sum(mul(o, weights.back())), {pieces.back()})[0]);
   }
 
-  const M qkv_values = uniform(c.rows(), 3 * c.width(), 1), w_values = uniform(c.rows(), c.width(), 2);
+  const M qkv_values = spread(c.rows(), 3 * c.width(), 1), w_values = spread(c.rows(), c.width(), 2);
   Executor<double> ex(g);
   ex.set(qkv, qkv_values);
   std::vector<Feed<double>> feeds = {{w, w_values}};
@@ -112,9 +112,9 @@ TEST_CASE("a causal attention's output at step t does not change when later step
     const Node qkv = g.input("qkv", {batch, 3 * c.width()});
     const Node y = attention(qkv, {.heads = c.heads, .context = c.context, .causal = causal});
     Executor<double> ex(g);
-    const M before = uniform(c.rows(), 3 * c.width(), 3);
+    const M before = spread(c.rows(), 3 * c.width(), 3);
     M after = before;
-    after.middleRows(t + 1, c.context - t - 1) = uniform(c.context - t - 1, 3 * c.width(), 4);
+    after.middleRows(t + 1, c.context - t - 1) = spread(c.context - t - 1, 3 * c.width(), 4);
     const M a = ex.run({{qkv, before}}, {y})[0], b = ex.run({{qkv, after}}, {y})[0];
     // Steps 0..t of the changed sequence, and all of the other one.
     CHECK((a.topRows(t + 1).array() == b.topRows(t + 1).array()).all() == causal);
@@ -158,11 +158,11 @@ TEST_CASE("an open batch that is not a whole number of sequences stops the run, 
   const Node y = attention(qkv, {.heads = 2, .context = 3});
   g.rename(y, "block0/attention");
   Executor<double> ex(g);
-  CHECK_THROWS_WITH_AS(ex.run({{qkv, uniform(7, 12, 5)}}, {y}),
+  CHECK_THROWS_WITH_AS(ex.run({{qkv, spread(7, 12, 5)}}, {y}),
                        "attention node 'block0/attention' at run time: 'qkv' (7x12) do not fit: 7 rows are not a "
                        "whole number of sequences of context 3",
                        ShapeError);
-  CHECK(ex.run({{qkv, uniform(9, 12, 5)}}, {y})[0].rows() == 9);
+  CHECK(ex.run({{qkv, spread(9, 12, 5)}}, {y})[0].rows() == 9);
 }
 
 TEST_CASE("attention and its gradient give the same bits at 1 and 2 threads") {
@@ -173,8 +173,8 @@ TEST_CASE("attention and its gradient give the same bits at 1 and 2 threads") {
   const Node w = g.input("w", {batch, width});
   const Node y = attention(qkv, {.heads = 4, .context = 64});
   const Node dqkv = gradients(sum(mul(y, w)), {qkv})[0];
-  const Matrix<float> qkv_values = uniform(rows, 3 * width, 6).cast<float>();
-  const Matrix<float> w_values = uniform(rows, width, 7).cast<float>();
+  const Matrix<float> qkv_values = spread(rows, 3 * width, 6).cast<float>();
+  const Matrix<float> w_values = spread(rows, width, 7).cast<float>();
   std::vector<std::vector<Matrix<float>>> runs;
   for (int threads : {1, 2}) {
     Executor<float> ex(g, {.threads = threads});

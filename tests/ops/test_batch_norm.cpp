@@ -9,8 +9,6 @@
 
 #include "op_checks.hpp"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <cmath>
 
 using namespace dagrad;
@@ -18,8 +16,6 @@ using M = Matrix<double>;
 using op_checks::uniform;
 
 namespace {
-
-tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 M scalar(double v) { return M::Constant(1, 1, v); }
 

@@ -6,7 +6,6 @@
 
 #include "op_checks.hpp"
 
-
 using namespace dagrad;
 using M = Matrix<double>;
 

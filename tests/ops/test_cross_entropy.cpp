@@ -3,12 +3,12 @@
 // one-hot labels, all rows ignored (NaN, zero gradient), bad shapes refused
 // when built, bad ids named when run, and the same bits at 1 and 2 threads.
 // Gradient checks: test_registry.cpp.
+#include "op_checks.hpp"
+
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
 #include "check_near.hpp"
-
-#include <oneapi/tbb/global_control.h>
 
 #include <cmath>
 
@@ -18,7 +18,6 @@ using M = Matrix<double>;
 namespace {
 
 // Room for two threads, whatever the machine.
-tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 // -log softmax(row)_k, written out.
 double nll(const M& row, Eigen::Index k) {

@@ -1,9 +1,9 @@
 // ops/dropout.cpp: masks keyed by seed, step and element; identity at
 // inference; the gradient drops the same elements; bad rates refused.
+#include "op_checks.hpp"
+
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
-
-#include <oneapi/tbb/global_control.h>
 
 #include <cmath>
 
@@ -32,8 +32,6 @@ M run(Net& n, const M& X, double step, int threads = 2) {
 }
 
 }  // namespace
-
-static tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 TEST_CASE("while training, dropout zeroes about rate of the elements and scales the rest by 1 / (1 - rate)") {
   Net n(0.3);

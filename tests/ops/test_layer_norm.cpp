@@ -8,8 +8,6 @@
 
 #include "op_checks.hpp"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <cmath>
 
 using namespace dagrad;
@@ -19,7 +17,6 @@ using op_checks::uniform;
 namespace {
 
 // Room for two threads, whatever the machine.
-tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 // PyTorch's nn.LayerNorm, written out: each row less its mean, over the
 // square root of its biased variance plus eps, times gain, plus bias.
