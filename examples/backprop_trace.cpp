@@ -72,7 +72,7 @@ void draw(const Graph& g, const Executor<double>& ex, const Args& args, std::str
 void run_tiny(const Args& args) {
   Graph g;
   const examples::TinyNetwork net = examples::build_tiny_network(g);
-  Executor<double> ex(g, {.threads = 1});
+  Executor<double> ex(g, {.threads = 1, .plan_memory = false});  // the trace reads every node
   examples::set_tiny_weights(ex, net);
   ex.compute(examples::tiny_feeds(net), net.fetches());
 
@@ -116,7 +116,7 @@ void run_mlp(const Args& args) {
     for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = r * u(rng);
     return w;
   };
-  Executor<double> ex(g, {.threads = 1});
+  Executor<double> ex(g, {.threads = 1, .plan_memory = false});  // the trace reads every node
   ex.set(w1, glorot(pixels, hidden));
   ex.set(b1, Matrix<double>::Zero(1, hidden));
   ex.set(w2, glorot(hidden, classes));

@@ -134,7 +134,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   Graph& g = *net.graph;
 
   // tutorial:begin
-  Executor<float> ex(g, {.threads = threads});
+  Executor<float> ex(g, {.threads = threads, .plan_memory = !args.has("dot")});  // --dot draws every value
   init.apply(ex);                // the values drawn for a network built here,
   net.saved.set_parameters(ex);  // or those of the file it was read from
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once

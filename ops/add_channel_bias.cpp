@@ -26,9 +26,9 @@ class AddChannelBias final : public OpBase<AddChannelBias> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& b = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& b = *in[1];
     const Dim channels = b.cols(), pixels = x.cols() / channels;
     detail::image_blocks(x.rows(), detail::images_per_block(x.cols() * 8), [&](Dim, Dim first, Dim count) {
       for (Dim n = first; n < first + count; ++n) {

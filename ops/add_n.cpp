@@ -28,10 +28,9 @@ class AddN final : public OpBase<AddN> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     // Left to right in input order, so the rounding never depends on scheduling.
     // One pass for the first two, then one more per further input.
-    out.resize(in[0]->rows(), in[0]->cols());
     detail::parallel_elements(out.size(), [&](auto first, auto n) {
       auto y = detail::elements(out, first, n);
       if (in.size() == 1) {

@@ -30,8 +30,8 @@ class Attention final : public detail::AttentionOp<Attention> {
   // context x context scratch, then O = P V tile by tile into the block's
   // rows and head columns of the output.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& qkv = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& qkv = *in[0];
     const detail::AttentionGeometry g(options_, qkv.cols());
     const auto& dense = detail::dense_kernels<T>();
     const Dim ld = qkv.cols(), t = g.context;

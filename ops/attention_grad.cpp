@@ -30,9 +30,9 @@ class AttentionGrad final : public detail::AttentionOp<AttentionGrad> {
   // the context (for GPT-2's 12 heads and 1,024 steps, 50 MB a sequence),
   // where recomputing costs one product of the five below.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& qkv = *in[0];
-    const Matrix<T>& dy = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& qkv = *in[0];
+    const ConstView<T>& dy = *in[1];
     const detail::AttentionGeometry g(options_, qkv.cols());
     detail::for_each_block<T>(g.blocks(qkv.rows()), 2 * g.scratch(), [&](Dim b, T* scratch) {
       const Dim ld = qkv.cols(), first = g.row(b) * ld + g.column(b);

@@ -17,8 +17,8 @@ class AvgPool2d final : public detail::PoolOp<AvgPool2d> {
   Shape infer(std::span<const Shape> in) const override { return detail::pooled_rows(g_, in[0]); }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const T area = T(g_.size * g_.size);
     detail::each_window(x.rows(), g_, [](Dim) {}, [&](Dim n, Dim plane, Dim k, Dim top_left) {
       // Summed row by row in the window, then divided once.

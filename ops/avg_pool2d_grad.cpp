@@ -21,8 +21,8 @@ class AvgPool2dGrad final : public detail::PoolOp<AvgPool2dGrad> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& dy = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& dy = *in[0];
     const T area = T(g_.size * g_.size);
     detail::each_window(
         dy.rows(), g_, [&](Dim n) { out.row(n).setZero(); },

@@ -33,13 +33,12 @@ class BatchNorm final : public OpBase<BatchNorm> {
 
   // The statistics on one thread in a fixed order, then rows in parallel.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const T* gain = in[1]->data();
     const T* bias = in[2]->data();
     const detail::ChannelStats s = detail::channel_stats(x, *in[mean_input], *in[var_input], detail::training(*in[step_input]), options_, key());
     const detail::ChannelLayout l = detail::channel_layout(options_, x.cols());
-    out.resize(x.rows(), x.cols());
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         const T* xr = x.row(r).data();

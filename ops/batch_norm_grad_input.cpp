@@ -28,10 +28,10 @@ class BatchNormGradInput final : public OpBase<BatchNormGradInput> {
   // Each channel's mean(dy) and mean(dy * xhat), summed on one thread in a
   // fixed order (as the moments are); then rows in parallel.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const T* gain = in[1]->data();
-    const Matrix<T>& dy = *in[5];
+    const ConstView<T>& dy = *in[5];
     const bool training = detail::training(*in[4]);
     const detail::ChannelStats s = detail::channel_stats(x, *in[2], *in[3], training, options_, key());
     const detail::ChannelLayout l = detail::channel_layout(options_, x.cols());
@@ -53,7 +53,6 @@ class BatchNormGradInput final : public OpBase<BatchNormGradInput> {
         mean_dy_xhat[k] /= double(s.count);
       }
     }
-    out.resize(x.rows(), x.cols());
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         for (Dim c = 0; c < l.channels; ++c) {

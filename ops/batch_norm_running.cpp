@@ -25,8 +25,8 @@ class BatchNormRunning final : public OpBase<BatchNormRunning> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& running = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& running = *in[1];
     out = running;
     if (!detail::training(*in[2])) return;
     const detail::ChannelStats s =

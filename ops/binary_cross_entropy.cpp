@@ -18,10 +18,9 @@ class BinaryCrossEntropy final : public OpBase<BinaryCrossEntropy> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     const auto x = in[0]->array();
     const auto t = in[1]->array();
-    out.resize(1, 1);
     out(0, 0) = (x.max(T(0)) - x * t + (-x.abs()).exp().log1p()).sum() / static_cast<T>(x.size());
   }
 

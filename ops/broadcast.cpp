@@ -19,8 +19,8 @@ class BroadcastOp final : public OpBase<BroadcastOp> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     if (rows_ && cols_) {
       const T v = x(0, 0);
       detail::parallel_elements(out.size(), [&](auto first, auto n) { detail::elements(out, first, n).setConstant(v); });

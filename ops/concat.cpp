@@ -24,12 +24,11 @@ class Concat final : public OpBase<Concat> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     Eigen::Index cols = 0;
-    for (const Matrix<T>* x : in) cols += x->cols();
-    out.resize(in[0]->rows(), cols);
+    for (const ConstView<T>* x : in) cols += x->cols();
     Eigen::Index at = 0;
-    for (const Matrix<T>* x : in) {
+    for (const ConstView<T>* x : in) {
       out.middleCols(at, x->cols()) = *x;
       at += x->cols();
     }

@@ -23,10 +23,10 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& w = *in[1];
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& w = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
     // One product per block, W [col(X_first) ... col(X_last)], whose
     // columns for image i are then row i of Y: each element is one dot
@@ -44,7 +44,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   // Stride 1: y[o][t] = Σ_r W[o][r] · padded[offset[r] + t] on the wide
   // grid, r = (c, ki, kj) at offset c·plane + ki·Wp + kj: no im2col copy.
   template <class T>
-  void direct(const Matrix<T>& x, const Matrix<T>& w, Matrix<T>& out) const {
+  void direct(const ConstView<T>& x, const ConstView<T>& w, View<T> out) const {
     const Dim span = detail::columns_per_image(g_), length = detail::tiles_cover<T>(span);
     const std::vector<Dim> offset = detail::tap_offsets(g_);
     detail::image_blocks(x.rows(), detail::images_per_block(g_.out_channels * length), [&](Dim, Dim first, Dim count) {

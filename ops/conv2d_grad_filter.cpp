@@ -24,10 +24,10 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& dy = *in[1];
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& dy = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
     const Dim blocks = detail::block_count(x.rows(), per_block);
     // The sum over images is cut into blocks fixed by the batch size and
@@ -63,7 +63,7 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
   // added in order and the lanes last, in order: one summation order for
   // any thread count.
   template <class T>
-  void direct(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
+  void direct(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
     const Dim span = detail::columns_per_image(g_), plane = detail::padded_plane(g_), lanes = detail::lanes<T>();
     const Dim length = (span + lanes - 1) / lanes * lanes;
     const Dim rows = (g_.out_channels + detail::sum_rows - 1) / detail::sum_rows * detail::sum_rows;

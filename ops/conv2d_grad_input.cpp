@@ -23,10 +23,10 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
-    const Matrix<T>& dy = *in[0];
-    const Matrix<T>& w = *in[1];
+    const ConstView<T>& dy = *in[0];
+    const ConstView<T>& w = *in[1];
     const Dim span = detail::columns_per_image(g_), per_block = detail::images_per_block(g_.patch_size() * span);
     // Each image's gradient is its own: dcol = Wᵀ [dY_first ... dY_last] for
     // a block, then each image's columns folded back onto its pixels.
@@ -49,7 +49,7 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
   // a direct correlation of dY (zero outside its OH·Wp values, and in the
   // extra columns) with the turned-around kernel; the borders are dropped.
   template <class T>
-  void direct(const Matrix<T>& dy, const Matrix<T>& w, Matrix<T>& out) const {
+  void direct(const ConstView<T>& dy, const ConstView<T>& w, View<T> out) const {
     const Dim k = g_.kernel, width = detail::grid_width(g_);
     const Dim plane = detail::padded_plane(g_), length = detail::tiles_cover<T>(plane);
     // dY's rows start `margin` zeros in, so every shift back stays inside;

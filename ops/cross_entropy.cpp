@@ -27,8 +27,8 @@ class CrossEntropy final : public OpBase<CrossEntropy> {
   // rows added in row order on one thread: the same bits at any thread count,
   // and the same as softmax_cross_entropy's with one-hot labels.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_);
     std::vector<T> log_p(static_cast<std::size_t>(x.rows()), T(0));
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
@@ -44,7 +44,6 @@ class CrossEntropy final : public OpBase<CrossEntropy> {
     for (Dim r = 0; r < x.rows(); ++r) {
       if (classes.of_row[static_cast<std::size_t>(r)] >= 0) total += log_p[static_cast<std::size_t>(r)];
     }
-    out.resize(1, 1);
     out(0, 0) = -total / static_cast<T>(classes.count);
   }
 

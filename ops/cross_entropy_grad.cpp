@@ -24,11 +24,10 @@ class CrossEntropyGrad final : public OpBase<CrossEntropyGrad> {
   // Rows are independent, each computed whole by one thread; the expressions
   // are softmax_cross_entropy_grad's, so one-hot labels give the same bits.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_);
     const T c = (*in[2])(0, 0) / static_cast<T>(classes.count);
-    out.resize(x.rows(), x.cols());
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         const Eigen::Index k = classes.of_row[static_cast<std::size_t>(r)];

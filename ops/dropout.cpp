@@ -33,8 +33,8 @@ class Dropout final : public OpBase<Dropout> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const double step = static_cast<double>((*in[1])(0, 0));
     if (step < 0 || rate_ == 0) {  // inference: the identity
       out = x;
@@ -42,7 +42,6 @@ class Dropout final : public OpBase<Dropout> {
     }
     const std::uint64_t key = mix64(seed_ ^ mix64(static_cast<std::uint64_t>(step) + 0x9e3779b97f4a7c15ULL));
     const T factor = T(1.0 / (1.0 - rate_));
-    out.resize(x.rows(), x.cols());
     const T* src = x.data();
     T* dst = out.data();
     detail::parallel_elements(out.size(), [&](std::int64_t first, std::int64_t count) {

@@ -19,10 +19,9 @@ class Embedding final : public OpBase<Embedding> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& ids = *in[0];
-    const Matrix<T>& table = *in[1];
-    out.resize(ids.rows(), table.cols());
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& ids = *in[0];
+    const ConstView<T>& table = *in[1];
     for (Eigen::Index r = 0; r < ids.rows(); ++r) {
       out.row(r) = table.row(detail::checked_id(ids, r, table.rows(), "the table's rows"));
     }

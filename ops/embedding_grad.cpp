@@ -25,10 +25,10 @@ class EmbeddingGrad final : public OpBase<EmbeddingGrad> {
   // One pass in row order, by one thread: each table row's sum is added in
   // the same order whatever the thread count, so the bits never change.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& ids = *in[0];
-    const Matrix<T>& dy = *in[1];
-    out.setZero(rows_, dy.cols());
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& ids = *in[0];
+    const ConstView<T>& dy = *in[1];
+    out.setZero();
     for (Eigen::Index r = 0; r < ids.rows(); ++r) {
       out.row(detail::checked_id(ids, r, rows_, "the table's rows")) += dy.row(r);
     }

@@ -23,12 +23,11 @@ class LayerNorm final : public OpBase<LayerNorm> {
 
   // Rows are independent, each computed whole by one thread.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const T* gain = in[1]->data();
     const T* bias = in[2]->data();
     const Dim d = x.cols();
-    out.resize(x.rows(), d);
     detail::parallel_rows(x.rows(), d, [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         const T* xr = x.row(r).data();

@@ -25,9 +25,9 @@ class LayerNormGradGain final : public OpBase<LayerNormGradGain> {
   // Each row's moments on its own (rows in parallel), then the rows added
   // into the sum in row order on one thread: the same bits at any thread count.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& dy = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& dy = *in[1];
     const Dim d = x.cols();
     std::vector<detail::RowMoments<T>> moments(static_cast<std::size_t>(x.rows()));
     detail::parallel_rows(x.rows(), d, [&](Dim first, Dim count) {
@@ -35,7 +35,7 @@ class LayerNormGradGain final : public OpBase<LayerNormGradGain> {
         moments[static_cast<std::size_t>(r)] = detail::row_moments(x.row(r).data(), d, static_cast<T>(options_.eps));
       }
     });
-    out.setZero(1, d);
+    out.setZero();
     T* z = out.data();
     for (Dim r = 0; r < x.rows(); ++r) {
       const T* xr = x.row(r).data();

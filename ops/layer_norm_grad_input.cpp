@@ -29,13 +29,12 @@ class LayerNormGradInput final : public OpBase<LayerNormGradInput> {
 
   // Rows are independent, each computed whole by one thread.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const T* gain = in[1]->data();
-    const Matrix<T>& dy = *in[2];
+    const ConstView<T>& dy = *in[2];
     const Dim d = x.cols();
     const T inv_width = T(1) / static_cast<T>(d);
-    out.resize(x.rows(), d);
     detail::parallel_rows(x.rows(), d, [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         const T* xr = x.row(r).data();

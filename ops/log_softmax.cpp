@@ -16,9 +16,8 @@ class LogSoftmax final : public OpBase<LogSoftmax> {
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    out.resize(x.rows(), x.cols());
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       const T m = x.row(r).maxCoeff();
       const T lse = m + std::log((x.row(r).array() - m).exp().sum());

@@ -31,9 +31,9 @@ class Matmul final : public OpBase<Matmul> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& a = *in[0];
-    const Matrix<T>& b = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& a = *in[0];
+    const ConstView<T>& b = *in[1];
     // A mostly-zero A (a batch of images, a ReLU's output) is multiplied by
     // its nonzeros only; the choice depends on the values alone, never on
     // the thread count.
@@ -60,7 +60,7 @@ class Matmul final : public OpBase<Matmul> {
   // Rows [first, first + count) of op(a) op(b), by the instruction set's
   // build of Eigen's product (detail/dense_kernels.hpp).
   template <class T>
-  void rows_of(const Matrix<T>& a, const Matrix<T>& b, Matrix<T>& out, Eigen::Index first,
+  void rows_of(const ConstView<T>& a, const ConstView<T>& b, View<T> out, Eigen::Index first,
                Eigen::Index count) const {
     detail::dense_kernels<T>().product(a.data(), a.rows(), a.cols(), ta_, b.data(), b.rows(), b.cols(), tb_, first,
                                        count, out.data());

@@ -17,8 +17,8 @@ class MaxPool2d final : public detail::PoolOp<MaxPool2d> {
   Shape infer(std::span<const Shape> in) const override { return detail::pooled_rows(g_, in[0]); }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     if (detail::side_by_side_2x2(g_)) return pool_2x2(x, out);
     detail::each_window(x.rows(), g_, [](Dim) {}, [&](Dim n, Dim plane, Dim k, Dim top_left) {
       const T* pixels = x.row(n).data() + plane;
@@ -29,7 +29,7 @@ class MaxPool2d final : public detail::PoolOp<MaxPool2d> {
   // The same scan as window_max, written out for two input rows at a time
   // (std::max(b, v) keeps b unless v > b), so that the loop vectorizes.
   template <class T>
-  void pool_2x2(const Matrix<T>& x, Matrix<T>& out) const {
+  void pool_2x2(const ConstView<T>& x, View<T> out) const {
     const Dim width = g_.in.width, columns = g_.out_width;
     detail::each_pooled_row(x.rows(), g_, [&](Dim n, Dim top, Dim k) {
       const T* __restrict r0 = x.row(n).data() + top;

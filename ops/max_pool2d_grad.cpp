@@ -22,11 +22,11 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     // The maxima are found again from x rather than stored by the forward
     // op: the same scan gives the same positions, and the op stays stateless.
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& dy = *in[1];
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& dy = *in[1];
     if (detail::side_by_side_2x2(g_)) return route_2x2(x, dy, out);
     detail::each_window(
         x.rows(), g_, [&](Dim n) { out.row(n).setZero(); },
@@ -42,7 +42,7 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
   // branch; selects written out per pixel measured slower, as GCC made
   // branches of them: docs/benchmarks.md).
   template <class T>
-  void route_2x2(const Matrix<T>& x, const Matrix<T>& dy, Matrix<T>& out) const {
+  void route_2x2(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
     const Dim width = g_.in.width, columns = g_.out_width;
     detail::each_pooled_row(x.rows(), g_, [&](Dim n, Dim top, Dim k) {
       const T* __restrict r0 = x.row(n).data() + top;

@@ -16,7 +16,7 @@ class MeanGrad final : public OpBase<MeanGrad> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     // The size is the run-time one: like's rows may be the batch.
     out.setConstant((*in[0])(0, 0) / static_cast<T>(out.size()));
   }

@@ -16,8 +16,7 @@ class MseLoss final : public OpBase<MseLoss> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    out.resize(1, 1);
+  void kernel(Inputs<T> in, View<T> out) const {
     out(0, 0) = (*in[0] - *in[1]).squaredNorm() / static_cast<T>(in[0]->size());
   }
 

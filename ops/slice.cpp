@@ -28,7 +28,7 @@ class Slice final : public OpBase<Slice> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     out = in[0]->middleCols(first_, count_);
   }
 

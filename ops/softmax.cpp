@@ -12,8 +12,8 @@ class Softmax final : public OpBase<Softmax> {
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       // Subtracting the row's maximum keeps every exponent <= 0: no overflow.
       const T m = x.row(r).maxCoeff();

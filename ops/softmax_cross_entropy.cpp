@@ -19,9 +19,9 @@ class SoftmaxCrossEntropy final : public OpBase<SoftmaxCrossEntropy> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& t = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& t = *in[1];
     T total = 0;
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       // log softmax(x)_j = x_j - logsumexp(x), with the row max taken out of

@@ -17,9 +17,9 @@ class SoftmaxCrossEntropyGrad final : public OpBase<SoftmaxCrossEntropyGrad> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
-    const Matrix<T>& t = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
+    const ConstView<T>& t = *in[1];
     const T c = (*in[2])(0, 0) / static_cast<T>(x.rows());
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       // The row max taken out of the exponent so it cannot overflow.

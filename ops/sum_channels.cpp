@@ -25,8 +25,8 @@ class SumChannels final : public OpBase<SumChannels> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& x = *in[0];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& x = *in[0];
     const Dim pixels = x.cols() / channels_;
     // One thread, rows in order: a fixed summation order, and a pass over
     // a batch of activations costs little beside the convolution it follows.

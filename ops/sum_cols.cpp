@@ -12,7 +12,7 @@ class SumCols final : public OpBase<SumCols> {
   Shape infer(std::span<const Shape> in) const override { return {in[0].rows, 1}; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     out.noalias() = in[0]->rowwise().sum();
   }
 

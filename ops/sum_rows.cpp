@@ -12,7 +12,7 @@ class SumRows final : public OpBase<SumRows> {
   Shape infer(std::span<const Shape> in) const override { return {1, in[0].cols}; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     out.noalias() = in[0]->colwise().sum();
   }
 

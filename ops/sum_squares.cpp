@@ -18,7 +18,7 @@ class SumSquares final : public OpBase<SumSquares> {
   Shape infer(std::span<const Shape>) const override { return {1, 1}; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     // Eigen's reduction, built for the instruction set in use.
     out(0, 0) = detail::dense_kernels<T>().sum_squares(in[0]->data(), in[0]->size());
   }

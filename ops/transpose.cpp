@@ -12,7 +12,7 @@ class Transpose final : public OpBase<Transpose> {
   Shape infer(std::span<const Shape> in) const override { return {in[0].cols, in[0].rows}; }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     out.noalias() = in[0]->transpose();
   }
 

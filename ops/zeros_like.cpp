@@ -12,7 +12,7 @@ class ZerosLike final : public OpBase<ZerosLike> {
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
 
   template <class T>
-  void kernel(Inputs<T>, Matrix<T>& out) const {
+  void kernel(Inputs<T>, View<T> out) const {
     out.setZero();
   }
 

@@ -42,7 +42,7 @@ int main() {
 
   // Training: Adam adds the gradient nodes to g once; the Trainer shuffles,
   // batches and steps.
-  Executor<double> ex(g, {.threads = 1});
+  Executor<double> ex(g, {.threads = 1, .plan_memory = false});  // the trace reads every node
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = 0.01});
   nn::Trainer<double> trainer(ex, adam, x, y, {.epochs = 300, .batch_size = 40, .seed = 3});

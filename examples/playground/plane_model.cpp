@@ -127,9 +127,10 @@ void PlaneModel::build() {
     g.rename(loss_, "loss/total");
   }
 
-  train_ex_ = std::make_unique<Executor<double>>(g, ExecutorOptions{.threads = 1});
+  // The drawings and the node inspector read any node of these two.
+  train_ex_ = std::make_unique<Executor<double>>(g, ExecutorOptions{.threads = 1, .plan_memory = false});
   eval_ex_ = std::make_unique<Executor<double>>(g, ExecutorOptions{.threads = 1});
-  trace_ex_ = std::make_unique<Executor<double>>(g, ExecutorOptions{.threads = 1});
+  trace_ex_ = std::make_unique<Executor<double>>(g, ExecutorOptions{.threads = 1, .plan_memory = false});
   init_->apply(*train_ex_);
   sgd_ = std::make_unique<nn::SGD>(loss_, nn::SGDOptions{.learning_rate = config_.learning_rate});
   trainer_ = std::make_unique<nn::Trainer<double>>(

@@ -1,3 +1,4 @@
+#include <dagrad/core/detail/memory_plan.hpp>
 #include <dagrad/core/detail/tsan.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/op.hpp>
@@ -13,6 +14,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <new>
 #include <sstream>
 
 namespace dagrad {
@@ -31,8 +33,8 @@ inline void clean_vector_state() {
 #endif
 }
 
-template <class T>
-std::string summarize(const Matrix<T>& m) {
+template <class Derived>
+std::string summarize(const Eigen::MatrixBase<Derived>& m) {
   std::ostringstream s;
   s << m.rows() << "x" << m.cols();
   if (m.size() == 0) return s.str();
@@ -40,7 +42,7 @@ std::string summarize(const Matrix<T>& m) {
   double lo = 0, hi = 0, total = 0;
   bool first = true;
   for (Eigen::Index i = 0; i < m.size(); ++i) {
-    const double v = static_cast<double>(m.data()[i]);
+    const double v = static_cast<double>(m.derived().data()[i]);
     if (!std::isfinite(v)) {
       ++nonfinite;
       continue;
@@ -58,6 +60,16 @@ std::string summarize(const Matrix<T>& m) {
   return s.str();
 }
 
+// The block of memory planned values share, on Matrix storage's alignment.
+struct ArenaFree {
+  void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{detail::arena_alignment}); }
+};
+using ArenaBytes = std::unique_ptr<std::byte[], ArenaFree>;
+
+// Where a node's value lies: its own matrix, or the arena (and whether
+// value() has copied it out, or a later value took its bytes).
+enum class Storage : char { own, arena, copied, gone };
+
 }  // namespace
 
 template <class T>
@@ -65,21 +77,35 @@ struct Executor<T>::Impl {
   // What one set of fetches needs, built once and reused on every run.
   struct Plan {
     std::vector<NodeId> ops;  // in topological order
-    std::vector<NodeId> inputs, parameters;
-    std::vector<std::vector<const Matrix<T>*>> args;  // per op, its inputs' values
+    std::vector<NodeId> inputs, parameters, constants;
+    std::vector<std::vector<const ConstView<T>*>> args;  // per op, its inputs' values
+    std::vector<int> task_of;    // per graph node, its op's index in ops, or -1
+    std::vector<char> fetched;   // per op: fetched, so never in the arena
+    std::unique_ptr<detail::Liveness> live;  // the order the flow graph's edges impose
+    std::vector<Shape> shapes;   // per op, inferred for the fed shapes
+    // Per op sizes in bytes (so per batch size): where each value lies.
+    std::map<std::vector<std::size_t>, detail::MemoryPlan> layouts;
+    const detail::MemoryPlan* layout = nullptr;  // this run's, or none with plan_memory off
     std::unique_ptr<tbb::flow::graph> flow;
     std::unique_ptr<tbb::flow::broadcast_node<tbb::flow::continue_msg>> start;
     std::deque<tbb::flow::continue_node<tbb::flow::continue_msg>> tasks;
     // The fed shapes its op shapes were last inferred for, and when.
     std::vector<Shape> fed_shapes;
-    std::uint64_t inferred_at = 0;
+    bool inferred = false;
   };
 
   Graph& graph;
   ExecutorOptions options;
   int threads;
   tbb::task_arena arena;
-  std::deque<Matrix<T>> values;  // a deque, so plans may keep pointers into it
+  std::deque<Matrix<T>> values;  // each node's own storage
+  // What kernels read: each node's value where it lies, in values or in the
+  // arena. A deque, so plans may keep pointers into it.
+  std::deque<ConstView<T>> views;
+  std::vector<Storage> storage;
+  ArenaBytes arena_bytes;
+  std::size_t arena_size = 0;
+  std::vector<NodeId> in_arena;  // the nodes the last run placed in the arena
   std::vector<char> ready;       // parameter set, or node computed by a run
   std::vector<char> staged;      // input filled in place through input()
   // With options.profile: kernel seconds and runs per node, each written
@@ -87,9 +113,6 @@ struct Executor<T>::Impl {
   std::vector<double> kernel_seconds;
   std::vector<std::uint64_t> kernel_runs;
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
-  // Counts shape inferences; a plan whose last inference is the latest, for
-  // the same fed shapes, may skip it (no other plan has resized shared nodes).
-  std::uint64_t inference_count = 0;
 
   // A run's failure: of the nodes that fail, the one created first, so the
   // report does not depend on which thread got there first. Once a node has
@@ -110,6 +133,8 @@ struct Executor<T>::Impl {
 
   void grow() {
     while (values.size() < graph.size()) values.emplace_back();
+    while (views.size() < graph.size()) views.emplace_back(nullptr, 0, 0);
+    storage.resize(graph.size(), Storage::own);
     ready.resize(graph.size(), 0);
     staged.resize(graph.size(), 0);
     poisoned.resize(graph.size(), 0);
@@ -130,8 +155,13 @@ struct Executor<T>::Impl {
 
     grow();
     auto plan = std::make_unique<Plan>();
-    const std::vector<int> task_of = list_needed(key, *plan);
-    build_flow(*plan, task_of);
+    plan->task_of = list_needed(key, *plan);
+    plan->fetched.assign(plan->ops.size(), 0);
+    for (NodeId f : key) {
+      if (plan->task_of[f] >= 0) plan->fetched[static_cast<std::size_t>(plan->task_of[f])] = 1;
+    }
+    plan->shapes.resize(plan->ops.size());
+    build_flow(*plan, plan->task_of);
     return *plans.emplace(std::move(key), std::move(plan)).first->second;
   }
 
@@ -154,12 +184,13 @@ struct Executor<T>::Impl {
         case NodeKind::constant:
           values[n] = info.value.template cast<T>();
           ready[n] = 1;
+          plan.constants.push_back(n);
           break;
         case NodeKind::op: {
           task_of[n] = static_cast<int>(plan.ops.size());
           plan.ops.push_back(n);
-          std::vector<const Matrix<T>*> args;
-          for (NodeId in : info.inputs) args.push_back(&values[in]);
+          std::vector<const ConstView<T>*> args;
+          for (NodeId in : info.inputs) args.push_back(&views[in]);
           plan.args.push_back(std::move(args));
           break;
         }
@@ -169,9 +200,11 @@ struct Executor<T>::Impl {
   }
 
   // One flow-graph task per op node, an edge from each op it reads; ops
-  // that read only inputs, parameters and constants hang off `start`.
+  // that read only inputs, parameters and constants hang off `start`. The
+  // memory planner is given the same edges.
   void build_flow(Plan& p, const std::vector<int>& task_of) {
     Plan* const plan = &p;
+    std::vector<std::vector<std::size_t>> preds_of(plan->ops.size());
     // The flow graph is built inside the arena so its tasks run there.
     arena.execute([&] {
       plan->flow = std::make_unique<tbb::flow::graph>();
@@ -179,7 +212,7 @@ struct Executor<T>::Impl {
           std::make_unique<tbb::flow::broadcast_node<tbb::flow::continue_msg>>(*plan->flow);
       for (std::size_t k = 0; k < plan->ops.size(); ++k) {
         const NodeId n = plan->ops[k];
-        const Matrix<T>* const* args = plan->args[k].data();
+        const ConstView<T>* const* args = plan->args[k].data();
         const std::size_t nargs = plan->args[k].size();
         plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
           run_node(n, Inputs<T>(args, nargs));
@@ -193,20 +226,24 @@ struct Executor<T>::Impl {
         std::sort(preds.begin(), preds.end());
         preds.erase(std::unique(preds.begin(), preds.end()), preds.end());
         if (preds.empty()) tbb::flow::make_edge(*plan->start, plan->tasks[k]);
-        for (int p : preds) tbb::flow::make_edge(plan->tasks[p], plan->tasks[k]);
+        for (int p : preds) {
+          tbb::flow::make_edge(plan->tasks[p], plan->tasks[k]);
+          preds_of[k].push_back(static_cast<std::size_t>(p));
+        }
       }
     });
+    plan->live = std::make_unique<detail::Liveness>(preds_of);
   }
 
   void run_node(NodeId n, Inputs<T> args) {
     // The feeds and each input's value are ready: say so to ThreadSanitizer,
     // which cannot see the flow graph's own ordering (detail/tsan.hpp).
     tsan::acquire(this);
-    for (const Matrix<T>* a : args) tsan::acquire(a);
+    for (const ConstView<T>* a : args) tsan::acquire(a);
     struct Done {
       const void* token;
       ~Done() { tsan::release(token); }
-    } done{&values[n]};
+    } done{&views[n]};
     const NodeInfo& info = graph.info(n);
     if (failed.load(std::memory_order_relaxed)) {
       for (NodeId in : info.inputs) {
@@ -216,7 +253,8 @@ struct Executor<T>::Impl {
         }
       }
     }
-    Matrix<T>& out = values[n];
+    const ConstView<T>& where = views[n];
+    View<T> out(const_cast<T*>(where.data()), where.rows(), where.cols());
     clean_vector_state();
     try {
       if (options.profile) {
@@ -236,13 +274,19 @@ struct Executor<T>::Impl {
   }
 
   // What check_numerics reports: the node, its op, and each input's summary.
-  std::string not_finite(const NodeInfo& info, Inputs<T> args, const Matrix<T>& out) const {
+  std::string not_finite(const NodeInfo& info, Inputs<T> args, const View<T>& out) const {
     std::string msg = "numeric check: " + std::string(info.op->key()) + " node '" + info.name +
                       "' produced a value that is not finite (" + summarize(out) + "); its inputs:";
     for (std::size_t i = 0; i < info.inputs.size(); ++i) {
       msg += "\n  '" + graph.info(info.inputs[i]).name + "': " + summarize(*args[i]);
     }
     return msg;
+  }
+
+  // A Map is pointed elsewhere by being constructed anew (its operator=
+  // copies coefficients).
+  void point(NodeId n, const T* data, Eigen::Index rows, Eigen::Index cols) {
+    new (&views[n]) ConstView<T>(data, rows, cols);
   }
 
   void fail(NodeId n, std::string message) {
@@ -260,7 +304,11 @@ struct Executor<T>::Impl {
     Plan& plan = plan_for(fetches);
     take_inputs(plan, feeds);
     check_parameters(plan);
+    for (const auto* list : {&plan.inputs, &plan.parameters, &plan.constants}) {
+      for (NodeId n : *list) point(n, values[n].data(), values[n].rows(), values[n].cols());
+    }
     infer_shapes(plan);
+    place_values(plan);
     run_plan(plan);
   }
 
@@ -322,23 +370,24 @@ struct Executor<T>::Impl {
 
   // Shapes left open at build time are fixed by the feeds: infer every op's
   // concrete shape before anything runs, so no kernel meets a bad shape.
-  // Skipped when this plan was the last inferred, for the same fed shapes.
+  // Skipped when the plan was inferred before for the same fed shapes.
   void infer_shapes(Plan& plan) {
     std::vector<Shape> fed_shapes;
     fed_shapes.reserve(plan.inputs.size());
     for (NodeId n : plan.inputs) fed_shapes.push_back(shape_of(values[n]));
-    const bool same = plan.inferred_at != 0 && plan.inferred_at == inference_count &&
-                      fed_shapes == plan.fed_shapes;
+    if (plan.inferred && fed_shapes == plan.fed_shapes) return;
     std::vector<Shape> shapes;
-    for (std::size_t k = 0; k < plan.ops.size() && !same; ++k) {
-      const NodeId n = plan.ops[k];
-      const NodeInfo& info = graph.info(n);
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      const NodeInfo& info = graph.info(plan.ops[k]);
       shapes.clear();
-      for (const Matrix<T>* a : plan.args[k]) shapes.push_back(shape_of(*a));
-      Shape s;
+      for (NodeId in : info.inputs) {
+        const int task = plan.task_of[in];
+        shapes.push_back(task >= 0 ? plan.shapes[static_cast<std::size_t>(task)] : shape_of(values[in]));
+      }
       try {
-        s = info.op->infer(shapes);
+        plan.shapes[k] = info.op->infer(shapes);
       } catch (const ShapeError& e) {
+        plan.inferred = false;
         std::string msg = std::string(info.op->key()) + " node '" + info.name + "' at run time: ";
         for (std::size_t i = 0; i < shapes.size(); ++i) {
           if (i) msg += i + 1 == shapes.size() ? " and " : ", ";
@@ -348,12 +397,65 @@ struct Executor<T>::Impl {
         msg += e.what();
         throw ShapeError(msg);
       }
-      values[n].resize(s.rows, s.cols);
     }
-    if (!same) {
-      plan.fed_shapes = std::move(fed_shapes);
-      plan.inferred_at = ++inference_count;
+    plan.fed_shapes = std::move(fed_shapes);
+    plan.inferred = true;
+  }
+
+  // The memory plan for these shapes, made and checked the first time.
+  const detail::MemoryPlan& layout_for(Plan& plan) {
+    std::vector<std::size_t> bytes(plan.ops.size());
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      bytes[k] = static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
     }
+    auto it = plan.layouts.find(bytes);
+    if (it != plan.layouts.end()) return it->second;
+    std::vector<char> planned(plan.ops.size());
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) planned[k] = !plan.fetched[k];
+    detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned);
+    std::vector<std::string> names;
+    names.reserve(plan.ops.size());
+    for (NodeId n : plan.ops) names.push_back(graph.info(n).name);
+    detail::check_memory_plan(*plan.live, layout, names);
+    return plan.layouts.emplace(std::move(bytes), std::move(layout)).first->second;
+  }
+
+  // Gives each op's value its storage for this run: its place in the arena
+  // when planned, else its own matrix, sized by the inferred shape. The
+  // values the last run left in the arena are gone from here on.
+  void place_values(Plan& plan) {
+    for (NodeId n : in_arena) {
+      storage[n] = Storage::gone;
+      values[n] = Matrix<T>();
+    }
+    in_arena.clear();
+    const detail::MemoryPlan* layout = plan.layout = options.plan_memory ? &layout_for(plan) : nullptr;
+    if (layout) fit_arena(layout->arena_bytes);
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      const NodeId n = plan.ops[k];
+      const Shape s = plan.shapes[k];
+      if (layout && layout->offset[k] != detail::not_planned) {
+        values[n] = Matrix<T>();
+        point(n, reinterpret_cast<const T*>(arena_bytes.get() + layout->offset[k]), s.rows, s.cols);
+        storage[n] = Storage::arena;
+        in_arena.push_back(n);
+      } else {
+        values[n].resize(s.rows, s.cols);
+        point(n, values[n].data(), s.rows, s.cols);
+        storage[n] = Storage::own;
+      }
+    }
+  }
+
+  // Buffers follow the batch: the arena grows to what a run needs, and
+  // shrinks when a run needs less than half of it.
+  void fit_arena(std::size_t bytes) {
+    if (bytes <= arena_size && bytes >= arena_size / 2) return;
+    arena_bytes.reset();
+    arena_size = 0;
+    if (bytes == 0) return;
+    arena_bytes.reset(new (std::align_val_t{detail::arena_alignment}) std::byte[bytes]);
+    arena_size = bytes;
   }
 
   // Runs the plan's flow graph in the arena; a failure, if any, arrives as
@@ -368,18 +470,56 @@ struct Executor<T>::Impl {
       plan.start->try_put(tbb::flow::continue_msg());
       plan.flow->wait_for_all();
     });
-    for (NodeId n : plan.ops) tsan::acquire(&values[n]);
+    for (NodeId n : plan.ops) tsan::acquire(&views[n]);
     if (failed.load()) throw ExecutionError(error);
     for (NodeId n : plan.ops) ready[n] = 1;
+    for (std::size_t k = 0; plan.layout && k < plan.ops.size(); ++k) {
+      if (plan.layout->overwritten[k]) storage[plan.ops[k]] = Storage::gone;
+    }
   }
 
-  const Matrix<T>& value(Node node) const {
+  // A node's value; one in the arena is copied out once, to be read as a
+  // matrix until the next run.
+  const Matrix<T>& value(Node node) {
     graph.check_owns(node, "value");
-    if (node.id() >= ready.size() || !ready[node.id()]) {
+    const NodeId n = node.id();
+    if (n >= ready.size() || !ready[n]) {
       throw FeedError("value: node '" + node.name() + "' has no value yet (not computed by a run" +
                       (node.kind() == NodeKind::parameter ? ", nor set)" : ")"));
     }
-    return values[node.id()];
+    if (storage[n] == Storage::gone) {
+      throw FeedError("value: node '" + node.name() +
+                      "' was not fetched, and a later value took its memory; fetch it to read it (or set "
+                      "ExecutorOptions::plan_memory to false)");
+    }
+    if (storage[n] == Storage::arena) {
+      values[n] = views[n];
+      storage[n] = Storage::copied;
+    }
+    return values[n];
+  }
+
+  bool has_value(NodeId n) const { return n < ready.size() && ready[n]; }
+
+  std::size_t memory() const {
+    std::size_t bytes = arena_size;
+    for (const Matrix<T>& m : values) bytes += static_cast<std::size_t>(m.size()) * sizeof(T);
+    return bytes;
+  }
+
+  void trim() {
+    grow();
+    for (NodeId n = 0; n < graph.size(); ++n) {
+      const NodeKind kind = graph.info(n).kind;
+      if (kind == NodeKind::parameter || kind == NodeKind::constant || (kind == NodeKind::input && staged[n])) continue;
+      values[n] = Matrix<T>();
+      point(n, nullptr, 0, 0);
+      storage[n] = Storage::own;
+      ready[n] = 0;
+    }
+    in_arena.clear();
+    arena_bytes.reset();
+    arena_size = 0;
   }
 };
 
@@ -450,7 +590,7 @@ Matrix<T>& Executor<T>::input(Node node) {
 template <class T>
 bool Executor<T>::has_value(Node node) const {
   impl_->graph.check_owns(node, "has_value");
-  return node.id() < impl_->ready.size() && impl_->ready[node.id()];
+  return impl_->has_value(node.id());
 }
 
 template <class T>
@@ -471,6 +611,16 @@ void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<N
 template <class T>
 const Matrix<T>& Executor<T>::value(Node node) const {
   return impl_->value(node);
+}
+
+template <class T>
+std::size_t Executor<T>::memory() const {
+  return impl_->memory();
+}
+
+template <class T>
+void Executor<T>::trim() {
+  impl_->trim();
 }
 
 template <class T>

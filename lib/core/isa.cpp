@@ -88,8 +88,7 @@ const DenseTable& dense_table_in_use() {
 namespace {
 
 template <class T>
-void scale_into(const Matrix<T>& x, T factor, Matrix<T>& out) {
-  out.resize(x.rows(), x.cols());
+void scale_into(const ConstView<T>& x, T factor, View<T> out) {
   const auto scale = dense_kernels<T>().scale;
   parallel_elements(out.size(), [&](std::int64_t first, std::int64_t n) {
     scale(x.data() + first, factor, out.data() + first, n);
@@ -98,8 +97,8 @@ void scale_into(const Matrix<T>& x, T factor, Matrix<T>& out) {
 
 }  // namespace
 
-void scale_elements(const Matrix<float>& x, float factor, Matrix<float>& out) { scale_into(x, factor, out); }
-void scale_elements(const Matrix<double>& x, double factor, Matrix<double>& out) { scale_into(x, factor, out); }
+void scale_elements(const ConstView<float>& x, float factor, View<float> out) { scale_into(x, factor, out); }
+void scale_elements(const ConstView<double>& x, double factor, View<double> out) { scale_into(x, factor, out); }
 
 }  // namespace dagrad::detail
 

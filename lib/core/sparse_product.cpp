@@ -59,7 +59,7 @@ const SparseRowKernels<T>& kernels_for() {
 // Whether A looks sparse enough to pay, judged from up to 32 rows spread
 // over it (a full count would cost a fifth of the product it decides on).
 template <class T>
-bool looks_sparse(const Matrix<T>& a) {
+bool looks_sparse(const ConstView<T>& a) {
   const Index step = std::max<Index>(1, a.rows() / 32);
   Index seen = 0, nonzeros = 0;
   for (Index r = 0; r < a.rows(); r += step) {
@@ -87,7 +87,7 @@ void share_rows(Index n, double flops, Index grain, Body&& body) {
 }  // namespace
 
 template <class T>
-bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Matrix<T>& out) {
+bool sparse_product(const ConstView<T>& a, bool transpose_a, const ConstView<T>& b, View<T> out) {
   const Index m = b.cols();
   if (a.size() == 0 || m == 0 || a.rows() > INT32_MAX || a.cols() > INT32_MAX) return false;
   if (!looks_sparse(a)) return false;
@@ -98,7 +98,6 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   const Index tasks = std::max<Index>(1, tbb::this_task_arena::max_concurrency());
 
   if (!transpose_a) {
-    out.resize(a.rows(), m);
     const auto product = kernels_for<T>().product;
     share_rows(a.rows(), flops, std::max<Index>(8, (a.rows() + tasks - 1) / tasks), [&](Index first, Index last) {
       product(a.data(), a.cols(), b.data(), m, first, last, out.data());
@@ -109,7 +108,6 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   // C = Aᵀ B: C's rows (A's columns) shared in whole groups of eight, up to
   // four chunks a thread, so a thread that starts late still finds work.
   const Index groups = (a.cols() + 7) / 8;
-  out.resize(a.cols(), m);
   const auto transposed = kernels_for<T>().transposed;
   share_rows(a.cols(), flops, (groups + 4 * tasks - 1) / (4 * tasks) * 8, [&](Index first, Index last) {
     transposed(a.data(), a.rows(), a.cols(), b.data(), m, first, last, out.data());
@@ -117,7 +115,7 @@ bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Ma
   return true;
 }
 
-template bool sparse_product<float>(const Matrix<float>&, bool, const Matrix<float>&, Matrix<float>&);
-template bool sparse_product<double>(const Matrix<double>&, bool, const Matrix<double>&, Matrix<double>&);
+template bool sparse_product<float>(const ConstView<float>&, bool, const ConstView<float>&, View<float>);
+template bool sparse_product<double>(const ConstView<double>&, bool, const ConstView<double>&, View<double>);
 
 }  // namespace dagrad::detail

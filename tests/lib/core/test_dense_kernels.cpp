@@ -126,8 +126,8 @@ TEST_CASE("scale and mul by a 1x1 take the dispatched loop, large or small") {
   for (const Eigen::Index n : {7, 50000}) {  // one block, and blocks shared among threads
     CAPTURE(n);
     const Matrix<double> x = random_matrix<double>(1, n, 9);
-    Matrix<double> out;
-    detail::scale_elements(x, 2.5, out);
+    Matrix<double> out(1, n);
+    detail::scale_elements(view_of(x), 2.5, view_of(out));
     REQUIRE(out.cols() == n);
     CHECK(out == Matrix<double>(x * 2.5));
   }

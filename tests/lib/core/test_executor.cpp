@@ -30,7 +30,7 @@ class Fail final : public OpBase<Fail> {
   std::string_view key() const override { return "fail"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   template <class T>
-  void kernel(Inputs<T>, Matrix<T>&) const {
+  void kernel(Inputs<T>, View<T>) const {
     throw std::runtime_error("deliberate failure");
   }
   std::vector<Node> backward(const GradContext& ctx) const override { no_gradient(ctx, 0); }
@@ -51,9 +51,9 @@ class Record final : public OpBase<Record> {
   std::string_view key() const override { return "record"; }
   Shape infer(std::span<const Shape>) const override { return {1, 1}; }
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     T latest = 0;
-    for (const Matrix<T>* a : in) {
+    for (const ConstView<T>* a : in) {
       if ((*a)(0, 0) <= T(0)) log_->order_violations++;
       latest = std::max(latest, (*a)(0, 0));
     }
@@ -80,7 +80,7 @@ class Sleep final : public OpBase<Sleep> {
   std::string_view key() const override { return "sleep"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     std::this_thread::sleep_for(d_);
     out = *in[0];
   }

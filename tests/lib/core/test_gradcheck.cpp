@@ -14,7 +14,7 @@ class WrongSquare final : public OpBase<WrongSquare> {
   std::string_view key() const override { return "wrong_square"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     out.array() = in[0]->array().square();
   }
   std::vector<Node> backward(const GradContext& ctx) const override {

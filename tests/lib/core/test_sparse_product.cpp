@@ -45,11 +45,18 @@ Matrix<T> reference(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b) {
   return c.template cast<T>();
 }
 
+// As the executor calls it: into an output sized for op(A) · B.
+template <class T>
+bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Matrix<T>& out) {
+  out.resize(transpose_a ? a.cols() : a.rows(), b.cols());
+  return detail::sparse_product(view_of(a), transpose_a, view_of(b), view_of(out));
+}
+
 template <class T>
 Matrix<T> product_on(int threads, const Matrix<T>& a, bool transpose_a, const Matrix<T>& b) {
   Matrix<T> out;
   bool taken = false;
-  tbb::task_arena(threads).execute([&] { taken = detail::sparse_product(a, transpose_a, b, out); });
+  tbb::task_arena(threads).execute([&] { taken = sparse_product(a, transpose_a, b, out); });
   REQUIRE(taken);
   return out;
 }
@@ -98,21 +105,21 @@ TEST_CASE_TEMPLATE("sparse_product gives the same bits on 1, 2 and 8 threads", T
 TEST_CASE("sparse_product declines a dense or empty left factor and leaves the output alone") {
   const Matrix<float> dense = dense_random<float>(64, 64, 1);
   const Matrix<float> b = dense_random<float>(64, 8, 2);
-  Matrix<float> out = Matrix<float>::Constant(2, 2, 7.0f);
-  CHECK_FALSE(detail::sparse_product(dense, false, b, out));
-  CHECK_FALSE(detail::sparse_product(dense, true, b, out));
-  CHECK(out == Matrix<float>::Constant(2, 2, 7.0f));
+  Matrix<float> out = Matrix<float>::Constant(64, 8, 7.0f);
+  CHECK_FALSE(sparse_product(dense, false, b, out));
+  CHECK_FALSE(sparse_product(dense, true, b, out));
+  CHECK(out == Matrix<float>::Constant(64, 8, 7.0f));
   const Matrix<float> empty(0, 64);
-  CHECK_FALSE(detail::sparse_product(empty, false, b, out));
+  CHECK_FALSE(sparse_product(empty, false, b, out));
 
   // Just above the limit: declined; just below: taken.
   Matrix<float> edge = Matrix<float>::Zero(32, 100);
   const auto over = static_cast<Eigen::Index>(detail::sparse_density_limit * 100) + 1;
   edge.leftCols(over).setOnes();
-  CHECK_FALSE(detail::sparse_product(edge, false, dense_random<float>(100, 8, 3), out));
+  CHECK_FALSE(sparse_product(edge, false, dense_random<float>(100, 8, 3), out));
   edge.leftCols(over).setZero();
   edge.leftCols(over - 2).setOnes();
-  CHECK(detail::sparse_product(edge, false, dense_random<float>(100, 8, 3), out));
+  CHECK(sparse_product(edge, false, dense_random<float>(100, 8, 3), out));
 }
 
 TEST_CASE("sparse_product keeps a NaN or infinity of A, and of the B rows A's nonzeros pick") {
@@ -122,7 +129,7 @@ TEST_CASE("sparse_product keeps a NaN or infinity of A, and of the B rows A's no
   Matrix<double> b = dense_random<double>(20, 9, 4);
   b(19, 8) = std::numeric_limits<double>::infinity();  // B's last row, last column
   Matrix<double> out;
-  REQUIRE(detail::sparse_product(a, false, b, out));
+  REQUIRE(sparse_product(a, false, b, out));
   CHECK(std::isnan(out(1, 0)));
   CHECK(std::isinf(out(2, 8)));
   CHECK(out(2, 0) == 2.0 * b(19, 0));
@@ -133,9 +140,9 @@ TEST_CASE("sparse_product keeps a NaN or infinity of A, and of the B rows A's no
 TEST_CASE("sparse_product of an all-zero A is all zeros, in both layouts") {
   const Matrix<float> a = Matrix<float>::Zero(10, 30);
   Matrix<float> out;
-  REQUIRE(detail::sparse_product(a, false, dense_random<float>(30, 5, 1), out));
+  REQUIRE(sparse_product(a, false, dense_random<float>(30, 5, 1), out));
   CHECK(out == Matrix<float>::Zero(10, 5));
-  REQUIRE(detail::sparse_product(a, true, dense_random<float>(10, 5, 1), out));
+  REQUIRE(sparse_product(a, true, dense_random<float>(10, 5, 1), out));
   CHECK(out == Matrix<float>::Zero(30, 5));
 }
 

@@ -105,7 +105,7 @@ TEST_CASE("the tiny network's trace matches backpropagation done by hand") {
 
   Graph g;
   const examples::TinyNetwork net = examples::build_tiny_network(g);
-  Executor<double> ex(g, {.threads = 2});
+  Executor<double> ex(g, {.threads = 2, .plan_memory = false});
   examples::set_tiny_weights(ex, net);
   ex.compute(examples::tiny_feeds(net), net.fetches());
   std::ostringstream out;
@@ -149,7 +149,7 @@ TEST_CASE("a trace summarizes big tensors and marks nodes not computed") {
   Node y = sigmoid(x);
   Node loss = sum(y);
   std::vector<Node> grads = gradients(loss, {x});
-  Executor<double> ex(g, {.threads = 1});
+  Executor<double> ex(g, {.threads = 1, .plan_memory = false});
   const Matrix<double> X = Matrix<double>::Zero(4, 4);
   ex.compute({{x, X}}, {loss});  // the gradient is not fetched
   std::ostringstream out;
@@ -163,7 +163,7 @@ TEST_CASE("a trace summarizes big tensors and marks nodes not computed") {
 TEST_CASE("trace_lines are trace's node lines, forward then backward, each after its inputs") {
   Graph g;
   const examples::TinyNetwork net = examples::build_tiny_network(g);
-  Executor<double> ex(g, {.threads = 1});
+  Executor<double> ex(g, {.threads = 1, .plan_memory = false});
   examples::set_tiny_weights(ex, net);
   ex.compute(examples::tiny_feeds(net), net.fetches());
   std::ostringstream out;

@@ -8,6 +8,7 @@
 #include <dagrad/core/graph.hpp>
 #include <dagrad/core/tensor.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,11 @@ struct ExecutorOptions {
   bool check_numerics = false;
   // Time each op node's kernel (two clock reads a node) for profile().
   bool profile = false;
+  // Values a run needs only for a while share one block of memory, planned
+  // by liveness (docs/design.md): a value's bytes go to a later value once
+  // every node that reads it has finished. The fetched nodes, inputs and
+  // parameters keep their own storage. Off, every node keeps its value.
+  bool plan_memory = true;
 };
 
 // One op node's kernel time, summed over the runs that computed it.
@@ -110,7 +116,18 @@ class Executor {
   Matrix<T>& input(Node input);
 
   // A node's value from the last run that computed it (or a parameter's).
+  // With options().plan_memory, a node the run did not fetch may have had
+  // its bytes taken by a later value: value() then throws FeedError naming
+  // it (fetch it, or turn plan_memory off); one still intact is copied out.
   const Matrix<T>& value(Node node) const;
+
+  // Bytes of values held: the shared block of planned values, and every
+  // node's own storage (parameters, inputs, fetched values).
+  std::size_t memory() const;
+  // Frees the shared block and every stored value of a node that is neither
+  // a parameter nor an input staged for the next run, keeping the plans;
+  // the next run allocates what it needs again.
+  void trim();
 
   // Runs f in the executor's task arena: parallel work inside f (a batch
   // gathered by Features::gather, say) uses at most `threads` threads.

@@ -15,8 +15,9 @@
 
 namespace dagrad {
 
+// A kernel's inputs, in the node's order: *in[0] is the first input's value.
 template <class T>
-using Inputs = std::span<const Matrix<T>* const>;
+using Inputs = std::span<const ConstView<T>* const>;
 
 // A setting of an op that is not an input: scale's factor, conv2d's stride.
 // Counts, flags and seeds are integers and the rest float64, so that a graph
@@ -56,8 +57,11 @@ class Op {
   // run() with concrete shapes, so kernels never meet a bad shape.
   virtual Shape infer(std::span<const Shape> inputs) const = 0;
 
-  virtual void forward(Inputs<float> in, Matrix<float>& out) const = 0;
-  virtual void forward(Inputs<double> in, Matrix<double>& out) const = 0;
+  // Writes the output into `out`, which the executor has sized by infer()
+  // and which holds no value of its own yet (it may hold an earlier value's
+  // bytes): a kernel that accumulates first sets it to zero.
+  virtual void forward(Inputs<float> in, View<float> out) const = 0;
+  virtual void forward(Inputs<double> in, View<double> out) const = 0;
 
   // One node per input: dL/d(input i) built from ctx, or an invalid Node
   // where !ctx.needs(i). An input with no gradient throws GraphError.
@@ -85,14 +89,14 @@ class Op {
 };
 
 // Implements the two virtual forward()s with one member template
-// `template <class T> void kernel(Inputs<T>, Matrix<T>&) const` in Derived.
+// `template <class T> void kernel(Inputs<T>, View<T>) const` in Derived.
 template <class Derived>
 class OpBase : public Op {
  public:
-  void forward(Inputs<float> in, Matrix<float>& out) const override {
+  void forward(Inputs<float> in, View<float> out) const override {
     static_cast<const Derived*>(this)->kernel(in, out);
   }
-  void forward(Inputs<double> in, Matrix<double>& out) const override {
+  void forward(Inputs<double> in, View<double> out) const override {
     static_cast<const Derived*>(this)->kernel(in, out);
   }
 };

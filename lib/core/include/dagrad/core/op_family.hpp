@@ -74,7 +74,7 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
   // Large inputs are shared among threads in blocks fixed by the size alone
   // (parallel_elements); each element's value does not depend on the cut.
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
+  void kernel(Inputs<T> in, View<T> out) const {
     if constexpr (detail::scales_unary<Rule>) {
       detail::scale_elements(*in[0], static_cast<T>(rule_.factor_of()), out);
     } else {
@@ -129,12 +129,11 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
   }
 
   template <class T>
-  void kernel(Inputs<T> in, Matrix<T>& out) const {
-    const Matrix<T>& a = *in[0];
-    const Matrix<T>& b = *in[1];
+  void kernel(Inputs<T> in, View<T> out) const {
+    const ConstView<T>& a = *in[0];
+    const ConstView<T>& b = *in[1];
     const bool a_whole = !b_.rows_a && !b_.cols_a, b_whole = !b_.rows_b && !b_.cols_b;
     if (a_whole && b_whole) {
-      out.resize(a.rows(), a.cols());
       detail::parallel_elements(out.size(), [&](auto first, auto n) {
         detail::elements(out, first, n) = rule_(detail::elements(a, first, n), detail::elements(b, first, n));
       });

@@ -39,8 +39,28 @@ struct Shape {
 // "4x3", "?x784" for an open dimension.
 std::string to_string(Shape s);
 
+// A value as a kernel reads and writes it: a map over storage that the
+// executor owns (a matrix of its own, or a place in the memory shared by a
+// run's values) and has sized before the kernel runs, so kernels never
+// resize. Storage starts on a 64-byte boundary, as Matrix storage does, so
+// Eigen's loops over a view and over a matrix are the same loops.
 template <class T>
-Shape shape_of(const Matrix<T>& m) {
+using ConstView = Eigen::Map<const Matrix<T>, Eigen::Aligned64>;
+template <class T>
+using View = Eigen::Map<Matrix<T>, Eigen::Aligned64>;
+
+// A matrix's storage as a view, for a kernel's helper given a scratch matrix.
+template <class T>
+ConstView<T> view_of(const Matrix<T>& m) {
+  return ConstView<T>(m.data(), m.rows(), m.cols());
+}
+template <class T>
+View<T> view_of(Matrix<T>& m) {
+  return View<T>(m.data(), m.rows(), m.cols());
+}
+
+template <class Derived>
+Shape shape_of(const Eigen::EigenBase<Derived>& m) {
   return {static_cast<Dim>(m.rows()), static_cast<Dim>(m.cols())};
 }
 

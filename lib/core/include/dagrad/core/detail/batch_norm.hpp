@@ -88,7 +88,7 @@ struct ChannelStats {
 // any thread count. Training on one value a channel is refused, as PyTorch
 // refuses it: its variance is 0 and its unbiased variance 0/0.
 template <class T>
-ChannelStats batch_moments(const Matrix<T>& x, ChannelLayout l, std::string_view key) {
+ChannelStats batch_moments(const ConstView<T>& x, ChannelLayout l, std::string_view key) {
   ChannelStats s;
   s.count = x.rows() * l.pixels;
   if (s.count < 2) {
@@ -115,7 +115,7 @@ ChannelStats batch_moments(const Matrix<T>& x, ChannelLayout l, std::string_view
 
 // The statistics y is normalized with: the batch's when training, else the running ones.
 template <class T>
-ChannelStats channel_stats(const Matrix<T>& x, const Matrix<T>& running_mean, const Matrix<T>& running_var,
+ChannelStats channel_stats(const ConstView<T>& x, const ConstView<T>& running_mean, const ConstView<T>& running_var,
                            bool training, const BatchNormOptions& o, std::string_view key) {
   const ChannelLayout l = channel_layout(o, x.cols());
   ChannelStats s;
@@ -155,7 +155,7 @@ inline std::string batch_norm_label(std::string_view key, const BatchNormOptions
 
 // The step input's mode: step >= 0 trains.
 template <class T>
-bool training(const Matrix<T>& step) {
+bool training(const ConstView<T>& step) {
   return !(double(step(0, 0)) < 0);
 }
 

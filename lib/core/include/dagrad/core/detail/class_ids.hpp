@@ -35,7 +35,7 @@ struct RowClasses {
 // Read in row order on one thread, so the first bad id is the one reported
 // (Error naming its row and value; the executor adds the node's name).
 template <class T>
-RowClasses row_classes(const Matrix<T>& ids, Eigen::Index classes, const CrossEntropyOptions& options) {
+RowClasses row_classes(const ConstView<T>& ids, Eigen::Index classes, const CrossEntropyOptions& options) {
   RowClasses c;
   c.of_row.resize(static_cast<std::size_t>(ids.rows()));
   for (Eigen::Index r = 0; r < ids.rows(); ++r) {

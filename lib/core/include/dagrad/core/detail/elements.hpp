@@ -1,6 +1,5 @@
-// Element-wise kernels over a matrix's storage, shared among threads when
-// large (detail::parallel_elements):
-//   out.resize(x.rows(), x.cols());
+// Element-wise kernels over a value's storage, shared among threads when
+// large (detail::parallel_elements); the executor has sized `out`:
 //   detail::parallel_elements(out.size(), [&](auto first, auto n) {
 //     detail::elements(out, first, n) = detail::elements(x, first, n).square(); });
 #pragma once
@@ -14,11 +13,11 @@ namespace dagrad::detail {
 
 // Elements [first, first + count) of m's storage as a column array.
 template <class T>
-Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> elements(Matrix<T>& m, std::int64_t first, std::int64_t count) {
+Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> elements(View<T>& m, std::int64_t first, std::int64_t count) {
   return {m.data() + first, count};
 }
 template <class T>
-Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const Matrix<T>& m, std::int64_t first,
+Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const ConstView<T>& m, std::int64_t first,
                                                               std::int64_t count) {
   return {m.data() + first, count};
 }
@@ -27,15 +26,14 @@ Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> elements(const Matrix<T>& m
 // loop of the elementwise op families (lib/core/include/dagrad/core/op_family.hpp), and so of
 // scale and of mul by a 1x1.
 template <class T, class F>
-void map_elements(const Matrix<T>& x, const F& f, Matrix<T>& out) {
-  out.resize(x.rows(), x.cols());
+void map_elements(const ConstView<T>& x, const F& f, View<T> out) {
   parallel_elements(out.size(), [&](auto first, auto n) { elements(out, first, n) = f(elements(x, first, n)); });
 }
 
 // out = x · factor, shared among threads as map_elements does, by the loop
 // of the instruction set this process runs (Eigen's, built per set): the
 // element loop of scale and of mul by a 1x1.
-void scale_elements(const Matrix<float>& x, float factor, Matrix<float>& out);
-void scale_elements(const Matrix<double>& x, double factor, Matrix<double>& out);
+void scale_elements(const ConstView<float>& x, float factor, View<float> out);
+void scale_elements(const ConstView<double>& x, double factor, View<double> out);
 
 }  // namespace dagrad::detail

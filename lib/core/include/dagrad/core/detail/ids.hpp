@@ -16,7 +16,7 @@ namespace dagrad::detail {
 // ids(row, 0) as an index, or Error naming the row and the value, and what
 // [0, count) counts ("the classes"); the executor adds the node's name.
 template <class T>
-Eigen::Index checked_id(const Matrix<T>& ids, Eigen::Index row, Eigen::Index count, std::string_view range) {
+Eigen::Index checked_id(const ConstView<T>& ids, Eigen::Index row, Eigen::Index count, std::string_view range) {
   const T v = ids(row, 0);
   if (std::floor(v) == v && v >= T(0) && v < static_cast<T>(count)) return static_cast<Eigen::Index>(v);
   std::ostringstream s;

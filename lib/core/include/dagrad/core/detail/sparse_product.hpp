@@ -22,6 +22,6 @@ inline constexpr double sparse_density_limit = 0.25;
 // the rows are shared among tasks (that follows the thread count).
 // A zero of A is skipped, not multiplied: 0 · inf contributes 0 here.
 template <class T>
-bool sparse_product(const Matrix<T>& a, bool transpose_a, const Matrix<T>& b, Matrix<T>& out);
+bool sparse_product(const ConstView<T>& a, bool transpose_a, const ConstView<T>& b, View<T> out);
 
 }  // namespace dagrad::detail

@@ -1,0 +1,113 @@
+#include <dagrad/core/detail/memory_plan.hpp>
+#include <dagrad/core/error.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace dagrad::detail {
+
+Liveness::Liveness(const std::vector<std::vector<std::size_t>>& preds)
+    : words_((preds.size() + 63) / 64), ancestors_(preds.size() * words_, 0), readers_(preds.size()) {
+  for (std::size_t b = 0; b < preds.size(); ++b) {
+    std::uint64_t* row = &ancestors_[b * words_];
+    for (std::size_t a : preds[b]) {
+      if (a >= b) throw Error("memory plan: op " + std::to_string(b) + " reads op " + std::to_string(a) +
+                              ", which is not before it in the order given");
+      // The ancestors of b: each op it reads, and their ancestors.
+      const std::uint64_t* from = &ancestors_[a * words_];
+      for (std::size_t w = 0; w < words_; ++w) row[w] |= from[w];
+      row[a / 64] |= std::uint64_t{1} << (a % 64);
+      if (readers_[a].empty() || readers_[a].back() != b) readers_[a].push_back(b);
+    }
+  }
+}
+
+bool Liveness::ends_before(std::size_t a, std::size_t b) const {
+  if (readers_[a].empty()) return before(a, b);
+  for (std::size_t r : readers_[a]) {
+    if (!before(r, b)) return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::size_t aligned(std::size_t bytes) {
+  return (bytes + arena_alignment - 1) / arena_alignment * arena_alignment;
+}
+
+struct Block {
+  std::size_t offset, end, value;
+};
+
+}  // namespace
+
+MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned) {
+  const std::size_t n = live.size();
+  if (bytes.size() != n || planned.size() != n) {
+    throw Error("memory plan: " + std::to_string(n) + " ops but " + std::to_string(bytes.size()) + " sizes and " +
+                std::to_string(planned.size()) + " flags");
+  }
+  MemoryPlan plan;
+  plan.offset.assign(n, not_planned);
+  plan.bytes.assign(n, 0);
+  plan.overwritten.assign(n, 0);
+  std::vector<Block> placed;    // every value placed so far
+  std::vector<Block> occupied;  // those still alive when the current one is written
+  for (std::size_t b = 0; b < n; ++b) {
+    if (!planned[b] || bytes[b] == 0) continue;
+    const std::size_t size = aligned(bytes[b]);
+    occupied.clear();
+    for (const Block& p : placed) {
+      if (!live.ends_before(p.value, b)) occupied.push_back(p);
+    }
+    std::sort(occupied.begin(), occupied.end(), [](const Block& x, const Block& y) { return x.offset < y.offset; });
+    // The lowest gap among the live values that fits.
+    std::size_t at = 0;
+    for (const Block& o : occupied) {
+      if (o.offset >= at + size) break;
+      at = std::max(at, o.end);
+    }
+    for (const Block& p : placed) {
+      if (p.offset < at + size && at < p.end) plan.overwritten[p.value] = 1;
+    }
+    placed.push_back({at, at + size, b});
+    plan.offset[b] = at;
+    plan.bytes[b] = size;
+    plan.arena_bytes = std::max(plan.arena_bytes, at + size);
+    plan.total_bytes += size;
+  }
+  return plan;
+}
+
+void check_memory_plan(const Liveness& live, const MemoryPlan& plan, std::span<const std::string> names) {
+  const std::size_t n = live.size();
+  if (plan.offset.size() != n || plan.bytes.size() != n || names.size() != n) {
+    throw Error("memory plan check: the plan and the ops differ in number");
+  }
+  std::vector<Block> blocks;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (plan.offset[k] == not_planned) continue;
+    if (plan.offset[k] % arena_alignment != 0 || plan.offset[k] + plan.bytes[k] > plan.arena_bytes) {
+      throw Error("memory plan check: '" + names[k] + "' is placed at byte " + std::to_string(plan.offset[k]) +
+                  " (" + std::to_string(plan.bytes[k]) + " bytes), outside the " +
+                  std::to_string(plan.arena_bytes) + "-byte arena or off its " +
+                  std::to_string(arena_alignment) + "-byte alignment");
+    }
+    blocks.push_back({plan.offset[k], plan.offset[k] + plan.bytes[k], k});
+  }
+  std::sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.offset < y.offset; });
+  // Each block against the later-starting blocks it overlaps.
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    for (std::size_t j = i + 1; j < blocks.size() && blocks[j].offset < blocks[i].end; ++j) {
+      const std::size_t a = std::min(blocks[i].value, blocks[j].value), b = std::max(blocks[i].value, blocks[j].value);
+      if (!live.ends_before(a, b) && !live.ends_before(b, a)) {
+        throw Error("memory plan check: '" + names[a] + "' and '" + names[b] +
+                    "' share bytes but may be alive at once (neither is read for the last time before the "
+                    "other is written)");
+      }
+    }
+  }
+}
+
+}  // namespace dagrad::detail

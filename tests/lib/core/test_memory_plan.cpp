@@ -1,0 +1,279 @@
+// The memory planner shares bytes only between values the graph's edges
+// order, and the executor's results do not depend on it.
+#include <doctest/doctest.h>
+
+#include <dagrad/core/detail/memory_plan.hpp>
+#include <dagrad/dagrad.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace dagrad;
+using detail::Liveness;
+using detail::MemoryPlan;
+
+namespace {
+
+bool overlap(const MemoryPlan& p, std::size_t a, std::size_t b) {
+  return p.offset[a] < p.offset[b] + p.bytes[b] && p.offset[b] < p.offset[a] + p.bytes[a];
+}
+
+std::vector<char> all_planned(std::size_t n) { return std::vector<char>(n, 1); }
+
+}  // namespace
+
+TEST_CASE("along a chain a value takes the bytes of one read before it was written") {
+  // 0 -> 1 -> 2 -> 3: value 0 is last read by op 1, an ancestor of op 2.
+  const Liveness live({{}, {0}, {1}, {2}});
+  const std::vector<std::size_t> bytes(4, 100);
+  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(4));
+  CHECK(p.bytes[0] == 128);  // rounded up to the 64-byte alignment
+  CHECK(p.offset[2] == p.offset[0]);
+  CHECK(p.offset[3] == p.offset[1]);
+  CHECK_FALSE(overlap(p, 0, 1));
+  CHECK(p.arena_bytes == 256);
+  CHECK(p.total_bytes == 512);
+  CHECK(p.overwritten == std::vector<char>{1, 1, 0, 0});
+  detail::check_memory_plan(live, p, std::vector<std::string>{"a", "b", "c", "d"});
+}
+
+TEST_CASE("parallel branches of a diamond never share, though a sequential order would let them") {
+  // 0 feeds two branches: 1 -> 2 and 3; 4 joins them. In the order 0..4,
+  // value 1 is last read (by 2) before 3 is written, but 2 and 3 may run at
+  // once, so 3 must not take 1's bytes; 4 may, once 2 and 3 are done.
+  const Liveness live({{}, {0}, {1}, {0}, {2, 3}});
+  CHECK(live.ends_before(1, 4));
+  CHECK_FALSE(live.ends_before(1, 3));
+  CHECK_FALSE(live.ends_before(0, 3));
+  CHECK_FALSE(live.before(2, 3));
+  CHECK_FALSE(live.before(3, 2));
+  const std::vector<std::size_t> bytes(5, 64);
+  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5));
+  for (std::size_t a = 0; a < 5; ++a) {
+    for (std::size_t b = a + 1; b < 5; ++b) {
+      CAPTURE(a);
+      CAPTURE(b);
+      if (overlap(p, a, b)) CHECK(live.ends_before(a, b));
+    }
+  }
+  CHECK_FALSE(overlap(p, 1, 3));
+  CHECK_FALSE(overlap(p, 2, 3));
+  // While 3 is written, 2 may be running (reading 1), and 0 was read by 3:
+  // all four are alive at once. The join takes the first free bytes.
+  CHECK(p.arena_bytes == 4 * 64);
+  CHECK(p.offset[4] == p.offset[0]);
+}
+
+TEST_CASE("values left out of the plan (fetched) and empty values take no bytes") {
+  const Liveness live({{}, {0}, {1}});
+  const std::vector<std::size_t> bytes{64, 0, 64};
+  const MemoryPlan p = detail::plan_memory(live, bytes, std::vector<char>{1, 1, 0});
+  CHECK(p.offset[1] == detail::not_planned);
+  CHECK(p.offset[2] == detail::not_planned);
+  CHECK(p.arena_bytes == 64);
+}
+
+TEST_CASE("the checker refuses a plan that puts two values alive at once in the same bytes") {
+  const Liveness live({{}, {0}, {1}, {0}, {2, 3}});
+  const std::vector<std::size_t> bytes(5, 64);
+  const std::vector<std::string> names{"root", "left1", "left2", "right", "join"};
+  MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5));
+  detail::check_memory_plan(live, p, names);
+  p.offset[3] = p.offset[1];  // the branches may run at once
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names),
+                       doctest::Contains("'left1' and 'right' share bytes"), Error);
+  p = detail::plan_memory(live, bytes, all_planned(5));
+  p.offset[4] = 32;  // off the alignment
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names), doctest::Contains("'join'"), Error);
+  p = detail::plan_memory(live, bytes, all_planned(5));
+  p.offset[4] = p.arena_bytes;  // past the end
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names), doctest::Contains("'join'"), Error);
+}
+
+TEST_CASE("ancestry is counted through long chains and wide graphs (more than 64 ops)") {
+  std::vector<std::vector<std::size_t>> preds(150);
+  for (std::size_t k = 1; k < 150; ++k) preds[k] = {k - 1};
+  preds[149] = {0, 148};
+  const Liveness live(preds);
+  CHECK(live.before(0, 149));
+  CHECK(live.before(70, 140));
+  CHECK_FALSE(live.before(140, 70));
+  CHECK_FALSE(live.ends_before(0, 100));  // op 149 still reads value 0
+  const MemoryPlan p = detail::plan_memory(live, std::vector<std::size_t>(150, 64), all_planned(150));
+  CHECK(p.arena_bytes == 3 * 64);
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < 150; ++k) names.push_back(std::to_string(k));
+  detail::check_memory_plan(live, p, names);
+}
+
+namespace {
+
+Matrix<float> random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.f, 0.3f);
+  Matrix<float> m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
+  return m;
+}
+
+struct Net {
+  Graph g;
+  Node x, y, loss;
+  std::vector<Node> params, grads;
+  Eigen::Index features = 0, classes = 0;
+};
+
+// A 64-32-10 MLP on 48 features.
+void build_mlp(Net& n) {
+  n.features = 48, n.classes = 10;
+  Graph& g = n.g;
+  n.x = g.input("x", {batch, n.features});
+  n.y = g.input("y", {batch, n.classes});
+  Node w1 = g.parameter("w1", {48, 64}), b1 = g.parameter("b1", {1, 64});
+  Node w2 = g.parameter("w2", {64, 32}), b2 = g.parameter("b2", {1, 32});
+  Node w3 = g.parameter("w3", {32, 10}), b3 = g.parameter("b3", {1, 10});
+  Node h1 = relu(add(matmul(n.x, w1), b1));
+  Node h2 = tanh(add(matmul(h1, w2), b2));
+  n.loss = softmax_cross_entropy(add(matmul(h2, w3), b3), n.y);
+  n.params = {w1, b1, w2, b2, w3, b3};
+  n.grads = gradients(n.loss, n.params);
+}
+
+// Two convolutions with pooling, then a dense layer: LeNet's shape, small.
+void build_lenet(Net& n) {
+  Graph& g = n.g;
+  const Conv2dOptions c1{.in = {1, 12, 12}, .out_channels = 4, .kernel = 3, .padding = 1};
+  const Pool2dOptions p1{.in = conv2d_output(c1)};
+  const Conv2dOptions c2{.in = pool2d_output(p1), .out_channels = 6, .kernel = 3};
+  const ImageShape out2 = conv2d_output(c2);
+  n.features = 144, n.classes = 5;
+  n.x = g.input("x", {batch, 144});
+  n.y = g.input("y", {batch, 5});
+  Node k1 = g.parameter("k1", {4, 9}), cb1 = g.parameter("cb1", {1, 4});
+  Node k2 = g.parameter("k2", {6, 36}), cb2 = g.parameter("cb2", {1, 6});
+  const Dim flat = out2.channels * out2.height * out2.width;
+  Node w = g.parameter("w", {flat, 5}), b = g.parameter("b", {1, 5});
+  Node h = max_pool2d(relu(add_channel_bias(conv2d(n.x, k1, c1), cb1)), p1);
+  h = relu(add_channel_bias(conv2d(h, k2, c2), cb2));
+  n.loss = softmax_cross_entropy(add(matmul(h, w), b), n.y);
+  n.params = {k1, cb1, k2, cb2, w, b};
+  n.grads = gradients(n.loss, n.params);
+}
+
+// Five SGD steps; every fetched value of every step, in order.
+std::vector<Matrix<float>> train(Net& n, int threads, bool plan) {
+  Executor<float> ex(n.g, {.threads = threads, .plan_memory = plan});
+  std::mt19937 rng(5);
+  for (Node p : n.params) ex.set(p, random_matrix(p.shape().rows, p.shape().cols, rng));
+  const Matrix<float> X = random_matrix(40, n.features, rng);
+  Matrix<float> Y = Matrix<float>::Zero(40, n.classes);
+  for (Eigen::Index r = 0; r < 40; ++r) Y(r, static_cast<Eigen::Index>(rng() % n.classes)) = 1.f;
+  std::vector<Node> fetches{n.loss};
+  fetches.insert(fetches.end(), n.grads.begin(), n.grads.end());
+  std::vector<Matrix<float>> seen;
+  for (int step = 0; step < 5; ++step) {
+    const Eigen::Index rows = step == 3 ? 17 : 40;  // one step at another batch size
+    const std::vector<Matrix<float>> out = ex.run({{n.x, X.topRows(rows)}, {n.y, Y.topRows(rows)}}, fetches);
+    for (std::size_t k = 0; k < n.params.size(); ++k) ex.parameter(n.params[k]) -= 0.1f * out[k + 1];
+    seen.insert(seen.end(), out.begin(), out.end());
+  }
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("planned memory gives bit-identical losses and gradients, MLP and LeNet, at 1 and 2 threads") {
+  for (const bool lenet : {false, true}) {
+    CAPTURE(lenet);
+    Net n;
+    if (lenet) {
+      build_lenet(n);
+    } else {
+      build_mlp(n);
+    }
+    const std::vector<Matrix<float>> want = train(n, 1, false);
+    for (const int threads : {1, 2}) {
+      CAPTURE(threads);
+      const std::vector<Matrix<float>> got = train(n, threads, true);
+      REQUIRE(got.size() == want.size());
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        CAPTURE(k);
+        CHECK(got[k] == want[k]);
+      }
+    }
+  }
+}
+
+TEST_CASE("planned memory holds less than a buffer per node, and trim() gives it back") {
+  Net n;
+  build_mlp(n);
+  std::mt19937 rng(8);
+  Executor<float> planned(n.g, {.threads = 1});
+  Executor<float> whole(n.g, {.threads = 1, .plan_memory = false});
+  CHECK(planned.options().plan_memory);
+  for (Node p : n.params) {
+    const Matrix<float> v = random_matrix(p.shape().rows, p.shape().cols, rng);
+    planned.set(p, v);
+    whole.set(p, v);
+  }
+  const Matrix<float> X = random_matrix(200, 48, rng);
+  const Matrix<float> Y = Matrix<float>::Identity(200, 10);
+  std::vector<Node> fetches{n.loss};
+  fetches.insert(fetches.end(), n.grads.begin(), n.grads.end());
+  const std::size_t before = planned.memory();
+  CHECK(planned.run({{n.x, X}, {n.y, Y}}, fetches) == whole.run({{n.x, X}, {n.y, Y}}, fetches));
+  const std::size_t after = planned.memory();
+  CHECK(after > before);
+  CHECK(after < whole.memory());
+
+  // A smaller batch after a larger one may shrink what is held.
+  CHECK(planned.run({{n.x, X.topRows(20)}, {n.y, Y.topRows(20)}}, fetches) ==
+        whole.run({{n.x, X.topRows(20)}, {n.y, Y.topRows(20)}}, fetches));
+  CHECK(planned.memory() < after);
+
+  planned.trim();
+  std::size_t kept = before;  // the parameters, and the constants the plans hold
+  for (NodeId k = 0; k < n.g.size(); ++k) {
+    if (n.g.info(k).kind == NodeKind::constant) kept += std::size_t(n.g.info(k).value.size()) * sizeof(float);
+  }
+  CHECK(planned.memory() == kept);
+  CHECK_FALSE(planned.has_value(n.loss));
+  CHECK(planned.has_value(n.params[0]));
+  CHECK(planned.run({{n.x, X}, {n.y, Y}}, fetches) == whole.run({{n.x, X}, {n.y, Y}}, fetches));
+  CHECK(planned.memory() == after);
+}
+
+TEST_CASE("value() of a node whose bytes a later value took names it; fetched values stay readable") {
+  Graph g;
+  Node x = g.input("x", {batch, 8});
+  Node a = tanh(x), b = sigmoid(a), c = exp(b), d = square(c);
+  g.rename(a, "first");
+  g.rename(b, "second");
+  const Matrix<double> X = Matrix<double>::Random(16, 8);
+  Executor<double> planned(g, {.threads = 2});
+  Executor<double> whole(g, {.threads = 2, .plan_memory = false});
+  const Matrix<double> out = planned.run({{x, X}}, {d})[0];
+  whole.run({{x, X}}, {d});
+  CHECK(out == whole.value(d));
+  CHECK(planned.value(d) == whole.value(d));
+  CHECK(planned.value(x) == X);
+  // c was written over a (b had read it): a is gone, b is intact.
+  CHECK(planned.has_value(a));
+  CHECK_THROWS_WITH_AS(planned.value(a),
+                       doctest::Contains("node 'first' was not fetched, and a later value took its memory"),
+                       FeedError);
+  CHECK_THROWS_WITH_AS(planned.value(a), doctest::Contains("plan_memory"), FeedError);
+  CHECK(planned.value(b) == whole.value(b));
+
+  // Fetched, the same node is kept.
+  planned.compute({{x, X}}, {a, d});
+  CHECK(planned.value(a) == whole.value(a));
+  // A run of another fetch set takes the arena over: the values the run
+  // before left there are gone, its fetched ones are not.
+  planned.compute({{x, X}}, {d});
+  CHECK(planned.value(b) == whole.value(b));
+  planned.compute({{x, X}}, {a});
+  CHECK(planned.value(a) == whole.value(a));
+  CHECK_THROWS_WITH_AS(planned.value(b), doctest::Contains("'second'"), FeedError);
+  CHECK(planned.value(d) == whole.value(d));
+}
