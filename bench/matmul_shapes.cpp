@@ -32,13 +32,14 @@ double best_us(F&& f) {
 
 void compare(const char* what, const M& x) {
   const M w = M::Random(784, 50), g = M::Random(200, 50);
-  M z, d;
+  // The sparse kernel writes into outputs of its result's shape (views).
+  M z(x.rows(), w.cols()), d(x.cols(), g.cols());
   const double flop = 2.0 * 200 * 784 * 50;
   const double dense_fwd = best_us([&] { z.noalias() = x * w; });
   const double dense_bwd = best_us([&] { d.noalias() = x.transpose() * g; });
-  const bool sparse = detail::sparse_product(x, false, w, z);
-  const double sparse_fwd = sparse ? best_us([&] { detail::sparse_product(x, false, w, z); }) : 0;
-  const double sparse_bwd = sparse ? best_us([&] { detail::sparse_product(x, true, g, d); }) : 0;
+  const bool sparse = detail::sparse_product(view_of(x), false, view_of(w), view_of(z));
+  const double sparse_fwd = sparse ? best_us([&] { detail::sparse_product(view_of(x), false, view_of(w), view_of(z)); }) : 0;
+  const double sparse_bwd = sparse ? best_us([&] { detail::sparse_product(view_of(x), true, view_of(g), view_of(d)); }) : 0;
   std::printf("%-22s dense X W %6.1f us (%4.1f GFLOP/s), Xt G %6.1f us (%4.1f GFLOP/s)", what, dense_fwd,
               flop / dense_fwd / 1e3, dense_bwd, flop / dense_bwd / 1e3);
   if (sparse) {
