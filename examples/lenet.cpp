@@ -48,8 +48,9 @@ Data with_one_hot(Dataset&& d) {
 }
 
 // The share of images whose largest logit is their label, 256 at a time:
-// the executor keeps every node's buffer at the largest batch it has run,
-// and at 1,000 rows the convolutions' would hold 84 MB.
+// at 1,000 rows the convolutions' values would take 84 MB at once (the
+// executor's arena grows to the largest run, and gives memory back only
+// when a later run needs less than half of it).
 double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
   constexpr std::size_t chunk = 256;
   const Features X(d.images);
