@@ -45,6 +45,8 @@ ArgParser char_gpt_parser() {
   p.add("svg", "FILE", "draw the network, one box a block, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
   p.add_switch("check-numerics", "stop at the first NaN or infinity, naming the node");
+  p.add_switch("memory", "print a training step's memory plan (one shared block against a buffer per node); "
+                         "--dot then colours each node by its place in it");
   p.add_switch("profile", "time every node of the training steps; print where the time went");
   return p;
 }
@@ -57,7 +59,7 @@ struct Config {
   double learning_rate, weight_decay, temperature;
   std::uint32_t seed;
   int threads;
-  bool check_numerics, profile;
+  bool check_numerics, profile, memory;
 };
 
 std::string default_text() {
@@ -88,7 +90,8 @@ Config read_config(const ParsedArgs& a) {
            .seed = std::uint32_t(a.get_int("seed", 1337, 0, 4294967295L)),
            .threads = int(a.get_int("threads", 0, 0, 1024)),
            .check_numerics = a.has("check-numerics"),
-           .profile = a.has("profile")};
+           .profile = a.has("profile"),
+           .memory = a.has("memory")};
   if (c.embd % c.heads != 0) {
     throw UsageError("char_gpt: --heads " + std::to_string(c.heads) + " does not divide --embd " +
                      std::to_string(c.embd) + "; each head takes an equal share of the width");
@@ -217,7 +220,9 @@ std::uint32_t resume(Executor<float>& ex, nn::Optimizer& opt, const Config& c, c
 // The training loop, counted in AdamW's steps: the loss estimates (and the
 // checkpoint) every --eval-every steps and after the last, then a step on
 // the batch of windows `step` draws.
-void train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& c, const Corpus& corpus) {
+// Returns, with --memory, where the last training step kept its values.
+MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& c, const Corpus& corpus) {
+  MemoryReport memory;
   // tutorial:begin
   const auto windows = [&](std::span<const std::int32_t> ids, std::uint64_t stream) {
     return nn::WindowBatches(ids, {.context = std::size_t(c.context), .batch_size = c.batch_size, .seed = c.seed,
@@ -249,6 +254,7 @@ void train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& 
     // tutorial:end
     fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ex.set_profiling(false);
+    if (c.memory && step + 1 == c.iters) memory = ex.memory_plan();
     if (bar) {
       const std::uint64_t from = step / c.eval_every * c.eval_every, to = std::min(from + c.eval_every, c.iters);
       std::cout << progress_bar("steps " + std::to_string(from) + "-" + std::to_string(to), step + 1 - from, to - from)
@@ -259,6 +265,8 @@ void train(Executor<float>& ex, nn::Optimizer& opt, const Gpt& m, const Config& 
   std::printf("ms_per_iter: %.2f\nfit_seconds: %.2f\n", trained ? 1000 * fit_seconds / double(trained) : 0.0,
               fit_seconds);
   if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
+  if (c.memory) std::cout << "\nA training step's " << plan_summary(memory) << "\n";
+  return memory;
 }
 
 // --prompt as ids: a character the text does not hold is refused, naming
@@ -319,10 +327,10 @@ int run(int argc, char** argv) {
   std::printf("parameters: %zu, vocab %zu, train chars %zu\n", parameters, corpus.vocab.size(),
               corpus.split.train.size());
 
-  train(ex, adamw, m, c, corpus);
+  const MemoryReport memory = train(ex, adamw, m, c, corpus);
   if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);
   if (!c.svg.empty()) render(to_dot(m.g, {.backward = false, .title = "char_gpt", .collapse_layers = true}), c.svg);
-  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt"});
+  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt", .memory = memory});
   return 0;
 }
 
