@@ -551,6 +551,7 @@ struct Executor<T>::Impl {
   }
 
   bool has_value(NodeId n) const { return n < ready.size() && ready[n]; }
+  bool value_reused(NodeId n) const { return has_value(n) && storage[n] == Storage::gone; }
 
   std::size_t memory() const {
     std::size_t bytes = arena_size;
@@ -697,6 +698,12 @@ void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<N
 template <class T>
 const Matrix<T>& Executor<T>::value(Node node) const {
   return impl_->value(node);
+}
+
+template <class T>
+bool Executor<T>::value_reused(Node node) const {
+  impl_->graph.check_owns(node, "value_reused");
+  return impl_->value_reused(node.id());
 }
 
 template <class T>

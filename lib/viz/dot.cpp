@@ -142,9 +142,10 @@ class Values {
             }
             lookup_ = [ex](NodeId id) -> std::optional<Matrix<double>> {
               const Node n = ex->graph().node(id);
-              if (!ex->has_value(n)) return std::nullopt;
+              if (!ex->has_value(n) || ex->value_reused(n)) return std::nullopt;
               return ex->value(n).template cast<double>();
             };
+            reused_ = [ex](NodeId id) { return ex->value_reused(ex->graph().node(id)); };
           }
         },
         source);
@@ -153,9 +154,12 @@ class Values {
   std::optional<Matrix<double>> of(NodeId id) const {
     return lookup_ ? lookup_(id) : std::nullopt;
   }
+  // Computed by the last run, but a later value took its bytes.
+  bool reused(NodeId id) const { return reused_ && reused_(id); }
 
  private:
   std::function<std::optional<Matrix<double>>(NodeId)> lookup_;
+  std::function<bool(NodeId)> reused_;
 };
 
 // A summary goes one statistic a line, so a big tensor's node stays narrow.
@@ -442,6 +446,9 @@ class DotWriter {
     }
     std::optional<Matrix<double>> value = values_.of(id);
     if (!value && info.kind == NodeKind::constant) value = info.value;
+    if (!value && values_.reused(id)) {
+      label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\"><B>data</B> reused†</TD></TR>";
+    }
     if (value) {
       std::optional<Matrix<double>> grad;
       if (selection_.grad_node[id]) grad = values_.of(*selection_.grad_node[id]);
@@ -472,6 +479,13 @@ class DotWriter {
         << (timed_ && info.kind == NodeKind::op ? time_attributes(share_[id]) : "")
         // The SVG element's id, for a page that finds a node by its id.
         << ", id=\"n" << id << "\"]";
+  }
+
+  bool any_reused() const {
+    for (NodeId id = 0; id < graph_.size(); ++id) {
+      if (selection_.keep[id] && values_.reused(id)) return true;
+    }
+    return false;
   }
 
   const PlacedValue* place(NodeId id) const {
@@ -541,6 +555,11 @@ class DotWriter {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>data</B> | <B>grad</B>: the node's value "
                 "and its gradient's value in the last run; more than " +
                 std::to_string(max_listed_entries) + " entries show as shape, min, mean, max</TD></TR>";
+      if (any_reused()) {
+        legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>reused†</B>: the run did not fetch the node, and a later "
+                  "value took its memory; fetch it, or make the executor with "
+                  "ExecutorOptions::plan_memory = false, to see it</TD></TR>";
+      }
     }
     if (!options_.memory.values.empty()) {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>memory</B>: " + html(plan_summary(options_.memory)) +

@@ -62,7 +62,9 @@ std::vector<TraceLine> trace_lines(const Executor<double>& values, Node loss,
       text += '(' + std::string(to_string(info.kind)) + ") ";
     }
     const Node node = g.node(id);
-    if (values.has_value(node)) {
+    if (values.value_reused(node)) {
+      text += "(not fetched, its memory reused; fetch it or set ExecutorOptions::plan_memory = false)";
+    } else if (values.has_value(node)) {
       text += "= " + format_value(values.value(node));
     } else if (info.kind == NodeKind::constant) {
       text += "= " + format_value(info.value);
@@ -106,7 +108,10 @@ void trace(std::ostream& out, const Executor<double>& values, Node loss,
       }
     }
     out << (of.empty() ? grad.name() : of + " = " + grad.name()) << " = "
-        << (values.has_value(grad) ? format_value(values.value(grad)) : "(not computed)") << '\n';
+        << (values.value_reused(grad)  ? std::string("(not fetched, its memory reused)")
+            : values.has_value(grad) ? format_value(values.value(grad))
+                                     : std::string("(not computed)"))
+        << '\n';
   }
 }
 

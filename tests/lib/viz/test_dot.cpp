@@ -416,3 +416,39 @@ TEST_CASE("with a memory plan each op node shows where its value lay, one fill c
   Net other;
   CHECK_THROWS_AS(to_dot(other.g, {.memory = plan}), GraphError);
 }
+
+TEST_CASE("values from a planned run: fetched nodes show their data, reused ones say so instead of failing") {
+  Net net;
+  Executor<double> ex(net.g, {.threads = 1});  // plan_memory on, the default
+  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  ex.run({{net.x, Matrix<double>::Ones(2, 3)}}, {net.loss, net.grads[0]});
+  std::size_t reused = 0;
+  Parsed p(to_dot(net.g, {.values = &ex}));
+  for (NodeId id = 0; id < net.g.size(); ++id) {
+    const Node n = net.g.node(id);
+    CAPTURE(n.name());
+    const std::string label = p.attr(id, "label");
+    if (ex.value_reused(n)) {
+      ++reused;
+      CHECK(contains(label, "reused†"));
+      CHECK_THROWS_AS(ex.value(n), FeedError);
+    } else if (ex.has_value(n)) {
+      CHECK(contains(label, "<B>data</B> "));
+      CHECK(!contains(label, "reused†"));
+    }
+  }
+  CHECK(reused > 0);
+  CHECK(contains(label_of(p.graph), "plan_memory = false"));
+  CHECK(contains(p.attr(net.loss.id(), "label"), "<B>data</B> "));  // fetched
+
+  // With the plan off nothing is reused, and the legend does not speak of it.
+  Executor<double> whole(net.g, {.threads = 1, .plan_memory = false});
+  whole.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  whole.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  whole.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  whole.run({{net.x, Matrix<double>::Ones(2, 3)}}, {net.loss, net.grads[0]});
+  const std::string all = to_dot(net.g, {.values = &whole});
+  CHECK(!contains(all, "reused"));
+}

@@ -160,6 +160,22 @@ TEST_CASE("a trace summarizes big tensors and marks nodes not computed") {
   CHECK(out.str().find("(not computed)") != std::string::npos);
 }
 
+TEST_CASE("a trace of a planned run marks the nodes whose memory a later value took") {
+  Graph g;
+  Node x = g.input("x", {4, 4});
+  Node a = exp(x), b = tanh(a), loss = sum(b);
+  Executor<double> ex(g, {.threads = 1});  // plan_memory on: b is written over a
+  ex.compute({{x, Matrix<double>::Zero(4, 4)}}, {loss});
+  REQUIRE(ex.value_reused(a));
+  std::ostringstream out;
+  trace(out, ex, loss, {});
+  const Trace t(out.str());
+  CAPTURE(out.str());
+  CHECK(t.line(a.name()) == a.name() + " = exp(x) (not fetched, its memory reused; fetch it or set "
+                                       "ExecutorOptions::plan_memory = false)");
+  check_close(t.value(loss.name()), {16 * std::tanh(1.0)});  // fetched
+}
+
 TEST_CASE("trace_lines are trace's node lines, forward then backward, each after its inputs") {
   Graph g;
   const examples::TinyNetwork net = examples::build_tiny_network(g);

@@ -146,6 +146,10 @@ class Executor {
   // its bytes taken by a later value: value() then throws FeedError naming
   // it (fetch it, or turn plan_memory off); one still intact is copied out.
   const Matrix<T>& value(Node node) const;
+  // True when the last run computed `node` but a later value of that run
+  // took its bytes (plan_memory), so value() would throw: a drawing shows
+  // such a node as reused rather than failing.
+  bool value_reused(Node node) const;
 
   // Bytes of values held: the shared block of planned values, and every
   // node's own storage (parameters, inputs, fetched values).
