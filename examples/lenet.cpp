@@ -32,7 +32,7 @@ ArgParser lenet_parser() {
   p.add("save-graph", "FILE", "after training, write the whole graph with its parameters' values to FILE");
   p.add("load-graph", "FILE", "start from a graph saved by --save-graph: score it, or train it --epochs more");
   p.add_switch("memory", "print the training step's memory plan (one shared block against a buffer per node); "
-                         "--dot then colours each node by its place in it instead of showing values");
+                         "--dot and --svg then draw the whole step, each node coloured by its place in it");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
   return p;
 }
@@ -167,15 +167,16 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
               accuracy(ex, x, logits, test), fit_seconds);
   if (args.has("profile")) std::cout << "\nDuring the fit. " << profile_table(profile, fit_seconds, threads);
   if (memory) std::cout << "\nA training step's " << plan_summary(fit_memory) << "\n";
+  // With --memory, both pictures are the whole training step, each node
+  // filled by its place in the shared block.
+  const DotOptions plan{.title = "LeNet: a training step's memory", .memory = fit_memory};
   if (args.has("svg")) {
-    render(to_dot(g, {.backward = false, .title = "LeNet", .collapse_layers = true, .profile = profile}),
+    render(to_dot(g, memory ? plan
+                            : DotOptions{.backward = false, .title = "LeNet", .collapse_layers = true,
+                                         .profile = profile}),
            args.get("svg"));
   }
-  if (args.has("dot")) {
-    write_dot(g, args.get("dot"),
-              memory ? DotOptions{.title = "LeNet, a training step's memory", .memory = fit_memory}
-                     : DotOptions{.values = &ex, .title = "LeNet"});
-  }
+  if (args.has("dot")) write_dot(g, args.get("dot"), memory ? plan : DotOptions{.values = &ex, .title = "LeNet"});
   if (!group || group->rank() == 0) {  // one file, from one rank
     if (args.has("save-graph")) save_graph(ex, args.get("save-graph"));
     if (args.has("onnx")) {
