@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
+#include <span>
 
 #include <unistd.h>
 
@@ -31,6 +33,8 @@ ArgParser lenet_parser() {
   p.add("onnx", "FILE", "after training, export the network's logits to FILE as an ONNX model");
   p.add("save-graph", "FILE", "after training, write the whole graph with its parameters' values to FILE");
   p.add("load-graph", "FILE", "start from a graph saved by --save-graph: score it, or train it --epochs more");
+  p.add("validation-fraction", "F", "hold out this share of the training images, and print each epoch's loss "
+                                   "and accuracy on them (default 0: none)");
   p.add_switch("memory", "print the training step's memory plan (one shared block against a buffer per node); "
                          "--dot and --svg then draw the whole step, each node coloured by its place in it");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
@@ -49,26 +53,35 @@ Data with_one_hot(Dataset&& d) {
   return {std::move(d.images), std::move(rows), std::move(d.labels)};
 }
 
-// The share of images whose largest logit is their label, 256 at a time:
-// at 1,000 rows the convolutions' values would take 84 MB at once (the
-// executor's arena grows to the largest run, and gives memory back only
-// when a later run needs less than half of it).
-double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
+// The share of `rows` of X whose largest logit is the class their one-hot
+// row of Y marks, 256 rows at a time: at 1,000 rows the convolutions'
+// values would take 84 MB at once (the executor's arena grows to the
+// largest run, and gives memory back only when a later run needs less than
+// half of it).
+double accuracy(Executor<float>& ex, Node x, Node logits, const Features& X, const Features& Y,
+                std::span<const std::size_t> rows) {
   constexpr std::size_t chunk = 256;
-  const Features X(d.images);
-  Matrix<float> batch_x;
+  Matrix<float> batch_x, batch_y;
   std::size_t right = 0;
-  for (std::size_t first = 0; first < d.images.count; first += chunk) {
-    const std::size_t n = std::min(chunk, d.images.count - first);
-    X.slice(first, n, batch_x);
+  for (std::size_t first = 0; first < rows.size(); first += chunk) {
+    const std::span<const std::size_t> part = rows.subspan(first, std::min(chunk, rows.size() - first));
+    X.gather(part, batch_x);
+    Y.gather(part, batch_y);
     const Matrix<float> z = ex.run({{x, batch_x}}, {logits})[0];
-    for (std::size_t r = 0; r < n; ++r) {
-      Eigen::Index best = 0;
-      z.row(static_cast<Eigen::Index>(r)).maxCoeff(&best);
-      right += static_cast<std::size_t>(best) == d.labels[first + r];
+    for (Eigen::Index r = 0; r < z.rows(); ++r) {
+      Eigen::Index best = 0, label = 0;
+      z.row(r).maxCoeff(&best);
+      batch_y.row(r).maxCoeff(&label);
+      right += best == label;
     }
   }
-  return double(right) / double(d.images.count);
+  return double(right) / double(rows.size());
+}
+
+double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
+  std::vector<std::size_t> all(d.images.count);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return accuracy(ex, x, logits, Features(d.images), Features(d.one_hot), all);
 }
 
 // The network and the nodes the program uses, in a graph of its own: built
@@ -127,6 +140,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
       read_training_flags(args, args.has("load-graph") ? 0 : 2, args.has("load-graph") ? 0 : 1);
 
+  const double validation_fraction = args.get_double("validation-fraction", 0, 0, 0.5);
   Mnist mnist = load_mnist_rows(args);
   const Data train = with_one_hot(std::move(mnist.train));
   const Data test = with_one_hot(std::move(mnist.test));
@@ -144,10 +158,15 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   net.saved.set_parameters(ex);  // or those of the file it was read from
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
   nn::Trainer<float> trainer(ex, adam, x, y,
-                             {.epochs = epochs, .batch_size = batch_size, .seed = seed, .verbose = 1,
-                              .checkpoint = checkpoint, .checkpoint_every = checkpoint_every,
+                             {.epochs = epochs, .batch_size = batch_size, .seed = seed,
+                              .validation_fraction = validation_fraction, .verbose = 1, .checkpoint = checkpoint, .checkpoint_every = checkpoint_every,
                               .shards = shards, .group = group});  // group: each rank a shard
   if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
+  if (validation_fraction > 0) {  // each epoch's accuracy on the rows held out of the training set
+    trainer.set_metrics([&](const nn::EpochEnd& e) {
+      return nn::Metrics{{"validation accuracy", accuracy(ex, x, logits, *e.X_val, *e.Y_val, e.validation_rows)}};
+    });
+  }
 
   if (args.has("profile")) ex.set_profiling(true);
   if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch

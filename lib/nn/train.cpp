@@ -5,6 +5,7 @@
 #include <dagrad/nn/train.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <iomanip>
@@ -13,12 +14,15 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace dagrad::nn {
 
 namespace {
 
 constexpr const char* state_prefix = "state:train/";
+// A metric's history in a checkpoint: state_prefix + "metric/" + its name.
+constexpr const char* metric_prefix = "metric/";
 
 // The seed of epoch k's shuffle (k = 0: the held-out split), so that the
 // stream a resumed run draws from depends on the seed and the epoch alone.
@@ -373,6 +377,7 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
   const Features& Xv = X_val ? *X_val : X;
   const Features& Yv = Y_val ? *Y_val : Y;
   const bool validating = !val_rows.empty();
+  held_out_ = X_val ? std::vector<std::size_t>{} : val_rows;
 
   while (!history_.stopped_early && epochs_done() < options_.epochs) {
     // Each epoch shuffles the rows in their first order, so an epoch's batches
@@ -389,6 +394,14 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
       metric = mean_loss(Xv, Yv, val_rows);
       history_.validation_loss.push_back(metric);
       if (options_.verbose > 0) dagrad::detail::write_whole(*out_, "Validation loss: " + fixed(metric, 8) + "\n");
+    }
+    if (metrics_) {
+      record_metrics(metrics_({.epoch = epoch,
+                               .loss = loss,
+                               .validation_loss = validating ? std::optional<double>(metric) : std::nullopt,
+                               .X_val = validating ? &Xv : nullptr,
+                               .Y_val = validating ? &Yv : nullptr,
+                               .validation_rows = val_rows}));
     }
     if (stopping_rule(metric, validating)) {
       history_.stopped_early = true;
@@ -410,6 +423,39 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
     for (std::size_t k = 0; k < best_parameters_.size(); ++k) ex_.set(kept[k], best_parameters_[k]);
   }
   return history_;
+}
+
+// Keeps an epoch's metrics, each returned every epoch from the first, and
+// prints them with verbose.
+template <class T>
+void Trainer<T>::record_metrics(const Metrics& values) {
+  const std::size_t epoch = history_.loss.size();
+  std::set<std::string> seen;
+  for (const auto& [name, value] : values) {
+    if (name.empty()) throw Error("nn::Trainer: a metric has an empty name (epoch " + std::to_string(epoch) + ")");
+    if (!seen.insert(name).second) {
+      throw Error("nn::Trainer: metric '" + name + "' is returned twice at epoch " + std::to_string(epoch));
+    }
+    const auto it = history_.metrics.find(name);
+    if ((it == history_.metrics.end() ? 0 : it->second.size()) + 1 != epoch) {
+      throw Error("nn::Trainer: metric '" + name + "' is returned at epoch " + std::to_string(epoch) +
+                  " but not at every epoch before it; return each metric from the first epoch on");
+    }
+  }
+  for (const auto& [name, history] : history_.metrics) {
+    if (!seen.count(name)) {
+      throw Error("nn::Trainer: metric '" + name + "' was returned before epoch " + std::to_string(epoch) +
+                  " but not at it; return each metric every epoch");
+    }
+  }
+  for (const auto& [name, value] : values) {
+    history_.metrics[name].push_back(value);
+    if (options_.verbose > 0) {
+      std::string label = name;
+      label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
+      dagrad::detail::write_whole(*out_, label + ": " + fixed(value, 8) + "\n");
+    }
+  }
 }
 
 template <class T>
@@ -499,6 +545,7 @@ void Trainer<T>::save_checkpoint(const std::string& path) const {
   if (!history_.validation_loss.empty()) {
     tensors.emplace_back(s + "validation_loss", row_of(history_.validation_loss));
   }
+  for (const auto& [name, values] : history_.metrics) tensors.emplace_back(s + metric_prefix + name, row_of(values));
   const std::vector<Node> kept = kept_parameters();
   for (std::size_t k = 0; k < best_parameters_.size(); ++k) {
     tensors.emplace_back(s + "best/" + kept[k].name(),
@@ -556,7 +603,16 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
     }
     return v;
   };
-  check_checkpoint(optimizer_, tensors, path, loop_state_names());
+  // The metrics a program returned: any name, one value an epoch.
+  std::set<std::string> loop_names = loop_state_names();
+  std::vector<std::string> metric_names;
+  for (const auto& [name, value] : tensors) {
+    if (name.rfind(std::string(state_prefix) + metric_prefix, 0) == 0) {
+      loop_names.insert(name);
+      metric_names.push_back(name);
+    }
+  }
+  check_checkpoint(optimizer_, tensors, path, loop_names);
   const std::string s = state_prefix;
   auto count = [&](const std::string& what, double most) {
     const double v = get(s + what, {1, 1}, "state")(0, 0);
@@ -578,8 +634,13 @@ void Trainer<T>::restore(const NamedTensors& tensors, const std::string& path) {
       const Matrix<double>& v = get(s + "validation_loss", {1, Dim(epochs)}, "state");
       history.validation_loss.assign(v.data(), v.data() + v.size());
     }
-  } else if (by_name.count(s + "loss") || by_name.count(s + "validation_loss")) {
+  } else if (by_name.count(s + "loss") || by_name.count(s + "validation_loss") || !metric_names.empty()) {
     fail("holds a loss history, but '" + s + "epochs_done' is 0");
+  }
+  for (const std::string& name : metric_names) {
+    const Matrix<double>& m = get(name, {1, Dim(epochs)}, "metric");
+    history.metrics[name.substr(s.size() + std::string_view(metric_prefix).size())].assign(m.data(),
+                                                                                        m.data() + m.size());
   }
   std::vector<Matrix<T>> best_parameters;
   if (by_name.count(s + "best/" + params.front().name())) {

@@ -474,3 +474,116 @@ TEST_CASE("a checkpoint edited to hold values no run writes, or names no run wri
         bad + ": 'state:train/no_improvement' is 3.0, not a count up to 2");
   CHECK(refused("state:train/best", one(std::nan(""))) == bad + ": 'state:train/best' is not a number");
 }
+
+namespace {
+
+// The share of `rows` of X whose largest output is Y's class.
+double accuracy(Net<float>& net, Node logits, const Features& X, const Features& Y,
+                std::span<const std::size_t> rows) {
+  Matrix<float> x, y;
+  X.gather(rows, x);
+  Y.gather(rows, y);
+  const Matrix<float> out = net.ex->run({{net.x, x}}, {logits})[0];
+  std::size_t right = 0;
+  for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    Eigen::Index want = 0, got = 0;
+    y.row(r).maxCoeff(&want);
+    out.row(r).maxCoeff(&got);
+    right += want == got;
+  }
+  return double(right) / double(out.rows());
+}
+
+}  // namespace
+
+TEST_CASE("metrics: a program scores each epoch on the held-out rows; kept, printed and resumed") {
+  const Blobs data = blobs(300, 6, 4);
+  const dagrad::testing::TempDir dir("nn_train");
+  const std::string path = dir.file("metrics");
+  const nn::TrainOptions options{.epochs = 4, .batch_size = 32, .seed = 3, .validation_fraction = 0.2, .verbose = 1};
+  std::vector<std::vector<std::size_t>> seen_rows;
+  auto with_metrics = [&](Net<float>& net, nn::Trainer<float>& t) {
+    const Node logits = net.loss.input(0);
+    t.set_metrics([&net, logits, &seen_rows](const nn::EpochEnd& e) {
+      REQUIRE(e.X_val != nullptr);
+      REQUIRE(e.validation_loss.has_value());
+      seen_rows.emplace_back(e.validation_rows.begin(), e.validation_rows.end());
+      return nn::Metrics{{"validation accuracy", accuracy(net, logits, *e.X_val, *e.Y_val, e.validation_rows)},
+                         {"epoch squared", double(e.epoch * e.epoch)}};
+    });
+  };
+
+  Net<float> straight(6, 16);
+  auto t = straight.trainer(options);
+  std::ostringstream out;
+  t.set_output(&out);
+  with_metrics(straight, t);
+  const nn::History& h = t.fit(Features(data.X), Features(data.Y));
+  // 60 of 300 rows held out, drawn from the seed, the same every epoch.
+  REQUIRE(t.held_out_rows().size() == 60);
+  CHECK(std::is_sorted(t.held_out_rows().begin(), t.held_out_rows().end()));
+  REQUIRE(seen_rows.size() == 4);
+  for (const auto& rows : seen_rows) CHECK(rows == t.held_out_rows());
+  REQUIRE(h.metrics.size() == 2);
+  CHECK(h.metrics.at("epoch squared") == std::vector<double>{1, 4, 9, 16});
+  const std::vector<double>& acc = h.metrics.at("validation accuracy");
+  REQUIRE(acc.size() == 4);
+  CHECK(acc.back() > 0.6);  // three blobs: chance is a third
+  CHECK(contains(out.str(), "Epoch 4, loss = "));
+  CHECK(contains(out.str(), "Validation accuracy: "));
+  CHECK(contains(out.str(), "Epoch squared: 16.00000000\n"));
+
+  // Resumed from epoch 2: the metrics of epochs 1-2 come from the checkpoint.
+  {
+    Net<float> first(6, 16);
+    nn::TrainOptions half = options;
+    half.epochs = 2;
+    half.checkpoint = path;
+    auto t1 = first.trainer(half);
+    with_metrics(first, t1);
+    t1.fit(Features(data.X), Features(data.Y));
+  }
+  Net<float> second(6, 16, 1);
+  auto t2 = second.trainer(options);
+  with_metrics(second, t2);
+  t2.load_checkpoint(path);
+  CHECK(t2.history().metrics.at("epoch squared") == std::vector<double>{1, 4});
+  t2.fit(Features(data.X), Features(data.Y));
+  CHECK(t2.history().metrics == h.metrics);
+  CHECK(t2.history().loss == h.loss);
+
+  // Given validation data, no rows are held out of X.
+  Net<float> given(6, 16);
+  auto t3 = given.trainer({.epochs = 1, .batch_size = 32, .seed = 3});
+  with_metrics(given, t3);
+  const Blobs val = blobs(30, 6, 5);
+  t3.fit(Features(data.X), Features(data.Y), Features(val.X), Features(val.Y));
+  CHECK(t3.held_out_rows().empty());
+  CHECK(seen_rows.back().size() == 30);
+}
+
+TEST_CASE("metrics: a name missing at some epoch, added late, repeated or empty is refused") {
+  const Blobs data = blobs(60, 6, 4);
+  const std::vector<std::pair<nn::Metrics, std::string>> cases{
+      {{{"", 1.0}}, "empty name"},
+      {{{"a", 1.0}, {"a", 2.0}}, "metric 'a' is returned twice at epoch 1"},
+  };
+  for (const auto& [metrics, message] : cases) {
+    CAPTURE(message);
+    Net<float> net(6, 8);
+    auto t = net.trainer({.epochs = 1, .batch_size = 32});
+    t.set_metrics([&metrics](const nn::EpochEnd&) { return metrics; });
+    CHECK_THROWS_WITH_AS(t.fit(Features(data.X), Features(data.Y)), doctest::Contains(message.c_str()), Error);
+  }
+  Net<float> late(6, 8);
+  auto t = late.trainer({.epochs = 2, .batch_size = 32});
+  t.set_metrics([](const nn::EpochEnd& e) { return e.epoch == 1 ? nn::Metrics{} : nn::Metrics{{"late", 1.0}}; });
+  CHECK_THROWS_WITH_AS(t.fit(Features(data.X), Features(data.Y)),
+                       doctest::Contains("metric 'late' is returned at epoch 2 but not at every epoch before it"),
+                       Error);
+  Net<float> gone(6, 8);
+  auto t2 = gone.trainer({.epochs = 2, .batch_size = 32});
+  t2.set_metrics([](const nn::EpochEnd& e) { return e.epoch == 2 ? nn::Metrics{} : nn::Metrics{{"gone", 1.0}}; });
+  CHECK_THROWS_WITH_AS(t2.fit(Features(data.X), Features(data.Y)),
+                       doctest::Contains("metric 'gone' was returned before epoch 2 but not at it"), Error);
+}

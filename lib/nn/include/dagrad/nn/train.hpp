@@ -14,10 +14,12 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dagrad::nn {
@@ -100,9 +102,28 @@ struct TrainProgress {
 struct History {
   std::vector<double> loss;             // each epoch's mean training loss
   std::vector<double> validation_loss;  // each epoch's, when there is validation data
+  // Each epoch's value of every metric Trainer::set_metrics returned, by name.
+  std::map<std::string, std::vector<double>> metrics;
   bool stopped_early = false;
   int epochs() const { return static_cast<int>(loss.size()); }
 };
+
+// What a program's metrics see after each epoch (Trainer::set_metrics):
+// the epoch's losses and the data validated on, to score the model its own
+// way (accuracy, say) with the trainer's executor.
+struct EpochEnd {
+  int epoch = 0;  // 1-based
+  double loss = 0;
+  std::optional<double> validation_loss;  // when there is validation data
+  // The validation data: fit's X_val and Y_val, or X and Y themselves with
+  // validation_rows the rows held out of them (validation_fraction); null
+  // and empty without validation.
+  const Features* X_val = nullptr;
+  const Features* Y_val = nullptr;
+  std::span<const std::size_t> validation_rows;
+};
+// A metric's name and its value for the epoch.
+using Metrics = std::vector<std::pair<std::string, double>>;
 
 template <class T>
 class Trainer {
@@ -137,6 +158,19 @@ class Trainer {
   int epochs_done() const { return history_.epochs(); }
   TrainOptions& options() { return options_; }
 
+  // After each epoch's losses (before the stopping rule and the checkpoint):
+  // metrics(epoch) returns named values, which History::metrics keeps, a
+  // checkpoint saves, and verbose prints ("Validation accuracy: 0.98120000"
+  // for "validation accuracy"). A metric must be returned every epoch from
+  // the first; the names are free text. Runs on every rank of a group.
+  //   trainer.set_metrics([&](const nn::EpochEnd& e) {
+  //     return nn::Metrics{{"validation accuracy", accuracy(ex, *e.X_val, *e.Y_val, e.validation_rows)}}; });
+  void set_metrics(std::function<Metrics(const EpochEnd&)> metrics) { metrics_ = std::move(metrics); }
+  // The rows of X the last fit held out to validate on (validation_fraction),
+  // in order: drawn from the seed alone, the same on every resume. Empty
+  // when fit was given validation data, or none was held out.
+  const std::vector<std::size_t>& held_out_rows() const { return held_out_; }
+
   void set_output(std::ostream* out) { out_ = out; }
   void set_progress(std::function<void(const TrainProgress&)> callback) { progress_ = std::move(callback); }
 
@@ -147,6 +181,7 @@ class Trainer {
   double mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows);
   void check_data(const Features& X, const Features& Y, const char* what) const;
   bool stopping_rule(double metric, bool on_validation);
+  void record_metrics(const Metrics& values);
   std::set<std::string> loop_state_names() const;
   void restore(const NamedTensors& tensors, const std::string& path);
   // What a checkpoint and the best epoch keep: the optimizer's parameters,
@@ -166,6 +201,8 @@ class Trainer {
   std::vector<Matrix<T>> best_parameters_;
   std::ostream* out_;
   std::function<void(const TrainProgress&)> progress_;
+  std::function<Metrics(const EpochEnd&)> metrics_;
+  std::vector<std::size_t> held_out_;
 };
 
 // Checkpoints of any training loop, the Trainer's or a program's own: the
