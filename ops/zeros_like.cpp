@@ -10,6 +10,8 @@ class ZerosLike final : public OpBase<ZerosLike> {
  public:
   std::string_view key() const override { return "zeros_like"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  // Only like's shape: the node runs without waiting for like's value.
+  std::vector<std::size_t> shape_only_inputs() const override { return {0}; }
 
   template <class T>
   void kernel(Inputs<T>, View<T> out) const {

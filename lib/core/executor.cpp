@@ -2,6 +2,7 @@
 #include <dagrad/core/detail/tsan.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/op.hpp>
+#include <dagrad/core/registry.hpp>
 
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/info.h>
@@ -16,7 +17,11 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <numeric>
 #include <sstream>
+#include <tuple>
+#include <typeindex>
+#include <variant>
 
 namespace dagrad {
 
@@ -81,6 +86,10 @@ struct Executor<T>::Impl {
     std::vector<NodeId> inputs, parameters, constants;
     std::vector<std::vector<const ConstView<T>*>> args;  // per op, its inputs' values
     std::vector<int> task_of;    // per graph node, its op's index in ops, or -1
+    // Per graph node, the node whose value it reads as its own: itself, or
+    // (options.optimize) the earlier node it repeats. The repeats never run.
+    std::vector<NodeId> rep;
+    std::vector<NodeId> repeats;
     std::vector<char> fetched;   // per op: fetched, so never in the arena
     std::unique_ptr<detail::Liveness> live;  // the order the flow graph's edges impose
     // Per op: the ops it reads whose bytes it may be written over
@@ -115,6 +124,7 @@ struct Executor<T>::Impl {
   std::vector<NodeId> in_arena;  // the nodes the last run placed in the arena
   std::vector<char> ready;       // parameter set, or node computed by a run
   std::vector<char> staged;      // input filled in place through input()
+  std::vector<char> folded;      // op computed once from constants (options.optimize)
   // With options.profile: kernel seconds and runs per node, each written
   // only by its own node's task.
   std::vector<double> kernel_seconds;
@@ -145,6 +155,7 @@ struct Executor<T>::Impl {
     storage.resize(graph.size(), Storage::own);
     ready.resize(graph.size(), 0);
     staged.resize(graph.size(), 0);
+    folded.resize(graph.size(), 0);
     poisoned.resize(graph.size(), 0);
     kernel_seconds.resize(graph.size(), 0.0);
     kernel_runs.resize(graph.size(), 0);
@@ -165,16 +176,43 @@ struct Executor<T>::Impl {
     auto plan = std::make_unique<Plan>();
     plan->task_of = list_needed(key, *plan);
     plan->fetched.assign(plan->ops.size(), 0);
+    // A fetched repeat keeps the value it reads whole.
     for (NodeId f : key) {
-      if (plan->task_of[f] >= 0) plan->fetched[static_cast<std::size_t>(plan->task_of[f])] = 1;
+      const int task = plan->task_of[plan->rep[f]];
+      if (task >= 0) plan->fetched[static_cast<std::size_t>(task)] = 1;
     }
     plan->shapes.resize(plan->ops.size());
     build_flow(*plan, plan->task_of);
     return *plans.emplace(std::move(key), std::move(plan)).first->second;
   }
 
+  // What makes two op nodes the same computation: the op's class and key,
+  // its attributes and its inputs (each input's representative).
+  struct Signature {
+    std::type_index type;
+    std::string key;
+    std::string attributes;
+    std::vector<NodeId> inputs;
+    bool operator<(const Signature& o) const {
+      return std::tie(type, key, attributes, inputs) < std::tie(o.type, o.key, o.attributes, o.inputs);
+    }
+  };
+  static std::string attribute_text(const Attributes& attributes) {
+    std::ostringstream s;
+    s.precision(17);
+    for (const Attribute& a : attributes) {
+      s << a.name << '=';
+      std::visit([&](auto v) { s << v << (std::is_same_v<decltype(v), double> ? 'd' : 'i'); }, a.value);
+      s << ';';
+    }
+    return s.str();
+  }
+
   // The nodes the fetches need, sorted into the plan by kind (constants get
   // their values now); returns each op node's task index, -1 for the rest.
+  // With options.optimize, a repeat of an earlier node is listed in
+  // plan.repeats and reads that node's value; an op of constants alone
+  // (a registered op: its attributes say all it does) is computed now.
   std::vector<int> list_needed(const std::vector<NodeId>& fetches, Plan& plan) {
     std::vector<char> needed(graph.size(), 0);
     for (NodeId f : fetches) needed[f] = 1;
@@ -182,6 +220,9 @@ struct Executor<T>::Impl {
       if (!needed[n]) continue;
       for (NodeId in : graph.info(n).inputs) needed[in] = 1;
     }
+    plan.rep.resize(graph.size());
+    std::iota(plan.rep.begin(), plan.rep.end(), NodeId{0});
+    std::map<Signature, NodeId> seen;
     std::vector<int> task_of(graph.size(), -1);
     for (NodeId n = 0; n < graph.size(); ++n) {
       if (!needed[n]) continue;
@@ -195,16 +236,64 @@ struct Executor<T>::Impl {
           plan.constants.push_back(n);
           break;
         case NodeKind::op: {
+          if (options.optimize && find_op(info.op->key())) {
+            Signature sig{typeid(*info.op), std::string(info.op->key()), attribute_text(info.op->attributes()), {}};
+            for (NodeId in : info.inputs) sig.inputs.push_back(plan.rep[in]);
+            const auto [at, first] = seen.emplace(std::move(sig), n);
+            if (!first) {
+              plan.rep[n] = at->second;
+              task_of[n] = task_of[at->second];
+              plan.repeats.push_back(n);
+              break;
+            }
+            if (fold(n, plan.rep)) {
+              plan.constants.push_back(n);
+              break;
+            }
+          }
           task_of[n] = static_cast<int>(plan.ops.size());
           plan.ops.push_back(n);
           std::vector<const ConstView<T>*> args;
-          for (NodeId in : info.inputs) args.push_back(&views[in]);
+          for (NodeId in : info.inputs) args.push_back(&views[plan.rep[in]]);
           plan.args.push_back(std::move(args));
           break;
         }
       }
     }
     return task_of;
+  }
+
+  // Computes op node n now when every input is a constant or an op computed
+  // so, as a run would: its value is then kept as a constant's is. Returns
+  // whether it did. Its inputs are representatives (list_needed).
+  bool fold(NodeId n, const std::vector<NodeId>& rep) {
+    if (folded[n]) return true;
+    const NodeInfo& info = graph.info(n);
+    std::vector<Shape> shapes;
+    std::vector<ConstView<T>> inputs;
+    for (NodeId input : info.inputs) {
+      const NodeId in = rep[input];
+      const NodeInfo& from = graph.info(in);
+      if (from.kind != NodeKind::constant && !folded[in]) return false;
+      if (from.kind == NodeKind::constant) values[in] = from.value.template cast<T>();
+      shapes.push_back(shape_of(values[in]));
+      inputs.emplace_back(values[in].data(), values[in].rows(), values[in].cols());
+    }
+    if (info.inputs.empty()) return false;
+    std::vector<const ConstView<T>*> args;
+    for (const ConstView<T>& v : inputs) args.push_back(&v);
+    const Shape s = info.op->infer(shapes);
+    values[n].resize(s.rows, s.cols);
+    View<T> out(values[n].data(), s.rows, s.cols);
+    clean_vector_state();
+    try {
+      info.op->forward(Inputs<T>(args.data(), args.size()), out);
+    } catch (const std::exception& e) {
+      throw ExecutionError(std::string(info.op->key()) + " node '" + info.name + "' failed: " + e.what());
+    }
+    folded[n] = 1;
+    ready[n] = 1;
+    return true;
   }
 
   // One flow-graph task per op node, an edge from each op it reads; ops
@@ -228,8 +317,12 @@ struct Executor<T>::Impl {
       }
       for (std::size_t k = 0; k < plan->ops.size(); ++k) {
         std::vector<int> preds;
-        for (NodeId in : graph.info(plan->ops[k]).inputs) {
-          if (task_of[in] >= 0) preds.push_back(task_of[in]);
+        const NodeInfo& info = graph.info(plan->ops[k]);
+        const std::vector<std::size_t> shape_only = info.op->shape_only_inputs();
+        for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+          // An input whose shape alone is used need not be waited for.
+          if (std::find(shape_only.begin(), shape_only.end(), i) != shape_only.end()) continue;
+          if (task_of[info.inputs[i]] >= 0) preds.push_back(task_of[info.inputs[i]]);
         }
         std::sort(preds.begin(), preds.end());
         preds.erase(std::unique(preds.begin(), preds.end()), preds.end());
@@ -432,7 +525,7 @@ struct Executor<T>::Impl {
       shapes.clear();
       for (NodeId in : info.inputs) {
         const int task = plan.task_of[in];
-        shapes.push_back(task >= 0 ? plan.shapes[static_cast<std::size_t>(task)] : shape_of(values[in]));
+        shapes.push_back(task >= 0 ? plan.shapes[static_cast<std::size_t>(task)] : shape_of(values[plan.rep[in]]));
       }
       try {
         plan.shapes[k] = info.op->infer(shapes);
@@ -496,6 +589,15 @@ struct Executor<T>::Impl {
         storage[n] = Storage::own;
       }
     }
+    // A repeat reads its representative's value where it lies, as a value
+    // in the arena is read: copied out by value(), gone after the next run.
+    for (NodeId n : plan.repeats) {
+      const ConstView<T>& from = views[plan.rep[n]];
+      values[n] = Matrix<T>();
+      point(n, from.data(), from.rows(), from.cols());
+      storage[n] = Storage::arena;
+      in_arena.push_back(n);
+    }
   }
 
   // Buffers follow the batch: the arena grows to what a run needs, and
@@ -526,6 +628,10 @@ struct Executor<T>::Impl {
     for (NodeId n : plan.ops) ready[n] = 1;
     for (std::size_t k = 0; plan.layout && k < plan.ops.size(); ++k) {
       if (plan.layout->overwritten[k]) storage[plan.ops[k]] = Storage::gone;
+    }
+    for (NodeId n : plan.repeats) {
+      ready[n] = 1;
+      if (storage[plan.rep[n]] == Storage::gone) storage[n] = Storage::gone;
     }
   }
 
@@ -563,7 +669,10 @@ struct Executor<T>::Impl {
     grow();
     for (NodeId n = 0; n < graph.size(); ++n) {
       const NodeKind kind = graph.info(n).kind;
-      if (kind == NodeKind::parameter || kind == NodeKind::constant || (kind == NodeKind::input && staged[n])) continue;
+      if (kind == NodeKind::parameter || kind == NodeKind::constant || folded[n] ||
+          (kind == NodeKind::input && staged[n])) {
+        continue;
+      }
       values[n] = Matrix<T>();
       point(n, nullptr, 0, 0);
       storage[n] = Storage::own;

@@ -510,3 +510,87 @@ TEST_CASE("profiling sums each op node's kernel time over runs, most first, and 
   CHECK(p[0].node == slow);
   CHECK(p[0].runs == 1);
 }
+
+namespace {
+
+// y = x * factor, with the factor hidden from attributes(): an op of a
+// program's own, never registered, so the executor cannot tell two apart.
+struct HiddenScale {
+  static constexpr std::string_view key = "hidden_scale";
+  double factor;
+  auto operator()(const auto& x) const { return x * static_cast<typename std::decay_t<decltype(x)>::Scalar>(factor); }
+  Node grad(const GradContext& ctx) const { return scale(ctx.grad(), factor); }
+};
+
+}  // namespace
+
+TEST_CASE("optimize: a repeated node takes the first one's value and never runs") {
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node a = exp(x), b = exp(x);  // the same op on the same input
+  Node s2 = scale(a, 2.0), s3 = scale(b, 3.0);  // other attributes: not repeats
+  Node y = add(s2, s3);
+  Node hidden2 = unary(x, HiddenScale{2.0}), hidden3 = unary(x, HiddenScale{3.0});
+  Node z = add(hidden2, hidden3);
+  const Matrix<double> X = Matrix<double>::Random(4, 3);
+  Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
+  Executor<double> ex(g, {.threads = 2, .profile = true});
+  CHECK(ex.options().optimize);
+  const auto want = plain.run({{x, X}}, {y, z, b});
+  CHECK(ex.run({{x, X}}, {y, z, b}) == want);
+  CHECK(ex.run({{x, X}}, {y, z, b}) == want);
+  bool ran_a = false;
+  for (const NodeTime& t : ex.profile()) {
+    CHECK(t.node != b);  // merged into a
+    ran_a |= t.node == a;
+    if (t.node == a) CHECK(t.runs == 2);
+  }
+  CHECK(ran_a);
+  // The unregistered op's two nodes both ran: its factor is not an attribute.
+  std::size_t hidden_runs = 0;
+  for (const NodeTime& t : ex.profile()) hidden_runs += t.node == hidden2 || t.node == hidden3;
+  CHECK(hidden_runs == 2);
+  CHECK(z.shape() == Shape{batch, 3});
+  CHECK(ex.value(z) == want[1]);
+  CHECK(ex.value(b) == want[2]);  // fetched, read from a
+  CHECK(ex.value(a) == want[2]);
+}
+
+TEST_CASE("optimize: an op of constants is computed once, kept through trim(), the bits of running it") {
+  Graph g;
+  Node x = g.input("x", {batch, 2});
+  Node c = g.constant(Matrix<double>{{0.5, -1.0}});
+  Node folded = exp(scale(c, 3.0));  // constants alone
+  Node y = mul(x, folded);
+  const Matrix<double> X{{1.0, 2.0}, {3.0, 4.0}};
+  Executor<float> plain(g, {.threads = 1, .plan_memory = false, .optimize = false});
+  Executor<float> ex(g, {.threads = 1, .profile = true});
+  const Matrix<float> Xf = X.cast<float>();
+  const auto want = plain.run({{x, Xf}}, {y, folded});
+  CHECK(ex.run({{x, Xf}}, {y, folded}) == want);
+  for (const NodeTime& t : ex.profile()) CHECK(t.node == y);  // only the op that reads x ran
+  CHECK(ex.value(folded) == want[1]);
+  ex.trim();
+  CHECK(ex.has_value(folded));
+  CHECK(ex.run({{x, Xf}}, {y}) == std::vector<Matrix<float>>{want[0]});
+}
+
+TEST_CASE("optimize: zeros_like waits for its input's shape only, so it does not keep the input alive") {
+  Graph g;
+  Node x = g.input("x", {batch, 8});
+  Node h = tanh(x);
+  Node s = sigmoid(h);       // h's last reader of its values
+  Node zero = zeros_like(h); // reads h's shape alone
+  Node y = add(s, zero);
+  Executor<double> ex(g, {.threads = 2});
+  const Matrix<double> X = Matrix<double>::Random(5, 8);
+  const Matrix<double> out = ex.run({{x, X}}, {y})[0];
+  Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
+  CHECK(out == plain.run({{x, X}}, {y})[0]);
+  CHECK((out - X.array().tanh().unaryExpr([](double v) { return 1 / (1 + std::exp(-v)); }).matrix())
+            .cwiseAbs()
+            .maxCoeff() < 1e-15);
+  bool over_h = false;
+  for (const PlacedValue& v : ex.memory_plan().values) over_h |= v.node == s && v.over == h;
+  CHECK(over_h);  // zeros_like did not count as h's reader
+}

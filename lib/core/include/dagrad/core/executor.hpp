@@ -32,6 +32,12 @@ struct ExecutorOptions {
   // reads it last, written in place. The fetched nodes, inputs and
   // parameters keep their own storage. Off, every node keeps its value.
   bool plan_memory = true;
+  // Before the first run of a fetch set, a node that repeats an earlier one
+  // (the same op, attributes and inputs) takes that node's value instead of
+  // computing it again, and an op whose inputs are all constants is
+  // computed once, as a constant (docs/design.md). Every value is the bits
+  // the graph as built gives; off, every node runs as built.
+  bool optimize = true;
 };
 
 // One op node's kernel time, summed over the runs that computed it.

@@ -93,6 +93,10 @@ class Op {
   // uses one when this node is the input's last reader (docs/design.md).
   // None for most ops; the elementwise families give theirs.
   virtual std::vector<std::size_t> in_place_inputs() const { return {}; }
+
+  // Inputs whose shape alone the kernel uses, never their values
+  // (zeros_like's): the node need not wait for them, nor keep them alive.
+  virtual std::vector<std::size_t> shape_only_inputs() const { return {}; }
 };
 
 // Implements the two virtual forward()s with one member template
