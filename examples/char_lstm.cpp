@@ -21,7 +21,8 @@ const char_training::Defaults defaults{.context = 32, .batch_size = 32, .iters =
                                        .learning_rate = 3e-3};
 
 ArgParser char_lstm_parser() {
-  ArgParser p("char_lstm", "Trains a character-level LSTM on a text with dagrad's nn layers and Adam, then samples from it.");
+  ArgParser p("char_lstm",
+              "Trains a character-level LSTM on a text with dagrad's nn layers and Adam, then samples from it.");
   char_training::add_text_flag(p);
   p.add("layers", "N", "stacked LSTM layers (default 1)");
   p.add("hidden", "N", "the width of each layer's hidden and cell states, and of the embedding (default 128)");
@@ -81,7 +82,8 @@ DotOptions unrolled(const Config& c) {
   DotOptions options{.backward = true, .title = "char_lstm, unrolled over " + std::to_string(c.context) + " steps"};
   options.collapse = {"embed", "head"};
   for (Dim l = 1; l <= c.layers; ++l) {
-    for (Dim t = 0; t < c.context; ++t) options.collapse.push_back("lstm" + std::to_string(l) + "/t" + std::to_string(t));
+    const std::string layer = "lstm" + std::to_string(l);
+    for (Dim t = 0; t < c.context; ++t) options.collapse.push_back(layer + "/t" + std::to_string(t));
   }
   return options;
 }
