@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 
 using namespace dagrad;
 
@@ -53,6 +54,7 @@ struct Held {
   std::size_t values = 0;  // of which the step's computed values
   std::size_t fetched = 0; // of which the fetched ones, never planned
   float loss = 0;
+  std::string summary;  // plan_summary
 };
 
 Held measure(void (*build)(Step&), bool plan, int threads) {
@@ -78,6 +80,7 @@ Held measure(void (*build)(Step&), bool plan, int threads) {
   h.values = h.total - fixed;
   for (Node f : adam.fetches()) h.fetched += std::size_t(ex.value(f).size()) * sizeof(float);
   h.loss = ex.value(s.loss)(0, 0);
+  h.summary = plan_summary(ex.memory_plan());
   return h;
 }
 
@@ -107,6 +110,7 @@ int main(int argc, char** argv) {
                   mib(whole.values), mib(planned.values), double(planned.values) / double(whole.values));
       std::printf("  executor memory:    one buffer per node %8.2f MiB, planned %8.2f MiB, ratio %.3f\n",
                   mib(whole.total), mib(planned.total), double(planned.total) / double(whole.total));
+      std::printf("  %s\n", planned.summary.c_str());
     }
     return 0;
   } catch (const std::exception& e) {

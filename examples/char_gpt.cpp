@@ -187,12 +187,12 @@ int run(int argc, char** argv) {
   const char_training::Model model{
       .ids = m.ids, .targets = m.targets, .loss = m.loss,
       .feeds = {{m.positions, nn::position_ids<float>(c.batch_size, std::size_t(c.context))}}};
-  char_training::train(ex, adamw, model, c, corpus, [&] {
+  const MemoryReport memory = char_training::train(ex, adamw, model, c, corpus, [&] {
     if (!c.checkpoint.empty()) save_checkpoint(ex, adamw, c, corpus.vocab);
   });
   if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);
   if (!c.svg.empty()) render(to_dot(m.g, {.backward = false, .title = "char_gpt", .collapse_layers = true}), c.svg);
-  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt"});
+  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt", .memory = memory});
   return 0;
 }
 

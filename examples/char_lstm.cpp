@@ -114,7 +114,8 @@ int run(int argc, char** argv) {
   std::printf("parameters: %zu, vocab %zu, train chars %zu, graph nodes %zu\n", parameters, corpus.vocab.size(),
               corpus.split.train.size(), m.g.size());
 
-  char_training::train(ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus);
+  const MemoryReport memory =
+      char_training::train(ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus);
   // The LSTM reads left to right: nn::sample's padding after the last real
   // character changes nothing it reads.
   if (c.sample > 0) {
@@ -122,7 +123,7 @@ int run(int argc, char** argv) {
                           corpus.vocab, prompt);
   }
   if (!c.svg.empty()) render(to_dot(m.g, unrolled(c)), c.svg);
-  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_lstm"});
+  if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_lstm", .memory = memory});
   return 0;
 }
 

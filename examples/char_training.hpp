@@ -66,6 +66,8 @@ inline void add_training_flags(ArgParser& p, const Defaults& d) {
 
 inline void add_run_switches(ArgParser& p) {
   p.add_switch("check-numerics", "stop at the first NaN or infinity, naming the node");
+  p.add_switch("memory", "print a training step's memory plan (one shared block against a buffer per node); "
+                         "--dot then colours each node by its place in it");
   p.add_switch("profile", "time every node of the training steps; print where the time went");
 }
 
@@ -78,7 +80,7 @@ struct Flags {
   double learning_rate = 0, temperature = 0;
   std::uint32_t seed = 0;
   int threads = 0;
-  bool check_numerics = false, profile = false;
+  bool check_numerics = false, profile = false, memory = false;
 };
 
 inline Flags read_flags(const ParsedArgs& a, const Defaults& d, const std::string& program) {
@@ -97,7 +99,8 @@ inline Flags read_flags(const ParsedArgs& a, const Defaults& d, const std::strin
           .seed = std::uint32_t(a.get_int("seed", 1337, 0, 4294967295L)),
           .threads = int(a.get_int("threads", 0, 0, 1024)),
           .check_numerics = a.has("check-numerics"),
-          .profile = a.has("profile")};
+          .profile = a.has("profile"),
+          .memory = a.has("memory")};
   if (a.has("prompt") && f.prompt.empty()) {
     throw UsageError(program + ": --prompt is empty; give at least one character");
   }
@@ -157,9 +160,11 @@ inline double mean_loss(Executor<float>& ex, const Model& m, const nn::WindowBat
 
 // The training loop, counted in the optimizer's steps: the loss estimates
 // (and `at_estimate`, a checkpoint say) every --eval-every steps and after
-// the last, then a step on the batch of windows `step` draws.
-inline void train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c, const Corpus& corpus,
-                  const std::function<void()>& at_estimate = {}) {
+// the last, then a step on the batch of windows `step` draws. Returns, with
+// --memory, where the last training step kept its values.
+inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
+                          const Corpus& corpus, const std::function<void()>& at_estimate = {}) {
+  MemoryReport memory;
   // tutorial:begin
   const auto windows = [&](std::span<const std::int32_t> ids, std::uint64_t stream) {
     return nn::WindowBatches(ids, {.context = std::size_t(c.context), .batch_size = c.batch_size, .seed = c.seed,
@@ -190,6 +195,7 @@ inline void train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const
     // tutorial:end
     fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ex.set_profiling(false);
+    if (c.memory && step + 1 == c.iters) memory = ex.memory_plan();
     if (bar) {
       const std::uint64_t from = step / c.eval_every * c.eval_every, to = std::min(from + c.eval_every, c.iters);
       std::cout << progress_bar("steps " + std::to_string(from) + "-" + std::to_string(to), step + 1 - from, to - from)
@@ -200,6 +206,8 @@ inline void train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const
   std::printf("ms_per_iter: %.2f\nfit_seconds: %.2f\n", trained ? 1000 * fit_seconds / double(trained) : 0.0,
               fit_seconds);
   if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
+  if (c.memory) std::cout << "\nA training step's " << plan_summary(memory) << "\n";
+  return memory;
 }
 
 // --prompt as ids: a character the text does not hold is refused, naming

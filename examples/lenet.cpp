@@ -31,6 +31,8 @@ ArgParser lenet_parser() {
   p.add("onnx", "FILE", "after training, export the network's logits to FILE as an ONNX model");
   p.add("save-graph", "FILE", "after training, write the whole graph with its parameters' values to FILE");
   p.add("load-graph", "FILE", "start from a graph saved by --save-graph: score it, or train it --epochs more");
+  p.add_switch("memory", "print the training step's memory plan (one shared block against a buffer per node); "
+                         "--dot then colours each node by its place in it instead of showing values");
   p.add_switch("profile", "time every node during the fit; print where the time went, and colour --svg by it");
   return p;
 }
@@ -134,8 +136,10 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const Node x = net.x, y = net.y, logits = net.logits, loss = net.loss;
   Graph& g = *net.graph;
 
+  // --dot draws every value, unless --memory asks for the plan instead.
+  const bool memory = args.has("memory");
   // tutorial:begin
-  Executor<float> ex(g, {.threads = threads, .plan_memory = !args.has("dot")});  // --dot draws every value
+  Executor<float> ex(g, {.threads = threads, .plan_memory = memory || !args.has("dot")});  // --dot: every value
   init.apply(ex);                // the values drawn for a network built here,
   net.saved.set_parameters(ex);  // or those of the file it was read from
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
@@ -157,15 +161,21 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const double fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::vector<NodeTime> profile = ex.profile();
+  const MemoryReport fit_memory = ex.memory_plan();  // the last training step's
   ex.set_profiling(false);
   std::printf("Training score: %f\nTesting score: %f\nfit_seconds: %.3f\n", accuracy(ex, x, logits, train),
               accuracy(ex, x, logits, test), fit_seconds);
   if (args.has("profile")) std::cout << "\nDuring the fit. " << profile_table(profile, fit_seconds, threads);
+  if (memory) std::cout << "\nA training step's " << plan_summary(fit_memory) << "\n";
   if (args.has("svg")) {
     render(to_dot(g, {.backward = false, .title = "LeNet", .collapse_layers = true, .profile = profile}),
            args.get("svg"));
   }
-  if (args.has("dot")) write_dot(g, args.get("dot"), {.values = &ex, .title = "LeNet"});
+  if (args.has("dot")) {
+    write_dot(g, args.get("dot"),
+              memory ? DotOptions{.title = "LeNet, a training step's memory", .memory = fit_memory}
+                     : DotOptions{.values = &ex, .title = "LeNet"});
+  }
   if (!group || group->rank() == 0) {  // one file, from one rank
     if (args.has("save-graph")) save_graph(ex, args.get("save-graph"));
     if (args.has("onnx")) {

@@ -131,8 +131,11 @@ void show_digits(const ParsedArgs& args, const Mnist& mnist, bool writes) {
 
 // After training: the pictures, the model file and the ONNX file asked for.
 void write_outputs(const ParsedArgs& args, const MLPClassifier& mlp, const std::vector<NodeTime>& fit_profile) {
-  // With --profile the pictures show each node's share of the fit's kernel time.
-  const DotOptions picture{.title = "MLPClassifier", .profile = fit_profile};
+  // With --profile the pictures show each node's share of the fit's kernel
+  // time; with --memory, where each value of a training step lay.
+  const DotOptions picture{.title = "MLPClassifier",
+                           .profile = fit_profile,
+                           .memory = args.has("memory") ? mlp.fit_memory_plan() : MemoryReport{}};
   if (args.has("dot")) write_dot(mlp.graph(), args.get("dot"), picture);
   if (args.has("svg")) render(to_dot(mlp.graph(), picture), args.get("svg"));
   if (args.has("weights")) {
@@ -204,6 +207,10 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   std::cout << "Testing score: " << repr(mlp.score(Features(mnist.test.images), y_test)) << "\n";
   if (args.has("timing")) std::cout << "fit_seconds: " << fit_seconds << "\n";
   if (args.has("profile")) print_profile(mlp, fit_profile, fit_seconds);
+  if (args.has("memory")) {
+    std::cout << "\nA training step's " << (train ? plan_summary(mlp.fit_memory_plan()) : "memory plan: no training ran")
+              << "\n";
+  }
   write_outputs(args, mlp, fit_profile);
   return 0;
 }

@@ -33,5 +33,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
   p.add_switch("summary", "print the parameters and hyperparameters of the network");
   p.add_switch("timing", "print the fit time in seconds");
   p.add_switch("profile", "time every node of the graph during the fit and print where the time went");
+  p.add_switch("memory", "print the training step's memory plan (one shared block against a buffer per node); "
+                         "with --dot or --svg, colour each node by its place in it");
   return p;
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <iomanip>
 #include <map>
 #include <mutex>
 #include <new>
@@ -82,10 +83,16 @@ struct Executor<T>::Impl {
     std::vector<int> task_of;    // per graph node, its op's index in ops, or -1
     std::vector<char> fetched;   // per op: fetched, so never in the arena
     std::unique_ptr<detail::Liveness> live;  // the order the flow graph's edges impose
+    // Per op: the ops it reads whose bytes it may be written over
+    // (Op::in_place_inputs); none with check_numerics, whose report shows
+    // the inputs after the kernel ran.
+    std::vector<std::vector<std::size_t>> in_place;
     std::vector<Shape> shapes;   // per op, inferred for the fed shapes
     // Per op sizes in bytes (so per batch size): where each value lies.
     std::map<std::vector<std::size_t>, detail::MemoryPlan> layouts;
-    const detail::MemoryPlan* layout = nullptr;  // this run's, or none with plan_memory off
+    // This run's, or none with plan_memory off; kept while the fed shapes
+    // stay the same, so a steady run looks nothing up.
+    const detail::MemoryPlan* layout = nullptr;
     std::unique_ptr<tbb::flow::graph> flow;
     std::unique_ptr<tbb::flow::broadcast_node<tbb::flow::continue_msg>> start;
     std::deque<tbb::flow::continue_node<tbb::flow::continue_msg>> tasks;
@@ -113,6 +120,7 @@ struct Executor<T>::Impl {
   std::vector<double> kernel_seconds;
   std::vector<std::uint64_t> kernel_runs;
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
+  const Plan* last = nullptr;  // the last run's, for memory_plan()
 
   // A run's failure: of the nodes that fail, the one created first, so the
   // report does not depend on which thread got there first. Once a node has
@@ -233,6 +241,15 @@ struct Executor<T>::Impl {
       }
     });
     plan->live = std::make_unique<detail::Liveness>(preds_of);
+    plan->in_place.assign(plan->ops.size(), {});
+    if (options.check_numerics) return;
+    for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+      const NodeInfo& info = graph.info(plan->ops[k]);
+      for (std::size_t i : info.op->in_place_inputs()) {
+        const int task = i < info.inputs.size() ? task_of[info.inputs[i]] : -1;
+        if (task >= 0) plan->in_place[k].push_back(static_cast<std::size_t>(task));
+      }
+    }
   }
 
   void run_node(NodeId n, Inputs<T> args) {
@@ -307,9 +324,35 @@ struct Executor<T>::Impl {
     for (const auto* list : {&plan.inputs, &plan.parameters, &plan.constants}) {
       for (NodeId n : *list) point(n, values[n].data(), values[n].rows(), values[n].cols());
     }
+    last = nullptr;
     infer_shapes(plan);
     place_values(plan);
+    last = &plan;
     run_plan(plan);
+  }
+
+  MemoryReport memory_plan() const {
+    MemoryReport report;
+    if (!last) return report;
+    const Plan& plan = *last;
+    const detail::MemoryPlan* layout = plan.layout;
+    report.planned = layout != nullptr;
+    if (layout) report.arena_bytes = layout->arena_bytes;
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      PlacedValue v{.node = graph.node(plan.ops[k])};
+      if (layout && layout->offset[k] != detail::not_planned) {
+        v.in_arena = true;
+        v.offset = layout->offset[k];
+        v.bytes = layout->bytes[k];
+        if (layout->in_place_of[k] != detail::not_planned) v.over = graph.node(plan.ops[layout->in_place_of[k]]);
+        report.planned_bytes += v.bytes;
+      } else {
+        v.bytes = static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
+        report.own_bytes += v.bytes;
+      }
+      report.values.push_back(v);
+    }
+    return report;
   }
 
   // Every input the plan needs, from its feed or as staged through input(),
@@ -372,10 +415,17 @@ struct Executor<T>::Impl {
   // concrete shape before anything runs, so no kernel meets a bad shape.
   // Skipped when the plan was inferred before for the same fed shapes.
   void infer_shapes(Plan& plan) {
+    if (plan.inferred) {
+      bool same = true;
+      for (std::size_t i = 0; i < plan.inputs.size() && same; ++i) {
+        same = shape_of(values[plan.inputs[i]]) == plan.fed_shapes[i];
+      }
+      if (same) return;
+    }
+    plan.layout = nullptr;
     std::vector<Shape> fed_shapes;
     fed_shapes.reserve(plan.inputs.size());
     for (NodeId n : plan.inputs) fed_shapes.push_back(shape_of(values[n]));
-    if (plan.inferred && fed_shapes == plan.fed_shapes) return;
     std::vector<Shape> shapes;
     for (std::size_t k = 0; k < plan.ops.size(); ++k) {
       const NodeInfo& info = graph.info(plan.ops[k]);
@@ -412,11 +462,11 @@ struct Executor<T>::Impl {
     if (it != plan.layouts.end()) return it->second;
     std::vector<char> planned(plan.ops.size());
     for (std::size_t k = 0; k < plan.ops.size(); ++k) planned[k] = !plan.fetched[k];
-    detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned);
+    detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned, plan.in_place);
     std::vector<std::string> names;
     names.reserve(plan.ops.size());
     for (NodeId n : plan.ops) names.push_back(graph.info(n).name);
-    detail::check_memory_plan(*plan.live, layout, names);
+    detail::check_memory_plan(*plan.live, layout, plan.in_place, names);
     return plan.layouts.emplace(std::move(bytes), std::move(layout)).first->second;
   }
 
@@ -429,7 +479,8 @@ struct Executor<T>::Impl {
       values[n] = Matrix<T>();
     }
     in_arena.clear();
-    const detail::MemoryPlan* layout = plan.layout = options.plan_memory ? &layout_for(plan) : nullptr;
+    if (options.plan_memory && !plan.layout) plan.layout = &layout_for(plan);
+    const detail::MemoryPlan* layout = plan.layout;
     if (layout) fit_arena(layout->arena_bytes);
     for (std::size_t k = 0; k < plan.ops.size(); ++k) {
       const NodeId n = plan.ops[k];
@@ -520,8 +571,43 @@ struct Executor<T>::Impl {
     in_arena.clear();
     arena_bytes.reset();
     arena_size = 0;
+    last = nullptr;
   }
 };
+
+namespace {
+
+std::string mib(std::size_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+}  // namespace
+
+std::string plan_summary(const MemoryReport& report) {
+  if (report.values.empty()) return "memory plan: no run yet";
+  std::ostringstream s;
+  s << "memory plan: " << report.values.size() << " op values";
+  if (!report.planned) {
+    s << ", one buffer each (ExecutorOptions::plan_memory is off): " << mib(report.own_bytes);
+    return s.str();
+  }
+  std::size_t arena = 0, in_place = 0;
+  for (const PlacedValue& v : report.values) {
+    arena += v.in_arena;
+    in_place += v.over.valid();
+  }
+  s << "; the " << arena << " not fetched share a " << mib(report.arena_bytes) << " block (one buffer each: "
+    << mib(report.planned_bytes);
+  if (report.planned_bytes > 0) {
+    s << ", ratio " << std::setprecision(3) << std::fixed
+      << static_cast<double>(report.arena_bytes) / static_cast<double>(report.planned_bytes);
+  }
+  s << "), " << in_place << " written in place over their input; the " << report.values.size() - arena
+    << " fetched hold " << mib(report.own_bytes) << " of their own";
+  return s.str();
+}
 
 namespace {
 // oneTBB's task_arena crashes or stalls on absurd counts; 1024 is far above
@@ -616,6 +702,11 @@ const Matrix<T>& Executor<T>::value(Node node) const {
 template <class T>
 std::size_t Executor<T>::memory() const {
   return impl_->memory();
+}
+
+template <class T>
+MemoryReport Executor<T>::memory_plan() const {
+  return impl_->memory_plan();
 }
 
 template <class T>

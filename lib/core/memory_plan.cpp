@@ -30,6 +30,21 @@ bool Liveness::ends_before(std::size_t a, std::size_t b) const {
   return true;
 }
 
+bool may_write_over(const Liveness& live, InPlace in_place, std::size_t a, std::size_t b) {
+  if (b >= in_place.size() || std::find(in_place[b].begin(), in_place[b].end(), a) == in_place[b].end()) {
+    return false;
+  }
+  bool reads = false;
+  for (std::size_t r : live.readers(a)) {
+    if (r == b) {
+      reads = true;
+    } else if (!live.before(r, b)) {
+      return false;
+    }
+  }
+  return reads;
+}
+
 namespace {
 
 std::size_t aligned(std::size_t bytes) {
@@ -42,21 +57,43 @@ struct Block {
 
 }  // namespace
 
-MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned) {
+MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned,
+                       InPlace in_place) {
   const std::size_t n = live.size();
-  if (bytes.size() != n || planned.size() != n) {
-    throw Error("memory plan: " + std::to_string(n) + " ops but " + std::to_string(bytes.size()) + " sizes and " +
-                std::to_string(planned.size()) + " flags");
+  if (bytes.size() != n || planned.size() != n || in_place.size() != n) {
+    throw Error("memory plan: " + std::to_string(n) + " ops but " + std::to_string(bytes.size()) + " sizes, " +
+                std::to_string(planned.size()) + " flags and " + std::to_string(in_place.size()) +
+                " in-place lists");
   }
   MemoryPlan plan;
   plan.offset.assign(n, not_planned);
   plan.bytes.assign(n, 0);
   plan.overwritten.assign(n, 0);
+  plan.in_place_of.assign(n, not_planned);
   std::vector<Block> placed;    // every value placed so far
   std::vector<Block> occupied;  // those still alive when the current one is written
   for (std::size_t b = 0; b < n; ++b) {
     if (!planned[b] || bytes[b] == 0) continue;
     const std::size_t size = aligned(bytes[b]);
+    // In place: over an input this op may take, of its size, whose bytes no
+    // other value has taken (none can have: the input is alive until b).
+    std::size_t over = not_planned;
+    for (std::size_t a : in_place[b]) {
+      if (a < b && plan.offset[a] != not_planned && bytes[a] == bytes[b] && plan.in_place_of[b] == not_planned &&
+          may_write_over(live, in_place, a, b)) {
+        over = a;
+        break;
+      }
+    }
+    if (over != not_planned) {
+      placed.push_back({plan.offset[over], plan.offset[over] + size, b});
+      plan.offset[b] = plan.offset[over];
+      plan.bytes[b] = size;
+      plan.overwritten[over] = 1;
+      plan.in_place_of[b] = over;
+      plan.total_bytes += size;
+      continue;
+    }
     occupied.clear();
     for (const Block& p : placed) {
       if (!live.ends_before(p.value, b)) occupied.push_back(p);
@@ -80,9 +117,10 @@ MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes,
   return plan;
 }
 
-void check_memory_plan(const Liveness& live, const MemoryPlan& plan, std::span<const std::string> names) {
+void check_memory_plan(const Liveness& live, const MemoryPlan& plan, InPlace in_place,
+                       std::span<const std::string> names) {
   const std::size_t n = live.size();
-  if (plan.offset.size() != n || plan.bytes.size() != n || names.size() != n) {
+  if (plan.offset.size() != n || plan.bytes.size() != n || names.size() != n || in_place.size() != n) {
     throw Error("memory plan check: the plan and the ops differ in number");
   }
   std::vector<Block> blocks;
@@ -101,7 +139,8 @@ void check_memory_plan(const Liveness& live, const MemoryPlan& plan, std::span<c
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     for (std::size_t j = i + 1; j < blocks.size() && blocks[j].offset < blocks[i].end; ++j) {
       const std::size_t a = std::min(blocks[i].value, blocks[j].value), b = std::max(blocks[i].value, blocks[j].value);
-      if (!live.ends_before(a, b) && !live.ends_before(b, a)) {
+      const bool in_place_ok = plan.offset[a] == plan.offset[b] && may_write_over(live, in_place, a, b);
+      if (!live.ends_before(a, b) && !live.ends_before(b, a) && !in_place_ok) {
         throw Error("memory plan check: '" + names[a] + "' and '" + names[b] +
                     "' share bytes but may be alive at once (neither is read for the last time before the "
                     "other is written)");

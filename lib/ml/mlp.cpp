@@ -134,6 +134,9 @@ struct MultilayerPerceptron::Model {
   virtual void reset_optimizer(const MLPParams& p) = 0;
   virtual void set_profiling(bool on) = 0;
   virtual std::vector<NodeTime> profile() const = 0;
+  // Where the last training step kept its values (Executor::memory_plan()),
+  // taken once an epoch (or lbfgs evaluation), not a run of scoring.
+  MemoryReport fit_memory;
   // One epoch's optimizer steps over `order`, batch_size rows at a time
   // (nn::run_batches); returns the mean loss. after(rows done) follows each
   // batch.
@@ -241,6 +244,7 @@ struct ModelT final : MultilayerPerceptron::Model {
           done_before = done;
           if (after) after(done);
         });
+    fit_memory = ex.memory_plan();
     return own_loss ? total / double(order.size()) : mean;
   }
 
@@ -354,6 +358,7 @@ struct ModelT final : MultilayerPerceptron::Model {
         for (Eigen::Index i = 0; i < v.size(); ++i) grad[at++] += share * static_cast<double>(v.data()[i]);
       }
     }
+    fit_memory = ex.memory_plan();
     return total;
   }
 
@@ -709,6 +714,8 @@ void MultilayerPerceptron::set_profiling(bool on) {
 std::vector<NodeTime> MultilayerPerceptron::profile() const {
   return model_ ? model_->profile() : std::vector<NodeTime>{};
 }
+
+MemoryReport MultilayerPerceptron::fit_memory_plan() const { return model_ ? model_->fit_memory : MemoryReport{}; }
 
 void MultilayerPerceptron::set_progress(std::function<void(const Progress&)> callback) {
   progress_ = std::move(callback);

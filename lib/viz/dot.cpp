@@ -17,12 +17,14 @@
 #include <boost/range/iterator_range.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -314,6 +316,38 @@ std::string percent(double share) {
   return s.str();
 }
 
+// Where each drawn node's value lay, from Executor::memory_plan(): an index
+// into report.values per node id (-1: not an op the run computed), and a
+// fill colour per offset in the shared block, in the order of the offsets.
+struct Places {
+  std::vector<int> of;
+  std::map<std::size_t, std::size_t> colour_of_offset;
+};
+
+Places memory_places(const Graph& graph, const MemoryReport& report) {
+  Places p{std::vector<int>(graph.size(), -1), {}};
+  for (std::size_t i = 0; i < report.values.size(); ++i) {
+    const PlacedValue& v = report.values[i];
+    if (&v.node.graph() != &graph) throw GraphError("to_dot: the memory plan given is of another graph");
+    p.of[v.node.id()] = static_cast<int>(i);
+    if (v.in_arena) p.colour_of_offset.emplace(v.offset, 0);
+  }
+  std::size_t k = 0;
+  for (auto& [offset, colour] : p.colour_of_offset) colour = k++;
+  return p;
+}
+
+// Twelve pale colours (ColorBrewer's Set3), repeated past twelve offsets.
+constexpr std::array<const char*, 12> arena_colours{"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+                                                    "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"};
+constexpr const char* own_storage_fill = "#ffffff";
+
+std::string kib(std::size_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1024.0 << " KiB";
+  return s.str();
+}
+
 // A heavier border for a node that takes more of the step.
 std::string time_attributes(double share) {
   std::ostringstream s;
@@ -368,6 +402,7 @@ class DotWriter {
         layers_(group_layers(graph, selection_, options)),
         share_(time_shares(graph, options.profile)),
         timed_(!options.profile.empty()),
+        places_(memory_places(graph, options.memory)),
         dg_(build_dot_graph(graph, selection_, layers_)) {}
 
   std::string write() {
@@ -399,6 +434,12 @@ class DotWriter {
     if (timed_ && info.kind == NodeKind::op) {
       label += "<TR><TD COLSPAN=\"2\">time " + percent(share_[id]) + "</TD></TR>";
     }
+    if (const PlacedValue* v = place(id)) {
+      label += "<TR><TD COLSPAN=\"2\">" +
+               (v->in_arena ? "block @ " + kib(v->offset) + ", " + kib(v->bytes) : "own, " + kib(v->bytes)) +
+               "</TD></TR>";
+      if (v->over.valid()) label += "<TR><TD COLSPAN=\"2\">in place over " + html(v->over.name()) + "</TD></TR>";
+    }
     std::optional<Matrix<double>> value = values_.of(id);
     if (!value && info.kind == NodeKind::constant) value = info.value;
     if (value) {
@@ -419,13 +460,23 @@ class DotWriter {
     const NodeInfo& info = graph_.info(id);
     const Style& style = style_of(info.kind);
     const bool backward = info.role == Role::backward;
+    const char* fill = backward ? backward_fill : style.fill;
+    if (const PlacedValue* v = place(id)) {
+      fill = v->in_arena ? arena_colours[places_.colour_of_offset.at(v->offset) % arena_colours.size()]
+                         : own_storage_fill;
+    }
     out << "[label=<" << node_label(id) << ">, shape=" << style.shape << ", style=\""
         << (info.kind == NodeKind::op ? "rounded,filled" : "filled") << "\", fillcolor=\""
-        << (backward ? backward_fill : style.fill) << "\", color=\"" << (backward ? backward_border : style.border)
+        << fill << "\", color=\"" << (backward ? backward_border : style.border)
         << "\", class=\"" << (backward ? "backward" : "forward") << ' ' << to_string(info.kind) << "\""
         << (timed_ && info.kind == NodeKind::op ? time_attributes(share_[id]) : "")
         // The SVG element's id, for a page that finds a node by its id.
         << ", id=\"n" << id << "\"]";
+  }
+
+  const PlacedValue* place(NodeId id) const {
+    const int i = places_.of[id];
+    return i < 0 ? nullptr : &options_.memory.values[std::size_t(i)];
   }
 
   // A layer: its scope, the ops inside in order (repeats once), its
@@ -491,6 +542,11 @@ class DotWriter {
                 "and its gradient's value in the last run; more than " +
                 std::to_string(max_listed_entries) + " entries show as shape, min, mean, max</TD></TR>";
     }
+    if (!options_.memory.values.empty()) {
+      legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>memory</B>: " + html(plan_summary(options_.memory)) +
+                "<BR ALIGN=\"LEFT\"/>an op's fill is its place in the shared block (one colour an offset; "
+                "white: its own storage), its border its direction</TD></TR>";
+    }
     if (timed_) {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>time</B>: the share of the profiled kernel "
                 "time; the border thickens with it</TD></TR>";
@@ -526,6 +582,7 @@ class DotWriter {
   const Layers layers_;
   const std::vector<double> share_;
   const bool timed_;
+  const Places places_;
   DotGraph dg_;
 };
 

@@ -7,7 +7,8 @@ X, val loss Y", ms_per_iter), the same printed losses and the same
 checkpoint bytes at both thread counts, a run stopped and resumed from its
 checkpoint ending with the lines and bytes of one that was not, the loss
 falling, a seeded sample that continues its prompt, --svg with a box a
-block, --dot with the backward graph; and each bad input (empty, binary or
+block, --dot with the backward graph, --memory's plan in a line and on
+--dot; and each bad input (empty, binary or
 too short text, heads that do not divide the width, a misspelled flag, a
 prompt character the text lacks) refused in one line naming the file or
 flag, exit code non-zero, nothing written.
@@ -91,6 +92,17 @@ for box in ("embed", "block1", "block2", "ln_f", "head"):
     assert ">" + box + "<" in picture, box
 assert "attention" in picture
 assert "grad(" in open(path("gpt.dot")).read()
+
+# --memory: a training step's plan in a line, and --dot coloured by it.
+r = run("--iters", "5", "--threads", "2", "--memory", "--dot", path("plan.dot"))
+m = re.search(r"^A training step's memory plan: (\d+) op values; the (\d+) not fetched share a ([\d.]+) MiB block "
+              r"\(one buffer each: ([\d.]+) MiB, ratio ([\d.]+)\), (\d+) written in place over their input; "
+              r"the (\d+) fetched hold [\d.]+ MiB of their own$", r.stdout, re.M)
+assert m, r.stdout
+assert int(m[2]) + int(m[7]) == int(m[1]) and int(m[6]) > 0, m.groups()
+assert float(m[5]) < 1 and float(m[3]) < float(m[4]), m.groups()
+plan = open(path("plan.dot")).read()
+assert "block @ " in plan and "in place over " in plan and "memory plan: " in plan
 
 # Bad input: one line naming the file or flag, a non-zero exit, nothing written.
 open(path("empty.txt"), "w").close()

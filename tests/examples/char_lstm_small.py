@@ -6,9 +6,10 @@ threads and checks: the output's lines (parameters, each estimate's "step
 k: train loss X, val loss Y", ms_per_iter), the same printed losses at both
 thread counts, the loss falling, a seeded sample that continues its prompt
 (the same at both), --svg with a box a step of each layer and --dot with
-the backward graph; and each bad input (a misspelled flag, a zero layer
-count, a prompt character the text lacks, too short a text) refused in one
-line naming the flag or file, exit code non-zero.
+the backward graph, --memory's plan in a line and on --dot; and each bad
+input (a misspelled flag, a zero layer count, a prompt character the text
+lacks, too short a text) refused in one line naming the flag or file, exit
+code non-zero.
 
     python3 tests/examples/char_lstm_small.py build/examples/char_lstm
 """
@@ -46,7 +47,8 @@ def steps(out):
 one = run("--iters", "80", "--threads", "1")
 lines = one.stdout.splitlines()
 assert re.fullmatch(r"parameters: \d+, vocab \d+, train chars \d+, graph nodes \d+", lines[0]), lines[0]
-assert [l.split(":")[0] for l in steps(one.stdout)] == ["step 0", "step 20", "step 40", "step 60", "step 80"], one.stdout
+estimates = [l.split(":")[0] for l in steps(one.stdout)]
+assert estimates == ["step 0", "step 20", "step 40", "step 60", "step 80"], one.stdout
 for l in steps(one.stdout):
     assert re.fullmatch(r"step \d+: train loss \d+\.\d{4}, val loss \d+\.\d{4}", l), l
 assert re.search(r"^ms_per_iter: \d+\.\d\d$", one.stdout, re.M), one.stdout
@@ -74,6 +76,15 @@ for box in ("embed", "head", "lstm1/t0", "lstm1/t7", "lstm2/t0", "lstm2/t7"):
     assert ">" + box + "<" in picture, box
 dot = open(path("lstm.dot")).read()
 assert "grad(" in dot and "strided_rows" in dot and "interleave_rows" in dot
+
+# --memory: a training step's plan in a line (the steps' gates written in
+# place), and --dot coloured by it.
+r = run("--iters", "5", "--threads", "2", "--memory", "--dot", path("plan.dot"))
+m = re.search(r"^A training step's memory plan: (\d+) op values; the (\d+) not fetched share a ([\d.]+) MiB block "
+              r"\(one buffer each: ([\d.]+) MiB, ratio ([\d.]+)\), (\d+) written in place over their input; ",
+              r.stdout, re.M)
+assert m and int(m[6]) > 0 and float(m[3]) < float(m[4]), r.stdout
+assert "memory plan: " in open(path("plan.dot")).read()
 
 open(path("short.txt"), "w").write("in the beginning\n")
 cases = [

@@ -21,13 +21,16 @@ bool overlap(const MemoryPlan& p, std::size_t a, std::size_t b) {
 
 std::vector<char> all_planned(std::size_t n) { return std::vector<char>(n, 1); }
 
+// No op may be written over its inputs.
+std::vector<std::vector<std::size_t>> none(std::size_t n) { return std::vector<std::vector<std::size_t>>(n); }
+
 }  // namespace
 
 TEST_CASE("along a chain a value takes the bytes of one read before it was written") {
   // 0 -> 1 -> 2 -> 3: value 0 is last read by op 1, an ancestor of op 2.
   const Liveness live({{}, {0}, {1}, {2}});
   const std::vector<std::size_t> bytes(4, 100);
-  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(4));
+  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(4), none(4));
   CHECK(p.bytes[0] == 128);  // rounded up to the 64-byte alignment
   CHECK(p.offset[2] == p.offset[0]);
   CHECK(p.offset[3] == p.offset[1]);
@@ -35,7 +38,7 @@ TEST_CASE("along a chain a value takes the bytes of one read before it was writt
   CHECK(p.arena_bytes == 256);
   CHECK(p.total_bytes == 512);
   CHECK(p.overwritten == std::vector<char>{1, 1, 0, 0});
-  detail::check_memory_plan(live, p, std::vector<std::string>{"a", "b", "c", "d"});
+  detail::check_memory_plan(live, p, none(4), std::vector<std::string>{"a", "b", "c", "d"});
 }
 
 TEST_CASE("parallel branches of a diamond never share, though a sequential order would let them") {
@@ -49,7 +52,7 @@ TEST_CASE("parallel branches of a diamond never share, though a sequential order
   CHECK_FALSE(live.before(2, 3));
   CHECK_FALSE(live.before(3, 2));
   const std::vector<std::size_t> bytes(5, 64);
-  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5));
+  const MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5), none(5));
   for (std::size_t a = 0; a < 5; ++a) {
     for (std::size_t b = a + 1; b < 5; ++b) {
       CAPTURE(a);
@@ -68,7 +71,7 @@ TEST_CASE("parallel branches of a diamond never share, though a sequential order
 TEST_CASE("values left out of the plan (fetched) and empty values take no bytes") {
   const Liveness live({{}, {0}, {1}});
   const std::vector<std::size_t> bytes{64, 0, 64};
-  const MemoryPlan p = detail::plan_memory(live, bytes, std::vector<char>{1, 1, 0});
+  const MemoryPlan p = detail::plan_memory(live, bytes, std::vector<char>{1, 1, 0}, none(3));
   CHECK(p.offset[1] == detail::not_planned);
   CHECK(p.offset[2] == detail::not_planned);
   CHECK(p.arena_bytes == 64);
@@ -78,17 +81,17 @@ TEST_CASE("the checker refuses a plan that puts two values alive at once in the 
   const Liveness live({{}, {0}, {1}, {0}, {2, 3}});
   const std::vector<std::size_t> bytes(5, 64);
   const std::vector<std::string> names{"root", "left1", "left2", "right", "join"};
-  MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5));
-  detail::check_memory_plan(live, p, names);
+  MemoryPlan p = detail::plan_memory(live, bytes, all_planned(5), none(5));
+  detail::check_memory_plan(live, p, none(p.offset.size()), names);
   p.offset[3] = p.offset[1];  // the branches may run at once
-  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names),
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, none(p.offset.size()), names),
                        doctest::Contains("'left1' and 'right' share bytes"), Error);
-  p = detail::plan_memory(live, bytes, all_planned(5));
+  p = detail::plan_memory(live, bytes, all_planned(5), none(5));
   p.offset[4] = 32;  // off the alignment
-  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names), doctest::Contains("'join'"), Error);
-  p = detail::plan_memory(live, bytes, all_planned(5));
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, none(p.offset.size()), names), doctest::Contains("'join'"), Error);
+  p = detail::plan_memory(live, bytes, all_planned(5), none(5));
   p.offset[4] = p.arena_bytes;  // past the end
-  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, names), doctest::Contains("'join'"), Error);
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, none(p.offset.size()), names), doctest::Contains("'join'"), Error);
 }
 
 TEST_CASE("ancestry is counted through long chains and wide graphs (more than 64 ops)") {
@@ -100,11 +103,56 @@ TEST_CASE("ancestry is counted through long chains and wide graphs (more than 64
   CHECK(live.before(70, 140));
   CHECK_FALSE(live.before(140, 70));
   CHECK_FALSE(live.ends_before(0, 100));  // op 149 still reads value 0
-  const MemoryPlan p = detail::plan_memory(live, std::vector<std::size_t>(150, 64), all_planned(150));
+  const MemoryPlan p = detail::plan_memory(live, std::vector<std::size_t>(150, 64), all_planned(150), none(150));
   CHECK(p.arena_bytes == 3 * 64);
   std::vector<std::string> names;
   for (std::size_t k = 0; k < 150; ++k) names.push_back(std::to_string(k));
-  detail::check_memory_plan(live, p, names);
+  detail::check_memory_plan(live, p, none(p.offset.size()), names);
+}
+
+TEST_CASE("an elementwise op is written over its input when it is that input's last reader") {
+  // 0 -> 1 -> 2 -> 3, each allowed to take its input's bytes: one block.
+  const Liveness live({{}, {0}, {1}, {2}});
+  const std::vector<std::vector<std::size_t>> in_place{{}, {0}, {1}, {2}};
+  const MemoryPlan p = detail::plan_memory(live, std::vector<std::size_t>(4, 100), all_planned(4), in_place);
+  CHECK(p.arena_bytes == 128);
+  CHECK(p.in_place_of == std::vector<std::size_t>{detail::not_planned, 0, 1, 2});
+  CHECK(p.overwritten == std::vector<char>{1, 1, 1, 0});
+  const std::vector<std::string> names{"a", "b", "c", "d"};
+  detail::check_memory_plan(live, p, in_place, names);
+  // The same plan without the ops' leave is refused.
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, p, none(4), names),
+                       doctest::Contains("'a' and 'b' share bytes"), Error);
+}
+
+TEST_CASE("no op is written over an input another op may still read, or over one of another size") {
+  // 0 is read by 1 and 2, which may run at once: neither may take 0's bytes.
+  const Liveness fork({{}, {0}, {0}, {1, 2}});
+  const std::vector<std::vector<std::size_t>> fork_in_place{{}, {0}, {0}, {1, 2}};
+  CHECK_FALSE(detail::may_write_over(fork, fork_in_place, 0, 1));
+  CHECK_FALSE(detail::may_write_over(fork, fork_in_place, 0, 2));
+  CHECK(detail::may_write_over(fork, fork_in_place, 1, 3));
+  const MemoryPlan p = detail::plan_memory(fork, std::vector<std::size_t>(4, 64), all_planned(4), fork_in_place);
+  CHECK(p.in_place_of[1] == detail::not_planned);
+  CHECK(p.in_place_of[2] == detail::not_planned);
+  CHECK(p.in_place_of[3] == 1);
+  CHECK_FALSE(overlap(p, 0, 1));
+  CHECK_FALSE(overlap(p, 0, 2));
+  CHECK_FALSE(overlap(p, 1, 2));
+  detail::check_memory_plan(fork, p, fork_in_place, std::vector<std::string>{"x", "l", "r", "join"});
+
+  // 2 reads 0 after 1 did: 2 is 0's last reader in every schedule.
+  const Liveness late({{}, {0}, {0, 1}});
+  CHECK(detail::may_write_over(late, std::vector<std::vector<std::size_t>>{{}, {}, {0}}, 0, 2));
+  // Not an input of the op, or not one it allows.
+  CHECK_FALSE(detail::may_write_over(late, std::vector<std::vector<std::size_t>>{{}, {}, {1}}, 0, 2));
+
+  // Another size: first fit instead.
+  const Liveness chain({{}, {0}});
+  const MemoryPlan q = detail::plan_memory(chain, std::vector<std::size_t>{64, 128}, all_planned(2),
+                                           std::vector<std::vector<std::size_t>>{{}, {0}});
+  CHECK(q.in_place_of[1] == detail::not_planned);
+  CHECK_FALSE(overlap(q, 0, 1));
 }
 
 namespace {
@@ -180,6 +228,15 @@ std::vector<Matrix<float>> train(Net& n, int threads, bool plan) {
   return seen;
 }
 
+// The same random parameters in both executors.
+void set_both(const Net& n, std::mt19937& rng, Executor<float>& a, Executor<float>& b) {
+  for (Node p : n.params) {
+    const Matrix<float> v = random_matrix(p.shape().rows, p.shape().cols, rng);
+    a.set(p, v);
+    b.set(p, v);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("planned memory gives bit-identical losses and gradients, MLP and LeNet, at 1 and 2 threads") {
@@ -211,11 +268,7 @@ TEST_CASE("planned memory holds less than a buffer per node, and trim() gives it
   Executor<float> planned(n.g, {.threads = 1});
   Executor<float> whole(n.g, {.threads = 1, .plan_memory = false});
   CHECK(planned.options().plan_memory);
-  for (Node p : n.params) {
-    const Matrix<float> v = random_matrix(p.shape().rows, p.shape().cols, rng);
-    planned.set(p, v);
-    whole.set(p, v);
-  }
+  set_both(n, rng, planned, whole);
   const Matrix<float> X = random_matrix(200, 48, rng);
   const Matrix<float> Y = Matrix<float>::Identity(200, 10);
   std::vector<Node> fetches{n.loss};
@@ -249,6 +302,7 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   Node a = tanh(x), b = sigmoid(a), c = exp(b), d = square(c);
   g.rename(a, "first");
   g.rename(b, "second");
+  g.rename(c, "third");
   const Matrix<double> X = Matrix<double>::Random(16, 8);
   Executor<double> planned(g, {.threads = 2});
   Executor<double> whole(g, {.threads = 2, .plan_memory = false});
@@ -257,13 +311,15 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   CHECK(out == whole.value(d));
   CHECK(planned.value(d) == whole.value(d));
   CHECK(planned.value(x) == X);
-  // c was written over a (b had read it): a is gone, b is intact.
+  // Each op was written over its input in place: a and b are gone, c,
+  // which the fetched d was not written over, is intact.
   CHECK(planned.has_value(a));
   CHECK_THROWS_WITH_AS(planned.value(a),
                        doctest::Contains("node 'first' was not fetched, and a later value took its memory"),
                        FeedError);
   CHECK_THROWS_WITH_AS(planned.value(a), doctest::Contains("plan_memory"), FeedError);
-  CHECK(planned.value(b) == whole.value(b));
+  CHECK_THROWS_WITH_AS(planned.value(b), doctest::Contains("'second'"), FeedError);
+  CHECK(planned.value(c) == whole.value(c));
 
   // Fetched, the same node is kept.
   planned.compute({{x, X}}, {a, d});
@@ -271,9 +327,82 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   // A run of another fetch set takes the arena over: the values the run
   // before left there are gone, its fetched ones are not.
   planned.compute({{x, X}}, {d});
-  CHECK(planned.value(b) == whole.value(b));
+  CHECK(planned.value(c) == whole.value(c));
   planned.compute({{x, X}}, {a});
   CHECK(planned.value(a) == whole.value(a));
-  CHECK_THROWS_WITH_AS(planned.value(b), doctest::Contains("'second'"), FeedError);
+  CHECK_THROWS_WITH_AS(planned.value(c), doctest::Contains("'third'"), FeedError);
   CHECK(planned.value(d) == whole.value(d));
+}
+
+TEST_CASE("memory_plan() reports where the last run kept each value, and plan_summary() says it in a line") {
+  Net n;
+  build_mlp(n);
+  std::mt19937 rng(3);
+  Executor<float> planned(n.g, {.threads = 2});
+  Executor<float> whole(n.g, {.threads = 2, .plan_memory = false});
+  CHECK(plan_summary(planned.memory_plan()) == "memory plan: no run yet");
+  set_both(n, rng, planned, whole);
+  const Matrix<float> X = random_matrix(30, 48, rng);
+  const Matrix<float> Y = Matrix<float>::Identity(30, 10);
+  planned.compute({{n.x, X}, {n.y, Y}}, {n.loss});
+  whole.compute({{n.x, X}, {n.y, Y}}, {n.loss});
+
+  const MemoryReport r = planned.memory_plan();
+  CHECK(r.planned);
+  std::size_t in_arena = 0, in_place = 0, sum = 0;
+  for (const PlacedValue& v : r.values) {
+    CAPTURE(v.node.name());
+    CHECK(v.node.kind() == NodeKind::op);
+    if (!v.in_arena) {
+      CHECK(v.node.id() == n.loss.id());  // the one fetched value
+      continue;
+    }
+    ++in_arena;
+    sum += v.bytes;
+    CHECK(v.offset + v.bytes <= r.arena_bytes);
+    if (v.over.valid()) {
+      ++in_place;
+      // Over one of its own inputs, at the same place.
+      bool reads = false;
+      for (std::size_t i = 0; i < v.node.num_inputs(); ++i) reads |= v.node.input(i) == v.over;
+      CHECK(reads);
+      for (const PlacedValue& w : r.values) {
+        if (w.node.id() == v.over.id()) CHECK(w.offset == v.offset);
+      }
+    }
+  }
+  CHECK(in_arena + 1 == r.values.size());
+  CHECK(r.planned_bytes == sum);
+  CHECK(r.arena_bytes < r.planned_bytes);
+  // relu and tanh over their biased sums, and backward's elementwise grads.
+  CHECK(in_place >= 2);
+  CHECK(r.own_bytes == sizeof(float));
+  const std::string line = plan_summary(r);
+  CHECK(line.find("memory plan: " + std::to_string(r.values.size()) + " op values") == 0);
+  CHECK(line.find("ratio ") != std::string::npos);
+  CHECK(line.find(std::to_string(in_place) + " written in place") != std::string::npos);
+
+  const MemoryReport off = whole.memory_plan();
+  CHECK_FALSE(off.planned);
+  CHECK(off.values.size() == r.values.size());
+  CHECK(off.arena_bytes == 0);
+  CHECK(plan_summary(off).find("plan_memory is off") != std::string::npos);
+
+  planned.trim();
+  CHECK(planned.memory_plan().values.empty());
+}
+
+TEST_CASE("with check_numerics nothing is written in place, so its report shows the inputs as they were") {
+  Graph g;
+  Node x = g.input("x", {batch, 4});
+  Node a = tanh(x), b = exp(a), c = log(b);
+  Executor<double> ex(g, {.threads = 1, .check_numerics = true});
+  ex.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
+  for (const PlacedValue& v : ex.memory_plan().values) CHECK_FALSE(v.over.valid());
+  // And without it, b is written over a, c is fetched.
+  Executor<double> fast(g, {.threads = 1});
+  fast.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
+  const MemoryReport r = fast.memory_plan();
+  REQUIRE(r.values.size() == 3);
+  CHECK(r.values[1].over.id() == a.id());
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -369,4 +370,49 @@ TEST_CASE("with a profile each op node and layer shows its share of the kernel t
 
   Net other;
   CHECK_THROWS_AS(to_dot(other.g, {.profile = profile}), GraphError);
+}
+
+TEST_CASE("with a memory plan each op node shows where its value lay, one fill colour per place") {
+  Net net;
+  Executor<double> ex(net.g, {.threads = 2});
+  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
+  const MemoryReport plan = ex.memory_plan();
+  REQUIRE(plan.values.size() > 4);
+  Parsed p(to_dot(net.g, {.memory = plan}));
+  std::set<std::size_t> offsets;
+  for (const PlacedValue& v : plan.values) {
+    if (v.in_arena) offsets.insert(v.offset);
+  }
+  std::size_t in_place = 0;
+  for (const PlacedValue& v : plan.values) {
+    CAPTURE(v.node.name());
+    const std::string label = p.attr(v.node.id(), "label");
+    if (!v.in_arena) {
+      CHECK(contains(label, "own, "));
+      CHECK(p.attr(v.node.id(), "fillcolor") == "#ffffff");
+      continue;
+    }
+    CHECK(contains(label, "block @ "));
+    if (v.over.valid()) {
+      ++in_place;
+      CHECK(contains(label, "in place over " + v.over.name()));
+      // The same bytes, the same colour, as the value it was written over.
+      CHECK(p.attr(v.node.id(), "fillcolor") == p.attr(v.over.id(), "fillcolor"));
+    }
+    // Twelve colours: distinct while there are at most twelve places.
+    for (const PlacedValue& w : plan.values) {
+      if (w.in_arena && w.offset != v.offset && offsets.size() <= 12) {
+        CHECK(p.attr(v.node.id(), "fillcolor") != p.attr(w.node.id(), "fillcolor"));
+      }
+    }
+  }
+  CHECK(in_place > 0);  // tanh over the biased sum, at least
+  CHECK(!contains(p.attr(net.x.id(), "label"), "block @"));  // inputs are not planned
+  CHECK(contains(label_of(p.graph), "memory plan: "));
+
+  Net other;
+  CHECK_THROWS_AS(to_dot(other.g, {.memory = plan}), GraphError);
 }

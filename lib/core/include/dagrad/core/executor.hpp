@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -27,7 +28,8 @@ struct ExecutorOptions {
   bool profile = false;
   // Values a run needs only for a while share one block of memory, planned
   // by liveness (docs/design.md): a value's bytes go to a later value once
-  // every node that reads it has finished. The fetched nodes, inputs and
+  // every node that reads it has finished, or to the elementwise node that
+  // reads it last, written in place. The fetched nodes, inputs and
   // parameters keep their own storage. Off, every node keeps its value.
   bool plan_memory = true;
 };
@@ -38,6 +40,30 @@ struct NodeTime {
   double seconds = 0;
   std::uint64_t runs = 0;
 };
+
+// Where the last run kept one op node's value (Executor::memory_plan()).
+struct PlacedValue {
+  Node node;
+  std::size_t bytes = 0;   // its size; in the arena, rounded up to 64 bytes
+  bool in_arena = false;   // planned (not fetched): in the shared block
+  std::size_t offset = 0;  // in the arena: where it starts
+  Node over;               // valid when written in place over this input's value
+};
+
+// The last run's memory: every op node it computed, in topological order.
+struct MemoryReport {
+  std::vector<PlacedValue> values;
+  bool planned = false;           // ExecutorOptions::plan_memory
+  std::size_t arena_bytes = 0;    // the shared block: the planned values' peak
+  std::size_t planned_bytes = 0;  // the planned values' sizes summed: one buffer each
+  std::size_t own_bytes = 0;      // the values kept in their own storage (fetched, or all unplanned)
+};
+
+// The report in a few lines: the block's size against one buffer per value,
+// how many values were written in place, what the fetched values hold.
+//   memory plan: 41 op values; the 35 not fetched share a 12.44 MiB block
+//     (one buffer each: 35.12 MiB, ratio 0.354), 14 written in place; ...
+std::string plan_summary(const MemoryReport& report);
 
 // An input's value for one run. A matrix the caller names (or a row block
 // of one, a Map, a Ref) is read in place, without a copy, and must outlive
@@ -124,6 +150,9 @@ class Executor {
   // Bytes of values held: the shared block of planned values, and every
   // node's own storage (parameters, inputs, fetched values).
   std::size_t memory() const;
+  // Where the last run kept each op node's value (none before a run or
+  // after trim()): for plan_summary() and DotOptions::memory.
+  MemoryReport memory_plan() const;
   // Frees the shared block and every stored value of a node that is neither
   // a parameter nor an input staged for the next run, keeping the plans;
   // the next run allocates what it needs again.

@@ -86,6 +86,13 @@ class Op {
 
   // The op written with its arguments' names, for traces: "a * b".
   virtual std::string expression(std::span<const std::string> args) const;
+
+  // Inputs whose bytes the output may take (written in place): the kernel
+  // reads each element of such an input only to compute the same element of
+  // the output, and the input has the output's shape. The memory planner
+  // uses one when this node is the input's last reader (docs/design.md).
+  // None for most ops; the elementwise families give theirs.
+  virtual std::vector<std::size_t> in_place_inputs() const { return {}; }
 };
 
 // Implements the two virtual forward()s with one member template

@@ -84,6 +84,9 @@ class UnaryOp final : public OpBase<UnaryOp<Rule>> {
 
   std::vector<Node> backward(const GradContext& ctx) const override { return {rule_.grad(ctx)}; }
 
+  // out[i] = f(x[i]): the output may be written over x.
+  std::vector<std::size_t> in_place_inputs() const override { return {0}; }
+
   std::string label() const override { return detail::label_of(rule_); }
   Attributes attributes() const override { return detail::attributes_of(rule_); }
 
@@ -162,6 +165,15 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
         }
       }
     }
+  }
+
+  // out(r, c) reads a side at (r, c) unless that side broadcasts: such a
+  // side may be written over.
+  std::vector<std::size_t> in_place_inputs() const override {
+    std::vector<std::size_t> sides;
+    if (!b_.rows_a && !b_.cols_a) sides.push_back(0);
+    if (!b_.rows_b && !b_.cols_b) sides.push_back(1);
+    return sides;
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -160,6 +160,10 @@ class MultilayerPerceptron {
   // Each node's kernel time since profiling was switched on, most first;
   // empty before a fit.
   std::vector<NodeTime> profile() const;
+  // Where the last training step of the fit kept its values
+  // (Executor::memory_plan(), for plan_summary and DotOptions::memory);
+  // empty before a fit.
+  MemoryReport fit_memory_plan() const;
 
   struct Model;  // the graph, executor and optimizer state
 

@@ -37,6 +37,11 @@ struct DotOptions {
   // Executor::profile() after profiled runs: each op node (and layer) shows
   // its share of the kernel time, and its border thickens with it.
   std::vector<NodeTime> profile{};
+  // Executor::memory_plan() after a run: each op node shows where its value
+  // lay (its bytes, its offset in the shared block, or its own storage, and
+  // the input it was written over in place), filled with one colour per
+  // offset, so values that took the same bytes share a colour.
+  MemoryReport memory{};
 };
 
 std::string to_dot(const Graph& graph, const DotOptions& options = {});

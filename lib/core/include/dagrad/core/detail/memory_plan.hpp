@@ -2,8 +2,8 @@
 // arena) each value a run computes lives, so that values whose lifetimes the
 // graph orders share bytes. The executor plans once per fetch set and batch.
 //   detail::Liveness live(preds);                       // op k reads ops preds[k]
-//   detail::MemoryPlan p = detail::plan_memory(live, bytes, planned);
-//   detail::check_memory_plan(live, p, names);          // throws on an unsafe plan
+//   detail::MemoryPlan p = detail::plan_memory(live, bytes, planned, in_place);
+//   detail::check_memory_plan(live, p, in_place, names);  // throws on an unsafe plan
 #pragma once
 
 #include <cstddef>
@@ -52,20 +52,36 @@ struct MemoryPlan {
   // Per op: a later value of the run was written over its bytes, so after
   // the run its value is gone.
   std::vector<char> overwritten;
+  // Per op: the op whose bytes it was written over in place (it reads that
+  // value and is its last reader), or not_planned.
+  std::vector<std::size_t> in_place_of;
   std::size_t arena_bytes = 0;  // the arena's size: the planned values' peak
   std::size_t total_bytes = 0;  // the planned values' sizes summed: one buffer each
 };
 
+// Per op, the ops it reads whose bytes it may write its value over
+// (Op::in_place_inputs, as op indices); empty lists where none.
+using InPlace = std::span<const std::vector<std::size_t>>;
+
+// True when op b may be written over the value of op a, which it reads: a
+// is among in_place[b], and every other reader of a is a strict ancestor of
+// b, so b is a's last reader in every schedule.
+bool may_write_over(const Liveness& live, InPlace in_place, std::size_t a, std::size_t b);
+
 // Places every op value with planned[k] set (bytes[k] its size) in the arena,
-// first fit in topological order: a value may take bytes only from values
-// that end before it (Liveness::ends_before), so two values the schedule
-// could hold at once never share a byte.
-MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned);
+// in topological order. A value goes over an input it may take
+// (may_write_over, same size, that input planned); else first fit: it may
+// take bytes only from values that end before it (Liveness::ends_before),
+// so two values the schedule could hold at once never share a byte.
+MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned,
+                       InPlace in_place);
 
 // Throws Error naming both values' nodes (names[k] is op k's) if any two
-// planned values share bytes without one ending before the other, or a
+// planned values share bytes without one ending before the other or being
+// written over the other in place (may_write_over, at the same offset), or a
 // value is misaligned or lies past the arena's end. Cheap next to a run, and
 // run on every plan made.
-void check_memory_plan(const Liveness& live, const MemoryPlan& plan, std::span<const std::string> names);
+void check_memory_plan(const Liveness& live, const MemoryPlan& plan, InPlace in_place,
+                       std::span<const std::string> names);
 
 }  // namespace dagrad::detail
