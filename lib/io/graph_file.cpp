@@ -104,9 +104,10 @@ void check_records(const Contents& c, const std::string& name, std::map<std::str
 // each of x's shape, whose gradient rules hand their output's gradient node
 // itself to the input the chain enters by (add and sub's first operand
 // unbroadcast, add_n, add_channel_bias's input, identity, shift, a whole
-// slice). gradients() then keeps that node, which names z, as x's gradient.
+// slice, strided_rows of stride 1). gradients() then keeps that node, which names z, as x's gradient.
 bool passes_gradient_unchanged(const Graph& g, NodeId x, NodeId z) {
-  static const std::set<std::string_view> any_input{"add", "add_n", "identity", "shift", "slice", "broadcast"};
+  static const std::set<std::string_view> any_input{"add",   "add_n",     "identity", "shift",
+                                                    "slice", "broadcast", "strided_rows"};
   static const std::set<std::string_view> first_input{"sub", "add_channel_bias"};
   const Shape shape = g.info(x).shape;
   std::vector<NodeId> stack{z};

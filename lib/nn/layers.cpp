@@ -3,6 +3,9 @@
 #include <dagrad/nn/layers.hpp>
 
 #include <cmath>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 namespace dagrad::nn {
 
@@ -175,6 +178,68 @@ Node transformer_block(Node x, TransformerOptions options, Init& init, const std
   }
   Node out = add(h, m);
   g.rename(out, prefix + "residual2");
+  return out;
+}
+
+namespace {
+
+// One LSTM step from the gates' pre-activations z (B x 4H, columns i f g o)
+// and the previous cell state (invalid at the first step, where it is 0).
+// Returns {h, c}.
+std::pair<Node, Node> lstm_step(Node z, std::optional<Node> c_prev, Dim hidden, Graph& g, const std::string& prefix) {
+  const Node i = sigmoid(slice(z, 0, hidden));
+  const Node cell = tanh(slice(z, 2 * hidden, hidden));
+  const Node o = sigmoid(slice(z, 3 * hidden, hidden));
+  Node c = mul(i, cell);
+  if (c_prev) c = add(mul(sigmoid(slice(z, hidden, hidden)), *c_prev), c);
+  g.rename(c, prefix + "c");
+  const Node h = mul(o, tanh(c));
+  g.rename(h, prefix + "h");
+  return {h, c};
+}
+
+}  // namespace
+
+Node lstm(Node x, LstmOptions options, Init& init, const std::string& name) {
+  const std::string layer = "nn::lstm '" + name + "'";
+  if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
+  const Shape in = x.shape();
+  const Dim steps = options.steps, hidden = options.hidden;
+  if (steps < 1 || hidden < 1 || in.cols < 1) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(in) + " with steps " +
+                     std::to_string(steps) + " and hidden " + std::to_string(hidden) +
+                     "; steps, hidden and the input's columns must be positive");
+  }
+  if (in.rows != batch && in.rows % steps != 0) {
+    throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(in) + "; its " + std::to_string(in.rows) +
+                     " rows are not whole sequences of " + std::to_string(steps) + " steps");
+  }
+  Graph& g = x.graph();
+  auto scope = g.scope(name);
+  const std::string prefix = g.current_scope() + "/";
+  // PyTorch's nn.LSTM: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)).
+  const Initializer pytorch = uniform(1.0 / std::sqrt(double(hidden)));
+  const Node w_ih = init.parameter(g, "w_ih", {in.cols, 4 * hidden}, pytorch);
+  const std::optional<Node> w_hh =
+      steps > 1 ? std::optional<Node>(init.parameter(g, "w_hh", {hidden, 4 * hidden}, pytorch)) : std::nullopt;
+  const Node b_ih = init.parameter(g, "b_ih", {1, 4 * hidden}, pytorch);
+  const Node b_hh = init.parameter(g, "b_hh", {1, 4 * hidden}, pytorch);
+  // Every row's input projection at once; the steps take their rows of it.
+  Node projected = add(add(matmul(x, w_ih), b_ih), b_hh);
+  g.rename(projected, prefix + "x_proj");
+  std::vector<Node> states;
+  std::optional<Node> h, c;
+  for (Dim t = 0; t < steps; ++t) {
+    auto step = g.scope("t" + std::to_string(t));
+    const std::string step_prefix = g.current_scope() + "/";
+    Node z = strided_rows(projected, t, steps);
+    if (h) z = add(z, matmul(*h, *w_hh));
+    g.rename(z, step_prefix + "gates");
+    std::tie(h, c) = lstm_step(z, c, hidden, g, step_prefix);
+    states.push_back(*h);
+  }
+  Node out = interleave_rows(states);
+  g.rename(out, prefix + "hidden");
   return out;
 }
 

@@ -106,6 +106,15 @@ Node binary_cross_entropy(Node logits, Node labels);
 Node concat(const std::vector<Node>& xs);
 Node slice(Node x, Dim first, Dim count);
 
+// Rows, for sequences stored as rows (row sequence * steps + t):
+// strided_rows(x, t, steps) is time step t of every sequence, the rows t,
+// t + steps, t + 2 steps, ... (x's rows a whole number of runs of steps,
+// 0 <= t < steps); interleave_rows(xs) puts n nodes of one shape back as
+// sequences of n steps, its row i * n + k being row i of xs[k]. Each is the
+// other's gradient.
+Node strided_rows(Node x, Dim first, Dim stride);
+Node interleave_rows(const std::vector<Node>& xs);
+
 // The sum of several nodes of one shape, added left to right (the gradient
 // of a node with several consumers).
 Node add_n(const std::vector<Node>& xs);

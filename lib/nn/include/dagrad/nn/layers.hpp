@@ -87,6 +87,31 @@ struct TransformerOptions {
 // so a drawing collapsed by layer shows one box a block.
 Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name);
 
+struct LstmOptions {
+  Dim steps = 0;   // T: x's rows are sequences of T steps (row sequence * T + t)
+  Dim hidden = 0;  // H: the width of the hidden and cell states
+};
+
+// A long short-term memory layer unrolled over `steps` time steps, as
+// PyTorch's nn.LSTM (one layer, batch_first) computes it: x is
+// (sequences x T) x D, row sequence * T + t; h_0 = c_0 = 0, and at each step
+//   [i f g o] = x_t W_ih + b_ih + b_hh + h_(t-1) W_hh   (four gates of H columns)
+//   c_t = sigmoid(f) * c_(t-1) + sigmoid(i) * tanh(g),  h_t = sigmoid(o) * tanh(c_t).
+// Returns every h_t, (sequences x T) x H in x's row order, for a head on
+// every step. Parameters name/w_ih {D, 4H}, name/w_hh {H, 4H} (none when T
+// is 1: h_0 is 0), name/b_ih and name/b_hh {1, 4H}: PyTorch's weight_ih_l0,
+// weight_hh_l0 transposed and its biases, each drawn from U(-1/sqrt(H),
+// 1/sqrt(H)) as PyTorch draws them. The input projection is one matmul for
+// every row; the recurrence adds 16 nodes a step (10 for the first), each
+// step's under the scope name/tK, so a drawing shows the graph unrolled. Its
+// gradient flows back through every step (backpropagation through time):
+// about twice as many nodes again, and each step's x_t rows give x W_ih a
+// gradient of x's full size, summed over the T steps. Throws ShapeError
+// naming the layer, before making anything, for steps or hidden below 1 or
+// x's columns open, and when x's known rows are not whole sequences.
+//   Node h = nn::lstm(nn::embedding(ids, 65, 32, init, "embed"), {.steps = 64, .hidden = 128}, init, "lstm1");
+Node lstm(Node x, LstmOptions options, Init& init, const std::string& name);
+
 // Pooling under a name scope of its own when `name` is given (the ops
 // themselves have no parameters).
 Node max_pool2d(Node x, Pool2dOptions geometry, const std::string& name = "");

@@ -36,6 +36,7 @@
   X(gelu)                         \
   X(gelu_grad)                    \
   X(identity)                     \
+  X(interleave_rows)              \
   X(layer_norm)                   \
   X(layer_norm_grad_gain)         \
   X(layer_norm_grad_input)        \
@@ -64,6 +65,7 @@
   X(softmax_cross_entropy_grad)   \
   X(sqrt)                         \
   X(square)                       \
+  X(strided_rows)                 \
   X(sub)                          \
   X(sum)                          \
   X(sum_channels)                 \
