@@ -237,7 +237,8 @@ struct Executor<T>::Impl {
           break;
         case NodeKind::op: {
           if (options.optimize && find_op(info.op->key())) {
-            Signature sig{typeid(*info.op), std::string(info.op->key()), attribute_text(info.op->attributes()), {}};
+            const Op& op = *info.op;
+            Signature sig{typeid(op), std::string(op.key()), attribute_text(op.attributes()), {}};
             for (NodeId in : info.inputs) sig.inputs.push_back(plan.rep[in]);
             const auto [at, first] = seen.emplace(std::move(sig), n);
             if (!first) {

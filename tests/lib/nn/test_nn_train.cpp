@@ -568,11 +568,13 @@ TEST_CASE("metrics: a name missing at some epoch, added late, repeated or empty 
       {{{"", 1.0}}, "empty name"},
       {{{"a", 1.0}, {"a", 2.0}}, "metric 'a' is returned twice at epoch 1"},
   };
-  for (const auto& [metrics, message] : cases) {
+  for (const auto& one : cases) {
+    const nn::Metrics metrics = one.first;
+    const std::string message = one.second;
     CAPTURE(message);
     Net<float> net(6, 8);
     auto t = net.trainer({.epochs = 1, .batch_size = 32});
-    t.set_metrics([&metrics](const nn::EpochEnd&) { return metrics; });
+    t.set_metrics([metrics](const nn::EpochEnd&) { return metrics; });
     CHECK_THROWS_WITH_AS(t.fit(Features(data.X), Features(data.Y)), doctest::Contains(message.c_str()), Error);
   }
   Net<float> late(6, 8);
