@@ -87,7 +87,8 @@ def check_part(part, tmp):
         r = compile_probe(part, [h], tmp)
         if r.returncode == 0:
             found.append(f'{part} must never include <{h}>, yet it compiles')
-        elif 'No such file or directory' not in r.stderr:
+        # GCC says "No such file or directory", clang "file not found".
+        elif 'No such file or directory' not in r.stderr and "' file not found" not in r.stderr:
             found.append(f'{part} including <{h}> failed for another reason than a missing header:\n'
                          f'{r.stderr[:2000]}')
         else:
