@@ -79,8 +79,7 @@ MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes,
     // other value has taken (none can have: the input is alive until b).
     std::size_t over = not_planned;
     for (std::size_t a : in_place[b]) {
-      if (a < b && plan.offset[a] != not_planned && bytes[a] == bytes[b] && plan.in_place_of[b] == not_planned &&
-          may_write_over(live, in_place, a, b)) {
+      if (a < b && plan.offset[a] != not_planned && bytes[a] == bytes[b] && may_write_over(live, in_place, a, b)) {
         over = a;
         break;
       }
