@@ -473,6 +473,10 @@ TEST_CASE("a checkpoint edited to hold values no run writes, or names no run wri
   CHECK(refused("state:train/no_improvement", one(3)) ==
         bad + ": 'state:train/no_improvement' is 3.0, not a count up to 2");
   CHECK(refused("state:train/best", one(std::nan(""))) == bad + ": 'state:train/best' is not a number");
+  // A metric's history must have one value an epoch; any name loads.
+  CHECK(refused("state:train/metric/accuracy", Matrix<double>::Zero(1, 3)) ==
+        bad + ": metric 'state:train/metric/accuracy' is 1x3 in the checkpoint but 1x2 in this network");
+  CHECK(refused("state:train/metric/\xff\xfe not UTF-8", Matrix<double>::Zero(1, 2)) == "loaded");
 }
 
 namespace {
