@@ -569,6 +569,12 @@ struct Executor<T>::Impl {
   // values the last run left in the arena are gone from here on.
   void place_values(Plan& plan) {
     for (NodeId n : in_arena) {
+      // A repeat last run may be a folded constant now, in another fetch
+      // set (its first computation was not needed there): keep its value.
+      if (folded[n]) {
+        storage[n] = Storage::own;
+        continue;
+      }
       storage[n] = Storage::gone;
       values[n] = Matrix<T>();
     }
@@ -593,6 +599,11 @@ struct Executor<T>::Impl {
     // A repeat reads its representative's value where it lies, as a value
     // in the arena is read: copied out by value(), gone after the next run.
     for (NodeId n : plan.repeats) {
+      if (folded[n]) {  // folded in another fetch set: its own value, the same bits
+        point(n, values[n].data(), values[n].rows(), values[n].cols());
+        storage[n] = Storage::own;
+        continue;
+      }
       const ConstView<T>& from = views[plan.rep[n]];
       values[n] = Matrix<T>();
       point(n, from.data(), from.rows(), from.cols());
