@@ -1,4 +1,4 @@
-// relu: y = max(x, 0), elementwise.  dy/dx = 1 where x > 0, else 0
+// relu: y = max(x, 0), elementwise.  dy/dx = 1 where x > 0 (so where y > 0), else 0
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op_family.hpp>
 #include <dagrad/core/ops.hpp>
@@ -12,7 +12,10 @@ struct ReluRule {
   auto operator()(const X& x) const {
     return x.max(typename X::Scalar(0));
   }
-  Node grad(const GradContext& ctx) const { return relu_grad(ctx.input(0), ctx.grad()); }
+  // From the output, as PyTorch's threshold_backward reads it: y > 0
+  // exactly where x > 0, so x need not be kept for the backward pass (and a
+  // bias add before relu can fuse into it).
+  Node grad(const GradContext& ctx) const { return relu_grad(ctx.output(), ctx.grad()); }
 };
 
 }  // namespace
