@@ -220,6 +220,8 @@ struct ModelT final : MultilayerPerceptron::Model {
                                .nesterov = p.nesterovs_momentum},
           params);
     }
+    // The epoch's loss is read from each step when it is not the objective.
+    if (objective.id() != loss.id()) optimizer->also_fetch(loss);
   }
 
   double train_epoch(const Features& X, std::span<const std::size_t> order, const Matrix<double>& Y,

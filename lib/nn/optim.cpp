@@ -303,6 +303,13 @@ double Optimizer::clip_scale(Executor<T>& ex, const std::vector<const Matrix<T>*
   return norm > *settings_.clip_norm ? *settings_.clip_norm / norm : 1.0;
 }
 
+void Optimizer::also_fetch(Node node) {
+  if (&node.graph() != &loss_.graph()) {
+    throw GraphError("nn::" + name_ + ": also_fetch of '" + node.name() + "', a node of another graph");
+  }
+  if (std::find(fetches_.begin(), fetches_.end(), node) == fetches_.end()) fetches_.push_back(node);
+}
+
 template <class T>
 double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds) {
   prepare(ex);

@@ -114,8 +114,13 @@ class Optimizer {
   // last; with shards, the last shard this process computed.
   const std::vector<Node>& state_parameters() const { return state_parameters_; }
   const std::vector<Node>& state_updates() const { return state_updates_; }
-  // loss, the gradients, then the state updates: what a step fetches.
+  // loss, the gradients, the state updates, then any also_fetch() added:
+  // what a step fetches.
   const std::vector<Node>& fetches() const { return fetches_; }
+  // Makes each step fetch `node` too, so the caller can read its value
+  // afterwards (Executor::value): a value a step does not fetch may be
+  // overwritten or never stored (ExecutorOptions::plan_memory, fuse).
+  void also_fetch(Node node);
   const std::string& name() const { return name_; }  // "sgd", "adam", "adamw"
 
   std::uint64_t steps() const { return steps_; }
