@@ -1,4 +1,5 @@
 #include <dagrad/core/detail/memory_plan.hpp>
+#include <dagrad/core/detail/parallel.hpp>
 #include <dagrad/core/detail/tsan.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/op.hpp>
@@ -74,7 +75,25 @@ using ArenaBytes = std::unique_ptr<std::byte[], ArenaFree>;
 
 // Where a node's value lies: its own matrix, or the arena (and whether
 // value() has copied it out, or a later value took its bytes).
-enum class Storage : char { own, arena, copied, gone };
+// A fused group's member never has a value of its own (fused).
+enum class Storage : char { own, arena, copied, gone, fused };
+
+// A fused group's values are computed a tile of elements at a time; the
+// tiles are whole numbers of 16-element groups, as parallel_elements' blocks
+// are, so each op sees its elements cut at the same places.
+constexpr Dim fused_tile = 1024;
+// At most this many ops in one group (the root's tiles stay in L1/L2).
+constexpr std::size_t fused_members = 16;
+
+// Each thread's tiles for fused groups, 64-byte aligned, grown once.
+template <class T>
+T* fused_scratch(std::size_t tiles) {
+  thread_local std::vector<T> scratch;
+  const std::size_t need = tiles * fused_tile + 64 / sizeof(T);
+  if (scratch.size() < need) scratch.resize(need);
+  const auto address = reinterpret_cast<std::uintptr_t>(scratch.data());
+  return scratch.data() + ((64 - address % 64) % 64) / sizeof(T);
+}
 
 }  // namespace
 
@@ -96,6 +115,21 @@ struct Executor<T>::Impl {
     // (Op::in_place_inputs); none with check_numerics, whose report shows
     // the inputs after the kernel ran.
     std::vector<std::vector<std::size_t>> in_place;
+    // Fused groups (ExecutorOptions::fuse): chains of elementwise ops whose
+    // values no one else reads run as one task, their root's (the last op),
+    // a block of elements at a time through tiles, never stored whole.
+    struct Arg {
+      const ConstView<T>* value;  // an op outside the group, or...
+      int tile;                   // ...the member computed into this tile (-1: outside)
+      bool whole;                 // outside: of the output's shape (else broadcast)
+    };
+    struct Group {
+      std::vector<std::size_t> members;    // ops, in topological order, the root last
+      std::vector<std::vector<Arg>> args;  // per member, per input
+    };
+    std::vector<Group> groups;
+    std::vector<int> group_of;  // per op: its group's index when it is a root, else -1
+    std::vector<int> fused_into;  // per op: its group's root when it is a member, else -1
     std::vector<Shape> shapes;   // per op, inferred for the fed shapes
     // Per op sizes in bytes (so per batch size): where each value lies.
     std::map<std::vector<std::size_t>, detail::MemoryPlan> layouts;
@@ -182,6 +216,7 @@ struct Executor<T>::Impl {
       if (task >= 0) plan->fetched[static_cast<std::size_t>(task)] = 1;
     }
     plan->shapes.resize(plan->ops.size());
+    fuse(*plan);
     build_flow(*plan, plan->task_of);
     return *plans.emplace(std::move(key), std::move(plan)).first->second;
   }
@@ -297,6 +332,77 @@ struct Executor<T>::Impl {
     return true;
   }
 
+  // Groups the plan's chains of elementwise ops (Op::elementwise): an op
+  // joins the op that reads it when that is its only reader, reads it at a
+  // side of its own shape, and it is not fetched. Off with plan_memory off
+  // (every value kept) and with check_numerics (each node checked).
+  void fuse(Plan& plan) {
+    const std::size_t n = plan.ops.size();
+    plan.group_of.assign(n, -1);
+    plan.fused_into.assign(n, -1);
+    if (!options.fuse || !options.plan_memory || options.check_numerics) return;
+    // Each op's readers among the ops (one count per reader).
+    std::vector<int> readers(n, 0), reader(n, -1);
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<int> read;
+      for (NodeId in : graph.info(plan.ops[k]).inputs) {
+        const int t = plan.task_of[in];
+        if (t >= 0 && std::find(read.begin(), read.end(), t) == read.end()) read.push_back(t);
+      }
+      for (int t : read) {
+        ++readers[static_cast<std::size_t>(t)];
+        reader[static_cast<std::size_t>(t)] = static_cast<int>(k);
+      }
+    }
+    auto op_of = [&](std::size_t k) -> const Op& { return *graph.info(plan.ops[k]).op; };
+    // Latest first, so a reader's root and group size are known.
+    std::vector<std::size_t> root(n), size(n, 1);
+    std::iota(root.begin(), root.end(), std::size_t{0});
+    for (std::size_t p = n; p-- > 0;) {
+      if (readers[p] != 1 || plan.fetched[p] || !op_of(p).elementwise()) continue;
+      const auto c = static_cast<std::size_t>(reader[p]);
+      const Op& consumer = op_of(c);
+      if (!consumer.elementwise() || size[root[c]] >= fused_members) continue;
+      const NodeInfo& info = graph.info(plan.ops[c]);
+      const std::vector<std::size_t> whole = consumer.in_place_inputs();
+      bool at_whole_side = true;
+      for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+        if (plan.task_of[info.inputs[i]] == static_cast<int>(p) &&
+            std::find(whole.begin(), whole.end(), i) == whole.end()) {
+          at_whole_side = false;
+        }
+      }
+      if (!at_whole_side) continue;
+      root[p] = root[c];
+      ++size[root[c]];
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (root[k] == k && size[k] > 1) {
+        plan.group_of[k] = static_cast<int>(plan.groups.size());
+        plan.groups.emplace_back();
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (size[root[k]] < 2) continue;
+      typename Plan::Group& group = plan.groups[static_cast<std::size_t>(plan.group_of[root[k]])];
+      if (root[k] != k) plan.fused_into[k] = static_cast<int>(root[k]);
+      const NodeInfo& info = graph.info(plan.ops[k]);
+      const std::vector<std::size_t> whole = info.op->in_place_inputs();
+      std::vector<typename Plan::Arg> args;
+      for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+        const int t = plan.task_of[info.inputs[i]];
+        int tile = -1;
+        for (std::size_t j = 0; t >= 0 && j < group.members.size(); ++j) {
+          if (group.members[j] == static_cast<std::size_t>(t)) tile = static_cast<int>(j);
+        }
+        const bool at_whole = std::find(whole.begin(), whole.end(), i) != whole.end();
+        args.push_back({tile >= 0 ? nullptr : plan.args[k][i], tile, at_whole});
+      }
+      group.members.push_back(k);
+      group.args.push_back(std::move(args));
+    }
+  }
+
   // One flow-graph task per op node, an edge from each op it reads; ops
   // that read only inputs, parameters and constants hang off `start`. The
   // memory planner is given the same edges.
@@ -312,9 +418,20 @@ struct Executor<T>::Impl {
         const NodeId n = plan->ops[k];
         const ConstView<T>* const* args = plan->args[k].data();
         const std::size_t nargs = plan->args[k].size();
-        plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
-          run_node(n, Inputs<T>(args, nargs));
-        });
+        const int group = plan->group_of[k];
+        if (plan->fused_into[k] >= 0) {
+          plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
+            pass_on(n, Inputs<T>(args, nargs));
+          });
+        } else if (group >= 0) {
+          plan->tasks.emplace_back(*plan->flow, [this, plan, n, group](tbb::flow::continue_msg) {
+            run_group(*plan, n, plan->groups[static_cast<std::size_t>(group)]);
+          });
+        } else {
+          plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
+            run_node(n, Inputs<T>(args, nargs));
+          });
+        }
       }
       for (std::size_t k = 0; k < plan->ops.size(); ++k) {
         std::vector<int> preds;
@@ -334,15 +451,127 @@ struct Executor<T>::Impl {
         }
       }
     });
+    // A group's root task reads what its members read: the planner sees
+    // those reads as the root's, so no value they read ends before it.
+    for (const typename Plan::Group& group : plan->groups) {
+      std::vector<std::size_t>& reads = preds_of[group.members.back()];
+      for (std::size_t m : group.members) reads.insert(reads.end(), preds_of[m].begin(), preds_of[m].end());
+      std::sort(reads.begin(), reads.end());
+      reads.erase(std::unique(reads.begin(), reads.end()), reads.end());
+    }
     plan->live = std::make_unique<detail::Liveness>(preds_of);
     plan->in_place.assign(plan->ops.size(), {});
     if (options.check_numerics) return;
     for (std::size_t k = 0; k < plan->ops.size(); ++k) {
+      if (plan->fused_into[k] >= 0) continue;
+      if (plan->group_of[k] >= 0) {
+        plan->in_place[k] = group_in_place(*plan, plan->groups[static_cast<std::size_t>(plan->group_of[k])]);
+        continue;
+      }
       const NodeInfo& info = graph.info(plan->ops[k]);
       for (std::size_t i : info.op->in_place_inputs()) {
         const int task = i < info.inputs.size() ? task_of[info.inputs[i]] : -1;
         if (task >= 0) plan->in_place[k].push_back(static_cast<std::size_t>(task));
       }
+    }
+  }
+
+  // The ops a group's root may be written over: an op outside the group
+  // that every member reading it reads at a side of the output's shape, so
+  // each block of it is read before that block of the output is written.
+  std::vector<std::size_t> group_in_place(const Plan& plan, const typename Plan::Group& group) const {
+    std::vector<std::size_t> whole, broadcast;
+    for (std::size_t j = 0; j < group.members.size(); ++j) {
+      const NodeInfo& info = graph.info(plan.ops[group.members[j]]);
+      for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+        const int t = plan.task_of[info.inputs[i]];
+        if (t < 0 || group.args[j][i].tile >= 0) continue;
+        (group.args[j][i].whole ? whole : broadcast).push_back(static_cast<std::size_t>(t));
+      }
+    }
+    std::vector<std::size_t> out;
+    for (std::size_t t : whole) {
+      if (std::find(broadcast.begin(), broadcast.end(), t) == broadcast.end() &&
+          std::find(out.begin(), out.end(), t) == out.end()) {
+        out.push_back(t);
+      }
+    }
+    return out;
+  }
+
+  // A fused member's task: its group's root computes it. It passes on a
+  // failure upstream, and its inputs' readiness to ThreadSanitizer.
+  void pass_on(NodeId n, Inputs<T> args) {
+    tsan::acquire(this);
+    for (const ConstView<T>* a : args) tsan::acquire(a);
+    if (failed.load(std::memory_order_relaxed)) {
+      for (NodeId in : graph.info(n).inputs) {
+        if (poisoned[in]) poisoned[n] = 1;
+      }
+    }
+    tsan::release(&views[n]);
+  }
+
+  // A group's root task: every member over each block of elements that
+  // parallel_elements cuts from the root's size, a tile at a time, each
+  // member's tile from the tiles before it, the root's into its value.
+  void run_group(const Plan& plan, NodeId root, const typename Plan::Group& group) {
+    tsan::acquire(this);
+    for (std::size_t m : group.members) tsan::acquire(&views[plan.ops[m]]);
+    for (const auto& args : group.args) {
+      for (const typename Plan::Arg& a : args) {
+        if (a.value) tsan::acquire(a.value);
+      }
+    }
+    struct Done {
+      const void* token;
+      ~Done() { tsan::release(token); }
+    } done{&views[root]};
+    const NodeInfo& info = graph.info(root);
+    if (failed.load(std::memory_order_relaxed)) {
+      for (std::size_t m : group.members) {
+        for (NodeId in : graph.info(plan.ops[m]).inputs) {
+          if (poisoned[in]) {
+            poisoned[root] = 1;
+            return;
+          }
+        }
+      }
+    }
+    T* const out = const_cast<T*>(views[root].data());
+    const Shape shape{views[root].rows(), views[root].cols()};
+    const std::size_t members = group.members.size();
+    auto blocks = [&] {
+      detail::parallel_elements(shape.size(), [&](Dim first, Dim count) {
+        T* const tiles = fused_scratch<T>(members - 1);
+        for (Dim at = first, end = first + count; at < end; at += fused_tile) {
+          const Dim len = std::min(fused_tile, end - at);
+          for (std::size_t j = 0; j < members; ++j) {
+            const T* in[2] = {nullptr, nullptr};
+            const auto& args = group.args[j];
+            for (std::size_t i = 0; i < args.size() && i < 2; ++i) {
+              const typename Plan::Arg& a = args[i];
+              in[i] = a.tile >= 0 ? tiles + a.tile * fused_tile : a.value->data() + (a.whole ? at : 0);
+            }
+            T* const into = j + 1 == members ? out + at : tiles + static_cast<Dim>(j) * fused_tile;
+            graph.info(plan.ops[group.members[j]])
+                .op->forward_elements(std::span<const T* const>(in, args.size()), into, at, len, shape);
+          }
+        }
+      });
+    };
+    clean_vector_state();
+    try {
+      if (options.profile) {
+        const auto start = std::chrono::steady_clock::now();
+        blocks();
+        kernel_seconds[root] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ++kernel_runs[root];
+      } else {
+        blocks();
+      }
+    } catch (const std::exception& e) {
+      fail(root, std::string(info.op->key()) + " node '" + info.name + "' (a fused group) failed: " + e.what());
     }
   }
 
@@ -434,7 +663,10 @@ struct Executor<T>::Impl {
     if (layout) report.arena_bytes = layout->arena_bytes;
     for (std::size_t k = 0; k < plan.ops.size(); ++k) {
       PlacedValue v{.node = graph.node(plan.ops[k])};
-      if (layout && layout->offset[k] != detail::not_planned) {
+      if (plan.fused_into[k] >= 0) {
+        v.fused_into = graph.node(plan.ops[static_cast<std::size_t>(plan.fused_into[k])]);
+        v.bytes = static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
+      } else if (layout && layout->offset[k] != detail::not_planned) {
         v.in_arena = true;
         v.offset = layout->offset[k];
         v.bytes = layout->bytes[k];
@@ -550,12 +782,12 @@ struct Executor<T>::Impl {
   const detail::MemoryPlan& layout_for(Plan& plan) {
     std::vector<std::size_t> bytes(plan.ops.size());
     for (std::size_t k = 0; k < plan.ops.size(); ++k) {
-      bytes[k] = static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
+      bytes[k] = plan.fused_into[k] >= 0 ? 0 : static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
     }
     auto it = plan.layouts.find(bytes);
     if (it != plan.layouts.end()) return it->second;
     std::vector<char> planned(plan.ops.size());
-    for (std::size_t k = 0; k < plan.ops.size(); ++k) planned[k] = !plan.fetched[k];
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) planned[k] = !plan.fetched[k] && plan.fused_into[k] < 0;
     detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned, plan.in_place);
     std::vector<std::string> names;
     names.reserve(plan.ops.size());
@@ -585,7 +817,11 @@ struct Executor<T>::Impl {
     for (std::size_t k = 0; k < plan.ops.size(); ++k) {
       const NodeId n = plan.ops[k];
       const Shape s = plan.shapes[k];
-      if (layout && layout->offset[k] != detail::not_planned) {
+      if (plan.fused_into[k] >= 0) {  // computed a tile at a time by its group's root
+        values[n] = Matrix<T>();
+        point(n, nullptr, s.rows, s.cols);
+        storage[n] = Storage::fused;
+      } else if (layout && layout->offset[k] != detail::not_planned) {
         values[n] = Matrix<T>();
         point(n, reinterpret_cast<const T*>(arena_bytes.get() + layout->offset[k]), s.rows, s.cols);
         storage[n] = Storage::arena;
@@ -607,6 +843,10 @@ struct Executor<T>::Impl {
       const ConstView<T>& from = views[plan.rep[n]];
       values[n] = Matrix<T>();
       point(n, from.data(), from.rows(), from.cols());
+      if (storage[plan.rep[n]] == Storage::fused) {
+        storage[n] = Storage::fused;
+        continue;
+      }
       storage[n] = Storage::arena;
       in_arena.push_back(n);
     }
@@ -656,6 +896,11 @@ struct Executor<T>::Impl {
       throw FeedError("value: node '" + node.name() + "' has no value yet (not computed by a run" +
                       (node.kind() == NodeKind::parameter ? ", nor set)" : ")"));
     }
+    if (storage[n] == Storage::fused) {
+      throw FeedError("value: node '" + node.name() +
+                      "' was not fetched, and it was computed inside a fused group of elementwise ops, never "
+                      "stored whole; fetch it to read it (or set ExecutorOptions::fuse to false)");
+    }
     if (storage[n] == Storage::gone) {
       throw FeedError("value: node '" + node.name() +
                       "' was not fetched, and a later value took its memory; fetch it to read it (or set "
@@ -669,7 +914,9 @@ struct Executor<T>::Impl {
   }
 
   bool has_value(NodeId n) const { return n < ready.size() && ready[n]; }
-  bool value_reused(NodeId n) const { return has_value(n) && storage[n] == Storage::gone; }
+  bool value_reused(NodeId n) const {
+    return has_value(n) && (storage[n] == Storage::gone || storage[n] == Storage::fused);
+  }
 
   std::size_t memory() const {
     std::size_t bytes = arena_size;
@@ -715,10 +962,15 @@ std::string plan_summary(const MemoryReport& report) {
     s << ", one buffer each (ExecutorOptions::plan_memory is off): " << mib(report.own_bytes);
     return s.str();
   }
-  std::size_t arena = 0, in_place = 0;
+  std::size_t arena = 0, in_place = 0, fused = 0;
+  std::vector<NodeId> roots;
   for (const PlacedValue& v : report.values) {
     arena += v.in_arena;
     in_place += v.over.valid();
+    if (v.fused_into.valid()) {
+      ++fused;
+      if (std::find(roots.begin(), roots.end(), v.fused_into.id()) == roots.end()) roots.push_back(v.fused_into.id());
+    }
   }
   s << "; the " << arena << " not fetched share a " << mib(report.arena_bytes) << " block (one buffer each: "
     << mib(report.planned_bytes);
@@ -726,8 +978,13 @@ std::string plan_summary(const MemoryReport& report) {
     s << ", ratio " << std::setprecision(3) << std::fixed
       << static_cast<double>(report.arena_bytes) / static_cast<double>(report.planned_bytes);
   }
-  s << "), " << in_place << " written in place over their input; the " << report.values.size() - arena
-    << " fetched hold " << mib(report.own_bytes) << " of their own";
+  s << "), " << in_place << " written in place over their input; ";
+  if (fused > 0) {
+    s << fused << " computed inside " << roots.size() << " fused group" << (roots.size() == 1 ? "" : "s")
+      << ", never stored; ";
+  }
+  s << "the " << report.values.size() - arena - fused << " fetched hold " << mib(report.own_bytes)
+    << " of their own";
   return s.str();
 }
 

@@ -99,6 +99,12 @@ void scale_into(const ConstView<T>& x, T factor, View<T> out) {
 
 void scale_elements(const ConstView<float>& x, float factor, View<float> out) { scale_into(x, factor, out); }
 void scale_elements(const ConstView<double>& x, double factor, View<double> out) { scale_into(x, factor, out); }
+void scale_range(const float* x, float factor, float* out, std::int64_t n) {
+  dense_kernels<float>().scale(x, factor, out, n);
+}
+void scale_range(const double* x, double factor, double* out, std::int64_t n) {
+  dense_kernels<double>().scale(x, factor, out, n);
+}
 
 }  // namespace dagrad::detail
 

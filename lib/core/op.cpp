@@ -19,6 +19,13 @@ Node Op::state_update(Node node, std::size_t input) const {
                    std::to_string(input));
 }
 
+void Op::forward_elements(std::span<const float* const>, float*, Dim, Dim, Shape) const {
+  throw GraphError(std::string(key()) + " is not an elementwise op: it has no forward_elements");
+}
+void Op::forward_elements(std::span<const double* const>, double*, Dim, Dim, Shape) const {
+  throw GraphError(std::string(key()) + " is not an elementwise op: it has no forward_elements");
+}
+
 void no_gradient(const GradContext& ctx, std::size_t input) {
   const Node n = ctx.output();
   throw GraphError(std::string(n.op()->key()) + " node '" + n.name() +

@@ -190,6 +190,7 @@ using DotGraph =
 // the order their first nodes were built, which Graphviz roughly keeps.
 struct Cluster {
   std::string name;  // this scope's own part ("inner" of "outer/inner")
+  bool fused = false;  // a fused group of the executor's plan, not a scope
   std::vector<std::string> members;
   std::vector<std::unique_ptr<Cluster>> children;
 
@@ -218,9 +219,14 @@ struct Cluster {
 
 void write_cluster(std::ostream& out, const Cluster& c, int& counter, int depth) {
   const std::string indent(2 * static_cast<std::size_t>(depth), ' ');
-  out << indent << "subgraph cluster_" << counter++ << " {\n"
-      << indent << "  graph [label=<<B>" << html(c.name)
-      << "</B>>, labeljust=l, style=\"rounded,dashed\", color=\"#999999\"];\n";
+  out << indent << "subgraph cluster_" << counter++ << " {\n";
+  if (c.fused) {
+    out << indent << "  graph [label=<" << html(c.name)
+        << ">, labeljust=l, style=\"rounded,filled\", fillcolor=\"#eeeeee\", color=\"#555555\"];\n";
+  } else {
+    out << indent << "  graph [label=<<B>" << html(c.name)
+        << "</B>>, labeljust=l, style=\"rounded,dashed\", color=\"#999999\"];\n";
+  }
   for (const auto& m : c.members) out << indent << "  " << m << ";\n";
   for (const auto& child : c.children) write_cluster(out, *child, counter, depth + 1);
   out << indent << "}\n";
@@ -345,6 +351,7 @@ Places memory_places(const Graph& graph, const MemoryReport& report) {
 constexpr std::array<const char*, 12> arena_colours{"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                                                     "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"};
 constexpr const char* own_storage_fill = "#ffffff";
+constexpr const char* fused_fill = "#eeeeee";  // as the fused group's cluster: no storage of its own
 
 std::string kib(std::size_t bytes) {
   std::ostringstream s;
@@ -440,7 +447,9 @@ class DotWriter {
     }
     if (const PlacedValue* v = place(id)) {
       label += "<TR><TD COLSPAN=\"2\">" +
-               (v->in_arena ? "block @ " + kib(v->offset) + ", " + kib(v->bytes) : "own, " + kib(v->bytes)) +
+               (v->fused_into.valid() ? "fused into " + html(v->fused_into.name()) + ", never stored"
+                : v->in_arena         ? "block @ " + kib(v->offset) + ", " + kib(v->bytes)
+                                      : "own, " + kib(v->bytes)) +
                "</TD></TR>";
       if (v->over.valid()) label += "<TR><TD COLSPAN=\"2\">in place over " + html(v->over.name()) + "</TD></TR>";
     }
@@ -469,8 +478,9 @@ class DotWriter {
     const bool backward = info.role == Role::backward;
     const char* fill = backward ? backward_fill : style.fill;
     if (const PlacedValue* v = place(id)) {
-      fill = v->in_arena ? arena_colours[places_.colour_of_offset.at(v->offset) % arena_colours.size()]
-                         : own_storage_fill;
+      fill = v->in_arena           ? arena_colours[places_.colour_of_offset.at(v->offset) % arena_colours.size()]
+             : v->fused_into.valid() ? fused_fill
+                                     : own_storage_fill;
     }
     out << "[label=<" << node_label(id) << ">, shape=" << style.shape << ", style=\""
         << (info.kind == NodeKind::op ? "rounded,filled" : "filled") << "\", fillcolor=\""
@@ -557,8 +567,8 @@ class DotWriter {
                 std::to_string(max_listed_entries) + " entries show as shape, min, mean, max</TD></TR>";
       if (any_reused()) {
         legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>reused†</B>: the run did not fetch the node, and a later "
-                  "value took its memory; fetch it, or make the executor with "
-                  "ExecutorOptions::plan_memory = false, to see it</TD></TR>";
+                  "value took its memory (or it was computed inside a fused group, never stored); fetch it, "
+                  "or make the executor with ExecutorOptions::plan_memory = false, to see it</TD></TR>";
       }
     }
     if (!options_.memory.values.empty()) {
@@ -578,9 +588,18 @@ class DotWriter {
         << "fontsize=11, nodesep=0.3, ranksep=0.35];\n"
         << "node [fontname=\"Helvetica\", fontsize=10, margin=\"0.05,0.03\"];\n"
         << "edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.7];\n";
-    // Nodes sit in their scope's cluster; a layer box in its scope's parent.
+    // Nodes sit in their scope's cluster; a layer box in its scope's parent;
+    // the ops of a fused group in a cluster of their own, inside the scope
+    // all of them share.
     Cluster root;
+    std::map<NodeId, Cluster*> fused = fused_clusters(root);
     for (const auto v : boost::make_iterator_range(boost::vertices(dg_))) {
+      if (dg_[v].layer < 0) {
+        if (const auto it = fused.find(dg_[v].id); it != fused.end()) {
+          it->second->members.push_back(dg_[v].dot_id);
+          continue;
+        }
+      }
       std::string scope;
       if (dg_[v].layer >= 0) {
         const std::string& s = layers_.boxes[std::size_t(dg_[v].layer)].scope;
@@ -592,6 +611,44 @@ class DotWriter {
     }
     int counter = 0;
     for (const auto& child : root.children) write_cluster(out, *child, counter, 0);
+  }
+
+  // For DotOptions::memory: a cluster per fused group (its root and the
+  // ops computed inside it), made inside the scope its ops share; returns
+  // each drawn op's cluster.
+  std::map<NodeId, Cluster*> fused_clusters(Cluster& root) const {
+    std::map<NodeId, std::vector<NodeId>> groups;  // root -> its ops
+    for (const PlacedValue& v : options_.memory.values) {
+      if (!v.fused_into.valid()) continue;
+      auto& ops = groups[v.fused_into.id()];
+      if (ops.empty()) ops.push_back(v.fused_into.id());
+      ops.push_back(v.node.id());
+    }
+    std::map<NodeId, Cluster*> cluster_of;
+    for (const auto& [group_root, ops] : groups) {
+      if (std::none_of(ops.begin(), ops.end(), [&](NodeId id) { return bool(selection_.keep[id]); })) continue;
+      // The longest run of whole scope parts ("a/b" of "a/b/c" and "a/b/d").
+      std::string common = graph_.info(group_root).scope;
+      for (NodeId id : ops) {
+        const std::string scope = graph_.info(id).scope + "/";
+        const std::string mine = common + "/";
+        std::size_t same = 0, whole = 0;
+        while (same < mine.size() && same < scope.size() && mine[same] == scope[same]) {
+          if (mine[same] == '/') whole = same;
+          ++same;
+        }
+        common = common.substr(0, whole);
+      }
+      Cluster& parent = root.at(common);
+      parent.children.push_back(std::make_unique<Cluster>());
+      Cluster& c = *parent.children.back();
+      c.fused = true;
+      c.name = "fused: " + std::to_string(ops.size()) + " ops, one pass";
+      for (NodeId id : ops) {
+        if (selection_.keep[id]) cluster_of[id] = &c;
+      }
+    }
+    return cluster_of;
   }
 
   const Graph& graph_;

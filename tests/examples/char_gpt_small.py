@@ -97,12 +97,16 @@ assert "grad(" in open(path("gpt.dot")).read()
 r = run("--iters", "5", "--threads", "2", "--memory", "--dot", path("plan.dot"))
 m = re.search(r"^A training step's memory plan: (\d+) op values; the (\d+) not fetched share a ([\d.]+) MiB block "
               r"\(one buffer each: ([\d.]+) MiB, ratio ([\d.]+)\), (\d+) written in place over their input; "
+              r"(\d+) computed inside (\d+) fused groups, never stored; "
               r"the (\d+) fetched hold [\d.]+ MiB of their own$", r.stdout, re.M)
 assert m, r.stdout
-assert int(m[2]) + int(m[7]) == int(m[1]) and int(m[6]) > 0, m.groups()
+assert int(m[2]) + int(m[7]) + int(m[9]) == int(m[1]) and int(m[6]) > 0, m.groups()
+# Each block's projection biases fuse into the residual adds after them.
+assert int(m[8]) >= 2 and int(m[7]) >= int(m[8]), m.groups()
 assert float(m[5]) < 1 and float(m[3]) < float(m[4]), m.groups()
 plan = open(path("plan.dot")).read()
 assert "block @ " in plan and "in place over " in plan and "memory plan: " in plan
+assert "fused: " in plan and ", never stored" in plan
 
 # Bad input: one line naming the file or flag, a non-zero exit, nothing written.
 open(path("empty.txt"), "w").close()

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -534,6 +535,13 @@ std::vector<Matrix<T>> as_built(Graph& g, const std::vector<Feed<T>>& feeds, con
   return plain.run(feeds, fetches);
 }
 
+// The root each op value of the last run was fused into (invalid: none).
+std::map<NodeId, Node> fused_roots(const MemoryReport& report) {
+  std::map<NodeId, Node> out;
+  for (const PlacedValue& v : report.values) out[v.node.id()] = v.fused_into;
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("optimize: a repeated node takes the first one's value and never runs") {
@@ -546,7 +554,7 @@ TEST_CASE("optimize: a repeated node takes the first one's value and never runs"
   Node z = add(hidden2, hidden3);
   const Matrix<double> X = Matrix<double>::Random(4, 3);
   Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
-  Executor<double> ex(g, {.threads = 2, .profile = true});
+  Executor<double> ex(g, {.threads = 2, .profile = true, .fuse = false});  // each op's own time
   CHECK(ex.options().optimize);
   const auto want = plain.run({{x, X}}, {y, z, b});
   CHECK(ex.run({{x, X}}, {y, z, b}) == want);
@@ -611,7 +619,7 @@ TEST_CASE("optimize: zeros_like waits for its input's shape only, so it does not
   Node s = sigmoid(h);       // h's last reader of its values
   Node zero = zeros_like(h); // reads h's shape alone
   Node y = add(s, zero);
-  Executor<double> ex(g, {.threads = 2});
+  Executor<double> ex(g, {.threads = 2, .fuse = false});  // s alone, to be written over h
   const Matrix<double> X = Matrix<double>::Random(5, 8);
   const Matrix<double> out = ex.run({{x, X}}, {y})[0];
   Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
@@ -622,4 +630,173 @@ TEST_CASE("optimize: zeros_like waits for its input's shape only, so it does not
   bool over_h = false;
   for (const PlacedValue& v : ex.memory_plan().values) over_h |= v.node == s && v.over == h;
   CHECK(over_h);  // zeros_like did not count as h's reader
+}
+
+
+TEST_CASE("fuse: a bias add and its relu run as one pass, the add never stored, the bits of running each") {
+  Graph g;
+  Node x = g.input("x", {batch, 5});
+  Node w = g.parameter("w", {5, 7});
+  Node b = g.parameter("b", {1, 7});
+  Node z = add(matmul(x, w), b);
+  Node y = relu(z);
+  Node loss = mean(square(y));
+  const std::vector<Node> grads = gradients(loss, {w, b});
+  std::mt19937 rng(5);
+  std::normal_distribution<double> normal;
+  auto random = [&](Eigen::Index r, Eigen::Index c) {
+    Matrix<double> m(r, c);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
+    return m;
+  };
+  const Matrix<double> W = random(5, 7), B = random(1, 7), X = random(9, 5);
+  for (const int threads : {1, 2}) {
+    Executor<double> plain(g, {.threads = threads, .plan_memory = false, .optimize = false});
+    plain.set(w, W);
+    plain.set(b, B);
+    const auto want = plain.run({{x, X}}, {loss, grads[0], grads[1]});
+    Executor<double> ex(g, {.threads = threads});
+    CHECK(ex.options().fuse);
+    ex.set(w, W);
+    ex.set(b, B);
+    CHECK(ex.run({{x, X}}, {loss, grads[0], grads[1]}) == want);
+    const auto roots = fused_roots(ex.memory_plan());
+    CHECK(roots.at(z.id()) == y);  // relu's gradient reads y, so z has one reader
+    CHECK(ex.value_reused(z));
+    try {
+      (void)ex.value(z);
+      FAIL("value() of a fused node returned");
+    } catch (const FeedError& e) {
+      CHECK(contains(e.what(), "'" + z.name() + "'"));
+      CHECK(contains(e.what(), "fused group"));
+      CHECK(contains(e.what(), "ExecutorOptions::fuse"));
+    }
+    CHECK(contains(plan_summary(ex.memory_plan()), " fused group"));
+    // Fetched, z is stored and nothing fuses into relu.
+    const auto with_z = ex.run({{x, X}}, {loss, z});
+    CHECK(with_z[0] == want[0]);
+    CHECK(!fused_roots(ex.memory_plan()).at(z.id()).valid());
+    // Off, each op runs alone.
+    Executor<double> unfused(g, {.threads = threads, .fuse = false});
+    unfused.set(w, W);
+    unfused.set(b, B);
+    CHECK(unfused.run({{x, X}}, {loss, grads[0], grads[1]}) == want);
+    for (const PlacedValue& v : unfused.memory_plan().values) CHECK(!v.fused_into.valid());
+  }
+}
+
+TEST_CASE("fuse: long chains over many blocks and tiles give each op's bits, in float and double, at 1, 2 and 8 threads") {
+  // 301 x 257 = 77,357 elements: several parallel blocks, tiles, and a
+  // tail that is not a whole number of vector lanes. Broadcast sides by
+  // row, by column and one number; more than 16 ops, so the chain splits.
+  Graph g;
+  Node x = g.input("x", {batch, 257});
+  Node row = g.parameter("row", {1, 257});
+  Node col = g.input("col", {batch, 1});
+  Node one = g.parameter("one", {1, 1});
+  Node h = x;
+  for (int k = 0; k < 6; ++k) {
+    h = tanh(add(h, row));
+    h = sigmoid(mul(h, col));
+    h = exp(scale(sub(h, one), 0.5));
+    h = div(h, shift(square(h), 1.0));
+  }
+  Node y = gelu(h);
+  const Matrix<double> X = Matrix<double>::Random(301, 257), R = Matrix<double>::Random(1, 257),
+                       C = Matrix<double>::Random(301, 1), O = Matrix<double>::Constant(1, 1, 0.25);
+  auto check = [&]<class T>(T) {
+    const Matrix<T> Xt = X.cast<T>(), Rt = R.cast<T>(), Ct = C.cast<T>(), Ot = O.cast<T>();
+    Executor<T> plain(g, {.threads = 1, .plan_memory = false, .optimize = false});
+    plain.set(row, Rt);
+    plain.set(one, Ot);
+    const Matrix<T> want = plain.run({{x, Xt}, {col, Ct}}, {y})[0];
+    for (const int threads : {1, 2, 8}) {
+      CAPTURE(threads);
+      Executor<T> ex(g, {.threads = threads});
+      ex.set(row, Rt);
+      ex.set(one, Ot);
+      CHECK(ex.run({{x, Xt}, {col, Ct}}, {y})[0] == want);
+      std::map<NodeId, int> members;
+      std::size_t fused = 0;
+      for (const PlacedValue& v : ex.memory_plan().values) {
+        if (!v.fused_into.valid()) continue;
+        ++fused;
+        ++members[v.fused_into.id()];
+      }
+      CHECK(members.size() >= 4);  // 6 x 11 ops: no group holds more than 16
+      for (const auto& [root, count] : members) CHECK(count + 1 <= 16);
+      CHECK(fused + members.size() == ex.memory_plan().values.size());
+      // A smaller batch after: 7 rows, one tile.
+      CHECK(ex.run({{x, Matrix<T>(Xt.topRows(7))}, {col, Matrix<T>(Ct.topRows(7))}}, {y})[0] ==
+            plain.run({{x, Matrix<T>(Xt.topRows(7))}, {col, Matrix<T>(Ct.topRows(7))}}, {y})[0]);
+    }
+  };
+  check(float{});
+  check(double{});
+}
+
+TEST_CASE("fuse: a group's root is written over an input that dies with it, never over one it broadcasts") {
+  Graph g;
+  Node x = g.input("x", {batch, 64});
+  Node b = g.parameter("b", {1, 64});
+  Node t = tanh(x);               // an op value: planned
+  Node y = relu(add(t, b));       // add fuses into relu; t dies with the group
+  Node s = sum_rows(t);           // 1x64, read at a broadcast side below
+  Node z = relu(sub(tanh(y), s)); // s broadcasts: z is never written over it
+  const Matrix<double> X = Matrix<double>::Random(50, 64), B = Matrix<double>::Random(1, 64);
+  Executor<double> ex(g, {.threads = 2});
+  ex.set(b, B);
+  Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
+  plain.set(b, B);
+  CHECK(ex.run({{x, X}}, {z}) == plain.run({{x, X}}, {z}));
+  const MemoryReport report = ex.memory_plan();
+  bool y_over_t = false;
+  for (const PlacedValue& v : report.values) {
+    if (v.node == y) y_over_t = v.over == t;
+    if (v.node == z) CHECK(v.over != s);
+  }
+  // t is read by sum_rows too, which is not in the group: y may take t's
+  // bytes only if sum_rows has finished, and the plan's checker agrees.
+  CHECK(y_over_t == false);
+  Graph g2;
+  Node x2 = g2.input("x", {batch, 64});
+  Node b2 = g2.parameter("b", {1, 64});
+  Node t2 = softmax(x2);  // not elementwise: stored, and dies with the group
+  Node y2 = relu(add(t2, b2));
+  Executor<double> ex2(g2, {.threads = 2});
+  ex2.set(b2, B);
+  Executor<double> plain2(g2, {.threads = 2, .plan_memory = false, .optimize = false});
+  plain2.set(b2, B);
+  CHECK(ex2.run({{x2, X}}, {y2}) == plain2.run({{x2, X}}, {y2}));
+  bool over = false;
+  for (const PlacedValue& v : ex2.memory_plan().values) over |= v.node == y2 && v.over == t2;
+  CHECK(!over);  // fetched, y2 keeps its own storage; fetch something after it instead
+  Node scaled = scale(y2, 2.0);
+  Node after = sum(scaled);
+  CHECK(ex2.run({{x2, X}}, {after}) == plain2.run({{x2, X}}, {after}));
+  for (const PlacedValue& v : ex2.memory_plan().values) {
+    over |= v.node == scaled && v.over == t2;
+    if (v.node == y2) CHECK(v.fused_into == scaled);
+  }
+  CHECK(over);  // the group {add, relu, scale} is written over softmax's value
+}
+
+TEST_CASE("fuse: a value with two readers, a fetched one, and check_numerics all keep their ops apart") {
+  Graph g;
+  Node x = g.input("x", {batch, 4});
+  Node a = exp(x);
+  Node y = add(sigmoid(a), tanh(a));  // a has two readers
+  const Matrix<double> X = Matrix<double>::Random(3, 4);
+  Executor<double> ex(g, {.threads = 1});
+  CHECK(ex.run({{x, X}}, {y}) == as_built<double>(g, {{x, X}}, {y}));
+  auto roots = fused_roots(ex.memory_plan());
+  CHECK(!roots.at(a.id()).valid());
+  CHECK(roots.at(y.input(0).id()) == y);
+  CHECK(roots.at(y.input(1).id()) == y);
+  Executor<double> checked(g, {.threads = 1, .check_numerics = true});
+  CHECK(checked.run({{x, X}}, {y}) == as_built<double>(g, {{x, X}}, {y}));
+  for (const PlacedValue& v : checked.memory_plan().values) CHECK(!v.fused_into.valid());
+  Executor<double> unplanned(g, {.threads = 1, .plan_memory = false});
+  CHECK(unplanned.run({{x, X}}, {y}) == as_built<double>(g, {{x, X}}, {y}));
+  CHECK(unplanned.value(y.input(0)) == as_built<double>(g, {{x, X}}, {y.input(0)})[0]);  // every value kept
 }

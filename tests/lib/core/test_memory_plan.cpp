@@ -304,7 +304,7 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   g.rename(b, "second");
   g.rename(c, "third");
   const Matrix<double> X = Matrix<double>::Random(16, 8);
-  Executor<double> planned(g, {.threads = 2});
+  Executor<double> planned(g, {.threads = 2, .fuse = false});  // each op its own value, in place
   Executor<double> whole(g, {.threads = 2, .plan_memory = false});
   const Matrix<double> out = planned.run({{x, X}}, {d})[0];
   whole.run({{x, X}}, {d});
@@ -338,7 +338,7 @@ TEST_CASE("memory_plan() reports where the last run kept each value, and plan_su
   Net n;
   build_mlp(n);
   std::mt19937 rng(3);
-  Executor<float> planned(n.g, {.threads = 2});
+  Executor<float> planned(n.g, {.threads = 2, .fuse = false});  // every op value placed (test_executor: fused ones)
   Executor<float> whole(n.g, {.threads = 2, .plan_memory = false});
   CHECK(plan_summary(planned.memory_plan()) == "memory plan: no run yet");
   set_both(n, rng, planned, whole);
@@ -399,8 +399,8 @@ TEST_CASE("with check_numerics nothing is written in place, so its report shows 
   Executor<double> ex(g, {.threads = 1, .check_numerics = true});
   ex.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
   for (const PlacedValue& v : ex.memory_plan().values) CHECK_FALSE(v.over.valid());
-  // And without it, b is written over a, c is fetched.
-  Executor<double> fast(g, {.threads = 1});
+  // And without it (and unfused), b is written over a, c is fetched.
+  Executor<double> fast(g, {.threads = 1, .fuse = false});
   fast.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
   const MemoryReport r = fast.memory_plan();
   REQUIRE(r.values.size() == 3);

@@ -374,7 +374,7 @@ TEST_CASE("with a profile each op node and layer shows its share of the kernel t
 
 TEST_CASE("with a memory plan each op node shows where its value lay, one fill colour per place") {
   Net net;
-  Executor<double> ex(net.g, {.threads = 2});
+  Executor<double> ex(net.g, {.threads = 2, .fuse = false});  // every op's value placed
   ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
   ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
   ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
@@ -415,6 +415,46 @@ TEST_CASE("with a memory plan each op node shows where its value lay, one fill c
 
   Net other;
   CHECK_THROWS_AS(to_dot(other.g, {.memory = plan}), GraphError);
+}
+
+TEST_CASE("with a memory plan each fused group is a cluster inside its scope, its members never stored") {
+  Net net;
+  Executor<double> ex(net.g, {.threads = 2});
+  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
+  const MemoryReport plan = ex.memory_plan();
+  // tanh's gradient reads its output, so the biased sum has one reader.
+  Node biased, root;
+  for (const PlacedValue& v : plan.values) {
+    if (v.fused_into.valid()) biased = v.node, root = v.fused_into;
+  }
+  REQUIRE(biased.valid());
+  CHECK(biased.op()->key() == "add");
+  CHECK(root.op()->key() == "tanh");
+  Parsed p(to_dot(net.g, {.memory = plan}));
+  CHECK(contains(p.attr(biased.id(), "label"), "fused into " + root.name() + ", never stored"));
+  CHECK(p.attr(biased.id(), "fillcolor") == "#eeeeee");
+  CHECK(contains(p.attr(root.id(), "label"), "block @ "));
+  // The group's cluster sits inside layer1's, and holds both ops.
+  Agraph_t* layer1 = nullptr;
+  for (Agraph_t* c : clusters(p.graph)) {
+    if (contains(label_of(c), "layer1")) layer1 = c;
+  }
+  REQUIRE(layer1 != nullptr);
+  Agraph_t* fused = nullptr;
+  for (Agraph_t* c : clusters(layer1)) {
+    if (contains(label_of(c), "fused: 2 ops, one pass")) fused = c;
+  }
+  REQUIRE(fused != nullptr);
+  for (Node n : {biased, root}) {
+    std::string name = "n";
+    name += std::to_string(n.id());
+    CHECK(agnode(fused, name.data(), 0) != nullptr);
+  }
+  CHECK(agnnodes(fused) == 2);
+  CHECK(contains(label_of(p.graph), "computed inside 1 fused group"));
 }
 
 TEST_CASE("values from a planned run: fetched nodes show their data, reused ones say so instead of failing") {

@@ -24,7 +24,8 @@ struct ExecutorOptions {
   // Stop at the first NaN or infinity a node produces, naming the node, its
   // op and its inputs with a summary of their values.
   bool check_numerics = false;
-  // Time each op node's kernel (two clock reads a node) for profile().
+  // Time each op node's kernel (two clock reads a node) for profile(). A
+  // fused group's time is its root's (ExecutorOptions::fuse).
   bool profile = false;
   // Values a run needs only for a while share one block of memory, planned
   // by liveness (docs/design.md): a value's bytes go to a later value once
@@ -38,6 +39,12 @@ struct ExecutorOptions {
   // computed once, as a constant (docs/design.md). Every value is the bits
   // the graph as built gives; off, every node runs as built.
   bool optimize = true;
+  // With plan_memory, a chain of elementwise ops (bias add then relu, say)
+  // whose inner values nothing else reads runs as one task, a tile of
+  // elements at a time through every op of the chain, so those values are
+  // never stored whole (docs/design.md). Each element has the bits the
+  // unfused chain gives. Off, and with check_numerics, each op runs alone.
+  bool fuse = true;
 };
 
 // One op node's kernel time, summed over the runs that computed it.
@@ -54,6 +61,9 @@ struct PlacedValue {
   bool in_arena = false;   // planned (not fetched): in the shared block
   std::size_t offset = 0;  // in the arena: where it starts
   Node over;               // valid when written in place over this input's value
+  // Valid when the value was computed inside a fused group whose last op
+  // (its root) is this node: it was never stored, and bytes is its size.
+  Node fused_into;
 };
 
 // The last run's memory: every op node it computed, in topological order.

@@ -97,6 +97,22 @@ class Op {
   // Inputs whose shape alone the kernel uses, never their values
   // (zeros_like's): the node need not wait for them, nor keep them alive.
   virtual std::vector<std::size_t> shape_only_inputs() const { return {}; }
+
+  // Elementwise ops (the unary and binary families, op_family.hpp): the
+  // output's element (r, c) comes from each input's element (r, c), or the
+  // one a broadcast input repeats there, and forward() is forward_elements()
+  // over blocks of elements fixed by the size alone. The executor may then
+  // run a chain of such ops as one pass over a block at a time (a fused
+  // group, docs/design.md), with the bits each op alone gives.
+  virtual bool elementwise() const { return false; }
+  // Elements [first, first + count) of the output, in storage order, into
+  // out[0, count): in[i] points at input i's element `first` when the input
+  // has the output's shape, else at the start of the broadcast input. `shape`
+  // is the output's. Only for elementwise() ops; others throw GraphError.
+  virtual void forward_elements(std::span<const float* const> in, float* out, Dim first, Dim count,
+                                Shape shape) const;
+  virtual void forward_elements(std::span<const double* const> in, double* out, Dim first, Dim count,
+                                Shape shape) const;
 };
 
 // Implements the two virtual forward()s with one member template

@@ -10,6 +10,7 @@
 #include <dagrad/core/detail/elements.hpp>
 #include <dagrad/core/op.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,7 +58,56 @@ constexpr bool scales_unary = requires(const Rule& r) { r.factor_of(); };
 template <class Rule>
 constexpr bool is_product = requires { Rule::is_product; };
 
+// Elements [first, first + n) of a value's storage as a column array.
+template <class T>
+Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> column(const T* data, Dim n) {
+  return {data, n};
+}
+template <class T>
+Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> column(T* data, Dim n) {
+  return {data, n};
+}
+
 }  // namespace detail
+
+// What the elementwise families share: forward() is Derived::range() over
+// the blocks parallel_elements cuts by the size alone, and a fused group
+// (Op::forward_elements) calls the same range() on its blocks, so an
+// element's bits never depend on which of the two ran it. Derived has
+//   template <class T> void range(const T* const* in, T* out, Dim first, Dim n, Shape shape) const;
+//   bool whole_side(std::size_t i) const;  // input i has the output's shape (else it broadcasts)
+template <class Derived>
+class ElementwiseOp : public Op {
+ public:
+  void forward(Inputs<float> in, View<float> out) const override { by_blocks(in, out); }
+  void forward(Inputs<double> in, View<double> out) const override { by_blocks(in, out); }
+  bool elementwise() const override { return true; }
+  void forward_elements(std::span<const float* const> in, float* out, Dim first, Dim count,
+                        Shape shape) const override {
+    self().range(in.data(), out, first, count, shape);
+  }
+  void forward_elements(std::span<const double* const> in, double* out, Dim first, Dim count,
+                        Shape shape) const override {
+    self().range(in.data(), out, first, count, shape);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  // Each input's place for the block at `first`: a whole input's element
+  // `first`, a broadcast input's start.
+  template <class T>
+  void by_blocks(Inputs<T> in, View<T> out) const {
+    const Shape shape{out.rows(), out.cols()};
+    detail::parallel_elements(out.size(), [&](Dim first, Dim n) {
+      const T* at[2] = {nullptr, nullptr};
+      for (std::size_t i = 0; i < in.size() && i < 2; ++i) {
+        at[i] = in[i]->data() + (self().whole_side(i) ? first : 0);
+      }
+      self().range(at, out.data() + first, first, n, shape);
+    });
+  }
+};
 
 // y = f(x) element by element, x of any shape. Rule has:
 //   static constexpr std::string_view key;
@@ -65,20 +115,21 @@ constexpr bool is_product = requires { Rule::is_product; };
 //   Node grad(const GradContext&) const;   // dL/dx, from ctx.grad(), ctx.input(0), ctx.output()
 // and, optionally, label(), expression(args) and attributes().
 template <class Rule>
-class UnaryOp final : public OpBase<UnaryOp<Rule>> {
+class UnaryOp final : public ElementwiseOp<UnaryOp<Rule>> {
  public:
   explicit UnaryOp(Rule rule) : rule_(std::move(rule)) {}
   std::string_view key() const override { return Rule::key; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
 
-  // Large inputs are shared among threads in blocks fixed by the size alone
-  // (parallel_elements); each element's value does not depend on the cut.
+  bool whole_side(std::size_t) const { return true; }
+
+  // One block of elements (ElementwiseOp shares the blocks among threads).
   template <class T>
-  void kernel(Inputs<T> in, View<T> out) const {
+  void range(const T* const* in, T* out, Dim, Dim n, Shape) const {
     if constexpr (detail::scales_unary<Rule>) {
-      detail::scale_elements(*in[0], static_cast<T>(rule_.factor_of()), out);
+      detail::scale_range(in[0], static_cast<T>(rule_.factor_of()), out, n);
     } else {
-      detail::map_elements(*in[0], rule_, out);
+      detail::column(out, n) = rule_(detail::column(in[0], n));
     }
   }
 
@@ -118,7 +169,7 @@ Node unary(Node x, Rule rule) {
 // and, optionally, `static constexpr std::string_view infix = " + "` for traces,
 // label() and attributes().
 template <class Rule>
-class BinaryOp final : public OpBase<BinaryOp<Rule>> {
+class BinaryOp final : public ElementwiseOp<BinaryOp<Rule>> {
  public:
   BinaryOp(Rule rule, Broadcast b) : rule_(std::move(rule)), b_(b) {}
   std::string_view key() const override { return Rule::key; }
@@ -131,48 +182,52 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
     }
   }
 
+  bool whole_side(std::size_t i) const { return i == 0 ? !b_.rows_a && !b_.cols_a : !b_.rows_b && !b_.cols_b; }
+
+  // One block of elements [first, first + n) (ElementwiseOp shares the
+  // blocks among threads): a side of the output's shape is read at the same
+  // elements; a broadcast side by row (1xN), by column (Mx1) or as one
+  // number, one row's piece of the block at a time.
   template <class T>
-  void kernel(Inputs<T> in, View<T> out) const {
-    const ConstView<T>& a = *in[0];
-    const ConstView<T>& b = *in[1];
+  void range(const T* const* in, T* out, Dim first, Dim n, Shape shape) const {
+    const T* a = in[0];
+    const T* b = in[1];
     const bool a_whole = !b_.rows_a && !b_.cols_a, b_whole = !b_.rows_b && !b_.cols_b;
     if (a_whole && b_whole) {
-      detail::parallel_elements(out.size(), [&](auto first, auto n) {
-        detail::elements(out, first, n) = rule_(detail::elements(a, first, n), detail::elements(b, first, n));
-      });
+      detail::column(out, n) = rule_(detail::column(a, n), detail::column(b, n));
     } else if constexpr (Rule::broadcasts) {
       if (a_whole && b_.rows_b && b_.cols_b) {
         // The other side is one number (mul by a 1x1, say).
         if constexpr (detail::is_product<Rule>) {
-          detail::scale_elements(a, b(0, 0), out);
+          detail::scale_range(a, *b, out, n);
         } else {
-          detail::map_elements(a, [&](const auto& x) { return rule_(x, b(0, 0)); }, out);
+          detail::column(out, n) = rule_(detail::column(a, n), *b);
         }
       } else if (b_whole && b_.rows_a && b_.cols_a) {
         if constexpr (detail::is_product<Rule>) {
-          detail::scale_elements(b, a(0, 0), out);
+          detail::scale_range(b, *a, out, n);
         } else {
-          detail::map_elements(b, [&](const auto& x) { return rule_(a(0, 0), x); }, out);
+          detail::column(out, n) = rule_(*a, detail::column(b, n));
         }
       } else {
-        // Each output row r, column c reads a and b at (r or 0, c or 0).
-        const Eigen::Index rows = out.rows(), cols = out.cols();
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          const Eigen::Index ra = b_.rows_a ? 0 : r, rb = b_.rows_b ? 0 : r;
-          for (Eigen::Index c = 0; c < cols; ++c) {
-            out(r, c) = rule_(a(ra, b_.cols_a ? 0 : c), b(rb, b_.cols_b ? 0 : c));
-          }
+        const Dim cols = shape.cols;
+        for (Dim at = first, end = first + n; at < end;) {
+          const Dim r = at / cols, c = at % cols, len = std::min(cols - c, end - at);
+          T* o = out + (at - first);
+          piece(side(a, a_whole, b_.rows_a, b_.cols_a, at - first, r, c),
+                side(b, b_whole, b_.rows_b, b_.cols_b, at - first, r, c), o, len);
+          at += len;
         }
       }
     }
   }
-
   // out(r, c) reads a side at (r, c) unless that side broadcasts: such a
   // side may be written over.
   std::vector<std::size_t> in_place_inputs() const override {
     std::vector<std::size_t> sides;
-    if (!b_.rows_a && !b_.cols_a) sides.push_back(0);
-    if (!b_.rows_b && !b_.cols_b) sides.push_back(1);
+    for (std::size_t i : {0U, 1U}) {
+      if (whole_side(i)) sides.push_back(i);
+    }
     return sides;
   }
 
@@ -195,6 +250,34 @@ class BinaryOp final : public OpBase<BinaryOp<Rule>> {
   }
 
  private:
+  // One side's operand along a piece of row r from column c: `len` values
+  // (whole: at `offset` into the block; a 1xN row: from column c) or one
+  // number repeated (an Mx1 column's row r, or a 1x1).
+  template <class T>
+  struct Side {
+    const T* data;
+    bool repeated;
+  };
+  template <class T>
+  static Side<T> side(const T* p, bool whole, bool rows, bool cols, Dim offset, Dim r, Dim c) {
+    if (whole) return {p + offset, false};
+    if (rows && cols) return {p, true};
+    if (rows) return {p + c, false};
+    return {p + r, true};
+  }
+  template <class T>
+  void piece(Side<T> a, Side<T> b, T* out, Dim len) const {
+    if (!a.repeated && !b.repeated) {
+      detail::column(out, len) = rule_(detail::column(a.data, len), detail::column(b.data, len));
+    } else if (!a.repeated) {
+      detail::column(out, len) = rule_(detail::column(a.data, len), *b.data);
+    } else if (!b.repeated) {
+      detail::column(out, len) = rule_(*a.data, detail::column(b.data, len));
+    } else {
+      detail::column(out, len).setConstant(rule_(*a.data, *b.data));
+    }
+  }
+
   Rule rule_;
   Broadcast b_;
 };

@@ -35,5 +35,9 @@ void map_elements(const ConstView<T>& x, const F& f, View<T> out) {
 // element loop of scale and of mul by a 1x1.
 void scale_elements(const ConstView<float>& x, float factor, View<float> out);
 void scale_elements(const ConstView<double>& x, double factor, View<double> out);
+// out[0, n) = x[0, n) · factor by the same loop, on one thread: a block of
+// scale_elements' work (x and out on 64-byte boundaries).
+void scale_range(const float* x, float factor, float* out, std::int64_t n);
+void scale_range(const double* x, double factor, double* out, std::int64_t n);
 
 }  // namespace dagrad::detail
