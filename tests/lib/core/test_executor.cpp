@@ -131,8 +131,11 @@ TEST_CASE("a feed reads a named matrix or its row block in place, and keeps temp
 
   // Built from temporaries and expressions that are gone when the feeds are
   // used: each feed holds its own value, and so do its copies.
+  // A temporary matrix of another Eigen type (a row block's eval(), a fixed
+  // number of rows) is held too, not read in place.
+  using Rows4 = Eigen::Matrix<double, 4, Eigen::Dynamic, Eigen::RowMajor>;
   std::vector<Feed<double>> feeds = {{x, Matrix<double>(X)}, {x, X.array() + 1.0}, {x, column_major},
-                                     {x, X.cast<float>().cast<double>()}};
+                                     {x, X.cast<float>().cast<double>()}, {x, Rows4(X)}};
   std::vector<Feed<double>> copies = feeds;
   feeds.clear();
   std::vector<Matrix<double>> churn(64, Matrix<double>::Constant(4, 3, -7.0));  // reuse freed memory
@@ -145,6 +148,7 @@ TEST_CASE("a feed reads a named matrix or its row block in place, and keeps temp
   CHECK(ex.run({copies[1]}, {y})[0] == Matrix<double>(2.0 * (X.array() + 1.0).matrix()));
   CHECK(ex.run({copies[2]}, {y})[0] == Matrix<double>(2.0 * X));
   CHECK(ex.run({copies[3]}, {y})[0] == Matrix<double>(2.0 * X));
+  CHECK(ex.run({copies[4]}, {y})[0] == Matrix<double>(2.0 * X));
 
   // A named matrix, a block of its rows and a Ref are read where they are.
   const Feed<double> whole(x, X), rows(x, X.middleRows(1, 2)), ref(x, Eigen::Ref<const Matrix<double>>(X));

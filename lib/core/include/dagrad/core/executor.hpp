@@ -93,6 +93,12 @@ struct Feed {
 
   Feed(Node n, const Matrix<T>& m) : node(n), value(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols())) {}
   Feed(Node n, Matrix<T>&& m) : node(n), owned(std::make_shared<const Matrix<T>>(std::move(m))), value(view(*owned)) {}
+  // A temporary matrix of another Eigen type (Rows4(X), a row's eval()) is
+  // held as a temporary Matrix<T> is: read in place, it would be gone
+  // before the run.
+  template <class Derived>
+  Feed(Node n, Eigen::PlainObjectBase<Derived>&& m)
+      : node(n), owned(std::make_shared<const Matrix<T>>(m)), value(view(*owned)) {}
   template <class Derived>
   Feed(Node n, const Eigen::MatrixBase<Derived>& e)
       : node(n),
