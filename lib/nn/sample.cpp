@@ -93,8 +93,8 @@ namespace {
 
 // The cached generator's state: each block's cache (context x 2 width,
 // rows [0, length) filled: the keys and values of the last `length` ids)
-// and the feeds of its two passes, whose ids, positions and past inputs are
-// read in place from here.
+// and the columns of ids and positions its passes are fed: every feed of a
+// run is read in place from here.
 template <class T>
 class Generator {
  public:
@@ -105,8 +105,8 @@ class Generator {
     ids_ = Matrix<T>::Zero(context, 1);
     positions_ = Matrix<T>::Zero(context, 1);
     for (Eigen::Index t = 0; t < positions_.rows(); ++t) positions_(t, 0) = T(t);
-    fetches_[0] = fetches(model.prefill);
-    fetches_[1] = fetches(model.step);
+    prefill_fetches_ = fetches(model.prefill);
+    step_fetches_ = fetches(model.step);
   }
 
   // Runs `ids` from position 0, refilling the cache; the logits of the last
@@ -117,7 +117,7 @@ class Generator {
     std::vector<Feed<T>> feeds = model_.feeds;
     feeds.emplace_back(model_.prefill.ids, ids_.topRows(n));
     feeds.emplace_back(model_.prefill.positions, positions_.topRows(n));
-    run(model_.prefill, feeds, 0, n, row);
+    run(model_.prefill, prefill_fetches_, feeds, 0, n, row);
   }
 
   // Runs one id at position length() over the cache, adding its keys and
@@ -129,7 +129,7 @@ class Generator {
     feeds.emplace_back(model_.step.ids, ids_.middleRows(p, 1));
     feeds.emplace_back(model_.step.positions, positions_.middleRows(p, 1));
     for (std::size_t b = 0; b < cache_.size(); ++b) feeds.emplace_back(model_.step.past[b], cache_[b].topRows(p));
-    run(model_.step, feeds, p, 1, row);
+    run(model_.step, step_fetches_, feeds, p, 1, row);
   }
 
   Dim length() const { return length_; }
@@ -163,8 +163,9 @@ class Generator {
   }
 
   // Runs a pass on rows [first, first + n); keeps their keys and values.
-  void run(const CachedPass& pass, const std::vector<Feed<T>>& feeds, Dim first, Dim n, std::vector<double>& row) {
-    ex_.compute(feeds, fetches_[&pass == &model_.step]);
+  void run(const CachedPass& pass, const std::vector<Node>& fetches, const std::vector<Feed<T>>& feeds, Dim first,
+           Dim n, std::vector<double>& row) {
+    ex_.compute(feeds, fetches);
     for (std::size_t b = 0; b < cache_.size(); ++b) {
       const Matrix<T>& qkv = ex_.value(pass.qkv[b]);
       cache_[b].middleRows(first, n) = qkv.rightCols(cache_[b].cols());
@@ -177,7 +178,7 @@ class Generator {
   const CachedLanguageModel<T>& model_;
   std::vector<Matrix<T>> cache_;
   Matrix<T> ids_, positions_;
-  std::vector<Node> fetches_[2];
+  std::vector<Node> prefill_fetches_, step_fetches_;  // each pass's logits and qkv nodes
   Dim length_ = 0;
 };
 
