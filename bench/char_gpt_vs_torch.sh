@@ -71,5 +71,7 @@ for name in ("dagrad 1 thread", "dagrad 2 threads"):
           f"(target <= 0.33), val loss {val - val_t:+.3f} (target within 0.05 after 2000 iterations)")
 PY
 # Generation on one thread, after a short training (its speed does not
-# depend on how well the model has learned).
+# depend on how well the model has learned): with the key/value cache, then
+# the whole window a character (bench/generation_speed.sh does both alone).
 "$exe" --text "$text" --iters 1 --threads 1 --sample 2000 --top-k 10 | grep '^sample:'
+"$exe" --text "$text" --iters 1 --threads 1 --sample 2000 --top-k 10 --exact-sample | grep '^sample:'

@@ -5,6 +5,7 @@
 // betas 0.9/0.99 and weight decay 0.1 on every parameter. The configuration
 // of ../shared/anchors/torch_char_gpt.py, nanoGPT's CPU "shakespeare_char".
 //   build/examples/char_gpt --iters 2000 --sample 500
+//   build/examples/char_gpt --iters 2000 --sample 500 --exact-sample   (the whole window for each character)
 //   build/examples/char_gpt --text shakespeare.txt --checkpoint gpt.dagradm --svg gpt.svg
 #include "char_training.hpp"
 
@@ -32,6 +33,9 @@ ArgParser char_gpt_parser() {
   p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
   p.add("svg", "FILE", "draw the network, one box a block, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
+  p.add_switch("exact-sample",
+               "sample by running the whole window of the last --context characters for each one (slower) "
+               "instead of one row over a key/value cache, which when full keeps its latest half");
   char_training::add_run_switches(p);
   return p;
 }
@@ -42,6 +46,7 @@ struct Config : char_training::Flags {
   std::string checkpoint, resume, svg, dot;
   Dim layers = 0, heads = 0, embd = 0;
   double weight_decay = 0;
+  bool exact_sample = false;
 };
 
 Config read_config(const ParsedArgs& a) {
@@ -55,6 +60,7 @@ Config read_config(const ParsedArgs& a) {
   c.heads = a.get_int("heads", 4, 1, 1024);
   c.embd = a.get_int("embd", 128, 1, 8192);
   c.weight_decay = a.get_double("weight-decay", 0.1, 0, 100);
+  c.exact_sample = a.has("exact-sample");
   if (c.embd % c.heads != 0) {
     throw UsageError("char_gpt: --heads " + std::to_string(c.heads) + " does not divide --embd " +
                      std::to_string(c.embd) + "; each head takes an equal share of the width");
@@ -144,10 +150,55 @@ std::uint32_t resume(Executor<float>& ex, nn::Optimizer& opt, const Config& c, c
 }
 
 
-// --sample characters after the prompt, from the model run on one window at
-// a time (the graph's rows are any number of windows), its positions 0..context-1.
-void sample(Executor<float>& ex, const Gpt& m, const Config& c, const nn::CharVocabulary& vocab,
+// The model again for generation with a key/value cache, in the same graph
+// over the trained parameters (nn::Init::reuse() finds each by its name): a
+// prefill pass for rows from position 0 and a step pass for rows after
+// cached ones, whose blocks read the earlier keys and values from inputs.
+nn::CachedLanguageModel<float> build_generator(Gpt& m, const Config& c, Dim vocabulary) {
+  Graph& g = m.g;
+  // tutorial:begin
+  nn::Init shared = nn::Init::reuse();
+  const auto pass = [&](const std::string& name, bool after_cache) {
+    nn::CachedPass p;
+    {
+      auto scope = g.scope(name);
+      p.ids = g.input("ids", {batch, 1});
+      p.positions = g.input("positions", {batch, 1});
+      for (Dim l = 1; after_cache && l <= c.layers; ++l) {
+        p.past.push_back(g.input("past" + std::to_string(l), {batch, 2 * c.embd}));  // K | V of block l
+      }
+    }
+    Node x;
+    {
+      auto scope = g.scope("embed");
+      x = nn::embedding(p.ids, vocabulary, c.embd, shared, "tok") +
+          nn::embedding(p.positions, c.context, c.embd, shared, "pos");
+    }
+    for (Dim l = 1; l <= c.layers; ++l) {
+      const nn::CachedBlock block =
+          nn::transformer_block_cached(x, after_cache ? p.past[std::size_t(l - 1)] : Node(),
+                                       {.heads = c.heads, .layers = c.layers}, shared, "block" + std::to_string(l));
+      x = block.out;
+      p.qkv.push_back(block.qkv);
+    }
+    x = nn::layer_norm(x, shared, "ln_f");
+    p.logits = nn::dense(x, vocabulary, shared, "head", {.bias = false, .weights = nn::normal(0.02)});
+    return p;
+  };
+  return {.prefill = pass("prefill", false), .step = pass("step", true), .context = std::size_t(c.context)};
+  // tutorial:end
+}
+
+// --sample characters after the prompt: by default one row at a time over
+// a key/value cache (the generator above); with --exact-sample from the
+// model run on one window at a time (the graph's rows are any number of
+// windows), its positions 0..context-1.
+void sample(Executor<float>& ex, Gpt& m, const Config& c, const nn::CharVocabulary& vocab,
             const std::vector<std::int32_t>& prompt) {
+  if (!c.exact_sample) {
+    char_training::sample(ex, build_generator(m, c, Dim(vocab.size())), c, vocab, prompt);
+    return;
+  }
   // tutorial:begin
   const nn::LanguageModel<float> model{.ids = m.ids, .logits = m.logits, .context = std::size_t(c.context),
                                        .feeds = {{m.positions, nn::position_ids<float>(1, std::size_t(c.context))}}};
@@ -190,9 +241,10 @@ int run(int argc, char** argv) {
   const MemoryReport memory = char_training::train(ex, adamw, model, c, corpus, [&] {
     if (!c.checkpoint.empty()) save_checkpoint(ex, adamw, c, corpus.vocab);
   });
-  if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);
+  // Drawn before the sample adds the generator's nodes to the graph.
   if (!c.svg.empty()) render(to_dot(m.g, {.backward = false, .title = "char_gpt", .collapse_layers = true}), c.svg);
   if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt", .memory = memory});
+  if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);
   return 0;
 }
 

@@ -119,8 +119,9 @@ int run(int argc, char** argv) {
   // The LSTM reads left to right: nn::sample's padding after the last real
   // character changes nothing it reads.
   if (c.sample > 0) {
-    char_training::sample(ex, {.ids = m.ids, .logits = m.logits, .context = std::size_t(c.context), .feeds = {}}, c,
-                          corpus.vocab, prompt);
+    const nn::LanguageModel<float> model{.ids = m.ids, .logits = m.logits, .context = std::size_t(c.context),
+                                         .feeds = {}};
+    char_training::sample(ex, model, c, corpus.vocab, prompt);
   }
   if (!c.svg.empty()) render(to_dot(m.g, unrolled(c)), c.svg);
   if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_lstm", .memory = memory});

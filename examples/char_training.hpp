@@ -224,9 +224,11 @@ inline std::vector<std::int32_t> prompt_ids(Flags& c, const nn::CharVocabulary& 
   }
 }
 
-// --sample characters after the prompt, from `model` run on one window at a
-// time, printed after the time they took.
-inline void sample(Executor<float>& ex, const nn::LanguageModel<float>& model, const Flags& c,
+// --sample characters after the prompt, from `model` (an nn::LanguageModel
+// run on one window at a time, or an nn::CachedLanguageModel), printed
+// after the time they took.
+template <class LanguageModel>
+void sample(Executor<float>& ex, const LanguageModel& model, const Flags& c,
                    const nn::CharVocabulary& vocab, const std::vector<std::int32_t>& prompt) {
   const auto start = std::chrono::steady_clock::now();
   // tutorial:begin

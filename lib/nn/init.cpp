@@ -43,7 +43,26 @@ double scale_of(const Initializer& how, Shape shape) {
   return 0.0;
 }
 
+Init Init::reuse() {
+  Init init(0);
+  init.reuse_ = true;
+  return init;
+}
+
 Node Init::parameter(Graph& g, std::string name, Shape shape, Initializer how) {
+  if (reuse_) {
+    const std::string scope = g.current_scope();
+    const std::string full = scope.empty() ? name : scope + "/" + name;
+    const std::optional<Node> found = g.find(full);
+    if (!found || found->kind() != NodeKind::parameter) {
+      throw GraphError("nn::Init::reuse: the graph has no parameter '" + full + "' to reuse");
+    }
+    if (!(found->shape() == shape)) {
+      throw ShapeError("nn::Init::reuse: parameter '" + full + "' is " + to_string(found->shape()) + ", not " +
+                       to_string(shape));
+    }
+    return *found;
+  }
   Node p = g.parameter(std::move(name), shape);
   add(p, how);
   return p;

@@ -132,25 +132,32 @@ Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions op
   return y;
 }
 
-Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection) {
+namespace {
+
+// The attention layer around `attend`, the op that mixes the rows' qkv.
+template <class Attend>
+Node attention_layer(Node x, Dim heads, Init& init, const std::string& name, Initializer projection,
+                     const Attend& attend) {
   const std::string layer = "nn::attention '" + name + "'";
   if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
   const Dim width = x.shape().cols;
-  if (geometry.heads < 1 || geometry.context < 1 || width < 1 || width % geometry.heads != 0) {
+  if (heads < 1 || width < 1 || width % heads != 0) {
     throw ShapeError(layer + ": input '" + x.name() + "' is " + to_string(x.shape()) + " with " +
-                     std::to_string(geometry.heads) + " heads and context " + std::to_string(geometry.context) +
-                     "; the heads must divide the width, and both be positive");
+                     std::to_string(heads) + " heads; the heads must divide the width, and both be positive");
   }
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
   Node qkv = dense(x, 3 * width, init, "qkv", {.weights = normal(0.02)});
-  Node mixed = dagrad::attention(qkv, geometry);
+  Node mixed = attend(qkv);
   g.rename(mixed, prefix + "heads");
   return dense(mixed, width, init, "proj", {.weights = projection});
 }
 
-Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name) {
+// The pre-norm block around `attention`, which adds the attention layer
+// over its input (the first layer norm's output).
+template <class Attention>
+Node block(Node x, TransformerOptions options, Init& init, const std::string& name, const Attention& attention) {
   const std::string layer = "nn::transformer_block '" + name + "'";
   if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
   if (options.layers < 1) throw ShapeError(layer + ": layers " + std::to_string(options.layers) + " must be positive");
@@ -165,8 +172,7 @@ Node transformer_block(Node x, TransformerOptions options, Init& init, const std
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
-  Node a = attention(layer_norm(x, init, "ln1", options.norm),
-                     {.heads = options.heads, .context = options.context, .causal = true}, init, "attn", residual);
+  Node a = attention(layer_norm(x, init, "ln1", options.norm), residual);
   Node h = add(x, a);
   g.rename(h, prefix + "residual1");
   Node m = layer_norm(h, init, "ln2", options.norm);
@@ -179,6 +185,37 @@ Node transformer_block(Node x, TransformerOptions options, Init& init, const std
   Node out = add(h, m);
   g.rename(out, prefix + "residual2");
   return out;
+}
+
+}  // namespace
+
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection) {
+  if (geometry.context < 1) {
+    throw ShapeError("nn::attention '" + name + "': context " + std::to_string(geometry.context) +
+                     " must be positive");
+  }
+  return attention_layer(x, geometry.heads, init, name, projection,
+                         [&](Node qkv) { return dagrad::attention(qkv, geometry); });
+}
+
+Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name) {
+  return block(x, options, init, name, [&](Node normed, const Initializer& residual) {
+    return attention(normed, {.heads = options.heads, .context = options.context, .causal = true}, init, "attn",
+                     residual);
+  });
+}
+
+CachedBlock transformer_block_cached(Node x, Node past, TransformerOptions options, Init& init,
+                                     const std::string& name) {
+  if (past.valid()) x.graph().check_owns(past, "nn::transformer_block_cached '" + name + "'");
+  Node qkv;
+  Node out = block(x, options, init, name, [&](Node normed, const Initializer& residual) {
+    return attention_layer(normed, options.heads, init, "attn", residual, [&](Node q) {
+      qkv = q;
+      return past.valid() ? attention_cached(q, past, options.heads) : attention_cached(q, options.heads);
+    });
+  });
+  return {out, qkv};
 }
 
 namespace {

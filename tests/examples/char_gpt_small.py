@@ -6,7 +6,8 @@ checks: the output's lines (parameters, each estimate's "step k: train loss
 X, val loss Y", ms_per_iter), the same printed losses and the same
 checkpoint bytes at both thread counts, a run stopped and resumed from its
 checkpoint ending with the lines and bytes of one that was not, the loss
-falling, a seeded sample that continues its prompt, --svg with a box a
+falling, a seeded sample that continues its prompt (over a key/value
+cache, and with --exact-sample over whole windows), --svg with a box a
 block, --dot with the backward graph, --memory's plan in a line and on
 --dot; and each bad input (empty, binary or
 too short text, heads that do not divide the width, a misspelled flag, a
@@ -87,6 +88,17 @@ for threads in ("1", "2"):
 assert samples[0] == samples[1], samples
 assert samples[0].startswith("the lord") and len(samples[0]) == len("the lord") + 80, samples
 assert set(samples[0]) <= set(open(path("text.txt")).read()), samples
+# The sample is drawn over a key/value cache (80 characters after 8 cross
+# the 16-character window: context shifts); --exact-sample runs the whole
+# window for each character instead, from the same model and seed: the
+# first characters, whose window has not filled, are the same.
+r = run("--iters", "20", "--threads", "2", "--sample", "80", "--prompt", "the lord", "--top-k", "5", "--exact-sample")
+out = r.stdout.splitlines()
+at = [i for i, l in enumerate(out) if l.startswith("sample: 80 characters in ")]
+assert len(at) == 1, r.stdout
+exact = "\n".join(out[at[0] + 1:])
+assert len(exact) == len("the lord") + 80 and set(exact) <= set(open(path("text.txt")).read()), exact
+assert exact[:16] == samples[0][:16], (exact, samples[0])
 picture = open(path("gpt.svg")).read()
 for box in ("embed", "block1", "block2", "ln_f", "head"):
     assert ">" + box + "<" in picture, box

@@ -188,3 +188,21 @@ TEST_CASE("bad layers and bad records are errors naming the layer or node") {
   nn::dense(x, 2, init, "layer");
   CHECK_THROWS_AS(nn::dense(x, 2, init, "layer"), GraphError);  // layer/w exists
 }
+
+TEST_CASE("Init::reuse finds a layer's parameters by name and shape, making none, and names what it cannot find") {
+  Graph g;
+  nn::Init init(1);
+  const Node x = g.input("x", {batch, 3});
+  nn::dense(x, 4, init, "out");
+  const std::size_t nodes = g.size();
+  nn::Init shared = nn::Init::reuse();
+  const Node y = nn::dense(x, 4, shared, "out");
+  CHECK(y.input(0).input(1) == *g.find("out/w"));
+  CHECK(y.input(1) == *g.find("out/b"));
+  CHECK(shared.parameters().empty());
+  CHECK(g.size() == nodes + 2);  // the product and the bias, no parameter
+  CHECK_THROWS_WITH_AS(nn::dense(x, 4, shared, "other"), "nn::Init::reuse: the graph has no parameter 'other/w' to reuse",
+                       GraphError);
+  CHECK_THROWS_WITH_AS(nn::dense(x, 5, shared, "out"), "nn::Init::reuse: parameter 'out/w' is 3x4, not 3x5",
+                       ShapeError);
+}

@@ -249,4 +249,15 @@ Node attention(Node qkv, AttentionOptions options);
 // Its backward op: dL/d(qkv), rows x 3C, from qkv and dy = dL/d(output).
 Node attention_grad(Node qkv, Node dy, AttentionOptions options);
 
+// Attention for generation with a key/value cache: qkv's n rows are the
+// positions p .. p+n-1 of one sequence ([Q | K | V] as for attention), past
+// the keys and values of positions 0 .. p-1 (p x 2C, [K | V], the K and V
+// columns of their qkv rows). Output n x C: new row i attends to the p
+// cached positions and to new rows 0 .. i, as causal attention over the
+// whole sequence would. Without past, p = 0: causal attention over the n
+// rows as one sequence. Inference only: it has no gradient.
+//   Node y = attention_cached(matmul(x_new, w_qkv), past, 4);  // x_new: the rows after the cached ones
+Node attention_cached(Node qkv, Node past, Dim heads);
+Node attention_cached(Node qkv, Dim heads);
+
 }  // namespace dagrad

@@ -49,8 +49,18 @@ double scale_of(const Initializer& how, Shape shape);
 class Init {
  public:
   explicit Init(std::uint32_t seed) : seed_(seed) {}
+  // An Init that makes no parameters but finds them: its parameter()
+  // returns g's parameter of that name under the current scope, made
+  // earlier, and records nothing. Layers built with it under the names of
+  // layers built before run over those layers' parameters: a generator
+  // beside the training graph, say (TensorFlow 1's variable_scope reuse).
+  //   nn::Init shared = nn::Init::reuse();  Node h = nn::dense(x2, 10, shared, "out");  // over out/w, out/b
+  static Init reuse();
 
-  // Creates a parameter in g (under g's current scope) and records it.
+  // Creates a parameter in g (under g's current scope) and records it. An
+  // Init::reuse() returns the existing one instead; it throws GraphError
+  // naming the parameter when g has none of that name, and ShapeError
+  // with both shapes when its shape is not `shape`.
   Node parameter(Graph& g, std::string name, Shape shape, Initializer how);
   // Records a parameter made elsewhere. Throws GraphError if it is not a
   // parameter node or is recorded already (naming it).
@@ -68,6 +78,7 @@ class Init {
 
  private:
   std::uint32_t seed_;
+  bool reuse_ = false;
   std::vector<Node> parameters_;
   std::vector<Initializer> how_;
 };

@@ -87,6 +87,23 @@ struct TransformerOptions {
 // so a drawing collapsed by layer shows one box a block.
 Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name);
 
+// The block of a generator with a key/value cache (nn::sample's cached
+// generator): x's n rows are the positions p .. p+n-1 of one sequence, and
+// `past` an input holding the keys and values of positions 0 .. p-1 (p x 2
+// width, [K | V] as the block's name/attn/qkv computes them), or an empty
+// Node when the rows start at position 0. The attention is
+// attention_cached; the rest, and every name, as transformer_block's, so
+// that built with an Init::reuse() it runs over a trained block's
+// parameters (options.context is not used). Returns the block's output and
+// its rows' Q | K | V (n x 3 width), whose K | V columns the cache keeps.
+//   nn::CachedBlock b = nn::transformer_block_cached(x, past, {.heads = 4}, shared, "block1");
+struct CachedBlock {
+  Node out;
+  Node qkv;
+};
+CachedBlock transformer_block_cached(Node x, Node past, TransformerOptions options, Init& init,
+                                     const std::string& name);
+
 struct LstmOptions {
   Dim steps = 0;   // T: x's rows are sequences of T steps (row sequence * T + t)
   Dim hidden = 0;  // H: the width of the hidden and cell states

@@ -14,6 +14,7 @@
   X(add_channel_bias)             \
   X(add_n)                        \
   X(attention)                    \
+  X(attention_cached)             \
   X(attention_grad)               \
   X(avg_pool2d)                   \
   X(avg_pool2d_grad)              \
