@@ -32,9 +32,9 @@ struct MultilayerPerceptron::Model {
   Node x, y, l2_factor, output, loss, objective;
   std::vector<Node> weights, biases, gradient;  // gradient: of objective, per parameter
   std::vector<int> layer_units;
-  std::string out_activation;
+  MLPOutActivation out_activation;
 
-  Model(const std::vector<int>& units, const std::string& activation, const std::string& out)
+  Model(const std::vector<int>& units, MLPActivation activation, MLPOutActivation out)
       : layer_units(units), out_activation(out) {
     Graph& g = graph;
     x = g.input("x", {batch, units.front()});
@@ -51,12 +51,16 @@ struct MultilayerPerceptron::Model {
       weights.push_back(w);
       biases.push_back(b);
       if (last) {
-        output = out == "identity" ? z : out == "softmax" ? softmax(z) : sigmoid(z);
-        if (out != "identity") g.rename(output, g.current_scope() + "/probabilities");
-      } else if (activation == "identity") {
+        output = out == MLPOutActivation::identity  ? z
+                 : out == MLPOutActivation::softmax ? softmax(z)
+                                                    : sigmoid(z);
+        if (out != MLPOutActivation::identity) g.rename(output, g.current_scope() + "/probabilities");
+      } else if (activation == MLPActivation::identity) {
         a = z;
       } else {
-        a = activation == "logistic" ? sigmoid(z) : activation == "tanh" ? tanh(z) : relu(z);
+        a = activation == MLPActivation::logistic ? sigmoid(z)
+            : activation == MLPActivation::tanh   ? tanh(z)
+                                                  : relu(z);
         g.rename(a, g.current_scope() + "/activation");
       }
     }
@@ -73,7 +77,7 @@ struct MultilayerPerceptron::Model {
       g.rename(loss, "loss/total");
       objective = loss;
       const int outputs = units.back();
-      if (out == "identity" && outputs > 1) {
+      if (out == MLPOutActivation::identity && outputs > 1) {
         // scikit-learn's squared error is a mean over all n k values, but its
         // gradient is (prediction - y) / n, the gradient of k times that
         // mean: what it reports and what it descends differ for k > 1 outputs.
@@ -95,10 +99,10 @@ struct MultilayerPerceptron::Model {
     Graph& g = graph;
     const int outputs = layer_units.back();
     Node term;
-    if (out_activation == "softmax") {
+    if (out_activation == MLPOutActivation::softmax) {
       term = softmax_cross_entropy(z, y);
       g.rename(term, "loss/cross_entropy");
-    } else if (out_activation == "logistic") {
+    } else if (out_activation == MLPOutActivation::logistic) {
       term = binary_cross_entropy(z, y);
       if (outputs > 1) term = scale(term, double(outputs));
       g.rename(term, "loss/binary_cross_entropy");
@@ -181,12 +185,13 @@ struct ModelT final : MultilayerPerceptron::Model {
   // reset_optimizer. scikit-learn's learning-rate rules (invscaling's
   // samples-seen clock, adaptive's division by 5) set its rate from here.
   std::unique_ptr<nn::Optimizer> optimizer;
-  std::string solver, schedule;
+  MLPSolver solver = MLPSolver::adam;
+  MLPLearningRate schedule = MLPLearningRate::constant;
   double learning_rate_init = 0, power_t = 0;
   double alpha = 0;
 
-  ModelT(const std::vector<int>& units, const MLPParams& p, const std::string& out_activation)
-      : Model(units, p.activation, out_activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
+  ModelT(const std::vector<int>& units, const MLPParams& p, const MLPChoices& choices, MLPOutActivation out_activation)
+      : Model(units, choices.activation, out_activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
 
   void set_profiling(bool on) override { ex.set_profiling(on); }
   std::vector<NodeTime> profile() const override { return ex.profile(); }
@@ -199,17 +204,18 @@ struct ModelT final : MultilayerPerceptron::Model {
   }
 
   void reset_optimizer(const MLPParams& p) override {
-    solver = p.solver;
-    if (solver == "lbfgs") {  // L-BFGS-B keeps its own state, for one fit
+    const MLPChoices choices = p.choices();
+    solver = choices.solver;
+    if (solver == MLPSolver::lbfgs) {  // L-BFGS-B keeps its own state, for one fit
       optimizer.reset();
       return;
     }
-    schedule = p.learning_rate;
+    schedule = choices.learning_rate;
     learning_rate_init = p.learning_rate_init;
     power_t = p.power_t;
     alpha = p.alpha;
     const std::vector<Node> params = parameters();
-    if (solver == "adam") {
+    if (solver == MLPSolver::adam) {
       optimizer = std::make_unique<nn::Adam>(
           objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
                                 .beta_2 = p.beta_2, .epsilon = p.epsilon},
@@ -387,13 +393,13 @@ struct ModelT final : MultilayerPerceptron::Model {
 
   void iteration_ends(std::uint64_t t) override {
     // invscaling: learning_rate_init / (t + 1)^power_t, t the samples seen.
-    if (solver == "sgd" && schedule == "invscaling") {
+    if (solver == MLPSolver::sgd && schedule == MLPLearningRate::invscaling) {
       optimizer->set_learning_rate(learning_rate_init / std::pow(double(t + 1), power_t));
     }
   }
 
   bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) override {
-    if (solver == "adam" || schedule != "adaptive") {
+    if (solver == MLPSolver::adam || schedule != MLPLearningRate::adaptive) {
       if (verbose) detail::write_whole(out, msg + " Stopping.\n");
       return true;
     }
@@ -418,14 +424,17 @@ struct ModelT final : MultilayerPerceptron::Model {
 using Model = MultilayerPerceptron::Model;
 
 std::unique_ptr<Model> make_model(const std::vector<int>& units, const MLPParams& p,
-                                  const std::string& out_activation, const std::string& estimator) {
+                                  MLPOutActivation out_activation, const std::string& estimator) {
   try {
     p.check_memory(units.front(), units.back());
   } catch (const Error& e) {
     throw Error(estimator + ": " + e.what());
   }
-  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p, out_activation);
-  return std::make_unique<ModelT<float>>(units, p, out_activation);
+  const MLPChoices choices = p.choices();
+  if (choices.dtype == MLPDtype::float64) {
+    return std::make_unique<ModelT<double>>(units, p, choices, out_activation);
+  }
+  return std::make_unique<ModelT<float>>(units, p, choices, out_activation);
 }
 
 // What every fit checks of X and the count of its targets: `who` starts the
@@ -478,9 +487,9 @@ std::vector<int> network_units(int n_features, const std::vector<int>& hidden_la
 
 // Glorot uniform, as scikit-learn: each layer's weights, then its bias, drawn
 // from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic, else 6.
-void glorot_uniform(Model& model, const std::string& activation, NumpyRandom& rng) {
+void glorot_uniform(Model& model, MLPActivation activation, NumpyRandom& rng) {
   const std::vector<int>& units = model.layer_units;
-  const double factor = activation == "logistic" ? 2.0 : 6.0;
+  const double factor = activation == MLPActivation::logistic ? 2.0 : 6.0;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {
     const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
     Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
@@ -645,11 +654,11 @@ std::vector<int> class_of_rows(const Matrix<double>& Y) {
   return target;
 }
 
-void check_finite(const Model& model, const MLPParams& p, const std::string& who) {
+void check_finite(const Model& model, const MLPParams& p, MLPSolver solver, const std::string& who) {
   if (!model.all_finite()) {
     throw Error(who + ": the solver produced weights that are not finite; the input may "
                 "hold large values and need scaling" +
-                (p.solver == "lbfgs" ? std::string()
+                (solver == MLPSolver::lbfgs ? std::string()
                                      : ", or learning_rate_init (" + format_fixed(p.learning_rate_init, 6) +
                                            ") may be too large"));
   }
@@ -723,7 +732,9 @@ void MultilayerPerceptron::set_progress(std::function<void(const Progress&)> cal
 
 int MultilayerPerceptron::n_outputs() const { return model_ ? model_->layer_units.back() : 0; }
 
-std::string MultilayerPerceptron::out_activation() const { return model_ ? model_->out_activation : ""; }
+std::string MultilayerPerceptron::out_activation() const {
+  return model_ ? to_string(model_->out_activation) : "";
+}
 
 void MultilayerPerceptron::check_params() const {
   try {
@@ -731,6 +742,18 @@ void MultilayerPerceptron::check_params() const {
   } catch (const Error& e) {
     throw Error(name_ + " " + e.what());
   }
+}
+
+MLPChoices MultilayerPerceptron::choices() const {
+  try {
+    return params_.choices();
+  } catch (const Error& e) {
+    throw Error(name_ + " " + e.what());
+  }
+}
+
+MLPOutActivation MultilayerPerceptron::out_kind() const {
+  return model_ ? model_->out_activation : MLPOutActivation::identity;
 }
 
 const Graph& MultilayerPerceptron::graph() const {
@@ -774,10 +797,11 @@ std::uint32_t MultilayerPerceptron::fit_seed() const {
 }
 
 void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
-                                       const std::string& out_activation, bool stratify) {
+                                       MLPOutActivation out_activation, bool stratify) {
   check_params();
   check_sharding();
   const MLPParams& p = params_;
+  const MLPChoices choices = p.choices();
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
   const std::vector<int> units =
       network_units(static_cast<int>(X.cols()), p.hidden_layer_sizes, static_cast<int>(Y.cols()));
@@ -794,16 +818,16 @@ void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& 
   if (first_pass) {
     model_ = make_model(units, p, out_activation, name_);
     model_->set_profiling(profiling_);
-    glorot_uniform(*model_, p.activation, rng);
+    glorot_uniform(*model_, choices.activation, rng);
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
-  if (p.solver == "lbfgs") {  // full batch: no validation split, no shuffles
+  if (choices.solver == MLPSolver::lbfgs) {  // full batch: no validation split, no shuffles
     fit_lbfgs(X, Y);
   } else {
     fit_stochastic(X, Y, incremental, stratify, rng);
   }
-  check_finite(*model_, p, name_);
+  check_finite(*model_, p, choices.solver, name_);
 }
 
 void MultilayerPerceptron::fit_stochastic(const Features& X, const Matrix<double>& Y, bool incremental,
@@ -965,7 +989,7 @@ bool MultilayerPerceptron::no_improvement_stops(bool early_stopping) {
 
 void MultilayerPerceptron::restore(const std::vector<Matrix<double>>& coefs,
                                    const std::vector<Matrix<double>>& intercepts, int n_outputs,
-                                   const std::string& out_activation, int n_iter, const std::string& where) {
+                                   MLPOutActivation out_activation, int n_iter, const std::string& where) {
   check_params();
   const MLPParams& p = params_;
   const std::size_t layers = p.hidden_layer_sizes.size() + 1;
@@ -1002,7 +1026,7 @@ void MultilayerPerceptron::reset_training_state(int n_iter) {
   no_improvement_count_ = 0;
   best_loss_.reset();
   best_validation_score_.reset();
-  if (params_.solver == "lbfgs") return;  // scikit-learn's stochastic solvers' state only
+  if (choices().solver == MLPSolver::lbfgs) return;  // scikit-learn's stochastic solvers' state only
   if (params_.early_stopping) {
     best_validation_score_ = -INFINITY;
   } else {
@@ -1083,7 +1107,7 @@ MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
 
 MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
                                           std::span<const int> classes) {
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1148,7 +1172,7 @@ void MLPClassifier::check_indicator(const Features& X, const Matrix<int>& Y, con
 
 MLPClassifier& MLPClassifier::partial_fit(const Features& X, const Matrix<int>& Y, std::span<const int> classes) {
   const char* who = "MLPClassifier.partial_fit";
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1200,12 +1224,12 @@ MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
 // targets have one column.
 void MLPClassifier::fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental) {
   const bool logistic = multilabel_ || Y.cols() == 1;
-  fit_targets(X, Y, incremental, logistic ? "logistic" : "softmax", Y.cols() == 1);
+  fit_targets(X, Y, incremental, logistic ? MLPOutActivation::logistic : MLPOutActivation::softmax, Y.cols() == 1);
 }
 
 double MLPClassifier::validation_score(const Matrix<double>& output, const Matrix<double>& Y) const {
   std::size_t correct = 0;
-  if (out_activation() == "softmax") {
+  if (out_kind() == MLPOutActivation::softmax) {
     const std::vector<int> predicted = class_of_rows(output), actual = class_of_rows(Y);
     for (std::size_t i = 0; i < actual.size(); ++i) correct += predicted[i] == actual[i];
   } else {
@@ -1228,7 +1252,8 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
     throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
   }
   const int outputs = output_units(classes.size());
-  restore(coefs, intercepts, outputs, outputs == 1 ? "logistic" : "softmax", n_iter, where);
+  restore(coefs, intercepts, outputs, outputs == 1 ? MLPOutActivation::logistic : MLPOutActivation::softmax, n_iter,
+          where);
   classes_ = std::move(classes);
   multilabel_ = false;
 }
@@ -1240,7 +1265,7 @@ void MLPClassifier::set_multilabel_weights(const std::vector<Matrix<double>>& co
     throw Error(where + "a multi-label model has an output unit for each of at least 2 labels");
   }
   const int labels = static_cast<int>(coefs.back().cols());
-  restore(coefs, intercepts, labels, "logistic", n_iter, where);
+  restore(coefs, intercepts, labels, MLPOutActivation::logistic, n_iter, where);
   classes_.resize(static_cast<std::size_t>(labels));
   std::iota(classes_.begin(), classes_.end(), 0);
   multilabel_ = true;
@@ -1328,7 +1353,7 @@ MLPRegressor& MLPRegressor::fit(const Features& X, const Matrix<double>& Y) {
 MLPRegressor& MLPRegressor::fit(const Features& X, std::span<const double> y) { return fit(X, column(y)); }
 
 MLPRegressor& MLPRegressor::partial_fit(const Features& X, const Matrix<double>& Y) {
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPRegressor.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1354,7 +1379,7 @@ void MLPRegressor::fit_values(const Features& X, const Matrix<double>& Y, bool i
       }
     }
   }
-  fit_targets(X, Y, incremental, "identity", false);
+  fit_targets(X, Y, incremental, MLPOutActivation::identity, false);
 }
 
 Matrix<double> MLPRegressor::predict(const Features& X) const { return forward(X); }
@@ -1382,7 +1407,7 @@ void MLPRegressor::set_weights(const std::vector<Matrix<double>>& coefs,
                                const std::vector<Matrix<double>>& intercepts, int n_iter) {
   const std::string where = "MLPRegressor.set_weights: ";
   if (coefs.empty() || coefs.back().cols() < 1) throw Error(where + "no coefs, or an output layer of no units");
-  restore(coefs, intercepts, static_cast<int>(coefs.back().cols()), "identity", n_iter, where);
+  restore(coefs, intercepts, static_cast<int>(coefs.back().cols()), MLPOutActivation::identity, n_iter, where);
 }
 
 }  // namespace dagrad
