@@ -7,6 +7,8 @@
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/random.hpp>
 #include <dagrad/ml/mlp.hpp>
+#include <dagrad/nn/init.hpp>
+#include <dagrad/nn/layers.hpp>
 #include <dagrad/nn/optim.hpp>
 #include <dagrad/nn/train.hpp>
 
@@ -26,6 +28,9 @@ namespace dagrad {
 // that depends on the scalar type (executor, optimizer state) is ModelT<T>.
 struct MultilayerPerceptron::Model {
   Graph graph;
+  // How the parameters start: scikit-learn's Glorot uniform, drawn by each
+  // fit from its own stream (the seed here is unused).
+  nn::Init init{0};
   // output: the output layer's activation of its z (probabilities, or the
   // values for identity). loss is scikit-learn's reported loss; objective
   // is what the solvers differentiate (see below), most often loss itself.
@@ -39,30 +44,22 @@ struct MultilayerPerceptron::Model {
     Graph& g = graph;
     x = g.input("x", {batch, units.front()});
     y = g.input("y", {batch, units.back()});  // the targets as the output layer sees them
-    Node a = x, z;
+    // scikit-learn's factor in every layer's bound follows the hidden layers' activation.
+    const nn::Initializer glorot = nn::scikit_learn_glorot(activation == MLPActivation::logistic);
+    Node a = x;
     const std::size_t layers = units.size() - 1;
     for (std::size_t i = 0; i < layers; ++i) {
       const bool last = i + 1 == layers;
-      auto scope = g.scope(last ? "output" : "layer" + std::to_string(i + 1));
-      Node w = g.parameter("weights", {units[i], units[i + 1]});
-      Node b = g.parameter("bias", {1, units[i + 1]});
-      z = add(matmul(a, w), b);
-      g.rename(z, g.current_scope() + "/z");
-      weights.push_back(w);
-      biases.push_back(b);
-      if (last) {
-        output = out == MLPOutActivation::identity  ? z
-                 : out == MLPOutActivation::softmax ? softmax(z)
-                                                    : sigmoid(z);
-        if (out != MLPOutActivation::identity) g.rename(output, g.current_scope() + "/probabilities");
-      } else if (activation == MLPActivation::identity) {
-        a = z;
-      } else {
-        a = activation == MLPActivation::logistic ? sigmoid(z)
-            : activation == MLPActivation::tanh   ? tanh(z)
-                                                  : relu(z);
-        g.rename(a, g.current_scope() + "/activation");
-      }
+      a = layer(a, last ? "output" : "layer" + std::to_string(i + 1), units[i], units[i + 1],
+                last ? nn::Activation::none : hidden_activation(activation), glorot);
+    }
+    const Node z = a;  // the output layer's, before its activation
+    {
+      auto scope = g.scope("output");
+      output = out == MLPOutActivation::identity  ? z
+               : out == MLPOutActivation::softmax ? softmax(z)
+                                                  : sigmoid(z);
+      if (out != MLPOutActivation::identity) g.rename(output, "output/probabilities");
     }
     {
       auto scope = g.scope("loss");
@@ -90,6 +87,36 @@ struct MultilayerPerceptron::Model {
     gradient = gradients(objective, parameters());
   }
   virtual ~Model() = default;
+
+  static nn::Activation hidden_activation(MLPActivation activation) {
+    switch (activation) {
+      case MLPActivation::identity: return nn::Activation::none;
+      case MLPActivation::logistic: return nn::Activation::sigmoid;
+      case MLPActivation::tanh: return nn::Activation::tanh;
+      case MLPActivation::relu: return nn::Activation::relu;
+    }
+    return nn::Activation::none;
+  }
+
+  // One nn::dense layer, its parameters named name/weights and name/bias
+  // (the names model files, drawings and ONNX exports know) and made before
+  // its ops, as scikit-learn draws them: the weights, then the bias from the
+  // weights' bound.
+  Node layer(Node a, const std::string& name, int fan_in, int fan_out, nn::Activation activation,
+             nn::Initializer glorot) {
+    Graph& g = graph;
+    Node w, b;
+    {
+      auto scope = g.scope(name);
+      w = init.parameter(g, "weights", {fan_in, fan_out}, glorot);
+      glorot.fan_in = fan_in;
+      glorot.fan_out = fan_out;
+      b = init.parameter(g, "bias", {1, fan_out}, glorot);
+    }
+    weights.push_back(w);
+    biases.push_back(b);
+    return nn::dense(a, fan_out, init, name, {.activation = activation, .weight = w, .bias_parameter = b});
+  }
 
   // scikit-learn's loss of the output layer's z against the targets: the
   // cross-entropy of softmax (mean over rows); binary cross-entropy summed
@@ -134,6 +161,8 @@ struct MultilayerPerceptron::Model {
   }
 
   virtual void set_param(std::size_t k, const Matrix<double>& v) = 0;
+  // Draws every parameter as init says, from the fit's stream.
+  virtual void initialize(NumpyRandom& rng) = 0;
   virtual Matrix<double> get_param(std::size_t k) const = 0;
   virtual void reset_optimizer(const MLPParams& p) = 0;
   virtual void set_profiling(bool on) = 0;
@@ -182,12 +211,9 @@ template <class T>
 struct ModelT final : MultilayerPerceptron::Model {
   Executor<T> ex;
   // nn's SGD or Adam over the weights then the biases, made afresh by
-  // reset_optimizer. scikit-learn's learning-rate rules (invscaling's
-  // samples-seen clock, adaptive's division by 5) set its rate from here.
+  // reset_optimizer, with learning_rate_init and nn's schedule for
+  // scikit-learn's learning_rate (sgd's; adam keeps its rate).
   std::unique_ptr<nn::Optimizer> optimizer;
-  MLPSolver solver = MLPSolver::adam;
-  MLPLearningRate schedule = MLPLearningRate::constant;
-  double learning_rate_init = 0, power_t = 0;
   double alpha = 0;
 
   ModelT(const std::vector<int>& units, const MLPParams& p, const MLPChoices& choices, MLPOutActivation out_activation)
@@ -202,29 +228,41 @@ struct ModelT final : MultilayerPerceptron::Model {
   Matrix<double> get_param(std::size_t k) const override {
     return ex.value(param(k)).template cast<double>();
   }
+  void initialize(NumpyRandom& rng) override { init.apply(ex, rng); }
+
+  // scikit-learn's learning_rate as nn's schedule: invscaling's clock the
+  // samples seen at each epoch's end (iteration_ends), adaptive's plateaus
+  // its stopping rule's (trigger_stopping).
+  static nn::Schedule schedule_of(MLPLearningRate learning_rate, double power_t) {
+    switch (learning_rate) {
+      case MLPLearningRate::constant: return nn::constant_schedule();
+      case MLPLearningRate::invscaling: return nn::inverse_scaling(power_t, nn::Schedule::Unit::sample);
+      case MLPLearningRate::adaptive: return nn::adaptive(5.0, 1e-6);
+    }
+    return nn::constant_schedule();
+  }
 
   void reset_optimizer(const MLPParams& p) override {
     const MLPChoices choices = p.choices();
-    solver = choices.solver;
-    if (solver == MLPSolver::lbfgs) {  // L-BFGS-B keeps its own state, for one fit
-      optimizer.reset();
-      return;
-    }
-    schedule = choices.learning_rate;
-    learning_rate_init = p.learning_rate_init;
-    power_t = p.power_t;
     alpha = p.alpha;
     const std::vector<Node> params = parameters();
-    if (solver == MLPSolver::adam) {
-      optimizer = std::make_unique<nn::Adam>(
-          objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
-                                .beta_2 = p.beta_2, .epsilon = p.epsilon},
-          params);
-    } else {
-      optimizer = std::make_unique<nn::SGD>(
-          objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
-                               .nesterov = p.nesterovs_momentum},
-          params);
+    switch (choices.solver) {
+      case MLPSolver::lbfgs:  // L-BFGS-B keeps its own state, for one fit
+        optimizer.reset();
+        return;
+      case MLPSolver::adam:
+        optimizer = std::make_unique<nn::Adam>(
+            objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
+                                       .beta_2 = p.beta_2, .epsilon = p.epsilon},
+            params);
+        return;
+      case MLPSolver::sgd:
+        optimizer = std::make_unique<nn::SGD>(
+            objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
+                                      .nesterov = p.nesterovs_momentum,
+                                      .schedule = schedule_of(choices.learning_rate, p.power_t)},
+            params);
+        return;
     }
   }
 
@@ -391,26 +429,24 @@ struct ModelT final : MultilayerPerceptron::Model {
     return total;
   }
 
+  // The schedule's clock is t, the samples the model has seen (scikit-learn's
+  // t_), which a warm start's fresh optimizer continues from.
   void iteration_ends(std::uint64_t t) override {
-    // invscaling: learning_rate_init / (t + 1)^power_t, t the samples seen.
-    if (solver == MLPSolver::sgd && schedule == MLPLearningRate::invscaling) {
-      optimizer->set_learning_rate(learning_rate_init / std::pow(double(t + 1), power_t));
+    if (optimizer->schedule().unit == nn::Schedule::Unit::sample) {
+      optimizer->epoch_ends(t - optimizer->schedule_time());
     }
   }
 
   bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) override {
-    if (solver == MLPSolver::adam || schedule != MLPLearningRate::adaptive) {
-      if (verbose) detail::write_whole(out, msg + " Stopping.\n");
-      return true;
+    if (optimizer->plateau()) {
+      if (verbose) {
+        detail::write_whole(out, msg + " Setting learning rate to " + format_fixed(optimizer->learning_rate(), 6) + "\n");
+      }
+      return false;
     }
-    const double learning_rate = optimizer->initial_learning_rate();
-    if (learning_rate <= 1e-6) {
-      if (verbose) detail::write_whole(out, msg + " Learning rate too small. Stopping.\n");
-      return true;
-    }
-    optimizer->set_learning_rate(learning_rate / 5.0);
-    if (verbose) detail::write_whole(out, msg + " Setting learning rate to " + format_fixed(learning_rate / 5.0, 6) + "\n");
-    return false;
+    const bool adaptive = optimizer->schedule().kind == nn::Schedule::Kind::adaptive;
+    if (verbose) detail::write_whole(out, msg + (adaptive ? " Learning rate too small. Stopping.\n" : " Stopping.\n"));
+    return true;
   }
 
   bool all_finite() const override {
@@ -483,21 +519,6 @@ std::vector<int> network_units(int n_features, const std::vector<int>& hidden_la
   units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
   units.push_back(n_outputs);
   return units;
-}
-
-// Glorot uniform, as scikit-learn: each layer's weights, then its bias, drawn
-// from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic, else 6.
-void glorot_uniform(Model& model, MLPActivation activation, NumpyRandom& rng) {
-  const std::vector<int>& units = model.layer_units;
-  const double factor = activation == MLPActivation::logistic ? 2.0 : 6.0;
-  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
-    const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
-    Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
-    for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.uniform(-bound, bound);
-    for (Eigen::Index k = 0; k < b.size(); ++k) b.data()[k] = rng.uniform(-bound, bound);
-    model.set_param(i, w);
-    model.set_param(model.weights.size() + i, b);
-  }
 }
 
 // The rows a fit trains on and, with early stopping, those it scores after
@@ -818,7 +839,7 @@ void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& 
   if (first_pass) {
     model_ = make_model(units, p, out_activation, name_);
     model_->set_profiling(profiling_);
-    glorot_uniform(*model_, choices.activation, rng);
+    model_->initialize(rng);
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
