@@ -255,14 +255,14 @@ struct ModelT final : MultilayerPerceptron::Model {
             objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
                                        .beta_2 = p.beta_2, .epsilon = p.epsilon},
             params);
-        return;
+        break;
       case MLPSolver::sgd:
         optimizer = std::make_unique<nn::SGD>(
             objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
                                       .nesterov = p.nesterovs_momentum,
                                       .schedule = schedule_of(choices.learning_rate, p.power_t)},
             params);
-        return;
+        break;
     }
   }
 
