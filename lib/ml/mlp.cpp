@@ -7,6 +7,8 @@
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/random.hpp>
 #include <dagrad/ml/mlp.hpp>
+#include <dagrad/nn/init.hpp>
+#include <dagrad/nn/layers.hpp>
 #include <dagrad/nn/optim.hpp>
 #include <dagrad/nn/train.hpp>
 
@@ -26,39 +28,38 @@ namespace dagrad {
 // that depends on the scalar type (executor, optimizer state) is ModelT<T>.
 struct MultilayerPerceptron::Model {
   Graph graph;
+  // How the parameters start: scikit-learn's Glorot uniform, drawn by each
+  // fit from its own stream (the seed here is unused).
+  nn::Init init{0};
   // output: the output layer's activation of its z (probabilities, or the
   // values for identity). loss is scikit-learn's reported loss; objective
   // is what the solvers differentiate (see below), most often loss itself.
   Node x, y, l2_factor, output, loss, objective;
   std::vector<Node> weights, biases, gradient;  // gradient: of objective, per parameter
   std::vector<int> layer_units;
-  std::string out_activation;
+  MLPOutActivation out_activation;
 
-  Model(const std::vector<int>& units, const std::string& activation, const std::string& out)
+  Model(const std::vector<int>& units, MLPActivation activation, MLPOutActivation out)
       : layer_units(units), out_activation(out) {
     Graph& g = graph;
     x = g.input("x", {batch, units.front()});
     y = g.input("y", {batch, units.back()});  // the targets as the output layer sees them
-    Node a = x, z;
+    // scikit-learn's factor in every layer's bound follows the hidden layers' activation.
+    const nn::Initializer glorot = nn::scikit_learn_glorot(activation == MLPActivation::logistic);
+    Node a = x;
     const std::size_t layers = units.size() - 1;
     for (std::size_t i = 0; i < layers; ++i) {
       const bool last = i + 1 == layers;
-      auto scope = g.scope(last ? "output" : "layer" + std::to_string(i + 1));
-      Node w = g.parameter("weights", {units[i], units[i + 1]});
-      Node b = g.parameter("bias", {1, units[i + 1]});
-      z = add(matmul(a, w), b);
-      g.rename(z, g.current_scope() + "/z");
-      weights.push_back(w);
-      biases.push_back(b);
-      if (last) {
-        output = out == "identity" ? z : out == "softmax" ? softmax(z) : sigmoid(z);
-        if (out != "identity") g.rename(output, g.current_scope() + "/probabilities");
-      } else if (activation == "identity") {
-        a = z;
-      } else {
-        a = activation == "logistic" ? sigmoid(z) : activation == "tanh" ? tanh(z) : relu(z);
-        g.rename(a, g.current_scope() + "/activation");
-      }
+      a = layer(a, last ? "output" : "layer" + std::to_string(i + 1), units[i], units[i + 1],
+                last ? nn::Activation::none : hidden_activation(activation), glorot);
+    }
+    const Node z = a;  // the output layer's, before its activation
+    {
+      auto scope = g.scope("output");
+      output = out == MLPOutActivation::identity  ? z
+               : out == MLPOutActivation::softmax ? softmax(z)
+                                                  : sigmoid(z);
+      if (out != MLPOutActivation::identity) g.rename(output, "output/probabilities");
     }
     {
       auto scope = g.scope("loss");
@@ -73,7 +74,7 @@ struct MultilayerPerceptron::Model {
       g.rename(loss, "loss/total");
       objective = loss;
       const int outputs = units.back();
-      if (out == "identity" && outputs > 1) {
+      if (out == MLPOutActivation::identity && outputs > 1) {
         // scikit-learn's squared error is a mean over all n k values, but its
         // gradient is (prediction - y) / n, the gradient of k times that
         // mean: what it reports and what it descends differ for k > 1 outputs.
@@ -87,6 +88,36 @@ struct MultilayerPerceptron::Model {
   }
   virtual ~Model() = default;
 
+  static nn::Activation hidden_activation(MLPActivation activation) {
+    switch (activation) {
+      case MLPActivation::identity: return nn::Activation::none;
+      case MLPActivation::logistic: return nn::Activation::sigmoid;
+      case MLPActivation::tanh: return nn::Activation::tanh;
+      case MLPActivation::relu: return nn::Activation::relu;
+    }
+    return nn::Activation::none;
+  }
+
+  // One nn::dense layer, its parameters named name/weights and name/bias
+  // (the names model files, drawings and ONNX exports know) and made before
+  // its ops, as scikit-learn draws them: the weights, then the bias from the
+  // weights' bound.
+  Node layer(Node a, const std::string& name, int fan_in, int fan_out, nn::Activation activation,
+             nn::Initializer glorot) {
+    Graph& g = graph;
+    Node w, b;
+    {
+      auto scope = g.scope(name);
+      w = init.parameter(g, "weights", {fan_in, fan_out}, glorot);
+      glorot.fan_in = fan_in;
+      glorot.fan_out = fan_out;
+      b = init.parameter(g, "bias", {1, fan_out}, glorot);
+    }
+    weights.push_back(w);
+    biases.push_back(b);
+    return nn::dense(a, fan_out, init, name, {.activation = activation, .weight = w, .bias_parameter = b});
+  }
+
   // scikit-learn's loss of the output layer's z against the targets: the
   // cross-entropy of softmax (mean over rows); binary cross-entropy summed
   // over the labels, mean over rows (the op's mean over all n k values,
@@ -95,10 +126,10 @@ struct MultilayerPerceptron::Model {
     Graph& g = graph;
     const int outputs = layer_units.back();
     Node term;
-    if (out_activation == "softmax") {
+    if (out_activation == MLPOutActivation::softmax) {
       term = softmax_cross_entropy(z, y);
       g.rename(term, "loss/cross_entropy");
-    } else if (out_activation == "logistic") {
+    } else if (out_activation == MLPOutActivation::logistic) {
       term = binary_cross_entropy(z, y);
       if (outputs > 1) term = scale(term, double(outputs));
       g.rename(term, "loss/binary_cross_entropy");
@@ -130,6 +161,8 @@ struct MultilayerPerceptron::Model {
   }
 
   virtual void set_param(std::size_t k, const Matrix<double>& v) = 0;
+  // Draws every parameter as init says, from the fit's stream.
+  virtual void initialize(NumpyRandom& rng) = 0;
   virtual Matrix<double> get_param(std::size_t k) const = 0;
   virtual void reset_optimizer(const MLPParams& p) = 0;
   virtual void set_profiling(bool on) = 0;
@@ -178,15 +211,13 @@ template <class T>
 struct ModelT final : MultilayerPerceptron::Model {
   Executor<T> ex;
   // nn's SGD or Adam over the weights then the biases, made afresh by
-  // reset_optimizer. scikit-learn's learning-rate rules (invscaling's
-  // samples-seen clock, adaptive's division by 5) set its rate from here.
+  // reset_optimizer, with learning_rate_init and nn's schedule for
+  // scikit-learn's learning_rate (sgd's; adam keeps its rate).
   std::unique_ptr<nn::Optimizer> optimizer;
-  std::string solver, schedule;
-  double learning_rate_init = 0, power_t = 0;
   double alpha = 0;
 
-  ModelT(const std::vector<int>& units, const MLPParams& p, const std::string& out_activation)
-      : Model(units, p.activation, out_activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
+  ModelT(const std::vector<int>& units, const MLPParams& p, const MLPChoices& choices, MLPOutActivation out_activation)
+      : Model(units, choices.activation, out_activation), ex(graph, {.threads = p.threads, .check_numerics = p.check_numerics}), alpha(p.alpha) {}
 
   void set_profiling(bool on) override { ex.set_profiling(on); }
   std::vector<NodeTime> profile() const override { return ex.profile(); }
@@ -197,28 +228,41 @@ struct ModelT final : MultilayerPerceptron::Model {
   Matrix<double> get_param(std::size_t k) const override {
     return ex.value(param(k)).template cast<double>();
   }
+  void initialize(NumpyRandom& rng) override { init.apply(ex, rng); }
+
+  // scikit-learn's learning_rate as nn's schedule: invscaling's clock the
+  // samples seen at each epoch's end (iteration_ends), adaptive's plateaus
+  // its stopping rule's (trigger_stopping).
+  static nn::Schedule schedule_of(MLPLearningRate learning_rate, double power_t) {
+    switch (learning_rate) {
+      case MLPLearningRate::constant: return nn::constant_schedule();
+      case MLPLearningRate::invscaling: return nn::inverse_scaling(power_t, nn::Schedule::Unit::sample);
+      case MLPLearningRate::adaptive: return nn::adaptive(5.0, 1e-6);
+    }
+    return nn::constant_schedule();
+  }
 
   void reset_optimizer(const MLPParams& p) override {
-    solver = p.solver;
-    if (solver == "lbfgs") {  // L-BFGS-B keeps its own state, for one fit
-      optimizer.reset();
-      return;
-    }
-    schedule = p.learning_rate;
-    learning_rate_init = p.learning_rate_init;
-    power_t = p.power_t;
+    const MLPChoices choices = p.choices();
     alpha = p.alpha;
     const std::vector<Node> params = parameters();
-    if (solver == "adam") {
-      optimizer = std::make_unique<nn::Adam>(
-          objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
-                                .beta_2 = p.beta_2, .epsilon = p.epsilon},
-          params);
-    } else {
-      optimizer = std::make_unique<nn::SGD>(
-          objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
-                               .nesterov = p.nesterovs_momentum},
-          params);
+    switch (choices.solver) {
+      case MLPSolver::lbfgs:  // L-BFGS-B keeps its own state, for one fit
+        optimizer.reset();
+        return;
+      case MLPSolver::adam:
+        optimizer = std::make_unique<nn::Adam>(
+            objective, nn::AdamOptions{.learning_rate = p.learning_rate_init, .beta_1 = p.beta_1,
+                                       .beta_2 = p.beta_2, .epsilon = p.epsilon},
+            params);
+        break;
+      case MLPSolver::sgd:
+        optimizer = std::make_unique<nn::SGD>(
+            objective, nn::SGDOptions{.learning_rate = p.learning_rate_init, .momentum = p.momentum,
+                                      .nesterov = p.nesterovs_momentum,
+                                      .schedule = schedule_of(choices.learning_rate, p.power_t)},
+            params);
+        break;
     }
     // The epoch's loss is read from each step when it is not the objective.
     if (objective.id() != loss.id()) optimizer->also_fetch(loss);
@@ -387,26 +431,24 @@ struct ModelT final : MultilayerPerceptron::Model {
     return total;
   }
 
+  // The schedule's clock is t, the samples the model has seen (scikit-learn's
+  // t_), which a warm start's fresh optimizer continues from.
   void iteration_ends(std::uint64_t t) override {
-    // invscaling: learning_rate_init / (t + 1)^power_t, t the samples seen.
-    if (solver == "sgd" && schedule == "invscaling") {
-      optimizer->set_learning_rate(learning_rate_init / std::pow(double(t + 1), power_t));
+    if (optimizer->schedule().unit == nn::Schedule::Unit::sample) {
+      optimizer->epoch_ends(t - optimizer->schedule_time());
     }
   }
 
   bool trigger_stopping(const std::string& msg, bool verbose, std::ostream& out) override {
-    if (solver == "adam" || schedule != "adaptive") {
-      if (verbose) detail::write_whole(out, msg + " Stopping.\n");
-      return true;
+    if (optimizer->plateau()) {
+      if (verbose) {
+        detail::write_whole(out, msg + " Setting learning rate to " + format_fixed(optimizer->learning_rate(), 6) + "\n");
+      }
+      return false;
     }
-    const double learning_rate = optimizer->initial_learning_rate();
-    if (learning_rate <= 1e-6) {
-      if (verbose) detail::write_whole(out, msg + " Learning rate too small. Stopping.\n");
-      return true;
-    }
-    optimizer->set_learning_rate(learning_rate / 5.0);
-    if (verbose) detail::write_whole(out, msg + " Setting learning rate to " + format_fixed(learning_rate / 5.0, 6) + "\n");
-    return false;
+    const bool adaptive = optimizer->schedule().kind == nn::Schedule::Kind::adaptive;
+    if (verbose) detail::write_whole(out, msg + (adaptive ? " Learning rate too small. Stopping.\n" : " Stopping.\n"));
+    return true;
   }
 
   bool all_finite() const override {
@@ -420,14 +462,17 @@ struct ModelT final : MultilayerPerceptron::Model {
 using Model = MultilayerPerceptron::Model;
 
 std::unique_ptr<Model> make_model(const std::vector<int>& units, const MLPParams& p,
-                                  const std::string& out_activation, const std::string& estimator) {
+                                  MLPOutActivation out_activation, const std::string& estimator) {
   try {
     p.check_memory(units.front(), units.back());
   } catch (const Error& e) {
     throw Error(estimator + ": " + e.what());
   }
-  if (p.dtype == "float64") return std::make_unique<ModelT<double>>(units, p, out_activation);
-  return std::make_unique<ModelT<float>>(units, p, out_activation);
+  const MLPChoices choices = p.choices();
+  if (choices.dtype == MLPDtype::float64) {
+    return std::make_unique<ModelT<double>>(units, p, choices, out_activation);
+  }
+  return std::make_unique<ModelT<float>>(units, p, choices, out_activation);
 }
 
 // What every fit checks of X and the count of its targets: `who` starts the
@@ -476,21 +521,6 @@ std::vector<int> network_units(int n_features, const std::vector<int>& hidden_la
   units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
   units.push_back(n_outputs);
   return units;
-}
-
-// Glorot uniform, as scikit-learn: each layer's weights, then its bias, drawn
-// from U(-b, b), b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic, else 6.
-void glorot_uniform(Model& model, const std::string& activation, NumpyRandom& rng) {
-  const std::vector<int>& units = model.layer_units;
-  const double factor = activation == "logistic" ? 2.0 : 6.0;
-  for (std::size_t i = 0; i + 1 < units.size(); ++i) {
-    const double bound = std::sqrt(factor / (units[i] + units[i + 1]));
-    Matrix<double> w(units[i], units[i + 1]), b(1, units[i + 1]);
-    for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.uniform(-bound, bound);
-    for (Eigen::Index k = 0; k < b.size(); ++k) b.data()[k] = rng.uniform(-bound, bound);
-    model.set_param(i, w);
-    model.set_param(model.weights.size() + i, b);
-  }
 }
 
 // The rows a fit trains on and, with early stopping, those it scores after
@@ -647,11 +677,11 @@ std::vector<int> class_of_rows(const Matrix<double>& Y) {
   return target;
 }
 
-void check_finite(const Model& model, const MLPParams& p, const std::string& who) {
+void check_finite(const Model& model, const MLPParams& p, MLPSolver solver, const std::string& who) {
   if (!model.all_finite()) {
     throw Error(who + ": the solver produced weights that are not finite; the input may "
                 "hold large values and need scaling" +
-                (p.solver == "lbfgs" ? std::string()
+                (solver == MLPSolver::lbfgs ? std::string()
                                      : ", or learning_rate_init (" + format_fixed(p.learning_rate_init, 6) +
                                            ") may be too large"));
   }
@@ -725,7 +755,9 @@ void MultilayerPerceptron::set_progress(std::function<void(const Progress&)> cal
 
 int MultilayerPerceptron::n_outputs() const { return model_ ? model_->layer_units.back() : 0; }
 
-std::string MultilayerPerceptron::out_activation() const { return model_ ? model_->out_activation : ""; }
+std::string MultilayerPerceptron::out_activation() const {
+  return model_ ? to_string(model_->out_activation) : "";
+}
 
 void MultilayerPerceptron::check_params() const {
   try {
@@ -733,6 +765,18 @@ void MultilayerPerceptron::check_params() const {
   } catch (const Error& e) {
     throw Error(name_ + " " + e.what());
   }
+}
+
+MLPChoices MultilayerPerceptron::choices() const {
+  try {
+    return params_.choices();
+  } catch (const Error& e) {
+    throw Error(name_ + " " + e.what());
+  }
+}
+
+MLPOutActivation MultilayerPerceptron::out_kind() const {
+  return model_ ? model_->out_activation : MLPOutActivation::identity;
 }
 
 const Graph& MultilayerPerceptron::graph() const {
@@ -776,10 +820,11 @@ std::uint32_t MultilayerPerceptron::fit_seed() const {
 }
 
 void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
-                                       const std::string& out_activation, bool stratify) {
+                                       MLPOutActivation out_activation, bool stratify) {
   check_params();
   check_sharding();
   const MLPParams& p = params_;
+  const MLPChoices choices = p.choices();
   const bool first_pass = !model_ || (!p.warm_start && !incremental);
   const std::vector<int> units =
       network_units(static_cast<int>(X.cols()), p.hidden_layer_sizes, static_cast<int>(Y.cols()));
@@ -796,16 +841,16 @@ void MultilayerPerceptron::fit_targets(const Features& X, const Matrix<double>& 
   if (first_pass) {
     model_ = make_model(units, p, out_activation, name_);
     model_->set_profiling(profiling_);
-    glorot_uniform(*model_, p.activation, rng);
+    model_->initialize(rng);
     reset_training_state(0);
   }
   if (!incremental || first_pass) model_->reset_optimizer(p);
-  if (p.solver == "lbfgs") {  // full batch: no validation split, no shuffles
+  if (choices.solver == MLPSolver::lbfgs) {  // full batch: no validation split, no shuffles
     fit_lbfgs(X, Y);
   } else {
     fit_stochastic(X, Y, incremental, stratify, rng);
   }
-  check_finite(*model_, p, name_);
+  check_finite(*model_, p, choices.solver, name_);
 }
 
 void MultilayerPerceptron::fit_stochastic(const Features& X, const Matrix<double>& Y, bool incremental,
@@ -967,7 +1012,7 @@ bool MultilayerPerceptron::no_improvement_stops(bool early_stopping) {
 
 void MultilayerPerceptron::restore(const std::vector<Matrix<double>>& coefs,
                                    const std::vector<Matrix<double>>& intercepts, int n_outputs,
-                                   const std::string& out_activation, int n_iter, const std::string& where) {
+                                   MLPOutActivation out_activation, int n_iter, const std::string& where) {
   check_params();
   const MLPParams& p = params_;
   const std::size_t layers = p.hidden_layer_sizes.size() + 1;
@@ -1004,7 +1049,7 @@ void MultilayerPerceptron::reset_training_state(int n_iter) {
   no_improvement_count_ = 0;
   best_loss_.reset();
   best_validation_score_.reset();
-  if (params_.solver == "lbfgs") return;  // scikit-learn's stochastic solvers' state only
+  if (choices().solver == MLPSolver::lbfgs) return;  // scikit-learn's stochastic solvers' state only
   if (params_.early_stopping) {
     best_validation_score_ = -INFINITY;
   } else {
@@ -1085,7 +1130,7 @@ MLPClassifier& MLPClassifier::fit(const Features& X, std::span<const int> y) {
 
 MLPClassifier& MLPClassifier::partial_fit(const Features& X, std::span<const int> y,
                                           std::span<const int> classes) {
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1150,7 +1195,7 @@ void MLPClassifier::check_indicator(const Features& X, const Matrix<int>& Y, con
 
 MLPClassifier& MLPClassifier::partial_fit(const Features& X, const Matrix<int>& Y, std::span<const int> classes) {
   const char* who = "MLPClassifier.partial_fit";
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPClassifier.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1202,12 +1247,12 @@ MLPClassifier& MLPClassifier::fit(const Features& X, const Matrix<int>& Y) {
 // targets have one column.
 void MLPClassifier::fit_encoded(const Features& X, const Matrix<double>& Y, bool incremental) {
   const bool logistic = multilabel_ || Y.cols() == 1;
-  fit_targets(X, Y, incremental, logistic ? "logistic" : "softmax", Y.cols() == 1);
+  fit_targets(X, Y, incremental, logistic ? MLPOutActivation::logistic : MLPOutActivation::softmax, Y.cols() == 1);
 }
 
 double MLPClassifier::validation_score(const Matrix<double>& output, const Matrix<double>& Y) const {
   std::size_t correct = 0;
-  if (out_activation() == "softmax") {
+  if (out_kind() == MLPOutActivation::softmax) {
     const std::vector<int> predicted = class_of_rows(output), actual = class_of_rows(Y);
     for (std::size_t i = 0; i < actual.size(); ++i) correct += predicted[i] == actual[i];
   } else {
@@ -1230,7 +1275,8 @@ void MLPClassifier::set_weights(std::vector<int> classes, const std::vector<Matr
     throw Error(where + "the classes must be sorted and distinct, as fit leaves them");
   }
   const int outputs = output_units(classes.size());
-  restore(coefs, intercepts, outputs, outputs == 1 ? "logistic" : "softmax", n_iter, where);
+  restore(coefs, intercepts, outputs, outputs == 1 ? MLPOutActivation::logistic : MLPOutActivation::softmax, n_iter,
+          where);
   classes_ = std::move(classes);
   multilabel_ = false;
 }
@@ -1242,7 +1288,7 @@ void MLPClassifier::set_multilabel_weights(const std::vector<Matrix<double>>& co
     throw Error(where + "a multi-label model has an output unit for each of at least 2 labels");
   }
   const int labels = static_cast<int>(coefs.back().cols());
-  restore(coefs, intercepts, labels, "logistic", n_iter, where);
+  restore(coefs, intercepts, labels, MLPOutActivation::logistic, n_iter, where);
   classes_.resize(static_cast<std::size_t>(labels));
   std::iota(classes_.begin(), classes_.end(), 0);
   multilabel_ = true;
@@ -1330,7 +1376,7 @@ MLPRegressor& MLPRegressor::fit(const Features& X, const Matrix<double>& Y) {
 MLPRegressor& MLPRegressor::fit(const Features& X, std::span<const double> y) { return fit(X, column(y)); }
 
 MLPRegressor& MLPRegressor::partial_fit(const Features& X, const Matrix<double>& Y) {
-  if (params().solver == "lbfgs") {
+  if (choices().solver == MLPSolver::lbfgs) {
     throw Error("MLPRegressor.partial_fit is only available for stochastic optimizers. lbfgs is not "
                 "stochastic.");
   }
@@ -1356,7 +1402,7 @@ void MLPRegressor::fit_values(const Features& X, const Matrix<double>& Y, bool i
       }
     }
   }
-  fit_targets(X, Y, incremental, "identity", false);
+  fit_targets(X, Y, incremental, MLPOutActivation::identity, false);
 }
 
 Matrix<double> MLPRegressor::predict(const Features& X) const { return forward(X); }
@@ -1384,7 +1430,7 @@ void MLPRegressor::set_weights(const std::vector<Matrix<double>>& coefs,
                                const std::vector<Matrix<double>>& intercepts, int n_iter) {
   const std::string where = "MLPRegressor.set_weights: ";
   if (coefs.empty() || coefs.back().cols() < 1) throw Error(where + "no coefs, or an output layer of no units");
-  restore(coefs, intercepts, static_cast<int>(coefs.back().cols()), "identity", n_iter, where);
+  restore(coefs, intercepts, static_cast<int>(coefs.back().cols()), MLPOutActivation::identity, n_iter, where);
 }
 
 }  // namespace dagrad

@@ -71,16 +71,53 @@ std::string sizes_text(const std::vector<int>& sizes) {
   return s;
 }
 
-void one_of(const std::string& name, const std::string& v, const std::vector<std::string>& allowed) {
+// Each word-valued parameter's values and their scikit-learn spellings, in
+// the order errors list them: the one place a word becomes an enum.
+template <class E>
+struct Spelling {
+  E value;
+  const char* word;
+};
+constexpr Spelling<MLPSolver> solvers[] = {
+    {MLPSolver::sgd, "sgd"}, {MLPSolver::adam, "adam"}, {MLPSolver::lbfgs, "lbfgs"}};
+constexpr Spelling<MLPActivation> activations[] = {{MLPActivation::identity, "identity"},
+                                                   {MLPActivation::logistic, "logistic"},
+                                                   {MLPActivation::tanh, "tanh"},
+                                                   {MLPActivation::relu, "relu"}};
+constexpr Spelling<MLPOutActivation> out_activations[] = {{MLPOutActivation::identity, "identity"},
+                                                          {MLPOutActivation::logistic, "logistic"},
+                                                          {MLPOutActivation::softmax, "softmax"}};
+constexpr Spelling<MLPLearningRate> schedules[] = {{MLPLearningRate::constant, "constant"},
+                                                   {MLPLearningRate::invscaling, "invscaling"},
+                                                   {MLPLearningRate::adaptive, "adaptive"}};
+constexpr Spelling<MLPDtype> dtypes[] = {{MLPDtype::float32, "float32"}, {MLPDtype::float64, "float64"}};
+
+// The enum `v` spells, or the error naming the parameter and the allowed words.
+template <class E, std::size_t N>
+E parse_word(const char* name, const std::string& v, const Spelling<E> (&table)[N]) {
   std::string list;
-  for (const std::string& a : allowed) {
-    if (v == a) return;
-    list += (list.empty() ? "" : ", ") + a;
+  for (const Spelling<E>& s : table) {
+    if (v == s.word) return s.value;
+    list += (list.empty() ? "" : ", ") + std::string(s.word);
   }
   bad(name, v, "allowed values are " + list);
 }
 
+template <class E, std::size_t N>
+std::string word_of(E value, const Spelling<E> (&table)[N]) {
+  for (const Spelling<E>& s : table) {
+    if (s.value == value) return s.word;
+  }
+  throw Error("no scikit-learn word for value " + std::to_string(static_cast<int>(value)));
+}
+
 }  // namespace
+
+std::string to_string(MLPSolver solver) { return word_of(solver, solvers); }
+std::string to_string(MLPActivation activation) { return word_of(activation, activations); }
+std::string to_string(MLPOutActivation activation) { return word_of(activation, out_activations); }
+std::string to_string(MLPLearningRate schedule) { return word_of(schedule, schedules); }
+std::string to_string(MLPDtype dtype) { return word_of(dtype, dtypes); }
 
 namespace {
 
@@ -111,11 +148,11 @@ Field number(const char* name, T MLPParams::*member, std::function<bool(T)> allo
   return f;
 }
 
-Field choice(const char* name, std::string MLPParams::*member, std::initializer_list<const char*> allowed) {
-  std::vector<std::string> values(allowed.begin(), allowed.end());
+template <class E, std::size_t N>
+Field choice(const char* name, std::string MLPParams::*member, const Spelling<E> (&allowed)[N]) {
   Field f{name, [member](MLPParams& p, const std::string& v) { p.*member = v; },
           [member](const MLPParams& p) { return p.*member; }};
-  f.check = [name, member, values](const MLPParams& p) { one_of(name, p.*member, values); };
+  f.check = [name, member, &allowed](const MLPParams& p) { parse_word(name, p.*member, allowed); };
   return f;
 }
 
@@ -215,11 +252,11 @@ const std::vector<Field>& fields() {
   };
   static const std::vector<Field> all{
       hidden_layer_sizes_field(),
-      choice("activation", &P::activation, {"identity", "logistic", "tanh", "relu"}),
-      choice("solver", &P::solver, {"sgd", "adam", "lbfgs"}),
+      choice("activation", &P::activation, activations),
+      choice("solver", &P::solver, solvers),
       number<double>("alpha", &P::alpha, finite(non_negative), "must be a finite number >= 0"),
       batch_size_field(),
-      choice("learning_rate", &P::learning_rate, {"constant", "invscaling", "adaptive"}),
+      choice("learning_rate", &P::learning_rate, schedules),
       number<double>("learning_rate_init", &P::learning_rate_init, finite(positive), "must be a finite number > 0"),
       number<double>("power_t", &P::power_t, non_negative, "must be >= 0"),
       number<int>("max_iter", &P::max_iter, at_least(1), "must be >= 1"),
@@ -239,7 +276,7 @@ const std::vector<Field>& fields() {
       number<int>("n_iter_no_change", &P::n_iter_no_change, at_least(1), "must be >= 1"),
       number<int>("max_fun", &P::max_fun, at_least(1), "must be >= 1"),
       // dagrad's own, after scikit-learn's.
-      choice("dtype", &P::dtype, {"float32", "float64"}),
+      choice("dtype", &P::dtype, dtypes),
       // oneTBB sizes an arena by its concurrency: 10^6 threads take 0.5 GB and
       // INT_MAX crashes it, so a model file or flag cannot ask for that many.
       number<int>("threads", &P::threads, [](int x) { return x >= 0 && x <= max_threads; },
@@ -280,6 +317,13 @@ void MLPParams::validate() const {
   for (const Field& f : fields()) f.check(*this);
 }
 
+MLPChoices MLPParams::choices() const {
+  return {.activation = parse_word("activation", activation, activations),
+          .solver = parse_word("solver", solver, solvers),
+          .learning_rate = parse_word("learning_rate", learning_rate, schedules),
+          .dtype = parse_word("dtype", dtype, dtypes)};
+}
+
 namespace {
 
 std::string gibibytes(double bytes) {
@@ -295,12 +339,13 @@ void MLPParams::check_memory(int n_features, int n_outputs) const {
   std::vector<int> units{n_features};
   units.insert(units.end(), hidden_layer_sizes.begin(), hidden_layer_sizes.end());
   units.push_back(n_outputs);
-  const double scalar = p.dtype == "float64" ? 8.0 : 4.0;
+  const MLPChoices choice = p.choices();
+  const double scalar = choice.dtype == MLPDtype::float64 ? 8.0 : 4.0;
   // Each parameter is held four times: its value, its gradient and two
   // optimizer arrays (Adam's moments; SGD uses one). lbfgs holds its value
   // and gradient, and in float64 the packed x and g and L-BFGS-B's 2m + 5
   // vectors (m = 10 corrections).
-  const double copies = p.solver == "lbfgs" ? 2.0 + (2.0 + 25.0) * 8.0 / scalar : 4.0;
+  const double copies = choice.solver == MLPSolver::lbfgs ? 2.0 + (2.0 + 25.0) * 8.0 / scalar : 4.0;
   double total = 0, largest = 0;
   std::size_t largest_layer = 0;
   for (std::size_t i = 0; i + 1 < units.size(); ++i) {

@@ -18,6 +18,9 @@ bool is_uniform(Kind k) {
 }  // namespace
 
 Initializer glorot_uniform(double gain) { return {.kind = Kind::glorot_uniform, .gain = gain}; }
+Initializer scikit_learn_glorot(bool logistic) {
+  return {.kind = Kind::glorot_uniform, .factor = logistic ? 2.0 : 6.0};
+}
 Initializer glorot_normal(double gain) { return {.kind = Kind::glorot_normal, .gain = gain}; }
 Initializer he_uniform(double gain) { return {.kind = Kind::he_uniform, .gain = gain}; }
 Initializer he_normal(double gain) { return {.kind = Kind::he_normal, .gain = gain}; }
@@ -32,7 +35,7 @@ double scale_of(const Initializer& how, Shape shape) {
   // Uniform U(-b, b) has variance b^2 / 3: the bounds below are sqrt(3) times
   // the normal's standard deviation for the same variance.
   switch (how.kind) {
-    case Kind::glorot_uniform: return how.gain * std::sqrt(6.0 / (fan_in + fan_out));
+    case Kind::glorot_uniform: return how.gain * std::sqrt(how.factor / (fan_in + fan_out));
     case Kind::glorot_normal: return how.gain * std::sqrt(2.0 / (fan_in + fan_out));
     case Kind::he_uniform: return how.gain * std::sqrt(6.0 / fan_in);
     case Kind::he_normal: return how.gain * std::sqrt(2.0 / fan_in);
@@ -89,6 +92,10 @@ void Init::add(Node parameter, Initializer how) {
 
 std::vector<Matrix<double>> Init::values() const {
   NumpyRandom rng(seed_);
+  return values(rng);
+}
+
+std::vector<Matrix<double>> Init::values(NumpyRandom& rng) const {
   std::vector<Matrix<double>> out;
   for (std::size_t k = 0; k < parameters_.size(); ++k) {
     const Shape s = parameters_[k].shape();
@@ -111,7 +118,13 @@ std::vector<Matrix<double>> Init::values() const {
 
 template <class T>
 void Init::apply(Executor<T>& ex) const {
-  const std::vector<Matrix<double>> v = values();
+  NumpyRandom rng(seed_);
+  apply(ex, rng);
+}
+
+template <class T>
+void Init::apply(Executor<T>& ex, NumpyRandom& rng) const {
+  const std::vector<Matrix<double>> v = values(rng);
   for (std::size_t k = 0; k < parameters_.size(); ++k) {
     if (&parameters_[k].graph() != &ex.graph()) {
       throw GraphError("nn::Init::apply: '" + parameters_[k].name() +
@@ -123,5 +136,7 @@ void Init::apply(Executor<T>& ex) const {
 
 template void Init::apply<float>(Executor<float>&) const;
 template void Init::apply<double>(Executor<double>&) const;
+template void Init::apply<float>(Executor<float>&, NumpyRandom&) const;
+template void Init::apply<double>(Executor<double>&, NumpyRandom&) const;
 
 }  // namespace dagrad::nn

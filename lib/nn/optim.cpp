@@ -36,8 +36,11 @@ void check_schedule(const Schedule& s, const std::string& who) {
   if (s.kind == Schedule::Kind::inverse_scaling && !(s.power_t >= 0 && std::isfinite(s.power_t))) {
     fail("power_t " + number(s.power_t) + " must be finite and at least 0");
   }
-  if (s.kind == Schedule::Kind::cosine && !(s.min_learning_rate >= 0)) {
+  if ((s.kind == Schedule::Kind::cosine || s.kind == Schedule::Kind::adaptive) && !(s.min_learning_rate >= 0)) {
     fail("min_learning_rate " + number(s.min_learning_rate) + " must be at least 0");
+  }
+  if (s.kind == Schedule::Kind::adaptive && !(s.divisor >= 1 && std::isfinite(s.divisor))) {
+    fail("divisor " + number(s.divisor) + " must be finite and at least 1");
   }
 }
 
@@ -74,6 +77,7 @@ double Schedule::at(double learning_rate, std::uint64_t t) const {
       return min_learning_rate +
              (learning_rate - min_learning_rate) * (1 + std::cos(std::numbers::pi * progress)) / 2;
     }
+    case Kind::adaptive: return learning_rate;  // plateau() lowers the rate itself
   }
   return learning_rate;
 }
@@ -91,6 +95,9 @@ Schedule inverse_scaling(double power_t, Unit unit) {
 Schedule cosine_decay(std::uint64_t period, double min_learning_rate, Unit unit) {
   return {.kind = Schedule::Kind::cosine, .unit = unit, .period = period,
           .min_learning_rate = min_learning_rate};
+}
+Schedule adaptive(double divisor, double min_learning_rate) {
+  return {.kind = Schedule::Kind::adaptive, .min_learning_rate = min_learning_rate, .divisor = divisor};
 }
 
 namespace {
@@ -237,6 +244,12 @@ void Optimizer::set_learning_rate(double learning_rate) {
 void Optimizer::epoch_ends(std::uint64_t samples) {
   if (schedule_.unit == Unit::epoch) ++schedule_time_;
   if (schedule_.unit == Unit::sample) schedule_time_ += samples;
+}
+
+bool Optimizer::plateau() {
+  if (schedule_.kind != Schedule::Kind::adaptive || learning_rate_ <= schedule_.min_learning_rate) return false;
+  learning_rate_ /= schedule_.divisor;  // a division, as scikit-learn's, for its bits
+  return true;
 }
 
 std::size_t Optimizer::slot_count() const { return settings_.rule == Rule::sgd ? 1 : 2; }

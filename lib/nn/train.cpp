@@ -404,12 +404,20 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
                                .validation_rows = val_rows}));
     }
     if (stopping_rule(metric, validating)) {
-      history_.stopped_early = true;
+      const std::string stalled = std::string(validating ? "Validation" : "Training") +
+                                  " loss did not improve more than tol=" + fixed(options_.tol, 6) + " for " +
+                                  std::to_string(options_.patience) + " consecutive epochs.";
+      // An adaptive schedule lowers the rate and trains on, until the rate is too small.
+      const bool lowered = optimizer_.plateau();
+      if (lowered) {
+        no_improvement_ = 0;
+      } else {
+        history_.stopped_early = true;
+      }
       if (options_.verbose > 0) {
-        dagrad::detail::write_whole(*out_, std::string(validating ? "Validation" : "Training") +
-                                               " loss did not improve more than tol=" + fixed(options_.tol, 6) +
-                                               " for " + std::to_string(options_.patience) +
-                                               " consecutive epochs. Stopping.\n");
+        const std::string then =
+            lowered ? " Setting learning rate to " + fixed(optimizer_.learning_rate(), 6) : " Stopping.";
+        dagrad::detail::write_whole(*out_, stalled + then + "\n");
       }
     }
     const bool writes = !options_.group || options_.group->rank() == 0;  // one copy, from rank 0

@@ -54,3 +54,32 @@ for name, (outputs, params) in CASES.items():
         print("  warning", repr(str(w.message)))
     print("  score", repr(mlp.score(X, y)))
     print("  predict", ", ".join(repr(v) for v in np.asarray(mlp.predict(X[:3])).ravel()))
+
+# The learning-rate schedules over more than one fit: adaptive dividing its
+# rate at each plateau (the verbose lines say when), and invscaling's
+# samples-seen clock carried over a warm start (a second fit of 4 epochs).
+import contextlib
+import io
+
+SCHEDULE_CASES = {
+    "adaptive": dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.2,
+                     batch_size=20, tol=0.05, n_iter_no_change=2, max_iter=40, random_state=6, verbose=1),
+    "invscaling_warm_start": dict(hidden_layer_sizes=(4,), solver="sgd", learning_rate="invscaling",
+                                  learning_rate_init=0.05, power_t=0.5, batch_size=16, max_iter=4,
+                                  random_state=7, warm_start=True),
+}
+for name, params in SCHEDULE_CASES.items():
+    mlp = MLPRegressor(**params)
+    lines = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(lines):
+        warnings.simplefilter("ignore")
+        mlp.fit(X, Y[:, 0])
+        if params.get("warm_start"):
+            mlp.fit(X, Y[:, 0])
+    print(name, params)
+    print("  n_iter_", mlp.n_iter_, "t_", mlp.t_, "learning_rate", repr(mlp._optimizer.learning_rate))
+    print("  loss_curve_", ", ".join(repr(v) for v in mlp.loss_curve_))
+    for line in lines.getvalue().splitlines():
+        if not line.startswith("Iteration"):
+            print("  verbose", repr(line))
+    print("  predict", ", ".join(repr(v) for v in np.asarray(mlp.predict(X[:3])).ravel()))

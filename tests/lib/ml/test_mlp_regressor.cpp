@@ -142,6 +142,67 @@ TEST_CASE("sgd and adam follow scikit-learn 1.2's MLPRegressor epoch by epoch") 
   }
 }
 
+// regressor_reference.py's SCHEDULE_CASES. adaptive: nn's adaptive schedule
+// divides the rate by 5 at each plateau of the training loss, eight times,
+// then stops with the rate at 5.12e-7. invscaling_warm_start: a second fit
+// with warm_start trains a fresh optimizer from learning_rate_init, whose
+// schedule's clock continues from the samples the first fit saw (t_ = 240),
+// so its rate ends at 0.05 / sqrt(481).
+TEST_CASE("adaptive's plateaus and invscaling's clock over a warm start follow scikit-learn 1.2") {
+  const Data d = regression();
+  const Matrix<double> y = d.Y.leftCols(1);
+  std::ostringstream out, warnings;
+  MLPRegressor adaptive({.hidden_layer_sizes = {5}, .solver = "sgd", .batch_size = 20, .learning_rate = "adaptive",
+                         .learning_rate_init = 0.2, .max_iter = 40, .random_state = 6, .tol = 0.05, .verbose = 1,
+                         .n_iter_no_change = 2, .dtype = "float64"});
+  adaptive.set_output(&out, &warnings);
+  adaptive.fit(Features(d.X), y);
+  const std::vector<double> adaptive_curve{
+      2.7050683319556796,  0.4346118734646165,  0.25571912672966424, 0.23707365279246603, 0.2728241664249285,
+      0.20584084284641088, 0.20390153764425392, 0.22038739805574145, 0.27565964245527314, 0.29664894078157517,
+      0.3594102852817121,  0.23651958325124153, 0.1171738229484128,  0.12309405924837832, 0.16453639255870137,
+      0.19650558230124351, 0.21025197878262888, 0.21760228557739525, 0.22032240018044652, 0.21876253719265407,
+      0.2171974161886391,  0.21553486736337557, 0.21363836176904005, 0.21228848426168145, 0.21087093916897282,
+      0.2100740760536611,  0.20932661436451439, 0.20872979366344827, 0.20838474594583903, 0.20800555125960343,
+      0.20780051524021204};
+  REQUIRE(adaptive.loss_curve().size() == adaptive_curve.size());
+  for (std::size_t i = 0; i < adaptive_curve.size(); ++i) CHECK(close(adaptive.loss_curve()[i], adaptive_curve[i]));
+  CHECK(adaptive.t() == 1860u);
+  const std::string stalled = "Training loss did not improve more than tol=0.050000 for 2 consecutive epochs.";
+  std::string lowered;
+  for (const char* rate : {"0.040000", "0.008000", "0.001600", "0.000320", "0.000064", "0.000013", "0.000003",
+                           "0.000001"}) {
+    lowered += stalled + " Setting learning rate to " + rate + "\n";
+  }
+  std::string lines;  // the verbose lines but the iterations'
+  std::istringstream verbose(out.str());
+  for (std::string line; std::getline(verbose, line);) {
+    if (line.rfind("Iteration", 0) != 0) lines += line + "\n";
+  }
+  CHECK(lines == lowered + stalled + " Learning rate too small. Stopping.\n");
+  const std::vector<double> adaptive_predict{-0.6484925990607577, -0.2726865703438583, 1.0282362069013598};
+  const std::vector<double> predicted = first_rows(adaptive.predict(Features(d.X)), 3);
+  for (std::size_t i = 0; i < predicted.size(); ++i) CHECK(close(predicted[i], adaptive_predict[i]));
+  MESSAGE("adaptive: loss curve within " << worst_of(adaptive.loss_curve(), adaptive_curve));
+
+  MLPRegressor warm({.hidden_layer_sizes = {4}, .solver = "sgd", .batch_size = 16, .learning_rate = "invscaling",
+                     .learning_rate_init = 0.05, .power_t = 0.5, .max_iter = 4, .random_state = 7,
+                     .warm_start = true, .dtype = "float64"});
+  warm.set_output(&out, &warnings);
+  warm.fit(Features(d.X), y);
+  warm.fit(Features(d.X), y);
+  const std::vector<double> warm_curve{2.7926254957628998, 1.1286619709168542, 0.9836816385469669,
+                                       0.9307163101066044, 0.8198417598021851, 0.5771495634244076,
+                                       0.543776811056254,  0.571730989144183};
+  REQUIRE(warm.loss_curve().size() == warm_curve.size());
+  for (std::size_t i = 0; i < warm_curve.size(); ++i) CHECK(close(warm.loss_curve()[i], warm_curve[i]));
+  CHECK(warm.t() == 480u);
+  const std::vector<double> warm_predict{-0.032689467634925196, 1.6764121554731959, 1.6764121554731959};
+  const std::vector<double> warm_predicted = first_rows(warm.predict(Features(d.X)), 3);
+  for (std::size_t i = 0; i < warm_predicted.size(); ++i) CHECK(close(warm_predicted[i], warm_predict[i]));
+  MESSAGE("invscaling_warm_start: loss curve within " << worst_of(warm.loss_curve(), warm_curve));
+}
+
 TEST_CASE("lbfgs follows scikit-learn 1.2's MLPRegressor, one output and three") {
   struct LbfgsCase {
     std::string name;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <dagrad/dagrad.hpp>
+#include <dagrad/core/random.hpp>
 #include <dagrad/nn.hpp>
 
 #include <cmath>
@@ -101,6 +102,40 @@ TEST_CASE("the same seed gives the same values on every call; another seed other
     CHECK(first[k] == twin[k]);
     CHECK(first[k] != other[k]);
   }
+}
+
+TEST_CASE("scikit-learn's Glorot draws from sqrt(2 / fans) for logistic layers, else sqrt(6 / fans)") {
+  CHECK(nn::scale_of(nn::scikit_learn_glorot(true), {30, 20}) == std::sqrt(2.0 / 50));
+  CHECK(nn::scale_of(nn::scikit_learn_glorot(false), {30, 20}) == std::sqrt(6.0 / 50));
+  CHECK(nn::scale_of(nn::scikit_learn_glorot(false), {30, 20}) == nn::scale_of(nn::glorot_uniform(), {30, 20}));
+  // A bias drawn from its weight's bound, as scikit-learn draws it.
+  nn::Initializer bias = nn::scikit_learn_glorot(true);
+  bias.fan_in = 30;
+  bias.fan_out = 20;
+  CHECK(nn::scale_of(bias, {1, 20}) == std::sqrt(2.0 / 50));
+  const Matrix<double> v = draw(nn::scikit_learn_glorot(true), {30, 20});
+  CHECK(v.cwiseAbs().maxCoeff() <= std::sqrt(2.0 / 50));
+}
+
+TEST_CASE("values and apply from a caller's stream draw what the seed draws, and leave the stream after them") {
+  Graph g;
+  nn::Init init(11);
+  Node w = init.parameter(g, "w", {3, 4}, nn::glorot_uniform());
+  Node b = init.parameter(g, "b", {1, 4}, nn::uniform(0.5));
+  NumpyRandom stream(11);
+  const auto from_stream = init.values(stream), seeded = init.values();
+  REQUIRE(from_stream.size() == 2);
+  CHECK(from_stream[0] == seeded[0]);
+  CHECK(from_stream[1] == seeded[1]);
+  // The stream has moved on by the 16 draws: its next value is the 17th.
+  NumpyRandom fresh(11);
+  for (int k = 0; k < 16; ++k) fresh.uniform(0, 1);
+  CHECK(stream.uniform(0, 1) == fresh.uniform(0, 1));
+  NumpyRandom again(11);
+  Executor<double> ex(g);
+  init.apply(ex, again);
+  CHECK(ex.value(w) == seeded[0]);
+  CHECK(ex.value(b) == seeded[1]);
 }
 
 TEST_CASE("apply sets every recorded parameter, as values() in the executor's type") {

@@ -324,6 +324,33 @@ TEST_CASE("a schedule's clock counts steps, epochs or samples") {
   CHECK(per_sample.learning_rate() == 0.1);
 }
 
+TEST_CASE("an adaptive schedule divides the rate at each plateau until it is too small; others stop") {
+  Quadratic q;
+  nn::SGD opt(q.loss, {.learning_rate = 0.1, .schedule = nn::adaptive(5, 1e-3)});
+  CHECK(opt.learning_rate() == 0.1);
+  opt.epoch_ends(100);  // no clock: epochs and samples leave the rate alone
+  CHECK(opt.learning_rate() == 0.1);
+  // scikit-learn's adaptive: 0.1 / 5 / 5 / 5 = 0.0008, then at or below 1e-3 it says stop.
+  CHECK(opt.plateau());
+  CHECK(opt.learning_rate() == 0.1 / 5);
+  CHECK(opt.plateau());
+  CHECK(opt.plateau());
+  CHECK(opt.learning_rate() == 0.1 / 5 / 5 / 5);
+  CHECK_FALSE(opt.plateau());
+  CHECK(opt.learning_rate() == 0.1 / 5 / 5 / 5);
+  // The lowered rate is state: a resumed optimizer keeps it.
+  nn::SGD resumed(q.loss, {.learning_rate = 0.1, .schedule = nn::adaptive(5, 1e-3)});
+  resumed.set_state<double>(opt.state());
+  CHECK(resumed.learning_rate() == opt.learning_rate());
+  for (const nn::Schedule& other : {nn::constant_schedule(), nn::inverse_scaling(0.5), nn::cosine_decay(10)}) {
+    nn::SGD stops(q.loss, {.learning_rate = 0.1, .schedule = other});
+    CHECK_FALSE(stops.plateau());
+    CHECK(stops.learning_rate() == 0.1);
+  }
+  CHECK_THROWS_WITH(nn::SGD(q.loss, {.schedule = nn::adaptive(0.5)}), doctest::Contains("divisor 0.5"));
+  CHECK_THROWS_WITH(nn::SGD(q.loss, {.schedule = nn::adaptive(5, -1)}), doctest::Contains("min_learning_rate -1"));
+}
+
 TEST_CASE("by default an optimizer trains every parameter the loss depends on, in creation order") {
   Graph g;
   Node x = g.input("x", {batch, 2});

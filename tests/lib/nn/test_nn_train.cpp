@@ -70,6 +70,17 @@ struct Net {
   }
 };
 
+// One softmax layer on three blobs, its executor set: for the stopping rules.
+struct OneLayer {
+  Blobs data = blobs(60, 6, 6);
+  Graph g;
+  nn::Init init{1};
+  Node x = g.input("x", {batch, 6}), y = g.input("y", {batch, 3});
+  Node loss = softmax_cross_entropy(nn::dense(x, 3, init, "out"), y);
+  Executor<double> ex{g};
+  OneLayer() { init.apply(ex); }
+};
+
 }  // namespace
 
 TEST_CASE("a small network learns XOR") {
@@ -221,25 +232,39 @@ TEST_CASE("verbose lines and the progress callback report every epoch and batch"
 }
 
 TEST_CASE("early stopping stops after `patience` epochs without improvement") {
-  const Blobs data = blobs(60, 6, 6);
-  Graph g;
-  nn::Init init(1);
-  Node x = g.input("x", {batch, 6}), y = g.input("y", {batch, 3});
-  Node loss = softmax_cross_entropy(nn::dense(x, 3, init, "out"), y);
-  Executor<double> ex(g);
-  init.apply(ex);
-  nn::SGD frozen(loss, {.learning_rate = 0});  // the loss never falls
-  nn::Trainer<double> trainer(ex, frozen, x, y,
+  OneLayer net;
+  nn::SGD frozen(net.loss, {.learning_rate = 0});  // the loss never falls
+  nn::Trainer<double> trainer(net.ex, frozen, net.x, net.y,
                               {.epochs = 50, .batch_size = 20, .early_stopping = true, .patience = 3, .verbose = 1});
   std::ostringstream out;
   trainer.set_output(&out);
-  trainer.fit(Features(data.X), Features(data.Y));
+  trainer.fit(Features(net.data.X), Features(net.data.Y));
   CHECK(trainer.history().stopped_early);
   CHECK(trainer.epochs_done() == 4);  // the first epoch sets the best; three more do not beat it
   CHECK(contains(out.str(), "Training loss did not improve more than tol=0.000100 for 3 consecutive epochs. Stopping."));
   // A stopped run stays stopped.
-  trainer.fit(Features(data.X), Features(data.Y));
+  trainer.fit(Features(net.data.X), Features(net.data.Y));
   CHECK(trainer.epochs_done() == 4);
+}
+
+TEST_CASE("with an adaptive schedule, early stopping lowers the rate at each plateau and stops once it is too small") {
+  OneLayer net;
+  // A tolerance no epoch can beat: every 2 epochs are a plateau. 0.1 is
+  // divided by 5 twice (0.004 <= 0.005), then training stops.
+  nn::SGD opt(net.loss, {.learning_rate = 0.1, .schedule = nn::adaptive(5, 0.005)});
+  nn::Trainer<double> trainer(net.ex, opt, net.x, net.y,
+                              {.epochs = 50, .batch_size = 20, .early_stopping = true, .patience = 2, .tol = 1e9,
+                               .verbose = 1});
+  std::ostringstream out;
+  trainer.set_output(&out);
+  trainer.fit(Features(net.data.X), Features(net.data.Y));
+  CHECK(trainer.history().stopped_early);
+  CHECK(trainer.epochs_done() == 7);  // the first sets the best; then three plateaus of 2
+  CHECK(opt.learning_rate() == 0.1 / 5 / 5);
+  const std::string stalled = "Training loss did not improve more than tol=1000000000.000000 for 2 consecutive epochs.";
+  CHECK(contains(out.str(), stalled + " Setting learning rate to 0.020000\n"));
+  CHECK(contains(out.str(), stalled + " Setting learning rate to 0.004000\n"));
+  CHECK(contains(out.str(), stalled + " Stopping.\n"));
 }
 
 TEST_CASE("early stopping on validation data ends with the best epoch's parameters") {

@@ -28,6 +28,29 @@ namespace nn {
 class ShardGroup;
 }
 
+// The hyperparameters whose values are words, as enums. MLPParams keeps
+// scikit-learn's spellings (and model files and flags with it); a fit reads
+// them once, through MLPParams::choices(), and branches on these.
+enum class MLPSolver { sgd, adam, lbfgs };
+enum class MLPActivation { identity, logistic, tanh, relu };  // the hidden layers'
+enum class MLPOutActivation { identity, logistic, softmax };   // chosen by the targets
+enum class MLPLearningRate { constant, invscaling, adaptive };
+enum class MLPDtype { float32, float64 };
+
+struct MLPChoices {
+  MLPActivation activation;
+  MLPSolver solver;
+  MLPLearningRate learning_rate;
+  MLPDtype dtype;
+};
+
+// scikit-learn's word for each value: "lbfgs", "softmax", ...
+std::string to_string(MLPSolver solver);
+std::string to_string(MLPActivation activation);
+std::string to_string(MLPOutActivation activation);
+std::string to_string(MLPLearningRate schedule);
+std::string to_string(MLPDtype dtype);
+
 // The hyperparameters: chosen by the programmer, not learned. Names and
 // defaults are scikit-learn 1.2's.
 struct MLPParams {
@@ -74,6 +97,9 @@ struct MLPParams {
   std::string get(const std::string& name) const;
   // Throws Error naming the first parameter out of range and its allowed values.
   void validate() const;
+  // The word-valued parameters as enums; throws as validate() does for a
+  // word that is not one of the allowed.
+  MLPChoices choices() const;
   // Throws Error, before anything is allocated, when the parameters of the
   // network for data of this shape (with their gradients and optimizer
   // state) need more than this machine's memory, naming the largest layer.
@@ -172,13 +198,17 @@ class MultilayerPerceptron {
   MultilayerPerceptron(MLPParams params, std::string name);
   // params().validate(), its error starting with this estimator's name.
   void check_params() const;
+  // params().choices(), its error starting with this estimator's name.
+  MLPChoices choices() const;
+  // out_activation() as the enum; identity before a fit.
+  MLPOutActivation out_kind() const;
 
   // A fit on targets as the output layer sees them: Y is n x outputs
   // (one-hot classes, 0/1 labels, or values). A first pass builds the
   // network with this output activation; `stratify`: early stopping holds
   // out each class's share (Y's rows are one-hot or a single 0/1 column).
-  void fit_targets(const Features& X, const Matrix<double>& Y, bool incremental,
-                   const std::string& out_activation, bool stratify);
+  void fit_targets(const Features& X, const Matrix<double>& Y, bool incremental, MLPOutActivation out_activation,
+                   bool stratify);
   // The output layer's values for every row of X: n x n_outputs().
   Matrix<double> forward(const Features& X) const;
   // Checks X's width against the fitted network, naming `what`.
@@ -186,7 +216,7 @@ class MultilayerPerceptron {
   // Builds the network as a first fit does and sets its weights; checks
   // the shapes, naming where.
   void restore(const std::vector<Matrix<double>>& coefs, const std::vector<Matrix<double>>& intercepts,
-               int n_outputs, const std::string& out_activation, int n_iter, const std::string& where);
+               int n_outputs, MLPOutActivation out_activation, int n_iter, const std::string& where);
   // Early stopping's score of the output layer's values for held-out rows
   // against their targets (both encoded as in fit_targets): higher is better.
   virtual double validation_score(const Matrix<double>& output, const Matrix<double>& Y) const = 0;

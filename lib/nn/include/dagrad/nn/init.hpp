@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace dagrad {
+class NumpyRandom;
+}
+
 namespace dagrad::nn {
 
 // How one parameter's values are drawn. fan_in and fan_out default to the
@@ -23,11 +27,18 @@ struct Initializer {
   Kind kind = Kind::glorot_uniform;
   double gain = 1.0;   // multiplies the bound or standard deviation
   double value = 0.0;  // for constant; uniform's bound; normal's standard deviation
+  double factor = 6.0;  // glorot_uniform: the numerator of its bound's square root
   std::optional<double> fan_in, fan_out;
 };
 
 // U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio 2010).
 Initializer glorot_uniform(double gain = 1.0);
+// scikit-learn's MLP initialization (_init_coef): U(-b, b) with b =
+// sqrt(factor / (fan_in + fan_out)), factor 2 when the layers' activation is
+// logistic (sigmoid), else 6. scikit-learn draws a layer's bias from its
+// weight's bound: give the bias this Initializer with the weight's fan_in
+// and fan_out.
+Initializer scikit_learn_glorot(bool logistic);
 // N(0, s^2) with s = gain * sqrt(2 / (fan_in + fan_out)).
 Initializer glorot_normal(double gain = 1.0);
 // U(-b, b) with b = gain * sqrt(6 / fan_in) (He et al. 2015, for ReLU layers).
@@ -72,6 +83,13 @@ class Init {
   std::vector<Matrix<double>> values() const;
   template <class T>
   void apply(Executor<T>& ex) const;
+  // The same, drawn from `rng` in the same order, continuing its stream: for
+  // a caller whose one stream draws other things after (scikit-learn's
+  // RandomState draws the weights, then the validation split and shuffles).
+  // The seed is then unused.
+  std::vector<Matrix<double>> values(NumpyRandom& rng) const;
+  template <class T>
+  void apply(Executor<T>& ex, NumpyRandom& rng) const;
 
   const std::vector<Node>& parameters() const { return parameters_; }
   std::uint32_t seed() const { return seed_; }
@@ -85,5 +103,7 @@ class Init {
 
 extern template void Init::apply<float>(Executor<float>&) const;
 extern template void Init::apply<double>(Executor<double>&) const;
+extern template void Init::apply<float>(Executor<float>&, NumpyRandom&) const;
+extern template void Init::apply<double>(Executor<double>&, NumpyRandom&) const;
 
 }  // namespace dagrad::nn

@@ -21,8 +21,10 @@ using NamedTensors = std::vector<std::pair<std::string, Matrix<double>>>;
 
 // The learning rate as a function of a clock t that counts steps, epochs or
 // samples (`unit`); t starts at 0, so every schedule starts at the initial rate.
+// adaptive follows no clock: the training loop lowers its rate at a plateau
+// (Optimizer::plateau).
 struct Schedule {
-  enum class Kind { constant, step, exponential, inverse_scaling, cosine };
+  enum class Kind { constant, step, exponential, inverse_scaling, cosine, adaptive };
   enum class Unit { step, epoch, sample };
   Kind kind = Kind::constant;
   Unit unit = Unit::step;
@@ -30,7 +32,9 @@ struct Schedule {
   std::uint64_t step_size = 1;    // step: t's between two decays
   double power_t = 0.5;           // inverse_scaling
   std::uint64_t period = 1;       // cosine: the t at which it reaches the floor
-  double min_learning_rate = 0;   // cosine: the floor
+  // cosine: the floor; adaptive: a plateau at or below this rate ends training
+  double min_learning_rate = 0;
+  double divisor = 5;             // adaptive: each plateau divides the rate by it
 
   // The learning rate at t, starting from learning_rate.
   double at(double learning_rate, std::uint64_t t) const;
@@ -42,11 +46,18 @@ Schedule step_decay(std::uint64_t step_size, double gamma, Schedule::Unit unit =
 // learning_rate * gamma^t
 Schedule exponential_decay(double gamma, Schedule::Unit unit = Schedule::Unit::epoch);
 // learning_rate / (t + 1)^power_t: scikit-learn's invscaling, whose t counts
-// the samples seen at the last epoch's end.
+// the samples seen at the last epoch's end (a loop calls epoch_ends(n) after
+// each epoch of n samples, as scikit-learn's iteration_ends(t_) does).
 Schedule inverse_scaling(double power_t = 0.5, Schedule::Unit unit = Schedule::Unit::sample);
 // min + (learning_rate - min) * (1 + cos(pi * min(t, period) / period)) / 2
 Schedule cosine_decay(std::uint64_t period, double min_learning_rate = 0,
                       Schedule::Unit unit = Schedule::Unit::epoch);
+// scikit-learn's adaptive: learning_rate until the training loop sees a
+// plateau (scikit-learn: n_iter_no_change epochs without improvement) and
+// calls Optimizer::plateau(), which divides the rate by `divisor` while it is
+// above min_learning_rate, and otherwise says to stop. nn::Trainer calls it
+// when early stopping would stop.
+Schedule adaptive(double divisor = 5, double min_learning_rate = 1e-6);
 
 struct SGDOptions {
   double learning_rate = 0.01;
@@ -135,6 +146,11 @@ class Optimizer {
   // Advances an epoch- or sample-counted schedule (a training loop calls it
   // after each epoch); a step-counted one advances in step().
   void epoch_ends(std::uint64_t samples);
+  // The training loop's progress has stalled. An adaptive schedule divides
+  // the rate by its divisor and returns true (train on), or returns false
+  // when the rate is at most its min_learning_rate; any other schedule
+  // returns false: time to stop.
+  bool plateau();
   // The global gradient norm of the last step, when clip_norm is set.
   std::optional<double> last_gradient_norm() const { return last_norm_; }
 

@@ -33,7 +33,8 @@ struct TrainOptions {
   // no validation data; 0 holds out none.
   double validation_fraction = 0;
   // Stop once the validation loss (the training loss without validation)
-  // has not fallen by more than tol for `patience` epochs in a row.
+  // has not fallen by more than tol for `patience` epochs in a row; with an
+  // adaptive schedule (nn::adaptive), lower the rate instead while it can.
   bool early_stopping = false;
   int patience = 10;
   double tol = 1e-4;
