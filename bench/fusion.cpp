@@ -13,6 +13,8 @@
 //   build/bench/bench_fusion [threads] [rounds]
 #include <dagrad/dagrad.hpp>
 
+#include "networks.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -81,28 +83,13 @@ struct Net {
 };
 
 void mlp(Net& n) {
-  n.rows = 200;
-  n.x = n.g.input("x", {batch, 784});
-  n.y = n.g.input("y", {batch, 10});
-  const nn::DenseOptions relu{.activation = nn::Activation::relu};
-  Node h = nn::dense(n.x, 1024, n.init, "hidden1", relu);
-  h = nn::dense(h, 1024, n.init, "hidden2", relu);
-  n.loss = softmax_cross_entropy(nn::dense(h, 10, n.init, "out"), n.y);
+  const bench::Network b = bench::mlp(n.g, n.init);
+  n.x = b.x, n.y = b.y, n.loss = b.loss, n.rows = b.rows;
 }
 
-// examples/lenet.cpp's network.
 void lenet(Net& n) {
-  n.rows = 64;
-  n.x = n.g.input("x", {batch, 784});
-  n.y = n.g.input("y", {batch, 10});
-  const nn::DenseOptions relu{.activation = nn::Activation::relu};
-  Node h = nn::conv2d(n.x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, n.init, "conv1", relu);
-  h = nn::max_pool2d(h, {.in = {6, 28, 28}, .size = 2}, "pool1");
-  h = nn::conv2d(h, {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5}, n.init, "conv2", relu);
-  h = nn::max_pool2d(h, {.in = {16, 10, 10}, .size = 2}, "pool2");
-  h = nn::dense(h, 120, n.init, "fc1", relu);
-  h = nn::dense(h, 84, n.init, "fc2", relu);
-  n.loss = softmax_cross_entropy(nn::dense(h, 10, n.init, "out"), n.y);
+  const bench::Network b = bench::lenet(n.g, n.init);
+  n.x = b.x, n.y = b.y, n.loss = b.loss, n.rows = b.rows;
 }
 
 // examples/char_gpt.cpp's model at its defaults, on random ids.

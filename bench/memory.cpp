@@ -8,6 +8,8 @@
 //   build/bench/bench_memory [threads]
 #include <dagrad/dagrad.hpp>
 
+#include "networks.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -25,28 +27,13 @@ struct Step {
 };
 
 void mlp(Step& s) {
-  s.rows = 200;
-  s.x = s.g.input("x", {batch, 784});
-  s.y = s.g.input("y", {batch, 10});
-  const nn::DenseOptions relu{.activation = nn::Activation::relu};
-  Node h = nn::dense(s.x, 1024, s.init, "hidden1", relu);
-  h = nn::dense(h, 1024, s.init, "hidden2", relu);
-  s.loss = softmax_cross_entropy(nn::dense(h, 10, s.init, "out"), s.y);
+  const bench::Network n = bench::mlp(s.g, s.init);
+  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows;
 }
 
-// examples/lenet.cpp's network.
 void lenet(Step& s) {
-  s.rows = 64;
-  s.x = s.g.input("x", {batch, 784});
-  s.y = s.g.input("y", {batch, 10});
-  const nn::DenseOptions relu{.activation = nn::Activation::relu};
-  Node h = nn::conv2d(s.x, {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2}, s.init, "conv1", relu);
-  h = nn::max_pool2d(h, {.in = {6, 28, 28}, .size = 2}, "pool1");
-  h = nn::conv2d(h, {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5}, s.init, "conv2", relu);
-  h = nn::max_pool2d(h, {.in = {16, 10, 10}, .size = 2}, "pool2");
-  h = nn::dense(h, 120, s.init, "fc1", relu);
-  h = nn::dense(h, 84, s.init, "fc2", relu);
-  s.loss = softmax_cross_entropy(nn::dense(h, 10, s.init, "out"), s.y);
+  const bench::Network n = bench::lenet(s.g, s.init);
+  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows;
 }
 
 struct Held {
