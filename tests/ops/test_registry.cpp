@@ -185,7 +185,13 @@ void scale_rows(Example& ex, const OpExample& spec) {
   if (least == 0) return;
   const Shape y = ex.y.shape();
   if (y.rows == batch || y.cols == batch) least = std::min(least, forward<double>(ex).size());
-  const Eigen::Index factor = (2 * detail::elements_alone + least - 1) / least;
+  Eigen::Index factor = (2 * detail::elements_alone + least - 1) / least;
+  for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
+    const Shape s = spec.inputs[i].shape;
+    if (spec.max_scaled_rows > 0 && ex.inputs[i].shape().rows == batch) {
+      factor = std::max<Eigen::Index>(1, std::min(factor, spec.max_scaled_rows / std::max<Dim>(s.rows, 1)));
+    }
+  }
   for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
     const Shape s = spec.inputs[i].shape;
     if (ex.inputs[i].shape().rows != batch) continue;

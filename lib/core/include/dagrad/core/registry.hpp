@@ -41,6 +41,10 @@ struct ExampleInput {
 struct OpExample {
   std::vector<ExampleInput> inputs;
   std::function<Node(const std::vector<Node>&)> build;  // the op on nodes of those shapes
+  // The most rows the thread-count test scales a batch input to (0: as many
+  // as the parallel cut needs), for an op whose work grows faster than its
+  // rows: attention over one sequence, quadratic in it.
+  Dim max_scaled_rows = 0;
 };
 
 // How many times the op's gradient rule chain can be applied:
