@@ -125,6 +125,7 @@ struct Executor<T>::Impl {
     };
     struct Group {
       std::vector<std::size_t> members;    // ops, in topological order, the root last
+      std::vector<const Op*> op;           // per member, its op (looked up once, not per tile)
       std::vector<std::vector<Arg>> args;  // per member, per input
     };
     std::vector<Group> groups;
@@ -399,6 +400,7 @@ struct Executor<T>::Impl {
         args.push_back({tile >= 0 ? nullptr : plan.args[k][i], tile, at_whole});
       }
       group.members.push_back(k);
+      group.op.push_back(info.op.get());
       group.args.push_back(std::move(args));
     }
   }
@@ -554,8 +556,7 @@ struct Executor<T>::Impl {
               in[i] = a.tile >= 0 ? tiles + a.tile * fused_tile : a.value->data() + (a.whole ? at : 0);
             }
             T* const into = j + 1 == members ? out + at : tiles + static_cast<Dim>(j) * fused_tile;
-            graph.info(plan.ops[group.members[j]])
-                .op->forward_elements(std::span<const T* const>(in, args.size()), into, at, len, shape);
+            group.op[j]->forward_elements(std::span<const T* const>(in, args.size()), into, at, len, shape);
           }
         }
       });
