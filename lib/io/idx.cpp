@@ -1,6 +1,7 @@
 #include <dagrad/core/detail/dispatch.hpp>
 #include <dagrad/io/detail/scale_rows.hpp>
 #include <dagrad/io/idx.hpp>
+#include "file_problem.hpp"
 
 #include <zlib.h>
 
@@ -27,9 +28,7 @@ constexpr std::uint8_t unsigned_byte_type = 0x08;
 constexpr std::size_t trailing_count_limit = std::size_t{1} << 20;
 constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
 
-[[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw DataError(path + ": " + problem);
-}
+using io_files::fail;
 
 std::string hex_byte(std::uint8_t b) {
   char s[5];

@@ -1,5 +1,6 @@
 #include <dagrad/io/atomic_file.hpp>
 #include <dagrad/io/image.hpp>
+#include "file_problem.hpp"
 
 #include <png.h>
 
@@ -19,9 +20,7 @@ namespace dagrad {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw DataError(path + ": " + problem);
-}
+using io_files::fail;
 
 std::string hex_bytes(const std::vector<std::uint8_t>& bytes, std::size_t n) {
   std::string s;
