@@ -53,8 +53,13 @@ if [[ -n "$sanitize" ]]; then
     export CC=clang CXX=clang++
   fi
 fi
+# Each stage says how long it took (the suite's own time is the last one).
+start=$SECONDS
+stage_start=$SECONDS
+took() { echo "== test.sh: $1 took $((SECONDS - stage_start)) s"; stage_start=$SECONDS; }
 if ((install)); then
   bash scripts/setup.sh
+  took "set-up (packages, MNIST, the tests' npm modules)"
 fi
 
 log="$(mktemp)"
@@ -94,4 +99,9 @@ for t in json.load(sys.stdin):
 else
   ninja -C "$dir"
 fi
-meson test -C "$dir" --no-rebuild --print-errorlogs "${suite_args[@]}" "${extra[@]}"
+took "configure and build ($dir)"
+status=0
+meson test -C "$dir" --no-rebuild --print-errorlogs "${suite_args[@]}" "${extra[@]}" || status=$?
+took "the tests"
+echo "== test.sh: done in $((SECONDS - start)) s"
+exit "$status"
