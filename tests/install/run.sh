@@ -123,7 +123,9 @@ check_pkg_config() {
   consumer ml-only g++ -O2 dagrad-ml &
   wait
   for n in "${names[@]}"; do cat "$scratch/$n.result"; done
-  for n in "${names[@]}"; do grep -q '^FAIL' "$scratch/$n.result" && failed=1; done
+  for n in "${names[@]}"; do
+    if grep -q '^FAIL' "$scratch/$n.result"; then failed=1; fi
+  done
 }
 
 check_projects() {
@@ -159,7 +161,7 @@ check_projects() {
       failed=1 version_ok=0
     fi
   done
-  ((version_ok)) && echo "ok    CMake version requests against $version"
+  if ((version_ok)); then echo "ok    CMake version requests against $version"; fi
 
   if meson setup "$scratch/meson" "$here/meson" >"$scratch/log" 2>&1 &&
      ninja -C "$scratch/meson" >>"$scratch/log" 2>&1; then
@@ -172,8 +174,8 @@ check_projects() {
 # Each check records a failure in $failed and goes on, so that one run
 # reports every failure; the exit status is that.
 case "$part" in
-  headers) check_headers || true ;;
-  pkg-config) check_pkg_config || true ;;
-  projects) check_projects || true ;;
+  headers) check_headers ;;
+  pkg-config) check_pkg_config ;;
+  projects) check_projects ;;
 esac
 exit "$failed"
