@@ -349,40 +349,70 @@ bool Trainer<T>::stopping_rule(double metric, bool on_validation) {
   return options_.early_stopping && no_improvement_ >= options_.patience;
 }
 
+// The rows trained on and the rows validated on: all of X_val's, or
+// validation_fraction of X's, drawn from the seed alone (the same on every
+// resume); both sorted.
+template <class T>
+auto Trainer<T>::split_rows(const Features& X, const Features* X_val) const -> Rows {
+  Rows r;
+  r.train.resize(X.rows());
+  std::iota(r.train.begin(), r.train.end(), 0);
+  if (X_val) {
+    r.validation.resize(X_val->rows());
+    std::iota(r.validation.begin(), r.validation.end(), 0);
+    return r;
+  }
+  if (options_.validation_fraction <= 0) return r;
+  const auto n_val = static_cast<std::size_t>(std::ceil(options_.validation_fraction * double(X.rows())));
+  if (n_val >= X.rows()) {
+    throw Error("nn::Trainer: validation_fraction " + fixed(options_.validation_fraction, 3) + " of " +
+                std::to_string(X.rows()) + " rows leaves no rows to train on");
+  }
+  NumpyRandom rng(stream_seed(options_.seed, 0));
+  rng.shuffle(std::span<std::size_t>(r.train));
+  const auto cut = r.train.begin() + static_cast<std::ptrdiff_t>(n_val);
+  r.validation.assign(r.train.begin(), cut);
+  r.train.erase(r.train.begin(), cut);
+  std::sort(r.validation.begin(), r.validation.end());
+  std::sort(r.train.begin(), r.train.end());
+  return r;
+}
+
+// The loss stopped improving: an adaptive schedule lowers the rate and
+// trains on, until the rate is too small; any other stops the run.
+template <class T>
+void Trainer<T>::stalled(bool on_validation) {
+  const bool lowered = optimizer_.plateau();
+  if (lowered) {
+    no_improvement_ = 0;
+  } else {
+    history_.stopped_early = true;
+  }
+  if (options_.verbose > 0) {
+    const std::string what = std::string(on_validation ? "Validation" : "Training") +
+                             " loss did not improve more than tol=" + fixed(options_.tol, 6) + " for " +
+                             std::to_string(options_.patience) + " consecutive epochs.";
+    const std::string then =
+        lowered ? " Setting learning rate to " + fixed(optimizer_.learning_rate(), 6) : " Stopping.";
+    dagrad::detail::write_whole(*out_, what + then + "\n");
+  }
+}
+
 template <class T>
 const History& Trainer<T>::run(const Features& X, const Features& Y, const Features* X_val,
                                const Features* Y_val) {
   check_data(X, Y, "fit");
   if (X_val) check_data(*X_val, *Y_val, "fit (validation data)");
-  // The held-out rows, drawn from the seed alone: the same on every resume.
-  std::vector<std::size_t> train_rows(X.rows()), val_rows;
-  std::iota(train_rows.begin(), train_rows.end(), 0);
-  if (!X_val && options_.validation_fraction > 0) {
-    const auto n_val = static_cast<std::size_t>(std::ceil(options_.validation_fraction * double(X.rows())));
-    if (n_val >= X.rows()) {
-      throw Error("nn::Trainer: validation_fraction " + fixed(options_.validation_fraction, 3) +
-                  " of " + std::to_string(X.rows()) + " rows leaves no rows to train on");
-    }
-    NumpyRandom rng(stream_seed(options_.seed, 0));
-    rng.shuffle(std::span<std::size_t>(train_rows));
-    val_rows.assign(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(n_val));
-    train_rows.erase(train_rows.begin(), train_rows.begin() + static_cast<std::ptrdiff_t>(n_val));
-    std::sort(val_rows.begin(), val_rows.end());
-    std::sort(train_rows.begin(), train_rows.end());
-  }
-  if (X_val) {
-    val_rows.resize(X_val->rows());
-    std::iota(val_rows.begin(), val_rows.end(), 0);
-  }
+  const Rows split = split_rows(X, X_val);
   const Features& Xv = X_val ? *X_val : X;
   const Features& Yv = Y_val ? *Y_val : Y;
-  const bool validating = !val_rows.empty();
-  held_out_ = X_val ? std::vector<std::size_t>{} : val_rows;
+  const bool validating = !split.validation.empty();
+  held_out_ = X_val ? std::vector<std::size_t>{} : split.validation;
 
   while (!history_.stopped_early && epochs_done() < options_.epochs) {
     // Each epoch shuffles the rows in their first order, so an epoch's batches
     // depend on the seed and the epoch alone.
-    std::vector<std::size_t> rows = train_rows;
+    std::vector<std::size_t> rows = split.train;
     const double loss = train_epoch(X, Y, rows);
     history_.loss.push_back(loss);
     const int epoch = epochs_done();
@@ -391,7 +421,7 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
     }
     double metric = loss;
     if (validating) {
-      metric = mean_loss(Xv, Yv, val_rows);
+      metric = mean_loss(Xv, Yv, split.validation);
       history_.validation_loss.push_back(metric);
       if (options_.verbose > 0) dagrad::detail::write_whole(*out_, "Validation loss: " + fixed(metric, 8) + "\n");
     }
@@ -401,25 +431,9 @@ const History& Trainer<T>::run(const Features& X, const Features& Y, const Featu
                                .validation_loss = validating ? std::optional<double>(metric) : std::nullopt,
                                .X_val = validating ? &Xv : nullptr,
                                .Y_val = validating ? &Yv : nullptr,
-                               .validation_rows = val_rows}));
+                               .validation_rows = split.validation}));
     }
-    if (stopping_rule(metric, validating)) {
-      const std::string stalled = std::string(validating ? "Validation" : "Training") +
-                                  " loss did not improve more than tol=" + fixed(options_.tol, 6) + " for " +
-                                  std::to_string(options_.patience) + " consecutive epochs.";
-      // An adaptive schedule lowers the rate and trains on, until the rate is too small.
-      const bool lowered = optimizer_.plateau();
-      if (lowered) {
-        no_improvement_ = 0;
-      } else {
-        history_.stopped_early = true;
-      }
-      if (options_.verbose > 0) {
-        const std::string then =
-            lowered ? " Setting learning rate to " + fixed(optimizer_.learning_rate(), 6) : " Stopping.";
-        dagrad::detail::write_whole(*out_, stalled + then + "\n");
-      }
-    }
+    if (stopping_rule(metric, validating)) stalled(validating);
     const bool writes = !options_.group || options_.group->rank() == 0;  // one copy, from rank 0
     if (!options_.checkpoint.empty() && writes &&
         (epoch % options_.checkpoint_every == 0 || history_.stopped_early || epoch == options_.epochs)) {

@@ -182,6 +182,11 @@ class Trainer {
   double mean_loss(const Features& X, const Features& Y, std::span<const std::size_t> rows);
   void check_data(const Features& X, const Features& Y, const char* what) const;
   bool stopping_rule(double metric, bool on_validation);
+  void stalled(bool on_validation);
+  struct Rows {
+    std::vector<std::size_t> train, validation;
+  };
+  Rows split_rows(const Features& X, const Features* X_val) const;
   void record_metrics(const Metrics& values);
   std::set<std::string> loop_state_names() const;
   void restore(const NamedTensors& tensors, const std::string& path);
