@@ -568,15 +568,17 @@ TEST_CASE("training refuses inputs that are not finite") {
 TEST_CASE("a save killed at any moment leaves the old model or the new one, whole") {
   const TempDir dir("model_file");
   const std::string path = dir.file("model.dagradm");
-  // Two 784-1000-10 networks (6.4 MB files) with different weights.
+  // Two 784-100-10 networks (0.64 MB files) with different weights. The
+  // kill points spread over two saves, whatever a save's length.
+  static constexpr Eigen::Index hidden = 100;
   auto network = [](unsigned seed) {
-    MLPParams p{.hidden_layer_sizes = {1000}};
+    MLPParams p{.hidden_layer_sizes = {int(hidden)}};
     p.dtype = "float64";
     p.threads = 1;
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> u(-1, 1);
-    std::vector<Matrix<double>> coefs{Matrix<double>(784, 1000), Matrix<double>(1000, 10)};
-    std::vector<Matrix<double>> intercepts{Matrix<double>(1, 1000), Matrix<double>(1, 10)};
+    std::vector<Matrix<double>> coefs{Matrix<double>(784, hidden), Matrix<double>(hidden, 10)};
+    std::vector<Matrix<double>> intercepts{Matrix<double>(1, hidden), Matrix<double>(1, 10)};
     for (auto* list : {&coefs, &intercepts}) {
       for (auto& m : *list) {
         for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = u(rng);
