@@ -19,7 +19,8 @@ Node abs(Node x) { return unary(x, AbsRule{}); }
 OpEntry detail::registry_entry_abs() {
   // Clear of the kink at 0, where abs has no derivative.
   return {"abs", Differentiable::twice, {unary_example(abs, {.gap = 0.2})},
-          rebuild_of(abs)};
+          rebuild_of(abs),
+          {.operators = "Abs"}};
 }
 
 }  // namespace dagrad

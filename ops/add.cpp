@@ -20,7 +20,8 @@ Node add(Node a, Node b) { return binary(a, b, AddRule{}); }
 
 OpEntry detail::registry_entry_add() {
   return {"add", Differentiable::twice, broadcast_examples(add),
-          rebuild_of(add)};
+          rebuild_of(add),
+          {.operators = "Add"}};
 }
 
 }  // namespace dagrad

@@ -55,9 +55,25 @@ Node add_channel_bias(Node x, Node bias) {
   return x.graph().apply(std::make_shared<AddChannelBias>(), {x, bias});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_add_channel_bias(OnnxWriter& w) {
+  const Dim channels = w.input_shape(1).cols, pixels = w.shape().cols / channels;
+  const std::string x = w.reshape(w.in()[0], "channels", {-1, channels, pixels});
+  const std::string b = w.reshape(w.in()[1], "bias", {1, channels, 1});
+  const std::string sum = w.helper(w.out(), "sum");
+  w.node("Add", {x, b}, sum);
+  w.node("Reshape", {sum, w.ints(w.out(), "rows", {-1, channels * pixels})}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_add_channel_bias() {
   return {"add_channel_bias", Differentiable::twice, {binary_example(add_channel_bias, {{2, 32}}, {{1, 2}})},
-          rebuild_of(add_channel_bias)};
+          rebuild_of(add_channel_bias),
+          {.operators = "Reshape, Add, Reshape",
+           .write = onnx_add_channel_bias}};
 }
 
 }  // namespace dagrad

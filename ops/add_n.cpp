@@ -73,7 +73,8 @@ OpEntry detail::registry_entry_add_n() {
           {{.inputs = {{{2, 3}}, {{2, 3}}, {{2, 3}}},
             .build = [](const auto& in) { return add_n({in[0], in[1], in[2]}); }},
            {.inputs = {{{2, 3}}}, .build = [](const auto& in) { return add_n({in[0]}); }}},
-          rebuild_of(add_n)};
+          rebuild_of(add_n),
+          {.operators = "Sum"}};
 }
 
 }  // namespace dagrad

@@ -58,6 +58,50 @@ Node attention(Node qkv, AttentionOptions options) {
   return qkv.graph().apply(std::make_shared<Attention>(options), {qkv});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_attention(OnnxWriter& w) {
+  // Per sequence and head softmax(Q Kᵀ / sqrt(d) + mask) V: the qkv rows as
+  // (sequences, T, 3, heads, d), put head-major as (3, sequences, heads, T,
+  // d), Q, K and V gathered from it; the causal mask is a T x T
+  // initializer, 0 on and below the diagonal and -inf above, added to the
+  // scores; the heads go back side by side in rows.
+  const AttentionOptions o = detail::attention_options_of(w.attributes());
+  const std::string& out = w.out();
+  const Dim width = w.shape().cols, d = width / o.heads;
+  const std::string steps = w.reshape(w.in()[0], "steps", {-1, o.context, 3, o.heads, d});
+  const std::string heads = w.helper(out, "heads");
+  w.node("Transpose", {steps}, heads).attr("perm", std::vector<std::int64_t>{2, 0, 3, 1, 4});
+  std::string part[3];
+  for (int i = 0; i < 3; ++i) {
+    const std::string letter(1, "qkv"[i]);
+    part[i] = w.helper(out, letter);
+    w.node("Gather", {heads, w.index(out, letter + "_index", i)}, part[i]).attr("axis", std::int64_t{0});
+  }
+  const std::string kt = w.helper(out, "kt"), qk = w.helper(out, "qk"), scores = w.helper(out, "scores"),
+                    p = w.helper(out, "p"), o_heads = w.helper(out, "o"), o_steps = w.helper(out, "o_steps");
+  w.node("Transpose", {part[1]}, kt).attr("perm", std::vector<std::int64_t>{0, 1, 3, 2});
+  w.node("MatMul", {part[0], kt}, qk);
+  w.node("Mul", {qk, w.scalar(out, "scale", 1 / std::sqrt(double(d)))}, scores);
+  std::string logits = scores;
+  if (o.causal) {
+    Matrix<double> mask = Matrix<double>::Zero(o.context, o.context);
+    for (Dim i = 0; i < o.context; ++i) {
+      for (Dim j = i + 1; j < o.context; ++j) mask(i, j) = -std::numeric_limits<double>::infinity();
+    }
+    const std::string m = w.matrix(out, "mask", mask);
+    logits = w.helper(out, "masked");
+    w.node("Add", {scores, m}, logits);
+  }
+  w.node("Softmax", {logits}, p).attr("axis", std::int64_t{-1});
+  w.node("MatMul", {p, part[2]}, o_heads);
+  w.node("Transpose", {o_heads}, o_steps).attr("perm", std::vector<std::int64_t>{0, 2, 1, 3});
+  w.node("Reshape", {o_steps, w.ints(out, "rows", {-1, width})}, out);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_attention() {
   // 2 sequences of 3 steps, 2 heads of 2 columns: qkv is 6 x 12. The
   // gradient is attention_grad, a fused kernel with no gradient of its own:
@@ -70,7 +114,10 @@ OpEntry detail::registry_entry_attention() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return attention(in[0], detail::attention_options_of(a));
-          }};
+          },
+          {.operators = "Reshape, Transpose, Gather, MatMul, Mul, Add (the causal mask, an initializer), "
+                         "Softmax, MatMul, Transpose, Reshape",
+           .write = onnx_attention}};
 }
 
 }  // namespace dagrad

@@ -97,6 +97,27 @@ Node batch_norm(Node x, Node gain, Node bias, Node running_mean, Node running_va
   return x.graph().apply(std::make_shared<BatchNorm>(options), {x, gain, bias, running_mean, running_var, step});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_batch_norm(OnnxWriter& w) {
+  const BatchNormOptions o = detail::batch_norm_options_of(w.attributes());
+  const Dim cols = w.shape().cols;
+  const std::vector<std::int64_t> shape =
+      o.image ? std::vector<std::int64_t>{-1, o.image->channels, o.image->height, o.image->width}
+              : std::vector<std::int64_t>{-1, cols};
+  std::vector<std::string> args{w.reshape(w.in()[0], "nchw", shape)};
+  const char* what[] = {"scale", "bias", "mean", "var"};
+  for (std::size_t i = 1; i < 5; ++i) args.push_back(w.reshape(w.in()[i], what[i - 1], {-1}));
+  const std::string normalized = w.helper(w.out(), "normalized");
+  w.node("BatchNormalization", args, normalized)
+      .attr("epsilon", static_cast<float>(o.eps))
+      .attr("momentum", static_cast<float>(1 - o.momentum));  // ONNX's weighs the running value
+  w.node("Reshape", {normalized, w.ints(w.out(), "shape", {-1, cols})}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_batch_norm() {
   // Dense and image rows, training (step 2) and inference (step -1); the
   // running variance kept positive, the running statistics and the step not
@@ -119,7 +140,10 @@ OpEntry detail::registry_entry_batch_norm() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 6);
             return batch_norm(in[0], in[1], in[2], in[3], in[4], in[5], detail::batch_norm_options_of(a));
-          }};
+          },
+          {.operators = "Reshape, BatchNormalization (inference: the running statistics), Reshape",
+           .write = onnx_batch_norm,
+           .inputs = 5}};
 }
 
 }  // namespace dagrad

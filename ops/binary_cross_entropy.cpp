@@ -41,11 +41,35 @@ Node binary_cross_entropy(Node logits, Node labels) {
   return logits.graph().apply(std::make_shared<BinaryCrossEntropy>(), {logits, labels});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_binary_cross_entropy(OnnxWriter& w) {
+  // max(x, 0) - x t + log(1 + e^-|x|), averaged: the op's own stable form.
+  const std::string& out = w.out();
+  const std::vector<std::string>& in = w.in();
+  const std::string pos = w.helper(out, "relu"), xt = w.helper(out, "xt"), lin = w.helper(out, "linear"),
+                    ab = w.helper(out, "abs"), neg = w.helper(out, "neg"), sp = w.helper(out, "softplus"),
+                    all = w.helper(out, "elements");
+  w.node("Relu", {in[0]}, pos);
+  w.node("Mul", {in[0], in[1]}, xt);
+  w.node("Sub", {pos, xt}, lin);
+  w.node("Abs", {in[0]}, ab);
+  w.node("Neg", {ab}, neg);
+  w.node("Softplus", {neg}, sp);
+  w.node("Add", {lin, sp}, all);
+  w.reduce("ReduceMean", all, {}, out);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_binary_cross_entropy() {
   return {"binary_cross_entropy", Differentiable::twice,
           {binary_example(binary_cross_entropy, {{3, 2}, {.low = -3.0, .high = 3.0}},
                           {{3, 2}, {.low = 0.0, .high = 1.0}})},
-          rebuild_of(binary_cross_entropy)};
+          rebuild_of(binary_cross_entropy),
+          {.operators = "Relu, Mul, Sub, Abs, Neg, Softplus, Add, ReduceMean",
+           .write = onnx_binary_cross_entropy}};
 }
 
 }  // namespace dagrad

@@ -57,11 +57,24 @@ Node broadcast(Node x, Node like) {
   return x.graph().apply(std::make_shared<BroadcastOp>(rows, cols), {x, like});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_broadcast(OnnxWriter& w) {
+  const std::string shape = w.helper(w.out(), "shape");
+  w.node("Shape", {w.in()[1]}, shape);
+  w.node("Expand", {w.in()[0], shape}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_broadcast() {
   return {"broadcast", Differentiable::twice,
           {binary_example(broadcast, {{1, 3}}, {{2, 3}}), binary_example(broadcast, {{2, 1}}, {{2, 3}}),
            binary_example(broadcast, {{1, 1}}, {{2, 3}}), binary_example(broadcast, {{2, 3}}, {{2, 3}})},
-          rebuild_of(broadcast)};
+          rebuild_of(broadcast),
+          {.operators = "Shape, Expand",
+           .write = onnx_broadcast}};
 }
 
 }  // namespace dagrad

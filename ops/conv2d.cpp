@@ -80,6 +80,24 @@ Node conv2d(Node x, Node w, Conv2dOptions options) {
   return x.graph().apply(std::make_shared<Conv2d>(options), {x, w});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_conv2d(OnnxWriter& w) {
+  const Conv2dOptions o = detail::conv2d_options_of(w.attributes());
+  const ImageShape y = conv2d_output(o);
+  const std::string x = w.reshape(w.in()[0], "nchw", {-1, o.in.channels, o.in.height, o.in.width});
+  const std::string weights = w.reshape(w.in()[1], "weights", {o.out_channels, o.in.channels, o.kernel, o.kernel});
+  const std::string conv = w.helper(w.out(), "conv");
+  w.node("Conv", {x, weights}, conv)
+      .attr("kernel_shape", std::vector<std::int64_t>{o.kernel, o.kernel})
+      .attr("strides", std::vector<std::int64_t>{o.stride, o.stride})
+      .attr("pads", std::vector<std::int64_t>{o.padding, o.padding, o.padding, o.padding});
+  w.node("Reshape", {conv, w.ints(w.out(), "rows", {-1, y.channels * y.height * y.width})}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_conv2d() {
   // 2 channels of 4x4 to 3, a 3x3 kernel: padded at stride 1, and at stride 2.
   auto example = [](Dim stride) {
@@ -91,7 +109,9 @@ OpEntry detail::registry_entry_conv2d() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 2);
             return conv2d(in[0], in[1], detail::conv2d_options_of(a));
-          }};
+          },
+          {.operators = "Reshape, Conv, Reshape (and Reshape of the weights)",
+           .write = onnx_conv2d}};
 }
 
 }  // namespace dagrad

@@ -69,6 +69,21 @@ Node cross_entropy(Node logits, Node ids, CrossEntropyOptions options) {
   return logits.graph().apply(std::make_shared<CrossEntropy>(options), {logits, ids});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_cross_entropy(OnnxWriter& w) {
+  // The mean over the rows not ignored, as dagrad's; ONNX gives a scalar, dagrad a 1x1.
+  const CrossEntropyOptions o = detail::cross_entropy_options_of(w.attributes());
+  const std::string loss = w.helper(w.out(), "loss");
+  OnnxNode& n = w.node("SoftmaxCrossEntropyLoss", {w.in()[0], w.int_ids(w.in()[1])}, loss);
+  n.attr("reduction", std::string("mean"));
+  if (o.ignore_index) n.attr("ignore_index", std::int64_t{*o.ignore_index});
+  w.node("Reshape", {loss, w.ints(w.out(), "shape", {1, 1})}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_cross_entropy() {
   // Six rows of four classes, ids repeated; in the second example the ids
   // run from -1, the ignore index, so at least one row (the last) is ignored.
@@ -81,7 +96,10 @@ OpEntry detail::registry_entry_cross_entropy() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 2);
             return cross_entropy(in[0], in[1], detail::cross_entropy_options_of(a));
-          }};
+          },
+          {.operators = "Cast (ids to int64), Reshape, SoftmaxCrossEntropyLoss (mean, ignore_index), "
+                         "Reshape",
+           .write = onnx_cross_entropy}};
 }
 
 }  // namespace dagrad

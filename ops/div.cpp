@@ -26,7 +26,8 @@ Node div(Node a, Node b) { return binary(a, b, DivRule{}); }
 OpEntry detail::registry_entry_div() {
   // The denominator kept clear of its pole at 0.
   return {"div", Differentiable::twice, broadcast_examples(div, {.low = -2.0, .high = 2.0, .gap = 0.5}),
-          rebuild_of(div)};
+          rebuild_of(div),
+          {.operators = "Div"}};
 }
 
 }  // namespace dagrad

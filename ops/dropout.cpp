@@ -86,6 +86,17 @@ Node dropout(Node x, Node step, DropoutOptions options) {
   return x.graph().apply(std::make_shared<Dropout>(options.rate, options.seed), {x, step});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_dropout(OnnxWriter& w) {
+  w.node("Identity", w.in(), w.out());
+  w.attributes().real("rate");
+  w.attributes().integer("seed");
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_dropout() {
   // A training step (3) with a mask over 40 elements, and inference (-1);
   // the step is a counter, not differentiated.
@@ -99,7 +110,10 @@ OpEntry detail::registry_entry_dropout() {
             const double rate = a.real("rate");
             const auto seed = std::bit_cast<std::uint64_t>(a.integer("seed"));
             return dropout(in[0], in[1], {.rate = rate, .seed = seed});
-          }};
+          },
+          {.operators = "Identity (inference: dropout is off)",
+           .write = onnx_dropout,
+           .inputs = 1}};
 }
 
 }  // namespace dagrad

@@ -52,7 +52,8 @@ Node exp(Node x) { return unary(x, ExpRule{}); }
 
 OpEntry detail::registry_entry_exp() {
   return {"exp", Differentiable::twice, {unary_example(exp)},
-          rebuild_of(exp)};
+          rebuild_of(exp),
+          {.operators = "Exp"}};
 }
 
 }  // namespace dagrad

@@ -59,6 +59,36 @@ struct GeluRule {
 
 Node gelu(Node x, GeluApproximation approximate) { return unary(x, GeluRule{approximate}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_gelu(OnnxWriter& w) {
+  // x Phi(x) as x (1 + erf(x / sqrt 2)) / 2, or PyTorch's tanh form
+  // x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2: Gelu itself is opset 20.
+  const std::string& x = w.in()[0];
+  const std::string& out = w.out();
+  const std::string inner = w.helper(out, "inner"), bend = w.helper(out, "bend"),
+                    one_plus = w.helper(out, "one_plus"), product = w.helper(out, "product");
+  if (w.attributes().flag("approximate_tanh")) {
+    const std::string square = w.helper(out, "square"), cube = w.helper(out, "cube"), cubic = w.helper(out, "cubic"),
+                      sum = w.helper(out, "sum");
+    w.node("Mul", {x, x}, square);
+    w.node("Mul", {square, x}, cube);
+    w.node("Mul", {cube, w.scalar(out, "c", 0.044715)}, cubic);
+    w.node("Add", {x, cubic}, sum);
+    w.node("Mul", {sum, w.scalar(out, "k", 0.7978845608028654)}, inner);
+    w.node("Tanh", {inner}, bend);
+  } else {
+    w.node("Mul", {x, w.scalar(out, "inv_sqrt2", 0.7071067811865476)}, inner);
+    w.node("Erf", {inner}, bend);
+  }
+  w.node("Add", {bend, w.scalar(out, "one", 1.0)}, one_plus);
+  w.node("Mul", {x, one_plus}, product);
+  w.node("Mul", {product, w.scalar(out, "half", 0.5)}, out);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_gelu() {
   const auto exact = [](const auto& in) { return gelu(in[0]); };
   const auto tanh_form = [](const auto& in) { return gelu(in[0], GeluApproximation::tanh); };
@@ -68,7 +98,9 @@ OpEntry detail::registry_entry_gelu() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return gelu(in[0], a.flag("approximate_tanh") ? GeluApproximation::tanh : GeluApproximation::none);
-          }};
+          },
+          {.operators = "Mul, Erf, Add, Mul (exact); Mul, Add, Tanh, Mul (tanh form)",
+           .write = onnx_gelu}};
 }
 
 }  // namespace dagrad

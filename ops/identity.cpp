@@ -18,7 +18,8 @@ Node identity(Node x) { return unary(x, IdentityRule{}); }
 
 OpEntry detail::registry_entry_identity() {
   return {"identity", Differentiable::twice, {unary_example(identity)},
-          rebuild_of(identity)};
+          rebuild_of(identity),
+          {.operators = "Identity"}};
 }
 
 }  // namespace dagrad

@@ -61,6 +61,32 @@ Node layer_norm(Node x, Node gain, Node bias, LayerNormOptions options) {
   return x.graph().apply(std::make_shared<LayerNorm>(options), {x, gain, bias});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_layer_norm(OnnxWriter& w) {
+  // (x - mean) / sqrt(var + eps) * gain + bias along each row, var the mean
+  // square of x - mean: LayerNormalization itself is opset 17.
+  const std::vector<std::string>& in = w.in();
+  const std::string& out = w.out();
+  const double eps = w.attributes().real("eps");
+  const std::string mean = w.helper(out, "mean"), centered = w.helper(out, "centered"),
+                    squares = w.helper(out, "squares"), variance = w.helper(out, "variance"),
+                    shifted = w.helper(out, "variance_eps"), deviation = w.helper(out, "deviation"),
+                    normalized = w.helper(out, "normalized"), scaled = w.helper(out, "scaled");
+  w.reduce("ReduceMean", in[0], {1}, mean);
+  w.node("Sub", {in[0], mean}, centered);
+  w.node("Mul", {centered, centered}, squares);
+  w.reduce("ReduceMean", squares, {1}, variance);
+  w.node("Add", {variance, w.scalar(out, "eps", eps)}, shifted);
+  w.node("Sqrt", {shifted}, deviation);
+  w.node("Div", {centered, deviation}, normalized);
+  w.node("Mul", {normalized, in[1]}, scaled);
+  w.node("Add", {scaled, in[2]}, out);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_layer_norm() {
   // Rows of 5 under the default eps, and rows of 3 under an eps large enough
   // to weigh against the variance.
@@ -72,7 +98,9 @@ OpEntry detail::registry_entry_layer_norm() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 3);
             return layer_norm(in[0], in[1], in[2], {.eps = a.real("eps")});
-          }};
+          },
+          {.operators = "ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul, Add",
+           .write = onnx_layer_norm}};
 }
 
 }  // namespace dagrad

@@ -41,6 +41,15 @@ Node leaky_relu(Node x, double slope) {
   return unary(x, LeakyReluRule{slope});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_leaky_relu(OnnxWriter& w) {
+  w.node("LeakyRelu", w.in(), w.out()).attr("alpha", static_cast<float>(w.attributes().real("slope")));
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_leaky_relu() {
   // Clear of the kink at 0.
   return {"leaky_relu", Differentiable::twice,
@@ -48,7 +57,9 @@ OpEntry detail::registry_entry_leaky_relu() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return leaky_relu(in[0], a.real("slope"));
-          }};
+          },
+          {.operators = "LeakyRelu",
+           .write = onnx_leaky_relu}};
 }
 
 }  // namespace dagrad

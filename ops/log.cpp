@@ -18,7 +18,8 @@ Node log(Node x) { return unary(x, LogRule{}); }
 
 OpEntry detail::registry_entry_log() {
   return {"log", Differentiable::twice, {unary_example(log, {.low = 0.3, .high = 2.0})},
-          rebuild_of(log)};
+          rebuild_of(log),
+          {.operators = "Log"}};
 }
 
 }  // namespace dagrad

@@ -109,6 +109,20 @@ Node matmul(Node a, Node b, MatmulOptions options) {
   return a.graph().apply(std::make_shared<Matmul>(options), {a, b});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_matmul(OnnxWriter& w) {
+  const bool ta = w.attributes().flag("transpose_a"), tb = w.attributes().flag("transpose_b");
+  if (!ta && !tb) {
+    w.node("MatMul", w.in(), w.out());
+    return;
+  }
+  w.node("Gemm", w.in(), w.out()).attr("transA", std::int64_t{ta}).attr("transB", std::int64_t{tb});
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_matmul() {
   auto with = [](MatmulOptions o) {
     return [o](const std::vector<Node>& in) { return matmul(in[0], in[1], o); };
@@ -122,7 +136,9 @@ OpEntry detail::registry_entry_matmul() {
             expect_inputs(in, 2);
             const bool ta = a.flag("transpose_a"), tb = a.flag("transpose_b");
             return matmul(in[0], in[1], {.transpose_a = ta, .transpose_b = tb});
-          }};
+          },
+          {.operators = "MatMul, or Gemm where an operand is transposed",
+           .write = onnx_matmul}};
 }
 
 }  // namespace dagrad

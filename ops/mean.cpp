@@ -26,9 +26,20 @@ class Mean final : public OpBase<Mean> {
 
 Node mean(Node x) { return x.graph().apply(std::make_shared<Mean>(), {x}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_mean(OnnxWriter& w) {
+  w.reduce("ReduceMean", w.in()[0], {}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_mean() {
   return {"mean", Differentiable::twice, {unary_example(mean)},
-          rebuild_of(mean)};
+          rebuild_of(mean),
+          {.operators = "ReduceMean",
+           .write = onnx_mean}};
 }
 
 }  // namespace dagrad

@@ -38,9 +38,23 @@ Node mse_loss(Node predictions, Node targets) {
   return predictions.graph().apply(std::make_shared<MseLoss>(), {predictions, targets});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_mse_loss(OnnxWriter& w) {
+  const std::string d = w.helper(w.out(), "difference"), sq = w.helper(w.out(), "squares");
+  w.node("Sub", w.in(), d);
+  w.node("Mul", {d, d}, sq);
+  w.reduce("ReduceMean", sq, {}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_mse_loss() {
   return {"mse_loss", Differentiable::twice, {binary_example(mse_loss, {{3, 2}}, {{3, 2}})},
-          rebuild_of(mse_loss)};
+          rebuild_of(mse_loss),
+          {.operators = "Sub, Mul, ReduceMean",
+           .write = onnx_mse_loss}};
 }
 
 }  // namespace dagrad

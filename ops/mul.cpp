@@ -23,7 +23,8 @@ Node mul(Node a, Node b) { return binary(a, b, MulRule{}); }
 
 OpEntry detail::registry_entry_mul() {
   return {"mul", Differentiable::twice, broadcast_examples(mul),
-          rebuild_of(mul)};
+          rebuild_of(mul),
+          {.operators = "Mul"}};
 }
 
 }  // namespace dagrad

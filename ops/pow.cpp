@@ -48,6 +48,15 @@ Node pow(Node x, double exponent) {
   return unary(x, PowRule{exponent});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_pow(OnnxWriter& w) {
+  w.node("Pow", {w.in()[0], w.scalar(w.out(), "exponent", w.attributes().real("exponent"))}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_pow() {
   // A whole exponent over negative and positive x; a fractional one where
   // it is defined (x > 0), away from the pole of its derivative at 0.
@@ -61,7 +70,9 @@ OpEntry detail::registry_entry_pow() {
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return pow(in[0], a.real("exponent"));
-          }};
+          },
+          {.operators = "Pow (by a scalar initializer)",
+           .write = onnx_pow}};
 }
 
 }  // namespace dagrad

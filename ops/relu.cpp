@@ -25,7 +25,8 @@ Node relu(Node x) { return unary(x, ReluRule{}); }
 OpEntry detail::registry_entry_relu() {
   // Clear of the kink at 0, where relu has no derivative.
   return {"relu", Differentiable::twice, {unary_example(relu, {.gap = 0.2})},
-          rebuild_of(relu)};
+          rebuild_of(relu),
+          {.operators = "Relu"}};
 }
 
 }  // namespace dagrad

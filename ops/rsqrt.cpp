@@ -19,10 +19,23 @@ struct RsqrtRule {
 
 Node rsqrt(Node x) { return unary(x, RsqrtRule{}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_rsqrt(OnnxWriter& w) {
+  const std::string root = w.helper(w.out(), "sqrt");
+  w.node("Sqrt", w.in(), root);
+  w.node("Reciprocal", {root}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_rsqrt() {
   // Inside the domain, away from the pole at 0.
   return {"rsqrt", Differentiable::twice, {unary_example(rsqrt, {.low = 0.3, .high = 2.0})},
-          rebuild_of(rsqrt)};
+          rebuild_of(rsqrt),
+          {.operators = "Sqrt, Reciprocal",
+           .write = onnx_rsqrt}};
 }
 
 }  // namespace dagrad

@@ -36,13 +36,24 @@ struct ScaleRule {
 
 Node scale(Node x, double factor) { return unary(x, ScaleRule{factor}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_scale(OnnxWriter& w) {
+  w.node("Mul", {w.in()[0], w.scalar(w.out(), "factor", w.attributes().real("factor"))}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_scale() {
   return {"scale", Differentiable::twice,
           {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return scale(in[0], -1.5); }}},
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return scale(in[0], a.real("factor"));
-          }};
+          },
+          {.operators = "Mul (by a scalar initializer)",
+           .write = onnx_scale}};
 }
 
 }  // namespace dagrad

@@ -35,13 +35,24 @@ struct ShiftRule {
 
 Node shift(Node x, double offset) { return unary(x, ShiftRule{offset}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_shift(OnnxWriter& w) {
+  w.node("Add", {w.in()[0], w.scalar(w.out(), "offset", w.attributes().real("offset"))}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_shift() {
   return {"shift", Differentiable::twice,
           {{.inputs = {{{2, 3}}}, .build = [](const auto& in) { return shift(in[0], 0.75); }}},
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return shift(in[0], a.real("offset"));
-          }};
+          },
+          {.operators = "Add (a scalar initializer)",
+           .write = onnx_shift}};
 }
 
 }  // namespace dagrad

@@ -24,7 +24,8 @@ Node sigmoid(Node x) { return unary(x, SigmoidRule{}); }
 
 OpEntry detail::registry_entry_sigmoid() {
   return {"sigmoid", Differentiable::twice, {unary_example(sigmoid, {.low = -3.0, .high = 3.0})},
-          rebuild_of(sigmoid)};
+          rebuild_of(sigmoid),
+          {.operators = "Sigmoid"}};
 }
 
 }  // namespace dagrad

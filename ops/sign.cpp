@@ -20,7 +20,8 @@ Node sign(Node x) { return unary(x, SignRule{}); }
 OpEntry detail::registry_entry_sign() {
   // Clear of the step at 0.
   return {"sign", Differentiable::twice, {unary_example(sign, {.gap = 0.2})},
-          rebuild_of(sign)};
+          rebuild_of(sign),
+          {.operators = "Sign"}};
 }
 
 }  // namespace dagrad

@@ -63,6 +63,19 @@ Node slice(Node x, Dim first, Dim count) {
   return x.graph().apply(std::make_shared<Slice>(first, count), {x});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_slice(OnnxWriter& w) {
+  const std::int64_t first = w.attributes().integer("first"), count = w.attributes().integer("count");
+  w.node("Slice",
+         {w.in()[0], w.ints(w.out(), "starts", {first}), w.ints(w.out(), "ends", {first + count}),
+          w.ints(w.out(), "axes", {1})},
+         w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_slice() {
   auto cut = [](Dim first, Dim count) {
     return [first, count](const std::vector<Node>& in) { return slice(in[0], first, count); };
@@ -76,7 +89,9 @@ OpEntry detail::registry_entry_slice() {
             expect_inputs(in, 1);
             const Dim first = a.integer("first", 0), count = a.integer("count", 1);
             return slice(in[0], first, count);
-          }};
+          },
+          {.operators = "Slice (axis 1)",
+           .write = onnx_slice}};
 }
 
 }  // namespace dagrad

@@ -48,13 +48,32 @@ Node softmax_cross_entropy(Node logits, Node labels) {
   return logits.graph().apply(std::make_shared<SoftmaxCrossEntropy>(), {logits, labels});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_softmax_cross_entropy(OnnxWriter& w) {
+  // -(1/M) sum_ij t_ij log softmax(x)_ij: each row's sum, their mean, negated.
+  const std::string& out = w.out();
+  const std::string ls = w.helper(out, "log_softmax"), prod = w.helper(out, "product"), rows = w.helper(out, "rows"),
+                    mean = w.helper(out, "mean");
+  w.along("LogSoftmax", w.in()[0], 1, ls);
+  w.node("Mul", {w.in()[1], ls}, prod);
+  w.reduce("ReduceSum", prod, {1}, rows);
+  w.reduce("ReduceMean", rows, {0}, mean);
+  w.node("Neg", {mean}, out);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_softmax_cross_entropy() {
   // Labels are rows of probabilities: the gradient (softmax - t) / M assumes
   // each row of t sums to 1. Its gradient op has none of its own.
   return {"softmax_cross_entropy", Differentiable::once,
           {binary_example(softmax_cross_entropy, {{3, 4}},
                           {{3, 4}, {.rows_sum_to_one = true}, /*differentiable=*/false})},
-          rebuild_of(softmax_cross_entropy)};
+          rebuild_of(softmax_cross_entropy),
+          {.operators = "LogSoftmax, Mul, ReduceSum, ReduceMean, Neg",
+           .write = onnx_softmax_cross_entropy}};
 }
 
 }  // namespace dagrad

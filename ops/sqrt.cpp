@@ -20,7 +20,8 @@ Node sqrt(Node x) { return unary(x, SqrtRule{}); }
 OpEntry detail::registry_entry_sqrt() {
   // Inside the domain, away from the pole of the derivative at 0.
   return {"sqrt", Differentiable::twice, {unary_example(sqrt, {.low = 0.3, .high = 2.0})},
-          rebuild_of(sqrt)};
+          rebuild_of(sqrt),
+          {.operators = "Sqrt"}};
 }
 
 }  // namespace dagrad

@@ -22,7 +22,8 @@ Node sub(Node a, Node b) { return binary(a, b, SubRule{}); }
 
 OpEntry detail::registry_entry_sub() {
   return {"sub", Differentiable::twice, broadcast_examples(sub),
-          rebuild_of(sub)};
+          rebuild_of(sub),
+          {.operators = "Sub"}};
 }
 
 }  // namespace dagrad

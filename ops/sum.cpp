@@ -25,9 +25,20 @@ class Sum final : public OpBase<Sum> {
 
 Node sum(Node x) { return x.graph().apply(std::make_shared<Sum>(), {x}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_sum(OnnxWriter& w) {
+  w.reduce("ReduceSum", w.in()[0], {}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_sum() {
   return {"sum", Differentiable::twice, {unary_example(sum)},
-          rebuild_of(sum)};
+          rebuild_of(sum),
+          {.operators = "ReduceSum",
+           .write = onnx_sum}};
 }
 
 }  // namespace dagrad

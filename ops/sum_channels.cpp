@@ -53,13 +53,28 @@ Node sum_channels(Node x, Dim channels) {
   return x.graph().apply(std::make_shared<SumChannels>(channels), {x});
 }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_sum_channels(OnnxWriter& w) {
+  const Dim channels = w.attributes().integer("channels"), pixels = w.input_shape(0).cols / channels;
+  const std::string x = w.reshape(w.in()[0], "channels", {-1, channels, pixels});
+  const std::string sums = w.helper(w.out(), "sums");
+  w.reduce("ReduceSum", x, {0, 2}, sums, false);
+  w.node("Reshape", {sums, w.ints(w.out(), "row", {1, channels})}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_sum_channels() {
   return {"sum_channels", Differentiable::twice,
           {{.inputs = {{{2, 32}}}, .build = [](const auto& in) { return sum_channels(in[0], 2); }}},
           [](std::span<const Node> in, AttributeReader& a) {
             expect_inputs(in, 1);
             return sum_channels(in[0], a.integer("channels", 1));
-          }};
+          },
+          {.operators = "Reshape, ReduceSum, Reshape",
+           .write = onnx_sum_channels}};
 }
 
 }  // namespace dagrad

@@ -25,9 +25,20 @@ class SumCols final : public OpBase<SumCols> {
 
 Node sum_cols(Node x) { return x.graph().apply(std::make_shared<SumCols>(), {x}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_sum_cols(OnnxWriter& w) {
+  w.reduce("ReduceSum", w.in()[0], {1}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_sum_cols() {
   return {"sum_cols", Differentiable::twice, {unary_example(sum_cols)},
-          rebuild_of(sum_cols)};
+          rebuild_of(sum_cols),
+          {.operators = "ReduceSum (axis 1)",
+           .write = onnx_sum_cols}};
 }
 
 }  // namespace dagrad

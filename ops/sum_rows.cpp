@@ -25,9 +25,20 @@ class SumRows final : public OpBase<SumRows> {
 
 Node sum_rows(Node x) { return x.graph().apply(std::make_shared<SumRows>(), {x}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_sum_rows(OnnxWriter& w) {
+  w.reduce("ReduceSum", w.in()[0], {0}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_sum_rows() {
   return {"sum_rows", Differentiable::twice, {unary_example(sum_rows)},
-          rebuild_of(sum_rows)};
+          rebuild_of(sum_rows),
+          {.operators = "ReduceSum (axis 0)",
+           .write = onnx_sum_rows}};
 }
 
 }  // namespace dagrad

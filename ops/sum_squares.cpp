@@ -37,9 +37,20 @@ class SumSquares final : public OpBase<SumSquares> {
 
 Node sum_squares(Node x) { return x.graph().apply(std::make_shared<SumSquares>(), {x}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_sum_squares(OnnxWriter& w) {
+  w.reduce("ReduceSumSquare", w.in()[0], {}, w.out());
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_sum_squares() {
   return {"sum_squares", Differentiable::twice, {unary_example(sum_squares)},
-          rebuild_of(sum_squares)};
+          rebuild_of(sum_squares),
+          {.operators = "ReduceSumSquare",
+           .write = onnx_sum_squares}};
 }
 
 }  // namespace dagrad

@@ -19,7 +19,8 @@ Node tanh(Node x) { return unary(x, TanhRule{}); }
 
 OpEntry detail::registry_entry_tanh() {
   return {"tanh", Differentiable::twice, {unary_example(tanh)},
-          rebuild_of(tanh)};
+          rebuild_of(tanh),
+          {.operators = "Tanh"}};
 }
 
 }  // namespace dagrad

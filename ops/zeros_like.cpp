@@ -28,9 +28,22 @@ class ZerosLike final : public OpBase<ZerosLike> {
 
 Node zeros_like(Node like) { return like.graph().apply(std::make_shared<ZerosLike>(), {like}); }
 
+namespace {
+
+// How an ONNX export writes it (OpEntry::onnx).
+void onnx_zeros_like(OnnxWriter& w) {
+  const std::string shape = w.helper(w.out(), "shape");
+  w.node("Shape", {w.in()[0]}, shape);
+  w.node("ConstantOfShape", {shape}, w.out()).tensor_attr("value", 0.0f);
+}
+
+}  // namespace
+
 OpEntry detail::registry_entry_zeros_like() {
   return {"zeros_like", Differentiable::twice, {unary_example(zeros_like)},
-          rebuild_of(zeros_like)};
+          rebuild_of(zeros_like),
+          {.operators = "Shape, ConstantOfShape",
+           .write = onnx_zeros_like}};
 }
 
 }  // namespace dagrad

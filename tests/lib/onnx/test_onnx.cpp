@@ -162,3 +162,46 @@ TEST_CASE("a user's own op exports as the chain of ONNX operators register_onnx_
   CHECK_THROWS_WITH_AS(register_onnx_chain("user_other", {}),
                        "register_onnx_chain: op 'user_other' needs at least one ONNX operator", Error);
 }
+
+namespace {
+// An op of the program's own with an ONNX form in its registry entry, as a
+// built-in op's: 2x, exported as Mul by a scalar initializer.
+struct UserTwiceRule {
+  static constexpr std::string_view key = "user_twice";
+  auto operator()(const auto& x) const { return x + x; }
+  Node grad(const GradContext& ctx) const { return scale(ctx.grad(), 2.0); }
+};
+Node user_twice(Node x) { return unary(x, UserTwiceRule{}); }
+void write_user_twice(OnnxWriter& w) {
+  w.node("Mul", {w.in()[0], w.scalar(w.out(), "two", 2.0)}, w.out());
+}
+}  // namespace
+
+TEST_CASE("a user's own op exports as the ONNX form its registry entry gives it") {
+  const dagrad::testing::TempDir dir("onnx_user_form");
+  register_op({.key = "user_twice",
+               .examples = {unary_example(user_twice)},
+               .rebuild = rebuild_of(user_twice),
+               .onnx = {.operators = "Mul (by a scalar initializer)", .write = write_user_twice}});
+  Graph g;
+  Node x = g.input("x", {batch, 3});
+  Node y = user_twice(sigmoid(x));
+  Executor<double> ex(g);
+  const fs::path file = dir.path / "twice.onnx";
+  export_onnx(ex, {y}, file.string());
+  const onnx::ModelProto model = read_model(file);
+  const onnx::GraphProto& m = model.graph();
+  REQUIRE(m.node_size() == 2);
+  CHECK(m.node(0).op_type() == "Sigmoid");
+  CHECK(m.node(1).op_type() == "Mul");
+  CHECK(m.node(1).input(0) == m.node(0).output(0));
+  CHECK(m.node(1).input(1) == y.name() + "#two");
+  CHECK(m.node(1).output(0) == y.name());
+  REQUIRE(m.initializer_size() == 1);
+  CHECK(m.initializer(0).name() == y.name() + "#two");
+  CHECK(m.initializer(0).float_data(0) == 2.0f);
+  // The table of built-in ops does not list it; a chain for it is refused.
+  for (const auto& [key, operators] : onnx_operator_table()) CHECK(key != "user_twice");
+  CHECK_THROWS_WITH_AS(register_onnx_chain("user_twice", {"Mul"}),
+                       "register_onnx_chain: 'user_twice' has ONNX operators in its registry entry", Error);
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <dagrad/core/graph.hpp>
+#include <dagrad/core/onnx_form.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/tensor.hpp>
 
@@ -83,6 +84,7 @@ struct OpEntry {
   Differentiable order = Differentiable::twice;
   std::vector<OpExample> examples;
   Rebuild rebuild;
+  OnnxForm onnx = {};  // how an export writes it (none for the backward ops)
 };
 
 // Throws GraphError unless there are n inputs ("takes 2 inputs, not 3").

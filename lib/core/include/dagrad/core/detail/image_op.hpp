@@ -6,9 +6,12 @@
 
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/op.hpp>
+#include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace dagrad::detail {
 
@@ -64,6 +67,20 @@ inline Shape pooled_rows(const PoolGeometry& g, Shape in) {
   check(g);
   check_row_width("the images'", in.cols, g.in);
   return {in.rows, g.out_size()};
+}
+
+// How an ONNX export writes a pool (OpEntry::onnx): the rows of images as
+// NCHW, pooled by ONNX operator `type`, and back to rows.
+inline void write_onnx_pool2d(OnnxWriter& w, const std::string& type) {
+  const Pool2dOptions o = pool2d_options_of(w.attributes());
+  const ImageShape y = pool2d_output(o);
+  const std::int64_t stride = o.stride == 0 ? o.size : o.stride;
+  const std::string x = w.reshape(w.in()[0], "nchw", {-1, o.in.channels, o.in.height, o.in.width});
+  const std::string pool = w.helper(w.out(), "pool");
+  w.node(type, {x}, pool)
+      .attr("kernel_shape", std::vector<std::int64_t>{o.size, o.size})
+      .attr("strides", std::vector<std::int64_t>{stride, stride});
+  w.node("Reshape", {pool, w.ints(w.out(), "rows", {-1, y.channels * y.height * y.width})}, w.out());
 }
 
 }  // namespace dagrad::detail
