@@ -1,6 +1,7 @@
 // Op families: one template owns what elementwise ops share (shape rule,
-// loop over the elements, node factory, broadcast gradients); an op's file
-// says only what differs, in a rule:
+// loop over the elements, node factory, broadcast gradients), and one what
+// reductions share (shape rule, node factory, ONNX form); an op's file says
+// only what differs, in a rule:
 //   struct ExpRule { static constexpr std::string_view key = "exp";
 //     auto operator()(const auto& x) const { return x.exp(); }  // on Eigen arrays
 //     Node grad(const GradContext& ctx) const { return mul(ctx.grad(), ctx.output()); } };
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <dagrad/core/detail/elements.hpp>
+#include <dagrad/core/onnx_form.hpp>
 #include <dagrad/core/op.hpp>
 
 #include <algorithm>
@@ -290,6 +292,73 @@ Node binary(Node a, Node b, Rule rule) {
   Broadcast how;
   if constexpr (Rule::broadcasts) how = Broadcast::of(a.shape(), b.shape());
   return a.graph().apply(std::make_shared<BinaryOp<Rule>>(std::move(rule), how), {a, b});
+}
+
+// What a reduction keeps of an M x N input: one number (1x1), a row of the
+// column sums' shape (1xN, over the rows), or a column of the row sums'
+// shape (Mx1, over the columns).
+enum class Reduce { all, over_rows, over_cols };
+
+// y = r(x), 1x1, 1xN or Mx1 as Rule::over says, x of any shape. Rule has:
+//   static constexpr std::string_view key;
+//   static constexpr Reduce over;
+//   static constexpr std::string_view onnx;   // ONNX's reduction of the same meaning ("ReduceSum")
+//   void operator()(const X& x, Y& y) const;  // fills y from x, Eigen matrices of T (float or double)
+//   Node grad(const GradContext&) const;      // dL/dx, from ctx.grad() and ctx.input(0)
+// and, optionally, expression(args) for traces.
+//   struct SumRule { static constexpr std::string_view key = "sum", onnx = "ReduceSum";
+//     static constexpr Reduce over = Reduce::all;
+//     void operator()(const auto& x, auto& y) const { y(0, 0) = x.sum(); }
+//     Node grad(const GradContext& ctx) const { return broadcast(ctx.grad(), ctx.input(0)); } };
+//   Node sum(Node x) { return reduction(x, SumRule{}); }
+template <class Rule>
+class ReductionOp final : public OpBase<ReductionOp<Rule>> {
+ public:
+  std::string_view key() const override { return Rule::key; }
+  Shape infer(std::span<const Shape> in) const override {
+    if constexpr (Rule::over == Reduce::all) {
+      return {1, 1};
+    } else if constexpr (Rule::over == Reduce::over_rows) {
+      return {1, in[0].cols};
+    } else {
+      return {in[0].rows, 1};
+    }
+  }
+
+  template <class T>
+  void kernel(Inputs<T> in, View<T> out) const {
+    Rule{}(*in[0], out);
+  }
+
+  std::vector<Node> backward(const GradContext& ctx) const override { return {Rule{}.grad(ctx)}; }
+
+  std::string expression(std::span<const std::string> args) const override {
+    if constexpr (detail::has_expression<Rule>) {
+      return Rule{}.expression(args);
+    } else {
+      return Op::expression(args);
+    }
+  }
+};
+
+template <class Rule>
+Node reduction(Node x, Rule) {
+  return x.graph().apply(std::make_shared<ReductionOp<Rule>>(), {x});
+}
+
+// A reduction's ONNX form (OpEntry::onnx): Rule::onnx over the axes it
+// reduces, its dims kept.
+template <class Rule>
+OnnxForm reduction_onnx() {
+  constexpr std::string_view axis = Rule::over == Reduce::over_rows   ? " (axis 0)"
+                                    : Rule::over == Reduce::over_cols ? " (axis 1)"
+                                                                      : "";
+  return {.operators = std::string(Rule::onnx) + std::string(axis), .write = [](OnnxWriter& w) {
+            const std::vector<std::int64_t> axes = Rule::over == Reduce::over_rows   ? std::vector<std::int64_t>{0}
+                                                   : Rule::over == Reduce::over_cols ? std::vector<std::int64_t>{1}
+                                                                                     : std::vector<std::int64_t>{};
+            w.reduce(std::string(Rule::onnx), w.in()[0], axes, w.out());
+          }};
 }
 
 }  // namespace dagrad
