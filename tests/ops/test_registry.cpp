@@ -113,7 +113,7 @@ Node weights(Graph& g, Shape s, int salt) {
 // and `extra` feeds.
 template <class T>
 std::vector<Matrix<T>> run(Example& ex, const std::vector<Node>& fetches, const ExecutorOptions& options,
-                           const std::vector<Feed<double>>& extra = {}) {
+                           const std::vector<Feed<double>>& extra = {}, MemoryReport* report = nullptr) {
   Executor<T> run(ex.graph, options);
   std::vector<Feed<T>> feeds;
   for (std::size_t i = 0; i < ex.inputs.size(); ++i) {
@@ -124,7 +124,9 @@ std::vector<Matrix<T>> run(Example& ex, const std::vector<Node>& fetches, const 
     }
   }
   for (const Feed<double>& f : extra) feeds.push_back({f.node, f.value.template cast<T>()});
-  return run.run(feeds, fetches);
+  std::vector<Matrix<T>> values = run.run(feeds, fetches);
+  if (report) *report = run.memory_plan();
+  return values;
 }
 
 template <class T>
@@ -244,15 +246,21 @@ void check_passes(Example& ex, const OpExample& spec) {
   all.insert(all.end(), {ex.y, repeat, chain, folded, l.loss});
   for (const std::vector<Node>& fetches : {all, std::vector<Node>{chain, repeat}}) {
     const ExecutorOptions plain{.threads = 1, .plan_memory = false, .optimize = false, .fuse = false};
-    const std::vector<Matrix<T>> want = run<T>(ex, fetches, plain, {l.w});
+    MemoryReport node_by_node, planned;
+    const std::vector<Matrix<T>> want = run<T>(ex, fetches, plain, {l.w}, &node_by_node);
     for (int threads : {1, 2, 8}) {
       CAPTURE(threads);
-      const std::vector<Matrix<T>> got = run<T>(ex, fetches, threads, {l.w});
+      const std::vector<Matrix<T>> got = run<T>(ex, fetches, {.threads = threads}, {l.w}, &planned);
       for (std::size_t i = 0; i < fetches.size(); ++i) {
         CAPTURE(i);
         CHECK(got[i] == want[i]);
       }
     }
+    // The passes had work: the repeat was merged (fewer ops ran) and the
+    // chain's scale and shift were fused into its tanh.
+    CHECK(planned.values.size() < node_by_node.values.size());
+    CHECK(std::count_if(planned.values.begin(), planned.values.end(),
+                        [](const PlacedValue& v) { return v.fused_into.valid(); }) >= 2);
   }
 }
 
