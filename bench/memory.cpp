@@ -5,17 +5,70 @@
 // (parameters, inputs and fetched values included), with their ratios; and
 // the values not fetched alone, the ones the plan places.
 // Both ways must give the same loss bits.
+// Then, in steady state (after 20 warm-up steps), what each Adam step asks
+// of the C allocator (malloc, calloc, realloc and the aligned ones: this
+// program's own wrap glibc's, so every call from dagrad, Eigen, oneTBB and
+// the C++ runtime is counted) and how many minor page faults it takes.
 //   build/bench/bench_memory [threads]
 #include <dagrad/dagrad.hpp>
 
 #include "networks.hpp"
 
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 
 using namespace dagrad;
+
+// The allocator's calls, counted: glibc's own entry points under its
+// malloc family's names, which this program's definitions take over.
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+}
+namespace {
+std::atomic<long> allocator_calls{0};
+void counted() { allocator_calls.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+extern "C" {
+void* malloc(std::size_t n) {
+  counted();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t count, std::size_t n) {
+  counted();
+  return __libc_calloc(count, n);
+}
+void* realloc(void* p, std::size_t n) {
+  counted();
+  return __libc_realloc(p, n);
+}
+void* memalign(std::size_t alignment, std::size_t n) {
+  counted();
+  return __libc_memalign(alignment, n);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t n) {
+  counted();
+  return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+  counted();
+  void* p = __libc_memalign(alignment, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void free(void* p) { __libc_free(p); }
+}
 
 namespace {
 
@@ -36,6 +89,16 @@ void lenet(Step& s) {
   s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows;
 }
 
+// A batch of random pixels and one-hot labels, from `seed`.
+std::pair<Matrix<float>, Matrix<float>> batch(Eigen::Index rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> pixel(0.f, 1.f);
+  Matrix<float> X(rows, 784), Y = Matrix<float>::Zero(rows, 10);
+  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = pixel(rng);
+  for (Eigen::Index r = 0; r < rows; ++r) Y(r, static_cast<Eigen::Index>(rng() % 10)) = 1.f;
+  return {X, Y};
+}
+
 struct Held {
   std::size_t total = 0;   // Executor::memory()
   std::size_t values = 0;  // of which the step's computed values
@@ -50,11 +113,7 @@ Held measure(void (*build)(Step&), bool plan, int threads) {
   nn::Adam adam(s.loss);
   Executor<float> ex(s.g, {.threads = threads, .plan_memory = plan});
   s.init.apply(ex);
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<float> pixel(0.f, 1.f);
-  Matrix<float> X(s.rows, 784), Y = Matrix<float>::Zero(s.rows, 10);
-  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = pixel(rng);
-  for (Eigen::Index r = 0; r < s.rows; ++r) Y(r, static_cast<Eigen::Index>(rng() % 10)) = 1.f;
+  const auto [X, Y] = batch(s.rows, 2);
   const std::size_t before = ex.memory();  // the parameters
   ex.compute({{s.x, X}, {s.y, Y}}, adam.fetches());
   Held h;
@@ -72,6 +131,33 @@ Held measure(void (*build)(Step&), bool plan, int threads) {
 }
 
 double mib(std::size_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
+
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+// Allocator calls and minor page faults per Adam step, over 50 steps after
+// 20 of warming up, on the same batch.
+struct PerStep {
+  double calls = 0, faults = 0;
+};
+
+PerStep steady(void (*build)(Step&), int threads) {
+  Step s;
+  build(s);
+  nn::Adam adam(s.loss);
+  Executor<float> ex(s.g, {.threads = threads});
+  s.init.apply(ex);
+  const auto [X, Y] = batch(s.rows, 3);
+  const std::vector<Feed<float>> feeds{{s.x, X}, {s.y, Y}};
+  for (int i = 0; i < 20; ++i) adam.step(ex, feeds);
+  constexpr int steps = 50;
+  const long calls = allocator_calls.load(), faults = minor_faults();
+  for (int i = 0; i < steps; ++i) adam.step(ex, feeds);
+  return {double(allocator_calls.load() - calls) / steps, double(minor_faults() - faults) / steps};
+}
 
 }  // namespace
 
@@ -98,6 +184,8 @@ int main(int argc, char** argv) {
       std::printf("  executor memory:    one buffer per node %8.2f MiB, planned %8.2f MiB, ratio %.3f\n",
                   mib(whole.total), mib(planned.total), double(planned.total) / double(whole.total));
       std::printf("  %s\n", planned.summary.c_str());
+      const PerStep step = steady(c.build, threads);
+      std::printf("  steady Adam step: %.1f allocator calls, %.1f minor page faults\n", step.calls, step.faults);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -166,6 +166,10 @@ struct Executor<T>::Impl {
   std::vector<std::uint64_t> kernel_runs;
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans;
   const Plan* last = nullptr;  // the last run's, for memory_plan()
+  // Kept from run to run, so that a run at settled shapes allocates
+  // nothing of its own: the fetch set's key, and each input's feed.
+  std::vector<NodeId> fetch_key;
+  std::vector<const Feed<T>*> feed_of;
 
   // A run's failure: of the nodes that fail, the one created first, so the
   // report does not depend on which thread got there first. Once a node has
@@ -197,7 +201,8 @@ struct Executor<T>::Impl {
   }
 
   Plan& plan_for(const std::vector<Node>& fetches) {
-    std::vector<NodeId> key;
+    std::vector<NodeId>& key = fetch_key;
+    key.clear();
     for (const Node& f : fetches) {
       graph.check_owns(f, "run");
       key.push_back(f.id());
@@ -219,7 +224,7 @@ struct Executor<T>::Impl {
     plan->shapes.resize(plan->ops.size());
     fuse(*plan);
     build_flow(*plan, plan->task_of);
-    return *plans.emplace(std::move(key), std::move(plan)).first->second;
+    return *plans.emplace(key, std::move(plan)).first->second;
   }
 
   // What makes two op nodes the same computation: the op's class and key,
@@ -685,7 +690,7 @@ struct Executor<T>::Impl {
   // Every input the plan needs, from its feed or as staged through input(),
   // checked against its declared shape.
   void take_inputs(Plan& plan, const std::vector<Feed<T>>& feeds) {
-    std::vector<const Feed<T>*> feed_of(graph.size(), nullptr);
+    feed_of.assign(graph.size(), nullptr);
     for (const Feed<T>& f : feeds) {
       graph.check_owns(f.node, "run (feed)");
       const NodeInfo& info = graph.info(f.node.id());

@@ -267,6 +267,14 @@ template <>
 std::vector<Matrix<double>>& Optimizer::slots<double>() {
   return slots_double_;
 }
+template <>
+std::vector<const Matrix<float>*>& Optimizer::gradient_list<float>() {
+  return gradients_float_;
+}
+template <>
+std::vector<const Matrix<double>*>& Optimizer::gradient_list<double>() {
+  return gradients_double_;
+}
 
 // Checks the executor and allocates zero state on the first step.
 template <class T>
@@ -334,7 +342,9 @@ double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds) {
 
 template <class T>
 void Optimizer::apply_gradients(Executor<T>& ex) {
-  std::vector<const Matrix<T>*> gradients;
+  // Kept from step to step: a step allocates no list of its own.
+  std::vector<const Matrix<T>*>& gradients = gradient_list<T>();
+  gradients.clear();
   for (const Node& g : gradients_) gradients.push_back(&ex.value(g));
   apply(ex, gradients);
   update_state(ex);

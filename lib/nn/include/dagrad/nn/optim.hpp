@@ -181,6 +181,8 @@ class Optimizer {
   template <class T>
   std::vector<Matrix<T>>& slots();
   template <class T>
+  std::vector<const Matrix<T>*>& gradient_list();
+  template <class T>
   void prepare(Executor<T>& ex);
   template <class T>
   double clip_scale(Executor<T>& ex, const std::vector<const Matrix<T>*>& gradients);
@@ -206,6 +208,9 @@ class Optimizer {
   // of the executor that stepped (the other vector stays empty).
   std::vector<Matrix<float>> slots_float_;
   std::vector<Matrix<double>> slots_double_;
+  // apply_gradients' list of the gradients, kept from step to step.
+  std::vector<const Matrix<float>*> gradients_float_;
+  std::vector<const Matrix<double>*> gradients_double_;
 };
 
 // Stochastic gradient descent: velocity = momentum * velocity - lr * g, then
