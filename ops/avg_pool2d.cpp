@@ -43,15 +43,6 @@ Node avg_pool2d(Node x, Pool2dOptions options) {
   return x.graph().apply(std::make_shared<AvgPool2d>(options), {x});
 }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_avg_pool2d(OnnxWriter& w) {
-  detail::write_onnx_pool2d(w, "AveragePool");
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_avg_pool2d() {
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
   return {"avg_pool2d", Differentiable::twice,
@@ -61,7 +52,9 @@ OpEntry detail::registry_entry_avg_pool2d() {
             return avg_pool2d(in[0], detail::pool2d_options_of(a));
           },
           {.operators = "Reshape, AveragePool, Reshape",
-           .write = onnx_avg_pool2d}};
+           .write = [](OnnxWriter& w) {
+             detail::write_onnx_pool2d(w, "AveragePool");
+           }}};
 }
 
 }  // namespace dagrad

@@ -54,22 +54,15 @@ Node concat(const std::vector<Node>& xs) {
   return xs[0].graph().apply(std::make_shared<Concat>(), xs);
 }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_concat(OnnxWriter& w) {
-  w.node("Concat", w.in(), w.out()).attr("axis", std::int64_t{1});
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_concat() {
   return {"concat", Differentiable::twice,
           {{.inputs = {{{2, 3}}, {{2, 1}}, {{2, 2}}},
             .build = [](const auto& in) { return concat({in[0], in[1], in[2]}); }}},
           rebuild_of(concat),
           {.operators = "Concat (axis 1)",
-           .write = onnx_concat}};
+           .write = [](OnnxWriter& w) {
+             w.node("Concat", w.in(), w.out()).attr("axis", std::int64_t{1});
+           }}};
 }
 
 }  // namespace dagrad

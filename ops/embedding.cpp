@@ -43,22 +43,15 @@ Node embedding(Node ids, Node table) {
   return ids.graph().apply(std::make_shared<Embedding>(), {ids, table});
 }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_embedding(OnnxWriter& w) {
-  w.node("Gather", {w.in()[1], w.int_ids(w.in()[0])}, w.out()).attr("axis", std::int64_t{0});
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_embedding() {
   // Five ids over a table of four rows, some repeated, so the gradient sums.
   return {"embedding", Differentiable::twice,
           {binary_example(embedding, {{5, 1}, {.low = 0, .high = 3, .whole = true}, false}, {{4, 3}})},
           rebuild_of(embedding),
           {.operators = "Cast (ids to int64), Reshape, Gather (axis 0)",
-           .write = onnx_embedding}};
+           .write = [](OnnxWriter& w) {
+             w.node("Gather", {w.in()[1], w.int_ids(w.in()[0])}, w.out()).attr("axis", std::int64_t{0});
+           }}};
 }
 
 }  // namespace dagrad

@@ -35,20 +35,13 @@ class LogSoftmax final : public OpBase<LogSoftmax> {
 
 Node log_softmax(Node x) { return x.graph().apply(std::make_shared<LogSoftmax>(), {x}); }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_log_softmax(OnnxWriter& w) {
-  w.along("LogSoftmax", w.in()[0], 1, w.out());
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_log_softmax() {
   return {"log_softmax", Differentiable::twice, {unary_example(log_softmax, {}, {3, 4})},
           rebuild_of(log_softmax),
           {.operators = "LogSoftmax (axis 1)",
-           .write = onnx_log_softmax}};
+           .write = [](OnnxWriter& w) {
+             w.along("LogSoftmax", w.in()[0], 1, w.out());
+           }}};
 }
 
 }  // namespace dagrad

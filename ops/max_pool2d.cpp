@@ -61,15 +61,6 @@ Node max_pool2d(Node x, Pool2dOptions options) {
   return x.graph().apply(std::make_shared<MaxPool2d>(options), {x});
 }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_max_pool2d(OnnxWriter& w) {
-  detail::write_onnx_pool2d(w, "MaxPool");
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_max_pool2d() {
   // Side-by-side 2x2 windows; the sampled values never tie within one.
   const Pool2dOptions o{.in = {2, 4, 4}, .size = 2};
@@ -80,7 +71,9 @@ OpEntry detail::registry_entry_max_pool2d() {
             return max_pool2d(in[0], detail::pool2d_options_of(a));
           },
           {.operators = "Reshape, MaxPool, Reshape",
-           .write = onnx_max_pool2d}};
+           .write = [](OnnxWriter& w) {
+             detail::write_onnx_pool2d(w, "MaxPool");
+           }}};
 }
 
 }  // namespace dagrad

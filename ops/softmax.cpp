@@ -33,20 +33,13 @@ class Softmax final : public OpBase<Softmax> {
 
 Node softmax(Node x) { return x.graph().apply(std::make_shared<Softmax>(), {x}); }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_softmax(OnnxWriter& w) {
-  w.along("Softmax", w.in()[0], 1, w.out());
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_softmax() {
   return {"softmax", Differentiable::twice, {unary_example(softmax, {}, {3, 4})},
           rebuild_of(softmax),
           {.operators = "Softmax (axis 1)",
-           .write = onnx_softmax}};
+           .write = [](OnnxWriter& w) {
+             w.along("Softmax", w.in()[0], 1, w.out());
+           }}};
 }
 
 }  // namespace dagrad

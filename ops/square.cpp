@@ -16,20 +16,13 @@ struct SquareRule {
 
 Node square(Node x) { return unary(x, SquareRule{}); }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_square(OnnxWriter& w) {
-  w.node("Mul", {w.in()[0], w.in()[0]}, w.out());
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_square() {
   return {"square", Differentiable::twice, {unary_example(square)},
           rebuild_of(square),
           {.operators = "Mul (x by x)",
-           .write = onnx_square}};
+           .write = [](OnnxWriter& w) {
+             w.node("Mul", {w.in()[0], w.in()[0]}, w.out());
+           }}};
 }
 
 }  // namespace dagrad

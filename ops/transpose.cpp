@@ -29,20 +29,13 @@ class Transpose final : public OpBase<Transpose> {
 
 Node transpose(Node x) { return x.graph().apply(std::make_shared<Transpose>(), {x}); }
 
-namespace {
-
-// How an ONNX export writes it (OpEntry::onnx).
-void onnx_transpose(OnnxWriter& w) {
-  w.node("Transpose", w.in(), w.out()).attr("perm", std::vector<std::int64_t>{1, 0});
-}
-
-}  // namespace
-
 OpEntry detail::registry_entry_transpose() {
   return {"transpose", Differentiable::twice, {unary_example(transpose)},
           rebuild_of(transpose),
           {.operators = "Transpose",
-           .write = onnx_transpose}};
+           .write = [](OnnxWriter& w) {
+             w.node("Transpose", w.in(), w.out()).attr("perm", std::vector<std::int64_t>{1, 0});
+           }}};
 }
 
 }  // namespace dagrad
