@@ -79,21 +79,58 @@ check_headers() {
 
   # Each installed header compiles alone with the installed flags (and
   # without warnings), so none needs a header that was not installed. The
-  # compilations run side by side, a job per core. (A precompiled header of
-  # Eigen would save most of their time, but GCC 12's loses the pragmas by
-  # which Eigen silences its own warnings, so every header would fail.)
+  # compilations run side by side, a job per core.
+  #
+  # Eigen/Core, which most headers reach through dagrad/core/tensor.hpp, is
+  # parsed once into a precompiled header: a header whose own includes reach
+  # Eigen/Core is compiled after it, which changes nothing but the order, and
+  # saves 1.3 of its 1.8 CPU-seconds. A header that does not reach Eigen is
+  # compiled without it, so one that uses Eigen without including it fails.
+  # Eigen is a system folder in these compilations: GCC 12's precompiled
+  # header loses the pragmas by which Eigen silences its own warnings.
+  # -Winvalid-pch makes an unusable precompiled header an error, not a
+  # silent slow path.
   read -r -a cflags <<<"$(pkg-config --cflags dagrad)"
+  read -r eigen_dir <<<"$(pkg-config --cflags-only-I eigen3)"
+  eigen_dir="${eigen_dir#-I}"
+  printf '#include <Eigen/Core>\n' >"$scratch/eigen.hpp"
+  if ! g++ -std=c++20 -Wall -Wextra -Werror -x c++-header "$scratch/eigen.hpp" -o "$scratch/eigen.hpp.gch" \
+         -isystem "$eigen_dir" "${cflags[@]}" >"$scratch/out" 2>&1; then
+    echo "FAIL  Eigen/Core does not compile with the installed flags"; sed 's/^/      /' "$scratch/out"; failed=1
+    return
+  fi
+  declare -A eigen_reached=()
+  reaches_eigen() {  # reaches_eigen HEADER: whether its includes reach Eigen/Core
+    local h="$1" inc
+    [[ -v eigen_reached[$h] ]] && return "${eigen_reached[$h]}"
+    eigen_reached[$h]=1  # a cycle of includes reaches nothing new
+    if grep -q '^[[:space:]]*#[[:space:]]*include[[:space:]]*<Eigen/' "$prefix/include/$h"; then
+      eigen_reached[$h]=0; return 0
+    fi
+    while read -r inc; do
+      if reaches_eigen "$inc"; then eigen_reached[$h]=0; return 0; fi
+    done < <(sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(dagrad/[^>]*\)>.*|\1|p' \
+               "$prefix/include/$h")
+    return 1
+  }
+  (cd "$prefix/include" && find dagrad -name '*.hpp' | sort) >"$scratch/headers"
+  while read -r h; do
+    if reaches_eigen "$h"; then echo "$h"; fi
+  done <"$scratch/headers" >"$scratch/eigen_headers"
   alone() {  # alone HEADER: compiles it on its own; prints a failure
-    local probe out
+    local probe out flags=("${cflags[@]}")
     probe="$(mktemp --suffix=.cpp -p "$scratch")"
-    printf '#include <%s>\n' "$1" >"$probe"
-    if ! out="$(g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$probe" "${cflags[@]}" 2>&1)"; then
+    if grep -qxF "$1" "$scratch/eigen_headers"; then
+      printf '#include "eigen.hpp"\n' >"$probe"
+      flags=(-Winvalid-pch -isystem "$eigen_dir" "${flags[@]}")
+    fi
+    printf '#include <%s>\n' "$1" >>"$probe"
+    if ! out="$(g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$probe" "${flags[@]}" 2>&1)"; then
       echo "FAIL  #include <$1> alone"; sed 's/^/      /' <<<"$out"
     fi
   }
-  export -f alone; export scratch; export CFLAGS_LIST="${cflags[*]}"
-  (cd "$prefix/include" && find dagrad -name '*.hpp' | sort) |
-    xargs -P "$jobs" -I{} bash -c 'cflags=($CFLAGS_LIST); alone "$1"' _ {} >"$scratch/alone" 2>&1
+  export -f alone; export scratch eigen_dir; export CFLAGS_LIST="${cflags[*]}"
+  xargs -P "$jobs" -I{} bash -c 'cflags=($CFLAGS_LIST); alone "$1"' _ {} <"$scratch/headers" >"$scratch/alone" 2>&1
   if [[ -s "$scratch/alone" ]]; then cat "$scratch/alone"; failed=1; else echo "ok    every installed header compiles on its own"; fi
 }
 
