@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The build enforces the layers of docs/design.md ("Parts"): a source of one
-part, compiled exactly as the build compiles that part's files, can include
+part, with the flags the build compiles that part's files with, can include
 the headers of the parts it may use and cannot find those it must never use.
-Each probe is compiled with -fsyntax-only from the command meson wrote for a
-real source file of the part (compile_commands.json).
+Each probe is preprocessed (-E: finding headers is the preprocessor's part;
+that they compile, the build shows) with the command meson wrote for a real
+source file of the part (compile_commands.json).
   tests/lib/layers.py BUILD_DIR"""
 import json, os, shlex, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -70,23 +71,23 @@ def compile_probe(part, headers, tmp):
     probe = os.path.join(tmp, f'{part}-{len(headers)}-{abs(hash(tuple(headers)))}.cpp')
     with open(probe, 'w') as f:
         f.writelines(f'#include <{h}>\n' for h in headers)
-    return subprocess.run(args + ['-fsyntax-only', probe], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(args + ['-E', '-o', os.devnull, probe], cwd=cwd, capture_output=True, text=True)
 
 
 def check_part(part, tmp):
-    """The part's allowed headers compile together; each forbidden one is not found."""
+    """The part's allowed headers are found together; each forbidden one is not."""
     found = []
     allowed = [header[p] for p in may[part]]
     r = compile_probe(part, allowed, tmp)
     if r.returncode != 0:
-        found.append(f'{part} may include {allowed}, but they do not compile:\n{r.stderr[:2000]}')
+        found.append(f'{part} may include {allowed}, but they are not found:\n{r.stderr[:2000]}')
     else:
         print(f'ok  {part:5} includes {", ".join(allowed)}')
     for other in never[part]:
         h = header[other]
         r = compile_probe(part, [h], tmp)
         if r.returncode == 0:
-            found.append(f'{part} must never include <{h}>, yet it compiles')
+            found.append(f'{part} must never include <{h}>, yet it is found')
         # GCC says "No such file or directory", clang "file not found".
         elif 'No such file or directory' not in r.stderr and "' file not found" not in r.stderr:
             found.append(f'{part} including <{h}> failed for another reason than a missing header:\n'
