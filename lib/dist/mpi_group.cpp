@@ -31,11 +31,6 @@ void check(int code, const char* call) {
 // dagrad sends no other point-to-point message.
 constexpr int kErrorTag = 0x6461;
 
-// How long a rank other than 0 waits for rank 0 to print its error and end
-// the job before it prints the error itself: rank 0 takes it only while it
-// waits on the group, and may be computing alone (scoring the test set).
-constexpr auto kRankZeroGrace = std::chrono::seconds(10);
-
 [[noreturn]] void print_and_abort(const std::string& text, int code) {
   std::cout << std::flush;  // what this rank printed before the error
   std::fflush(stdout);
@@ -287,7 +282,7 @@ void MpiGroup::reduce(std::span<T> values, T weight, std::vector<T>& slices) {
 void MpiGroup::reduce_sum(std::span<float> values, float weight) { reduce(values, weight, float_slices_); }
 void MpiGroup::reduce_sum(std::span<double> values, double weight) { reduce(values, weight, double_slices_); }
 
-void MpiGroup::abort(const std::string& message, int code) {
+void MpiGroup::abort(const std::string& message, int code, std::chrono::milliseconds grace) {
   if (rank_ == 0) print_and_abort(message, code);
   // Another rank sends its error to rank 0, which prints it when it next
   // waits on the group and ends every rank: an error that every rank meets is
@@ -299,7 +294,9 @@ void MpiGroup::abort(const std::string& message, int code) {
   MPI_Request request;
   if (packet.size() <= std::size_t(INT_MAX) &&
       MPI_Isend(packet.data(), int(packet.size()), MPI_CHAR, 0, kErrorTag, MPI_COMM_WORLD, &request) == MPI_SUCCESS) {
-    const auto deadline = std::chrono::steady_clock::now() + kRankZeroGrace;
+    // Rank 0 takes the error only while it waits on the group, and may be
+    // computing alone (scoring the test set): the sender waits `grace` for it.
+    const auto deadline = std::chrono::steady_clock::now() + grace;
     int sent = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       if (!sent) MPI_Test(&request, &sent, MPI_STATUS_IGNORE);

@@ -3,7 +3,8 @@
 //   mpirun -np N mpi_abort every        every rank meets the same error after a gather
 //   mpirun -np N mpi_abort one R        rank R fails; the others wait in the next gather
 //   mpirun -np N mpi_abort after-end R  rank R fails after the others have ended well
-//   mpirun -np N mpi_abort busy R       rank R fails while rank 0 computes for 60 s
+//   mpirun -np N mpi_abort busy R       rank R fails while rank 0 computes for 60 s; rank R
+//                                       waits 2 s for rank 0 (not the 10 s of the examples)
 #include <dagrad/dist/mpi_group.hpp>
 
 #include <chrono>
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   }
   if (group.rank() == failing) {
     if (mode == "after-end") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (mode == "busy") group.abort(error, 3, std::chrono::seconds(2));
     group.abort(error, 3);
   }
   if (mode == "one") group.all_gather(mine);  // never completes: rank `failing` does not join

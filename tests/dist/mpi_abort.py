@@ -8,7 +8,8 @@ PROBE is tests/dist/mpi_abort.cpp's program. Checked, with 2 and 3 ranks:
              as "rank R: ...", within seconds (rank R's own fallback comes after 10 s).
   after-end  rank R fails after the others ended well: rank 0, waiting at the end, prints it.
   busy 1     (2 ranks) rank 0 computes for 60 s: rank 1 prints its error itself after
-             its 10 s of grace, once, and the job ends long before rank 0 would have.
+             its grace (2 s, which the probe asks for), once, and the job ends long
+             before rank 0 would have.
 """
 import os
 import subprocess
@@ -50,5 +51,5 @@ for ranks in (2, 3):
             assert seconds < overhead + 6, (ranks, mode, failing, seconds, overhead, r.stderr)
 r, seconds = run(2, "busy", 1)  # 2 ranks are enough: the fallback is the failing rank's own
 printed_once(r, "rank 1: mpi_abort: busy error of rank 1")
-assert 9 < seconds < 40, (seconds, r.stderr)
-print("every error printed once; another rank's by rank 0 within seconds, or by itself after 10 s")
+assert 2 < seconds < 40, (seconds, r.stderr)
+print("every error printed once; another rank's by rank 0 within seconds, or by itself after its grace")

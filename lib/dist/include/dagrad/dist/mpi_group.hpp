@@ -5,6 +5,7 @@
 
 #include <dagrad/nn/shard_group.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -53,9 +54,10 @@ class MpiGroup final : public nn::ShardGroup {
   // rank 0, which prints it as "rank N: message" when it next waits on the
   // group (in all_gather, or at the end of the run in the destructor) and
   // ends the job; so an error every rank meets is printed once, rank 0's. If
-  // rank 0 has not ended the job within 10 s (it is computing alone), the
+  // rank 0 has not ended the job within `grace` (it is computing alone), the
   // rank prints its message itself.
-  [[noreturn]] void abort(const std::string& message, int code);
+  [[noreturn]] void abort(const std::string& message, int code,
+                          std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   // Time spent in all_gather and reduce_sum since construction, and the
   // bytes this rank sent to and received from the others as the collectives
