@@ -127,14 +127,4 @@ void check_shape_error(F&& f, std::initializer_list<std::string_view> parts) {
   for (std::string_view part : parts) CHECK(what.find(part) != std::string::npos);
 }
 
-// op of a 2x3 and a 3x2 named `first` and `second`: a ShapeError naming
-// the op, both nodes and both shapes, when the node is built.
-inline void check_mismatch(BinaryOp op, std::string_view key, std::string first = "first",
-                           std::string second = "second") {
-  dagrad::Graph g;
-  const dagrad::Node a = g.input(first, {2, 3});
-  const dagrad::Node b = g.input(second, {3, 2});
-  check_shape_error([&] { op(a, b); }, {key, first, second, "2x3", "3x2"});
-}
-
 }  // namespace op_checks

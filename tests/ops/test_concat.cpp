@@ -1,5 +1,5 @@
 // ops/concat.cpp: inputs' columns side by side; values by hand, batch rows,
-// shape errors. Gradients: test_registry.cpp.
+// no nodes. Gradients and shape errors: test_registry.cpp.
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
@@ -34,10 +34,6 @@ TEST_CASE("concat's gradient gives each input its own columns of the incoming gr
   check_near(out[1], M{{4}});
 }
 
-TEST_CASE("concat of inputs with different row counts throws a ShapeError naming them") {
-  Graph g;
-  Node a = g.input("left", {2, 3});
-  Node b = g.input("right", {4, 1});
-  op_checks::check_shape_error([&] { concat({a, b}); }, {"concat", "left", "right", "2x3", "4x1"});
+TEST_CASE("concat of no nodes throws a GraphError") {
   CHECK_THROWS_WITH_AS(concat({}), "concat needs at least one node", GraphError);
 }

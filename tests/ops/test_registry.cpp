@@ -4,7 +4,9 @@
 // so does the gradient of its gradient; scaled up past the kernels' parallel
 // cut, it computes the same bits on 1, 2 and 8 threads, and the same bits
 // with the executor's passes (memory planning, in-place writes, fusion,
-// merged repeats, folded constants) on as off.
+// merged repeats, folded constants) on as off. Each input one row or one
+// column larger, whatever it refuses it refuses as a ShapeError naming the
+// op, every input and its shape.
 // A new op is covered by being registered; the first test makes sure every
 // file in ops/ is (DAGRAD_OPS_DIR comes from tests/ops/meson.build).
 #include <doctest/doctest.h>
@@ -306,6 +308,64 @@ TEST_CASE("every registered op builds its examples into nodes of its key") {
     CHECK(ex.y.shape().known());
     // An op with no gradient at all has no input it differentiates.
     if (op.order == Differentiable::no) CHECK(ex.checked_nodes().empty());
+  });
+}
+
+// The example with input i's rows (or columns) one more: a shape the op may
+// take or refuse.
+OpExample with_one_more(const OpExample& spec, std::size_t i, bool cols) {
+  OpExample other = spec;
+  Shape& s = other.inputs[i].shape;
+  (cols ? s.cols : s.rows) += 1;
+  return other;
+}
+
+TEST_CASE("every op refuses shapes that do not fit with a ShapeError naming it, each input and its shape") {
+  // Each input of each example one row, then one column, larger. Whatever
+  // the op refuses, it refuses when the node is built, as a ShapeError that
+  // starts with its key and names every input with its shape, and leaves the
+  // graph as it was. An example of several inputs (or of one input with a
+  // geometry: a pool's image) refuses at least one such shape.
+  for_each_spec([](const OpEntry& op, const std::string& key, const OpExample& spec) {
+    int refused = 0, tried = 0;
+    for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
+      for (const bool cols : {false, true}) {
+        const OpExample other = with_one_more(spec, i, cols);
+        CAPTURE(i);
+        CAPTURE(cols);
+        Graph g;
+        std::vector<Node> inputs;
+        std::vector<std::string> named;
+        for (std::size_t j = 0; j < other.inputs.size(); ++j) {
+          // (Appended one by one: GCC 12 warns falsely on a chain of string +.)
+          std::string name = "x";
+          name += std::to_string(j);
+          inputs.push_back(g.input(name, other.inputs[j].shape));
+          std::string quoted = "'";
+          quoted += name;
+          quoted += "' (";
+          quoted += to_string(other.inputs[j].shape);
+          quoted += ")";
+          named.push_back(quoted);
+        }
+        const std::size_t nodes = g.size();
+        ++tried;
+        try {
+          other.build(inputs);
+        } catch (const ShapeError& e) {
+          ++refused;
+          const std::string what = e.what();
+          CAPTURE(what);
+          CHECK(what.rfind(key + ": ", 0) == 0);
+          for (const std::string& n : named) CHECK(what.find(n) != std::string::npos);
+          CHECK(g.size() == nodes);
+        }
+      }
+    }
+    const bool geometry = spec.inputs.size() == 1 && op.key.find("pool") != std::string_view::npos;
+    if (spec.inputs.size() > 1 || geometry) {
+      CHECK_MESSAGE(refused > 0, key, " took every shape it was given (", tried, ")");
+    }
   });
 }
 
