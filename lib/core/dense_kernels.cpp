@@ -28,19 +28,98 @@ using Rows = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
 using In = Eigen::Map<const Rows<T>>;
 
+// Eigen's matrix product, less its allocations. For a product large enough
+// for GEMM, Eigen packs blocks of the operands into two buffers sized to the
+// caches (gemm_blocking_space) and allocates them afresh on every product:
+// 39 of the 40 calls to the allocator an MLP training step made. Here they
+// come from buffers each thread keeps and only grows (a few MiB at most:
+// the blocks are sized to the caches). Everything else is Eigen's own: the
+// same choice of path (GeneralMatrixMatrix.h: a coefficient loop for tiny
+// products, GEMV for a vector, GEMM otherwise), the same block sizes, the
+// same kernel; so the same bits.
+template <class T>
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { Eigen::internal::aligned_free(data_); }
+  T* at_least(std::ptrdiff_t n) {
+    if (n > size_) {
+      Eigen::internal::aligned_free(data_);
+      data_ = nullptr;  // should the allocation throw
+      data_ = static_cast<T*>(Eigen::internal::aligned_malloc(std::size_t(n) * sizeof(T)));
+      size_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::ptrdiff_t size_ = 0;
+};
+
+// Eigen's blocking for a row-major result, its two buffers this thread's.
+template <class T>
+class KeptBlocking
+    : public Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> {
+ public:
+  KeptBlocking(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth)
+      : Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>(
+            rows, cols, depth, 1, true) {
+    thread_local Scratch<T> a, b;
+    this->m_blockA = a.at_least(this->mc() * this->kc());
+    this->m_blockB = b.at_least(this->kc() * this->nc());
+  }
+  KeptBlocking(const KeptBlocking&) = delete;
+  KeptBlocking& operator=(const KeptBlocking&) = delete;
+  // The buffers are the thread's: Eigen's destructor must not free them.
+  ~KeptBlocking() { this->m_blockA = this->m_blockB = nullptr; }
+};
+
+// dst = lhs * rhs as Eigen computes `dst.noalias() = lhs * rhs` (dst
+// row-major), GEMM's buffers kept (GeneralMatrixMatrix.h's evalTo and
+// scaleAndAddTo, restated with KeptBlocking).
+template <class Dst, class Lhs, class Rhs>
+void multiply(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
+  namespace internal = Eigen::internal;
+  using T = typename Dst::Scalar;
+  const Eigen::Index m = dst.rows(), n = dst.cols(), k = lhs.cols();
+  if (k == 0 || m <= 1 || n <= 1 || k + m + n < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) {
+    dst.noalias() = lhs * rhs;  // Eigen's own paths for tiny products and vectors
+    return;
+  }
+  using LhsTraits = internal::blas_traits<Lhs>;
+  using RhsTraits = internal::blas_traits<Rhs>;
+  using LhsPlain = typename internal::remove_all<typename LhsTraits::DirectLinearAccessType>::type;
+  using RhsPlain = typename internal::remove_all<typename RhsTraits::DirectLinearAccessType>::type;
+  using Gemm = internal::general_matrix_matrix_product<
+      Eigen::Index, T, (LhsPlain::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
+      bool(LhsTraits::NeedToConjugate), T, (RhsPlain::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
+      bool(RhsTraits::NeedToConjugate), Eigen::RowMajor, Dst::InnerStrideAtCompileTime>;
+  using Functor = internal::gemm_functor<T, Eigen::Index, Gemm, LhsPlain, RhsPlain, Dst, KeptBlocking<T>>;
+  static_assert(Dst::Flags & Eigen::RowMajorBit);
+  dst.setZero();
+  const auto& a = LhsTraits::extract(lhs);
+  const auto& b = RhsTraits::extract(rhs);
+  const T alpha = internal::combine_scalar_factors(T(1), lhs, rhs);
+  KeptBlocking<T> blocking(m, n, k);
+  internal::parallelize_gemm<true>(Functor(a, b, dst, alpha, blocking), m, n, k, true);
+}
+
 template <class T>
 void product(const T* a, std::ptrdiff_t a_rows, std::ptrdiff_t a_cols, bool ta, const T* b, std::ptrdiff_t b_rows,
              std::ptrdiff_t b_cols, bool tb, std::ptrdiff_t first, std::ptrdiff_t count, T* c) {
   const In<T> am(a, a_rows, a_cols), bm(b, b_rows, b_cols);
   Eigen::Map<Rows<T>> dst(c + first * (tb ? b_rows : b_cols), count, tb ? b_rows : b_cols);
   if (ta && tb) {
-    dst.noalias() = am.middleCols(first, count).transpose() * bm.transpose();
+    multiply(dst, am.middleCols(first, count).transpose(), bm.transpose());
   } else if (ta) {
-    dst.noalias() = am.middleCols(first, count).transpose() * bm;
+    multiply(dst, am.middleCols(first, count).transpose(), bm);
   } else if (tb) {
-    dst.noalias() = am.middleRows(first, count) * bm.transpose();
+    multiply(dst, am.middleRows(first, count), bm.transpose());
   } else {
-    dst.noalias() = am.middleRows(first, count) * bm;
+    multiply(dst, am.middleRows(first, count), bm);
   }
 }
 
@@ -55,13 +134,13 @@ void block_product(const T* a, std::ptrdiff_t lda, bool ta, const T* b, std::ptr
   const Strided<T> bm(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
   Eigen::Map<Rows<T>, Eigen::Unaligned, Eigen::OuterStride<>> dst(c, m, n, Eigen::OuterStride<>(ldc));
   if (ta && tb) {
-    dst.noalias() = am.transpose() * bm.transpose();
+    multiply(dst, am.transpose(), bm.transpose());
   } else if (ta) {
-    dst.noalias() = am.transpose() * bm;
+    multiply(dst, am.transpose(), bm);
   } else if (tb) {
-    dst.noalias() = am * bm.transpose();
+    multiply(dst, am, bm.transpose());
   } else {
-    dst.noalias() = am * bm;
+    multiply(dst, am, bm);
   }
 }
 
