@@ -1106,7 +1106,7 @@ void Executor<T>::trim() {
 }
 
 template <class T>
-void Executor<T>::within(const std::function<void()>& f) {
+void Executor<T>::run_within(const std::function<void()>& f) {
   impl_->arena.execute(f);
 }
 

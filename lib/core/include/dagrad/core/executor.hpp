@@ -186,7 +186,12 @@ class Executor {
 
   // Runs f in the executor's task arena: parallel work inside f (a batch
   // gathered by Features::gather, say) uses at most `threads` threads.
-  void within(const std::function<void()>& f);
+  // (f is passed on by reference, as a std::function small enough to hold
+  // it without allocating: an optimizer's step calls this every step.)
+  template <class F>
+  void within(F&& f) {
+    run_within([&f] { f(); });
+  }
 
   // With options().profile: every op node that has run, most time first.
   // Nodes run at once overlap, so the times may add up to more than the
@@ -201,6 +206,7 @@ class Executor {
   const ExecutorOptions& options() const;
 
  private:
+  void run_within(const std::function<void()>& f);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
