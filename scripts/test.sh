@@ -83,7 +83,10 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/t
 suite_args=()
 if [[ -n "$suite" ]]; then
   suite_args=(--suite "$suite")
-  # Build only the programs of that suite.
+  # Build only the programs of that suite, as the meson files now list
+  # them: a changed meson file regenerates build.ninja (and the tests'
+  # introspection) first.
+  ninja -C "$dir" build.ninja >"$log" 2>&1 || { cat "$log"; exit 1; }
   mapfile -t targets < <(meson introspect "$dir" --tests | python3 -c '
 import json, os, sys
 suite, build = sys.argv[1], os.path.abspath(sys.argv[2])
