@@ -20,8 +20,6 @@
 
 #include <dagrad/core/detail/dense_kernels.hpp>
 
-#include <vector>
-
 namespace dagrad::detail::DAGRAD_ISA {
 namespace {
 
@@ -38,8 +36,30 @@ using In = Eigen::Map<const Rows<T>>;
 // the blocks are sized to the caches). Everything else is Eigen's own: the
 // same choice of path (GeneralMatrixMatrix.h: a coefficient loop for tiny
 // products, GEMV for a vector, GEMM otherwise), the same block sizes, the
-// same kernel; so the same bits. KeptBlocking is Eigen's blocking for a
-// row-major result, its two buffers this thread's.
+// same kernel; so the same bits.
+template <class T>
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { Eigen::internal::aligned_free(data_); }
+  T* at_least(std::ptrdiff_t n) {
+    if (n > size_) {
+      Eigen::internal::aligned_free(data_);
+      data_ = nullptr;  // should the allocation throw
+      data_ = static_cast<T*>(Eigen::internal::aligned_malloc(std::size_t(n) * sizeof(T)));
+      size_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::ptrdiff_t size_ = 0;
+};
+
+// Eigen's blocking for a row-major result, its two buffers this thread's.
 template <class T>
 class KeptBlocking
     : public Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic> {
@@ -47,21 +67,14 @@ class KeptBlocking
   KeptBlocking(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth)
       : Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>(
             rows, cols, depth, 1, true) {
-    // Eigen reads the packed blocks with aligned loads: aligned_allocator.
-    thread_local std::vector<T, Eigen::aligned_allocator<T>> a, b;
-    this->m_blockA = at_least(a, this->mc() * this->kc());
-    this->m_blockB = at_least(b, this->kc() * this->nc());
+    thread_local Scratch<T> a, b;
+    this->m_blockA = a.at_least(this->mc() * this->kc());
+    this->m_blockB = b.at_least(this->kc() * this->nc());
   }
   KeptBlocking(const KeptBlocking&) = delete;
   KeptBlocking& operator=(const KeptBlocking&) = delete;
   // The buffers are the thread's: Eigen's destructor must not free them.
   ~KeptBlocking() { this->m_blockA = this->m_blockB = nullptr; }
-
- private:
-  static T* at_least(std::vector<T, Eigen::aligned_allocator<T>>& buffer, Eigen::Index n) {
-    if (buffer.size() < std::size_t(n)) buffer.resize(std::size_t(n));
-    return buffer.data();
-  }
 };
 
 // dst = lhs * rhs as Eigen computes `dst.noalias() = lhs * rhs` (dst
