@@ -2,6 +2,7 @@
 // (col = im2col, col⁻¹ its adjoint col2im; the backward ops are conv2d_grad_input and _filter).
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/correlate.hpp>
+#include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
@@ -32,11 +33,13 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
     // columns for image i are then row i of Y: each element is one dot
     // product over the patch, the same on any thread.
     detail::image_blocks(x.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
-      Matrix<T> col(g_.patch_size(), count * span);
+      detail::Scratch scratch;
+      detail::ImageGrid<T> grid(g_, scratch);
+      auto col = scratch.matrix<T>(g_.patch_size(), count * span);
       for (Dim i = 0; i < count; ++i) detail::im2col(x.row(first + i).data(), g_, col.data() + i * span, col.cols());
-      Matrix<T> y;
-      y.noalias() = w * col;
+      auto y = scratch.matrix<T>(g_.out_channels, col.cols());
+      detail::dense_kernels<T>().product(w.data(), w.rows(), w.cols(), false, col.data(), col.rows(), col.cols(), false,
+                                         0, y.rows(), y.data());
       for (Dim i = 0; i < count; ++i) grid.to_output(y.data() + i * span, y.cols(), out.row(first + i).data());
     });
   }
@@ -46,10 +49,11 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   template <class T>
   void direct(const ConstView<T>& x, const ConstView<T>& w, View<T> out) const {
     const Dim span = detail::columns_per_image(g_), length = detail::tiles_cover<T>(span);
-    const std::vector<Dim> offset = detail::tap_offsets(g_);
     detail::image_blocks(x.rows(), detail::images_per_block(g_.out_channels * length), [&](Dim, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
-      Matrix<T> y(g_.out_channels, length);
+      detail::Scratch scratch;
+      const std::span<const Dim> offset = detail::tap_offsets(g_, scratch);
+      detail::ImageGrid<T> grid(g_, scratch);
+      auto y = scratch.matrix<T>(g_.out_channels, length);
       for (Dim n = first; n < first + count; ++n) {
         detail::correlate(w.data(), w.cols(), g_.out_channels, offset, grid.pad(x.row(n).data()), y.data(), y.cols(),
                           span);

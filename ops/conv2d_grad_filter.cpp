@@ -2,6 +2,7 @@
 // G = dL/d(dW), dL/dX = conv2d_grad_input(dY, G), dL/d(dY) = conv2d(X, G).
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/correlate.hpp>
+#include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
@@ -34,27 +35,37 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
     // geometry: each block's part is one product [dY_i ...] [col(X_i) ...]ᵀ,
     // and the parts are added in block order, so the sum is formed the same
     // way whatever the thread count.
-    std::vector<Matrix<T>> parts(static_cast<std::size_t>(blocks));
+    // Each part on its own 64 bytes, as a matrix of its own would be (Eigen
+    // picks its vectorized and scalar paths by alignment).
+    const Dim part_size = (out.size() + 64 / Dim(sizeof(T)) - 1) / (64 / Dim(sizeof(T))) * (64 / Dim(sizeof(T)));
+    detail::Scratch scratch;
+    T* parts = scratch.take<T>(blocks * part_size);
     detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
-      Matrix<T> col(g_.patch_size(), count * span), dys(g_.out_channels, count * span);
+      detail::Scratch block_scratch;
+      detail::ImageGrid<T> grid(g_, block_scratch);
+      auto col = block_scratch.matrix<T>(g_.patch_size(), count * span);
+      auto dys = block_scratch.matrix<T>(g_.out_channels, count * span);
       for (Dim i = 0; i < count; ++i) {
         detail::im2col(x.row(first + i).data(), g_, col.data() + i * span, col.cols());
         grid.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
       }
-      Matrix<T>& part = parts[static_cast<std::size_t>(b)];
+      T* part = parts + b * part_size;
       // A small dW (6×25, say) is mostly empty GEMM tiles (48×4 floats with
       // AVX-512) around a long depth; one dot product of two contiguous rows
       // per element measured faster there, the GEMM for 16×150 (bench_conv2d:
       // docs/benchmarks.md).
       if (g_.out_channels * g_.patch_size() <= 512) {
-        part.noalias() = dys.lazyProduct(col.transpose());
+        Eigen::Map<Matrix<T>, Eigen::Aligned64>(part, out.rows(), out.cols()).noalias() =
+            dys.lazyProduct(col.transpose());
       } else {
-        part.noalias() = dys * col.transpose();
+        detail::dense_kernels<T>().product(dys.data(), dys.rows(), dys.cols(), false, col.data(), col.rows(),
+                                           col.cols(), true, 0, out.rows(), part);
       }
     });
     out.setZero();
-    for (const Matrix<T>& part : parts) out += part;
+    for (Dim b = 0; b < blocks; ++b) {
+      out += Eigen::Map<const Matrix<T>, Eigen::Aligned64>(parts + b * part_size, out.rows(), out.cols());
+    }
   }
 
   // Stride 1: dW[o][r] = Σ_n Σ_t dY_n[o][t] · padded_n[offset_r + t] on the
@@ -67,29 +78,36 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
     const Dim span = detail::columns_per_image(g_), plane = detail::padded_plane(g_), lanes = detail::lanes<T>();
     const Dim length = (span + lanes - 1) / lanes * lanes;
     const Dim rows = (g_.out_channels + detail::sum_rows - 1) / detail::sum_rows * detail::sum_rows;
-    std::vector<Dim> offset = detail::tap_offsets(g_);
-    while (offset.size() % detail::sum_taps != 0) offset.push_back(0);  // taps whose sums are dropped
-    const Dim taps = static_cast<Dim>(offset.size()), sums_size = rows * taps * lanes;
+    // Taps whose sums are dropped pad the list to a multiple of sum_taps.
+    const Dim taps = (g_.patch_size() + detail::sum_taps - 1) / detail::sum_taps * detail::sum_taps;
+    const Dim sums_size = rows * taps * lanes;
     const Dim per_block = detail::images_per_block(rows * length + g_.in.channels * plane);
-    std::vector<std::vector<T>> parts(static_cast<std::size_t>(detail::block_count(x.rows(), per_block)));
+    const Dim blocks = detail::block_count(x.rows(), per_block);
+    detail::Scratch scratch;
+    T* parts = scratch.take<T>(blocks * sums_size);
     detail::image_blocks(x.rows(), per_block, [&](Dim b, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
+      detail::Scratch block_scratch;
+      const std::span<const Dim> offset = detail::tap_offsets(g_, block_scratch, taps - g_.patch_size());
+      detail::ImageGrid<T> grid(g_, block_scratch);
       // Rows past out_channels and columns past OH·Wp stay zero.
-      Matrix<T> dys = Matrix<T>::Zero(rows, length);
-      std::vector<T>& sums = parts[static_cast<std::size_t>(b)];
-      sums.assign(static_cast<std::size_t>(sums_size), T(0));
+      auto dys = block_scratch.matrix<T>(rows, length);
+      dys.setZero();
+      T* sums = parts + b * sums_size;
+      std::fill(sums, sums + sums_size, T(0));
       for (Dim n = first; n < first + count; ++n) {
         grid.from_output(dy.row(n).data(), dys.data(), dys.cols());
-        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, grid.pad(x.row(n).data()), length, sums.data());
+        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, grid.pad(x.row(n).data()), length, sums);
       }
     });
-    std::vector<T> total(static_cast<std::size_t>(sums_size), T(0));
-    for (const std::vector<T>& part : parts) {
-      for (std::size_t i = 0; i < total.size(); ++i) total[i] += part[i];
+    T* total = scratch.take<T>(sums_size);
+    std::fill(total, total + sums_size, T(0));
+    for (Dim b = 0; b < blocks; ++b) {
+      const T* part = parts + b * sums_size;
+      for (Dim i = 0; i < sums_size; ++i) total[i] += part[i];
     }
     for (Dim o = 0; o < g_.out_channels; ++o) {
       for (Dim r = 0; r < g_.patch_size(); ++r) {
-        const T* lane = total.data() + (o * taps + r) * lanes;
+        const T* lane = total + (o * taps + r) * lanes;
         T value = 0;
         for (Dim l = 0; l < lanes; ++l) value += lane[l];
         out(o, r) = value;

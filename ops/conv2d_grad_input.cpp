@@ -2,6 +2,7 @@
 // adjoint of conv2d in x: for G = dL/d(dX), dL/d(dY) = conv2d(G, W), dL/dW = Σ_n dY_n col(G_n)ᵀ.
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/correlate.hpp>
+#include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
@@ -31,11 +32,13 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
     // Each image's gradient is its own: dcol = Wᵀ [dY_first ... dY_last] for
     // a block, then each image's columns folded back onto its pixels.
     detail::image_blocks(dy.rows(), per_block, [&](Dim, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
-      Matrix<T> dys(g_.out_channels, count * span);
+      detail::Scratch scratch;
+      detail::ImageGrid<T> grid(g_, scratch);
+      auto dys = scratch.matrix<T>(g_.out_channels, count * span);
       for (Dim i = 0; i < count; ++i) grid.from_output(dy.row(first + i).data(), dys.data() + i * span, dys.cols());
-      Matrix<T> dcol;
-      dcol.noalias() = w.transpose() * dys;
+      auto dcol = scratch.matrix<T>(g_.patch_size(), dys.cols());
+      detail::dense_kernels<T>().product(w.data(), w.rows(), w.cols(), true, dys.data(), dys.rows(), dys.cols(), false,
+                                         0, dcol.rows(), dcol.data());
       for (Dim i = 0; i < count; ++i) {
         T* dx = out.row(first + i).data();
         std::fill(dx, dx + g_.in_size(), T(0));
@@ -55,24 +58,30 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
     // dY's rows start `margin` zeros in, so every shift back stays inside;
     // the last tile reads no further than the row's end.
     const Dim margin = (k - 1) * width + k - 1, row = margin + length;
-    Matrix<T> turned(g_.in.channels, g_.out_channels * k * k);
-    std::vector<Dim> offset;
-    for (Dim o = 0; o < g_.out_channels; ++o) {
-      for (Dim ki = 0; ki < k; ++ki) {
-        for (Dim kj = 0; kj < k; ++kj) {
-          for (Dim c = 0; c < g_.in.channels; ++c) turned(c, offset.size()) = w(o, (c * k + ki) * k + kj);
-          offset.push_back(o * row + margin - ki * width - kj);
+    // Each block turns the kernel around itself (a few thousand copies
+    // against its images' correlations): its scratch is its own, while a
+    // copy shared by the blocks would have to outlive them.
+    detail::image_blocks(dy.rows(), detail::images_per_block(g_.out_channels * row), [&](Dim, Dim first, Dim count) {
+      detail::Scratch scratch;
+      auto turned = scratch.matrix<T>(g_.in.channels, g_.out_channels * k * k);
+      Dim* offset = scratch.take<Dim>(turned.cols());
+      Dim r = 0;
+      for (Dim o = 0; o < g_.out_channels; ++o) {
+        for (Dim ki = 0; ki < k; ++ki) {
+          for (Dim kj = 0; kj < k; ++kj) {
+            for (Dim c = 0; c < g_.in.channels; ++c) turned(c, r) = w(o, (c * k + ki) * k + kj);
+            offset[r++] = o * row + margin - ki * width - kj;
+          }
         }
       }
-    }
-    detail::image_blocks(dy.rows(), detail::images_per_block(g_.out_channels * row), [&](Dim, Dim first, Dim count) {
-      detail::ImageGrid<T> grid(g_);
-      Matrix<T> dys = Matrix<T>::Zero(g_.out_channels, row);
-      Matrix<T> dpadded(g_.in.channels, length);
+      detail::ImageGrid<T> grid(g_, scratch);
+      auto dys = scratch.matrix<T>(g_.out_channels, row);
+      dys.setZero();
+      auto dpadded = scratch.matrix<T>(g_.in.channels, length);
       for (Dim n = first; n < first + count; ++n) {
         grid.from_output(dy.row(n).data(), dys.data() + margin, dys.cols());
-        detail::correlate(turned.data(), turned.cols(), g_.in.channels, offset, dys.data(), dpadded.data(),
-                          dpadded.cols(), plane);
+        detail::correlate(turned.data(), turned.cols(), g_.in.channels, {offset, std::size_t(r)}, dys.data(),
+                          dpadded.data(), dpadded.cols(), plane);
         grid.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
       }
     });

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/ops.hpp>
 
 #include <algorithm>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -214,28 +216,35 @@ inline Dim columns_per_image(const ConvGeometry& g) { return g.out_height * grid
 inline Dim padded_plane(const ConvGeometry& g) { return (g.in.height + 2 * g.padding) * grid_width(g); }
 
 // Where each kernel element's run starts in the padded image: r = (c, ki, kj)
-// at c·plane + ki·Wp + kj, in the weights' column order.
-inline std::vector<Dim> tap_offsets(const ConvGeometry& g) {
-  std::vector<Dim> offset;
+// at c·plane + ki·Wp + kj, in the weights' column order; `extra` more
+// entries, 0, for callers that pad the taps to a multiple.
+inline std::span<Dim> tap_offsets(const ConvGeometry& g, Scratch& scratch, Dim extra = 0) {
+  const Dim taps = g.patch_size();
+  Dim* offset = scratch.take<Dim>(taps + extra);
+  Dim r = 0;
   for (Dim c = 0; c < g.in.channels; ++c) {
     for (Dim ki = 0; ki < g.kernel; ++ki) {
-      for (Dim kj = 0; kj < g.kernel; ++kj) offset.push_back(c * padded_plane(g) + ki * grid_width(g) + kj);
+      for (Dim kj = 0; kj < g.kernel; ++kj) offset[r++] = c * padded_plane(g) + ki * grid_width(g) + kj;
     }
   }
-  return offset;
+  std::fill(offset + taps, offset + taps + extra, Dim{0});
+  return {offset, static_cast<std::size_t>(taps + extra)};
 }
 
-// One task's scratch for moving images and outputs on and off the grid.
+// One task's scratch for moving images and outputs on and off the grid,
+// taken from the task's scratch frame.
 template <class T>
 class ImageGrid {
  public:
-  explicit ImageGrid(const ConvGeometry& g)
-      : g_(g),
-        width_(grid_width(g)),
-        plane_(padded_plane(g)),
-        // The last rows' runs read up to k - 1 values past the last plane,
-        // and a direct correlation up to a tile (at most 64) more.
-        padded_(wide_grid(g) ? std::size_t(g.in.channels * plane_ + g.kernel - 1 + 64) : 0, T(0)) {}
+  ImageGrid(const ConvGeometry& g, Scratch& scratch)
+      : g_(g), width_(grid_width(g)), plane_(padded_plane(g)) {
+    if (!wide_grid(g)) return;
+    // The last rows' runs read up to k - 1 values past the last plane,
+    // and a direct correlation up to a tile (at most 64) more.
+    const Dim size = g.in.channels * plane_ + g.kernel - 1 + 64;
+    padded_ = scratch.take<T>(size);
+    std::fill(padded_, padded_ + size, T(0));
+  }
 
   // The image in the middle of zero-bordered planes, each Hp·Wp (wide grid
   // only; the borders and the slack stay zero); valid until the next call.
@@ -244,10 +253,10 @@ class ImageGrid {
     for (Dim c = 0; c < g_.in.channels; ++c) {
       for (Dim i = 0; i < h; ++i) {
         const T* from = image + (c * h + i) * w;
-        std::copy(from, from + w, padded_.data() + c * plane_ + (i + p) * width_ + p);
+        std::copy(from, from + w, padded_ + c * plane_ + (i + p) * width_ + p);
       }
     }
-    return padded_.data();
+    return padded_;
   }
 
   // The reverse: an image's pixels from padded planes `plane_ld` apart.
@@ -288,7 +297,7 @@ class ImageGrid {
   ConvGeometry g_;
   Dim width_;  // positions per output row: Wp on the wide grid, else OW
   Dim plane_;  // one padded channel
-  std::vector<T> padded_;
+  T* padded_ = nullptr;  // the zero-bordered planes (wide grid only)
 };
 
 // Images handled together in one task: enough that one block's working

@@ -12,7 +12,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <vector>
+#include <span>
 
 // Eigen's packet types are vector types with attributes, which GCC and
 // clang drop, with a warning, when one is a template argument; Eigen's own
@@ -37,7 +37,7 @@ constexpr Dim correlate_tile() {
 // the taps added in order r = 0, 1, ... into one accumulator per output,
 // so an output's value does not depend on the tile or block it falls in.
 template <int Groups, class T>
-void correlate_tile(const T* coef, Dim coef_ld, const std::vector<Dim>& offset, const T* src, T* out,
+void correlate_tile(const T* coef, Dim coef_ld, std::span<const Dim> offset, const T* src, T* out,
                     Dim out_ld, Dim t0) {
   using Packet = typename Eigen::internal::packet_traits<T>::type;
   constexpr int size = Eigen::internal::packet_traits<T>::size;
@@ -60,7 +60,7 @@ void correlate_tile(const T* coef, Dim coef_ld, const std::vector<Dim>& offset, 
 }
 
 template <int Groups, class T>
-void correlate_rows(const T* coef, Dim coef_ld, const std::vector<Dim>& offset, const T* src, T* out,
+void correlate_rows(const T* coef, Dim coef_ld, std::span<const Dim> offset, const T* src, T* out,
                     Dim out_ld, Dim length) {
   for (Dim t0 = 0; t0 < length; t0 += correlate_tile<T>()) {
     correlate_tile<Groups>(coef, coef_ld, offset, src, out, out_ld, t0);
@@ -71,7 +71,7 @@ void correlate_rows(const T* coef, Dim coef_ld, const std::vector<Dim>& offset, 
 // rows (out_ld apart) must have room for that, and src must be readable up
 // to the largest offset + that rounded length. Rows go eight at a time.
 template <class T>
-void correlate(const T* coef, Dim coef_ld, Dim groups, const std::vector<Dim>& offset, const T* src,
+void correlate(const T* coef, Dim coef_ld, Dim groups, std::span<const Dim> offset, const T* src,
                T* out, Dim out_ld, Dim length) {
   for (Dim g0 = 0; g0 < groups; g0 += 8) {
     const T* c = coef + g0 * coef_ld;
@@ -115,7 +115,7 @@ constexpr Dim lanes() {
 inline constexpr Dim sum_rows = 4, sum_taps = 5;
 
 template <class T>
-void correlate_sums(const T* d, Dim d_ld, Dim rows, const std::vector<Dim>& offset, const T* src, Dim length,
+void correlate_sums(const T* d, Dim d_ld, Dim rows, std::span<const Dim> offset, const T* src, Dim length,
                     T* sums) {
   using Packet = typename Eigen::internal::packet_traits<T>::type;
   constexpr Dim size = lanes<T>();
