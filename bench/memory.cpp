@@ -1,6 +1,7 @@
 // Memory of one training step (loss, gradients, Adam's fetches) with values
 // planned by liveness against one buffer per node: the 784-1024-1024-10
-// network at batch 200, and LeNet at batch 64. Prints the bytes of the
+// network at batch 200, LeNet at batch 64, and a small character GPT (2
+// blocks of 4 heads, 64 wide, 16 windows of 32 characters). Prints the bytes of the
 // values the step computes both ways, and the executor's whole holding
 // (parameters, inputs and fetched values included), with their ratios; and
 // the values not fetched alone, the ones the plan places.
@@ -23,6 +24,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 using namespace dagrad;
 
@@ -74,29 +76,73 @@ namespace {
 
 struct Step {
   Graph g;
-  Node x, y, loss;
+  Node loss;
   Eigen::Index rows = 0;
   nn::Init init{1};
+  Node x, y;                     // the MLP's and LeNet's: pixels, one-hot labels
+  Node ids, positions, targets;  // the GPT's: a character, its place, the next one
+  // A batch of `rows` rows for the network's inputs, from `seed`.
+  std::vector<Feed<float>> (*batch)(const Step&, unsigned seed) = nullptr;
 };
+
+// Random pixels and one-hot labels.
+std::vector<Feed<float>> images(const Step& s, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> pixel(0.f, 1.f);
+  Matrix<float> X(s.rows, 784), Y = Matrix<float>::Zero(s.rows, 10);
+  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = pixel(rng);
+  for (Eigen::Index r = 0; r < s.rows; ++r) Y(r, static_cast<Eigen::Index>(rng() % 10)) = 1.f;
+  std::vector<Feed<float>> feeds;
+  feeds.emplace_back(s.x, std::move(X));
+  feeds.emplace_back(s.y, std::move(Y));
+  return feeds;
+}
 
 void mlp(Step& s) {
   const bench::Network n = bench::mlp(s.g, s.init);
-  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows;
+  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows, s.batch = images;
 }
 
 void lenet(Step& s) {
   const bench::Network n = bench::lenet(s.g, s.init);
-  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows;
+  s.x = n.x, s.y = n.y, s.loss = n.loss, s.rows = n.rows, s.batch = images;
 }
 
-// A batch of random pixels and one-hot labels, from `seed`.
-std::pair<Matrix<float>, Matrix<float>> batch(Eigen::Index rows, unsigned seed) {
+constexpr Dim gpt_vocabulary = 65, gpt_context = 32;
+
+// Random characters, their places in windows of gpt_context, random targets.
+std::vector<Feed<float>> characters(const Step& s, unsigned seed) {
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> pixel(0.f, 1.f);
-  Matrix<float> X(rows, 784), Y = Matrix<float>::Zero(rows, 10);
-  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = pixel(rng);
-  for (Eigen::Index r = 0; r < rows; ++r) Y(r, static_cast<Eigen::Index>(rng() % 10)) = 1.f;
-  return {X, Y};
+  Matrix<float> ids(s.rows, 1), positions(s.rows, 1), targets(s.rows, 1);
+  for (Eigen::Index r = 0; r < s.rows; ++r) {
+    ids(r, 0) = float(rng() % gpt_vocabulary);
+    positions(r, 0) = float(r % gpt_context);
+    targets(r, 0) = float(rng() % gpt_vocabulary);
+  }
+  std::vector<Feed<float>> feeds;
+  feeds.emplace_back(s.ids, std::move(ids));
+  feeds.emplace_back(s.positions, std::move(positions));
+  feeds.emplace_back(s.targets, std::move(targets));
+  return feeds;
+}
+
+// examples/char_gpt.cpp's model, smaller.
+void gpt(Step& s) {
+  constexpr Dim embd = 64, heads = 4, layers = 2;
+  s.ids = s.g.input("ids", {batch, 1});
+  s.positions = s.g.input("positions", {batch, 1});
+  s.targets = s.g.input("targets", {batch, 1});
+  Node x = nn::embedding(s.ids, gpt_vocabulary, embd, s.init, "tok") +
+           nn::embedding(s.positions, gpt_context, embd, s.init, "pos");
+  for (Dim l = 1; l <= layers; ++l) {
+    x = nn::transformer_block(x, {.heads = heads, .context = gpt_context, .layers = layers}, s.init,
+                              "block" + std::to_string(l));
+  }
+  x = nn::layer_norm(x, s.init, "ln_f");
+  const Node logits = nn::dense(x, gpt_vocabulary, s.init, "head", {.bias = false, .weights = nn::normal(0.02)});
+  s.loss = cross_entropy(logits, s.targets);
+  s.rows = 16 * gpt_context;
+  s.batch = characters;
 }
 
 struct Held {
@@ -113,13 +159,14 @@ Held measure(void (*build)(Step&), bool plan, int threads) {
   nn::Adam adam(s.loss);
   Executor<float> ex(s.g, {.threads = threads, .plan_memory = plan});
   s.init.apply(ex);
-  const auto [X, Y] = batch(s.rows, 2);
+  const std::vector<Feed<float>> feeds = s.batch(s, 2);
   const std::size_t before = ex.memory();  // the parameters
-  ex.compute({{s.x, X}, {s.y, Y}}, adam.fetches());
+  ex.compute(feeds, adam.fetches());
   Held h;
   h.total = ex.memory();
   // Less the inputs and the constants, which are not computed.
-  std::size_t fixed = before + std::size_t(X.size() + Y.size()) * sizeof(float);
+  std::size_t fixed = before;
+  for (const Feed<float>& f : feeds) fixed += std::size_t(f.value.size()) * sizeof(float);
   for (NodeId n = 0; n < s.g.size(); ++n) {
     if (s.g.info(n).kind == NodeKind::constant) fixed += std::size_t(s.g.info(n).value.size()) * sizeof(float);
   }
@@ -150,8 +197,7 @@ PerStep steady(void (*build)(Step&), int threads) {
   nn::Adam adam(s.loss);
   Executor<float> ex(s.g, {.threads = threads});
   s.init.apply(ex);
-  const auto [X, Y] = batch(s.rows, 3);
-  const std::vector<Feed<float>> feeds{{s.x, X}, {s.y, Y}};
+  const std::vector<Feed<float>> feeds = s.batch(s, 3);
   for (int i = 0; i < 20; ++i) adam.step(ex, feeds);
   constexpr int steps = 50;
   const long calls = allocator_calls.load(), faults = minor_faults();
@@ -168,7 +214,8 @@ int main(int argc, char** argv) {
       const char* name;
       void (*build)(Step&);
     };
-    for (const Case& c : {Case{"784-1024-1024-10 MLP, batch 200", mlp}, Case{"LeNet, batch 64", lenet}}) {
+    for (const Case& c : {Case{"784-1024-1024-10 MLP, batch 200", mlp}, Case{"LeNet, batch 64", lenet},
+                          Case{"character GPT, 16 windows of 32", gpt}}) {
       const Held whole = measure(c.build, false, threads);
       const Held planned = measure(c.build, true, threads);
       if (whole.loss != planned.loss) {

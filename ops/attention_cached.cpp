@@ -8,6 +8,7 @@
 // so a run costs the new rows alone.
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -66,14 +67,16 @@ class AttentionCached final : public OpBase<AttentionCached> {
     };
     // Work by the dot products: one thread below elements_alone of them.
     if (n * (p + n) * width < detail::elements_alone) {
-      Matrix<T> scores(1, p + n);
-      for (Dim b = 0; b < blocks; ++b) block(b, scores.data());
+      detail::Scratch frame;
+      T* scores = frame.take<T>(p + n);
+      for (Dim b = 0; b < blocks; ++b) block(b, scores);
       return;
     }
     const Dim per = (blocks + 15) / 16;
     detail::parallel_chunks((blocks + per - 1) / per, [&](std::int64_t c) {
-      Matrix<T> scores(1, p + n);
-      for (Dim b = c * per; b < std::min(blocks, (c + 1) * per); ++b) block(b, scores.data());
+      detail::Scratch frame;
+      T* scores = frame.take<T>(p + n);
+      for (Dim b = c * per; b < std::min(blocks, (c + 1) * per); ++b) block(b, scores);
     });
   }
 

@@ -8,6 +8,7 @@
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace dagrad {
@@ -29,20 +30,22 @@ class CrossEntropy final : public OpBase<CrossEntropy> {
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
     const ConstView<T>& x = *in[0];
-    const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_);
-    std::vector<T> log_p(static_cast<std::size_t>(x.rows()), T(0));
+    detail::Scratch scratch;
+    const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_, scratch);
+    T* log_p = scratch.take<T>(x.rows());
+    std::fill(log_p, log_p + x.rows(), T(0));
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
         const Eigen::Index k = classes.of_row[static_cast<std::size_t>(r)];
         if (k < 0) continue;
         const T m = x.row(r).maxCoeff();
         const T lse = m + std::log((x.row(r).array() - m).exp().sum());
-        log_p[static_cast<std::size_t>(r)] = x(r, k) - lse;
+        log_p[r] = x(r, k) - lse;
       }
     });
     T total = 0;
     for (Dim r = 0; r < x.rows(); ++r) {
-      if (classes.of_row[static_cast<std::size_t>(r)] >= 0) total += log_p[static_cast<std::size_t>(r)];
+      if (classes.of_row[static_cast<std::size_t>(r)] >= 0) total += log_p[r];
     }
     out(0, 0) = -total / static_cast<T>(classes.count);
   }

@@ -26,7 +26,8 @@ class CrossEntropyGrad final : public OpBase<CrossEntropyGrad> {
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
     const ConstView<T>& x = *in[0];
-    const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_);
+    detail::Scratch scratch;
+    const detail::RowClasses classes = detail::row_classes(*in[1], x.cols(), options_, scratch);
     const T c = (*in[2])(0, 0) / static_cast<T>(classes.count);
     detail::parallel_rows(x.rows(), x.cols(), [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {

@@ -28,9 +28,12 @@ struct GeluOf {
   }
 };
 
+// The form is part of the rule's type, so that each returns one expression
+// type and the float kernels write straight into the output (a rule
+// returning either form would have to evaluate into a temporary).
+template <bool Tanh>
 struct GeluRule {
   static constexpr std::string_view key = "gelu";
-  GeluApproximation approximate;
 
   template <class X>
   auto operator()(const X& x) const {
@@ -40,24 +43,27 @@ struct GeluRule {
       // rational approximation each, within a few ulp), a pass over memory
       // as fast as exp's. 1 + erf loses the digits of Phi far below 0, as
       // PyTorch's float GELU does; they are ~1e-7 of |x| there.
-      if (approximate == GeluApproximation::tanh) {
-        return (T(0.5) * x * (T(1) + (T(0.7978845608028654) * (x + T(0.044715) * x * x * x)).tanh())).eval();
+      if constexpr (Tanh) {
+        return T(0.5) * x * (T(1) + (T(0.7978845608028654) * (x + T(0.044715) * x * x * x)).tanh());
+      } else {
+        return T(0.5) * x * (T(1) + (x * T(0.7071067811865476)).erf());
       }
-      return (T(0.5) * x * (T(1) + (x * T(0.7071067811865476)).erf())).eval();
     } else {
-      return x.unaryExpr(GeluOf<T>{approximate == GeluApproximation::tanh});
+      return x.unaryExpr(GeluOf<T>{Tanh});
     }
   }
-  Node grad(const GradContext& ctx) const { return gelu_grad(ctx.input(0), ctx.grad(), approximate); }
-  Attributes attributes() const {
-    return {{"approximate_tanh", std::int64_t{approximate == GeluApproximation::tanh}}};
-  }
-  std::string label() const { return approximate == GeluApproximation::tanh ? "gelu tanh" : "gelu"; }
+  static GeluApproximation approximate() { return Tanh ? GeluApproximation::tanh : GeluApproximation::none; }
+  Node grad(const GradContext& ctx) const { return gelu_grad(ctx.input(0), ctx.grad(), approximate()); }
+  Attributes attributes() const { return {{"approximate_tanh", std::int64_t{Tanh}}}; }
+  std::string label() const { return Tanh ? "gelu tanh" : "gelu"; }
 };
 
 }  // namespace
 
-Node gelu(Node x, GeluApproximation approximate) { return unary(x, GeluRule{approximate}); }
+Node gelu(Node x, GeluApproximation approximate) {
+  if (approximate == GeluApproximation::tanh) return unary(x, GeluRule<true>{});
+  return unary(x, GeluRule<false>{});
+}
 
 namespace {
 

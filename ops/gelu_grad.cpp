@@ -48,41 +48,48 @@ Node second_derivative(Node x, GeluApproximation approximate) {
   return mul(slope_of_tanh, inner);
 }
 
+// The form is part of the rule's type, as gelu's (gelu.cpp): one
+// expression type each, written straight into the output.
+template <bool Tanh>
 struct GeluGradRule {
   static constexpr std::string_view key = "gelu_grad";
   static constexpr bool broadcasts = false;
-  GeluApproximation approximate;
 
   template <class X, class DY>
   auto operator()(const X& x, const DY& dy) const {
     using T = typename X::Scalar;
     if constexpr (std::is_same_v<T, float>) {
       // float: vectorized erf, exp and tanh, as gelu's forward (gelu.cpp).
-      if (approximate == GeluApproximation::tanh) {
-        const auto t = (T(k) * (x + T(c) * x * x * x)).tanh().eval();
+      if constexpr (Tanh) {
+        // t appears twice and is computed for each (the same bits both
+        // times), rather than kept in a temporary.
+        const auto t = (T(k) * (x + T(c) * x * x * x)).tanh();
         const auto du = T(k) * (T(1) + T(3 * c) * x * x);
-        return (dy * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du)).eval();
+        return dy * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+      } else {
+        const auto cdf = T(0.5) * (T(1) + (x * T(0.7071067811865476)).erf());
+        return dy * (cdf + x * T(inv_sqrt_2pi) * (T(-0.5) * x * x).exp());
       }
-      const auto cdf = T(0.5) * (T(1) + (x * T(0.7071067811865476)).erf());
-      return (dy * (cdf + x * T(inv_sqrt_2pi) * (T(-0.5) * x * x).exp())).eval();
     } else {
-      return dy * x.unaryExpr(GeluSlope<T>{approximate == GeluApproximation::tanh});
+      return dy * x.unaryExpr(GeluSlope<T>{Tanh});
     }
   }
+  static GeluApproximation approximate() { return Tanh ? GeluApproximation::tanh : GeluApproximation::none; }
   Node grad(const GradContext& ctx, std::size_t i) const {
     const Node x = ctx.input(0), dy = ctx.input(1);
-    if (i == 0) return mul(mul(ctx.grad(), dy), second_derivative(x, approximate));
-    return gelu_grad(x, ctx.grad(), approximate);
+    if (i == 0) return mul(mul(ctx.grad(), dy), second_derivative(x, approximate()));
+    return gelu_grad(x, ctx.grad(), approximate());
   }
-  Attributes attributes() const {
-    return {{"approximate_tanh", std::int64_t{approximate == GeluApproximation::tanh}}};
-  }
-  std::string label() const { return approximate == GeluApproximation::tanh ? "gelu_grad tanh" : "gelu_grad"; }
+  Attributes attributes() const { return {{"approximate_tanh", std::int64_t{Tanh}}}; }
+  std::string label() const { return Tanh ? "gelu_grad tanh" : "gelu_grad"; }
 };
 
 }  // namespace
 
-Node gelu_grad(Node x, Node dy, GeluApproximation approximate) { return binary(x, dy, GeluGradRule{approximate}); }
+Node gelu_grad(Node x, Node dy, GeluApproximation approximate) {
+  if (approximate == GeluApproximation::tanh) return binary(x, dy, GeluGradRule<true>{});
+  return binary(x, dy, GeluGradRule<false>{});
+}
 
 OpEntry detail::registry_entry_gelu_grad() {
   const auto exact = [](const auto& in) { return gelu_grad(in[0], in[1], GeluApproximation::none); };

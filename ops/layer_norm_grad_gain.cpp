@@ -3,6 +3,7 @@
 #include <dagrad/core/detail/layer_norm.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
@@ -29,10 +30,11 @@ class LayerNormGradGain final : public OpBase<LayerNormGradGain> {
     const ConstView<T>& x = *in[0];
     const ConstView<T>& dy = *in[1];
     const Dim d = x.cols();
-    std::vector<detail::RowMoments<T>> moments(static_cast<std::size_t>(x.rows()));
+    detail::Scratch scratch;
+    detail::RowMoments<T>* moments = scratch.take<detail::RowMoments<T>>(x.rows());
     detail::parallel_rows(x.rows(), d, [&](Dim first, Dim count) {
       for (Dim r = first; r < first + count; ++r) {
-        moments[static_cast<std::size_t>(r)] = detail::row_moments(x.row(r).data(), d, static_cast<T>(options_.eps));
+        moments[r] = detail::row_moments(x.row(r).data(), d, static_cast<T>(options_.eps));
       }
     });
     out.setZero();
@@ -40,7 +42,7 @@ class LayerNormGradGain final : public OpBase<LayerNormGradGain> {
     for (Dim r = 0; r < x.rows(); ++r) {
       const T* xr = x.row(r).data();
       const T* dyr = dy.row(r).data();
-      const detail::RowMoments<T> m = moments[static_cast<std::size_t>(r)];
+      const detail::RowMoments<T> m = moments[r];
       for (Dim j = 0; j < d; ++j) z[j] += dyr[j] * ((xr[j] - m.mean) * m.rstd);
     }
   }

@@ -7,6 +7,7 @@
 
 #include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -76,10 +77,10 @@ struct AttentionGeometry {
 };
 
 // f(b, scratch) for every block, `scratch` values each, in up to 16 chunks of
-// whole blocks sharing the threads, each chunk allocating its scratch once.
+// whole blocks sharing the threads, each chunk taking its scratch once.
 // Blocks are independent and each is computed whole by one call, so no
-// result depends on the cut or on which thread ran it. The scratch is a
-// Matrix, 64-byte aligned like every value: Eigen's vectorized sums and
+// result depends on the cut or on which thread ran it. The scratch
+// (detail/scratch.hpp) is 64-byte aligned like every value: Eigen's vectorized sums and
 // exps start their packets where a row's address allows, so an address
 // fixed by the shape alone keeps their order, and the bits, fixed too.
 template <class T, class F>
@@ -87,8 +88,9 @@ void for_each_block(Dim blocks, Dim scratch, const F& f) {
   if (blocks == 0) return;
   const Dim per = (blocks + 15) / 16;
   parallel_chunks((blocks + per - 1) / per, [&](std::int64_t c) {
-    Matrix<T> buffer(1, scratch);
-    for (Dim b = c * per; b < std::min(blocks, (c + 1) * per); ++b) f(b, buffer.data());
+    Scratch frame;
+    T* buffer = frame.take<T>(scratch);
+    for (Dim b = c * per; b < std::min(blocks, (c + 1) * per); ++b) f(b, buffer);
   });
 }
 

@@ -1,17 +1,19 @@
 // What cross_entropy and its gradient share: the shape rule for logits and
 // a column of class ids, each row's class read once (ignored rows marked),
 // and the options as attributes.
-//   const detail::RowClasses rows = detail::row_classes(ids, logits.cols(), options);
+//   detail::Scratch scratch;
+//   const detail::RowClasses rows = detail::row_classes(ids, logits.cols(), options, scratch);
 #pragma once
 
 #include <dagrad/core/detail/ids.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 #include <dagrad/core/registry.hpp>
 
+#include <span>
 #include <string>
-#include <vector>
 
 namespace dagrad::detail {
 
@@ -26,18 +28,19 @@ inline void check_class_ids(Shape logits, Shape ids) {
 }
 
 // Each row's class, or -1 where the row's id is the ignore index, and how
-// many rows are not ignored.
+// many rows are not ignored (of_row in the caller's scratch frame).
 struct RowClasses {
-  std::vector<Eigen::Index> of_row;
+  std::span<Eigen::Index> of_row;
   Eigen::Index count = 0;
 };
 
 // Read in row order on one thread, so the first bad id is the one reported
 // (Error naming its row and value; the executor adds the node's name).
 template <class T>
-RowClasses row_classes(const ConstView<T>& ids, Eigen::Index classes, const CrossEntropyOptions& options) {
+RowClasses row_classes(const ConstView<T>& ids, Eigen::Index classes, const CrossEntropyOptions& options,
+                       Scratch& scratch) {
   RowClasses c;
-  c.of_row.resize(static_cast<std::size_t>(ids.rows()));
+  c.of_row = {scratch.take<Eigen::Index>(ids.rows()), static_cast<std::size_t>(ids.rows())};
   for (Eigen::Index r = 0; r < ids.rows(); ++r) {
     const bool ignored = options.ignore_index && ids(r, 0) == static_cast<T>(*options.ignore_index);
     c.of_row[static_cast<std::size_t>(r)] = ignored ? -1 : checked_id(ids, r, classes, "the classes");
