@@ -923,6 +923,16 @@ struct Executor<T>::Impl {
   bool value_reused(NodeId n) const {
     return has_value(n) && (storage[n] == Storage::gone || storage[n] == Storage::fused);
   }
+  // Parameters and constants hold one value whatever ran; an op's or an
+  // input's is the last run's when that run's plan computed or fed it.
+  bool value_from_last_run(NodeId n) const {
+    if (!has_value(n)) return false;
+    const NodeKind kind = graph.info(n).kind;
+    if (kind == NodeKind::parameter || kind == NodeKind::constant || folded[n]) return true;
+    if (!last || n >= last->task_of.size()) return false;
+    const auto in = [n](const std::vector<NodeId>& list) { return std::find(list.begin(), list.end(), n) != list.end(); };
+    return last->task_of[n] >= 0 || in(last->repeats) || in(last->inputs);
+  }
 
   std::size_t memory() const {
     std::size_t bytes = arena_size;
@@ -1088,6 +1098,12 @@ template <class T>
 bool Executor<T>::value_reused(Node node) const {
   impl_->graph.check_owns(node, "value_reused");
   return impl_->value_reused(node.id());
+}
+
+template <class T>
+bool Executor<T>::value_from_last_run(Node node) const {
+  impl_->graph.check_owns(node, "value_from_last_run");
+  return impl_->value_from_last_run(node.id());
 }
 
 template <class T>

@@ -142,10 +142,14 @@ class Values {
             }
             lookup_ = [ex](NodeId id) -> std::optional<Matrix<double>> {
               const Node n = ex->graph().node(id);
-              if (!ex->has_value(n) || ex->value_reused(n)) return std::nullopt;
+              if (!ex->value_from_last_run(n) || ex->value_reused(n)) return std::nullopt;
               return ex->value(n).template cast<double>();
             };
             reused_ = [ex](NodeId id) { return ex->value_reused(ex->graph().node(id)); };
+            earlier_ = [ex](NodeId id) {
+              const Node n = ex->graph().node(id);
+              return ex->has_value(n) && !ex->value_from_last_run(n);
+            };
           }
         },
         source);
@@ -156,10 +160,14 @@ class Values {
   }
   // Computed by the last run, but a later value took its bytes.
   bool reused(NodeId id) const { return reused_ && reused_(id); }
+  // Left by an earlier run (of other fetches) than the last: not shown
+  // beside the last run's values.
+  bool earlier(NodeId id) const { return earlier_ && earlier_(id); }
 
  private:
   std::function<std::optional<Matrix<double>>(NodeId)> lookup_;
   std::function<bool(NodeId)> reused_;
+  std::function<bool(NodeId)> earlier_;
 };
 
 // A summary goes one statistic a line, so a big tensor's node stays narrow.
@@ -457,14 +465,20 @@ class DotWriter {
     if (!value && info.kind == NodeKind::constant) value = info.value;
     if (!value && values_.reused(id)) {
       label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\"><B>data</B> reused†</TD></TR>";
+    } else if (!value && values_.earlier(id)) {
+      label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\"><B>data</B> earlier run‡</TD></TR>";
     }
     if (value) {
       std::optional<Matrix<double>> grad;
-      if (selection_.grad_node[id]) grad = values_.of(*selection_.grad_node[id]);
+      const std::optional<NodeId> grad_id = selection_.grad_node[id];
+      if (grad_id) grad = values_.of(*grad_id);
       const std::string data = value_html("data", *value);
       if (grad) {
         label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data + "</TD><TD BORDER=\"1\" SIDES=\"T\">" +
                  value_html("grad", *grad) + "</TD></TR>";
+      } else if (grad_id && values_.earlier(*grad_id)) {
+        label += "<TR><TD BORDER=\"1\" SIDES=\"TR\">" + data +
+                 "</TD><TD BORDER=\"1\" SIDES=\"T\"><B>grad</B> earlier run‡</TD></TR>";
       } else {
         label += "<TR><TD COLSPAN=\"2\" BORDER=\"1\" SIDES=\"T\">" + data + "</TD></TR>";
       }
@@ -489,6 +503,16 @@ class DotWriter {
         << (timed_ && info.kind == NodeKind::op ? time_attributes(share_[id]) : "")
         // The SVG element's id, for a page that finds a node by its id.
         << ", id=\"n" << id << "\"]";
+  }
+
+  // A kept node, or its gradient, holds an earlier run's value.
+  bool any_earlier() const {
+    for (NodeId id = 0; id < graph_.size(); ++id) {
+      if (!selection_.keep[id]) continue;
+      if (values_.earlier(id)) return true;
+      if (selection_.grad_node[id] && values_.earlier(*selection_.grad_node[id])) return true;
+    }
+    return false;
   }
 
   bool any_reused() const {
@@ -565,6 +589,11 @@ class DotWriter {
       legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>data</B> | <B>grad</B>: the node's value "
                 "and its gradient's value in the last run; more than " +
                 std::to_string(max_listed_entries) + " entries show as shape, min, mean, max</TD></TR>";
+      if (any_earlier()) {
+        legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>earlier run‡</B>: the value was left by an earlier run "
+                  "of other fetches, not computed by the last; fetch it with the others to see them "
+                  "side by side</TD></TR>";
+      }
       if (any_reused()) {
         legend += "<TR><TD></TD><TD ALIGN=\"LEFT\"><B>reused†</B>: the run did not fetch the node, and a later "
                   "value took its memory (or it was computed inside a fused group, never stored); fetch it, "

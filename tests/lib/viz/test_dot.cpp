@@ -492,3 +492,38 @@ TEST_CASE("values from a planned run: fetched nodes show their data, reused ones
   const std::string all = to_dot(net.g, {.values = &whole});
   CHECK(!contains(all, "reused"));
 }
+
+TEST_CASE("values an earlier run left are not shown beside the last run's") {
+  Net net;
+  Executor<double> ex(net.g, {.threads = 1, .plan_memory = false});
+  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
+  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
+  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  std::vector<Node> step{net.loss};
+  step.insert(step.end(), net.grads.begin(), net.grads.end());
+  ex.run({{net.x, Matrix<double>::Ones(2, 3)}}, step);
+  CHECK(!contains(to_dot(net.g, {.values = &ex}), "earlier run"));
+
+  // The forward pass alone, on 5 rows: the gradients the first run left
+  // are from other data.
+  ex.run({{net.x, Matrix<double>::Ones(5, 3)}}, {net.loss});
+  for (const Node g : net.grads) {
+    CHECK(ex.has_value(g));
+    CHECK(!ex.value_from_last_run(g));
+  }
+  CHECK(ex.value_from_last_run(net.loss));
+  CHECK(ex.value_from_last_run(net.x));
+  CHECK(ex.value_from_last_run(net.w1));  // a parameter's value is whatever ran
+  Parsed p(to_dot(net.g, {.values = &ex}));
+  CHECK(contains(label_of(p.graph), "earlier run‡"));
+  const std::string w1 = p.attr(net.w1.id(), "label");
+  CHECK(contains(w1, "<B>data</B> "));
+  CHECK(contains(w1, "<B>grad</B> earlier run‡"));
+  CHECK(contains(p.attr(net.grads[0].id(), "label"), "<B>data</B> earlier run‡"));
+  CHECK(contains(p.attr(net.loss.id(), "label"), "<B>data</B> "));
+  CHECK(!contains(p.attr(net.loss.id(), "label"), "earlier run"));
+
+  // The whole step again: every value is the last run's.
+  ex.run({{net.x, Matrix<double>::Ones(2, 3)}}, step);
+  CHECK(!contains(to_dot(net.g, {.values = &ex}), "earlier run"));
+}

@@ -172,6 +172,11 @@ class Executor {
   // took its bytes (plan_memory), so value() would throw: a drawing shows
   // such a node as reused rather than failing.
   bool value_reused(Node node) const;
+  // True when `node` holds a value the last run computed or was fed (a
+  // parameter's or a constant's always counts); false for one an earlier
+  // run left, as a run of other fetches leaves the values it did not
+  // need: a drawing then does not show it beside the last run's.
+  bool value_from_last_run(Node node) const;
 
   // Bytes of values held: the shared block of planned values, and every
   // node's own storage (parameters, inputs, fetched values).
