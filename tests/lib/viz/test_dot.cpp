@@ -86,6 +86,12 @@ struct Net {
     }
     grads = gradients(loss, {w1, b1, w2});
   }
+  // The weights the tests that run it give it.
+  void set_weights(Executor<double>& ex) const {
+    ex.set(w1, Matrix<double>::Constant(3, 4, 0.1));
+    ex.set(b1, Matrix<double>::Constant(1, 4, 0.2));
+    ex.set(w2, Matrix<double>::Constant(4, 1, 0.3));
+  }
 };
 
 // Subgraphs of g whose name starts with "cluster", with their labels.
@@ -352,9 +358,7 @@ TEST_CASE("collapsing an inner scope keeps the outer cluster; collapse_layers bo
 TEST_CASE("with a profile each op node and layer shows its share of the kernel time") {
   Net net;
   Executor<double> ex(net.g, {.threads = 1, .profile = true});
-  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(ex);
   ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
   const std::vector<NodeTime> profile = ex.profile();
   REQUIRE(!profile.empty());
@@ -375,9 +379,7 @@ TEST_CASE("with a profile each op node and layer shows its share of the kernel t
 TEST_CASE("with a memory plan each op node shows where its value lay, one fill colour per place") {
   Net net;
   Executor<double> ex(net.g, {.threads = 2, .fuse = false});  // every op's value placed
-  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(ex);
   ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
   const MemoryReport plan = ex.memory_plan();
   REQUIRE(plan.values.size() > 4);
@@ -420,9 +422,7 @@ TEST_CASE("with a memory plan each op node shows where its value lay, one fill c
 TEST_CASE("with a memory plan each fused group is a cluster inside its scope, its members never stored") {
   Net net;
   Executor<double> ex(net.g, {.threads = 2});
-  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(ex);
   ex.run({{net.x, Matrix<double>::Ones(64, 3)}}, {net.loss, net.grads[0]});
   const MemoryReport plan = ex.memory_plan();
   // tanh's gradient reads its output, so the biased sum has one reader.
@@ -460,9 +460,7 @@ TEST_CASE("with a memory plan each fused group is a cluster inside its scope, it
 TEST_CASE("values from a planned run: fetched nodes show their data, reused ones say so instead of failing") {
   Net net;
   Executor<double> ex(net.g, {.threads = 1});  // plan_memory on, the default
-  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(ex);
   ex.run({{net.x, Matrix<double>::Ones(2, 3)}}, {net.loss, net.grads[0]});
   std::size_t reused = 0;
   Parsed p(to_dot(net.g, {.values = &ex}));
@@ -485,9 +483,7 @@ TEST_CASE("values from a planned run: fetched nodes show their data, reused ones
 
   // With the plan off nothing is reused, and the legend does not speak of it.
   Executor<double> whole(net.g, {.threads = 1, .plan_memory = false});
-  whole.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  whole.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  whole.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(whole);
   whole.run({{net.x, Matrix<double>::Ones(2, 3)}}, {net.loss, net.grads[0]});
   const std::string all = to_dot(net.g, {.values = &whole});
   CHECK(!contains(all, "reused"));
@@ -496,9 +492,7 @@ TEST_CASE("values from a planned run: fetched nodes show their data, reused ones
 TEST_CASE("values an earlier run left are not shown beside the last run's") {
   Net net;
   Executor<double> ex(net.g, {.threads = 1, .plan_memory = false});
-  ex.set(net.w1, Matrix<double>::Constant(3, 4, 0.1));
-  ex.set(net.b1, Matrix<double>::Constant(1, 4, 0.2));
-  ex.set(net.w2, Matrix<double>::Constant(4, 1, 0.3));
+  net.set_weights(ex);
   std::vector<Node> step{net.loss};
   step.insert(step.end(), net.grads.begin(), net.grads.end());
   ex.run({{net.x, Matrix<double>::Ones(2, 3)}}, step);
