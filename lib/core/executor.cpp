@@ -930,7 +930,9 @@ struct Executor<T>::Impl {
     const NodeKind kind = graph.info(n).kind;
     if (kind == NodeKind::parameter || kind == NodeKind::constant || folded[n]) return true;
     if (!last || n >= last->task_of.size()) return false;
-    const auto in = [n](const std::vector<NodeId>& list) { return std::find(list.begin(), list.end(), n) != list.end(); };
+    const auto in = [n](const std::vector<NodeId>& list) {
+      return std::find(list.begin(), list.end(), n) != list.end();
+    };
     return last->task_of[n] >= 0 || in(last->repeats) || in(last->inputs);
   }
 
