@@ -9,16 +9,10 @@
 // Under AddressSanitizer the arena keeps what is not taken poisoned, and
 // each take is followed by 64 poisoned bytes, so a kernel that writes past
 // its scratch is caught as it would be past a matrix of its own.
+#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/core/detail/scratch.hpp>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define DAGRAD_SCRATCH_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DAGRAD_SCRATCH_ASAN 1
-#endif
-#endif
-#if defined(DAGRAD_SCRATCH_ASAN)
+#if defined(DAGRAD_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -32,7 +26,7 @@ namespace {
 
 constexpr std::size_t alignment = 64;
 constexpr std::size_t first_chunk = std::size_t{1} << 20;
-#if defined(DAGRAD_SCRATCH_ASAN)
+#if defined(DAGRAD_ASAN)
 constexpr std::size_t redzone = 64;
 void poison(std::byte* p, std::size_t n) { ASAN_POISON_MEMORY_REGION(p, n); }
 void unpoison(std::byte* p, std::size_t n) { ASAN_UNPOISON_MEMORY_REGION(p, n); }
@@ -97,7 +91,7 @@ struct Arena {
 
   // Back to where a frame opened: what was taken since is poisoned again.
   void restore(std::size_t to_chunk, std::size_t to_used) {
-#if defined(DAGRAD_SCRATCH_ASAN)
+#if defined(DAGRAD_ASAN)
     if (!chunks.empty()) {
       for (std::size_t c = to_chunk; c <= chunk && c < chunks.size(); ++c) {
         const std::size_t from = c == to_chunk ? to_used : 0;

@@ -11,6 +11,7 @@
 // file in ops/ is (DAGRAD_OPS_DIR comes from tests/ops/meson.build).
 #include <doctest/doctest.h>
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/core/registry.hpp>
 #include <dagrad/dagrad.hpp>
 
@@ -29,14 +30,8 @@ namespace {
 // Under ThreadSanitizer the threaded checks below look for races: they run
 // in float only, and the passes at 2 and 8 threads only. The regular and
 // AddressSanitizer builds run them in full (both types; 1, 2 and 8 threads).
-#if defined(__SANITIZE_THREAD__)
+#if defined(DAGRAD_TSAN)
 constexpr bool race_check_only = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool race_check_only = true;
-#else
-constexpr bool race_check_only = false;
-#endif
 #else
 constexpr bool race_check_only = false;
 #endif

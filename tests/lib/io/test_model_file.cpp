@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/dagrad.hpp>
 
 #include <dagrad/io/detail/model_file.hpp>  // crc32c, to build files by hand
@@ -598,14 +599,8 @@ TEST_CASE("a save killed at any moment leaves the old model or the new one, whol
   // 200 kills; 40 in a sanitized build, whose saves run several times slower
   // (the same kill points, spread over two saves, a fifth as many; the
   // regular build runs all 200).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(DAGRAD_SANITIZED)
   const int kills = 40;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  const int kills = 40;
-#else
-  const int kills = 200;
-#endif
 #else
   const int kills = 200;
 #endif

@@ -8,13 +8,7 @@
 // The loader picks a clone by running its resolver while it relocates the
 // library, before a sanitizer's runtime is ready: under ThreadSanitizer that
 // crashes every program at start. Sanitized builds take the baseline loop.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define DAGRAD_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define DAGRAD_SANITIZED 1
-#endif
-#endif
+#include <dagrad/core/detail/sanitizers.hpp>
 
 #if defined(DAGRAD_DISPATCH_AVX2) && !defined(DAGRAD_SANITIZED)
 #define DAGRAD_CLONES __attribute__((target_clones("avx2", "default")))
