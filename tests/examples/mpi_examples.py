@@ -24,9 +24,11 @@ The data: MNIST's files where the other example tests find them (DAGRAD_DATA or
 ~/.cache/dagrad/mnist), cut with --train-rows; mnist_mlp's, seven-segment digits
 the test writes (seven_segment.py).
 """
+import atexit
 import os
 import random
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,7 @@ check, mpirun, programs = sys.argv[1], sys.argv[2], sys.argv[3:]
 # threads (bound to a core, oneTBB would run one).
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 scratch = tempfile.mkdtemp(prefix="dagrad_mpi_")
+atexit.register(shutil.rmtree, scratch, ignore_errors=True)
 
 
 # Thread counts each comparison runs at: 1 and 2; one in a sanitized build

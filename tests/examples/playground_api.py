@@ -19,11 +19,13 @@ seven-segment MNIST files, and checks:
 
     python3 tests/examples/playground_api.py PLAYGROUND BUILD_DIR [SANITIZE]
 """
+import atexit
 import http.client
 import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -163,6 +165,7 @@ def check_export(s, build, sanitize):
         assert b"cluster_" + scope in dot or scope in dot, scope
 
     folder = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     source = os.path.join(folder, "network.cpp")
     with open(source, "wb") as f:
         f.write(program)
@@ -382,6 +385,7 @@ def check_limit_and_stop(exe, data):
 
 def main(exe, build, sanitize=""):
     data = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, data, ignore_errors=True)
     rng = random.Random(1)
     write_set(data, "train", 600, rng)
     write_set(data, "t10k", 100, rng)

@@ -21,12 +21,14 @@ Checks, each against the same server:
 
     python3 tests/examples/playground_strangers.py PLAYGROUND [SANITIZE]
 """
+import atexit
 import http.client
 import json
 import os
 import random
 import resource
 import select
+import shutil
 import socket
 import sys
 import tempfile
@@ -290,6 +292,7 @@ def check_full(exe):
 
 def main(exe, sanitize=""):
     data = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, data, ignore_errors=True)
     rng = random.Random(1)
     write_set(data, "train", 600, rng)
     write_set(data, "t10k", 100, rng)
