@@ -6,6 +6,7 @@
 // test set and prints.
 #include <dagrad/dagrad.hpp>
 
+#include "mnist_training.hpp"
 #include "ranks.hpp"
 
 #include <unistd.h>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -83,8 +83,7 @@ ArgParser make_parser() {
   p.add("folds", "K", "k-fold cross-validation instead of a holdout (implies --refit)");
   p.add_switch("refit", "train the best configuration again on all training rows before testing it");
   p.add("threads", "N", "configurations trained at once, and the refit's threads (default 0: every core)");
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "use the first N training images only (default all, 60000 in MNIST)");
+  add_mnist_flags(p, /*test_rows=*/false);
   p.add("csv", "FILE", "write the table as CSV");
   p.add("json", "FILE", "write the table, the best configuration and its test score as JSON");
   p.add("svg", "FILE", "draw validation score against learning_rate_init, one line per other setting");
@@ -146,13 +145,6 @@ std::string label(const GridRow& row) {
     }
   }
   return s;
-}
-
-// The dataset file `name` in dir, or its .gz twin when only that exists.
-std::string mnist_path(const std::string& dir, const std::string& name) {
-  const std::filesystem::path plain = std::filesystem::path(dir) / name;
-  if (!std::filesystem::exists(plain) && std::filesystem::exists(plain.string() + ".gz")) return plain.string() + ".gz";
-  return plain.string();
 }
 
 std::string csv_field(const std::string& s) {
@@ -364,21 +356,6 @@ std::string choose_validation(const ParsedArgs& args, GridSearchOptions& options
   return "holdout of " + std::to_string(rows) + " training rows" + (seeded ? ", chosen at random" : ", the last ones");
 }
 
-// The training set, cut to --train-rows when given.
-Dataset read_training(const ParsedArgs& args, const std::string& dir) {
-  Dataset train = read_dataset(mnist_path(dir, "train-images-idx3-ubyte"), mnist_path(dir, "train-labels-idx1-ubyte"));
-  if (args.has("train-rows")) {
-    const auto n = parse_number<std::size_t>("train-rows", args.get("train-rows"), "a whole number");
-    if (n == 0 || n > train.images.count) {
-      throw UsageError(std::string(program) + ": --train-rows takes 1 to " + std::to_string(train.images.count));
-    }
-    train.images.count = n;
-    train.images.pixels.resize(n * train.images.features());
-    train.labels.resize(n);
-  }
-  return train;
-}
-
 // Rank 0 after the search: the table, the best configuration scored once on
 // the test set, and the files asked for.
 void report(const ParsedArgs& args, const Grid& grid, const GridResult& result, bool refit,
@@ -419,13 +396,11 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
 
   // Every configuration is checked here, before any data is read.
   GridSearch search(base, grid, options);
+  // The test set is read after the search: its files are looked for now.
   const std::string dir = args.get("data", default_mnist_dir());
-  const std::string test_images = mnist_path(dir, "t10k-images-idx3-ubyte");
-  const std::string test_labels = mnist_path(dir, "t10k-labels-idx1-ubyte");
-  for (const std::string& f : {test_images, test_labels}) {
-    if (tests && !std::filesystem::exists(f)) throw DataError(f + ": no such file (the test set is read after the search)");
-  }
-  const Dataset train = read_training(args, dir);
+  const std::string test_images = tests ? mnist_file(dir, "t10k-images-idx3-ubyte") : "";
+  const std::string test_labels = tests ? mnist_file(dir, "t10k-labels-idx1-ubyte") : "";
+  const Dataset train = load_mnist_train_rows(args);
   const std::vector<int> y_train = to_labels(train.labels);
   std::cout << "(" << train.images.count << ", " << train.images.features() << "), " << validation << ", "
             << search.configurations().size() << " configurations\n"

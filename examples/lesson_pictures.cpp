@@ -5,6 +5,8 @@
 //   lesson_pictures --classify my_seven.png
 #include <dagrad/dagrad.hpp>
 
+#include "mnist_training.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -18,14 +20,13 @@ ArgParser make_parser() {
               "Draws MNIST digits, trains the lesson's MLPClassifier(hidden_layer_sizes=(50,),\n"
               "max_iter=10, random_state=1), draws its weights and loss curve, and classifies\n"
               "an image of your own.");
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
+  add_mnist_flags(p, /*test_rows=*/false);
   p.add("digits", "FILE.png", "write a grid of the first --count training digits with their labels");
   p.add("count", "N", "how many digits the grid shows (default 40)");
   p.add("weights", "FILE.png", "write each hidden unit's 784 weights as a 28x28 image");
   p.add("loss", "FILE.svg", "write the loss curve");
   p.add("classify", "IMAGE", "read a PNG/PGM/PPM of a handwritten digit and classify it");
   p.add("max-iter", "N", "epochs of training (default 10, the lesson's)");
-  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
   return p;
 }
 
@@ -56,7 +57,7 @@ int run(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
+  const Mnist mnist = load_mnist_rows(args);
   std::cout << "training images: (" << mnist.train.images.count << ", " << mnist.train.images.features() << ")\n";
 
   if (args.has("digits")) {
@@ -65,12 +66,6 @@ int run(int argc, char** argv) {
     std::cout << "wrote " << args.get("digits") << " (the first " << count << " training digits)\n";
   }
   if (!args.has("weights") && !args.has("loss") && !args.has("classify")) return 0;
-
-  const std::size_t rows = parse_count("train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)),
-                                       mnist.train.images.count);
-  mnist.train.images.count = rows;
-  mnist.train.images.pixels.resize(rows * mnist.train.images.features());
-  mnist.train.labels.resize(rows);
 
   MLPParams params;
   params.hidden_layer_sizes = {50};

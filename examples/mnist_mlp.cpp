@@ -3,6 +3,7 @@
 // in scikit-learn (--hidden-layer-sizes 10,10,10,10,10 --max-iter 10 ...).
 //   mpirun -np 2 build/examples/mnist_mlp --hidden-layer-sizes 50   (each rank a shard of every batch)
 #include "mnist_mlp_flags.hpp"
+#include "mnist_training.hpp"
 #include "ranks.hpp"
 
 #include <algorithm>
@@ -98,20 +99,6 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
   std::cout << preview.summary() << "\n" << graph_summary(preview.graph()) << "\n";
 }
 
-// The rows asked for (--train-rows, --test-rows); images stay bytes, scaled batch by batch.
-void keep_rows(const ParsedArgs& args, Mnist& mnist) {
-  const std::size_t train_rows = parse_count(
-      "train-rows", args.get("train-rows", std::to_string(mnist.train.images.count)), mnist.train.images.count);
-  const std::size_t test_rows = parse_count(
-      "test-rows", args.get("test-rows", std::to_string(mnist.test.images.count)), mnist.test.images.count);
-  mnist.train.images.count = train_rows;
-  mnist.train.images.pixels.resize(train_rows * mnist.train.images.features());
-  mnist.train.labels.resize(train_rows);
-  mnist.test.images.count = test_rows;
-  mnist.test.images.pixels.resize(test_rows * mnist.test.images.features());
-  mnist.test.labels.resize(test_rows);
-}
-
 // --show (a digit as text, --show-png as a picture) and --digits (a grid).
 void show_digits(const ParsedArgs& args, const Mnist& mnist, bool writes) {
   const auto& im = mnist.train.images;
@@ -172,8 +159,8 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   // The hyperparameters given as flags, over the defaults or a loaded model's.
   MLPParams params;
   apply_mlp_param_flags(args, params);
-  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
-  keep_rows(args, mnist);
+  // Only the rows asked for (--train-rows, --test-rows); images stay bytes, scaled batch by batch.
+  const Mnist mnist = load_mnist_rows(args);
   const std::vector<int> y_train = to_labels(mnist.train.labels);
   const std::vector<int> y_test = to_labels(mnist.test.labels);
   const bool writes = !group || group->rank() == 0;

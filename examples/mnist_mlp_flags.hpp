@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mlp_flags.hpp"
+#include "mnist_flags.hpp"
 
 #include <dagrad/cli/cli.hpp>
 
@@ -16,9 +17,7 @@ inline dagrad::ArgParser mnist_mlp_parser() {
               "Trains scikit-learn's MLPClassifier, rebuilt on a dagrad graph, on MNIST and prints\n"
               "the lesson's lines. Hyperparameters are flags named as in scikit-learn, with dashes.");
   add_mlp_param_flags(p);
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
-  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+  add_mnist_flags(p);
   p.add("show", "N", "print training image N as a picture with its label, then continue");
   p.add("save", "FILE", "save the trained model to FILE (a dagrad model file, docs/model_format.md)");
   p.add("onnx", "FILE", "after training, export the network (input x, output the probabilities) as an ONNX model");

@@ -1,6 +1,7 @@
-// What the programs that train a network of their own on MNIST (lenet, the
-// autoencoder) share: their training flags, read one way, and MNIST cut to
-// the rows asked for.
+// What the programs that train on MNIST share: the training flags of those
+// that train a network of their own (lenet, the autoencoder), read one way,
+// and, for every one of them (mnist_mlp, grid_search, the playground, ...),
+// MNIST read only as far as --train-rows and --test-rows ask.
 //   add_training_flags(parser, 2);
 //   const TrainingFlags flags = read_training_flags(args, 2);
 //   Mnist mnist = load_mnist_rows(args);
@@ -8,9 +9,11 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "mnist_flags.hpp"
+
 #include <cstdint>
+#include <limits>
 #include <string>
-#include <utility>
 
 namespace dagrad {
 
@@ -41,9 +44,7 @@ inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("checkpoint", "FILE", "write the model and the training state to FILE (atomically) every few epochs");
   p.add("checkpoint-every", "K", "epochs between checkpoints, the last epoch's always written (default 1)");
   p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
-  p.add("data", "DIR", "folder with the four MNIST IDX files (default $DAGRAD_DATA or ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "train on the first N training images only (default all, 60000 in MNIST)");
-  p.add("test-rows", "N", "test on the first N test images only (default all, 10000 in MNIST)");
+  add_mnist_flags(p);
 }
 
 // min_epochs 0 lets a program only score a network it read from a file.
@@ -59,25 +60,40 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
           .resume = args.get("resume", "")};
 }
 
-// The first n images and labels of a set (moved, not copied: MNIST's 47 MB
-// once).
-inline Dataset first_rows(Dataset&& d, std::size_t n) {
-  Dataset out = std::move(d);
-  out.images.count = n;
-  out.images.pixels.resize(n * out.images.features());
-  out.images.pixels.shrink_to_fit();
-  out.labels.resize(n);
-  return out;
+// How many rows a flag such as --train-rows asks for: all_rows when absent.
+inline std::size_t rows_flag(const ParsedArgs& args, const std::string& name) {
+  if (!args.has(name)) return all_rows;
+  return static_cast<std::size_t>(args.get_int(name, 0, 1, std::numeric_limits<long>::max()));
+}
+
+// Once the rows are read: a flag that asked for more than the file holds
+// (`held`) is a UsageError naming the most it may be.
+inline void check_rows_flag(const ParsedArgs& args, const std::string& name, std::size_t held) {
+  if (args.has(name) && rows_flag(args, name) > held) {
+    throw UsageError(args.program + ": --" + name + " takes a whole number from 1 to " + std::to_string(held) +
+                     ", not '" + args.get(name) + "'");
+  }
 }
 
 // MNIST from --data, each set cut to its first --train-rows and --test-rows
-// (by default every image the files hold: 60000 and 10000 in MNIST's).
+// (by default every image the files hold: 60000 and 10000 in MNIST's); only
+// those rows are read.
 inline Mnist load_mnist_rows(const ParsedArgs& args) {
-  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()));
-  const long train_count = long(mnist.train.images.count), test_count = long(mnist.test.images.count);
-  const auto train_rows = static_cast<std::size_t>(args.get_int("train-rows", train_count, 1, train_count));
-  const auto test_rows = static_cast<std::size_t>(args.get_int("test-rows", test_count, 1, test_count));
-  return {first_rows(std::move(mnist.train), train_rows), first_rows(std::move(mnist.test), test_rows)};
+  Mnist mnist = load_mnist(args.get("data", default_mnist_dir()), rows_flag(args, "train-rows"),
+                           rows_flag(args, "test-rows"));
+  check_rows_flag(args, "train-rows", mnist.train.images.count);
+  check_rows_flag(args, "test-rows", mnist.test.images.count);
+  return mnist;
+}
+
+// The training set alone, cut to --train-rows, for programs that read the
+// test set later (or never).
+inline Dataset load_mnist_train_rows(const ParsedArgs& args) {
+  const std::string dir = args.get("data", default_mnist_dir());
+  Dataset train = read_dataset(mnist_file(dir, "train-images-idx3-ubyte"), mnist_file(dir, "train-labels-idx1-ubyte"),
+                               rows_flag(args, "train-rows"));
+  check_rows_flag(args, "train-rows", train.images.count);
+  return train;
 }
 
 }  // namespace dagrad

@@ -3,6 +3,7 @@
 // point's backpropagation step by step, the lesson's MNIST network, and the
 // network exported as a C++ program.
 //   build/examples/playground/playground [--port 8080] [--host 127.0.0.1] [--seed N]
+#include "../mnist_flags.hpp"
 #include "server.hpp"
 
 #include <dagrad/cli/cli.hpp>
@@ -26,9 +27,7 @@ int run(int argc, char** argv) {
   p.add("max-sessions", "N", "how many tabs may have a session at once (default 8)");
   p.add("session-grace", "SECONDS",
         "how long a session is kept after its page's event stream closed (default 10; training pauses at once)");
-  p.add("data", "DIR", "where the MNIST files are (default $DAGRAD_DATA, else ~/.cache/dagrad/mnist)");
-  p.add("train-rows", "N", "MNIST training images to use (default all)");
-  p.add("test-rows", "N", "MNIST test images to score (default all)");
+  dagrad::add_mnist_flags(p);
   p.add("threads", "N", "threads for the MNIST network (default 0: every core)");
   const dagrad::ParsedArgs args = p.parse(argc, argv);
   if (args.help) {

@@ -281,18 +281,20 @@ std::uint64_t declared_bytes(const std::vector<std::uint32_t>& dims, const std::
   return bytes;
 }
 
-// A file of known size: the size is checked before the data is read at once.
+// A file of known size: the size is checked against the declared data before
+// the first read_bytes of it are read at once.
 void read_sized_data(Source& in, const std::string& path, std::uint64_t file_size, std::uint64_t header_bytes,
-                     std::uint64_t data_bytes, const std::string& declared, std::vector<std::uint8_t>& data) {
+                     std::uint64_t data_bytes, std::uint64_t read_bytes, const std::string& declared,
+                     std::vector<std::uint8_t>& data) {
   const std::uint64_t found = file_size > header_bytes ? file_size - header_bytes : 0;
   if (found < data_bytes) fail(path, "truncated: " + declared + ", found " + std::to_string(found));
   if (found > data_bytes) {
     fail(path, std::to_string(found - data_bytes) + " trailing bytes: " + declared + ", found " +
                    std::to_string(found));
   }
-  data.reserve(static_cast<std::size_t>(data_bytes));
+  data.reserve(static_cast<std::size_t>(read_bytes));
   prefer_huge_pages(data.data(), data.capacity());
-  data.resize(static_cast<std::size_t>(data_bytes));
+  data.resize(static_cast<std::size_t>(read_bytes));
   const std::size_t got = in.read(data.data(), data.size());
   if (got < data.size()) {  // the file shrank while being read
     fail(path, "truncated: " + declared + ", found " + std::to_string(got));
@@ -300,18 +302,20 @@ void read_sized_data(Source& in, const std::string& path, std::uint64_t file_siz
 }
 
 // A gzip stream: its size is known only after decompression, so the buffer
-// grows as data arrives rather than trusting the header up front, and what
-// follows the data is counted (up to a limit) for the message.
-void read_streamed_data(Source& in, const std::string& path, std::uint64_t data_bytes, const std::string& declared,
-                        const char* kind, std::vector<std::uint8_t>& data) {
+// grows as data arrives rather than trusting the header up front. Only the
+// first read_bytes are decompressed; when that is all the declared data,
+// what follows it is counted (up to a limit) for the message.
+void read_streamed_data(Source& in, const std::string& path, std::uint64_t data_bytes, std::uint64_t read_bytes,
+                        const std::string& declared, const char* kind, std::vector<std::uint8_t>& data) {
   std::size_t have = 0;
-  while (have < data_bytes) {
-    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, data_bytes - have));
+  while (have < read_bytes) {
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, read_bytes - have));
     data.resize(have + step);
     const std::size_t got = in.read(data.data() + have, step);
     have += got;
     if (got < step) fail(path, "truncated: " + declared + ", found " + std::to_string(have) + kind);
   }
+  if (read_bytes < data_bytes) return;
   std::array<std::uint8_t, 64 * 1024> rest{};
   std::size_t extra = 0;
   while (extra <= trailing_count_limit) {
@@ -328,36 +332,29 @@ void read_streamed_data(Source& in, const std::string& path, std::uint64_t data_
   }
 }
 
-IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims,
-                          const char* what) {
+// The header and the data of the first max_first entries of the first
+// dimension (images, labels); arr.dims stays what the header declares.
+IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims, const char* what,
+                          std::size_t max_first = all_rows) {
   const char* kind = in.gzip() ? " (after gzip decompression)" : "";
   IdxArray arr;
   arr.dims = read_idx_header(in, path, expected_dims, what, kind);
   const std::uint64_t data_bytes = declared_bytes(arr.dims, path);
   const std::uint64_t header_bytes = 4 + 4 * arr.dims.size();
+  const std::uint64_t first = arr.dims[0];
+  const std::uint64_t read_bytes = max_first >= first ? data_bytes : data_bytes / first * max_first;
   const std::string declared = "the header declares " + dims_text(arr.dims) + " = " +
                                std::to_string(data_bytes) + " bytes of data";
   if (const auto size = in.size()) {
-    read_sized_data(in, path, *size, header_bytes, data_bytes, declared, arr.data);
+    read_sized_data(in, path, *size, header_bytes, data_bytes, read_bytes, declared, arr.data);
   } else {
-    read_streamed_data(in, path, data_bytes, declared, kind, arr.data);
+    read_streamed_data(in, path, data_bytes, read_bytes, declared, kind, arr.data);
   }
   return arr;
 }
 
 std::string join(const std::string& dir, const char* name) {
   return (std::filesystem::path(dir) / name).string();
-}
-
-// dir/name, or dir/name.gz when only that exists.
-std::string mnist_file(const std::string& dir, const char* name) {
-  const std::string plain = join(dir, name);
-  std::error_code ec;
-  if (std::filesystem::exists(plain, ec)) return plain;
-  const std::string gz = plain + ".gz";
-  if (std::filesystem::exists(gz, ec)) return gz;
-  fail(plain, "not found (nor " + std::string(name) +
-                  ".gz); run scripts/setup.sh to download MNIST");
 }
 
 void check_rows(const Images& im, std::size_t first, std::size_t count) {
@@ -380,7 +377,7 @@ DAGRAD_CLONES void scale_span(const std::uint8_t* __restrict src, double* __rest
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<double>(src[j]) / 255.0;
 }
 
-// The checks read_images adds to read_idx's.
+// The checks read_images adds to read_idx's; the images are those read.
 Images to_images(IdxArray arr, const std::string& path) {
   if (arr.dims[0] == 0) fail(path, "the header declares 0 images");
   if (arr.dims[1] == 0 || arr.dims[2] == 0) {
@@ -388,7 +385,7 @@ Images to_images(IdxArray arr, const std::string& path) {
                    std::to_string(arr.dims[2]) + "; neither may be 0");
   }
   Images im;
-  im.count = arr.dims[0];
+  im.count = arr.data.size() / (std::size_t{arr.dims[1]} * arr.dims[2]);
   im.rows = arr.dims[1];
   im.cols = arr.dims[2];
   im.pixels = std::move(arr.data);
@@ -419,9 +416,9 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::string& name)
   return read_idx_checked(in, name, 0, "arrays");
 }
 
-Images read_images(const std::string& path) {
+Images read_images(const std::string& path, std::size_t max_count) {
   Source in(path);
-  return to_images(read_idx_checked(in, path, 3, "images"), path);
+  return to_images(read_idx_checked(in, path, 3, "images", max_count), path);
 }
 
 Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name) {
@@ -429,9 +426,9 @@ Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name
   return to_images(read_idx_checked(in, name, 3, "images"), name);
 }
 
-std::vector<std::uint8_t> read_labels(const std::string& path) {
+std::vector<std::uint8_t> read_labels(const std::string& path, std::size_t max_count) {
   Source in(path);
-  return to_labels(read_idx_checked(in, path, 1, "labels"), path);
+  return to_labels(read_idx_checked(in, path, 1, "labels", max_count), path);
 }
 
 std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, const std::string& name) {
@@ -439,25 +436,37 @@ std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, cons
   return to_labels(read_idx_checked(in, name, 1, "labels"), name);
 }
 
-Dataset read_dataset(const std::string& images_path, const std::string& labels_path) {
-  Dataset d{read_images(images_path), read_labels(labels_path)};
-  if (d.images.count != d.labels.size()) {
-    throw DataError(images_path + " holds " + std::to_string(d.images.count) + " images but " +
-                    labels_path + " holds " + std::to_string(d.labels.size()) +
-                    " labels; the counts must agree");
+Dataset read_dataset(const std::string& images_path, const std::string& labels_path, std::size_t max_count) {
+  Source image_source(images_path);
+  IdxArray images = read_idx_checked(image_source, images_path, 3, "images", max_count);
+  Source label_source(labels_path);
+  IdxArray labels = read_idx_checked(label_source, labels_path, 1, "labels", max_count);
+  // The files' own counts, whatever part of them was read.
+  if (images.dims[0] != labels.dims[0]) {
+    throw DataError(images_path + " holds " + std::to_string(images.dims[0]) + " images but " + labels_path +
+                    " holds " + std::to_string(labels.dims[0]) + " labels; the counts must agree");
   }
-  return d;
+  return {to_images(std::move(images), images_path), to_labels(std::move(labels), labels_path)};
 }
 
-Mnist load_mnist(const std::string& dir) {
+std::string mnist_file(const std::string& dir, const std::string& name) {
+  const std::string plain = join(dir, name.c_str());
+  std::error_code ec;
+  if (std::filesystem::exists(plain, ec)) return plain;
+  const std::string gz = plain + ".gz";
+  if (std::filesystem::exists(gz, ec)) return gz;
+  fail(plain, "not found (nor " + name + ".gz); run scripts/setup.sh to download MNIST");
+}
+
+Mnist load_mnist(const std::string& dir, std::size_t max_train, std::size_t max_test) {
   // Named in order so that a missing folder is reported by its first file.
   const std::string train_images = mnist_file(dir, "train-images-idx3-ubyte");
   const std::string train_labels = mnist_file(dir, "train-labels-idx1-ubyte");
   const std::string test_images = mnist_file(dir, "t10k-images-idx3-ubyte");
   const std::string test_labels = mnist_file(dir, "t10k-labels-idx1-ubyte");
   Mnist m;
-  m.train = read_dataset(train_images, train_labels);
-  m.test = read_dataset(test_images, test_labels);
+  m.train = read_dataset(train_images, train_labels, max_train);
+  m.test = read_dataset(test_images, test_labels, max_test);
   return m;
 }
 

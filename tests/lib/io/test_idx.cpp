@@ -180,6 +180,54 @@ TEST_CASE("load_mnist reads the four standard names, plain or with .gz") {
   CHECK(m.test.labels == Bytes{4});
 }
 
+TEST_CASE("max_count reads only the first rows, and a plain file is still checked whole") {
+  const TempDir dir("idx");
+  write_file(dir.file("images"), three_images());
+  write_gzip(dir.file("labels.gz"), three_labels());
+  const Bytes data = three_images_data();
+
+  const dagrad::Dataset two = dagrad::read_dataset(dir.file("images"), dir.file("labels.gz"), 2);
+  REQUIRE(two.images.count == 2);
+  CHECK(two.images.pixels == Bytes(data.begin(), data.begin() + 12));
+  CHECK(two.labels == Bytes{7, 0});
+  // More than the file holds: all of it.
+  check_images_are_three_images(dagrad::read_images(dir.file("images"), 50));
+  CHECK(dagrad::read_labels(dir.file("labels.gz"), 3) == Bytes{7, 0, 9});
+
+  // A plain file's size is checked against its header even when one row is read.
+  write_file(dir.file("short"), concat(header({3, 2, 3}), Bytes(data.begin(), data.end() - 1)));
+  CHECK(data_error([&] { dagrad::read_images(dir.file("short"), 1); }).find("truncated") != std::string::npos);
+  write_file(dir.file("long"), concat(three_images(), {0}));
+  CHECK(data_error([&] { dagrad::read_images(dir.file("long"), 1); }).find("1 trailing bytes") != std::string::npos);
+  // Of a gzip file, what is read is decompressed and checked: a label past
+  // the rows read is not looked at, one among them is.
+  write_gzip(dir.file("bad_last.gz"), concat(header({3}), {7, 0, 10}));
+  CHECK(dagrad::read_labels(dir.file("bad_last.gz"), 2) == Bytes{7, 0});
+  CHECK(data_error([&] { dagrad::read_labels(dir.file("bad_last.gz"), 3); }).find("label 2 is 10") !=
+        std::string::npos);
+
+  // The files' own counts must agree, whatever part of them is read.
+  write_file(dir.file("four_labels"), concat(header({4}), {1, 2, 3, 4}));
+  const std::string msg = data_error([&] { dagrad::read_dataset(dir.file("images"), dir.file("four_labels"), 2); });
+  CHECK(msg.find("holds 3 images but") != std::string::npos);
+  CHECK(msg.find("holds 4 labels") != std::string::npos);
+}
+
+TEST_CASE("load_mnist reads the first max_train and max_test rows of each set") {
+  const TempDir dir("idx");
+  write_file(dir.file("train-images-idx3-ubyte"), three_images());
+  write_file(dir.file("train-labels-idx1-ubyte"), three_labels());
+  write_gzip(dir.file("t10k-images-idx3-ubyte.gz"), three_images());
+  write_file(dir.file("t10k-labels-idx1-ubyte"), three_labels());
+  const dagrad::Mnist m = dagrad::load_mnist(dir.path.string(), 1, 2);
+  CHECK(m.train.images.count == 1);
+  CHECK(m.train.labels == Bytes{7});
+  CHECK(m.test.images.count == 2);
+  CHECK(m.test.images.pixels.size() == 12);
+  CHECK(dagrad::mnist_file(dir.path.string(), "t10k-images-idx3-ubyte") ==
+        dir.file("t10k-images-idx3-ubyte.gz"));
+}
+
 TEST_CASE("load_mnist on a folder without the files says to run scripts/setup.sh") {
   const TempDir dir("idx");
   const std::string msg = data_error([&] { dagrad::load_mnist(dir.path.string()); });

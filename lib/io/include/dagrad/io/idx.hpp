@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,12 +47,20 @@ struct Images {
   std::size_t features() const { return rows * cols; }
 };
 
-// A 3-D IDX file: count x rows x cols, none of them zero.
-Images read_images(const std::string& path);
+// Every entry of a file: the default of the max_count arguments below.
+inline constexpr std::size_t all_rows = std::numeric_limits<std::size_t>::max();
+
+// A 3-D IDX file: count x rows x cols, none of them zero. With max_count,
+// only the first max_count images are read (all, when the file holds
+// fewer), so a program that trains on a few rows reads only those. A plain
+// file's size is still checked against its header; of a gzip-compressed
+// one, only what is read is decompressed and checked.
+Images read_images(const std::string& path, std::size_t max_count = all_rows);
 Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name);
 
-// A 1-D IDX file of class labels, each in 0-9.
-std::vector<std::uint8_t> read_labels(const std::string& path);
+// A 1-D IDX file of class labels, each in 0-9 (those read: the first
+// max_count, as read_images).
+std::vector<std::uint8_t> read_labels(const std::string& path, std::size_t max_count = all_rows);
 std::vector<std::uint8_t> parse_labels(std::span<const std::uint8_t> bytes, const std::string& name);
 
 struct Dataset {
@@ -59,16 +68,23 @@ struct Dataset {
   std::vector<std::uint8_t> labels;
 };
 
-// Images and their labels; throws DataError unless the counts agree.
-Dataset read_dataset(const std::string& images_path, const std::string& labels_path);
+// Images and their labels, the first max_count of each; throws DataError
+// unless the files' counts agree.
+Dataset read_dataset(const std::string& images_path, const std::string& labels_path,
+                     std::size_t max_count = all_rows);
 
 struct Mnist {
   Dataset train, test;
 };
 
+// dir/name, or dir/name.gz when only that exists; DataError naming dir/name
+// when neither does.
+std::string mnist_file(const std::string& dir, const std::string& name);
+
 // The four standard MNIST files in dir (train-images-idx3-ubyte, ...), each
-// also accepted with a .gz suffix when the plain one is missing.
-Mnist load_mnist(const std::string& dir);
+// also accepted with a .gz suffix when the plain one is missing; of each
+// set, the first max_train and max_test rows.
+Mnist load_mnist(const std::string& dir, std::size_t max_train = all_rows, std::size_t max_test = all_rows);
 
 // Where scripts/setup.sh puts MNIST: $DAGRAD_DATA if set, else
 // $HOME/.cache/dagrad/mnist.
