@@ -17,11 +17,15 @@
 #include <sstream>
 #include <thread>
 
+#include "blobs.hpp"
 #include "temp_dir.hpp"
 
 using namespace dagrad;
 using dagrad::model_file_detail::crc32c;
 namespace fs = std::filesystem;
+using dagrad::testing::Blobs;
+using dagrad::testing::blobs;
+using dagrad::testing::quiet;
 using dagrad::testing::TempDir;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -162,31 +166,6 @@ std::size_t find_text(const Bytes& b, const std::string& text) {
   auto it = std::search(b.begin(), b.end(), text.begin(), text.end());
   REQUIRE(it != b.end());
   return static_cast<std::size_t>(it - b.begin());
-}
-
-struct Blobs {
-  Matrix<double> X;
-  std::vector<int> y;
-};
-Blobs blobs(int n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0, 0.5);
-  const double centers[3][2] = {{0, 3}, {3, -1}, {-3, -1}};
-  const int labels[3] = {3, 5, 7};
-  Blobs b{Matrix<double>(n, 2), std::vector<int>(n)};
-  for (int i = 0; i < n; ++i) {
-    b.X(i, 0) = centers[i % 3][0] + noise(rng);
-    b.X(i, 1) = centers[i % 3][1] + noise(rng);
-    b.y[i] = labels[i % 3];
-  }
-  return b;
-}
-
-MLPClassifier quiet(MLPParams p) {
-  static std::ostringstream sink;
-  MLPClassifier m(std::move(p));
-  m.set_output(&sink, &sink);
-  return m;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "blobs.hpp"
+
 #include <algorithm>
 #include <random>
 #include <streambuf>
@@ -10,38 +12,14 @@
 #include <vector>
 
 using namespace dagrad;
+using dagrad::testing::Blobs;
+using dagrad::testing::blobs;
+using dagrad::testing::quiet;
 
 namespace {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-// Three Gaussian blobs in 2-D, one per class, labels 3, 5 and 7.
-struct Blobs {
-  Matrix<double> X;
-  std::vector<int> y;
-};
-Blobs blobs(int n, unsigned seed, double spread = 0.5) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0, spread);
-  const double centers[3][2] = {{0, 3}, {3, -1}, {-3, -1}};
-  const int labels[3] = {3, 5, 7};
-  Blobs b{Matrix<double>(n, 2), std::vector<int>(n)};
-  for (int i = 0; i < n; ++i) {
-    const int c = i % 3;
-    b.X(i, 0) = centers[c][0] + noise(rng);
-    b.X(i, 1) = centers[c][1] + noise(rng);
-    b.y[i] = labels[c];
-  }
-  return b;
-}
-
-MLPClassifier quiet(MLPParams p) {
-  static std::ostringstream sink;
-  MLPClassifier m(std::move(p));
-  m.set_output(&sink, &sink);
-  return m;
 }
 
 }  // namespace
