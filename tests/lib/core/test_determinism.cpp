@@ -1,6 +1,7 @@
 // The same seed gives bit-identical losses and gradients at any thread count.
 #include <doctest/doctest.h>
 
+#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/dagrad.hpp>
 
 #include <oneapi/tbb/global_control.h>
@@ -14,6 +15,12 @@ using namespace dagrad;
 static tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 namespace {
+
+#if defined(DAGRAD_SANITIZED)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
 
 struct Trace {
   std::vector<float> losses;
@@ -75,4 +82,38 @@ TEST_CASE("an MLP's losses and gradients after 20 steps are bit-identical at 1, 
       CHECK(other.final_grads[k] == one.final_grads[k]);
     }
   }
+}
+
+// An element's bits may not depend on which thread, or which compiled copy
+// of a kernel, computed its block. oneTBB runs a parallel loop's body both
+// inlined in its task and out of line; built with GCC's default
+// -ffp-contract=fast the two copies fused different multiplies and adds,
+// and about one run in two hundred of gelu_grad over 768 x 512 elements at
+// 2 threads had a block a few ulps off (meson.build builds with
+// -ffp-contract=off). Runs GELU's kernels, large enough to be cut into
+// blocks, many times and compares every run with one thread's.
+TEST_CASE("an elementwise kernel's bits do not depend on which thread ran each block") {
+  Graph g;
+  Node x = g.input("x", {batch, 512}), dy = g.input("dy", {batch, 512});
+  const std::vector<Node> fetches{gelu_grad(x, dy, GeluApproximation::none), gelu(x, GeluApproximation::none),
+                                  gelu_grad(x, dy, GeluApproximation::tanh)};
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0, 1);
+  Matrix<float> X(768, 512), DY(768, 512);
+  for (Eigen::Index i = 0; i < X.size(); ++i) {
+    X.data()[i] = normal(rng);
+    DY.data()[i] = normal(rng) * 1e-3f;
+  }
+  Executor<float> one(g, {.threads = 1});
+  const std::vector<Matrix<float>> want = one.run({{x, X}, {dy, DY}}, fetches);
+  Executor<float> two(g, {.threads = 2});
+  int differing = 0;
+  // Fewer under the sanitizers, whose builds are slower (and TSan's runs
+  // the blocks one after another: detail/parallel.hpp).
+  const int runs = sanitized ? 20 : 500;
+  for (int run = 0; run < runs && differing == 0; ++run) {
+    two.compute({{x, X}, {dy, DY}}, fetches);
+    for (std::size_t k = 0; k < fetches.size(); ++k) differing += two.value(fetches[k]) != want[k];
+  }
+  CHECK(differing == 0);
 }
