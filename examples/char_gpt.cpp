@@ -29,6 +29,10 @@ ArgParser char_gpt_parser() {
   p.add("embd", "N", "the width of the residual stream (default 128)");
   char_training::add_training_flags(p, defaults);
   p.add("weight-decay", "R", "AdamW's decoupled weight decay, on every parameter (default 0.1)");
+  p.add("init", "NAME",
+        "the initial values: gpt2 (N(0, 0.02^2) weights and embeddings, the projections into the residual "
+        "stream scaled down with depth, zero biases; the default) or pytorch (PyTorch's own defaults: "
+        "nn.Linear's U(-b, b) weights and biases, b = 1/sqrt(fan_in), and N(0, 1) embeddings)");
   p.add("checkpoint", "FILE", "write the model and the training state to FILE at every estimate");
   p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
   p.add("svg", "FILE", "draw the network, one box a block, to FILE (.svg, .png or .pdf)");
@@ -47,6 +51,7 @@ struct Config : char_training::Flags {
   Dim layers = 0, heads = 0, embd = 0;
   double weight_decay = 0;
   bool exact_sample = false;
+  bool torch_init = false;  // --init pytorch
 };
 
 Config read_config(const ParsedArgs& a) {
@@ -61,6 +66,11 @@ Config read_config(const ParsedArgs& a) {
   c.embd = a.get_int("embd", 128, 1, 8192);
   c.weight_decay = a.get_double("weight-decay", 0.1, 0, 100);
   c.exact_sample = a.has("exact-sample");
+  const std::string init = a.get("init", "gpt2");
+  if (init != "gpt2" && init != "pytorch") {
+    throw UsageError("char_gpt: --init takes gpt2 or pytorch, not '" + init + "'");
+  }
+  c.torch_init = init == "pytorch";
   if (c.embd % c.heads != 0) {
     throw UsageError("char_gpt: --heads " + std::to_string(c.heads) + " does not divide --embd " +
                      std::to_string(c.embd) + "; each head takes an equal share of the width");
@@ -73,6 +83,20 @@ struct Gpt {
   Node ids, positions, targets, logits, loss;
 };
 
+// The blocks' geometry and how every layer starts (--init): GPT-2's values,
+// or PyTorch's defaults for nn.Linear and nn.Embedding.
+nn::TransformerOptions block_options(const Config& c) {
+  nn::TransformerOptions o{.heads = c.heads, .context = c.context, .layers = c.layers};
+  if (c.torch_init) {
+    o.weights = o.bias = nn::torch_linear();
+    o.residual = nn::torch_linear();
+  }
+  return o;
+}
+nn::EmbeddingOptions embedding_options(const Config& c) {
+  return {.table_init = nn::normal(c.torch_init ? 1.0 : 0.02)};
+}
+
 // The model over batch x context rows, one character a row (row
 // sequence * context + t), each block a name scope.
 void build_gpt(Gpt& m, const Config& c, Dim vocabulary, nn::Init& init) {
@@ -81,18 +105,18 @@ void build_gpt(Gpt& m, const Config& c, Dim vocabulary, nn::Init& init) {
   m.ids = g.input("ids", {batch, 1});
   m.positions = g.input("positions", {batch, 1});  // t of each row
   m.targets = g.input("targets", {batch, 1});      // the character after each row's
+  const nn::TransformerOptions block = block_options(c);  // heads, context, layers; --init's values
   Node x;
   {
     auto scope = g.scope("embed");
-    x = nn::embedding(m.ids, vocabulary, c.embd, init, "tok") +
-        nn::embedding(m.positions, c.context, c.embd, init, "pos");
+    x = nn::embedding(m.ids, vocabulary, c.embd, init, "tok", embedding_options(c)) +
+        nn::embedding(m.positions, c.context, c.embd, init, "pos", embedding_options(c));
   }
   for (Dim l = 1; l <= c.layers; ++l) {
-    x = nn::transformer_block(x, {.heads = c.heads, .context = c.context, .layers = c.layers}, init,
-                              "block" + std::to_string(l));
+    x = nn::transformer_block(x, block, init, "block" + std::to_string(l));
   }
   x = nn::layer_norm(x, init, "ln_f");
-  m.logits = nn::dense(x, vocabulary, init, "head", {.bias = false, .weights = nn::normal(0.02)});
+  m.logits = nn::dense(x, vocabulary, init, "head", {.bias = false, .weights = block.weights});
   m.loss = cross_entropy(m.logits, m.targets);
   g.rename(m.loss, "loss");
   // tutorial:end

@@ -24,6 +24,8 @@ Initializer scikit_learn_glorot(bool logistic) {
 Initializer glorot_normal(double gain) { return {.kind = Kind::glorot_normal, .gain = gain}; }
 Initializer he_uniform(double gain) { return {.kind = Kind::he_uniform, .gain = gain}; }
 Initializer he_normal(double gain) { return {.kind = Kind::he_normal, .gain = gain}; }
+// he_uniform's bound is gain * sqrt(6 / fan_in): 1 / sqrt(fan_in) with this gain.
+Initializer torch_linear() { return he_uniform(1.0 / std::sqrt(6.0)); }
 Initializer uniform(double bound) { return {.kind = Kind::uniform, .value = bound}; }
 Initializer normal(double std) { return {.kind = Kind::normal, .value = std}; }
 Initializer zeros() { return {.kind = Kind::constant, .value = 0.0}; }

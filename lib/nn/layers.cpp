@@ -57,7 +57,10 @@ Node dense(Node x, Dim units, Init& init, const std::string& name, DenseOptions 
   Node w = options.weight ? *options.weight : init.parameter(g, "w", w_shape, options.weights);
   Node z = matmul(x, w, {.transpose_b = options.transpose_weight});
   if (options.bias) {
-    Node b = options.bias_parameter ? *options.bias_parameter : init.parameter(g, "b", {1, units}, options.bias_init);
+    Initializer bias_init = options.bias_init;
+    if (!bias_init.fan_in) bias_init.fan_in = options.weights.fan_in.value_or(double(in.cols));
+    if (!bias_init.fan_out) bias_init.fan_out = options.weights.fan_out.value_or(double(units));
+    Node b = options.bias_parameter ? *options.bias_parameter : init.parameter(g, "b", {1, units}, bias_init);
     z = add(z, b);
   }
   g.rename(z, prefix + "z");
@@ -134,9 +137,14 @@ Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions op
 
 namespace {
 
+// How an attention layer's dense projections start.
+struct AttentionInit {
+  Initializer weights, bias, projection;
+};
+
 // The attention layer around `attend`, the op that mixes the rows' qkv.
 template <class Attend>
-Node attention_layer(Node x, Dim heads, Init& init, const std::string& name, Initializer projection,
+Node attention_layer(Node x, Dim heads, Init& init, const std::string& name, const AttentionInit& start,
                      const Attend& attend) {
   const std::string layer = "nn::attention '" + name + "'";
   if (!x.valid()) throw GraphError(layer + ": x is an empty Node");
@@ -148,10 +156,10 @@ Node attention_layer(Node x, Dim heads, Init& init, const std::string& name, Ini
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
-  Node qkv = dense(x, 3 * width, init, "qkv", {.weights = normal(0.02)});
+  Node qkv = dense(x, 3 * width, init, "qkv", {.weights = start.weights, .bias_init = start.bias});
   Node mixed = attend(qkv);
   g.rename(mixed, prefix + "heads");
-  return dense(mixed, width, init, "proj", {.weights = projection});
+  return dense(mixed, width, init, "proj", {.weights = start.projection, .bias_init = start.bias});
 }
 
 // The pre-norm block around `attention`, which adds the attention layer
@@ -168,19 +176,19 @@ Node block(Node x, TransformerOptions options, Init& init, const std::string& na
   }
   // GPT-2: the projections that add into the residual stream scaled by
   // 1 / sqrt(2 * layers), as each block adds two of them.
-  const Initializer residual = normal(0.02 / std::sqrt(2.0 * double(options.layers)));
+  const Initializer residual = options.residual.value_or(normal(0.02 / std::sqrt(2.0 * double(options.layers))));
   Graph& g = x.graph();
   auto scope = g.scope(name);
   const std::string prefix = g.current_scope() + "/";
-  Node a = attention(layer_norm(x, init, "ln1", options.norm), residual);
+  Node a = attention(layer_norm(x, init, "ln1", options.norm), {options.weights, options.bias, residual});
   Node h = add(x, a);
   g.rename(h, prefix + "residual1");
   Node m = layer_norm(h, init, "ln2", options.norm);
   {
     auto mlp = g.scope("mlp");
-    m = dense(m, 4 * width, init, "fc", {.weights = normal(0.02)});
+    m = dense(m, 4 * width, init, "fc", {.weights = options.weights, .bias_init = options.bias});
     m = gelu(m, options.gelu);
-    m = dense(m, width, init, "proj", {.weights = residual});
+    m = dense(m, width, init, "proj", {.weights = residual, .bias_init = options.bias});
   }
   Node out = add(h, m);
   g.rename(out, prefix + "residual2");
@@ -189,19 +197,20 @@ Node block(Node x, TransformerOptions options, Init& init, const std::string& na
 
 }  // namespace
 
-Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection) {
+Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name, Initializer projection,
+               Initializer weights, Initializer bias) {
   if (geometry.context < 1) {
     throw ShapeError("nn::attention '" + name + "': context " + std::to_string(geometry.context) +
                      " must be positive");
   }
-  return attention_layer(x, geometry.heads, init, name, projection,
+  return attention_layer(x, geometry.heads, init, name, {weights, bias, projection},
                          [&](Node qkv) { return dagrad::attention(qkv, geometry); });
 }
 
 Node transformer_block(Node x, TransformerOptions options, Init& init, const std::string& name) {
-  return block(x, options, init, name, [&](Node normed, const Initializer& residual) {
+  return block(x, options, init, name, [&](Node normed, const AttentionInit& start) {
     return attention(normed, {.heads = options.heads, .context = options.context, .causal = true}, init, "attn",
-                     residual);
+                     start.projection, start.weights, start.bias);
   });
 }
 
@@ -209,8 +218,8 @@ CachedBlock transformer_block_cached(Node x, Node past, TransformerOptions optio
                                      const std::string& name) {
   if (past.valid()) x.graph().check_owns(past, "nn::transformer_block_cached '" + name + "'");
   Node qkv;
-  Node out = block(x, options, init, name, [&](Node normed, const Initializer& residual) {
-    return attention_layer(normed, options.heads, init, "attn", residual, [&](Node q) {
+  Node out = block(x, options, init, name, [&](Node normed, const AttentionInit& start) {
+    return attention_layer(normed, options.heads, init, "attn", start, [&](Node q) {
       qkv = q;
       return past.valid() ? attention_cached(q, past, options.heads) : attention_cached(q, options.heads);
     });

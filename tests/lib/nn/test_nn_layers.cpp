@@ -242,6 +242,34 @@ TEST_CASE("GPT-2's initial values: weights N(0, 0.02^2), residual projections sc
   CHECK(value("b/attn/qkv/b") == Matrix<double>::Zero(1, 192));
 }
 
+TEST_CASE("PyTorch's defaults on request: dense layers U(+-1/sqrt(fan_in)) for weights and biases alike") {
+  Graph g;
+  Node x = g.input("x", {batch, 64});
+  nn::Init init(8);
+  const nn::Initializer torch = nn::torch_linear();
+  nn::transformer_block(x, {.heads = 4, .context = 8, .layers = 8, .weights = torch, .bias = torch, .residual = torch},
+                        init, "b");
+  const std::vector<Matrix<double>> values = init.values();
+  const auto value = [&](const std::string& name) {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      if (init.parameters()[k].name() == name) return values[k];
+    }
+    FAIL("no parameter " << name);
+    return Matrix<double>();
+  };
+  // U(-b, b): inside the bound, and its variance b^2 / 3. A bias takes its
+  // weight's fan_in (64 into qkv and fc, 256 into the MLP's projection).
+  for (const auto& [name, fan_in] : std::vector<std::pair<std::string, double>>{
+           {"b/attn/qkv/w", 64}, {"b/attn/qkv/b", 64}, {"b/mlp/fc/b", 64}, {"b/mlp/proj/w", 256},
+           {"b/mlp/proj/b", 256}}) {
+    const Matrix<double> v = value(name);
+    const double bound = 1 / std::sqrt(fan_in);
+    CHECK_MESSAGE(v.cwiseAbs().maxCoeff() <= bound, name);
+    CHECK_MESSAGE(v.array().square().mean() == doctest::Approx(bound * bound / 3).epsilon(0.3), name);
+  }
+  CHECK(value("b/ln1/gain") == Matrix<double>::Ones(1, 64));
+}
+
 TEST_CASE("heads that do not divide the width are refused by name before anything is made") {
   Graph g;
   Node x = g.input("x", {batch, 10});

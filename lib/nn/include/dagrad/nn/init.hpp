@@ -45,6 +45,11 @@ Initializer glorot_normal(double gain = 1.0);
 Initializer he_uniform(double gain = 1.0);
 // N(0, s^2) with s = gain * sqrt(2 / fan_in).
 Initializer he_normal(double gain = 1.0);
+// PyTorch's default for nn.Linear and nn.Conv2d (kaiming_uniform_ with
+// a = sqrt(5)): U(-b, b) with b = 1 / sqrt(fan_in). PyTorch draws their
+// biases from the same bound, the weight's fan_in: nn::dense and nn::conv2d
+// give a bias initializer the weight's fans.
+Initializer torch_linear();
 // U(-bound, bound) whatever the shape (TensorFlow Playground's U(-0.5, 0.5)).
 Initializer uniform(double bound);
 // N(0, std^2) whatever the shape: GPT-2's 0.02 for weights and embeddings,

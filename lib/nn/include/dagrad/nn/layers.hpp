@@ -20,6 +20,8 @@ struct DenseOptions {
   Activation activation = Activation::none;
   bool bias = true;
   Initializer weights = glorot_uniform();
+  // Its fan_in and fan_out, unless given, are the weight's (torch_linear()
+  // then draws the bias as PyTorch does).
   Initializer bias_init = zeros();
   // Existing parameters to use instead of making name/w and name/b (weight
   // sharing): a weight of shape {x's columns, units}, or {units, x's
@@ -64,12 +66,13 @@ Node layer_norm(Node x, Init& init, const std::string& name, LayerNormOptions op
 // context (row sequence * context + t): a dense projection to name/qkv
 // (3 x width columns, Q | K | V, with bias), the attention op (one node for
 // every head and sequence) and a dense projection back, name/proj (with
-// bias). Weights start at N(0, 0.02^2), the output projection's at
-// `projection` (GPT-2 scales it down with depth), biases at zero. Throws
-// ShapeError naming the layer, before making anything, when the heads do
-// not divide x's columns.
+// bias). Weights start at `weights` (GPT-2's N(0, 0.02^2)), the output
+// projection's at `projection` (GPT-2 scales it down with depth), biases at
+// `bias` (zero). Throws ShapeError naming the layer, before making anything,
+// when the heads do not divide x's columns.
 Node attention(Node x, AttentionOptions geometry, Init& init, const std::string& name,
-               Initializer projection = normal(0.02));
+               Initializer projection = normal(0.02), Initializer weights = normal(0.02),
+               Initializer bias = zeros());
 
 struct TransformerOptions {
   Dim heads = 4;
@@ -79,6 +82,10 @@ struct TransformerOptions {
   Dim layers = 1;
   GeluApproximation gelu = GeluApproximation::none;
   LayerNormOptions norm = {};
+  // How the dense layers start: GPT-2's by default. PyTorch's own defaults
+  // (nn.Linear's) are torch_linear() for all three.
+  Initializer weights = normal(0.02), bias = zeros();
+  std::optional<Initializer> residual;  // the two projections; unset: GPT-2's scaled normal above
 };
 
 // A pre-norm transformer block (GPT-2's): x + attention(ln1(x)), then
