@@ -6,6 +6,7 @@
 #include <dagrad/dagrad.hpp>
 #include <dagrad/nn.hpp>
 
+#include <functional>
 #include <random>
 
 using namespace dagrad;
@@ -219,19 +220,27 @@ TEST_CASE("a transformer block is x + attn(ln1(x)), then h + mlp(ln2(h)), its no
   CHECK(again.row(1) != out[0].row(1));
 }
 
-TEST_CASE("GPT-2's initial values: weights N(0, 0.02^2), residual projections scaled by 1/sqrt(2 layers), norms 1 and 0") {
-  Graph g;
-  Node x = g.input("x", {batch, 64});
-  nn::Init init(8);
-  nn::transformer_block(x, {.heads = 4, .context = 8, .layers = 8}, init, "b");
-  const std::vector<Matrix<double>> values = init.values();
-  const auto value = [&](const std::string& name) {
+namespace {
+
+// Each recorded parameter's initial value, by name.
+std::function<Matrix<double>(const std::string&)> initial_values(const nn::Init& init) {
+  return [values = init.values(), &init](const std::string& name) {
     for (std::size_t k = 0; k < values.size(); ++k) {
       if (init.parameters()[k].name() == name) return values[k];
     }
     FAIL("no parameter " << name);
     return Matrix<double>();
   };
+}
+
+}  // namespace
+
+TEST_CASE("GPT-2's initial values: weights N(0, 0.02^2), residual projections scaled by 1/sqrt(2 layers), norms 1 and 0") {
+  Graph g;
+  Node x = g.input("x", {batch, 64});
+  nn::Init init(8);
+  nn::transformer_block(x, {.heads = 4, .context = 8, .layers = 8}, init, "b");
+  const auto value = initial_values(init);
   const auto std_of = [](const Matrix<double>& m) { return std::sqrt(m.array().square().mean()); };
   CHECK(std_of(value("b/attn/qkv/w")) == doctest::Approx(0.02).epsilon(0.05));
   CHECK(std_of(value("b/mlp/fc/w")) == doctest::Approx(0.02).epsilon(0.05));
@@ -249,14 +258,7 @@ TEST_CASE("PyTorch's defaults on request: dense layers U(+-1/sqrt(fan_in)) for w
   const nn::Initializer torch = nn::torch_linear();
   nn::transformer_block(x, {.heads = 4, .context = 8, .layers = 8, .weights = torch, .bias = torch, .residual = torch},
                         init, "b");
-  const std::vector<Matrix<double>> values = init.values();
-  const auto value = [&](const std::string& name) {
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      if (init.parameters()[k].name() == name) return values[k];
-    }
-    FAIL("no parameter " << name);
-    return Matrix<double>();
-  };
+  const auto value = initial_values(init);
   // U(-b, b): inside the bound, and its variance b^2 / 3. A bias takes its
   // weight's fan_in (64 into qkv and fc, 256 into the MLP's projection).
   for (const auto& [name, fan_in] : std::vector<std::pair<std::string, double>>{
