@@ -5,7 +5,9 @@
 # with libopenblas0-pthread, else the reference BLAS, 10x slower) on the
 # same text and configuration:
 # 4 layers, 4 heads, 128 wide, context 64, batch 12, AdamW 1e-3 (betas
-# 0.9/0.99, weight decay 0.1), each at its best thread count (PyTorch's is
+# 0.9/0.99, weight decay 0.1), and the same initial values (PyTorch's
+# module defaults: char_gpt --init pytorch; a last row shows char_gpt's
+# own GPT-2 start), each at its best thread count (PyTorch's is
 # 1 on a 2-core machine; dagrad at 1 and at 2). Prints ms an iteration
 # (training steps only), peak memory of the whole process (/usr/bin/time)
 # and the last validation loss; then dagrad's generation speed on one thread.
@@ -50,13 +52,22 @@ run() {
 
 echo "char GPT on $(basename "$text"), $iters iterations; $(nproc) cores; $(date -u +%F)"
 printf "%-20s %9s %9s %9s %9s\n" program ms/iter peak_MiB wall_s val_loss
-run "dagrad 1 thread" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 1
-run "dagrad 2 threads" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 2
+run "dagrad 1 thread" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 1 --init pytorch
+run "dagrad 2 threads" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 2 --init pytorch
 run "pytorch 1 thread" /usr/bin/python3 "$anchors/torch_char_gpt.py" "$text" "$iters" 1 "$eval_every"
-if cmp -s "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads"; then
-  echo "dagrad's losses: the same bits at 1 and 2 threads"
+run "dagrad gpt2 start" "$exe" --text "$text" --iters "$iters" --eval-every "$eval_every" --threads 2
+# The bits beyond the printed four decimals: 20 steps' checkpoints at 1 and
+# 2 threads (apart from the timed runs, whose peak memory a checkpoint's
+# writing would raise).
+for t in 1 2; do
+  "$exe" --text "$text" --iters 20 --eval-every 1000 --threads "$t" --init pytorch \
+    --checkpoint "$work/threads$t.dagradm" >/dev/null
+done
+if cmp -s "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads" &&
+  cmp -s "$work/threads1.dagradm" "$work/threads2.dagradm"; then
+  echo "dagrad at 1 and 2 threads: the same printed losses, and the same checkpoint after 20 steps, byte for byte"
 else
-  echo "dagrad's losses DIFFER between 1 and 2 threads"
+  echo "dagrad at 1 and 2 threads: the losses or the checkpoints DIFFER"
 fi
 python3 - "$work/rows" <<'PY'
 import sys
