@@ -261,9 +261,12 @@ TEST_CASE("PyTorch's defaults on request: dense layers U(+-1/sqrt(fan_in)) for w
   const auto value = initial_values(init);
   // U(-b, b): inside the bound, and its variance b^2 / 3. A bias takes its
   // weight's fan_in (64 into qkv and fc, 256 into the MLP's projection).
-  for (const auto& [name, fan_in] : std::vector<std::pair<std::string, double>>{
+  // (Not a structured binding: clang 14 cannot capture one in doctest's checks.)
+  for (const auto& entry : std::vector<std::pair<std::string, double>>{
            {"b/attn/qkv/w", 64}, {"b/attn/qkv/b", 64}, {"b/mlp/fc/b", 64}, {"b/mlp/proj/w", 256},
            {"b/mlp/proj/b", 256}}) {
+    const std::string& name = entry.first;
+    const double fan_in = entry.second;
     const Matrix<double> v = value(name);
     const double bound = 1 / std::sqrt(fan_in);
     CHECK_MESSAGE(v.cwiseAbs().maxCoeff() <= bound, name);
