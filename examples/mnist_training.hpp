@@ -11,9 +11,10 @@
 
 #include "mnist_flags.hpp"
 
+#include <charconv>
 #include <cstdint>
-#include <limits>
 #include <string>
+#include <system_error>
 
 namespace dagrad {
 
@@ -61,9 +62,16 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
 }
 
 // How many rows a flag such as --train-rows asks for: all_rows when absent.
+// How many the file holds is known once it is read (check_rows_flag).
 inline std::size_t rows_flag(const ParsedArgs& args, const std::string& name) {
   if (!args.has(name)) return all_rows;
-  return static_cast<std::size_t>(args.get_int(name, 0, 1, std::numeric_limits<long>::max()));
+  const std::string text = args.get(name);
+  std::size_t rows = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rows);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || rows == 0) {
+    throw UsageError(args.program + ": --" + name + " takes a whole number of rows, 1 or more, not '" + text + "'");
+  }
+  return rows;
 }
 
 // Once the rows are read: a flag that asked for more than the file holds
