@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "thrown.hpp"
+
 using namespace dagrad;
 
 namespace {
@@ -52,14 +54,10 @@ TEST_CASE("a non-scalar y is an error naming it and its shape") {
   Graph g;
   Node x = g.parameter("x", {2, 3});
   Node y = sigmoid(x);
-  try {
-    gradients(y, {x});
-    FAIL("expected GraphError");
-  } catch (const GraphError& e) {
-    CHECK(contains(e.what(), y.name()));
-    CHECK(contains(e.what(), "2x3"));
-    CHECK(contains(e.what(), "1x1"));
-  }
+  const std::string what = thrown<GraphError>([&] { gradients(y, {x}); });
+  CHECK(contains(what, y.name()));
+  CHECK(contains(what, "2x3"));
+  CHECK(contains(what, "1x1"));
 }
 
 TEST_CASE("an x that does not reach y is an error, or zeros when asked") {
@@ -67,13 +65,9 @@ TEST_CASE("an x that does not reach y is an error, or zeros when asked") {
   Node a = g.parameter("a", {2, 2});
   Node b = g.parameter("b", {3, 1});
   Node loss = sum(square(a));
-  try {
-    gradients(loss, {a, b});
-    FAIL("expected GraphError");
-  } catch (const GraphError& e) {
-    CHECK(contains(e.what(), "'b'"));
-    CHECK(contains(e.what(), "does not reach"));
-  }
+  const std::string what = thrown<GraphError>([&] { gradients(loss, {a, b}); });
+  CHECK(contains(what, "'b'"));
+  CHECK(contains(what, "does not reach"));
   auto grads = gradients(loss, {a, b}, {.allow_unconnected = true});
   Executor<double> ex(g, {.threads = 1});
   ex.set(a, mat(2, 2, {1, 2, 3, 4}));
@@ -141,13 +135,9 @@ TEST_CASE("a rule that cannot differentiate an input says so") {
   Node logits = g.parameter("logits", {2, 3});
   Node labels = g.parameter("labels", {2, 3});
   Node loss = softmax_cross_entropy(logits, labels);
-  try {
-    gradients(loss, {labels});
-    FAIL("expected GraphError");
-  } catch (const GraphError& e) {
-    CHECK(contains(e.what(), "softmax_cross_entropy"));
-    CHECK(contains(e.what(), "labels"));
-  }
+  const std::string what = thrown<GraphError>([&] { gradients(loss, {labels}); });
+  CHECK(contains(what, "softmax_cross_entropy"));
+  CHECK(contains(what, "labels"));
 }
 
 namespace {

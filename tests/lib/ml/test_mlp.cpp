@@ -3,6 +3,7 @@
 #include <dagrad/dagrad.hpp>
 
 #include "blobs.hpp"
+#include "thrown.hpp"
 
 #include <algorithm>
 #include <random>
@@ -56,13 +57,9 @@ TEST_CASE("every parameter out of range is an error naming it and its allowed va
     CAPTURE(c.name);
     MLPParams p;
     p.set(c.name, c.value);
-    try {
-      p.validate();
-      FAIL("expected an error");
-    } catch (const Error& e) {
-      CHECK(contains(e.what(), std::string("'") + c.name + "'"));
-      CHECK(contains(e.what(), c.says));
-    }
+    const std::string what = thrown<Error>([&] { p.validate(); });
+    CHECK(contains(what, std::string("'") + c.name + "'"));
+    CHECK(contains(what, c.says));
     CHECK_THROWS_AS(MLPClassifier{p}, Error);
   }
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "temp_dir.hpp"
+#include "thrown.hpp"
 
 using namespace dagrad;
 
@@ -193,13 +194,9 @@ TEST_CASE("a checkpoint of another network is refused, naming the parameter and 
   Net<float> wider(6, 24);
   const Matrix<float> before = wider.ex->value(*wider.g.find("hidden/w"));
   auto trainer = wider.trainer({});
-  try {
-    trainer.load_checkpoint(path);
-    FAIL("no error");
-  } catch (const DataError& e) {
-    CHECK(contains(e.what(), path));
-    CHECK(contains(e.what(), "parameter 'hidden/w' is 6x16 in the checkpoint but 6x24 in this network"));
-  }
+  const std::string what = thrown<DataError>([&] { trainer.load_checkpoint(path); });
+  CHECK(contains(what, path));
+  CHECK(contains(what, "parameter 'hidden/w' is 6x16 in the checkpoint but 6x24 in this network"));
   CHECK(wider.ex->value(*wider.g.find("hidden/w")) == before);
   CHECK(trainer.epochs_done() == 0);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "temp_dir.hpp"
+#include "thrown.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;
@@ -301,12 +302,8 @@ TEST_CASE("write_dot replaces the file whole and leaves nothing behind on failur
   CHECK(files == std::vector<fs::path>{"net.dot"});
 
   const std::string missing = (dir / "no such folder" / "net.dot").string();
-  try {
-    write_dot(net.g, missing);
-    FAIL("write_dot into a missing folder did not throw");
-  } catch (const Error& e) {
-    CHECK(contains(e.what(), missing));
-  }
+  const std::string what = thrown<Error>([&] { write_dot(net.g, missing); });
+  CHECK(contains(what, missing));
   CHECK(!fs::exists(dir / "no such folder"));
 }
 
