@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "temp_dir.hpp"
+#include "thrown.hpp"
 
 namespace fs = std::filesystem;
 using dagrad::testing::TempDir;
@@ -105,15 +106,7 @@ Bytes gzip_three_images() {
 }
 
 // The message of the DataError that f throws; fails the test if it throws none.
-std::string data_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  FAIL("no DataError was thrown");
-  return {};
-}
+std::string data_error(const std::function<void()>& f) { return thrown<DataError>(f); }
 
 void check_images_are_three_images(const dagrad::Images& im) {
   REQUIRE(im.count == 3);
