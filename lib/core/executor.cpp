@@ -170,6 +170,13 @@ struct Executor<T>::Impl {
   // nothing of its own: the fetch set's key, and each input's feed.
   std::vector<NodeId> fetch_key;
   std::vector<const Feed<T>*> feed_of;
+  // compute(..., ready): the callback while a run lasts (else null), and per
+  // task the fetches its end makes final (announce_fetch from
+  // announce_first[k] to announce_first[k + 1]).
+  using Ready = typename Executor<T>::Ready;
+  const Ready* on_ready = nullptr;
+  std::vector<std::uint32_t> announce_first, announce_at, announce_fetch;
+  std::vector<int> announce_task;
 
   // A run's failure: of the nodes that fail, the one created first, so the
   // report does not depend on which thread got there first. Once a node has
@@ -431,12 +438,14 @@ struct Executor<T>::Impl {
             pass_on(n, Inputs<T>(args, nargs));
           });
         } else if (group >= 0) {
-          plan->tasks.emplace_back(*plan->flow, [this, plan, n, group](tbb::flow::continue_msg) {
+          plan->tasks.emplace_back(*plan->flow, [this, plan, n, k, group](tbb::flow::continue_msg) {
             run_group(*plan, n, plan->groups[static_cast<std::size_t>(group)]);
+            announce(n, k);
           });
         } else {
-          plan->tasks.emplace_back(*plan->flow, [this, n, args, nargs](tbb::flow::continue_msg) {
+          plan->tasks.emplace_back(*plan->flow, [this, n, k, args, nargs](tbb::flow::continue_msg) {
             run_node(n, Inputs<T>(args, nargs));
+            announce(n, k);
           });
         }
       }
@@ -645,7 +654,7 @@ struct Executor<T>::Impl {
     }
   }
 
-  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches, const Ready* ready = nullptr) {
     if (fetches.empty()) throw FeedError("run: no nodes to fetch");
     Plan& plan = plan_for(fetches);
     take_inputs(plan, feeds);
@@ -657,7 +666,56 @@ struct Executor<T>::Impl {
     infer_shapes(plan);
     place_values(plan);
     last = &plan;
+    if (ready) list_announcements(plan, fetches, *ready);
+    struct Quiet {  // no announcement outlives the call, even one that throws
+      const Ready*& on;
+      ~Quiet() { on = nullptr; }
+    } quiet{on_ready};
+    on_ready = ready;
     run_plan(plan);
+  }
+
+  // For compute(..., ready): which fetches each task's end makes final
+  // (announce_first/announce_fetch, kept from run to run); a fetch no task
+  // computes (an input, a parameter, a constant or a folded op) is announced
+  // here, before the run starts.
+  void list_announcements(const Plan& plan, const std::vector<Node>& fetches, const Ready& ready) {
+    announce_first.assign(plan.ops.size() + 1, 0);
+    announce_task.assign(fetches.size(), -1);
+    for (std::size_t i = 0; i < fetches.size(); ++i) {
+      int task = plan.task_of[plan.rep[fetches[i].id()]];
+      if (task >= 0 && plan.fused_into[static_cast<std::size_t>(task)] >= 0) {
+        task = plan.fused_into[static_cast<std::size_t>(task)];  // computed by its group's root
+      }
+      announce_task[i] = task;
+      if (task >= 0) ++announce_first[static_cast<std::size_t>(task) + 1];
+    }
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) announce_first[k + 1] += announce_first[k];
+    announce_fetch.resize(fetches.size());
+    announce_at.assign(announce_first.begin(), announce_first.end() - 1);
+    for (std::size_t i = 0; i < fetches.size(); ++i) {
+      const int task = announce_task[i];
+      if (task < 0) {
+        ready(i, views[plan.rep[fetches[i].id()]]);
+      } else {
+        announce_fetch[announce_at[static_cast<std::size_t>(task)]++] = static_cast<std::uint32_t>(i);
+      }
+    }
+  }
+
+  // After task k (node n) ends: the fetches it made final, to compute()'s
+  // `ready`, unless it failed or was skipped for an input that failed.
+  void announce(NodeId n, std::size_t k) {
+    if (!on_ready || poisoned[n]) return;
+    for (std::uint32_t j = announce_first[k]; j < announce_first[k + 1]; ++j) {
+      try {
+        (*on_ready)(announce_fetch[j], views[n]);
+      } catch (const std::exception& e) {
+        fail(n, "the ready callback for fetch " + std::to_string(announce_fetch[j]) + " ('" + graph.info(n).name +
+                    "') threw: " + e.what());
+        return;
+      }
+    }
   }
 
   MemoryReport memory_plan() const {
@@ -1089,6 +1147,12 @@ std::vector<Matrix<T>> Executor<T>::run(const std::vector<Feed<T>>& feeds,
 template <class T>
 void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches) {
   impl_->compute(feeds, fetches);
+}
+
+template <class T>
+void Executor<T>::compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches, const Ready& ready) {
+  if (!ready) throw Error("compute: the ready callback is empty");
+  impl_->compute(feeds, fetches, &ready);
 }
 
 template <class T>

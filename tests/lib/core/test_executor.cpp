@@ -10,6 +10,7 @@
 #include <thread>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -753,4 +754,79 @@ TEST_CASE("fuse: a value with two readers, a fetched one, and check_numerics all
   Executor<double> unplanned(g, {.threads = 1, .plan_memory = false});
   CHECK(unplanned.run({{x, X}}, {y}) == as_built<double>(g, {{x, X}}, {y}));
   CHECK(unplanned.value(y.input(0)) == as_built<double>(g, {{x, X}}, {y.input(0)})[0]);  // every value kept
+}
+
+TEST_CASE("compute with ready announces each fetch once, as soon as it is final, with the value the run leaves") {
+  Graph g;
+  Log log(2);
+  Node x = g.input("x", {batch, 5});
+  Node w = g.parameter("w", {5, 7});
+  Node b = g.parameter("b", {1, 7});
+  Node y = relu(add(matmul(x, w), b));  // a fused group's root, with passes on
+  Node e1 = exp(y), e2 = exp(y);        // a repeat, with passes on
+  Node first = record(log, 0, g, {x});  // early, then a slow tail
+  Node last = record(log, 1, g, {g.apply(std::make_shared<Sleep>(std::chrono::milliseconds(20)), {first})});
+  const std::vector<Node> fetches{y, e2, w, first, last, e1};
+  const Matrix<double> W = Matrix<double>::Random(5, 7), B = Matrix<double>::Random(1, 7),
+                       X = Matrix<double>::Random(9, 5);
+  for (const bool passes : {true, false}) {
+    for (const int threads : {1, 2, 8}) {
+      CAPTURE(passes);
+      CAPTURE(threads);
+      Executor<double> ex(g, {.threads = threads, .plan_memory = passes, .optimize = passes, .fuse = passes});
+      ex.set(w, W);
+      ex.set(b, B);
+      std::vector<std::atomic<int>> calls(fetches.size());
+      std::vector<Matrix<double>> seen(fetches.size());
+      std::atomic<int> last_runs_at_first{-1};
+      for (auto& r : log.runs) r = 0;
+      ex.compute({{x, X}}, fetches, [&](std::size_t i, const ConstView<double>& value) {
+        calls[i]++;
+        seen[i] = value;  // each i from one task only
+        if (i == 3) last_runs_at_first = log.runs[1].load();
+      });
+      for (std::size_t i = 0; i < fetches.size(); ++i) {
+        CAPTURE(i);
+        CHECK(calls[i] == 1);
+        CHECK(seen[i] == ex.value(fetches[i]));  // final when announced
+      }
+      CHECK(last_runs_at_first == 0);  // announced while the slow tail had yet to run
+      CHECK(log.runs[1] == 1);
+      // The values of a plain compute (the stamps excepted: each run takes
+      // new ones), and a second run announces again.
+      const auto want = ex.run({{x, X}}, fetches);
+      int again = 0;
+      ex.compute({{x, X}}, fetches, [&](std::size_t, const ConstView<double>&) { ++again; });
+      CHECK(again == int(fetches.size()));
+      for (std::size_t i : {0, 1, 2, 5}) CHECK(ex.value(fetches[i]) == want[i]);
+    }
+  }
+}
+
+TEST_CASE("compute with ready: a failed node is never announced, and a throwing callback fails the run by name") {
+  Graph g;
+  Log log(1);
+  Node x = g.input("x", {1, 1});
+  Node before = record(log, 0, g, {x});
+  Node bad = g.apply(std::make_shared<Fail>(), {before}, "bad");
+  Node after = exp(bad);
+  Executor<double> ex(g, {.threads = 2});
+  const Matrix<double> X = Matrix<double>::Ones(1, 1);
+  std::vector<int> calls(3, 0);
+  std::mutex m;
+  const std::string what = thrown<ExecutionError>([&] {
+    ex.compute({{x, X}}, {before, bad, after}, [&](std::size_t i, const ConstView<double>&) {
+      std::lock_guard lock(m);
+      ++calls[i];
+    });
+  });
+  CHECK(contains(what, "'bad'"));
+  CHECK(calls == std::vector<int>{1, 0, 0});
+  const std::string threw = thrown<ExecutionError>([&] {
+    ex.compute({{x, X}}, {before}, [](std::size_t, const ConstView<double>&) { throw std::runtime_error("full"); });
+  });
+  CHECK(contains(threw, "ready callback for fetch 0"));
+  CHECK(contains(threw, "full"));
+  CHECK(thrown<Error>([&] { ex.compute({{x, X}}, {before}, Executor<double>::Ready{}); }) ==
+        "compute: the ready callback is empty");
 }

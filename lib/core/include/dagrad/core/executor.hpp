@@ -155,6 +155,18 @@ class Executor {
                              const std::vector<Node>& fetches);
   // As run(), leaving the results in place for value() instead of copying.
   void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches);
+  // As compute(), telling the caller of each fetched value as soon as it is
+  // final, while the rest of the graph still runs: ready(i, value) for
+  // fetches[i], once for each i, from the thread that computed it (a oneTBB
+  // worker; for a fetch the run does not compute, such as a parameter, the
+  // calling thread before the run starts). `value` stays as it is until the
+  // next run. This is how a data-parallel step sends one layer's gradients
+  // while backward computes the next (nn::Trainer with a ShardGroup).
+  // ready runs inside a task: it should be quick (hand the value on), and
+  // must not throw or use this executor. A run that fails throws as
+  // compute() does, having announced only values it finished before.
+  using Ready = std::function<void(std::size_t fetch, const ConstView<T>& value)>;
+  void compute(const std::vector<Feed<T>>& feeds, const std::vector<Node>& fetches, const Ready& ready);
 
   // The storage an input is read from, for the caller to fill in place
   // instead of passing a Feed: the next run takes it as fed, with the same
