@@ -5,7 +5,9 @@
 // time spent communicating per step (MpiGroup's reduce_sum) and the bytes each
 // rank sends and receives per step, and what accumulating one shard's
 // gradients costs.
-//   mpirun -np 2 build/bench/bench_dist_step [MNIST_DIR] [threads] [batch] [rows]
+// The fifth argument is TrainOptions::bucket_bytes: 0 sums the gradients
+// once backward is done, more sends buckets of that size while it runs.
+//   mpirun -np 2 build/bench/bench_dist_step [MNIST_DIR] [threads] [batch] [rows] [bucket_bytes]
 #include <dagrad/dagrad.hpp>
 #include <dagrad/dist/mpi_group.hpp>
 #include <dagrad/nn.hpp>
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
     const auto batch_size = std::size_t(argc > 3 ? std::atoi(argv[3]) : 200);
     const auto rows = std::size_t(argc > 4 ? std::atoi(argv[4]) : 12000);
+    const auto bucket_bytes = argc > 5 ? std::size_t(std::atoll(argv[5])) : nn::default_bucket_bytes;
     Matrix<float> X(Eigen::Index(rows), 784), Y = Matrix<float>::Zero(Eigen::Index(rows), 10);
     Features(m.train.images).slice(0, rows, X);
     for (std::size_t r = 0; r < rows; ++r) Y(Eigen::Index(r), m.train.labels[r]) = 1;
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
     Executor<float> ex(g, {.threads = threads});
     init.apply(ex);
     nn::Adam adam(loss, {.learning_rate = 1e-3});
-    nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = 1, .batch_size = batch_size, .seed = 1, .group = group.get()});
+    nn::Trainer<float> trainer(ex, adam, x, y, {.epochs = 1, .batch_size = batch_size, .seed = 1, .group = group.get(), .bucket_bytes = bucket_bytes});
     std::vector<double> steps, communication;
     double last_comm = 0;
     Clock::time_point last = Clock::now();
@@ -85,9 +88,9 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       // Every step moves as many bytes: the counters' totals over all the steps.
       const double steps_counted = double(steps.size() + 1);
-      std::printf("ranks %d threads %d batch %zu steps %zu: step %.2f ms median, communication %.2f ms median, "
+      std::printf("ranks %d threads %d batch %zu buckets of %zu bytes, steps %zu: step %.2f ms median, communication %.2f ms median, "
                   "%.0f bytes sent and %.0f received per rank per step, loss %.8f\n",
-                  ranks, threads, batch_size, steps.size() + 1, 1e3 * median(steps),
+                  ranks, threads, batch_size, bucket_bytes, steps.size() + 1, 1e3 * median(steps),
                   communication.empty() ? 0.0 : 1e3 * median(communication),
                   group ? double(group->bytes_sent()) / steps_counted : 0.0,
                   group ? double(group->bytes_received()) / steps_counted : 0.0, loss_after);

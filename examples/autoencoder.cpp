@@ -67,7 +67,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume, bucket_bytes] =
       read_training_flags(args, 5);
 
   Mnist mnist = load_mnist_rows(args);
@@ -96,7 +96,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
   nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed, .shards = shards,
-                                              .group = group});  // x is also y; group: each rank a shard
+                                              .group = group, .bucket_bytes = bucket_bytes});  // x is also y; group: each rank a shard
   if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
   if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
     trainer.set_progress([](const nn::TrainProgress& p) {

@@ -137,7 +137,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
     std::cout << parser.help();
     return 0;
   }
-  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume] =
+  const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume, bucket_bytes] =
       read_training_flags(args, args.has("load-graph") ? 0 : 2, args.has("load-graph") ? 0 : 1);
 
   const double validation_fraction = args.get_double("validation-fraction", 0, 0, 0.5);
@@ -160,7 +160,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   nn::Trainer<float> trainer(ex, adam, x, y,
                              {.epochs = epochs, .batch_size = batch_size, .seed = seed,
                               .validation_fraction = validation_fraction, .verbose = 1, .checkpoint = checkpoint, .checkpoint_every = checkpoint_every,
-                              .shards = shards, .group = group});  // group: each rank a shard
+                              .shards = shards, .group = group, .bucket_bytes = bucket_bytes});  // group: each rank a shard
   if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
   if (validation_fraction > 0) {  // each epoch's accuracy on the rows held out of the training set
     trainer.set_metrics([&](const nn::EpochEnd& e) {

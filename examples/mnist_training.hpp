@@ -28,6 +28,7 @@ struct TrainingFlags {
   std::string checkpoint;  // empty: none
   int checkpoint_every;
   std::string resume;  // a checkpoint to continue from; empty: none
+  std::size_t bucket_bytes;  // nn::TrainOptions::bucket_bytes
 };
 
 // --epochs (default_epochs), --batch-size, --learning-rate (Adam's), --seed,
@@ -45,6 +46,10 @@ inline void add_training_flags(ArgParser& p, int default_epochs) {
   p.add("checkpoint", "FILE", "write the model and the training state to FILE (atomically) every few epochs");
   p.add("checkpoint-every", "K", "epochs between checkpoints, the last epoch's always written (default 1)");
   p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
+  p.add("bucket-bytes", "N",
+        "under mpirun: sum the gradients across the ranks in buckets of about N bytes, each as soon as "
+        "backward has computed it; 0: all at once after backward; the bits are the same (default " +
+            std::to_string(nn::default_bucket_bytes) + ")");
   add_mnist_flags(p);
 }
 
@@ -58,7 +63,9 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
           .shards = static_cast<int>(args.get_int("shards", 1, 1, 1024)),
           .checkpoint = args.get("checkpoint", ""),
           .checkpoint_every = static_cast<int>(args.get_int("checkpoint-every", 1, 1, 1000)),
-          .resume = args.get("resume", "")};
+          .resume = args.get("resume", ""),
+          .bucket_bytes = static_cast<std::size_t>(
+              args.get_int("bucket-bytes", long(nn::default_bucket_bytes), 0, 1L << 40))};
 }
 
 // How many rows a flag such as --train-rows asks for: all_rows when absent.

@@ -706,6 +706,12 @@ struct Executor<T>::Impl {
   // After task k (node n) ends: the fetches it made final, to compute()'s
   // `ready`, unless it failed or was skipped for an input that failed.
   void announce(NodeId n, std::size_t k) {
+    // What this reads (on_ready, the lists) is read after run_node's
+    // release: say so again, for ThreadSanitizer, as the task ends.
+    struct Done {
+      const void* token;
+      ~Done() { tsan::release(token); }
+    } done{&views[n]};
     if (!on_ready || poisoned[n]) return;
     for (std::uint32_t j = announce_first[k]; j < announce_first[k + 1]; ++j) {
       try {

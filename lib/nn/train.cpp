@@ -4,6 +4,8 @@
 #include <dagrad/io/model_file.hpp>
 #include <dagrad/nn/train.hpp>
 
+#include "bucketed_step.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -209,12 +212,20 @@ double local_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::
 // rank's loss and gradients weighted by their shares and added in rank order
 // by the group's reduce_sum, with the arithmetic of local_shards (an empty
 // shard weighs 0, and is left out as there); returns the batch's loss.
+// With `buckets`, each bucket of gradients is summed as soon as backward
+// has finished it (detail::BucketedStep); without, all of them once
+// backward is done. The bits are the same.
 template <class T>
 double group_shards(Executor<T>& ex, Optimizer& optimizer, std::span<const std::size_t> batch_rows,
-                    ShardGroup& group, const ShardFeed& feed, std::vector<Matrix<T>>& sums, std::vector<T>& flat) {
+                    ShardGroup& group, const ShardFeed& feed, std::vector<Matrix<T>>& sums, std::vector<T>& flat,
+                    detail::BucketedStep<T>* buckets) {
   const std::size_t m = batch_rows.size(), shards = std::size_t(group.size());
   const auto [lo, hi] = shard_rows(m, std::size_t(group.rank()), shards);
   const double share = double(hi - lo) / double(m);
+  if (buckets) {
+    if (hi > lo) feed(batch_rows.subspan(lo, hi - lo), batch_rows);
+    return buckets->run(group, hi > lo, share, sums);
+  }
   std::size_t size = 0;
   for (const Node& p : optimizer.parameters()) size += std::size_t(p.shape().rows) * std::size_t(p.shape().cols);
   flat.resize(size);
@@ -253,6 +264,8 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
   const std::size_t batches = (n + size - 1) / size;
   std::vector<Matrix<T>> sums(optimizer.parameters().size());
   std::vector<T> flat;  // a group's values to sum, storage kept from batch to batch
+  std::optional<detail::BucketedStep<T>> buckets;  // a group's, unless loop.bucket_bytes is 0
+  if (loop.group && shards > 1 && loop.bucket_bytes > 0) buckets.emplace(ex, optimizer, loop.bucket_bytes);
   double total = 0;
   for (std::size_t start = 0; start < n; start += size) {
     const std::span<const std::size_t> batch_rows = rows.subspan(start, std::min(size, n - start));
@@ -261,7 +274,8 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
         feed(batch_rows, batch_rows);
         total += optimizer.step(ex, {}) * double(batch_rows.size());
       } else {
-        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, flat)
+        const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, flat,
+                                                                 buckets ? &*buckets : nullptr)
                                        : local_shards(ex, optimizer, batch_rows, shards, feed, sums);
         optimizer.apply_gradients(ex, sums);
         total += loss * double(batch_rows.size());
@@ -290,7 +304,8 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
        .epoch = epoch,
        .batch_size = options_.batch_size,
        .shards = options_.shards,
-       .group = options_.group},
+       .group = options_.group,
+       .bucket_bytes = options_.bucket_bytes},
       [&](std::span<const std::size_t> batch_rows) {
         ex_.within([&] {
           X.gather(batch_rows, ex_.input(x_));

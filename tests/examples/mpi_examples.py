@@ -5,7 +5,9 @@
 CHECK is one of:
   lenet FILE        mpirun -np N gives the Epoch lines of --shards N in one process,
                     bit for bit (the printed digits, and the checkpoints byte for byte),
-                    for N = 2 and 3, at 1 and 2 threads; printed once.
+                    for N = 2 and 3, at 1 and 2 threads; printed once; the same with
+                    the gradients summed after backward (2 ranks) and in many small
+                    buckets while it runs (4 and 5 ranks).
   autoencoder FILE  the same for the autoencoder's Epoch lines.
   mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
                     its --save'd model file, on generated digits; its scores and
@@ -16,6 +18,9 @@ CHECK is one of:
                     stopping, and lbfgs): its verbose lines, scores and --save'd file.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
                     column) and the best pick are those of one process, printed once.
+  overlap LENET     mpirun -np 2 lenet at 2 threads, the gradients summed in one bucket and in
+                    many while backward runs: the checkpoint of --shards 2 (for the
+                    ThreadSanitizer build, which runs no other MPI test).
   fault LENET       a rank SIGKILLed mid-run stops the others within seconds with an
                     error; --resume from rank 0's last checkpoint ends with the loss
                     lines of an uninterrupted run. An error on every rank is printed once.
@@ -72,18 +77,25 @@ def checkpoint_bytes(path):
 
 def same_as_shards(exe, flags):
     alone_file, together_file = os.path.join(scratch, "alone.ckpt"), os.path.join(scratch, "together.ckpt")
-    for ranks in (2, 3):
-        for threads in thread_counts:
-            common = flags + ["--threads", threads]
-            alone = run([exe, "--shards", ranks, "--checkpoint", alone_file] + common).stdout
-            together = run(mpi(ranks, exe, "--checkpoint", together_file, *common)).stdout
-            assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (ranks, threads, alone, together)
-            # Every bit: the checkpoints hold the parameters, Adam's state and
-            # each epoch's loss as doubles.
-            assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads)
-            # Printed once, by rank 0: every line of one process, once.
-            assert len(epoch_lines(together)) == len(epoch_lines(alone)), together
-            # The mpirun line --shards N itself: the same.
+    # (ranks, threads, flags of the mpirun line alone): the gradients summed
+    # in one bucket while backward runs (the default size holds them all);
+    # then all at once after backward, and in buckets of 1,000 bytes (about
+    # one a parameter) at 4 and 5 ranks, whose slices of each bucket are
+    # uneven.
+    runs = [(ranks, threads, []) for ranks in (2, 3) for threads in thread_counts]
+    runs += [(2, 1, ["--bucket-bytes", 0]), (4, 1, ["--bucket-bytes", 1000]), (5, 1, ["--bucket-bytes", 1000])]
+    for ranks, threads, buckets in runs:
+        common = flags + ["--threads", threads]
+        alone = run([exe, "--shards", ranks, "--checkpoint", alone_file] + common).stdout
+        together = run(mpi(ranks, exe, "--checkpoint", together_file, *common, *buckets)).stdout
+        assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (ranks, threads, alone, together)
+        # Every bit: the checkpoints hold the parameters, Adam's state and
+        # each epoch's loss as doubles.
+        assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads, buckets)
+        # Printed once, by rank 0: every line of one process, once.
+        assert len(epoch_lines(together)) == len(epoch_lines(alone)), together
+        # The mpirun line --shards N itself: the same.
+        if not buckets:
             assert epoch_lines(run(mpi(ranks, exe, "--shards", ranks, *common)).stdout) == epoch_lines(alone)
     r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
     assert r.stderr.count("shards is 3 but the group has 2 ranks") == 1, r.stderr
@@ -150,6 +162,18 @@ elif check == "mnist_mlp":
     assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file)
     r = run([exe, "--shards", 0] + flags, expect=1)
     assert "parameter 'shards' cannot be '0'" in r.stderr, r.stderr
+elif check == "overlap":
+    # The graph on a thread of its own, oneTBB's tasks announcing each
+    # gradient, MPI on the calling thread: under ThreadSanitizer, any race
+    # between them fails the rank (halt_on_error).
+    exe = programs[0]
+    flags = ["--train-rows", 256, "--test-rows", 64, "--epochs", 1, "--threads", 2]
+    alone_file, together_file = os.path.join(scratch, "alone.ckpt"), os.path.join(scratch, "together.ckpt")
+    alone = run([exe, "--shards", 2, "--checkpoint", alone_file] + flags).stdout
+    for buckets in ([], ["--bucket-bytes", 1000]):
+        together = run(mpi(2, exe, "--checkpoint", together_file, *flags, *buckets), timeout=600).stdout
+        assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (buckets, alone, together)
+        assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), buckets
 elif check == "mnist_mlp_5":
     # Five ranks (uneven slices of the gradients in reduce_sum, and with
     # batches of 3 two empty shards a batch): the model file of --shards 5 in

@@ -24,6 +24,10 @@
 
 namespace dagrad::nn {
 
+// TrainOptions::bucket_bytes's default: four buckets for the gradients of
+// a 784-1024-1024-10 network in float (docs/scaling.md measures others).
+inline constexpr std::size_t default_bucket_bytes = std::size_t(1) << 20;
+
 struct TrainOptions {
   int epochs = 10;            // the epoch fit trains up to (counting epochs done before a resume)
   std::size_t batch_size = 32;
@@ -55,6 +59,12 @@ struct TrainOptions {
   // the bits are the same. shards must then be 1 (take the group's size) or
   // the group's size. Only rank 0 writes checkpoints.
   ShardGroup* group = nullptr;
+  // With a group: its members sum the gradients in buckets of about this
+  // many bytes, in the order backward finishes them, each as soon as its
+  // last gradient is computed, while backward computes the rest (the graph
+  // then runs on a thread of its own; group calls stay on the caller's). 0
+  // sums them all once backward is done. The bits are the same either way.
+  std::size_t bucket_bytes = default_bucket_bytes;
 };
 
 // One epoch's pass of optimizer steps over `rows`, in their order,
@@ -79,6 +89,7 @@ struct BatchLoop {
   std::size_t batch_size = 32;
   int shards = 1;
   ShardGroup* group = nullptr;  // shards: 1 or group->size()
+  std::size_t bucket_bytes = default_bucket_bytes;  // TrainOptions::bucket_bytes
 };
 
 template <class T>
