@@ -15,7 +15,10 @@
 #     the machine).
 #  4. A training step of the 784-1024-1024-10 network (float32, Adam, batch
 #     200, relu), 1 rank x 1 thread, 1 rank x 2 threads and 2 ranks x 1 thread
-#     (mpirun), with the time spent communicating per step and the bytes.
+#     (mpirun), with the time spent communicating per step and the bytes; the
+#     2-rank step three times over, alternating the gradients summed after
+#     backward (bucket 0) and in 1 MiB buckets while it runs, over shared
+#     memory and over TCP.
 #   bench/scaling.sh [--data DIR] [--rows N] [--batch B] [--repeats R]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,5 +65,11 @@ echo
 echo "== a step of 784-1024-1024-10, batch $batch, $rows rows ($((rows / batch)) steps)"
 "$bench/bench_dist_step" "$data" 1 "$batch" "$rows"
 "$bench/bench_dist_step" "$data" 2 "$batch" "$rows"
-"${mpi[@]}" "$bench/bench_dist_step" "$data" 1 "$batch" "$rows"
-"${mpi[@]}" --mca btl self,tcp --mca btl_tcp_if_include lo "$bench/bench_dist_step" "$data" 1 "$batch" "$rows"
+for ((i = 0; i < 3; i++)); do
+  for bucket in 0 1048576; do
+    "${mpi[@]}" "$bench/bench_dist_step" "$data" 1 "$batch" "$rows" "$bucket"
+  done
+done
+for bucket in 0 1048576; do
+  "${mpi[@]}" --mca btl self,tcp --mca btl_tcp_if_include lo "$bench/bench_dist_step" "$data" 1 "$batch" "$rows" "$bucket"
+done
