@@ -8,6 +8,7 @@
 //   build/examples/char_gpt --iters 2000 --sample 500 --exact-sample   (the whole window for each character)
 //   build/examples/char_gpt --text shakespeare.txt --checkpoint gpt.dagradm --svg gpt.svg
 #include "char_training.hpp"
+#include "ranks.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -33,8 +34,7 @@ ArgParser char_gpt_parser() {
         "the initial values: gpt2 (N(0, 0.02^2) weights and embeddings, the projections into the residual "
         "stream scaled down with depth, zero biases; the default) or pytorch (PyTorch's own defaults: "
         "nn.Linear's U(-b, b) weights and biases, b = 1/sqrt(fan_in), and N(0, 1) embeddings)");
-  p.add("checkpoint", "FILE", "write the model and the training state to FILE at every estimate");
-  p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
+  char_training::add_checkpoint_flags(p);
   p.add("svg", "FILE", "draw the network, one box a block, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, as DOT");
   p.add_switch("exact-sample",
@@ -47,7 +47,7 @@ ArgParser char_gpt_parser() {
 // The shared flags (the text, the windows, the steps, the sample) and the
 // model's own.
 struct Config : char_training::Flags {
-  std::string checkpoint, resume, svg, dot;
+  std::string svg, dot;
   Dim layers = 0, heads = 0, embd = 0;
   double weight_decay = 0;
   bool exact_sample = false;
@@ -57,8 +57,6 @@ struct Config : char_training::Flags {
 Config read_config(const ParsedArgs& a) {
   Config c;
   static_cast<char_training::Flags&>(c) = char_training::read_flags(a, defaults, "char_gpt");
-  c.checkpoint = a.get("checkpoint");
-  c.resume = a.get("resume");
   c.svg = a.get("svg");
   c.dot = a.get("dot");
   c.layers = a.get_int("layers", 4, 1, 64);
@@ -122,57 +120,12 @@ void build_gpt(Gpt& m, const Config& c, Dim vocabulary, nn::Init& init) {
   // tutorial:end
 }
 
-// What a checkpoint holds besides the parameters and AdamW's state: the
-// seed, the model's shape and the vocabulary, so that a resume with other
-// flags or another text is refused instead of trained on.
-const std::string loop_prefix = "state:char_gpt/";
-Matrix<double> shape_row(const Config& c) {
-  return Matrix<double>{{double(c.layers), double(c.heads), double(c.embd), double(c.context)}};
+// The model's shape as its checkpoints record it: a resume with other
+// flags is refused instead of trained on.
+char_training::ModelShape model_shape(const Config& c) {
+  return {.row = Matrix<double>{{double(c.layers), double(c.heads), double(c.embd), double(c.context)}},
+          .flags = "--layers, --heads, --embd and --context"};
 }
-Matrix<double> vocabulary_row(const nn::CharVocabulary& vocab) {
-  Matrix<double> row(1, Eigen::Index(vocab.size()));
-  for (std::size_t i = 0; i < vocab.size(); ++i) row(0, Eigen::Index(i)) = double(static_cast<unsigned char>(vocab.characters()[i]));
-  return row;
-}
-
-void save_checkpoint(const Executor<float>& ex, const nn::Optimizer& opt, const Config& c,
-                     const nn::CharVocabulary& vocab) {
-  nn::NamedTensors tensors = nn::checkpoint_tensors(ex, opt, c.checkpoint);
-  tensors.emplace_back(loop_prefix + "seed", Matrix<double>::Constant(1, 1, double(c.seed)));
-  tensors.emplace_back(loop_prefix + "shape", shape_row(c));
-  tensors.emplace_back(loop_prefix + "vocabulary", vocabulary_row(vocab));
-  save_tensors(tensors, c.checkpoint);
-}
-
-bool same(const Matrix<double>& a, const Matrix<double>& b) { return shape_of(a) == shape_of(b) && a == b; }
-
-// Restores a checkpoint of this model and text; returns the seed it was
-// written with, which the resumed run draws its windows from.
-std::uint32_t resume(Executor<float>& ex, nn::Optimizer& opt, const Config& c, const nn::CharVocabulary& vocab) {
-  const nn::NamedTensors tensors = load_tensors(c.resume);
-  const auto find = [&](const std::string& name) -> const Matrix<double>& {
-    for (const auto& [n, v] : tensors) {
-      if (n == loop_prefix + name) return v;
-    }
-    throw DataError(c.resume + ": holds no '" + loop_prefix + name + "'; is it a char_gpt checkpoint?");
-  };
-  if (!same(find("shape"), shape_row(c))) {
-    throw DataError(c.resume + ": a checkpoint of another model; give the --layers, --heads, --embd and --context "
-                    "it was trained with");
-  }
-  if (!same(find("vocabulary"), vocabulary_row(vocab))) {
-    throw DataError(c.resume + ": a checkpoint of a text with other characters than " + c.text + "'s");
-  }
-  const Matrix<double>& seed = find("seed");
-  if (shape_of(seed) != Shape{1, 1} || !(seed(0, 0) >= 0 && seed(0, 0) <= 4294967295.0) ||
-      seed(0, 0) != std::floor(seed(0, 0))) {
-    throw DataError(c.resume + ": '" + loop_prefix + "seed' is not a seed");
-  }
-  nn::check_checkpoint(opt, tensors, c.resume, {loop_prefix + "seed", loop_prefix + "shape", loop_prefix + "vocabulary"});
-  nn::restore_checkpoint(ex, opt, tensors, c.resume);
-  return std::uint32_t(seed(0, 0));
-}
-
 
 // The model again for generation with a key/value cache, in the same graph
 // over the trained parameters (nn::Init::reuse() finds each by its name): a
@@ -230,7 +183,7 @@ void sample(Executor<float>& ex, Gpt& m, const Config& c, const nn::CharVocabula
   char_training::sample(ex, model, c, vocab, prompt);
 }
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, nn::ShardGroup* group) {
   const ArgParser parser = char_gpt_parser();
   const ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
@@ -251,7 +204,7 @@ int run(int argc, char** argv) {
   init.apply(ex);
   nn::AdamW adamw(m.loss, {.learning_rate = c.learning_rate, .beta_1 = 0.9, .beta_2 = 0.99,
                            .weight_decay = c.weight_decay});
-  if (!c.resume.empty()) c.seed = resume(ex, adamw, c, corpus.vocab);
+  if (!c.resume.empty()) c.seed = char_training::resume(ex, adamw, c, corpus.vocab, model_shape(c));
   // tutorial:end
   std::size_t parameters = 0;
   for (const Node& p : adamw.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
@@ -262,10 +215,15 @@ int run(int argc, char** argv) {
   const char_training::Model model{
       .ids = m.ids, .targets = m.targets, .loss = m.loss,
       .feeds = {{m.positions, nn::position_ids<float>(c.batch_size, std::size_t(c.context))}}};
-  const MemoryReport memory = char_training::train(ex, adamw, model, c, corpus, [&] {
-    if (!c.checkpoint.empty()) save_checkpoint(ex, adamw, c, corpus.vocab);
-  });
+  const bool rank_0 = !group || group->rank() == 0;  // under mpirun, one file and one sample
+  const MemoryReport memory = char_training::train(
+      ex, adamw, model, c, corpus,
+      [&] {
+        if (!c.checkpoint.empty() && rank_0) char_training::save_checkpoint(ex, adamw, c, corpus.vocab, model_shape(c));
+      },
+      group);  // group: each rank a shard of every batch
   // Drawn before the sample adds the generator's nodes to the graph.
+  if (!rank_0) return 0;
   if (!c.svg.empty()) render(to_dot(m.g, {.backward = false, .title = "char_gpt", .collapse_layers = true}), c.svg);
   if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt", .memory = memory});
   if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);
@@ -275,5 +233,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("char_gpt", [&] { return run(argc, argv); });
+  return run_ranks("char_gpt", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

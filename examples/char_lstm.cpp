@@ -7,6 +7,7 @@
 //   build/examples/char_lstm --sample 300
 //   build/examples/char_lstm --context 6 --hidden 8 --iters 0 --svg lstm.svg
 #include "char_training.hpp"
+#include "ranks.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -30,6 +31,7 @@ ArgParser char_lstm_parser() {
   p.add("clip-norm", "R", "scale the gradient down to this norm when it is longer, 0 = never (default 5)");
   p.add("svg", "FILE", "draw the unrolled graph, a box a step and its gradient, to FILE (.svg, .png or .pdf)");
   p.add("dot", "FILE", "write the whole graph, forward and backward, node by node, as DOT");
+  char_training::add_checkpoint_flags(p);
   char_training::add_run_switches(p);
   return p;
 }
@@ -88,7 +90,7 @@ DotOptions unrolled(const Config& c) {
   return options;
 }
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, nn::ShardGroup* group) {
   const ArgParser parser = char_lstm_parser();
   const ParsedArgs args = parser.parse(argc, argv);
   if (args.help) {
@@ -109,13 +111,25 @@ int run(int argc, char** argv) {
   nn::AdamOptions adam_options{.learning_rate = c.learning_rate};
   if (c.clip_norm > 0) adam_options.clip_norm = c.clip_norm;
   nn::Adam adam(m.loss, adam_options);
+  // The shape of the parameters, as the checkpoints record it.
+  const char_training::ModelShape shape{
+      .row = Matrix<double>{{double(c.layers), double(c.hidden)}}, .flags = "--layers and --hidden"};
+  if (!c.resume.empty()) c.seed = char_training::resume(ex, adam, c, corpus.vocab, shape);
   std::size_t parameters = 0;
   for (const Node& p : adam.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
   std::printf("parameters: %zu, vocab %zu, train chars %zu, graph nodes %zu\n", parameters, corpus.vocab.size(),
               corpus.split.train.size(), m.g.size());
 
   const MemoryReport memory =
-      char_training::train(ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus);
+      char_training::train(
+          ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus,
+          [&] {
+            if (!c.checkpoint.empty() && (!group || group->rank() == 0)) {
+              char_training::save_checkpoint(ex, adam, c, corpus.vocab, shape);
+            }
+          },
+          group);  // group: each rank a shard of every batch
+  if (group && group->rank() != 0) return 0;  // under mpirun, one sample and one drawing
   // The LSTM reads left to right: nn::sample's padding after the last real
   // character changes nothing it reads.
   if (c.sample > 0) {
@@ -131,5 +145,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_program("char_lstm", [&] { return run(argc, argv); });
+  return run_ranks("char_lstm", [&](nn::ShardGroup* group) { return run(argc, argv, group); });
 }

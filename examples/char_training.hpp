@@ -1,7 +1,8 @@
 // What the character-level language models (char_gpt, char_lstm) share: the
 // flags of the text, the training and the sample; the text cut 90/10; the
 // loss estimates; the training loop over an optimizer's steps; the prompt
-// and the sample. A program adds its model's flags and builds its graph.
+// and the sample; checkpoints. A program adds its model's flags and builds
+// its graph.
 //   char_training::add_text_flag(p);  ...model flags...  char_training::add_training_flags(p, defaults);
 //   char_training::train(ex, adamw, model, c, corpus, [&] { /* at each estimate */ });
 #pragma once
@@ -10,11 +11,15 @@
 #include <dagrad/nn.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <numeric>
+#include <span>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -62,6 +67,18 @@ inline void add_training_flags(ArgParser& p, const Defaults& d) {
   p.add("prompt", "TEXT", "what the sample continues (default a newline, else the text's lowest character)");
   p.add("temperature", "T", "divides the logits when sampling: below 1 safer, above 1 wilder (default 1)");
   p.add("top-k", "K", "sample among the K likeliest characters only, 0 = all (default 0)");
+  p.add("shards", "N",
+        "cut each batch of windows into N shards, computed one after another and their gradients summed in "
+        "order, as N data-parallel processes would; under mpirun, 1 or the number of ranks (default 1)");
+  p.add("bucket-bytes", "N",
+        "under mpirun: sum the gradients across the ranks in buckets of about N bytes, each as soon as "
+        "backward has computed it; 0: all at once after backward; the bits are the same (default " +
+            std::to_string(nn::default_bucket_bytes) + ")");
+}
+
+inline void add_checkpoint_flags(ArgParser& p) {
+  p.add("checkpoint", "FILE", "write the model and the training state to FILE at every estimate");
+  p.add("resume", "FILE", "continue from a checkpoint, with the bits the run that wrote it would have had");
 }
 
 inline void add_run_switches(ArgParser& p) {
@@ -74,12 +91,13 @@ inline void add_run_switches(ArgParser& p) {
 // The shared flags' values; a program's Config derives from it.
 struct Flags {
   std::string program, text, prompt;
+  std::string checkpoint, resume;  // add_checkpoint_flags
   Dim context = 0;
-  std::size_t batch_size = 0, eval_iters = 0, sample = 0, top_k = 0;
+  std::size_t batch_size = 0, eval_iters = 0, sample = 0, top_k = 0, bucket_bytes = 0;
   std::uint64_t iters = 0, eval_every = 0;
   double learning_rate = 0, temperature = 0;
   std::uint32_t seed = 0;
-  int threads = 0;
+  int threads = 0, shards = 1;
   bool check_numerics = false, profile = false, memory = false;
 };
 
@@ -87,17 +105,21 @@ inline Flags read_flags(const ParsedArgs& a, const Defaults& d, const std::strin
   Flags f{.program = program,
           .text = a.get("text", default_text()),
           .prompt = a.get("prompt"),
+          .checkpoint = a.get("checkpoint"),
+          .resume = a.get("resume"),
           .context = a.get_int("context", d.context, 1, 8192),
           .batch_size = std::size_t(a.get_int("batch-size", long(d.batch_size), 1, 65536)),
           .eval_iters = std::size_t(a.get_int("eval-iters", 20, 1, 100000)),
           .sample = std::size_t(a.get_int("sample", 0, 0, 100000000)),
           .top_k = std::size_t(a.get_int("top-k", 0, 0, 256)),
+          .bucket_bytes = std::size_t(a.get_int("bucket-bytes", long(nn::default_bucket_bytes), 0, 1L << 40)),
           .iters = std::uint64_t(a.get_int("iters", long(d.iters), 0, 100000000)),
           .eval_every = std::uint64_t(a.get_int("eval-every", long(d.eval_every), 1, 100000000)),
           .learning_rate = a.get_double("learning-rate", d.learning_rate, 1e-12, 10),
           .temperature = a.get_double("temperature", 1.0, 1e-6, 1e6),
           .seed = std::uint32_t(a.get_int("seed", 1337, 0, 4294967295L)),
           .threads = int(a.get_int("threads", 0, 0, 1024)),
+          .shards = int(a.get_int("shards", 1, 1, 1024)),
           .check_numerics = a.has("check-numerics"),
           .profile = a.has("profile"),
           .memory = a.has("memory")};
@@ -158,12 +180,45 @@ inline double mean_loss(Executor<float>& ex, const Model& m, const nn::WindowBat
   return sum / double(batches);
 }
 
+// Steps [from, to) with --shards or a group: nn's batch loop over their
+// windows (numbered step * batch_size + window), a batch a step, each cut
+// into shards of whole windows, so the bits are those of --shards N
+// whether the shards run here or on the ranks of mpirun. after(windows
+// done) follows each step.
+inline void sharded_steps(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
+                          const nn::WindowBatches& batches, std::uint64_t from, std::uint64_t to,
+                          nn::ShardGroup* group, const std::function<void(std::size_t)>& after) {
+  std::vector<std::size_t> windows(std::size_t(to - from) * c.batch_size);
+  std::iota(windows.begin(), windows.end(), std::size_t{0});
+  Matrix<float> ids, targets;
+  std::uint64_t drawn = to;  // none yet
+  const auto rows = [&](const auto& all, std::size_t first, std::size_t count) {
+    return all.middleRows(Eigen::Index(first) * c.context, Eigen::Index(count) * c.context);
+  };
+  nn::run_batches<float>(
+      ex, opt, windows,
+      {.who = c.program + " (steps " + std::to_string(from) + " to " + std::to_string(to) + ")",
+       .batch_size = c.batch_size, .shards = c.shards, .group = group, .bucket_bytes = c.bucket_bytes},
+      [&](std::span<const std::size_t> shard, std::span<const std::size_t> batch) {
+        const std::uint64_t step = from + batch.front() / c.batch_size;
+        if (step != drawn) batches.draw(step, ids, targets);
+        drawn = step;
+        const std::size_t first = shard.front() % c.batch_size;  // the shard's windows in its batch
+        ex.input(m.ids) = rows(ids, first, shard.size());
+        ex.input(m.targets) = rows(targets, first, shard.size());
+        for (const Feed<float>& f : m.feeds) ex.input(f.node) = rows(f.value, first, shard.size());
+      },
+      after);
+}
+
 // The training loop, counted in the optimizer's steps: the loss estimates
 // (and `at_estimate`, a checkpoint say) every --eval-every steps and after
-// the last, then a step on the batch of windows `step` draws. Returns, with
-// --memory, where the last training step kept its values.
+// the last, then a step on the batch of windows `step` draws (cut into
+// --shards, or among a group's ranks). Returns, with --memory, where the
+// last training step kept its values.
 inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
-                          const Corpus& corpus, const std::function<void()>& at_estimate = {}) {
+                          const Corpus& corpus, const std::function<void()>& at_estimate = {},
+                          nn::ShardGroup* group = nullptr) {
   MemoryReport memory;
   // tutorial:begin
   const auto windows = [&](std::span<const std::int32_t> ids, std::uint64_t stream) {
@@ -173,7 +228,7 @@ inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& 
   const nn::WindowBatches batches = windows(corpus.split.train, 0), train_estimate = windows(corpus.split.train, 1),
                           validation_estimate = windows(corpus.split.validation, 2);
   // tutorial:end
-  const bool bar = isatty(STDOUT_FILENO);
+  const bool bar = isatty(STDOUT_FILENO) && !group;  // not under mpirun, whose output may be a terminal too
   Matrix<float> ids, targets;
   double fit_seconds = 0;
   const std::uint64_t first = opt.steps();
@@ -189,6 +244,19 @@ inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& 
     if (step >= c.iters) break;
     ex.set_profiling(c.profile);  // the training steps only, not the estimates
     const auto start = std::chrono::steady_clock::now();
+    if (c.shards > 1 || group) {  // the steps up to the next estimate
+      const std::uint64_t to = std::min(c.iters, (step / c.eval_every + 1) * c.eval_every);
+      sharded_steps(ex, opt, m, c, batches, step, to, group, [&](std::size_t windows) {
+        const std::uint64_t done = step + windows / c.batch_size;
+        if (bar) std::cout << progress_bar("steps " + std::to_string(step) + "-" + std::to_string(to), done - step, to - step)
+                           << std::flush;
+      });
+      fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ex.set_profiling(false);
+      if (c.memory && to == c.iters) memory = ex.memory_plan();
+      step = to - 1;  // the loop's ++step makes it `to`
+      continue;
+    }
     // tutorial:begin
     batches.draw(step, ids, targets);
     opt.step(ex, batch_feeds(m, ids, targets));
@@ -208,6 +276,65 @@ inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& 
   if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
   if (c.memory) std::cout << "\nA training step's " << plan_summary(memory) << "\n";
   return memory;
+}
+
+// What a checkpoint holds besides the parameters and the optimizer's state:
+// the seed, the model's shape and the vocabulary, so that a resume with
+// other flags or another text is refused instead of trained on.
+struct ModelShape {
+  Matrix<double> row;  // the flags' values that fix the parameters' shapes
+  std::string flags;   // those flags, for the message: "--layers and --hidden"
+};
+
+inline std::string checkpoint_prefix(const Flags& c) { return "state:" + c.program + "/"; }
+
+inline Matrix<double> vocabulary_row(const nn::CharVocabulary& vocab) {
+  Matrix<double> row(1, Eigen::Index(vocab.size()));
+  for (std::size_t i = 0; i < vocab.size(); ++i) {
+    row(0, Eigen::Index(i)) = double(static_cast<unsigned char>(vocab.characters()[i]));
+  }
+  return row;
+}
+
+inline void save_checkpoint(const Executor<float>& ex, const nn::Optimizer& opt, const Flags& c,
+                            const nn::CharVocabulary& vocab, const ModelShape& shape) {
+  nn::NamedTensors tensors = nn::checkpoint_tensors(ex, opt, c.checkpoint);
+  const std::string prefix = checkpoint_prefix(c);
+  tensors.emplace_back(prefix + "seed", Matrix<double>::Constant(1, 1, double(c.seed)));
+  tensors.emplace_back(prefix + "shape", shape.row);
+  tensors.emplace_back(prefix + "vocabulary", vocabulary_row(vocab));
+  save_tensors(tensors, c.checkpoint);
+}
+
+// Restores a checkpoint of this model and text; returns the seed it was
+// written with, which the resumed run draws its windows from.
+inline std::uint32_t resume(Executor<float>& ex, nn::Optimizer& opt, const Flags& c, const nn::CharVocabulary& vocab,
+                            const ModelShape& shape) {
+  const nn::NamedTensors tensors = load_tensors(c.resume);
+  const std::string prefix = checkpoint_prefix(c);
+  const auto find = [&](const std::string& name) -> const Matrix<double>& {
+    for (const auto& [n, v] : tensors) {
+      if (n == prefix + name) return v;
+    }
+    throw DataError(c.resume + ": holds no '" + prefix + name + "'; is it a " + c.program + " checkpoint?");
+  };
+  const auto same = [](const Matrix<double>& a, const Matrix<double>& b) {
+    return shape_of(a) == shape_of(b) && a == b;
+  };
+  if (!same(find("shape"), shape.row)) {
+    throw DataError(c.resume + ": a checkpoint of another model; give the " + shape.flags + " it was trained with");
+  }
+  if (!same(find("vocabulary"), vocabulary_row(vocab))) {
+    throw DataError(c.resume + ": a checkpoint of a text with other characters than " + c.text + "'s");
+  }
+  const Matrix<double>& seed = find("seed");
+  if (shape_of(seed) != Shape{1, 1} || !(seed(0, 0) >= 0 && seed(0, 0) <= 4294967295.0) ||
+      seed(0, 0) != std::floor(seed(0, 0))) {
+    throw DataError(c.resume + ": '" + prefix + "seed' is not a seed");
+  }
+  nn::check_checkpoint(opt, tensors, c.resume, {prefix + "seed", prefix + "shape", prefix + "vocabulary"});
+  nn::restore_checkpoint(ex, opt, tensors, c.resume);
+  return std::uint32_t(seed(0, 0));
 }
 
 // --prompt as ids: a character the text does not hold is refused, naming

@@ -3,8 +3,10 @@
 
 Writes a text of seeded random sentences, trains a stacked LSTM at 1 and 2
 threads and checks: the output's lines (parameters, each estimate's "step
-k: train loss X, val loss Y", ms_per_iter), the same printed losses at both
-thread counts, the loss falling, a seeded sample that continues its prompt
+k: train loss X, val loss Y", ms_per_iter), the same printed losses and
+checkpoint bytes at both thread counts, a run stopped and resumed from its
+checkpoint ending with the lines and bytes of one that was not, the loss
+falling, a seeded sample that continues its prompt
 (the same at both), --svg with a box a step of each layer and --dot with
 the backward graph, --memory's plan in a line and on --dot; and each bad
 input (a misspelled flag, a zero layer count, a prompt character the text
@@ -23,14 +25,28 @@ path, run, steps = t.path, t.run, t.steps
 t.small = ["--text", path("text.txt"), "--layers", "2", "--hidden", "24", "--context", "8", "--batch-size", "8",
            "--eval-every", "20", "--eval-iters", "4", "--learning-rate", "0.01"]
 
-one = run("--iters", "80", "--threads", "1")
+one = run("--iters", "80", "--threads", "1", "--checkpoint", path("one.dagradm"))
 t.check_form(one.stdout, r"parameters: \d+, vocab \d+, train chars \d+, graph nodes \d+", (0, 20, 40, 60, 80))
 first, last = steps(one.stdout)[0], steps(one.stdout)[-1]
 assert t.loss(last) < t.loss(first) - 0.5, one.stdout
 assert t.loss(last, "val") < t.loss(first, "val") - 0.5, one.stdout
 
-two = run("--iters", "80", "--threads", "2")
+# The same bits at 2 threads: the printed losses and the whole checkpoint.
+two = run("--iters", "80", "--threads", "2", "--checkpoint", path("two.dagradm"))
 assert steps(two.stdout) == steps(one.stdout), (one.stdout, two.stdout)
+assert open(path("one.dagradm"), "rb").read() == open(path("two.dagradm"), "rb").read()
+
+# Stopped at step 40 and resumed: the rest of the lines and the final
+# checkpoint are those of the run that went straight through; a checkpoint
+# of another shape is refused, naming the file and the flags.
+run("--iters", "40", "--threads", "2", "--checkpoint", path("half.dagradm"))
+resumed = run("--iters", "80", "--threads", "1", "--resume", path("half.dagradm"), "--checkpoint",
+              path("resumed.dagradm"))
+assert steps(resumed.stdout) == steps(one.stdout)[2:], (one.stdout, resumed.stdout)
+assert open(path("resumed.dagradm"), "rb").read() == open(path("one.dagradm"), "rb").read()
+other = run("--iters", "80", "--resume", path("half.dagradm"), "--hidden", "32", ok=False)
+assert other.returncode == 1 and "half.dagradm: a checkpoint of another model; give the --layers and --hidden" \
+    in other.stderr, other
 
 samples = []
 for threads in ("1", "2"):

@@ -9,6 +9,9 @@ CHECK is one of:
                     the gradients summed after backward (2 ranks) and in many small
                     buckets while it runs (4 and 5 ranks).
   autoencoder FILE  the same for the autoencoder's Epoch lines.
+  char_gpt FILE     the same for char_gpt's step lines and checkpoints, on a generated text
+                    (batches of 6 windows: uneven shards at 4 and 5 ranks).
+  char_lstm FILE    the same for char_lstm.
   mnist_mlp FILE    the same for mnist_mlp's Iteration (and Validation score) lines and
                     its --save'd model file, on generated digits; its scores and
                     warnings printed once; a bad --shards refused; lbfgs on ranks as --shards.
@@ -75,7 +78,21 @@ def checkpoint_bytes(path):
         return f.read()
 
 
-def same_as_shards(exe, flags):
+def step_lines(out):
+    return [line for line in out.splitlines() if line.startswith("step ")]
+
+
+def text_file(seed):
+    """A text of seeded random sentences for the character models."""
+    rng = random.Random(seed)
+    words = "in the beginning god created the heaven and the earth and the earth was without form".split()
+    path = os.path.join(scratch, "text.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(3, 9))) + "." for _ in range(1500)))
+    return path
+
+
+def same_as_shards(exe, flags, lines=epoch_lines):
     alone_file, together_file = os.path.join(scratch, "alone.ckpt"), os.path.join(scratch, "together.ckpt")
     # (ranks, threads, flags of the mpirun line alone): the gradients summed
     # in one bucket while backward runs (the default size holds them all);
@@ -88,15 +105,15 @@ def same_as_shards(exe, flags):
         common = flags + ["--threads", threads]
         alone = run([exe, "--shards", ranks, "--checkpoint", alone_file] + common).stdout
         together = run(mpi(ranks, exe, "--checkpoint", together_file, *common, *buckets)).stdout
-        assert epoch_lines(alone) and epoch_lines(together) == epoch_lines(alone), (ranks, threads, alone, together)
+        assert lines(alone) and lines(together) == lines(alone), (ranks, threads, alone, together)
         # Every bit: the checkpoints hold the parameters, Adam's state and
         # each epoch's loss as doubles.
         assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), (ranks, threads, buckets)
         # Printed once, by rank 0: every line of one process, once.
-        assert len(epoch_lines(together)) == len(epoch_lines(alone)), together
+        assert len(lines(together)) == len(lines(alone)), together
         # The mpirun line --shards N itself: the same.
         if not buckets:
-            assert epoch_lines(run(mpi(ranks, exe, "--shards", ranks, *common)).stdout) == epoch_lines(alone)
+            assert lines(run(mpi(ranks, exe, "--shards", ranks, *common)).stdout) == lines(alone)
     r = run(mpi(2, exe, "--shards", 3, *flags), expect=1)
     assert r.stderr.count("shards is 3 but the group has 2 ranks") == 1, r.stderr
 
@@ -118,6 +135,11 @@ if check == "lenet":
     same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
 elif check == "autoencoder":
     same_as_shards(programs[0], ["--train-rows", 384, "--test-rows", 64, "--epochs", 2])
+elif check in ("char_gpt", "char_lstm"):
+    # Batches of 6 windows: 4 and 5 ranks take shards of 1 and 2 windows.
+    small = {"char_gpt": ["--layers", 1, "--heads", 2, "--embd", 16], "char_lstm": ["--hidden", 16]}[check]
+    same_as_shards(programs[0], ["--text", text_file(3), "--context", 16, "--batch-size", 6, "--iters", 20,
+                                 "--eval-every", 10, "--eval-iters", 2] + small, step_lines)
 elif check == "mnist_mlp":
     exe = programs[0]
     data = os.path.join(scratch, "digits")
