@@ -16,7 +16,8 @@ CHECK is one of:
                     its --save'd model file, on generated digits; its scores and
                     warnings printed once; a bad --shards refused; lbfgs on ranks as --shards.
   mnist_mlp_5 FILE  mpirun -np 5 mnist_mlp gives the output and model file of --shards 5,
-                    float32 and float64, with empty shards, and lbfgs.
+                    float32 and float64, with empty shards, and lbfgs; -np 4 those of
+                    --shards 4, float32 and float64.
   mlp_regressor FILE  the same for mlp_regressor on the diabetes data (adam with early
                     stopping, and lbfgs): its verbose lines, scores and --save'd file.
   grid FILE         mpirun -np 2 and 3 grid_search: the table (less its timing
@@ -206,14 +207,17 @@ elif check == "mnist_mlp_5":
     write_set(data, "train", 300, random.Random(5))
     write_set(data, "t10k", 50, random.Random(6))
     base = ["--data", data, "--train-rows", 300, "--test-rows", 50, "--hidden-layer-sizes", 20,
-            "--random-state", 2, "--threads", 1, "--shards", 5]
+            "--random-state", 2, "--threads", 1]
     alone_file, together_file = os.path.join(scratch, "alone.model"), os.path.join(scratch, "together.model")
-    for flags in (["--max-iter", 2, "--batch-size", 64, "--dtype", "float32"],
-                  ["--max-iter", 2, "--batch-size", 64, "--dtype", "float64"],
-                  ["--max-iter", 1, "--batch-size", 3],
-                  ["--max-iter", 5, "--solver", "lbfgs"]):
+    for ranks, flags in ((5, ["--max-iter", 2, "--batch-size", 64, "--dtype", "float32"]),
+                         (5, ["--max-iter", 2, "--batch-size", 64, "--dtype", "float64"]),
+                         (5, ["--max-iter", 1, "--batch-size", 3]),
+                         (5, ["--max-iter", 5, "--solver", "lbfgs"]),
+                         (4, ["--max-iter", 2, "--batch-size", 64, "--dtype", "float32"]),
+                         (4, ["--max-iter", 2, "--batch-size", 64, "--dtype", "float64"])):
+        flags = flags + ["--shards", ranks]
         alone = run([exe, "--save", alone_file] + base + flags)
-        together = run(mpi(5, exe, "--save", together_file, *base, *flags))
+        together = run(mpi(ranks, exe, "--save", together_file, *base, *flags))
         assert together.stdout.replace(together_file, alone_file) == alone.stdout, (flags, alone.stdout,
                                                                                   together.stdout)
         assert checkpoint_bytes(together_file) == checkpoint_bytes(alone_file), flags
