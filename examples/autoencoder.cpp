@@ -95,8 +95,9 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   Executor<float> ex(g, {.threads = threads});
   init.apply(ex);
   nn::Adam adam(loss, {.learning_rate = learning_rate});  // adds the gradient nodes once
-  nn::Trainer<float> trainer(ex, adam, x, x, {.batch_size = batch_size, .seed = seed, .shards = shards,
-                                              .group = group, .bucket_bytes = bucket_bytes});  // x is also y; group: each rank a shard
+  nn::Trainer<float> trainer(ex, adam, x, x,  // x is also y
+                             {.batch_size = batch_size, .seed = seed, .shards = shards, .group = group,
+                              .bucket_bytes = bucket_bytes});  // group: each rank a shard
   if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
   if (isatty(STDOUT_FILENO) && !group) {  // on a terminal (not mpirun's), a bar through each epoch
     trainer.set_progress([](const nn::TrainProgress& p) {

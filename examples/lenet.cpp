@@ -160,7 +160,8 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   nn::Trainer<float> trainer(ex, adam, x, y,
                              {.epochs = epochs, .batch_size = batch_size, .seed = seed,
                               .validation_fraction = validation_fraction, .verbose = 1, .checkpoint = checkpoint, .checkpoint_every = checkpoint_every,
-                              .shards = shards, .group = group, .bucket_bytes = bucket_bytes});  // group: each rank a shard
+                              .shards = shards, .group = group,  // group: each rank a shard
+                              .bucket_bytes = bucket_bytes});
   if (!resume.empty()) trainer.load_checkpoint(resume);  // on with the bits of the run that wrote it
   if (validation_fraction > 0) {  // each epoch's accuracy on the rows held out of the training set
     trainer.set_metrics([&](const nn::EpochEnd& e) {
