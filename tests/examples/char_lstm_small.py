@@ -31,22 +31,9 @@ first, last = steps(one.stdout)[0], steps(one.stdout)[-1]
 assert t.loss(last) < t.loss(first) - 0.5, one.stdout
 assert t.loss(last, "val") < t.loss(first, "val") - 0.5, one.stdout
 
-# The same bits at 2 threads: the printed losses and the whole checkpoint.
-two = run("--iters", "80", "--threads", "2", "--checkpoint", path("two.dagradm"))
-assert steps(two.stdout) == steps(one.stdout), (one.stdout, two.stdout)
-assert open(path("one.dagradm"), "rb").read() == open(path("two.dagradm"), "rb").read()
-
-# Stopped at step 40 and resumed: the rest of the lines and the final
-# checkpoint are those of the run that went straight through; a checkpoint
-# of another shape is refused, naming the file and the flags.
-run("--iters", "40", "--threads", "2", "--checkpoint", path("half.dagradm"))
-resumed = run("--iters", "80", "--threads", "1", "--resume", path("half.dagradm"), "--checkpoint",
-              path("resumed.dagradm"))
-assert steps(resumed.stdout) == steps(one.stdout)[2:], (one.stdout, resumed.stdout)
-assert open(path("resumed.dagradm"), "rb").read() == open(path("one.dagradm"), "rb").read()
-other = run("--iters", "80", "--resume", path("half.dagradm"), "--hidden", "32", ok=False)
-assert other.returncode == 1 and "half.dagradm: a checkpoint of another model; give the --layers and --hidden" \
-    in other.stderr, other
+# The same bits at 2 threads, and after a resume from step 40; another
+# model's checkpoint refused, naming the flags.
+t.check_checkpoints(one, 80, 40, ["--hidden", "32"], "a checkpoint of another model; give the --layers and --hidden")
 
 samples = []
 for threads in ("1", "2"):

@@ -56,6 +56,25 @@ class CharModelTest:
             assert re.fullmatch(STEP_LINE, l), l
         assert re.search(r"^ms_per_iter: \d+\.\d\d$", stdout, re.M), stdout
 
+    # `one` ran `iters` steps at 1 thread with --checkpoint one.dagradm. The
+    # same at 2 threads prints its lines and writes its bytes; stopped at
+    # step `stop` and resumed, a run ends with the lines from `stop` on and
+    # the bytes of `one`; a checkpoint resumed with `other_shape` (flags of
+    # another model) is refused with `refusal`, naming the file.
+    def check_checkpoints(self, one, iters, stop, other_shape, refusal):
+        path, steps = self.path, self.steps
+        two = self.run("--iters", iters, "--threads", "2", "--checkpoint", path("two.dagradm"))
+        assert steps(two.stdout) == steps(one.stdout), (one.stdout, two.stdout)
+        assert open(path("one.dagradm"), "rb").read() == open(path("two.dagradm"), "rb").read()
+        self.run("--iters", stop, "--threads", "2", "--checkpoint", path("half.dagradm"))
+        resumed = self.run("--iters", iters, "--threads", "1", "--resume", path("half.dagradm"), "--checkpoint",
+                           path("resumed.dagradm"))
+        after = [l for l in steps(one.stdout) if int(l.split(":")[0].split()[1]) >= stop]
+        assert steps(resumed.stdout) == after, (one.stdout, resumed.stdout)
+        assert open(path("resumed.dagradm"), "rb").read() == open(path("one.dagradm"), "rb").read()
+        other = self.run("--iters", iters, "--resume", path("half.dagradm"), *other_shape, ok=False)
+        assert other.returncode == 1 and "half.dagradm: " + refusal in other.stderr, other
+
     @staticmethod
     def steps(stdout):
         return [l for l in stdout.splitlines() if l.startswith("step ")]
