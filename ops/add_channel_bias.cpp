@@ -40,6 +40,11 @@ class AddChannelBias final : public OpBase<AddChannelBias> {
     });
   }
 
+  // Each element of y reads only its own element of x: y may take x's
+  // bytes when it is x's last reader (a convolution's output, which the
+  // bias is added to, is read by nothing else).
+  std::vector<std::size_t> in_place_inputs() const override { return {0}; }
+
   std::vector<Node> backward(const GradContext& ctx) const override {
     std::vector<Node> d(2);
     if (ctx.needs(0)) d[0] = ctx.grad();
