@@ -41,26 +41,25 @@ ArgParser lenet_parser() {
   return p;
 }
 
-// A set's images and labels (moved, not copied), the labels also as
-// one-hot rows.
+// A set's images (left on disk, a batch read at a time) and labels (moved,
+// not copied), the labels also as one-hot rows.
 struct Data {
-  Images images;
+  ImageFile images;
   Matrix<float> one_hot;
   std::vector<std::uint8_t> labels;
 };
-Data with_one_hot(Dataset&& d) {
+Data with_one_hot(DatasetFile&& d) {
   Matrix<float> rows = one_hot(d.labels, 10);
   return {std::move(d.images), std::move(rows), std::move(d.labels)};
 }
 
 // The share of `rows` of X whose largest logit is the class their one-hot
-// row of Y marks, 256 rows at a time: at 1,000 rows the convolutions'
-// values would take 84 MB at once (the executor's arena grows to the
-// largest run, and gives memory back only when a later run needs less than
-// half of it).
+// row of Y marks, 1,000 rows at a time (the executor plans a forward run's
+// values by liveness, and its block follows the batch: the training step
+// after a validation pass shrinks it again).
 double accuracy(Executor<float>& ex, Node x, Node logits, const Features& X, const Features& Y,
                 std::span<const std::size_t> rows) {
-  constexpr std::size_t chunk = 256;
+  constexpr std::size_t chunk = 1000;
   Matrix<float> batch_x, batch_y;
   std::size_t right = 0;
   for (std::size_t first = 0; first < rows.size(); first += chunk) {
@@ -79,7 +78,7 @@ double accuracy(Executor<float>& ex, Node x, Node logits, const Features& X, con
 }
 
 double accuracy(Executor<float>& ex, Node x, Node logits, const Data& d) {
-  std::vector<std::size_t> all(d.images.count);
+  std::vector<std::size_t> all(d.images.count());
   std::iota(all.begin(), all.end(), std::size_t{0});
   return accuracy(ex, x, logits, Features(d.images), Features(d.one_hot), all);
 }
@@ -141,7 +140,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
       read_training_flags(args, args.has("load-graph") ? 0 : 2, args.has("load-graph") ? 0 : 1);
 
   const double validation_fraction = args.get_double("validation-fraction", 0, 0, 0.5);
-  Mnist mnist = load_mnist_rows(args);
+  MnistFiles mnist = open_mnist_rows(args);
   const Data train = with_one_hot(std::move(mnist.train));
   const Data test = with_one_hot(std::move(mnist.test));
 

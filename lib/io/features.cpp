@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string>
 
 namespace dagrad {
@@ -31,6 +32,8 @@ std::size_t Features::rows() const {
       [](auto* s) -> std::size_t {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
           return s->count;
+        } else if constexpr (std::is_same_v<decltype(s), const ImageFile*>) {
+          return s->count();
         } else {
           return static_cast<std::size_t>(s->rows());
         }
@@ -41,7 +44,7 @@ std::size_t Features::rows() const {
 std::size_t Features::cols() const {
   return std::visit(
       [](auto* s) -> std::size_t {
-        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+        if constexpr (std::is_same_v<decltype(s), const Images*> || std::is_same_v<decltype(s), const ImageFile*>) {
           return s->features();
         } else {
           return static_cast<std::size_t>(s->cols());
@@ -62,16 +65,10 @@ void check_range(std::size_t first, std::size_t count, std::size_t rows) {
 // is converted alone, so the blocks change no value.
 constexpr std::size_t gather_block = 64;
 
-// The images at `indices` as T in [0, 1] (value / 255, as scale_rows),
-// converted by as many tasks as the arena allows, a span of rows each.
-template <class T>
-void gather_images(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out) {
-  const std::size_t f = im.features();
-  out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
-  auto rows = [&](std::size_t first, std::size_t last) {
-    detail::scale_indexed_rows(im.pixels.data(), f, indices.subspan(first, last - first), out.data() + first * f);
-  };
-  const std::size_t n = indices.size();
+// rows(first, last) over [0, n), by as many tasks as the arena allows, a
+// span of rows each.
+template <class Rows>
+void parallel_rows(std::size_t n, const Rows& rows) {
   if (n <= gather_block) {
     rows(0, n);
     return;
@@ -84,6 +81,30 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
   detail::parallel_chunks(static_cast<std::int64_t>((n + block - 1) / block), [&](std::int64_t b) {
     const auto first = static_cast<std::size_t>(b) * block;
     rows(first, std::min(n, first + block));
+  });
+}
+
+// The images at `indices` as T in [0, 1] (value / 255, as scale_rows).
+template <class T>
+void gather_images(const Images& im, std::span<const std::size_t> indices, Matrix<T>& out) {
+  const std::size_t f = im.features();
+  out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  parallel_rows(indices.size(), [&](std::size_t first, std::size_t last) {
+    detail::scale_indexed_rows(im.pixels.data(), f, indices.subspan(first, last - first), out.data() + first * f);
+  });
+}
+
+// The same from a file, each task reading its rows into bytes of its
+// thread's own (kept from batch to batch) before it scales them.
+template <class T>
+void gather_file(const ImageFile& file, std::span<const std::size_t> indices, Matrix<T>& out) {
+  const std::size_t f = file.features();
+  out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  parallel_rows(indices.size(), [&](std::size_t first, std::size_t last) {
+    thread_local std::vector<std::uint8_t> bytes;
+    bytes.resize((last - first) * f);
+    file.read(indices.subspan(first, last - first), bytes.data());
+    detail::scale_bytes(bytes.data(), bytes.size(), out.data() + first * f);
   });
 }
 
@@ -100,6 +121,10 @@ void Features::slice(std::size_t first, std::size_t count, Matrix<T>& out) const
       [&](auto* s) {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
           scale_rows(*s, first, count, out);
+        } else if constexpr (std::is_same_v<decltype(s), const ImageFile*>) {
+          std::vector<std::size_t> rows(count);
+          std::iota(rows.begin(), rows.end(), first);
+          gather_file(*s, std::span<const std::size_t>(rows), out);  // a read a task's run
         } else {
           out = s->middleRows(static_cast<Eigen::Index>(first), static_cast<Eigen::Index>(count))
                     .template cast<T>();
@@ -133,6 +158,8 @@ void Features::gather_source(std::span<const std::size_t> indices, Matrix<T>& ou
       [&](auto* s) {
         if constexpr (std::is_same_v<decltype(s), const Images*>) {
           gather_images(*s, indices, out);
+        } else if constexpr (std::is_same_v<decltype(s), const ImageFile*>) {
+          gather_file(*s, indices, out);
         } else {
           out.resize(static_cast<Eigen::Index>(indices.size()), s->cols());
           for (std::size_t r = 0; r < indices.size(); ++r) {
@@ -147,7 +174,7 @@ void Features::gather_source(std::span<const std::size_t> indices, Matrix<T>& ou
 bool Features::find_nonfinite(std::size_t& row, std::size_t& col) const {
   return std::visit(
       [&](auto* s) {
-        if constexpr (std::is_same_v<decltype(s), const Images*>) {
+        if constexpr (std::is_same_v<decltype(s), const Images*> || std::is_same_v<decltype(s), const ImageFile*>) {
           return false;  // bytes are always finite
         } else {
           for (std::size_t r = 0; r < rows(); ++r) {

@@ -5,8 +5,10 @@
 
 #include <zlib.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -283,15 +285,22 @@ std::uint64_t declared_bytes(const std::vector<std::uint32_t>& dims, const std::
 
 // A file of known size: the size is checked against the declared data before
 // the first read_bytes of it are read at once.
-void read_sized_data(Source& in, const std::string& path, std::uint64_t file_size, std::uint64_t header_bytes,
-                     std::uint64_t data_bytes, std::uint64_t read_bytes, const std::string& declared,
-                     std::vector<std::uint8_t>& data) {
+// A plain file's size against what its header declares: no byte short,
+// none over.
+void check_size(const std::string& path, std::uint64_t file_size, std::uint64_t header_bytes,
+                std::uint64_t data_bytes, const std::string& declared) {
   const std::uint64_t found = file_size > header_bytes ? file_size - header_bytes : 0;
   if (found < data_bytes) fail(path, "truncated: " + declared + ", found " + std::to_string(found));
   if (found > data_bytes) {
     fail(path, std::to_string(found - data_bytes) + " trailing bytes: " + declared + ", found " +
                    std::to_string(found));
   }
+}
+
+void read_sized_data(Source& in, const std::string& path, std::uint64_t file_size, std::uint64_t header_bytes,
+                     std::uint64_t data_bytes, std::uint64_t read_bytes, const std::string& declared,
+                     std::vector<std::uint8_t>& data) {
+  check_size(path, file_size, header_bytes, data_bytes, declared);
   data.reserve(static_cast<std::size_t>(read_bytes));
   prefer_huge_pages(data.data(), data.capacity());
   data.resize(static_cast<std::size_t>(read_bytes));
@@ -332,6 +341,10 @@ void read_streamed_data(Source& in, const std::string& path, std::uint64_t data_
   }
 }
 
+std::string declaration(const std::vector<std::uint32_t>& dims, std::uint64_t data_bytes) {
+  return "the header declares " + dims_text(dims) + " = " + std::to_string(data_bytes) + " bytes of data";
+}
+
 // The header and the data of the first max_first entries of the first
 // dimension (images, labels); arr.dims stays what the header declares.
 IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expected_dims, const char* what,
@@ -343,8 +356,7 @@ IdxArray read_idx_checked(Source& in, const std::string& path, std::size_t expec
   const std::uint64_t header_bytes = 4 + 4 * arr.dims.size();
   const std::uint64_t first = arr.dims[0];
   const std::uint64_t read_bytes = max_first >= first ? data_bytes : data_bytes / first * max_first;
-  const std::string declared = "the header declares " + dims_text(arr.dims) + " = " +
-                               std::to_string(data_bytes) + " bytes of data";
+  const std::string declared = declaration(arr.dims, data_bytes);
   if (const auto size = in.size()) {
     read_sized_data(in, path, *size, header_bytes, data_bytes, read_bytes, declared, arr.data);
   } else {
@@ -377,13 +389,18 @@ DAGRAD_CLONES void scale_span(const std::uint8_t* __restrict src, double* __rest
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<double>(src[j]) / 255.0;
 }
 
-// The checks read_images adds to read_idx's; the images are those read.
-Images to_images(IdxArray arr, const std::string& path) {
-  if (arr.dims[0] == 0) fail(path, "the header declares 0 images");
-  if (arr.dims[1] == 0 || arr.dims[2] == 0) {
-    fail(path, "the header declares an image size of " + std::to_string(arr.dims[1]) + "x" +
-                   std::to_string(arr.dims[2]) + "; neither may be 0");
+// The checks read_images adds to read_idx's, on a 3-D header.
+void check_image_dims(const std::vector<std::uint32_t>& dims, const std::string& path) {
+  if (dims[0] == 0) fail(path, "the header declares 0 images");
+  if (dims[1] == 0 || dims[2] == 0) {
+    fail(path, "the header declares an image size of " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
+                   "; neither may be 0");
   }
+}
+
+// The images read, checked as read_images checks them.
+Images to_images(IdxArray arr, const std::string& path) {
+  check_image_dims(arr.dims, path);
   Images im;
   im.count = arr.data.size() / (std::size_t{arr.dims[1]} * arr.dims[2]);
   im.rows = arr.dims[1];
@@ -447,6 +464,117 @@ Dataset read_dataset(const std::string& images_path, const std::string& labels_p
                     " holds " + std::to_string(labels.dims[0]) + " labels; the counts must agree");
   }
   return {to_images(std::move(images), images_path), to_labels(std::move(labels), labels_path)};
+}
+
+struct ImageFile::Impl {
+  std::string path;
+  std::size_t count = 0, declared = 0, rows = 0, cols = 0;
+  std::uint64_t offset = 0;  // where the first image starts
+  int fd = -1;               // a plain file's, read at offsets
+  Images memory;             // a gzip-compressed file's images, decompressed
+
+  ~Impl() {
+    if (fd >= 0) close(fd);
+  }
+
+  // Images [first, first + n) of the file into out.
+  void read_run(std::size_t first, std::size_t n, std::uint8_t* out) const {
+    const std::size_t f = rows * cols;
+    if (fd < 0) {
+      std::memcpy(out, memory.pixels.data() + first * f, n * f);
+      return;
+    }
+    std::size_t done = 0;
+    const std::size_t bytes = n * f;
+    while (done < bytes) {
+      const ssize_t got = pread(fd, out + done, bytes - done, off_t(offset + first * f + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail(path, "image " + std::to_string(first + done / f) + ": read error: " + std::strerror(errno));
+      if (got == 0) {
+        fail(path, "image " + std::to_string(first + done / f) +
+                       ": the file ends before it; it changed since it was opened");
+      }
+      done += std::size_t(got);
+    }
+  }
+};
+
+ImageFile::ImageFile(const std::string& path, std::size_t max_count) : impl_(std::make_unique<Impl>()) {
+  Impl& f = *impl_;
+  f.path = path;
+  Source in(path);
+  if (in.gzip()) {
+    IdxArray arr = read_idx_checked(in, path, 3, "images", max_count);
+    f.declared = arr.dims[0];
+    f.memory = to_images(std::move(arr), path);
+    f.count = f.memory.count;
+    f.rows = f.memory.rows;
+    f.cols = f.memory.cols;
+    return;
+  }
+  const std::vector<std::uint32_t> dims = read_idx_header(in, path, 3, "images", "");
+  const std::uint64_t data_bytes = declared_bytes(dims, path);
+  check_image_dims(dims, path);
+  const std::uint64_t header_bytes = 4 + 4 * dims.size();
+  const std::optional<std::uint64_t> size = in.size();
+  if (!size) fail(path, "not a regular file; images are read from it as they are used (read_images reads a stream)");
+  check_size(path, *size, header_bytes, data_bytes, declaration(dims, data_bytes));
+  f.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (f.fd < 0 || fstat(f.fd, &st) != 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  if (std::uint64_t(st.st_size) != *size) fail(path, "changed while it was being opened; open it again");
+  f.offset = header_bytes;
+  f.declared = dims[0];
+  f.count = std::min<std::size_t>(max_count, dims[0]);
+  f.rows = dims[1];
+  f.cols = dims[2];
+}
+
+ImageFile::~ImageFile() = default;
+ImageFile::ImageFile(ImageFile&&) noexcept = default;
+ImageFile& ImageFile::operator=(ImageFile&&) noexcept = default;
+
+const std::string& ImageFile::path() const { return impl_->path; }
+std::size_t ImageFile::count() const { return impl_->count; }
+std::size_t ImageFile::declared() const { return impl_->declared; }
+std::size_t ImageFile::rows() const { return impl_->rows; }
+std::size_t ImageFile::cols() const { return impl_->cols; }
+
+void ImageFile::read(std::size_t first, std::size_t n, std::uint8_t* out) const {
+  if (first > impl_->count || n > impl_->count - first) {
+    throw Error("ImageFile::read: images [" + std::to_string(first) + ", " + std::to_string(first) + " + " +
+                std::to_string(n) + ") are outside the " + std::to_string(impl_->count) + " of " + impl_->path);
+  }
+  impl_->read_run(first, n, out);
+}
+
+void ImageFile::read(std::span<const std::size_t> indices, std::uint8_t* out) const {
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= impl_->count) {
+      throw Error("ImageFile::read: index " + std::to_string(i) + " is image " + std::to_string(indices[i]) +
+                  ", outside the " + std::to_string(impl_->count) + " of " + impl_->path);
+    }
+  }
+  // Runs of consecutive images (a slice, or rows scored in order) are one
+  // read each; a shuffled batch is a read an image.
+  const std::size_t f = features();
+  for (std::size_t i = 0; i < indices.size();) {
+    std::size_t run = 1;
+    while (i + run < indices.size() && indices[i + run] == indices[i] + run) ++run;
+    impl_->read_run(indices[i], run, out + i * f);
+    i += run;
+  }
+}
+
+DatasetFile open_dataset(const std::string& images_path, const std::string& labels_path, std::size_t max_count) {
+  ImageFile images(images_path, max_count);
+  Source label_source(labels_path);
+  IdxArray labels = read_idx_checked(label_source, labels_path, 1, "labels", max_count);
+  if (images.declared() != labels.dims[0]) {
+    throw DataError(images_path + " holds " + std::to_string(images.declared()) + " images but " + labels_path +
+                    " holds " + std::to_string(labels.dims[0]) + " labels; the counts must agree");
+  }
+  return {std::move(images), to_labels(std::move(labels), labels_path)};
 }
 
 std::string mnist_file(const std::string& dir, const std::string& name) {
@@ -522,6 +650,14 @@ void scale_indexed_rows(const std::uint8_t* bytes, std::size_t width, std::span<
 
 template void scale_indexed_rows<float>(const std::uint8_t*, std::size_t, std::span<const std::size_t>, float*);
 template void scale_indexed_rows<double>(const std::uint8_t*, std::size_t, std::span<const std::size_t>, double*);
+
+template <class T>
+void scale_bytes(const std::uint8_t* bytes, std::size_t n, T* out) {
+  scale_span(bytes, out, n);
+}
+
+template void scale_bytes<float>(const std::uint8_t*, std::size_t, float*);
+template void scale_bytes<double>(const std::uint8_t*, std::size_t, double*);
 
 }  // namespace detail
 

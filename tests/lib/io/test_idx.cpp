@@ -601,3 +601,94 @@ TEST_CASE("scale_rows rejects rows outside the images") {
   dagrad::scale_rows(im, 3, 0, out);
   CHECK(out.rows() == 0);
 }
+
+TEST_CASE("an ImageFile reads the images asked for from disk, plain or gzip, with read_images' bytes") {
+  const TempDir dir("idx");
+  write_file(dir.file("images"), three_images());
+  write_gzip(dir.file("images.gz"), three_images());
+  write_file(dir.file("labels"), three_labels());
+  const Bytes data = three_images_data();
+  for (const std::string name : {"images", "images.gz"}) {
+    CAPTURE(name);
+    const dagrad::ImageFile file(dir.file(name));
+    CHECK(file.path() == dir.file(name));
+    CHECK(file.count() == 3);
+    CHECK(file.declared() == 3);
+    CHECK(file.rows() == 2);
+    CHECK(file.cols() == 3);
+    Bytes got(18);
+    file.read(0, 3, got.data());
+    CHECK(got == data);
+    // Chosen images, in the order asked, runs and repeats among them.
+    const std::vector<std::size_t> order{2, 0, 1, 1, 2};
+    got.assign(30, 0);
+    file.read(order, got.data());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      CHECK(Bytes(got.begin() + std::ptrdiff_t(6 * i), got.begin() + std::ptrdiff_t(6 * i + 6)) ==
+            Bytes(data.begin() + std::ptrdiff_t(6 * order[i]), data.begin() + std::ptrdiff_t(6 * order[i] + 6)));
+    }
+    // The first max_count only; rows past them are refused by number.
+    const dagrad::ImageFile two(dir.file(name), 2);
+    CHECK(two.count() == 2);
+    CHECK(two.declared() == 3);
+    CHECK(thrown<dagrad::Error>([&] { two.read(1, 2, got.data()); }).find("outside the 2 of") != std::string::npos);
+    const std::vector<std::size_t> past{0, 2};
+    CHECK(thrown<dagrad::Error>([&] { two.read(past, got.data()); }).find("index 1 is image 2") != std::string::npos);
+  }
+  // With its labels: read_dataset's pixels and labels, and its count check.
+  const dagrad::DatasetFile set = dagrad::open_dataset(dir.file("images"), dir.file("labels"));
+  CHECK(set.labels == Bytes{7, 0, 9});
+  write_file(dir.file("four_labels"), concat(header({4}), {1, 2, 3, 4}));
+  CHECK(data_error([&] { dagrad::open_dataset(dir.file("images"), dir.file("four_labels"), 2); })
+            .find("holds 3 images but") != std::string::npos);
+}
+
+TEST_CASE("an ImageFile is checked whole when opened, and a file that shrinks later is named with the image") {
+  const TempDir dir("idx");
+  const Bytes data = three_images_data();
+  write_file(dir.file("short"), concat(header({3, 2, 3}), Bytes(data.begin(), data.end() - 1)));
+  CHECK(data_error([&] { dagrad::ImageFile(dir.file("short"), 1); }).find("truncated") != std::string::npos);
+  write_file(dir.file("long"), concat(three_images(), {0}));
+  CHECK(data_error([&] { dagrad::ImageFile(dir.file("long")); }).find("1 trailing bytes") != std::string::npos);
+  write_file(dir.file("labels"), three_labels());
+  CHECK(data_error([&] { dagrad::ImageFile(dir.file("labels")); }).find("images need 3 dimensions") !=
+        std::string::npos);
+  write_file(dir.file("none"), header({0, 2, 3}));
+  CHECK(data_error([&] { dagrad::ImageFile(dir.file("none")); }).find("declares 0 images") != std::string::npos);
+  CHECK(data_error([&] { dagrad::ImageFile(dir.file("absent")); }).find("cannot open") != std::string::npos);
+
+  // Cut short after opening (another program rewrote it): the read that
+  // needs the missing bytes names the file and the image.
+  write_file(dir.file("images"), three_images());
+  const dagrad::ImageFile file(dir.file("images"));
+  fs::resize_file(dir.file("images"), 16 + 6 + 3);
+  Bytes got(18);
+  file.read(0, 1, got.data());  // still there
+  const std::string msg = data_error([&] { file.read(1, 2, got.data()); });
+  CHECK(msg.find(dir.file("images")) != std::string::npos);
+  CHECK(msg.find("image 1: the file ends before it") != std::string::npos);
+}
+
+TEST_CASE("Features over an ImageFile gather and slice exactly pixel / 255, as over the images in memory") {
+  const TempDir dir("idx");
+  // 300 images of 4x5, so that a gather is shared among tasks.
+  Bytes pixels(300 * 20);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>((i * 53) % 256);
+  write_file(dir.file("images"), concat(header({300, 4, 5}), pixels));
+  const dagrad::ImageFile file(dir.file("images"));
+  const dagrad::Images memory = dagrad::read_images(dir.file("images"));
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < 250; ++i) order.push_back((i * 7) % 300);
+  dagrad::Matrix<float> from_file, from_memory;
+  dagrad::Features(file).gather(std::span<const std::size_t>(order), from_file);
+  dagrad::Features(memory).gather(std::span<const std::size_t>(order), from_memory);
+  CHECK(from_file == from_memory);
+  dagrad::Matrix<double> slice_file, slice_memory;
+  dagrad::Features(file).slice(40, 200, slice_file);
+  dagrad::Features(memory).slice(40, 200, slice_memory);
+  CHECK(slice_file == slice_memory);
+  CHECK(dagrad::Features(file).rows() == 300);
+  CHECK(dagrad::Features(file).cols() == 20);
+  std::size_t row = 0, col = 0;
+  CHECK_FALSE(dagrad::Features(file).find_nonfinite(row, col));
+}

@@ -1,6 +1,7 @@
 // A read-only view of the rows a model learns from: uint8 images (scaled to
-// [0, 1] only when a batch is read, so MNIST stays 47 MB in memory) or a
-// float/double matrix. The view does not own its data.
+// [0, 1] only when a batch is read, so MNIST stays 47 MB in memory), images
+// left on disk (ImageFile: only a batch's bytes are read) or a float/double
+// matrix. The view does not own its data.
 //   Features X(mnist.train.images);  Matrix<float> batch; X.gather(idx, batch);
 #pragma once
 
@@ -19,6 +20,7 @@ namespace dagrad {
 class Features {
  public:
   Features(const Images& images) : source_(&images) {}
+  Features(const ImageFile& images) : source_(&images) {}
   Features(const Matrix<float>& m) : source_(&m) {}
   Features(const Matrix<double>& m) : source_(&m) {}
 
@@ -46,7 +48,7 @@ class Features {
   template <class T>
   void gather_source(std::span<const std::size_t> indices, Matrix<T>& out) const;
 
-  std::variant<const Images*, const Matrix<float>*, const Matrix<double>*> source_;
+  std::variant<const Images*, const ImageFile*, const Matrix<float>*, const Matrix<double>*> source_;
   // With subset(): the source's rows this view shows, in order.
   std::shared_ptr<const std::vector<std::size_t>> subset_;
 };

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,41 @@ inline constexpr std::size_t all_rows = std::numeric_limits<std::size_t>::max();
 Images read_images(const std::string& path, std::size_t max_count = all_rows);
 Images parse_images(std::span<const std::uint8_t> bytes, const std::string& name);
 
+// A 3-D IDX file of images left on disk and read as they are used: the
+// header, and a plain file's size against it, are checked when it is opened
+// (with read_images' messages); each read then takes only the images asked
+// for (pread), so a program training on MNIST keeps its 47 MB of pixels out
+// of its own memory (the kernel's page cache holds them, shared and given
+// back under pressure). A gzip-compressed file cannot be read at an offset:
+// its first max_count images are decompressed into memory when it is
+// opened. Reads from several threads at once are safe.
+//   ImageFile train(mnist_file(dir, "train-images-idx3-ubyte"));  Features X(train);
+class ImageFile {
+ public:
+  explicit ImageFile(const std::string& path, std::size_t max_count = all_rows);
+  ~ImageFile();
+  ImageFile(ImageFile&&) noexcept;
+  ImageFile& operator=(ImageFile&&) noexcept;
+
+  const std::string& path() const;
+  std::size_t count() const;     // the images this file serves (the first max_count)
+  std::size_t declared() const;  // the images its header declares
+  std::size_t rows() const;
+  std::size_t cols() const;
+  std::size_t features() const { return rows() * cols(); }
+
+  // Images [first, first + n) into out, n x features() bytes row by row.
+  // Throws Error for rows out of range, DataError naming the file and the
+  // image when the file no longer holds it (it shrank since it was opened).
+  void read(std::size_t first, std::size_t n, std::uint8_t* out) const;
+  // The images at `indices`, in that order.
+  void read(std::span<const std::size_t> indices, std::uint8_t* out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // A 1-D IDX file of class labels, each in 0-9 (those read: the first
 // max_count, as read_images).
 std::vector<std::uint8_t> read_labels(const std::string& path, std::size_t max_count = all_rows);
@@ -72,6 +108,14 @@ struct Dataset {
 // unless the files' counts agree.
 Dataset read_dataset(const std::string& images_path, const std::string& labels_path,
                      std::size_t max_count = all_rows);
+
+// As read_dataset, the images left on disk (ImageFile), the labels read.
+struct DatasetFile {
+  ImageFile images;
+  std::vector<std::uint8_t> labels;
+};
+DatasetFile open_dataset(const std::string& images_path, const std::string& labels_path,
+                         std::size_t max_count = all_rows);
 
 struct Mnist {
   Dataset train, test;

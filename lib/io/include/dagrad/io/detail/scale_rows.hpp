@@ -16,6 +16,12 @@ template <class T>
 void scale_indexed_rows(const std::uint8_t* bytes, std::size_t width, std::span<const std::size_t> indices,
                         T* out);
 
+// n bytes to n values of T, value / 255.
+template <class T>
+void scale_bytes(const std::uint8_t* bytes, std::size_t n, T* out);
+
+extern template void scale_bytes<float>(const std::uint8_t*, std::size_t, float*);
+extern template void scale_bytes<double>(const std::uint8_t*, std::size_t, double*);
 extern template void scale_indexed_rows<float>(const std::uint8_t*, std::size_t, std::span<const std::size_t>,
                                                float*);
 extern template void scale_indexed_rows<double>(const std::uint8_t*, std::size_t, std::span<const std::size_t>,
