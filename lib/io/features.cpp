@@ -68,15 +68,15 @@ constexpr std::size_t gather_block = 64;
 // rows(first, last) over [0, n), by as many tasks as the arena allows, a
 // span of rows each.
 template <class Rows>
-void parallel_rows(std::size_t n, const Rows& rows) {
-  if (n <= gather_block) {
+void parallel_rows(std::size_t n, const Rows& rows, std::size_t most = gather_block) {
+  if (n <= most) {
     rows(0, n);
     return;
   }
-  // An even number of blocks of at most gather_block rows, as equal as may
-  // be (200 rows: four of 50, not 64, 64, 64 and 8), so two threads share
+  // An even number of blocks of at most `most` rows, as equal as may be
+  // (200 rows: four of 50, not 64, 64, 64 and 8), so two threads share
   // them evenly. Each row is converted alone: the cut changes no value.
-  const std::size_t blocks = (n + 2 * gather_block - 1) / (2 * gather_block) * 2;
+  const std::size_t blocks = (n + 2 * most - 1) / (2 * most) * 2;
   const std::size_t block = (n + blocks - 1) / blocks;
   detail::parallel_chunks(static_cast<std::int64_t>((n + block - 1) / block), [&](std::int64_t b) {
     const auto first = static_cast<std::size_t>(b) * block;
@@ -95,17 +95,23 @@ void gather_images(const Images& im, std::span<const std::size_t> indices, Matri
 }
 
 // The same from a file, each task reading its rows into bytes of its
-// thread's own (kept from batch to batch) before it scales them.
+// thread's own (kept from batch to batch) before it scales them. A shuffled
+// row is a read (a system call) of its own, so the tasks take smaller
+// blocks than in memory: a batch of 64 is read by two threads, not one.
+constexpr std::size_t file_block = 16;
 template <class T>
 void gather_file(const ImageFile& file, std::span<const std::size_t> indices, Matrix<T>& out) {
   const std::size_t f = file.features();
   out.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
-  parallel_rows(indices.size(), [&](std::size_t first, std::size_t last) {
-    thread_local std::vector<std::uint8_t> bytes;
-    bytes.resize((last - first) * f);
-    file.read(indices.subspan(first, last - first), bytes.data());
-    detail::scale_bytes(bytes.data(), bytes.size(), out.data() + first * f);
-  });
+  parallel_rows(
+      indices.size(),
+      [&](std::size_t first, std::size_t last) {
+        thread_local std::vector<std::uint8_t> bytes;
+        bytes.resize((last - first) * f);
+        file.read(indices.subspan(first, last - first), bytes.data());
+        detail::scale_bytes(bytes.data(), bytes.size(), out.data() + first * f);
+      },
+      file_block);
 }
 
 }  // namespace
