@@ -4,12 +4,36 @@
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
+#include <algorithm>
+
 namespace dagrad {
 namespace {
 
 class AddN final : public OpBase<AddN> {
  public:
+  explicit AddN(std::size_t inputs) : inputs_(inputs) {}
+
   std::string_view key() const override { return "add_n"; }
+
+  // With one or two inputs, each output element is made from its own
+  // element of each input in one pass: the output may take an input's bytes,
+  // and the op is elementwise, so a fused chain may end in it (a gradient
+  // that is a weight's data term plus its L2 penalty's computes the
+  // penalty's term a tile at a time instead of storing it). With more, a
+  // later pass reads input 2 on: were it the same node as input 0 or 1,
+  // writing over that would change what it reads (random_graphs found it).
+  std::vector<std::size_t> in_place_inputs() const override {
+    if (inputs_ == 1) return {0};
+    if (inputs_ == 2) return {0, 1};
+    return {};
+  }
+  bool elementwise() const override { return inputs_ <= 2; }
+  void forward_elements(std::span<const float* const> in, float* out, Dim, Dim count, Shape) const override {
+    sum_elements(in, out, count);
+  }
+  void forward_elements(std::span<const double* const> in, double* out, Dim, Dim count, Shape) const override {
+    sum_elements(in, out, count);
+  }
 
   Shape infer(std::span<const Shape> in) const override {
     Shape s = in[0];
@@ -50,6 +74,16 @@ class AddN final : public OpBase<AddN> {
     return g;
   }
 
+  // in[0][j] + in[1][j]: the one rounding the kernel's first pass makes.
+  template <class T>
+  void sum_elements(std::span<const T* const> in, T* out, Dim count) const {
+    if (in.size() == 1) {
+      std::copy_n(in[0], count, out);
+      return;
+    }
+    for (Dim j = 0; j < count; ++j) out[j] = in[0][j] + in[1][j];
+  }
+
   std::string expression(std::span<const std::string> args) const override {
     std::string s;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -58,6 +92,9 @@ class AddN final : public OpBase<AddN> {
     }
     return s;
   }
+
+ private:
+  std::size_t inputs_;
 };
 
 }  // namespace
@@ -65,7 +102,7 @@ class AddN final : public OpBase<AddN> {
 Node add_n(const std::vector<Node>& xs) {
   if (xs.empty()) throw GraphError("add_n needs at least one node");
   for (std::size_t i = 1; i < xs.size(); ++i) xs[0].graph().check_owns(xs[i], "add_n");
-  return xs[0].graph().apply(std::make_shared<AddN>(), xs);
+  return xs[0].graph().apply(std::make_shared<AddN>(xs.size()), xs);
 }
 
 OpEntry detail::registry_entry_add_n() {

@@ -6,6 +6,7 @@
 
 #include "op_checks.hpp"
 
+#include <cmath>
 #include <string>
 
 using namespace dagrad;
@@ -71,4 +72,35 @@ TEST_CASE("add_n writes itself as a chain of sums") {
   Node a = g.input("a", {1, 1});
   const std::string args[] = {"a", "b", "c"};
   CHECK(add_n({a, a, a}).op()->expression(args) == "a + b + c");
+}
+
+// The planner may write add_n's output over its first or second input (of
+// two) and fuse an elementwise term into it; a node given again as a third
+// input is read after the output is written, so with three inputs it writes
+// over none. Every value is the bits of the graph run node by node.
+TEST_CASE("add_n written in place, fused, and with a node repeated: the bits of running each op alone") {
+  Graph g;
+  Node x = g.input("x", {batch, 300});
+  Node w = g.parameter("w", {300, 300});
+  Node e = exp(x), s = sigmoid(x);
+  Node two = add_n({e, s});                  // over e or s, the last reader of both
+  Node three = add_n({exp(two), s, exp(two)});  // the first input again as the third
+  Node penalty = add_n({matmul(x, w), scale(x, 0.5)});  // the scale a tile at a time inside the sum
+  Node y = add_n({three, penalty});
+  Matrix<double> X(64, 300), W(300, 300);
+  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = std::sin(0.37 * double(i));
+  for (Eigen::Index i = 0; i < W.size(); ++i) W.data()[i] = std::cos(0.11 * double(i)) / 300;
+  Executor<double> plain(g, {.threads = 2, .plan_memory = false, .optimize = false});
+  Executor<double> planned(g, {.threads = 2});
+  plain.set(w, W);
+  planned.set(w, W);
+  CHECK(planned.run({{x, X}}, {y}) == plain.run({{x, X}}, {y}));
+  const MemoryReport report = planned.memory_plan();
+  bool scale_fused = false, three_over_input = false;
+  for (const PlacedValue& v : report.values) {
+    if (v.node.op()->key() == "scale") scale_fused = v.fused_into.valid();
+    if (v.node == three) three_over_input = v.over.valid();
+  }
+  CHECK(scale_fused);
+  CHECK_FALSE(three_over_input);
 }
