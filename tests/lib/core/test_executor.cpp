@@ -813,7 +813,7 @@ TEST_CASE("compute with ready announces each fetch once, as soon as it is final,
       // The values of a plain compute (the stamps excepted: each run takes
       // new ones), and a second run announces again.
       const auto want = ex.run({{x, X}}, fetches);
-      int again = 0;
+      std::atomic<int> again{0};  // tasks announce at once
       ex.compute({{x, X}}, fetches, [&](std::size_t, const ConstView<double>&) { ++again; });
       CHECK(again == int(fetches.size()));
       for (std::size_t i : {0, 1, 2, 5}) CHECK(ex.value(fetches[i]) == want[i]);
