@@ -86,8 +86,20 @@ class Writer {
   }
 };
 
-std::vector<std::uint8_t> encode(const Contents& c) {
-  Writer w;
+namespace {
+
+// One tensor's record: its name, shape and values, and their checksum.
+void append_tensor(Writer& w, const std::string& name, const Matrix<double>& value) {
+  const std::size_t start = w.bytes.size();
+  w.text(name);
+  w.u64(static_cast<std::uint64_t>(value.rows()));
+  w.u64(static_cast<std::uint64_t>(value.cols()));
+  for (Eigen::Index k = 0; k < value.size(); ++k) w.u64(std::bit_cast<std::uint64_t>(value.data()[k]));
+  w.u32(crc32c(std::span(w.bytes).subspan(start)));
+}
+
+// Everything before the tensors' records, which `tensors` of follow.
+void encode_head(Writer& w, const Contents& c, std::size_t tensors) {
   w.raw(magic);
   w.u32(c.kind == kind_graph ? 2 : 1);
   w.u32(c.kind);
@@ -102,7 +114,7 @@ std::vector<std::uint8_t> encode(const Contents& c) {
   for (int k : c.classes) w.i32(k);
   w.u64(c.n_features);
   w.i32(c.n_iter);
-  w.u32(static_cast<std::uint32_t>(c.tensors.size()));
+  w.u32(static_cast<std::uint32_t>(tensors));
   if (c.kind == kind_graph) {
     w.u32(static_cast<std::uint32_t>(c.nodes.size()));
     for (const NodeRecord& n : c.nodes) {
@@ -137,14 +149,14 @@ std::vector<std::uint8_t> encode(const Contents& c) {
   }
   w.put_u64_at(size_at, w.bytes.size() - prefix_bytes);
   w.u32(crc32c(w.bytes));
-  for (const Tensor& t : c.tensors) {
-    const std::size_t start = w.bytes.size();
-    w.text(t.name);
-    w.u64(static_cast<std::uint64_t>(t.value.rows()));
-    w.u64(static_cast<std::uint64_t>(t.value.cols()));
-    for (Eigen::Index k = 0; k < t.value.size(); ++k) w.u64(std::bit_cast<std::uint64_t>(t.value.data()[k]));
-    w.u32(crc32c(std::span(w.bytes).subspan(start)));
-  }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Contents& c) {
+  Writer w;
+  encode_head(w, c, c.tensors.size());
+  for (const Tensor& t : c.tensors) append_tensor(w, t.name, t.value);
   return w.bytes;
 }
 
@@ -515,6 +527,8 @@ void parse_parameters(Executor<T>& ex, const std::vector<Node>& nodes, std::span
   for (const Node& n : nodes) ex.set(n, by_name[n.name()]->template cast<T>());
 }
 
+// Written a record at a time, as encode() lays them out: a checkpoint's
+// tensors are not copied, and its bytes never all held at once.
 void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& tensors,
                   const std::string& path) {
   Contents c;
@@ -522,9 +536,17 @@ void save_tensors(const std::vector<std::pair<std::string, Matrix<double>>>& ten
   std::set<std::string> names;
   for (const auto& [name, value] : tensors) {
     if (!names.insert(name).second) throw Error(path + ": '" + name + "' is listed twice");
-    c.tensors.push_back({name, value});
   }
-  write_file_atomically(path, encode(c));
+  AtomicFile file(path);
+  Writer w;
+  encode_head(w, c, tensors.size());
+  file.write(w.bytes);
+  for (const auto& [name, value] : tensors) {
+    w.bytes.clear();
+    append_tensor(w, name, value);
+    file.write(w.bytes);
+  }
+  file.commit();
 }
 
 template <class T>
