@@ -696,7 +696,12 @@ struct Executor<T>::Impl {
     for (std::size_t i = 0; i < fetches.size(); ++i) {
       const int task = announce_task[i];
       if (task < 0) {
-        ready(i, views[plan.rep[fetches[i].id()]]);
+        try {
+          ready(i, views[plan.rep[fetches[i].id()]]);
+        } catch (const std::exception& e) {  // as a task's callback fails the run
+          throw ExecutionError("the ready callback for fetch " + std::to_string(i) + " ('" + fetches[i].name() +
+                               "') threw: " + e.what());
+        }
       } else {
         announce_fetch[announce_at[static_cast<std::size_t>(task)]++] = static_cast<std::uint32_t>(i);
       }

@@ -314,6 +314,13 @@ TEST_CASE("a kernel's exception reaches the caller with the node's name and stop
   });
   CHECK(contains(threw, "ready callback for fetch 0"));
   CHECK(contains(threw, "full"));
+  // The same for a fetch no task computes, announced before the run.
+  const std::string input_threw = thrown<ExecutionError>([&] {
+    ex.compute({{x, X}}, {other, x}, [](std::size_t i, const ConstView<double>&) {
+      if (i == 1) throw std::runtime_error("full");
+    });
+  });
+  CHECK(contains(input_threw, "ready callback for fetch 1 ('x') threw: full"));
   CHECK(thrown<Error>([&] { ex.compute({{x, X}}, {other}, Executor<double>::Ready{}); }) ==
         "compute: the ready callback is empty");
 }
