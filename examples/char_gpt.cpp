@@ -215,15 +215,10 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const char_training::Model model{
       .ids = m.ids, .targets = m.targets, .loss = m.loss,
       .feeds = {{m.positions, nn::position_ids<float>(c.batch_size, std::size_t(c.context))}}};
-  const bool rank_0 = !group || group->rank() == 0;  // under mpirun, one file and one sample
-  const MemoryReport memory = char_training::train(
-      ex, adamw, model, c, corpus,
-      [&] {
-        if (!c.checkpoint.empty() && rank_0) char_training::save_checkpoint(ex, adamw, c, corpus.vocab, model_shape(c));
-      },
-      group);  // group: each rank a shard of every batch
+  // group: each rank a shard of every batch
+  const MemoryReport memory = char_training::train(ex, adamw, model, c, corpus, model_shape(c), group);
+  if (group && group->rank() != 0) return 0;  // under mpirun, one sample and one drawing
   // Drawn before the sample adds the generator's nodes to the graph.
-  if (!rank_0) return 0;
   if (!c.svg.empty()) render(to_dot(m.g, {.backward = false, .title = "char_gpt", .collapse_layers = true}), c.svg);
   if (!c.dot.empty()) write_dot(m.g, c.dot, {.title = "char_gpt", .memory = memory});
   if (c.sample > 0) sample(ex, m, c, corpus.vocab, prompt);

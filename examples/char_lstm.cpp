@@ -120,15 +120,9 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   std::printf("parameters: %zu, vocab %zu, train chars %zu, graph nodes %zu\n", parameters, corpus.vocab.size(),
               corpus.split.train.size(), m.g.size());
 
-  const MemoryReport memory =
-      char_training::train(
-          ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus,
-          [&] {
-            if (!c.checkpoint.empty() && (!group || group->rank() == 0)) {
-              char_training::save_checkpoint(ex, adam, c, corpus.vocab, shape);
-            }
-          },
-          group);  // group: each rank a shard of every batch
+  // group: each rank a shard of every batch
+  const MemoryReport memory = char_training::train(
+      ex, adam, {.ids = m.ids, .targets = m.targets, .loss = m.loss, .feeds = {}}, c, corpus, shape, group);
   if (group && group->rank() != 0) return 0;  // under mpirun, one sample and one drawing
   // The LSTM reads left to right: nn::sample's padding after the last real
   // character changes nothing it reads.

@@ -4,7 +4,7 @@
 // and the sample; checkpoints. A program adds its model's flags and builds
 // its graph.
 //   char_training::add_text_flag(p);  ...model flags...  char_training::add_training_flags(p, defaults);
-//   char_training::train(ex, adamw, model, c, corpus, [&] { /* at each estimate */ });
+//   char_training::train(ex, adamw, model, c, corpus, shape, group);
 #pragma once
 
 #include <dagrad/dagrad.hpp>
@@ -180,104 +180,6 @@ inline double mean_loss(Executor<float>& ex, const Model& m, const nn::WindowBat
   return sum / double(batches);
 }
 
-// Steps [from, to) with --shards or a group: nn's batch loop over their
-// windows (numbered step * batch_size + window), a batch a step, each cut
-// into shards of whole windows, so the bits are those of --shards N
-// whether the shards run here or on the ranks of mpirun. after(windows
-// done) follows each step.
-inline void sharded_steps(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
-                          const nn::WindowBatches& batches, std::uint64_t from, std::uint64_t to,
-                          nn::ShardGroup* group, const std::function<void(std::size_t)>& after) {
-  std::vector<std::size_t> windows(std::size_t(to - from) * c.batch_size);
-  std::iota(windows.begin(), windows.end(), std::size_t{0});
-  Matrix<float> ids, targets;
-  std::uint64_t drawn = to;  // none yet
-  const auto rows = [&](const auto& all, std::size_t first, std::size_t count) {
-    return all.middleRows(Eigen::Index(first) * c.context, Eigen::Index(count) * c.context);
-  };
-  nn::run_batches<float>(
-      ex, opt, windows,
-      {.who = c.program + " (steps " + std::to_string(from) + " to " + std::to_string(to) + ")",
-       .batch_size = c.batch_size, .shards = c.shards, .group = group, .bucket_bytes = c.bucket_bytes},
-      [&](std::span<const std::size_t> shard, std::span<const std::size_t> batch) {
-        const std::uint64_t step = from + batch.front() / c.batch_size;
-        if (step != drawn) batches.draw(step, ids, targets);
-        drawn = step;
-        const std::size_t first = shard.front() % c.batch_size;  // the shard's windows in its batch
-        ex.input(m.ids) = rows(ids, first, shard.size());
-        ex.input(m.targets) = rows(targets, first, shard.size());
-        for (const Feed<float>& f : m.feeds) ex.input(f.node) = rows(f.value, first, shard.size());
-      },
-      after);
-}
-
-// The training loop, counted in the optimizer's steps: the loss estimates
-// (and `at_estimate`, a checkpoint say) every --eval-every steps and after
-// the last, then a step on the batch of windows `step` draws (cut into
-// --shards, or among a group's ranks). Returns, with --memory, where the
-// last training step kept its values.
-inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
-                          const Corpus& corpus, const std::function<void()>& at_estimate = {},
-                          nn::ShardGroup* group = nullptr) {
-  MemoryReport memory;
-  // tutorial:begin
-  const auto windows = [&](std::span<const std::int32_t> ids, std::uint64_t stream) {
-    return nn::WindowBatches(ids, {.context = std::size_t(c.context), .batch_size = c.batch_size, .seed = c.seed,
-                                   .stream = stream});
-  };
-  const nn::WindowBatches batches = windows(corpus.split.train, 0), train_estimate = windows(corpus.split.train, 1),
-                          validation_estimate = windows(corpus.split.validation, 2);
-  // tutorial:end
-  const bool bar = isatty(STDOUT_FILENO) && !group;  // not under mpirun, whose output may be a terminal too
-  Matrix<float> ids, targets;
-  double fit_seconds = 0;
-  const std::uint64_t first = opt.steps();
-  for (std::uint64_t step = first;; ++step) {
-    if (step % c.eval_every == 0 || step == c.iters) {
-      const double train_loss = mean_loss(ex, m, train_estimate, step, c.eval_iters);
-      const double val_loss = mean_loss(ex, m, validation_estimate, step, c.eval_iters);
-      if (bar) std::cout << progress_bar("", 0, 0);
-      std::printf("step %llu: train loss %.4f, val loss %.4f\n", (unsigned long long)step, train_loss, val_loss);
-      std::fflush(stdout);
-      if (at_estimate) at_estimate();
-    }
-    if (step >= c.iters) break;
-    ex.set_profiling(c.profile);  // the training steps only, not the estimates
-    const auto start = std::chrono::steady_clock::now();
-    if (c.shards > 1 || group) {  // the steps up to the next estimate
-      const std::uint64_t to = std::min(c.iters, (step / c.eval_every + 1) * c.eval_every);
-      sharded_steps(ex, opt, m, c, batches, step, to, group, [&](std::size_t windows) {
-        const std::uint64_t done = step + windows / c.batch_size;
-        if (bar) std::cout << progress_bar("steps " + std::to_string(step) + "-" + std::to_string(to), done - step, to - step)
-                           << std::flush;
-      });
-      fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      ex.set_profiling(false);
-      if (c.memory && to == c.iters) memory = ex.memory_plan();
-      step = to - 1;  // the loop's ++step makes it `to`
-      continue;
-    }
-    // tutorial:begin
-    batches.draw(step, ids, targets);
-    opt.step(ex, batch_feeds(m, ids, targets));
-    // tutorial:end
-    fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    ex.set_profiling(false);
-    if (c.memory && step + 1 == c.iters) memory = ex.memory_plan();
-    if (bar) {
-      const std::uint64_t from = step / c.eval_every * c.eval_every, to = std::min(from + c.eval_every, c.iters);
-      std::cout << progress_bar("steps " + std::to_string(from) + "-" + std::to_string(to), step + 1 - from, to - from)
-                << std::flush;
-    }
-  }
-  const std::uint64_t trained = c.iters > first ? c.iters - first : 0;
-  std::printf("ms_per_iter: %.2f\nfit_seconds: %.2f\n", trained ? 1000 * fit_seconds / double(trained) : 0.0,
-              fit_seconds);
-  if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
-  if (c.memory) std::cout << "\nA training step's " << plan_summary(memory) << "\n";
-  return memory;
-}
-
 // What a checkpoint holds besides the parameters and the optimizer's state:
 // the seed, the model's shape and the vocabulary, so that a resume with
 // other flags or another text is refused instead of trained on.
@@ -335,6 +237,105 @@ inline std::uint32_t resume(Executor<float>& ex, nn::Optimizer& opt, const Flags
   nn::check_checkpoint(opt, tensors, c.resume, {prefix + "seed", prefix + "shape", prefix + "vocabulary"});
   nn::restore_checkpoint(ex, opt, tensors, c.resume);
   return std::uint32_t(seed(0, 0));
+}
+
+// Steps [from, to) with --shards or a group: nn's batch loop over their
+// windows (numbered step * batch_size + window), a batch a step, each cut
+// into shards of whole windows, so the bits are those of --shards N
+// whether the shards run here or on the ranks of mpirun. after(windows
+// done) follows each step.
+inline void sharded_steps(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
+                          const nn::WindowBatches& batches, std::uint64_t from, std::uint64_t to,
+                          nn::ShardGroup* group, const std::function<void(std::size_t)>& after) {
+  std::vector<std::size_t> windows(std::size_t(to - from) * c.batch_size);
+  std::iota(windows.begin(), windows.end(), std::size_t{0});
+  Matrix<float> ids, targets;
+  std::uint64_t drawn = to;  // none yet
+  const auto rows = [&](const auto& all, std::size_t first, std::size_t count) {
+    return all.middleRows(Eigen::Index(first) * c.context, Eigen::Index(count) * c.context);
+  };
+  nn::run_batches<float>(
+      ex, opt, windows,
+      {.who = c.program + " (steps " + std::to_string(from) + " to " + std::to_string(to) + ")",
+       .batch_size = c.batch_size, .shards = c.shards, .group = group, .bucket_bytes = c.bucket_bytes},
+      [&](std::span<const std::size_t> shard, std::span<const std::size_t> batch) {
+        const std::uint64_t step = from + batch.front() / c.batch_size;
+        if (step != drawn) batches.draw(step, ids, targets);
+        drawn = step;
+        const std::size_t first = shard.front() % c.batch_size;  // the shard's windows in its batch
+        ex.input(m.ids) = rows(ids, first, shard.size());
+        ex.input(m.targets) = rows(targets, first, shard.size());
+        for (const Feed<float>& f : m.feeds) ex.input(f.node) = rows(f.value, first, shard.size());
+      },
+      after);
+}
+
+// The training loop, counted in the optimizer's steps: the loss estimates
+// (and --checkpoint, written by rank 0 alone under mpirun) every
+// --eval-every steps and after the last, then a step on the batch of
+// windows `step` draws (cut into --shards, or among a group's ranks).
+// Returns, with --memory, where the last training step kept its values.
+inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& m, const Flags& c,
+                          const Corpus& corpus, const ModelShape& shape, nn::ShardGroup* group = nullptr) {
+  MemoryReport memory;
+  // tutorial:begin
+  const auto windows = [&](std::span<const std::int32_t> ids, std::uint64_t stream) {
+    return nn::WindowBatches(ids, {.context = std::size_t(c.context), .batch_size = c.batch_size, .seed = c.seed,
+                                   .stream = stream});
+  };
+  const nn::WindowBatches batches = windows(corpus.split.train, 0), train_estimate = windows(corpus.split.train, 1),
+                          validation_estimate = windows(corpus.split.validation, 2);
+  // tutorial:end
+  const bool bar = isatty(STDOUT_FILENO) && !group;  // not under mpirun, whose output may be a terminal too
+  Matrix<float> ids, targets;
+  double fit_seconds = 0;
+  const std::uint64_t first = opt.steps();
+  for (std::uint64_t step = first;; ++step) {
+    if (step % c.eval_every == 0 || step == c.iters) {
+      const double train_loss = mean_loss(ex, m, train_estimate, step, c.eval_iters);
+      const double val_loss = mean_loss(ex, m, validation_estimate, step, c.eval_iters);
+      if (bar) std::cout << progress_bar("", 0, 0);
+      std::printf("step %llu: train loss %.4f, val loss %.4f\n", (unsigned long long)step, train_loss, val_loss);
+      std::fflush(stdout);
+      if (!c.checkpoint.empty() && (!group || group->rank() == 0)) {
+        save_checkpoint(ex, opt, c, corpus.vocab, shape);
+      }
+    }
+    if (step >= c.iters) break;
+    ex.set_profiling(c.profile);  // the training steps only, not the estimates
+    const auto start = std::chrono::steady_clock::now();
+    if (c.shards > 1 || group) {  // the steps up to the next estimate
+      const std::uint64_t to = std::min(c.iters, (step / c.eval_every + 1) * c.eval_every);
+      sharded_steps(ex, opt, m, c, batches, step, to, group, [&](std::size_t windows) {
+        const std::uint64_t done = step + windows / c.batch_size;
+        if (bar) std::cout << progress_bar("steps " + std::to_string(step) + "-" + std::to_string(to), done - step, to - step)
+                           << std::flush;
+      });
+      fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ex.set_profiling(false);
+      if (c.memory && to == c.iters) memory = ex.memory_plan();
+      step = to - 1;  // the loop's ++step makes it `to`
+      continue;
+    }
+    // tutorial:begin
+    batches.draw(step, ids, targets);
+    opt.step(ex, batch_feeds(m, ids, targets));
+    // tutorial:end
+    fit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ex.set_profiling(false);
+    if (c.memory && step + 1 == c.iters) memory = ex.memory_plan();
+    if (bar) {
+      const std::uint64_t from = step / c.eval_every * c.eval_every, to = std::min(from + c.eval_every, c.iters);
+      std::cout << progress_bar("steps " + std::to_string(from) + "-" + std::to_string(to), step + 1 - from, to - from)
+                << std::flush;
+    }
+  }
+  const std::uint64_t trained = c.iters > first ? c.iters - first : 0;
+  std::printf("ms_per_iter: %.2f\nfit_seconds: %.2f\n", trained ? 1000 * fit_seconds / double(trained) : 0.0,
+              fit_seconds);
+  if (c.profile) std::cout << "\nDuring the training steps. " << profile_table(ex.profile(), fit_seconds, c.threads);
+  if (c.memory) std::cout << "\nA training step's " << plan_summary(memory) << "\n";
+  return memory;
 }
 
 // --prompt as ids: a character the text does not hold is refused, naming

@@ -113,18 +113,9 @@ inline Dataset load_mnist_train_rows(const ParsedArgs& args) {
 
 // As load_mnist_rows, the images left on disk and read a batch at a time
 // (ImageFile); the labels are read.
-struct MnistFiles {
-  DatasetFile train, test;
-};
 inline MnistFiles open_mnist_rows(const ParsedArgs& args) {
-  const std::string dir = args.get("data", default_mnist_dir());
-  // Named in order, so that a missing folder is reported by its first file.
-  const std::string train_images = mnist_file(dir, "train-images-idx3-ubyte");
-  const std::string train_labels = mnist_file(dir, "train-labels-idx1-ubyte");
-  const std::string test_images = mnist_file(dir, "t10k-images-idx3-ubyte");
-  const std::string test_labels = mnist_file(dir, "t10k-labels-idx1-ubyte");
-  MnistFiles files{open_dataset(train_images, train_labels, rows_flag(args, "train-rows")),
-                   open_dataset(test_images, test_labels, rows_flag(args, "test-rows"))};
+  MnistFiles files = open_mnist(args.get("data", default_mnist_dir()), rows_flag(args, "train-rows"),
+                                rows_flag(args, "test-rows"));
   check_rows_flag(args, "train-rows", files.train.images.count());
   check_rows_flag(args, "test-rows", files.test.images.count());
   return files;

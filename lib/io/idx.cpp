@@ -389,6 +389,15 @@ DAGRAD_CLONES void scale_span(const std::uint8_t* __restrict src, double* __rest
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<double>(src[j]) / 255.0;
 }
 
+// The files' own counts, whatever part of them is read, must agree.
+void check_counts(const std::string& images_path, std::uint64_t images, const std::string& labels_path,
+                  std::uint64_t labels) {
+  if (images != labels) {
+    throw DataError(images_path + " holds " + std::to_string(images) + " images but " + labels_path + " holds " +
+                    std::to_string(labels) + " labels; the counts must agree");
+  }
+}
+
 // The checks read_images adds to read_idx's, on a 3-D header.
 void check_image_dims(const std::vector<std::uint32_t>& dims, const std::string& path) {
   if (dims[0] == 0) fail(path, "the header declares 0 images");
@@ -458,11 +467,7 @@ Dataset read_dataset(const std::string& images_path, const std::string& labels_p
   IdxArray images = read_idx_checked(image_source, images_path, 3, "images", max_count);
   Source label_source(labels_path);
   IdxArray labels = read_idx_checked(label_source, labels_path, 1, "labels", max_count);
-  // The files' own counts, whatever part of them was read.
-  if (images.dims[0] != labels.dims[0]) {
-    throw DataError(images_path + " holds " + std::to_string(images.dims[0]) + " images but " + labels_path +
-                    " holds " + std::to_string(labels.dims[0]) + " labels; the counts must agree");
-  }
+  check_counts(images_path, images.dims[0], labels_path, labels.dims[0]);
   return {to_images(std::move(images), images_path), to_labels(std::move(labels), labels_path)};
 }
 
@@ -570,10 +575,7 @@ DatasetFile open_dataset(const std::string& images_path, const std::string& labe
   ImageFile images(images_path, max_count);
   Source label_source(labels_path);
   IdxArray labels = read_idx_checked(label_source, labels_path, 1, "labels", max_count);
-  if (images.declared() != labels.dims[0]) {
-    throw DataError(images_path + " holds " + std::to_string(images.declared()) + " images but " + labels_path +
-                    " holds " + std::to_string(labels.dims[0]) + " labels; the counts must agree");
-  }
+  check_counts(images_path, images.declared(), labels_path, labels.dims[0]);
   return {std::move(images), to_labels(std::move(labels), labels_path)};
 }
 
@@ -586,16 +588,34 @@ std::string mnist_file(const std::string& dir, const std::string& name) {
   fail(plain, "not found (nor " + name + ".gz); run scripts/setup.sh to download MNIST");
 }
 
+namespace {
+// The four standard files in dir, named in order so that a missing folder
+// is reported by its first file.
+struct MnistPaths {
+  std::string train_images, train_labels, test_images, test_labels;
+};
+MnistPaths mnist_paths(const std::string& dir) {
+  MnistPaths p;
+  p.train_images = mnist_file(dir, "train-images-idx3-ubyte");
+  p.train_labels = mnist_file(dir, "train-labels-idx1-ubyte");
+  p.test_images = mnist_file(dir, "t10k-images-idx3-ubyte");
+  p.test_labels = mnist_file(dir, "t10k-labels-idx1-ubyte");
+  return p;
+}
+}  // namespace
+
 Mnist load_mnist(const std::string& dir, std::size_t max_train, std::size_t max_test) {
-  // Named in order so that a missing folder is reported by its first file.
-  const std::string train_images = mnist_file(dir, "train-images-idx3-ubyte");
-  const std::string train_labels = mnist_file(dir, "train-labels-idx1-ubyte");
-  const std::string test_images = mnist_file(dir, "t10k-images-idx3-ubyte");
-  const std::string test_labels = mnist_file(dir, "t10k-labels-idx1-ubyte");
+  const MnistPaths p = mnist_paths(dir);
   Mnist m;
-  m.train = read_dataset(train_images, train_labels, max_train);
-  m.test = read_dataset(test_images, test_labels, max_test);
+  m.train = read_dataset(p.train_images, p.train_labels, max_train);
+  m.test = read_dataset(p.test_images, p.test_labels, max_test);
   return m;
+}
+
+MnistFiles open_mnist(const std::string& dir, std::size_t max_train, std::size_t max_test) {
+  const MnistPaths p = mnist_paths(dir);
+  return {open_dataset(p.train_images, p.train_labels, max_train),
+          open_dataset(p.test_images, p.test_labels, max_test)};
 }
 
 std::string default_mnist_dir() {

@@ -130,6 +130,12 @@ std::string mnist_file(const std::string& dir, const std::string& name);
 // set, the first max_train and max_test rows.
 Mnist load_mnist(const std::string& dir, std::size_t max_train = all_rows, std::size_t max_test = all_rows);
 
+// As load_mnist, the images left on disk (ImageFile), the labels read.
+struct MnistFiles {
+  DatasetFile train, test;
+};
+MnistFiles open_mnist(const std::string& dir, std::size_t max_train = all_rows, std::size_t max_test = all_rows);
+
 // Where scripts/setup.sh puts MNIST: $DAGRAD_DATA if set, else
 // $HOME/.cache/dagrad/mnist.
 std::string default_mnist_dir();

@@ -24,8 +24,9 @@
 
 namespace dagrad::nn {
 
-// TrainOptions::bucket_bytes's default: four buckets for the gradients of
-// a 784-1024-1024-10 network in float (docs/scaling.md measures others).
+// TrainOptions::bucket_bytes's default: two buckets for the gradients of a
+// 784-1024-1024-10 network in float, the last two layers' and the first's
+// (docs/scaling.md, "Buckets").
 inline constexpr std::size_t default_bucket_bytes = std::size_t(1) << 20;
 
 struct TrainOptions {
