@@ -747,8 +747,13 @@ struct Executor<T>::Impl {
         v.bytes = layout->bytes[k];
         if (layout->in_place_of[k] != detail::not_planned) v.over = graph.node(plan.ops[layout->in_place_of[k]]);
         report.planned_bytes += v.bytes;
+      } else if (layout && layout->into[k] != detail::not_planned) {
+        v.into = graph.node(plan.ops[layout->into[k]]);
+        v.bytes = layout->bytes[k];
+        report.planned_bytes += v.bytes;
       } else {
         v.bytes = static_cast<std::size_t>(plan.shapes[k].size()) * sizeof(T);
+        if (layout && layout->in_place_of[k] != detail::not_planned) v.over = graph.node(plan.ops[layout->in_place_of[k]]);
         report.own_bytes += v.bytes;
       }
       report.values.push_back(v);
@@ -861,9 +866,14 @@ struct Executor<T>::Impl {
     }
     auto it = plan.layouts.find(bytes);
     if (it != plan.layouts.end()) return it->second;
-    std::vector<char> planned(plan.ops.size());
-    for (std::size_t k = 0; k < plan.ops.size(); ++k) planned[k] = !plan.fetched[k] && plan.fused_into[k] < 0;
-    detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned, plan.in_place);
+    // The fetched values keep buffers of their own, which a value they read
+    // last and write over may be computed into.
+    std::vector<char> planned(plan.ops.size()), kept(plan.ops.size());
+    for (std::size_t k = 0; k < plan.ops.size(); ++k) {
+      planned[k] = !plan.fetched[k] && plan.fused_into[k] < 0;
+      kept[k] = plan.fetched[k] && plan.fused_into[k] < 0;
+    }
+    detail::MemoryPlan layout = detail::plan_memory(*plan.live, bytes, planned, plan.in_place, kept);
     std::vector<std::string> names;
     names.reserve(plan.ops.size());
     for (NodeId n : plan.ops) names.push_back(graph.info(n).name);
@@ -899,6 +909,16 @@ struct Executor<T>::Impl {
       } else if (layout && layout->offset[k] != detail::not_planned) {
         values[n] = Matrix<T>();
         point(n, reinterpret_cast<const T*>(arena_bytes.get() + layout->offset[k]), s.rows, s.cols);
+        storage[n] = Storage::arena;
+        in_arena.push_back(n);
+      } else if (layout && layout->into[k] != detail::not_planned) {
+        // In the buffer of the fetched op that reads it last (later in the
+        // order, so sized here first; the same shape, so not again there).
+        const std::size_t r = layout->into[k];
+        Matrix<T>& kept = values[plan.ops[r]];
+        kept.resize(plan.shapes[r].rows, plan.shapes[r].cols);
+        values[n] = Matrix<T>();
+        point(n, kept.data(), s.rows, s.cols);
         storage[n] = Storage::arena;
         in_arena.push_back(n);
       } else {
@@ -1049,18 +1069,20 @@ std::string plan_summary(const MemoryReport& report) {
     s << ", one buffer each (ExecutorOptions::plan_memory is off): " << mib(report.own_bytes);
     return s.str();
   }
-  std::size_t arena = 0, in_place = 0, fused = 0;
+  std::size_t arena = 0, in_place = 0, fused = 0, into = 0;
   std::vector<NodeId> roots;
   for (const PlacedValue& v : report.values) {
     arena += v.in_arena;
+    into += v.into.valid();
     in_place += v.over.valid();
     if (v.fused_into.valid()) {
       ++fused;
       if (std::find(roots.begin(), roots.end(), v.fused_into.id()) == roots.end()) roots.push_back(v.fused_into.id());
     }
   }
-  s << "; the " << arena << " not fetched share a " << mib(report.arena_bytes) << " block (one buffer each: "
-    << mib(report.planned_bytes);
+  s << "; the " << arena + into << " not fetched ";
+  if (into > 0) s << "(" << into << " computed into the fetched value that reads them) ";
+  s << "share a " << mib(report.arena_bytes) << " block (one buffer each: " << mib(report.planned_bytes);
   if (report.planned_bytes > 0) {
     s << ", ratio " << std::setprecision(3) << std::fixed
       << static_cast<double>(report.arena_bytes) / static_cast<double>(report.planned_bytes);
@@ -1070,7 +1092,7 @@ std::string plan_summary(const MemoryReport& report) {
     s << fused << " computed inside " << roots.size() << " fused group" << (roots.size() == 1 ? "" : "s")
       << ", never stored; ";
   }
-  s << "the " << report.values.size() - arena - fused << " fetched hold " << mib(report.own_bytes)
+  s << "the " << report.values.size() - arena - into - fused << " fetched hold " << mib(report.own_bytes)
     << " of their own";
   return s.str();
 }

@@ -55,26 +55,49 @@ struct Block {
   std::size_t offset, end, value;
 };
 
+// The kept op whose buffer value a may be computed into: its last reader,
+// kept, of its size, written over it in place and over no other value.
+std::size_t kept_reader(const Liveness& live, std::span<const std::size_t> bytes, InPlace in_place,
+                        std::span<const char> kept, const MemoryPlan& plan, std::size_t a) {
+  if (kept.empty()) return not_planned;
+  for (std::size_t r : live.readers(a)) {
+    if (kept[r] && bytes[r] == bytes[a] && plan.in_place_of[r] == not_planned && may_write_over(live, in_place, a, r)) {
+      return r;
+    }
+  }
+  return not_planned;
+}
+
 }  // namespace
 
 MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned,
-                       InPlace in_place) {
+                       InPlace in_place, std::span<const char> kept) {
   const std::size_t n = live.size();
-  if (bytes.size() != n || planned.size() != n || in_place.size() != n) {
+  if (bytes.size() != n || planned.size() != n || in_place.size() != n || (!kept.empty() && kept.size() != n)) {
     throw Error("memory plan: " + std::to_string(n) + " ops but " + std::to_string(bytes.size()) + " sizes, " +
-                std::to_string(planned.size()) + " flags and " + std::to_string(in_place.size()) +
-                " in-place lists");
+                std::to_string(planned.size()) + " flags, " + std::to_string(in_place.size()) +
+                " in-place lists and " + std::to_string(kept.size()) + " kept flags");
   }
   MemoryPlan plan;
   plan.offset.assign(n, not_planned);
   plan.bytes.assign(n, 0);
   plan.overwritten.assign(n, 0);
   plan.in_place_of.assign(n, not_planned);
+  plan.into.assign(n, not_planned);
   std::vector<Block> placed;    // every value placed so far
   std::vector<Block> occupied;  // those still alive when the current one is written
   for (std::size_t b = 0; b < n; ++b) {
     if (!planned[b] || bytes[b] == 0) continue;
     const std::size_t size = aligned(bytes[b]);
+    // Into the buffer of the kept op that reads it last and writes over it.
+    if (const std::size_t r = kept_reader(live, bytes, in_place, kept, plan, b); r != not_planned) {
+      plan.into[b] = r;
+      plan.in_place_of[r] = b;
+      plan.overwritten[b] = 1;
+      plan.bytes[b] = size;
+      plan.total_bytes += size;
+      continue;
+    }
     // In place: over an input this op may take, of its size, whose bytes no
     // other value has taken (none can have: the input is alive until b).
     std::size_t over = not_planned;
@@ -123,7 +146,17 @@ void check_memory_plan(const Liveness& live, const MemoryPlan& plan, InPlace in_
     throw Error("memory plan check: the plan and the ops differ in number");
   }
   std::vector<Block> blocks;
+  std::vector<char> taken(n, 0);
   for (std::size_t k = 0; k < n; ++k) {
+    if (const std::size_t r = plan.into.empty() ? not_planned : plan.into[k]; r != not_planned) {
+      if (plan.offset[k] != not_planned || r >= n || taken[r] || !may_write_over(live, in_place, k, r)) {
+        throw Error("memory plan check: '" + names[k] + "' is computed into the buffer of '" +
+                    (r < n ? names[r] : std::string("?")) +
+                    "', but that op may not be written over it (it is not the value's last reader, or another "
+                    "value is computed there too), or the value also lies in the arena");
+      }
+      taken[r] = 1;
+    }
     if (plan.offset[k] == not_planned) continue;
     if (plan.offset[k] % arena_alignment != 0 || plan.offset[k] + plan.bytes[k] > plan.arena_bytes) {
       throw Error("memory plan check: '" + names[k] + "' is placed at byte " + std::to_string(plan.offset[k]) +

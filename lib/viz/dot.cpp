@@ -457,6 +457,7 @@ class DotWriter {
       label += "<TR><TD COLSPAN=\"2\">" +
                (v->fused_into.valid() ? "fused into " + html(v->fused_into.name()) + ", never stored"
                 : v->in_arena         ? "block @ " + kib(v->offset) + ", " + kib(v->bytes)
+                : v->into.valid()     ? "in " + html(v->into.name()) + "'s own, " + kib(v->bytes)
                                       : "own, " + kib(v->bytes)) +
                "</TD></TR>";
       if (v->over.valid()) label += "<TR><TD COLSPAN=\"2\">in place over " + html(v->over.name()) + "</TD></TR>";

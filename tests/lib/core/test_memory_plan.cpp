@@ -155,6 +155,48 @@ TEST_CASE("no op is written over an input another op may still read, or over one
   CHECK_FALSE(overlap(q, 0, 1));
 }
 
+TEST_CASE("a value read last by a kept op that may write over it is computed into that op's buffer") {
+  // 0 -> 1 -> 3 and 0 -> 2 -> 3; 3 is kept (fetched) and may take 1 or 2.
+  const Liveness live({{}, {0}, {0}, {1, 2}});
+  const std::vector<std::vector<std::size_t>> in_place{{}, {}, {}, {1, 2}};
+  const std::vector<char> planned{1, 1, 1, 0}, kept{0, 0, 0, 1};
+  const MemoryPlan p = detail::plan_memory(live, std::vector<std::size_t>(4, 64), planned, in_place, kept);
+  // One of them, the first: 3 has one buffer to give.
+  CHECK(p.into == std::vector<std::size_t>{detail::not_planned, 3, detail::not_planned, detail::not_planned});
+  CHECK(p.in_place_of[3] == 1);
+  CHECK(p.offset[1] == detail::not_planned);
+  CHECK(p.overwritten[1] == 1);
+  CHECK(p.arena_bytes == 128);  // 0 and 2 are alive at once; 1 takes no arena bytes
+  CHECK(p.total_bytes == 3 * 64);
+  const std::vector<std::string> names{"x", "l", "r", "join"};
+  detail::check_memory_plan(live, p, in_place, names);
+
+  // Not when another reader may still read it, at another size, or when
+  // the reader is not kept.
+  const Liveness fork({{}, {0}, {0}});
+  const std::vector<std::vector<std::size_t>> fork_in_place{{}, {0}, {0}};
+  const MemoryPlan q = detail::plan_memory(fork, std::vector<std::size_t>(3, 64), std::vector<char>{1, 0, 0},
+                                           fork_in_place, std::vector<char>{0, 1, 1});
+  CHECK(q.into[0] == detail::not_planned);
+  const Liveness chain({{}, {0}});
+  const std::vector<std::vector<std::size_t>> chain_in_place{{}, {0}};
+  CHECK(detail::plan_memory(chain, std::vector<std::size_t>{64, 128}, std::vector<char>{1, 0}, chain_in_place,
+                            std::vector<char>{0, 1})
+            .into[0] == detail::not_planned);
+  CHECK(detail::plan_memory(chain, std::vector<std::size_t>{64, 64}, std::vector<char>{1, 0}, chain_in_place)
+            .into[0] == detail::not_planned);
+
+  // The checker refuses a value put into a buffer its op may not write over.
+  MemoryPlan bad = p;
+  bad.into[2] = 3;
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, bad, in_place, names),
+                       doctest::Contains("'r' is computed into the buffer of 'join'"), Error);
+  bad = p;
+  bad.into[0] = 3;
+  bad.offset[0] = detail::not_planned;
+  CHECK_THROWS_WITH_AS(detail::check_memory_plan(live, bad, in_place, names), doctest::Contains("'x'"), Error);
+}
+
 namespace {
 
 Matrix<float> random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937& rng) {
@@ -311,15 +353,15 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   CHECK(out == whole.value(d));
   CHECK(planned.value(d) == whole.value(d));
   CHECK(planned.value(x) == X);
-  // Each op was written over its input in place: a and b are gone, c,
-  // which the fetched d was not written over, is intact.
+  // b was written over a in place; c was computed into the fetched d's own
+  // buffer, and d written over it. So a and c are gone, b is intact.
   CHECK(planned.has_value(a));
   CHECK_THROWS_WITH_AS(planned.value(a),
                        doctest::Contains("node 'first' was not fetched, and a later value took its memory"),
                        FeedError);
   CHECK_THROWS_WITH_AS(planned.value(a), doctest::Contains("plan_memory"), FeedError);
-  CHECK_THROWS_WITH_AS(planned.value(b), doctest::Contains("'second'"), FeedError);
-  CHECK(planned.value(c) == whole.value(c));
+  CHECK_THROWS_WITH_AS(planned.value(c), doctest::Contains("'third'"), FeedError);
+  CHECK(planned.value(b) == whole.value(b));
 
   // Fetched, the same node is kept.
   planned.compute({{x, X}}, {a, d});
@@ -327,10 +369,10 @@ TEST_CASE("value() of a node whose bytes a later value took names it; fetched va
   // A run of another fetch set takes the arena over: the values the run
   // before left there are gone, its fetched ones are not.
   planned.compute({{x, X}}, {d});
-  CHECK(planned.value(c) == whole.value(c));
+  CHECK(planned.value(b) == whole.value(b));
   planned.compute({{x, X}}, {a});
   CHECK(planned.value(a) == whole.value(a));
-  CHECK_THROWS_WITH_AS(planned.value(c), doctest::Contains("'third'"), FeedError);
+  CHECK_THROWS_WITH_AS(planned.value(b), doctest::Contains("'second'"), FeedError);
   CHECK(planned.value(d) == whole.value(d));
 }
 
@@ -399,10 +441,22 @@ TEST_CASE("with check_numerics nothing is written in place, so its report shows 
   Executor<double> ex(g, {.threads = 1, .check_numerics = true});
   ex.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
   for (const PlacedValue& v : ex.memory_plan().values) CHECK_FALSE(v.over.valid());
-  // And without it (and unfused), b is written over a, c is fetched.
+  // And without it (and unfused), b is computed into the fetched c's own
+  // buffer and c written over it; and fetching b too, b is written over a.
   Executor<double> fast(g, {.threads = 1, .fuse = false});
   fast.run({{x, Matrix<double>::Ones(3, 4)}}, {c});
   const MemoryReport r = fast.memory_plan();
   REQUIRE(r.values.size() == 3);
-  CHECK(r.values[1].over.id() == a.id());
+  CHECK(r.values[1].into.id() == c.id());
+  CHECK(r.values[2].over.id() == b.id());
+  CHECK_FALSE(r.values[1].in_arena);
+  CHECK(r.planned_bytes == 2 * 128);  // a in the arena, b in c's buffer: 96 bytes each, rounded up
+  CHECK(r.arena_bytes == 128);
+  CHECK(r.own_bytes == 3 * 4 * sizeof(double));
+  Node d = exp(c);
+  fast.run({{x, Matrix<double>::Ones(3, 4)}}, {d});
+  for (const PlacedValue& v : fast.memory_plan().values) {
+    if (v.node == b) CHECK(v.over == a);
+    if (v.node == c) CHECK(v.into == d);
+  }
 }

@@ -64,6 +64,10 @@ struct PlacedValue {
   // Valid when the value was computed inside a fused group whose last op
   // (its root) is this node: it was never stored, and bytes is its size.
   Node fused_into;
+  // Valid when the value was computed into the own buffer of this fetched
+  // node, which reads it last and was then written over it in place (its
+  // `over`): it takes no bytes of the arena.
+  Node into;
 };
 
 // The last run's memory: every op node it computed, in topological order.
@@ -71,7 +75,9 @@ struct MemoryReport {
   std::vector<PlacedValue> values;
   bool planned = false;           // ExecutorOptions::plan_memory
   std::size_t arena_bytes = 0;    // the shared block: the planned values' peak
-  std::size_t planned_bytes = 0;  // the planned values' sizes summed: one buffer each
+  // The planned values (in the arena, or computed into a fetched value's
+  // buffer), their sizes summed: what one buffer each would take.
+  std::size_t planned_bytes = 0;
   std::size_t own_bytes = 0;      // the values kept in their own storage (fetched, or all unplanned)
 };
 
@@ -79,6 +85,8 @@ struct MemoryReport {
 // how many values were written in place, what the fetched values hold.
 //   memory plan: 41 op values; the 35 not fetched share a 12.44 MiB block
 //     (one buffer each: 35.12 MiB, ratio 0.354), 14 written in place; ...
+// Values computed into a fetched value's buffer count among those not
+// fetched, and take none of the block.
 std::string plan_summary(const MemoryReport& report);
 
 // An input's value for one run. A matrix the caller names (or a row block

@@ -55,6 +55,11 @@ struct MemoryPlan {
   // Per op: the op whose bytes it was written over in place (it reads that
   // value and is its last reader), or not_planned.
   std::vector<std::size_t> in_place_of;
+  // Per op: the kept op (a value with its own buffer, as a fetched one has)
+  // into whose buffer this value was computed, or not_planned. That op is
+  // its last reader and is written over it in place, so the value needs no
+  // bytes of the arena: a matmul summed into a fetched gradient, say.
+  std::vector<std::size_t> into;
   std::size_t arena_bytes = 0;  // the arena's size: the planned values' peak
   std::size_t total_bytes = 0;  // the planned values' sizes summed: one buffer each
 };
@@ -69,18 +74,24 @@ using InPlace = std::span<const std::vector<std::size_t>>;
 bool may_write_over(const Liveness& live, InPlace in_place, std::size_t a, std::size_t b);
 
 // Places every op value with planned[k] set (bytes[k] its size) in the arena,
-// in topological order. A value goes over an input it may take
+// in topological order. A value whose last reader is kept (kept[r] set: a
+// buffer of its own that outlives the run) and may be written over it, at
+// the same size, is computed into that reader's buffer and takes no arena
+// bytes (MemoryPlan::into). Else a value goes over an input it may take
 // (may_write_over, same size, that input planned); else first fit: it may
 // take bytes only from values that end before it (Liveness::ends_before),
-// so two values the schedule could hold at once never share a byte.
+// so two values the schedule could hold at once never share a byte. An
+// empty kept means none is.
 MemoryPlan plan_memory(const Liveness& live, std::span<const std::size_t> bytes, std::span<const char> planned,
-                       InPlace in_place);
+                       InPlace in_place, std::span<const char> kept = {});
 
 // Throws Error naming both values' nodes (names[k] is op k's) if any two
 // planned values share bytes without one ending before the other or being
 // written over the other in place (may_write_over, at the same offset), or a
 // value is misaligned or lies past the arena's end. Cheap next to a run, and
-// run on every plan made.
+// run on every plan made. A value computed into a kept op's buffer must be
+// one that op may be written over (may_write_over), and the only one
+// computed there.
 void check_memory_plan(const Liveness& live, const MemoryPlan& plan, InPlace in_place,
                        std::span<const std::string> names);
 
