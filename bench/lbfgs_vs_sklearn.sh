@@ -5,30 +5,19 @@
 # lines; dagrad runs in float64, as scikit-learn does.
 #   bench/lbfgs_vs_sklearn.sh [--sizes 50] [--max-iter 10] [--data DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 sizes="50"
 max_iter=10
-while (($#)); do
-  case "$1" in
-    --sizes) sizes="$2"; shift ;;
-    --max-iter) max_iter="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    *) echo "lbfgs_vs_sklearn.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ -f "$anchors/idx.py" ]] || { echo "no IDX reader at $anchors/idx.py" >&2; exit 1; }
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn" >&2; exit 1; }
-[[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
+bench_flags --sizes=sizes --max-iter=max_iter --data=data -- "$@"
+require_file "$anchors/idx.py" "IDX reader"
+require_python sklearn
+require_built examples/mnist_mlp
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+make_work
 
 echo "MNIST, MLPClassifier(solver='lbfgs', hidden_layer_sizes=($sizes), max_iter=$max_iter, random_state=1); $(date -u +%F)"
-"$root/build/examples/mnist_mlp" --solver lbfgs --hidden-layer-sizes "$sizes" --max-iter "$max_iter" \
+"$build/examples/mnist_mlp" --solver lbfgs --hidden-layer-sizes "$sizes" --max-iter "$max_iter" \
   --random-state 1 --dtype float64 --verbose 1 --timing --data "$data" 2>"$work/dagrad.err" >"$work/dagrad.out"
 (cd "$anchors" && /usr/bin/python3 - "$data" "$sizes" "$max_iter" >"$work/sklearn.out" 2>"$work/sklearn.err") <<'PY'
 import sys, time, warnings

@@ -8,24 +8,14 @@
 # (build-portable/, -Dnative=false, kernels chosen at run time).
 # References: ../shared/anchors (scikit-learn and PyTorch scripts).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 repeat=1
 sizes="50"
-while (($#)); do
-  case "$1" in
-    --repeat) repeat="$2"; shift ;;
-    --sizes) sizes="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    *) echo "mnist_vs_references.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ -d "$anchors" ]] || { echo "no reference scripts at $anchors" >&2; exit 1; }
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn libopenblas0-pthread" >&2; exit 1; }
-[[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: bash scripts/test.sh or ninja -C build" >&2; exit 1; }
+bench_flags --repeat=repeat --sizes=sizes --data=data -- "$@"
+require_file "$anchors/sklearn_seed.py" "reference script"
+require_python sklearn
+require_built examples/mnist_mlp
 
 # The portable build (-Dnative=false: what a distribution ships) beside the
 # native one; configured and built here the first time.
@@ -37,27 +27,23 @@ if [[ ! -x "$portable" ]]; then
 fi
 ninja -C "$root/build-portable" examples/mnist_mlp >/dev/null
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+make_work
 libtorch=""
-if [[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then
-  g++ -std=c++17 -O2 "$anchors/libtorch_mlp.cpp" -o "$work/libtorch_mlp" \
-    -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10 2>"$work/libtorch.log" &&
-    libtorch="$work/libtorch_mlp"
+if has_libtorch && libtorch_anchor libtorch_mlp 2>"$work/libtorch.log"; then
+  libtorch="$work/libtorch_mlp"
 fi
 
-# run NAME COMMAND...: one row of the table (bench/timed_run.sh).
-source "$root/bench/timed_run.sh"
+# run NAME COMMAND...: one row of the table (timed_run).
 run() { timed_run "$@"; }
 
 echo "MNIST, hidden_layer_sizes=($sizes), max_iter=10, random_state=1; $(nproc) cores; $(date -u +%F)"
 printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
 for ((i = 0; i < repeat; i++)); do
-  run "dagrad float32" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+  run "dagrad float32" "$build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --data "$data"
   run "dagrad portable f32" "$portable" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --data "$data"
-  run "dagrad float64" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+  run "dagrad float64" "$build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --dtype float64 --data "$data"
   (cd "$anchors" && run "scikit-learn" /usr/bin/python3 sklearn_seed.py "$data" "$sizes" 10)
   if [[ -n "$libtorch" && "$sizes" != *,* ]]; then

@@ -6,18 +6,11 @@
 # losses, for each solver. dagrad runs in float64, as scikit-learn does.
 #   bench/regressor_vs_sklearn.sh [--data DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 data="/usr/lib/python3/dist-packages/sklearn/datasets/data"
-while (($#)); do
-  case "$1" in
-    --data) data="$2"; shift ;;
-    *) echo "regressor_vs_sklearn.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn" >&2; exit 1; }
-[[ -x "$root/build/examples/mlp_regressor" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
+bench_flags --data=data -- "$@"
+require_python sklearn
+require_built examples/mlp_regressor
 
 # Each run: a label, then the hyperparameters as scikit-learn names them.
 runs=(
@@ -36,7 +29,7 @@ for run in "${runs[@]}"; do
     flag="--${kv%%=*}"
     flags+=("${flag//_/-}" "${kv#*=}")
   done
-  dagrad_out="$("$root/build/examples/mlp_regressor" "${flags[@]}" --dtype float64 --timing --data "$data" 2>/dev/null)"
+  dagrad_out="$("$build/examples/mlp_regressor" "${flags[@]}" --dtype float64 --timing --data "$data" 2>/dev/null)"
   sklearn_out="$(/usr/bin/python3 - "$data" $params 2>/dev/null <<'PY'
 import sys, time, warnings
 import numpy as np
