@@ -49,24 +49,15 @@ for t in 1 2; do
   "$exe" --text "$text" --iters 20 --eval-every 1000 --threads "$t" --init pytorch \
     --checkpoint "$work/threads$t.dagradm" >/dev/null
 done
-if cmp -s "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads" &&
-  cmp -s "$work/threads1.dagradm" "$work/threads2.dagradm"; then
-  echo "dagrad at 1 and 2 threads: the same printed losses, and the same checkpoint after 20 steps, byte for byte"
-else
-  echo "dagrad at 1 and 2 threads: the losses or the checkpoints DIFFER"
-fi
-python3 - "$work/rows" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, ms, mib, val = line.strip().split("|")
-    rows[name] = (float(ms), int(mib), float(val))
-ms_t, mib_t, val_t = rows["pytorch 1 thread"]
-for name in ("dagrad 1 thread", "dagrad 2 threads"):
-    ms, mib, val = rows[name]
-    print(f"{name} / pytorch: ms/iter {ms / ms_t:.2f} (target <= 0.6), peak memory {mib / mib_t:.2f} "
-          f"(target <= 0.33), val loss {val - val_t:+.3f} (target within 0.05 after 2000 iterations)")
-PY
+same_files "dagrad at 1 and 2 threads: the same printed losses, and the same checkpoint after 20 steps, byte for byte" \
+  "dagrad at 1 and 2 threads: the losses or the checkpoints DIFFER" \
+  "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads" "$work/threads1.dagradm" "$work/threads2.dagradm"
+read -r ms_t mib_t val_t < <(row "pytorch 1 thread")
+for name in "dagrad 1 thread" "dagrad 2 threads"; do
+  read -r ms mib val < <(row "$name")
+  echo "$name / pytorch: ms/iter $(ratio "$ms" "$ms_t") (target <= 0.6), peak memory $(ratio "$mib" "$mib_t")" \
+    "(target <= 0.33), val loss $(calc %+.3f 'a - b' "$val" "$val_t") (target within 0.05 after 2000 iterations)"
+done
 # Generation on one thread, after a short training (its speed does not
 # depend on how well the model has learned): with the key/value cache, then
 # the whole window a character (bench/generation_speed.sh does both alone).

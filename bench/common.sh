@@ -114,3 +114,45 @@ timed_run() {
   printf "%-22s %8.2f %9.0f %8.3f %10s\n" "$1" "$wall" "$mib" "$fit" "$acc"
   echo "$1|$wall|$fit|$mib" >>"$work/rows"
 }
+
+# row NAME: the fields of the last "NAME|..." line of $work/rows, split by
+# spaces (an empty line if there is none):
+#   read -r wall fit mib < <(row "dagrad 1 thread")
+row() {
+  [[ -f $work/rows ]] || { echo; return 0; }
+  awk -F'|' -v name="$1" '$1 == name {$1 = ""; line = substr($0, 2)} END {print line}' "$work/rows"
+}
+
+# calc FORMAT EXPRESSION A [B]: the awk EXPRESSION of a (and b), printed
+# with the printf FORMAT (in double precision, as Python's f-strings print it).
+#   calc %+.3f 'a - b' "$val" "$ref"
+calc() { LC_ALL=C awk -v a="$3" -v b="${4-}" "BEGIN {printf \"$1\", $2}"; }
+# ratio A B [FORMAT]: A / B, with %.2f unless told.
+ratio() { calc "${3:-%.2f}" 'a / b' "$1" "$2"; }
+# relative_difference A B: |A - B| / |B|, %.3e.
+relative_difference() { calc %.3e '(a > b ? a - b : b - a) / (b < 0 ? -b : b)' "$1" "$2"; }
+
+# same_files SAME DIFFER FILE FILE [FILE FILE]...: prints SAME if each pair
+# is the same byte for byte, else DIFFER.
+same_files() {
+  local same="$1" differ="$2"
+  shift 2
+  while (($# > 1)); do
+    cmp -s "$1" "$2" || { echo "$differ"; return 0; }
+    shift 2
+  done
+  echo "$same"
+}
+
+# mlp_gflop SIZES EPOCHS: the dense GFLOP of training 784-SIZES-10 on MNIST's
+# 60,000 rows for EPOCHS epochs: 2 x (forward multiply-adds + weight-gradient
+# ones + the input-gradient ones of every layer but the first) a row.
+mlp_gflop() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+units = [784] + [int(s) for s in sys.argv[1].split(',')] + [10]
+macs = sum(a * b for a, b in zip(units, units[1:]))
+input_grads = sum(a * b for a, b in zip(units[1:], units[2:]))
+print(60000 * 2 * (2 * macs + input_grads) * int(sys.argv[2]) / 1e9)
+PY
+}

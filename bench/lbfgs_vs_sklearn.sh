@@ -53,8 +53,7 @@ read -r s_loss s_iter s_nfev s_train s_test s_fit < <(summary "$work/sklearn.out
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" program loss_ n_iter_ nfev train test fit_s
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" "dagrad f64" "$d_loss" "$d_iter" "$d_nfev" "$d_train" "$d_test" "$d_fit"
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" "scikit-learn" "$s_loss" "$s_iter" "$s_nfev" "$s_train" "$s_test" "$s_fit"
-python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'loss_ relative difference: {abs(a - b) / abs(b):.3e}')" \
-  "$d_loss" "$s_loss"
+echo "loss_ relative difference: $(relative_difference "$d_loss" "$s_loss")"
 grep -h '^ConvergenceWarning' "$work/dagrad.err" || true
 # The library's verbose lines, all but the 17-digit " F =" line.
 lbfgsb_lines() { sed -n '/^RUNNING THE L-BFGS-B CODE/,/^\(STOP\|CONV\|ABNORMAL\)/p' "$1" | grep -v '^  F = '; }

@@ -31,20 +31,11 @@ for ((i = 0; i < repeat; i++)); do
   run "dagrad 2 threads" "$build/examples/lenet" --epochs "$epochs" --threads 2 --data "$data"
   run "libtorch 1 thread" "$work/libtorch_lenet" "$data" "$epochs" 1
 done
-if cmp -s "$work/epochs-dagrad_1_thread" "$work/epochs-dagrad_2_threads"; then
-  echo "dagrad's Epoch lines: the same bits at 1 and 2 threads"
-else
-  echo "dagrad's Epoch lines DIFFER between 1 and 2 threads"
-fi
-python3 - "$work/rows" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, wall, fit, mib = line.strip().split("|")
-    rows[name] = (float(wall), float(fit), int(mib))
-ref = rows["libtorch 1 thread"]
-for name in ("dagrad 1 thread", "dagrad 2 threads"):
-    wall, fit, mib = rows[name]
-    print(f"{name} / libtorch: fit {fit / ref[1]:.2f} (target <= 0.4), whole process {wall / ref[0]:.2f} "
-          f"(target <= 0.33), peak {mib} MiB (target <= 150)")
-PY
+same_files "dagrad's Epoch lines: the same bits at 1 and 2 threads" "dagrad's Epoch lines DIFFER between 1 and 2 threads" \
+  "$work/epochs-dagrad_1_thread" "$work/epochs-dagrad_2_threads"
+read -r ref_wall ref_fit _ < <(row "libtorch 1 thread")
+for name in "dagrad 1 thread" "dagrad 2 threads"; do
+  read -r wall fit mib < <(row "$name")
+  echo "$name / libtorch: fit $(ratio "$fit" "$ref_fit") (target <= 0.4), whole process $(ratio "$wall" "$ref_wall")" \
+    "(target <= 0.33), peak $mib MiB (target <= 150)"
+done

@@ -54,28 +54,24 @@ done
 # Ratios from this run (the last repeat of each program), and the lesson's
 # FLOP floor: 95.9 GFLOP (forward, weight gradients and the hidden layer's
 # input gradient, 60,000 samples x 10 epochs) at 80 GFLOP/s per core.
-python3 - "$work/rows" "$sizes" "$(nproc)" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, wall, fit, _ = line.strip().split("|")
-    rows[name] = (float(wall), float(fit))
-if "dagrad float32" not in rows:
-    sys.exit(0)
-wall, fit = rows["dagrad float32"]
-if "dagrad portable f32" in rows:
-    pw, pf = rows["dagrad portable f32"]
-    print(f"dagrad portable / native, float32: whole process {pw / wall:.3f}, fit {pf / fit:.3f}")
-for ref in ("scikit-learn", "libtorch 1 thread"):
-    if ref in rows:
-        print(f"dagrad float32 whole process / {ref}: {wall / rows[ref][0]:.3f} "
-              f"(fit alone: {fit / rows[ref][1]:.3f})")
-units = [784] + [int(s) for s in sys.argv[2].split(",")] + [10]
-macs = sum(a * b for a, b in zip(units, units[1:]))
-input_grads = sum(a * b for a, b in zip(units[1:], units[2:]))
-gflop = 60000 * 2 * (2 * macs + input_grads) * 10 / 1e9
-floor = gflop / (80 * int(sys.argv[3]))
-print(f"dense FLOP: {gflop:.1f} GFLOP; floor at 80 GFLOP/s x {sys.argv[3]} cores: {floor:.2f} s; "
-      f"dagrad float32 fit {fit:.2f} s = {floor / fit:.2f} of the floor's speed "
-      f"({gflop / fit:.0f} dense-equivalent GFLOP/s)")
-PY
+read -r wall fit _ < <(row "dagrad float32")
+if [[ -n $wall ]]; then
+  read -r portable_wall portable_fit _ < <(row "dagrad portable f32")
+  if [[ -n $portable_wall ]]; then
+    echo "dagrad portable / native, float32: whole process $(ratio "$portable_wall" "$wall" %.3f)," \
+      "fit $(ratio "$portable_fit" "$fit" %.3f)"
+  fi
+  for ref in "scikit-learn" "libtorch 1 thread"; do
+    read -r ref_wall ref_fit _ < <(row "$ref")
+    if [[ -n $ref_wall ]]; then
+      echo "dagrad float32 whole process / $ref: $(ratio "$wall" "$ref_wall" %.3f)" \
+        "(fit alone: $(ratio "$fit" "$ref_fit" %.3f))"
+    fi
+  done
+  gflop="$(mlp_gflop "$sizes" 10)"
+  cores="$(nproc)"
+  floor="$(calc %.17g 'a / (80 * b)' "$gflop" "$cores")"
+  echo "dense FLOP: $(calc %.1f a "$gflop") GFLOP; floor at 80 GFLOP/s x $cores cores: $(calc %.2f a "$floor") s;" \
+    "dagrad float32 fit $(calc %.2f a "$fit") s = $(ratio "$floor" "$fit") of the floor's speed" \
+    "($(ratio "$gflop" "$fit" %.0f) dense-equivalent GFLOP/s)"
+fi

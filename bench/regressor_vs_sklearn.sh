@@ -74,6 +74,5 @@ PY
   read -r s_iter s_loss s_train s_test s_fit < <(summary "$sklearn_out")
   printf "%-6s %-13s %7s %22s %20s %20s %7.3f\n" "$label" "dagrad f64" "$d_iter" "$d_loss" "$d_train" "$d_test" "$d_fit"
   printf "%-6s %-13s %7s %22s %20s %20s %7.3f\n" "" "scikit-learn" "$s_iter" "$s_loss" "$s_train" "$s_test" "$s_fit"
-  /usr/bin/python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'       ({sys.argv[3]}) loss_ relative difference: {abs(a - b) / abs(b):.3e}')" \
-    "$d_loss" "$s_loss" "$params"
+  echo "       ($params) loss_ relative difference: $(relative_difference "$d_loss" "$s_loss")"
 done

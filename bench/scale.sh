@@ -16,16 +16,7 @@ threads="$(nproc)"
 bench_flags --sizes=sizes --epochs=epochs --threads=threads --data=data -- "$@"
 require_built examples/mnist_mlp
 
-# FLOP per epoch: 60,000 samples x 2 x (forward MACs + weight-gradient MACs
-# + input-gradient MACs of every layer but the first).
-gflop=$(python3 - "$sizes" "$epochs" <<'PY'
-import sys
-units = [784] + [int(s) for s in sys.argv[1].split(',')] + [10]
-macs = sum(a * b for a, b in zip(units, units[1:]))
-input_grads = sum(a * b for a, b in zip(units[1:], units[2:]))
-print(60000 * 2 * (2 * macs + input_grads) * int(sys.argv[2]) / 1e9)
-PY
-)
+gflop="$(mlp_gflop "$sizes" "$epochs")"
 floor=$(python3 -c "print(80 * $threads)")
 
 make_work
