@@ -19,23 +19,16 @@ make_work
 echo "MNIST, MLPClassifier(solver='lbfgs', hidden_layer_sizes=($sizes), max_iter=$max_iter, random_state=1); $(date -u +%F)"
 "$build/examples/mnist_mlp" --solver lbfgs --hidden-layer-sizes "$sizes" --max-iter "$max_iter" \
   --random-state 1 --dtype float64 --verbose 1 --timing --data "$data" 2>"$work/dagrad.err" >"$work/dagrad.out"
-(cd "$anchors" && /usr/bin/python3 - "$data" "$sizes" "$max_iter" >"$work/sklearn.out" 2>"$work/sklearn.err") <<'PY'
-import sys, time, warnings
+(cd "$anchors" && PYTHONPATH="$root/bench" /usr/bin/python3 - "$data" "$sizes" "$max_iter" >"$work/sklearn.out" 2>"$work/sklearn.err") <<'PY'
+import sys
 from idx import load
 from sklearn.neural_network import MLPClassifier
-warnings.filterwarnings("ignore")
+from sklearn_fit import fit_and_print
 xtr, ytr, xte, yte = load(sys.argv[1])
 xtr = xtr / 255.; xte = xte / 255.
 sizes = tuple(int(s) for s in sys.argv[2].split(","))
 mlp = MLPClassifier(solver="lbfgs", hidden_layer_sizes=sizes, max_iter=int(sys.argv[3]), random_state=1, verbose=1)
-t0 = time.perf_counter()
-mlp.fit(xtr, ytr)
-t1 = time.perf_counter()
-print(f"Training score: {mlp.score(xtr, ytr)}")
-print(f"Testing score: {mlp.score(xte, yte)}")
-print(f"fit_seconds: {t1 - t0:.3f}")
-print(f"loss_ = {mlp.loss_!r}, n_iter_ = {mlp.n_iter_}")
-sys.stdout.flush()
+fit_and_print(mlp, xtr, ytr, xte, yte)
 PY
 
 # loss_ and n_iter_ from L-BFGS-B's closing lines (" F = ..." and the

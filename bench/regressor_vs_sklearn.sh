@@ -30,11 +30,11 @@ for run in "${runs[@]}"; do
     flags+=("${flag//_/-}" "${kv#*=}")
   done
   dagrad_out="$("$build/examples/mlp_regressor" "${flags[@]}" --dtype float64 --timing --data "$data" 2>/dev/null)"
-  sklearn_out="$(/usr/bin/python3 - "$data" $params 2>/dev/null <<'PY'
-import sys, time, warnings
+  sklearn_out="$(PYTHONPATH="$root/bench" /usr/bin/python3 - "$data" $params 2>/dev/null <<'PY'
+import sys
 import numpy as np
 from sklearn.neural_network import MLPRegressor
-warnings.filterwarnings("ignore")
+from sklearn_fit import fit_and_print
 d = sys.argv[1]
 X = np.loadtxt(d + "/diabetes_data_raw.csv.gz")
 y = np.loadtxt(d + "/diabetes_target.csv.gz")
@@ -53,14 +53,7 @@ def value(name, text):
     except ValueError:
         return text
 params = {k: value(k, v) for k, v in (kv.split("=") for kv in sys.argv[2:])}
-mlp = MLPRegressor(**params)
-t0 = time.perf_counter()
-mlp.fit(X_train, y_train)
-t1 = time.perf_counter()
-print(f"Training R^2: {mlp.score(X_train, y_train)!r}")
-print(f"Testing R^2: {mlp.score(X_test, y_test)!r}")
-print(f"loss_ = {mlp.loss_!r}, n_iter_ = {mlp.n_iter_}")
-print(f"fit_seconds: {t1 - t0:.3f}")
+fit_and_print(MLPRegressor(**params), X_train, y_train, X_test, y_test, score="R^2")
 PY
 )"
   summary() {
