@@ -8,32 +8,15 @@
 //   build/bench/bench_attention [sequences context heads width]
 #include <dagrad/dagrad.hpp>
 
-#include <algorithm>
-#include <chrono>
+#include "timing.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 
 using namespace dagrad;
 using M = Matrix<float>;
 
 namespace {
-
-double best_seconds(Executor<float>& ex, const std::vector<Feed<float>>& feeds, const std::vector<Node>& fetches,
-                    int rounds = 7, int repeats = 50) {
-  static const bool cpu = std::getenv("DAGRAD_BENCH_CPU") != nullptr;
-  const auto now = [] {
-    if (cpu) return double(std::clock()) / CLOCKS_PER_SEC;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  };
-  double best = 1e30;
-  for (int round = 0; round < rounds; ++round) {
-    const double start = now();
-    for (int i = 0; i < repeats; ++i) ex.compute(feeds, fetches);
-    best = std::min(best, (now() - start) / repeats);
-  }
-  return best;
-}
 
 void measure(Dim sequences, Dim context, Dim heads, Dim width, bool causal, int threads) {
   const Dim rows = sequences * context;
@@ -46,7 +29,7 @@ void measure(Dim sequences, Dim context, Dim heads, Dim width, bool causal, int 
   Executor<float> ex(g, {.threads = threads});
   const M QKV = M::Random(rows, 3 * width), DY = M::Random(rows, width);
   const std::vector<Feed<float>> feeds = {{qkv, QKV}, {dy, DY}};
-  const double forward = best_seconds(ex, feeds, {y}), both = best_seconds(ex, feeds, {y, dqkv});
+  const double forward = bench::best_seconds(ex, feeds, {y}), both = bench::best_seconds(ex, feeds, {y, dqkv});
   std::printf("dagrad attention %lldx%lld, %lld heads, context %lld%s, threads %d: forward %.3f ms, "
               "forward+backward %.3f ms\n",
               static_cast<long long>(rows), static_cast<long long>(3 * width), static_cast<long long>(heads),

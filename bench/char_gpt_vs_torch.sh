@@ -13,41 +13,27 @@
 # and the last validation loss; then dagrad's generation speed on one thread.
 #   bench/char_gpt_vs_torch.sh [--iters 2000] [--eval-every 250] [--text FILE]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-text="$HOME/.cache/dagrad/kjv.txt"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+text="$kjv_text"
 iters=2000
 eval_every=250
-while (($#)); do
-  case "$1" in
-    --iters) iters="$2"; shift ;;
-    --eval-every) eval_every="$2"; shift ;;
-    --text) text="$2"; shift ;;
-    *) echo "char_gpt_vs_torch.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-exe="$root/build/examples/char_gpt"
-[[ -x "$exe" ]] || { echo "build first: ninja -C build examples/char_gpt" >&2; exit 1; }
-[[ -f "$text" ]] || { echo "no text $text: scripts/setup.sh writes the King James Bible there" >&2; exit 1; }
-/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch libopenblas0-pthread" >&2; exit 1; }
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+bench_flags --iters=iters --eval-every=eval_every --text=text -- "$@"
+exe="$build/examples/char_gpt"
+require_built examples/char_gpt
+require_text "$text"
+require_python torch
+make_work
 
 # run NAME COMMAND...: one row: ms/iter and the last "val loss" as the
 # program printed them, peak RSS from /usr/bin/time.
 run() {
-  local name="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
-    { echo "$name failed:"; cat "$work/err"; return 1; }
-  local wall kb ms val
-  read -r wall kb <"$work/time"
-  ms=$(grep -Eo 'ms_per_iter: [0-9.]+' "$work/out" | awk '{print $2}')
-  val=$(grep -Eo 'val loss [0-9.]+' "$work/out" | tail -1 | awk '{print $3}')
-  printf "%-20s %9s %9s %9.1f %9s\n" "$name" "$ms" "$((kb / 1024))" "$wall" "$val"
-  echo "$name|$ms|$((kb / 1024))|$val" >>"$work/rows"
-  grep '^step ' "$work/out" >"$work/steps-${name// /_}"
+  time_command "$@" || return 1
+  local ms val
+  ms="$(printed 'ms_per_iter: [0-9.]+' 2)"
+  val="$(printed 'val loss [0-9.]+' 3)"
+  printf "%-20s %9s %9s %9.1f %9s\n" "$1" "$ms" "$mib" "$wall" "$val"
+  echo "$1|$ms|$mib|$val" >>"$work/rows"
+  grep '^step ' "$work/out" >"$work/steps-${1// /_}"
 }
 
 echo "char GPT on $(basename "$text"), $iters iterations; $(nproc) cores; $(date -u +%F)"
@@ -63,24 +49,15 @@ for t in 1 2; do
   "$exe" --text "$text" --iters 20 --eval-every 1000 --threads "$t" --init pytorch \
     --checkpoint "$work/threads$t.dagradm" >/dev/null
 done
-if cmp -s "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads" &&
-  cmp -s "$work/threads1.dagradm" "$work/threads2.dagradm"; then
-  echo "dagrad at 1 and 2 threads: the same printed losses, and the same checkpoint after 20 steps, byte for byte"
-else
-  echo "dagrad at 1 and 2 threads: the losses or the checkpoints DIFFER"
-fi
-python3 - "$work/rows" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, ms, mib, val = line.strip().split("|")
-    rows[name] = (float(ms), int(mib), float(val))
-ms_t, mib_t, val_t = rows["pytorch 1 thread"]
-for name in ("dagrad 1 thread", "dagrad 2 threads"):
-    ms, mib, val = rows[name]
-    print(f"{name} / pytorch: ms/iter {ms / ms_t:.2f} (target <= 0.6), peak memory {mib / mib_t:.2f} "
-          f"(target <= 0.33), val loss {val - val_t:+.3f} (target within 0.05 after 2000 iterations)")
-PY
+same_files "dagrad at 1 and 2 threads: the same printed losses, and the same checkpoint after 20 steps, byte for byte" \
+  "dagrad at 1 and 2 threads: the losses or the checkpoints DIFFER" \
+  "$work/steps-dagrad_1_thread" "$work/steps-dagrad_2_threads" "$work/threads1.dagradm" "$work/threads2.dagradm"
+read -r ms_t mib_t val_t < <(row "pytorch 1 thread")
+for name in "dagrad 1 thread" "dagrad 2 threads"; do
+  read -r ms mib val < <(row "$name")
+  echo "$name / pytorch: ms/iter $(ratio "$ms" "$ms_t") (target <= 0.6), peak memory $(ratio "$mib" "$mib_t")" \
+    "(target <= 0.33), val loss $(calc %+.3f 'a - b' "$val" "$val_t") (target within 0.05 after 2000 iterations)"
+done
 # Generation on one thread, after a short training (its speed does not
 # depend on how well the model has learned): with the key/value cache, then
 # the whole window a character (bench/generation_speed.sh does both alone).

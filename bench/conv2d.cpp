@@ -8,11 +8,10 @@
 //   build/bench/bench_conv2d [images]
 #include <dagrad/dagrad.hpp>
 
-#include <algorithm>
-#include <chrono>
+#include "timing.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 
 using namespace dagrad;
 using M = Matrix<float>;
@@ -23,25 +22,6 @@ struct Layer {
   const char* name;
   Conv2dOptions options;
 };
-
-// The best time of one run of `fetch`, in seconds, over rounds of repeats:
-// wall-clock time, or with DAGRAD_BENCH_CPU set the process's CPU time
-// (steadier on a loaded machine at one thread; meaningless at two).
-double best_seconds(Executor<float>& ex, const std::vector<Feed<float>>& feeds,
-                    const std::vector<Node>& fetches, int rounds = 7, int repeats = 50) {
-  static const bool cpu = std::getenv("DAGRAD_BENCH_CPU") != nullptr;
-  const auto now = [] {
-    if (cpu) return double(std::clock()) / CLOCKS_PER_SEC;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  };
-  double best = 1e30;
-  for (int round = 0; round < rounds; ++round) {
-    const double start = now();
-    for (int i = 0; i < repeats; ++i) ex.compute(feeds, fetches);
-    best = std::min(best, (now() - start) / repeats);
-  }
-  return best;
-}
 
 void measure(const Layer& layer, Dim images, int threads) {
   const Conv2dOptions& o = layer.options;
@@ -62,8 +42,8 @@ void measure(const Layer& layer, Dim images, int threads) {
   const M X = (M::Random(images, in_size).array() + 1.0f) / 2.0f, DY = M::Random(images, out_size);
   const std::vector<Feed<float>> feeds = {{x, X}, {dy, DY}};
   const double flops = 2.0 * double(images) * double(o.out_channels) * double(out.height * out.width) * double(patch);
-  const double forward = best_seconds(ex, feeds, {y}), input = best_seconds(ex, feeds, {dx}),
-               filter = best_seconds(ex, feeds, {dw});
+  const double forward = bench::best_seconds(ex, feeds, {y}), input = bench::best_seconds(ex, feeds, {dx}),
+               filter = bench::best_seconds(ex, feeds, {dw});
   std::printf("%-28s threads %d  forward %6.1f us %5.1f GFLOP/s | grad_input %6.1f us %5.1f GFLOP/s | "
               "grad_filter %6.1f us %5.1f GFLOP/s\n",
               layer.name, threads, forward * 1e6, flops / forward / 1e9, input * 1e6, flops / input / 1e9,
@@ -99,7 +79,7 @@ void lenet_step(Dim images, int threads) {
   M Y = M::Zero(images, 10);
   for (Dim i = 0; i < images; ++i) Y(i, i % 10) = 1;
   const std::vector<Feed<float>> feeds = {{x, X}, {labels, Y}};
-  const double best = best_seconds(ex, feeds, fetches, 5, 20);
+  const double best = bench::best_seconds(ex, feeds, fetches, 5, 20);
   std::printf("lenet step, %lld images      threads %d  %6.0f us; x 1876 steps (2 epochs) = %.2f s\n",
               static_cast<long long>(images), threads, best * 1e6, best * 1876);
 }

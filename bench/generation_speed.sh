@@ -7,22 +7,14 @@
 # the speed does not depend on how well it has learned.
 #   bench/generation_speed.sh [--sample 5000] [--iters 1] [--text FILE]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-text="$HOME/.cache/dagrad/kjv.txt"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+text="$kjv_text"
 sample=5000
 iters=1
-while (($#)); do
-  case "$1" in
-    --sample) sample="$2"; shift ;;
-    --iters) iters="$2"; shift ;;
-    --text) text="$2"; shift ;;
-    *) echo "generation_speed.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-exe="$root/build/examples/char_gpt"
-[[ -x "$exe" ]] || { echo "build first: ninja -C build examples/char_gpt" >&2; exit 1; }
-[[ -f "$text" ]] || { echo "no text $text: scripts/setup.sh writes the King James Bible there" >&2; exit 1; }
+bench_flags --sample=sample --iters=iters --text=text -- "$@"
+exe="$build/examples/char_gpt"
+require_built examples/char_gpt
+require_text "$text"
 
 echo "char_gpt generation on one thread, $sample characters; $(nproc) cores; $(date -u +%F)"
 for mode in cached exact; do

@@ -6,45 +6,27 @@
 # /usr/bin/time; prints both outputs and a comparison.
 # usage: bench/grid_vs_sklearn.sh [DATA_DIR] [extra grid_search flags...]
 set -euo pipefail
-
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$here")"
-anchors="$(dirname "$0")/../../shared/anchors"
-data="${1:-${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="${1:-$mnist_data}"
 shift || true
-bin="$repo/build/examples/grid_search"
+bin="$build/examples/grid_search"
+require_file "$anchors/sklearn_grid.py" "reference script"
+require_python sklearn
+[[ -x /usr/bin/time ]] || die "/usr/bin/time missing: apt-get install time"
+require_built examples/grid_search
 
-if [ ! -f "$anchors/sklearn_grid.py" ]; then
-  echo "grid_vs_sklearn: the reference scripts are missing: no $anchors/sklearn_grid.py" >&2
-  exit 1
-fi
-if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
-  echo "grid_vs_sklearn: scikit-learn is missing; install it with:" >&2
-  echo "  sudo apt-get install python3-sklearn libopenblas0-pthread" >&2
-  exit 1
-fi
-if [ ! -x /usr/bin/time ]; then
-  echo "grid_vs_sklearn: /usr/bin/time is missing; install it with: sudo apt-get install time" >&2
-  exit 1
-fi
-if [ ! -x "$bin" ]; then
-  echo "grid_vs_sklearn: build the example first: ninja -C build examples/grid_search" >&2
-  exit 1
-fi
-
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+make_work
 
 echo "== scikit-learn: /usr/bin/python3 $anchors/sklearn_grid.py $data"
-/usr/bin/time -f "%e %M" -o "$tmp/sklearn.time" /usr/bin/python3 "$anchors/sklearn_grid.py" "$data" | tee "$tmp/sklearn.out"
+/usr/bin/time -f "%e %M" -o "$work/sklearn.time" /usr/bin/python3 "$anchors/sklearn_grid.py" "$data" | tee "$work/sklearn.out"
 echo
 dagrad_cmd=("$bin" --data "$data" --validation-rows 10000 --max-iter 10 --random-state 1
   --grid learning-rate-init=0.001,0.01,0.5 --grid hidden-layer-sizes=10:50:10,10,10,10 "$@")
 echo "== dagrad: ${dagrad_cmd[*]}"
-/usr/bin/time -f "%e %M" -o "$tmp/dagrad.time" "${dagrad_cmd[@]}" | tee "$tmp/dagrad.out"
+/usr/bin/time -f "%e %M" -o "$work/dagrad.time" "${dagrad_cmd[@]}" | tee "$work/dagrad.out"
 echo
 
-/usr/bin/python3 - "$tmp" <<'EOF'
+/usr/bin/python3 - "$work" <<'EOF'
 import re, sys
 tmp = sys.argv[1]
 line = re.compile(r"^Learning Rate: (\S+), Size: (\([^)]*\))\s+validation: ([0-9.]+)")

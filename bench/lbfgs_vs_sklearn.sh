@@ -5,48 +5,30 @@
 # lines; dagrad runs in float64, as scikit-learn does.
 #   bench/lbfgs_vs_sklearn.sh [--sizes 50] [--max-iter 10] [--data DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 sizes="50"
 max_iter=10
-while (($#)); do
-  case "$1" in
-    --sizes) sizes="$2"; shift ;;
-    --max-iter) max_iter="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    *) echo "lbfgs_vs_sklearn.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ -f "$anchors/idx.py" ]] || { echo "no IDX reader at $anchors/idx.py" >&2; exit 1; }
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn" >&2; exit 1; }
-[[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
+bench_flags --sizes=sizes --max-iter=max_iter --data=data -- "$@"
+require_file "$anchors/idx.py" "IDX reader"
+require_python sklearn
+require_built examples/mnist_mlp
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+make_work
 
 echo "MNIST, MLPClassifier(solver='lbfgs', hidden_layer_sizes=($sizes), max_iter=$max_iter, random_state=1); $(date -u +%F)"
-"$root/build/examples/mnist_mlp" --solver lbfgs --hidden-layer-sizes "$sizes" --max-iter "$max_iter" \
+"$build/examples/mnist_mlp" --solver lbfgs --hidden-layer-sizes "$sizes" --max-iter "$max_iter" \
   --random-state 1 --dtype float64 --verbose 1 --timing --data "$data" 2>"$work/dagrad.err" >"$work/dagrad.out"
-(cd "$anchors" && /usr/bin/python3 - "$data" "$sizes" "$max_iter" >"$work/sklearn.out" 2>"$work/sklearn.err") <<'PY'
-import sys, time, warnings
+(cd "$anchors" && PYTHONPATH="$root/bench" /usr/bin/python3 - "$data" "$sizes" "$max_iter" >"$work/sklearn.out" 2>"$work/sklearn.err") <<'PY'
+import sys
 from idx import load
 from sklearn.neural_network import MLPClassifier
-warnings.filterwarnings("ignore")
+from sklearn_fit import fit_and_print
 xtr, ytr, xte, yte = load(sys.argv[1])
 xtr = xtr / 255.; xte = xte / 255.
 sizes = tuple(int(s) for s in sys.argv[2].split(","))
 mlp = MLPClassifier(solver="lbfgs", hidden_layer_sizes=sizes, max_iter=int(sys.argv[3]), random_state=1, verbose=1)
-t0 = time.perf_counter()
-mlp.fit(xtr, ytr)
-t1 = time.perf_counter()
-print(f"Training score: {mlp.score(xtr, ytr)}")
-print(f"Testing score: {mlp.score(xte, yte)}")
-print(f"fit_seconds: {t1 - t0:.3f}")
-print(f"loss_ = {mlp.loss_!r}, n_iter_ = {mlp.n_iter_}")
-sys.stdout.flush()
+fit_and_print(mlp, xtr, ytr, xte, yte)
 PY
 
 # loss_ and n_iter_ from L-BFGS-B's closing lines (" F = ..." and the
@@ -64,8 +46,7 @@ read -r s_loss s_iter s_nfev s_train s_test s_fit < <(summary "$work/sklearn.out
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" program loss_ n_iter_ nfev train test fit_s
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" "dagrad f64" "$d_loss" "$d_iter" "$d_nfev" "$d_train" "$d_test" "$d_fit"
 printf "%-14s %24s %7s %5s %9s %9s %7s\n" "scikit-learn" "$s_loss" "$s_iter" "$s_nfev" "$s_train" "$s_test" "$s_fit"
-python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'loss_ relative difference: {abs(a - b) / abs(b):.3e}')" \
-  "$d_loss" "$s_loss"
+echo "loss_ relative difference: $(relative_difference "$d_loss" "$s_loss")"
 grep -h '^ConvergenceWarning' "$work/dagrad.err" || true
 # The library's verbose lines, all but the 17-digit " F =" line.
 lbfgsb_lines() { sed -n '/^RUNNING THE L-BFGS-B CODE/,/^\(STOP\|CONV\|ABNORMAL\)/p' "$1" | grep -v '^  F = '; }

@@ -6,32 +6,19 @@
 # time, the Epoch lines and accuracy from each program.
 #   bench/lenet_vs_libtorch.sh [--epochs 2] [--repeat N] [--data DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 epochs=2
 repeat=1
-while (($#)); do
-  case "$1" in
-    --epochs) epochs="$2"; shift ;;
-    --repeat) repeat="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    *) echo "lenet_vs_libtorch.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ -x "$root/build/examples/lenet" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
-[[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]] ||
-  { echo "libtorch missing: apt-get install libtorch-dev" >&2; exit 1; }
+bench_flags --epochs=epochs --repeat=repeat --data=data -- "$@"
+require_built examples/lenet
+has_libtorch || die "libtorch missing: apt-get install libtorch-dev"
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-g++ -std=c++17 -O2 "$anchors/libtorch_lenet.cpp" -o "$work/libtorch_lenet" \
-  -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10
+make_work
+libtorch_anchor libtorch_lenet
 
-# run NAME COMMAND...: one row of the table (bench/timed_run.sh), and the
-# program's Epoch lines kept to compare thread counts.
-source "$root/bench/timed_run.sh"
+# run NAME COMMAND...: one row of the table (timed_run), and the program's
+# Epoch lines kept to compare thread counts.
 run() {
   timed_run "$@"
   grep '^Epoch' "$work/out" >"$work/epochs-${1// /_}"
@@ -40,24 +27,15 @@ run() {
 echo "LeNet on MNIST, $epochs epochs, batch 64, Adam 1e-3; $(nproc) cores; $(date -u +%F)"
 printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
 for ((i = 0; i < repeat; i++)); do
-  run "dagrad 1 thread" "$root/build/examples/lenet" --epochs "$epochs" --threads 1 --data "$data"
-  run "dagrad 2 threads" "$root/build/examples/lenet" --epochs "$epochs" --threads 2 --data "$data"
+  run "dagrad 1 thread" "$build/examples/lenet" --epochs "$epochs" --threads 1 --data "$data"
+  run "dagrad 2 threads" "$build/examples/lenet" --epochs "$epochs" --threads 2 --data "$data"
   run "libtorch 1 thread" "$work/libtorch_lenet" "$data" "$epochs" 1
 done
-if cmp -s "$work/epochs-dagrad_1_thread" "$work/epochs-dagrad_2_threads"; then
-  echo "dagrad's Epoch lines: the same bits at 1 and 2 threads"
-else
-  echo "dagrad's Epoch lines DIFFER between 1 and 2 threads"
-fi
-python3 - "$work/rows" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, wall, fit, mib = line.strip().split("|")
-    rows[name] = (float(wall), float(fit), int(mib))
-ref = rows["libtorch 1 thread"]
-for name in ("dagrad 1 thread", "dagrad 2 threads"):
-    wall, fit, mib = rows[name]
-    print(f"{name} / libtorch: fit {fit / ref[1]:.2f} (target <= 0.4), whole process {wall / ref[0]:.2f} "
-          f"(target <= 0.33), peak {mib} MiB (target <= 150)")
-PY
+same_files "dagrad's Epoch lines: the same bits at 1 and 2 threads" "dagrad's Epoch lines DIFFER between 1 and 2 threads" \
+  "$work/epochs-dagrad_1_thread" "$work/epochs-dagrad_2_threads"
+read -r ref_wall ref_fit _ < <(row "libtorch 1 thread")
+for name in "dagrad 1 thread" "dagrad 2 threads"; do
+  read -r wall fit mib < <(row "$name")
+  echo "$name / libtorch: fit $(ratio "$fit" "$ref_fit") (target <= 0.4), whole process $(ratio "$wall" "$ref_wall")" \
+    "(target <= 0.33), peak $mib MiB (target <= 150)"
+done

@@ -8,24 +8,14 @@
 # (build-portable/, -Dnative=false, kernels chosen at run time).
 # References: ../shared/anchors (scikit-learn and PyTorch scripts).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-anchors="$(cd "$root/.." && pwd)/shared/anchors"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 repeat=1
 sizes="50"
-while (($#)); do
-  case "$1" in
-    --repeat) repeat="$2"; shift ;;
-    --sizes) sizes="$2"; shift ;;
-    --data) data="$2"; shift ;;
-    *) echo "mnist_vs_references.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ -d "$anchors" ]] || { echo "no reference scripts at $anchors" >&2; exit 1; }
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn libopenblas0-pthread" >&2; exit 1; }
-[[ -x "$root/build/examples/mnist_mlp" ]] || { echo "build first: bash scripts/test.sh or ninja -C build" >&2; exit 1; }
+bench_flags --repeat=repeat --sizes=sizes --data=data -- "$@"
+require_file "$anchors/sklearn_seed.py" "reference script"
+require_python sklearn
+require_built examples/mnist_mlp
 
 # The portable build (-Dnative=false: what a distribution ships) beside the
 # native one; configured and built here the first time.
@@ -37,27 +27,23 @@ if [[ ! -x "$portable" ]]; then
 fi
 ninja -C "$root/build-portable" examples/mnist_mlp >/dev/null
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+make_work
 libtorch=""
-if [[ -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then
-  g++ -std=c++17 -O2 "$anchors/libtorch_mlp.cpp" -o "$work/libtorch_mlp" \
-    -I/usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10 2>"$work/libtorch.log" &&
-    libtorch="$work/libtorch_mlp"
+if has_libtorch && libtorch_anchor libtorch_mlp 2>"$work/libtorch.log"; then
+  libtorch="$work/libtorch_mlp"
 fi
 
-# run NAME COMMAND...: one row of the table (bench/timed_run.sh).
-source "$root/bench/timed_run.sh"
+# run NAME COMMAND...: one row of the table (timed_run).
 run() { timed_run "$@"; }
 
 echo "MNIST, hidden_layer_sizes=($sizes), max_iter=10, random_state=1; $(nproc) cores; $(date -u +%F)"
 printf "%-22s %8s %9s %8s %10s\n" program wall_s peak_MiB fit_s test_acc
 for ((i = 0; i < repeat; i++)); do
-  run "dagrad float32" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+  run "dagrad float32" "$build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --data "$data"
   run "dagrad portable f32" "$portable" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --data "$data"
-  run "dagrad float64" "$root/build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
+  run "dagrad float64" "$build/examples/mnist_mlp" --hidden-layer-sizes "$sizes" --max-iter 10 \
     --random-state 1 --timing --dtype float64 --data "$data"
   (cd "$anchors" && run "scikit-learn" /usr/bin/python3 sklearn_seed.py "$data" "$sizes" 10)
   if [[ -n "$libtorch" && "$sizes" != *,* ]]; then
@@ -68,28 +54,24 @@ done
 # Ratios from this run (the last repeat of each program), and the lesson's
 # FLOP floor: 95.9 GFLOP (forward, weight gradients and the hidden layer's
 # input gradient, 60,000 samples x 10 epochs) at 80 GFLOP/s per core.
-python3 - "$work/rows" "$sizes" "$(nproc)" <<'PY'
-import sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, wall, fit, _ = line.strip().split("|")
-    rows[name] = (float(wall), float(fit))
-if "dagrad float32" not in rows:
-    sys.exit(0)
-wall, fit = rows["dagrad float32"]
-if "dagrad portable f32" in rows:
-    pw, pf = rows["dagrad portable f32"]
-    print(f"dagrad portable / native, float32: whole process {pw / wall:.3f}, fit {pf / fit:.3f}")
-for ref in ("scikit-learn", "libtorch 1 thread"):
-    if ref in rows:
-        print(f"dagrad float32 whole process / {ref}: {wall / rows[ref][0]:.3f} "
-              f"(fit alone: {fit / rows[ref][1]:.3f})")
-units = [784] + [int(s) for s in sys.argv[2].split(",")] + [10]
-macs = sum(a * b for a, b in zip(units, units[1:]))
-input_grads = sum(a * b for a, b in zip(units[1:], units[2:]))
-gflop = 60000 * 2 * (2 * macs + input_grads) * 10 / 1e9
-floor = gflop / (80 * int(sys.argv[3]))
-print(f"dense FLOP: {gflop:.1f} GFLOP; floor at 80 GFLOP/s x {sys.argv[3]} cores: {floor:.2f} s; "
-      f"dagrad float32 fit {fit:.2f} s = {floor / fit:.2f} of the floor's speed "
-      f"({gflop / fit:.0f} dense-equivalent GFLOP/s)")
-PY
+read -r wall fit _ < <(row "dagrad float32")
+if [[ -n $wall ]]; then
+  read -r portable_wall portable_fit _ < <(row "dagrad portable f32")
+  if [[ -n $portable_wall ]]; then
+    echo "dagrad portable / native, float32: whole process $(ratio "$portable_wall" "$wall" %.3f)," \
+      "fit $(ratio "$portable_fit" "$fit" %.3f)"
+  fi
+  for ref in "scikit-learn" "libtorch 1 thread"; do
+    read -r ref_wall ref_fit _ < <(row "$ref")
+    if [[ -n $ref_wall ]]; then
+      echo "dagrad float32 whole process / $ref: $(ratio "$wall" "$ref_wall" %.3f)" \
+        "(fit alone: $(ratio "$fit" "$ref_fit" %.3f))"
+    fi
+  done
+  gflop="$(mlp_gflop "$sizes" 10)"
+  cores="$(nproc)"
+  floor="$(calc %.17g 'a / (80 * b)' "$gflop" "$cores")"
+  echo "dense FLOP: $(calc %.1f a "$gflop") GFLOP; floor at 80 GFLOP/s x $cores cores: $(calc %.2f a "$floor") s;" \
+    "dagrad float32 fit $(calc %.2f a "$fit") s = $(ratio "$floor" "$fit") of the floor's speed" \
+    "($(ratio "$gflop" "$fit" %.0f) dense-equivalent GFLOP/s)"
+fi

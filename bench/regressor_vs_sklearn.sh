@@ -6,18 +6,11 @@
 # losses, for each solver. dagrad runs in float64, as scikit-learn does.
 #   bench/regressor_vs_sklearn.sh [--data DIR]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 data="/usr/lib/python3/dist-packages/sklearn/datasets/data"
-while (($#)); do
-  case "$1" in
-    --data) data="$2"; shift ;;
-    *) echo "regressor_vs_sklearn.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-/usr/bin/python3 -c "import sklearn" 2>/dev/null ||
-  { echo "scikit-learn missing: apt-get install python3-sklearn" >&2; exit 1; }
-[[ -x "$root/build/examples/mlp_regressor" ]] || { echo "build first: ninja -C build" >&2; exit 1; }
+bench_flags --data=data -- "$@"
+require_python sklearn
+require_built examples/mlp_regressor
 
 # Each run: a label, then the hyperparameters as scikit-learn names them.
 runs=(
@@ -36,12 +29,12 @@ for run in "${runs[@]}"; do
     flag="--${kv%%=*}"
     flags+=("${flag//_/-}" "${kv#*=}")
   done
-  dagrad_out="$("$root/build/examples/mlp_regressor" "${flags[@]}" --dtype float64 --timing --data "$data" 2>/dev/null)"
-  sklearn_out="$(/usr/bin/python3 - "$data" $params 2>/dev/null <<'PY'
-import sys, time, warnings
+  dagrad_out="$("$build/examples/mlp_regressor" "${flags[@]}" --dtype float64 --timing --data "$data" 2>/dev/null)"
+  sklearn_out="$(PYTHONPATH="$root/bench" /usr/bin/python3 - "$data" $params 2>/dev/null <<'PY'
+import sys
 import numpy as np
 from sklearn.neural_network import MLPRegressor
-warnings.filterwarnings("ignore")
+from sklearn_fit import fit_and_print
 d = sys.argv[1]
 X = np.loadtxt(d + "/diabetes_data_raw.csv.gz")
 y = np.loadtxt(d + "/diabetes_target.csv.gz")
@@ -60,14 +53,7 @@ def value(name, text):
     except ValueError:
         return text
 params = {k: value(k, v) for k, v in (kv.split("=") for kv in sys.argv[2:])}
-mlp = MLPRegressor(**params)
-t0 = time.perf_counter()
-mlp.fit(X_train, y_train)
-t1 = time.perf_counter()
-print(f"Training R^2: {mlp.score(X_train, y_train)!r}")
-print(f"Testing R^2: {mlp.score(X_test, y_test)!r}")
-print(f"loss_ = {mlp.loss_!r}, n_iter_ = {mlp.n_iter_}")
-print(f"fit_seconds: {t1 - t0:.3f}")
+fit_and_print(MLPRegressor(**params), X_train, y_train, X_test, y_test, score="R^2")
 PY
 )"
   summary() {
@@ -81,6 +67,5 @@ PY
   read -r s_iter s_loss s_train s_test s_fit < <(summary "$sklearn_out")
   printf "%-6s %-13s %7s %22s %20s %20s %7.3f\n" "$label" "dagrad f64" "$d_iter" "$d_loss" "$d_train" "$d_test" "$d_fit"
   printf "%-6s %-13s %7s %22s %20s %20s %7.3f\n" "" "scikit-learn" "$s_iter" "$s_loss" "$s_train" "$s_test" "$s_fit"
-  /usr/bin/python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'       ({sys.argv[3]}) loss_ relative difference: {abs(a - b) / abs(b):.3e}')" \
-    "$d_loss" "$s_loss" "$params"
+  echo "       ($params) loss_ relative difference: $(relative_difference "$d_loss" "$s_loss")"
 done

@@ -21,23 +21,15 @@
 #     memory and over TCP.
 #   bench/scaling.sh [--data DIR] [--rows N] [--batch B] [--repeats R]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-data="${DAGRAD_DATA:-$HOME/.cache/dagrad/mnist}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+data="$mnist_data"
 rows=12000
 batch=200
 repeats=50
-while (($#)); do
-  case "$1" in
-    --data) data="$2"; shift ;;
-    --rows) rows="$2"; shift ;;
-    --batch) batch="$2"; shift ;;
-    --repeats) repeats="$2"; shift ;;
-    *) echo "scaling.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-  shift
-done
-bench="$root/build/bench"
-[[ -x "$bench/bench_dist_step" && -x "$bench/bench_reduce_sum" ]] || { echo "scaling.sh: build with MPI first (ninja -C build)" >&2; exit 1; }
+bench_flags --data=data --rows=rows --batch=batch --repeats=repeats -- "$@"
+bench="$build/bench"
+require_built --note "meson builds them where it finds Open MPI" \
+  bench/bench_allgather bench/bench_dist_step bench/bench_reduce_sum
 # Open MPI refuses root without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # One rank a core, each pinned to its own.
