@@ -73,15 +73,7 @@ const char* isa_description(Isa isa) {
 }
 
 const DenseTable& dense_table_in_use() {
-  static const DenseTable& table = []() -> const DenseTable& {
-    switch (isa_in_use()) {
-#ifdef DAGRAD_DISPATCH_AVX2
-      case Isa::avx2: return avx2::dense_kernels();
-      case Isa::avx512: return avx512::dense_kernels();
-#endif
-      default: return baseline::dense_kernels();
-    }
-  }();
+  static const DenseTable& table = DAGRAD_ISA_BUILD(isa_in_use(), dense_kernels);
   return table;
 }
 

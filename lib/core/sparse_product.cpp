@@ -17,15 +17,7 @@ namespace dagrad::detail {
 
 namespace {
 
-const SparseKernels& sparse_kernels_for(Isa isa) {
-  switch (isa) {
-#ifdef DAGRAD_DISPATCH_AVX2
-    case Isa::avx2: return avx2::sparse_kernels();
-    case Isa::avx512: return avx512::sparse_kernels();
-#endif
-    default: return baseline::sparse_kernels();
-  }
-}
+const SparseKernels& sparse_kernels_for(Isa isa) { return DAGRAD_ISA_BUILD(isa, sparse_kernels); }
 
 }  // namespace
 

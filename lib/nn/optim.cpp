@@ -54,15 +54,7 @@ using ConstBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 namespace detail {
 
-const UpdateTable& update_kernels_for(dagrad::detail::Isa isa) {
-  switch (isa) {
-#ifdef DAGRAD_DISPATCH_AVX2
-    case dagrad::detail::Isa::avx2: return avx2::update_kernels();
-    case dagrad::detail::Isa::avx512: return avx512::update_kernels();
-#endif
-    default: return baseline::update_kernels();
-  }
-}
+const UpdateTable& update_kernels_for(dagrad::detail::Isa isa) { return DAGRAD_ISA_BUILD(isa, update_kernels); }
 
 }  // namespace detail
 

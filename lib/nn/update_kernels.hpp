@@ -30,20 +30,8 @@ struct UpdateKernels {
   void (*adam)(T* w, const T* g, T* m, T* v, std::int64_t n, AdamStep<T> s);
 };
 
-struct UpdateTable {
-  UpdateKernels<float> f32;
-  UpdateKernels<double> f64;
-};
-
-namespace baseline {
-const UpdateTable& update_kernels();
-}
-namespace avx2 {
-const UpdateTable& update_kernels();
-}
-namespace avx512 {
-const UpdateTable& update_kernels();
-}
+using UpdateTable = dagrad::detail::TypedKernels<UpdateKernels>;
+DAGRAD_ISA_BUILDS(UpdateTable, update_kernels)
 
 // The table of one instruction set this library carries.
 const UpdateTable& update_kernels_for(dagrad::detail::Isa isa);

@@ -8,6 +8,8 @@
 //   detail::dense_kernels<float>().product(a, 200, 50, false, b, 50, 10, false, 0, 200, c);
 #pragma once
 
+#include <dagrad/core/detail/isa.hpp>
+
 #include <cstddef>
 
 namespace dagrad::detail {
@@ -33,20 +35,8 @@ struct DenseKernels {
   void (*scale)(const T* x, T factor, T* out, std::ptrdiff_t n);
 };
 
-struct DenseTable {
-  DenseKernels<float> f32;
-  DenseKernels<double> f64;
-};
-
-namespace baseline {
-const DenseTable& dense_kernels();
-}
-namespace avx2 {
-const DenseTable& dense_kernels();
-}
-namespace avx512 {
-const DenseTable& dense_kernels();
-}
+using DenseTable = TypedKernels<DenseKernels>;
+DAGRAD_ISA_BUILDS(DenseTable, dense_kernels)
 
 // The table of isa_in_use() (detail/isa.hpp).
 const DenseTable& dense_table_in_use();

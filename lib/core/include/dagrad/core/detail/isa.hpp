@@ -27,4 +27,32 @@ const char* isa_name(Isa isa);
 // What the level's code was compiled for: "SSE2", "AVX2+FMA", "AVX-512".
 const char* isa_description(Isa isa);
 
+// A kernel table's float and double halves (Kernels<T>: a struct of
+// function pointers).
+template <template <class> class Kernels>
+struct TypedKernels {
+  Kernels<float> f32;
+  Kernels<double> f64;
+};
+
 }  // namespace dagrad::detail
+
+// A table of kernels built once per level: its kernels file is compiled in
+// namespace baseline, avx2 or avx512, each defining `const Table& getter()`.
+// DAGRAD_ISA_BUILDS declares the three in the current namespace;
+// DAGRAD_ISA_BUILD(isa, getter) is the one for that level, baseline's in a
+// library built without the others (DAGRAD_DISPATCH_AVX2, lib/core/meson.build).
+// clang-format off
+#define DAGRAD_ISA_BUILDS(Table, getter) \
+  namespace baseline { const Table& getter(); } \
+  namespace avx2 { const Table& getter(); } \
+  namespace avx512 { const Table& getter(); }
+// clang-format on
+#ifdef DAGRAD_DISPATCH_AVX2
+#define DAGRAD_ISA_BUILD(isa, getter)                                     \
+  ((isa) == ::dagrad::detail::Isa::avx512 ? avx512::getter()             \
+   : (isa) == ::dagrad::detail::Isa::avx2 ? avx2::getter()               \
+                                          : baseline::getter())
+#else
+#define DAGRAD_ISA_BUILD(isa, getter) ((void)(isa), baseline::getter())
+#endif

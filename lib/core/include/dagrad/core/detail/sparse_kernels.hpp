@@ -4,6 +4,8 @@
 //   detail::sparse_kernels_in_use().f32.product(a, inner, b, m, 0, rows, c);
 #pragma once
 
+#include <dagrad/core/detail/isa.hpp>
+
 #include <cstddef>
 #include <vector>
 
@@ -29,15 +31,7 @@ struct SparseKernels {
 };
 
 // Each build of lib/core/sparse_kernels.cpp defines one, in its own namespace.
-namespace baseline {
-const SparseKernels& sparse_kernels();
-}
-namespace avx2 {
-const SparseKernels& sparse_kernels();
-}
-namespace avx512 {
-const SparseKernels& sparse_kernels();
-}
+DAGRAD_ISA_BUILDS(SparseKernels, sparse_kernels)
 
 // The table of each instruction set in isas_available() (detail/isa.hpp),
 // baseline first, and the one of isa_in_use().
