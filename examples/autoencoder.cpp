@@ -61,12 +61,9 @@ void save_checkpoint_when_due(const nn::Trainer<float>& trainer, int epoch, int 
 
 // group: the ranks of mpirun, or null for one process.
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  const ArgParser parser = autoencoder_parser();
-  const ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = autoencoder_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume, bucket_bytes] =
       read_training_flags(args, 5);
 

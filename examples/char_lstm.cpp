@@ -91,12 +91,9 @@ DotOptions unrolled(const Config& c) {
 }
 
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  const ArgParser parser = char_lstm_parser();
-  const ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = char_lstm_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   Config c = read_config(args);
   const Corpus corpus = char_training::read_corpus(c);
   // The prompt is checked before training, not after.

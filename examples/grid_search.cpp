@@ -91,13 +91,10 @@ ArgParser make_parser() {
 }
 
 template <class T>
-T parse_number(const std::string& flag, const std::string& text, const std::string& what) {
-  T v{};
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-    throw UsageError(std::string(program) + ": --" + flag + " takes " + what + ", not '" + text + "'");
-  }
-  return v;
+T flag_number(const std::string& flag, const std::string& text, const std::string& what) {
+  const std::optional<T> v = parse_number<T>(text);
+  if (!v) throw UsageError(std::string(program) + ": --" + flag + " takes " + what + ", not '" + text + "'");
+  return *v;
 }
 
 GridParam parse_grid(const std::string& text) {
@@ -333,12 +330,12 @@ std::pair<MLPParams, Grid> base_and_grid(const ParsedArgs& args) {
 std::string choose_validation(const ParsedArgs& args, GridSearchOptions& options) {
   const bool seeded = args.has("validation-seed");
   const std::uint32_t seed =
-      seeded ? parse_number<std::uint32_t>("validation-seed", args.get("validation-seed"), "a seed") : 0;
+      seeded ? flag_number<std::uint32_t>("validation-seed", args.get("validation-seed"), "a seed") : 0;
   if (args.has("folds")) {
     if (args.has("validation-rows") || args.has("validation-fraction")) {
       throw UsageError(std::string(program) + ": --folds cannot be combined with --validation-rows or --validation-fraction");
     }
-    const int folds = parse_number<int>("folds", args.get("folds"), "a whole number >= 2");
+    const int folds = flag_number<int>("folds", args.get("folds"), "a whole number >= 2");
     options.validation = KFold{.folds = folds, .shuffle = seeded, .seed = seed};
     options.refit = true;
     return std::to_string(folds) + "-fold cross-validation" + (seeded ? ", shuffled" : "");
@@ -347,11 +344,11 @@ std::string choose_validation(const ParsedArgs& args, GridSearchOptions& options
     if (args.has("validation-rows")) {
       throw UsageError(std::string(program) + ": give --validation-rows or --validation-fraction, not both");
     }
-    const double f = parse_number<double>("validation-fraction", args.get("validation-fraction"), "a number in (0, 1)");
+    const double f = flag_number<double>("validation-fraction", args.get("validation-fraction"), "a number in (0, 1)");
     options.validation = Holdout{.fraction = f, .shuffle = seeded, .seed = seed};
     return "holdout of " + repr(f) + " of the training rows" + (seeded ? ", chosen at random" : ", the last ones");
   }
-  const auto rows = parse_number<std::size_t>("validation-rows", args.get("validation-rows", "10000"), "a whole number");
+  const auto rows = flag_number<std::size_t>("validation-rows", args.get("validation-rows", "10000"), "a whole number");
   options.validation = Holdout{.rows = rows, .shuffle = seeded, .seed = seed};
   return "holdout of " + std::to_string(rows) + " training rows" + (seeded ? ", chosen at random" : ", the last ones");
 }
@@ -377,14 +374,11 @@ void report(const ParsedArgs& args, const Grid& grid, const GridResult& result, 
 
 // group: the ranks of mpirun, or null for one process.
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  ArgParser parser = make_parser();
-  ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = make_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  ParsedArgs args = *parsed;
   auto [base, grid] = base_and_grid(args);
-  const int threads = parse_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
+  const int threads = flag_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
   base.threads = threads;
   GridSearchOptions options{.refit = args.has("refit"), .threads = threads, .group = group};
   const bool tests = !group || group->rank() == 0;  // the one process that reads and scores the test set

@@ -130,12 +130,9 @@ Network load_lenet(const std::string& path) {
 
 // group: the ranks of mpirun, or null for one process.
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  const ArgParser parser = lenet_parser();
-  const ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = lenet_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const auto [epochs, batch_size, learning_rate, seed, threads, shards, checkpoint, checkpoint_every, resume, bucket_bytes] =
       read_training_flags(args, args.has("load-graph") ? 0 : 2, args.has("load-graph") ? 0 : 1);
 

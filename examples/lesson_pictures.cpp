@@ -7,7 +7,6 @@
 
 #include "mnist_training.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 
@@ -30,16 +29,6 @@ ArgParser make_parser() {
   return p;
 }
 
-std::size_t parse_count(const std::string& flag, const std::string& text, std::size_t max) {
-  std::size_t v = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v == 0 || v > max) {
-    throw UsageError("lesson_pictures: --" + flag + " takes a whole number from 1 to " + std::to_string(max) +
-                     ", not '" + text + "'");
-  }
-  return v;
-}
-
 // The 784 features as a 28x28 text picture, each value a shade from ' ' to '@'.
 void print_vector(const Matrix<float>& x) {
   static const char shades[] = " .:-=+*#%@";
@@ -51,17 +40,15 @@ void print_vector(const Matrix<float>& x) {
 }
 
 int run(int argc, char** argv) {
-  const ArgParser parser = make_parser();
-  const ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = make_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const Mnist mnist = load_mnist_rows(args);
   std::cout << "training images: (" << mnist.train.images.count << ", " << mnist.train.images.features() << ")\n";
 
   if (args.has("digits")) {
-    const std::size_t count = parse_count("count", args.get("count", "40"), mnist.train.images.count);
+    const long held = long(mnist.train.images.count);
+    const auto count = static_cast<std::size_t>(args.get_int("count", std::min(40L, held), 1, held));
     write_png(digit_grid(mnist.train.images, mnist.train.labels, 0, count, 10), args.get("digits"));
     std::cout << "wrote " << args.get("digits") << " (the first " << count << " training digits)\n";
   }

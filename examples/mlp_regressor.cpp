@@ -12,7 +12,6 @@
 
 #include <dagrad/dagrad.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -53,12 +52,9 @@ void standardize(Matrix<double>& X, Eigen::Index train_rows) {
 
 // group: the ranks of mpirun, or null for one process.
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  ArgParser parser = regressor_parser();
-  ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = regressor_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  ParsedArgs args = *parsed;
   MLPParams params;
   apply_mlp_param_flags(args, params);
 
@@ -70,14 +66,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
                     std::to_string(y.cols()) + " values, not one for each of the " + std::to_string(X.rows()) +
                     " rows of diabetes_data_raw.csv.gz");
   }
-  const std::string test_text = args.get("test-rows", "100");
-  long test_rows = -1;
-  auto parsed = std::from_chars(test_text.data(), test_text.data() + test_text.size(), test_rows);
-  if (parsed.ec != std::errc() || parsed.ptr != test_text.data() + test_text.size() || test_rows < 1 ||
-      test_rows >= X.rows() - 1) {
-    throw UsageError("mlp_regressor: --test-rows takes a whole number from 1 to " + std::to_string(X.rows() - 2) +
-                     ", not '" + test_text + "'");
-  }
+  const long test_rows = args.get_int("test-rows", 100, 1, long(X.rows()) - 2);
   const Eigen::Index train_rows = X.rows() - test_rows;
   if (!args.has("raw")) standardize(X, train_rows);
   const Matrix<double> X_train = X.topRows(train_rows), X_test = X.bottomRows(test_rows);

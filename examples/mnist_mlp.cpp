@@ -11,7 +11,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -28,16 +27,6 @@ void print_profile(const MLPClassifier& mlp, const std::vector<NodeTime>& profil
     return;
   }
   std::cout << "\nDuring the fit. " << profile_table(profile, fit_seconds, mlp.params().threads);
-}
-
-std::size_t parse_count(const std::string& flag, const std::string& text, std::size_t max) {
-  std::size_t v = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v > max) {
-    throw UsageError("mnist_mlp: --" + flag + " takes a whole number from 0 to " + std::to_string(max) +
-                     ", not '" + text + "'");
-  }
-  return v;
 }
 
 // Each pixel as a shade from ' ' (0) to '@' (255), two characters wide.
@@ -103,7 +92,7 @@ void print_summary(const MLPClassifier& mlp, std::size_t features, const std::ve
 void show_digits(const ParsedArgs& args, const Mnist& mnist, bool writes) {
   const auto& im = mnist.train.images;
   if (args.has("show")) {
-    const std::size_t k = parse_count("show", args.get("show"), im.count - 1);
+    const auto k = static_cast<std::size_t>(args.get_int("show", 0, 0, long(im.count) - 1));
     show_digit(im, mnist.train.labels, k);
     if (args.has("show-png") && writes) {
       Image digit{im.rows, im.cols, 1, {}};
@@ -150,12 +139,9 @@ void write_outputs(const ParsedArgs& args, const MLPClassifier& mlp, const std::
 // group: the ranks of mpirun, or null for one process. Every rank trains;
 // only rank 0 prints (run_ranks silences the others) and writes files.
 int run(int argc, char** argv, nn::ShardGroup* group) {
-  ArgParser parser = mnist_mlp_parser();
-  ParsedArgs args = parser.parse(argc, argv);
-  if (args.help) {
-    std::cout << parser.help();
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = mnist_mlp_parser().parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  ParsedArgs args = *parsed;
   // The hyperparameters given as flags, over the defaults or a loaded model's.
   MLPParams params;
   apply_mlp_param_flags(args, params);

@@ -11,7 +11,6 @@
 
 #include "mnist_flags.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -73,12 +72,11 @@ inline TrainingFlags read_training_flags(const ParsedArgs& args, int default_epo
 inline std::size_t rows_flag(const ParsedArgs& args, const std::string& name) {
   if (!args.has(name)) return all_rows;
   const std::string text = args.get(name);
-  std::size_t rows = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rows);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || rows == 0) {
+  const std::optional<std::size_t> rows = parse_number<std::size_t>(text);
+  if (!rows || *rows == 0) {
     throw UsageError(args.program + ": --" + name + " takes a whole number of rows, 1 or more, not '" + text + "'");
   }
-  return rows;
+  return *rows;
 }
 
 // Once the rows are read: a flag that asked for more than the file holds

@@ -29,11 +29,9 @@ int run(int argc, char** argv) {
         "how long a session is kept after its page's event stream closed (default 10; training pauses at once)");
   dagrad::add_mnist_flags(p);
   p.add("threads", "N", "threads for the MNIST network (default 0: every core)");
-  const dagrad::ParsedArgs args = p.parse(argc, argv);
-  if (args.help) {
-    std::cout << p.help();
-    return 0;
-  }
+  const std::optional<dagrad::ParsedArgs> parsed = p.parse_or_help(argc, argv);
+  if (!parsed) return 0;
+  const dagrad::ParsedArgs& args = *parsed;
   const int port = int(args.get_int("port", 8080, 0, 65535));
   const std::string host = args.get("host", "127.0.0.1");
   if (host.empty()) throw dagrad::UsageError("playground: --host needs an address");

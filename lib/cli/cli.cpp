@@ -1,7 +1,7 @@
 #include <dagrad/cli/cli.hpp>
+#include <dagrad/core/number.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -24,26 +24,24 @@ std::string ParsedArgs::get(const std::string& name, const std::string& fallback
 long ParsedArgs::get_int(const std::string& name, long fallback, long low, long high) const {
   if (!has(name)) return fallback;
   const std::string text = get(name);
-  long v = 0;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || v < low || v > high) {
+  const std::optional<long> v = parse_number<long>(text);
+  if (!v || *v < low || *v > high) {
     throw UsageError(program + ": --" + name + " takes a whole number from " + std::to_string(low) + " to " +
                      std::to_string(high) + ", not '" + text + "'");
   }
-  return v;
+  return *v;
 }
 
 double ParsedArgs::get_double(const std::string& name, double fallback, double low, double high) const {
   if (!has(name)) return fallback;
   const std::string text = get(name);
-  double v = 0;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || !(v >= low && v <= high)) {
+  const std::optional<double> v = parse_number<double>(text);
+  if (!v || !(*v >= low && *v <= high)) {
     std::ostringstream range;
     range << low << " to " << high;
     throw UsageError(program + ": --" + name + " takes a number from " + range.str() + ", not '" + text + "'");
   }
-  return v;
+  return *v;
 }
 
 ArgParser::ArgParser(std::string program, std::string description)
@@ -73,6 +71,17 @@ ParsedArgs ArgParser::parse(int argc, const char* const* argv) const {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return parse(args);
+}
+
+std::optional<ParsedArgs> ArgParser::parse_or_help(int argc, const char* const* argv, std::ostream& out) const {
+  ParsedArgs args = parse(argc, argv);
+  if (!args.help) return args;
+  out << help();
+  return std::nullopt;
+}
+
+std::optional<ParsedArgs> ArgParser::parse_or_help(int argc, const char* const* argv) const {
+  return parse_or_help(argc, argv, std::cout);
 }
 
 ParsedArgs ArgParser::parse(const std::vector<std::string>& args) const {

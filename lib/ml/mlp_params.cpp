@@ -1,9 +1,9 @@
 // MLPParams by name: parsing, printing and validation, with errors that name
 // the parameter and its allowed values.
 #include <dagrad/core/error.hpp>
+#include <dagrad/core/number.hpp>
 #include <dagrad/ml/mlp.hpp>
 
-#include <charconv>
 #include <cmath>
 #include <functional>
 #include <iomanip>
@@ -25,19 +25,15 @@ constexpr int max_threads = 1024;
 }
 
 double parse_double(const std::string& name, const std::string& v) {
-  double d = 0;
-  const char* end = v.data() + v.size();
-  auto r = std::from_chars(v.data(), end, d);
-  if (v.empty() || r.ec != std::errc() || r.ptr != end) bad(name, v, "expected a number");
-  return d;
+  const std::optional<double> d = parse_number<double>(v);
+  if (!d) bad(name, v, "expected a number");
+  return *d;
 }
 
 long parse_int(const std::string& name, const std::string& v) {
-  long i = 0;
-  const char* end = v.data() + v.size();
-  auto r = std::from_chars(v.data(), end, i);
-  if (v.empty() || r.ec != std::errc() || r.ptr != end) bad(name, v, "expected a whole number");
-  return i;
+  const std::optional<long> i = parse_number<long>(v);
+  if (!i) bad(name, v, "expected a whole number");
+  return *i;
 }
 
 // Integer parameters are ints: a value past int's range would wrap around.

@@ -6,6 +6,7 @@
 
 #include <dagrad/core/autodiff.hpp>
 #include <dagrad/core/closest.hpp>
+#include <dagrad/core/number.hpp>
 #include <dagrad/core/error.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/gradcheck.hpp>

@@ -3,6 +3,7 @@
 // nearest one ("unknown flag --hidden-layer-size; did you mean --hidden-layer-sizes?").
 //   ArgParser p("mnist_mlp", "..."); p.add("max-iter", "N", "epochs");
 //   ParsedArgs a = p.parse(argc, argv);  if (a.has("max-iter")) ...
+//   (or parse_or_help, which prints the help for --help)
 #pragma once
 
 #include <dagrad/core/closest.hpp>  // the flags' suggestions
@@ -53,6 +54,12 @@ class ArgParser {
   ParsedArgs parse(int argc, const char* const* argv) const;
   ParsedArgs parse(const std::vector<std::string>& args) const;
   std::string help() const;
+  // parse(); when the line asks for --help (or -h), the help written to
+  // `out` (std::cout) instead, and no arguments: the program then exits 0.
+  //   const std::optional<ParsedArgs> args = parser.parse_or_help(argc, argv);
+  //   if (!args) return 0;
+  std::optional<ParsedArgs> parse_or_help(int argc, const char* const* argv, std::ostream& out) const;
+  std::optional<ParsedArgs> parse_or_help(int argc, const char* const* argv) const;
 
  private:
   struct Flag {
