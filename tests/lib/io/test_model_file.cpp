@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "blobs.hpp"
+#include "contains.hpp"
 #include "temp_dir.hpp"
 #include "thrown.hpp"
 
@@ -31,10 +32,6 @@ using dagrad::testing::TempDir;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The names in a folder, to check that a save left nothing but its file.
 std::set<std::string> entries(const fs::path& dir) {
@@ -270,13 +267,11 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
       CAPTURE(size);
       write_bytes(path, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(size)));
       const std::string msg = load_error(path);
-      CHECK(contains(msg, "truncated"));
-      CHECK(contains(msg, "found "));
+      check_contains(msg, {"truncated", "found "});
       CHECK((contains(msg, "need") || contains(msg, "declares")));
     }
     write_bytes(path, Bytes(good.begin(), good.end() - 1));
-    CHECK(contains(load_error(path), "truncated: tensor 'output/bias''s checksum needs 4 bytes"));
-    CHECK(contains(load_error(path), "found 3"));
+    check_contains(load_error(path), {"truncated: tensor 'output/bias''s checksum needs 4 bytes", "found 3"});
   }
   SUBCASE("a flipped byte in a tensor is a checksum mismatch naming the tensor") {
     Bytes b = good;
@@ -337,8 +332,7 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
     s = small_spec();
     s.classes = {1, 2, 3, 4};
     write_bytes(path, encode(s));
-    CHECK(contains(load_error(path), "tensor 'output/weights' has shape 5x3 but"));
-    CHECK(contains(load_error(path), "call for 5x4"));
+    check_contains(load_error(path), {"tensor 'output/weights' has shape 5x3 but", "call for 5x4"});
     s = small_spec();
     s.tensors.pop_back();
     write_bytes(path, encode(s));
@@ -521,8 +515,7 @@ TEST_CASE("training with check_numerics names the node and the batch where value
   p.check_numerics = true;
   MLPClassifier mlp = quiet(p);
   const std::string what = thrown<ExecutionError>([&] { mlp.fit(Features(train.X), train.y); });
-  CHECK(contains(what, "MLPClassifier.fit: epoch "));
-  CHECK(contains(what, "numeric check"));
+  check_contains(what, {"MLPClassifier.fit: epoch ", "numeric check"});
   // Without the check the same run ends with the solver's own error.
   p.check_numerics = false;
   MLPClassifier unchecked = quiet(p);

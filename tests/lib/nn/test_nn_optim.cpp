@@ -4,6 +4,7 @@
 #include <dagrad/nn.hpp>
 
 #include "../../../lib/nn/update_kernels.hpp"
+#include "contains.hpp"
 #include "thrown.hpp"
 
 #include <cmath>
@@ -12,10 +13,6 @@
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // loss = sum((w - c)^2), so dloss/dw = 2 (w - c): a step anyone can check by hand.
 struct Quadratic {
@@ -374,8 +371,7 @@ TEST_CASE("an optimizer given a node that is no parameter, or a bad setting, say
   Node other = g.parameter("other", {1, 1});
   Node loss = mean(matmul(x, w));
   std::string what = thrown<Error>([&] { nn::SGD opt(loss, {}, {x}); });
-  CHECK(contains(what, "nn::SGD"));
-  CHECK(contains(what, "'x' is input node, not a parameter"));
+  check_contains(what, {"nn::SGD", "'x' is input node, not a parameter"});
   what = thrown<Error>([&] { nn::Adam opt(loss, {}, {w, w}); });
   CHECK(contains(what, "'w' is listed twice"));
   CHECK_THROWS_WITH_AS(nn::Adam(loss, {}, {other}), doctest::Contains("'other' does not reach"), GraphError);
