@@ -402,35 +402,46 @@ TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file")
   CHECK(entries(taken) == std::set<std::string>{"inside"});
 }
 
+namespace {
+
+// A graph of two parameters, "w" 2x3 and "b" 1x3, and values for them.
+struct TwoParameters {
+  Graph g;
+  Node w = g.parameter("w", {2, 3});
+  Node b = g.parameter("b", {1, 3});
+  Matrix<double> wv{{1, 2, 3}, {4, 5, 6.5}};
+  Matrix<double> bv{{-1, 0.25, 1e-3}};
+
+  // Saves w and b at their values, from an executor of T.
+  template <class T>
+  void save(const std::string& path) {
+    Executor<T> ex(g, {.threads = 1});
+    ex.set(w, wv.cast<T>());
+    ex.set(b, bv.cast<T>());
+    save_parameters(ex, {w, b}, path);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("an executor's parameters save and load by node name") {
   const TempDir dir("model_file");
   for (int pass = 0; pass < 2; ++pass) {
-    Graph g;
-    Node w = g.parameter("w", {2, 3});
-    Node b = g.parameter("b", {1, 3});
-    Matrix<double> wv(2, 3), bv(1, 3);
-    wv << 1, 2, 3, 4, 5, 6.5;
-    bv << -1, 0.25, 1e-3;
+    TwoParameters p;
     const std::string path = dir.file("p" + std::to_string(pass));
     if (pass == 0) {
-      Executor<double> ex(g, {.threads = 1});
-      ex.set(w, wv);
-      ex.set(b, bv);
-      save_parameters(ex, {w, b}, path);
-      Executor<double> again(g, {.threads = 1});
-      load_parameters(again, {w, b}, path);
-      CHECK(again.value(w) == wv);
-      CHECK(again.value(b) == bv);
+      p.save<double>(path);
+      Executor<double> again(p.g, {.threads = 1});
+      load_parameters(again, {p.w, p.b}, path);
+      CHECK(again.value(p.w) == p.wv);
+      CHECK(again.value(p.b) == p.bv);
     } else {
-      Executor<float> ex(g, {.threads = 1});
-      ex.set(w, wv.cast<float>());
-      ex.set(b, bv.cast<float>());
-      save_parameters(ex, {w, b}, path);
-      Executor<float> again(g, {.threads = 1});
-      load_parameters(again, {w, b}, path);
-      CHECK(again.value(w) == wv.cast<float>());
+      p.save<float>(path);
+      Executor<float> again(p.g, {.threads = 1});
+      load_parameters(again, {p.w, p.b}, path);
+      CHECK(again.value(p.w) == p.wv.cast<float>());
       // Fewer nodes than the file holds, another shape, a missing name.
-      CHECK_THROWS_WITH_AS(load_parameters(again, {w}, path),
+      CHECK_THROWS_WITH_AS(load_parameters(again, {p.w}, path),
                            doctest::Contains("tensor 'b' is not among the nodes to load"), DataError);
       Graph h;
       Node w2 = h.parameter("w", {3, 2});
@@ -448,38 +459,30 @@ TEST_CASE("an executor's parameters save and load by node name") {
 
 TEST_CASE("parse_parameters loads the bytes of a parameters file as load_parameters loads the file") {
   const TempDir dir("model_file");
-  Graph g;
-  Node w = g.parameter("w", {2, 3});
-  Node b = g.parameter("b", {1, 3});
-  Matrix<double> wv(2, 3), bv(1, 3);
-  wv << 1, 2, 3, 4, 5, 6.5;
-  bv << -1, 0.25, 1e-3;
-  Executor<double> ex(g, {.threads = 1});
-  ex.set(w, wv);
-  ex.set(b, bv);
+  TwoParameters p;
   const std::string path = dir.file("params");
-  save_parameters(ex, {w, b}, path);
+  p.save<double>(path);
   const Bytes bytes = read_bytes(path);
 
-  Executor<double> again(g, {.threads = 1});
-  parse_parameters(again, {w, b}, bytes, "in memory");
-  CHECK(again.value(w) == wv);
-  CHECK(again.value(b) == bv);
+  Executor<double> again(p.g, {.threads = 1});
+  parse_parameters(again, {p.w, p.b}, bytes, "in memory");
+  CHECK(again.value(p.w) == p.wv);
+  CHECK(again.value(p.b) == p.bv);
 
   // The same checks and messages, `name` standing for the path.
   Bytes cut(bytes.begin(), bytes.end() - 1);
-  CHECK_THROWS_WITH_AS(parse_parameters(again, {w, b}, cut, "in memory"),
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {p.w, p.b}, cut, "in memory"),
                        "in memory: truncated: tensor 'b''s checksum needs 4 bytes at offset 170, "
                        "found 3 (the file has 173 bytes)",
                        DataError);
   write_bytes(path, cut);
   const std::string cut_message =
       path + ": truncated: tensor 'b''s checksum needs 4 bytes at offset 170, found 3 (the file has 173 bytes)";
-  CHECK_THROWS_WITH_AS(load_parameters(again, {w, b}, path), cut_message.c_str(), DataError);
-  CHECK_THROWS_WITH_AS(parse_parameters(again, {w}, bytes, "in memory"),
+  CHECK_THROWS_WITH_AS(load_parameters(again, {p.w, p.b}, path), cut_message.c_str(), DataError);
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {p.w}, bytes, "in memory"),
                        "in memory: tensor 'b' is not among the nodes to load", DataError);
   // A refused file sets nothing.
-  CHECK(again.value(w) == wv);
+  CHECK(again.value(p.w) == p.wv);
 }
 
 TEST_CASE("named tensors save and load in their order, with infinities, and a repeated name is refused") {
