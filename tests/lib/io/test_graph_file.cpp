@@ -352,27 +352,30 @@ TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is r
     return "net.dagradg: cached gradient " + std::to_string(index_of(c, m)) + " (d'" + y + "' / d'" + x +
            "' = node " + std::to_string(id(grad)) + " '" + grad + "'): ";
   };
+  // good with the record of d'loss'/dx pointed at the node named grad: what
+  // parse_graph says of it, and how that must name the record.
+  struct Refusal {
+    std::string said, record;
+  };
+  auto pointed = [&](Node x, const std::string& x_name, const std::string& grad) {
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, x);
+    m.grad = id(grad);
+    return Refusal{refused_as(c), where(c, m, "loss", x_name, grad)};
+  };
 
   SUBCASE("the issue's file: out/w's gradient is grad(conv/b), 1x2 instead of 18x3") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_w);
-    m.grad = id("grad(conv/b)");
-    CHECK(refused_as(c) == where(c, m, "loss", "out/w", "grad(conv/b)") +
-                               "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
+    const Refusal r = pointed(out_w, "out/w", "grad(conv/b)");
+    CHECK(r.said == r.record + "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
   }
   SUBCASE("a backward node of the right shape that holds another node's gradient") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_b);
-    m.grad = id("grad(out/scale)");
     CHECK(net.g.find("grad(out/scale)")->shape() == out_b.shape());
-    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "grad(out/scale)") +
-                               "the node holds the gradient of 'out/scale', not of 'out/b'");
+    const Refusal r = pointed(out_b, "out/b", "grad(out/scale)");
+    CHECK(r.said == r.record + "the node holds the gradient of 'out/scale', not of 'out/b'");
   }
   SUBCASE("a forward node of the right shape") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_b);
-    m.grad = id("out/scale");
-    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "out/scale") + "the node is not a backward node");
+    const Refusal r = pointed(out_b, "out/b", "out/scale");
+    CHECK(r.said == r.record + "the node is not a backward node");
   }
   SUBCASE("a record whose y is no scalar") {
     format::Contents c = good;
