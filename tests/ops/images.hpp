@@ -209,6 +209,4 @@ inline void check_pool_gradients(const std::function<dagrad::Node(dagrad::Node, 
   }
 }
 
-using op_checks::shape_error;
-
 }  // namespace images

@@ -40,6 +40,6 @@ TEST_CASE("avg_pool2d_grad passes gradcheck (avg_pool2d's second derivative path
 TEST_CASE("avg_pool2d_grad rejects an output gradient that is not the pooled shape") {
   Graph g;
   Node dy = g.input("dy", {batch, 6});
-  CHECK(images::shape_error([&] { avg_pool2d_grad(dy, {.in = {2, 4, 4}, .size = 2}); })
-            .find("rows hold 6 values, not channels × height × width = 2×2×2 = 8") != std::string::npos);
+  op_checks::check_shape_error([&] { avg_pool2d_grad(dy, {.in = {2, 4, 4}, .size = 2}); },
+                               {"rows hold 6 values, not channels × height × width = 2×2×2 = 8"});
 }
