@@ -13,27 +13,19 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("conv2d of a 3x3 image with a 2x2 kernel gives the four sums worked out by hand") {
-  Graph g;
-  Node x = g.input("x", {1, 9});
-  Node w = g.parameter("w", {1, 4});
-  Node y = conv2d(x, w, {.in = {1, 3, 3}, .kernel = 2});
-  CHECK(y.shape() == Shape{1, 4});
-  Executor<double> ex(g);
-  ex.set(w, M{{1, 2, 3, 4}});
+  op_checks::Applied<> y([](Node x, Node w) { return conv2d(x, w, {.in = {1, 3, 3}, .kernel = 2}); },
+                         {{"x", {1, 9}}, {"w", {1, 4}}});
+  CHECK(y.out.shape() == Shape{1, 4});
   // Image 1..9 row by row; y(0, 0) = 1·1 + 2·2 + 3·4 + 4·5 = 37, each step right adds 10, down 30.
-  images::check_close(ex.run({{x, M{{1, 2, 3, 4, 5, 6, 7, 8, 9}}}}, {y})[0], M{{37, 47, 67, 77}});
+  images::check_close(y.run({M{{1, 2, 3, 4, 5, 6, 7, 8, 9}}, M{{1, 2, 3, 4}}}), M{{37, 47, 67, 77}});
 }
 
 TEST_CASE("conv2d pads with zeros: a 2x2 kernel over a 2x2 image padded by 1 gives 3x3") {
-  Graph g;
-  Node x = g.input("x", {1, 4});
-  Node w = g.parameter("w", {1, 4});
-  Node y = conv2d(x, w, {.in = {1, 2, 2}, .kernel = 2, .padding = 1});
-  CHECK(y.shape() == Shape{1, 9});
-  Executor<double> ex(g);
-  ex.set(w, M{{1, 10, 100, 1000}});
+  op_checks::Applied<> y([](Node x, Node w) { return conv2d(x, w, {.in = {1, 2, 2}, .kernel = 2, .padding = 1}); },
+                         {{"x", {1, 4}}, {"w", {1, 4}}});
+  CHECK(y.out.shape() == Shape{1, 9});
   // Image [[1, 2], [3, 4]]: the corner window sees only pixel 1 under w's last element.
-  images::check_close(ex.run({{x, M{{1, 2, 3, 4}}}}, {y})[0],
+  images::check_close(y.run({M{{1, 2, 3, 4}}, M{{1, 10, 100, 1000}}}),
                       M{{1000, 2100, 200, 3010, 4321, 402, 30, 43, 4}});
 }
 

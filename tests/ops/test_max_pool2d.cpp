@@ -12,13 +12,10 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("max_pool2d takes the largest of each 2x2 window of a 4x4 image") {
-  Graph g;
-  Node x = g.input("x", {1, 16});
-  Node y = max_pool2d(x, {.in = {1, 4, 4}, .size = 2});
-  CHECK(y.shape() == Shape{1, 4});
-  Executor<double> ex(g);
+  op_checks::Applied<> y([](Node x) { return max_pool2d(x, {.in = {1, 4, 4}, .size = 2}); }, {{"x", {1, 16}}});
+  CHECK(y.out.shape() == Shape{1, 4});
   const M X{{1, 5, -2, 0, 3, 2, -1, -3, 0, 0, 9, 8, -4, 1, 7, 9.5}};
-  images::check_close(ex.run({{x, X}}, {y})[0], M{{5, 0, 1, 9.5}});
+  images::check_close(y.run({X}), M{{5, 0, 1, 9.5}});
 }
 
 TEST_CASE("max_pool2d matches a direct loop for side-by-side and overlapping windows") {
