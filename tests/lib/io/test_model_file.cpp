@@ -19,6 +19,7 @@
 
 #include "blobs.hpp"
 #include "contains.hpp"
+#include "sanitizer.hpp"
 #include "temp_dir.hpp"
 #include "thrown.hpp"
 
@@ -571,11 +572,7 @@ TEST_CASE("a save killed at any moment leaves the old model or the new one, whol
   // 200 kills; 40 in a sanitized build, whose saves run several times slower
   // (the same kill points, spread over two saves, a fifth as many; the
   // regular build runs all 200).
-#if defined(DAGRAD_SANITIZED)
-  const int kills = 40;
-#else
-  const int kills = 200;
-#endif
+  const int kills = sanitizer::any ? 40 : 200;
   for (int i = 0; i < kills; ++i) {
     const pid_t child = fork();
     REQUIRE(child >= 0);
