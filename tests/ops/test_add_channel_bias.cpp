@@ -11,14 +11,9 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("add_channel_bias adds each channel's bias to that channel's pixels in every row") {
-  Graph g;
-  Node x = g.input("x", {batch, 6});
-  Node b = g.parameter("b", {1, 3});
-  Node y = add_channel_bias(x, b);
-  CHECK(y.shape() == Shape{batch, 6});
-  Executor<double> ex(g);
-  ex.set(b, M{{10, 20, 30}});
-  images::check_close(ex.run({{x, M{{1, 2, 3, 4, 5, 6}, {0, 0, 0, 0, 0, 1}}}}, {y})[0],
+  op_checks::Applied<> y(add_channel_bias, {{"x", {batch, 6}}, {"b", {1, 3}}});
+  CHECK(y.out.shape() == Shape{batch, 6});
+  images::check_close(y.run({M{{1, 2, 3, 4, 5, 6}, {0, 0, 0, 0, 0, 1}}, M{{10, 20, 30}}}),
                       M{{11, 12, 23, 24, 35, 36}, {10, 10, 20, 20, 30, 31}});
 }
 
