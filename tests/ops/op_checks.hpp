@@ -1,7 +1,10 @@
 // What the op tests share beyond the registry's generic checks
-// (test_registry.cpp): varied values, an op's values over batch rows, its
-// gradient worked by hand, and the message of the ShapeError a build throws.
+// (test_registry.cpp): an op built over inputs of a graph of its own and run
+// (Applied), varied values, an op's values over batch rows, its gradient
+// worked by hand, how it writes itself, and the message of the ShapeError a
+// build throws.
 //   op_checks::check_rowwise(exp, "exp", X, want);
+//   check_near(op_checks::Applied<>(mse_loss, {{"p", {batch, 2}}, {"t", {batch, 2}}}).run({P, T}), M{{3.5}});
 #pragma once
 
 #include "check_near.hpp"
