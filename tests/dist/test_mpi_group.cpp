@@ -10,12 +10,13 @@
 #include <dagrad/nn.hpp>
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include <unistd.h>
+
+#include "mpi_main.hpp"
 
 using namespace dagrad;
 
@@ -148,6 +149,17 @@ struct MlpRun {
   double loss = 0;
 };
 
+// mlp, printing nothing, fitted to X and y alone (group null) or on the
+// group: what the runs' comparisons read.
+template <class Estimator, class Targets>
+MlpRun fitted(Estimator mlp, nn::ShardGroup* group, const Matrix<double>& X, const Targets& y) {
+  std::ostringstream sink;
+  mlp.set_output(&sink, &sink);
+  mlp.set_group(group);
+  mlp.fit(Features(X), y);
+  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
+}
+
 // An MLPClassifier on 150 rows of the data (three classes by the first
 // target's sign and size), alone with `shards` or on the group.
 MlpRun fit_mlp(MLPParams p, nn::ShardGroup* group) {
@@ -159,12 +171,7 @@ MlpRun fit_mlp(MLPParams p, nn::ShardGroup* group) {
     const double t = d.Y(i % 45, 0) + 0.1 * (i / 45);
     y[std::size_t(i)] = t < -0.3 ? 0 : t < 0.3 ? 1 : 2;
   }
-  MLPClassifier mlp(p);
-  std::ostringstream sink;
-  mlp.set_output(&sink, &sink);
-  mlp.set_group(group);
-  mlp.fit(Features(X), y);
-  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
+  return fitted(MLPClassifier(p), group, X, y);
 }
 
 // An MLPRegressor on the same 150 rows with both targets (multi-output),
@@ -176,12 +183,7 @@ MlpRun fit_regressor(MLPParams p, nn::ShardGroup* group) {
     X.row(i) = d.X.row(i % 45) * (1.0 + 0.01 * (i / 45));
     Y.row(i) = d.Y.row(i % 45).array() + 0.1 * (i / 45);
   }
-  MLPRegressor mlp(p);
-  std::ostringstream sink;
-  mlp.set_output(&sink, &sink);
-  mlp.set_group(group);
-  mlp.fit(Features(X), Y);
-  return {mlp.loss_curve(), mlp.validation_scores(), mlp.coefs(), mlp.intercepts(), mlp.loss()};
+  return fitted(MLPRegressor(p), group, X, Y);
 }
 
 void check_same_bits(const MlpRun& a, const MlpRun& b) {
@@ -280,17 +282,4 @@ TEST_CASE("a multi-output MLPRegressor on the group: the bits of shards = size i
   }
 }
 
-int main(int argc, char** argv) {
-  if (!dist::launched_by_mpirun()) {
-    std::fprintf(stderr, "test_mpi_group: run it under mpirun with 2 or more ranks\n");
-    return 1;
-  }
-  dist::MpiGroup group;
-  if (group.size() < 2) {
-    std::fprintf(stderr, "test_mpi_group: %d rank; it needs 2 or more\n", group.size());
-    return 1;
-  }
-  world = &group;
-  doctest::Context context(argc, argv);
-  return context.run();
-}
+int main(int argc, char** argv) { return run_on_all_ranks(argc, argv, "test_mpi_group", world); }

@@ -11,9 +11,10 @@
 #include <dagrad/nn.hpp>
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <sstream>
+
+#include "mpi_main.hpp"
 
 using namespace dagrad;
 
@@ -209,17 +210,4 @@ TEST_CASE("a Trainer on the group sums through reduce_sum and takes the steps of
   check_trainer<double>();
 }
 
-int main(int argc, char** argv) {
-  if (!dist::launched_by_mpirun()) {
-    std::fprintf(stderr, "test_reduce_sum: run it under mpirun with 2 or more ranks\n");
-    return 1;
-  }
-  dist::MpiGroup group;
-  if (group.size() < 2) {
-    std::fprintf(stderr, "test_reduce_sum: %d rank; it needs 2 or more\n", group.size());
-    return 1;
-  }
-  world = &group;
-  doctest::Context context(argc, argv);
-  return context.run();
-}
+int main(int argc, char** argv) { return run_on_all_ranks(argc, argv, "test_reduce_sum", world); }

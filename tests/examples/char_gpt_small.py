@@ -38,13 +38,8 @@ t.check_checkpoints(one, 60, 20, ["--embd", "32"], "a checkpoint of another mode
 
 # A seeded sample continues its prompt with characters of the text, the
 # same at 1 and 2 threads; --svg has a box a block, --dot the backward graph.
-samples = []
-for threads in ("1", "2"):
-    r = run("--iters", "20", "--threads", threads, "--sample", "80", "--prompt", "the lord", "--top-k", "5",
-            "--svg", path("gpt.svg"), "--dot", path("gpt.dot"))
-    samples.append(t.sample(r, 80))
-assert samples[0] == samples[1], samples
-assert samples[0].startswith("the lord") and len(samples[0]) == len("the lord") + 80, samples
+sample, picture = t.check_sample(80, "the lord", ["--top-k", "5"], path("gpt.svg"), path("gpt.dot"),
+                                 ("embed", "block1", "block2", "ln_f", "head"))
 # The sample is drawn over a key/value cache (80 characters after 8 cross
 # the 16-character window: context shifts); --exact-sample runs the whole
 # window for each character instead, from the same model and seed: the
@@ -52,10 +47,7 @@ assert samples[0].startswith("the lord") and len(samples[0]) == len("the lord") 
 r = run("--iters", "20", "--threads", "2", "--sample", "80", "--prompt", "the lord", "--top-k", "5", "--exact-sample")
 exact = t.sample(r, 80)
 assert len(exact) == len("the lord") + 80, exact
-assert exact[:16] == samples[0][:16], (exact, samples[0])
-picture = open(path("gpt.svg")).read()
-for box in ("embed", "block1", "block2", "ln_f", "head"):
-    assert ">" + box + "<" in picture, box
+assert exact[:16] == sample[:16], (exact, sample)
 assert "attention" in picture
 assert "grad(" in open(path("gpt.dot")).read()
 

@@ -35,16 +35,8 @@ assert t.loss(last, "val") < t.loss(first, "val") - 0.5, one.stdout
 # model's checkpoint refused, naming the flags.
 t.check_checkpoints(one, 80, 40, ["--hidden", "32"], "a checkpoint of another model; give the --layers and --hidden")
 
-samples = []
-for threads in ("1", "2"):
-    r = run("--iters", "20", "--threads", threads, "--sample", "60", "--prompt", "god created", "--top-k", "4",
-            "--svg", path("lstm.svg"), "--dot", path("lstm.dot"))
-    samples.append(t.sample(r, 60))
-assert samples[0] == samples[1], samples
-assert samples[0].startswith("god created") and len(samples[0]) == len("god created") + 60, samples
-picture = open(path("lstm.svg")).read()
-for box in ("embed", "head", "lstm1/t0", "lstm1/t7", "lstm2/t0", "lstm2/t7"):
-    assert ">" + box + "<" in picture, box
+t.check_sample(60, "god created", ["--top-k", "4"], path("lstm.svg"), path("lstm.dot"),
+               ("embed", "head", "lstm1/t0", "lstm1/t7", "lstm2/t0", "lstm2/t7"))
 dot = open(path("lstm.dot")).read()
 assert "grad(" in dot and "strided_rows" in dot and "interleave_rows" in dot
 

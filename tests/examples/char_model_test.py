@@ -93,6 +93,23 @@ class CharModelTest:
         assert set(text) <= set(self.text), text
         return text
 
+    # A seeded sample of `count` characters after `prompt`, drawn at 1 and 2
+    # threads with these flags: the same at both, the prompt and `count`
+    # characters of the text. Each run also writes a picture to `svg` and the
+    # graph to `dot`; the picture must have a box named each of `boxes`.
+    def check_sample(self, count, prompt, flags, svg, dot, boxes):
+        samples = []
+        for threads in ("1", "2"):
+            r = self.run("--iters", "20", "--threads", threads, "--sample", count, "--prompt", prompt, *flags,
+                         "--svg", svg, "--dot", dot)
+            samples.append(self.sample(r, count))
+        assert samples[0] == samples[1], samples
+        assert samples[0].startswith(prompt) and len(samples[0]) == len(prompt) + count, samples
+        picture = open(svg).read()
+        for box in boxes:
+            assert ">" + box + "<" in picture, box
+        return samples[0], picture
+
     # --memory's line: its groups (MEMORY_LINE + tail), the plan drawn on --dot.
     def memory_plan(self, tail=""):
         r = self.run("--iters", "5", "--threads", "2", "--memory", "--dot", self.path("plan.dot"))

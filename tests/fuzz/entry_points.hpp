@@ -2,6 +2,7 @@
 // to: the IDX reader, the model-file and graph-file readers and mnist_mlp's
 // command line. Each returns or throws dagrad::Error; any other outcome is a bug.
 //   dagrad_fuzz::idx(bytes);  dagrad_fuzz::model(bytes);  dagrad_fuzz::graph(bytes);  dagrad_fuzz::cli(bytes);
+//   dagrad_fuzz::feed(dagrad_fuzz::idx, {data, size});  // in a target: refusals are no finding
 #pragma once
 
 #include <dagrad/cli/cli.hpp>
@@ -138,6 +139,26 @@ inline void cli(Bytes bytes) {
   }
   params.validate();
   for (const auto& name : names) (void)params.get(name);
+}
+
+// What a target does with its input: entry on the bytes, a dagrad::Error
+// being the bytes refused, which is no finding.
+inline void feed(void (*entry)(Bytes), Bytes bytes) {
+  try {
+    entry(bytes);
+  } catch (const dagrad::Error&) {
+  }
+}
+
+// The same, then again with the checksums rewritten (fix_checksums) so that
+// mutations reach the checks behind them.
+inline void feed_as_is_and_fixed(void (*entry)(Bytes), Bytes bytes) {
+  feed(entry, bytes);
+  std::vector<std::uint8_t> fixed(bytes.begin(), bytes.end());
+  fix_checksums(fixed);
+  // An input whose checksums were right already has just run as it is.
+  if (std::equal(fixed.begin(), fixed.end(), bytes.begin())) return;
+  feed(entry, fixed);
 }
 
 }  // namespace dagrad_fuzz

@@ -3,9 +3,6 @@
 #include "entry_points.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  try {
-    dagrad_fuzz::cli({data, size});
-  } catch (const dagrad::Error&) {
-  }
+  dagrad_fuzz::feed(dagrad_fuzz::cli, {data, size});
   return 0;
 }

@@ -3,15 +3,4 @@
 // (records.hpp), so that inputs reach the checks on what records mean.
 #include "records.hpp"
 
-extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
-                                               unsigned seed) {
-  return dagrad_fuzz::mutate_records(data, size, max_size, seed);
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  try {
-    dagrad_fuzz::model({data, size});
-  } catch (const dagrad::Error&) {
-  }
-  return 0;
-}
+DAGRAD_FUZZ_RECORDS_TARGET(dagrad_fuzz::model)

@@ -4,7 +4,7 @@
 // gradient link; a cached gradient; a tensor's name, shape or values; a
 // header field) and the whole is encoded again, checksums and all, so
 // that mutations reach the checks on what the records mean.
-//   extern "C" size_t LLVMFuzzerCustomMutator(...) { return dagrad_fuzz::mutate_records(...); }
+//   DAGRAD_FUZZ_RECORDS_TARGET(dagrad_fuzz::checkpoint)  // a target's two functions
 #pragma once
 
 #include "entry_points.hpp"
@@ -249,3 +249,16 @@ inline void checkpoint(Bytes bytes) {
 }
 
 }  // namespace dagrad_fuzz
+
+// A *_records target's two functions: inputs mutated record by record, fed
+// to entry.
+//   DAGRAD_FUZZ_RECORDS_TARGET(dagrad_fuzz::checkpoint)
+#define DAGRAD_FUZZ_RECORDS_TARGET(entry)                                                                              \
+  extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,           \
+                                                 unsigned seed) {                                                      \
+    return dagrad_fuzz::mutate_records(data, size, max_size, seed);                                                    \
+  }                                                                                                                    \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {                                  \
+    dagrad_fuzz::feed(entry, {data, size});                                                                            \
+    return 0;                                                                                                          \
+  }

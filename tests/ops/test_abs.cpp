@@ -3,20 +3,16 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("abs takes each element's magnitude") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = abs(x);
-  CHECK(y.shape() == Shape{2, 3});
-  CHECK(y.op()->key() == "abs");
-  Executor<double> ex(g);
-  const M X{{-1.5, -0.0, 0.25}, {0.75, -1.2, 0.0}};
-  check_near(ex.run({{x, X}}, {y})[0], M{{1.5, 0.0, 0.25}, {0.75, 1.2, 0.0}});
+  op_checks::Applied<> y(abs, {{"x", {2, 3}}});
+  CHECK(y.out.shape() == Shape{2, 3});
+  CHECK(y.out.op()->key() == "abs");
+  check_near(y.run({M{{-1.5, -0.0, 0.25}, {0.75, -1.2, 0.0}}}), M{{1.5, 0.0, 0.25}, {0.75, 1.2, 0.0}});
 }
 
 TEST_CASE("abs's gradient is dL/dy times the sign of x, 0 at 0 (an L1 penalty's)") {
@@ -30,11 +26,8 @@ TEST_CASE("abs's gradient is dL/dy times the sign of x, 0 at 0 (an L1 penalty's)
 }
 
 TEST_CASE("abs of batch rows runs with any row count, in float too") {
-  Graph g;
-  Node x = g.input("x", {batch, 2});
-  Node y = abs(x);
-  CHECK(y.shape() == Shape{batch, 2});
-  Executor<float> ex(g);
+  op_checks::Applied<float> y(abs, {{"x", {batch, 2}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
   const Matrix<float> X{{-1.0f, 2.0f}, {3.0f, -4.0f}, {-0.5f, 0.0f}};
-  CHECK(ex.run({{x, X}}, {y})[0] == Matrix<float>{{1.0f, 2.0f}, {3.0f, 4.0f}, {0.5f, 0.0f}});
+  CHECK(y.run({X}) == Matrix<float>{{1.0f, 2.0f}, {3.0f, 4.0f}, {0.5f, 0.0f}});
 }

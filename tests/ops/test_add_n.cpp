@@ -12,30 +12,24 @@
 using namespace dagrad;
 using M = Matrix<double>;
 
+namespace {
+
+Node add_three(Node a, Node b, Node c) { return add_n({a, b, c}); }
+
+}  // namespace
+
 TEST_CASE("add_n adds its inputs elementwise") {
-  Graph g;
-  Node a = g.input("a", {2, 2});
-  Node b = g.input("b", {2, 2});
-  Node c = g.input("c", {2, 2});
-  Node y = add_n({a, b, c});
-  CHECK(y.shape() == Shape{2, 2});
-  Node one = add_n({b});
-  Executor<double> ex(g);
-  auto out = ex.run({{a, M{{1, 2}, {3, 4}}}, {b, M{{10, 20}, {30, 40}}}, {c, M{{0.5, -2}, {0, 1}}}},
-                    {y, one});
-  check_near(out[0], M{{11.5, 20}, {33, 45}});
-  check_near(out[1], M{{10, 20}, {30, 40}});
+  op_checks::Applied<> y(add_three, {{"a", {2, 2}}, {"b", {2, 2}}, {"c", {2, 2}}});
+  CHECK(y.out.shape() == Shape{2, 2});
+  const M B{{10, 20}, {30, 40}};
+  check_near(y.run({M{{1, 2}, {3, 4}}, B, M{{0.5, -2}, {0, 1}}}), M{{11.5, 20}, {33, 45}});
+  check_near(op_checks::Applied<>([](Node b) { return add_n({b}); }, {{"b", {2, 2}}}).run({B}), B);
 }
 
 TEST_CASE("add_n adds left to right in input order") {
-  Graph g;
-  Node a = g.input("a", {1, 1});
-  Node b = g.input("b", {1, 1});
-  Node c = g.input("c", {1, 1});
-  Node y = add_n({a, b, c});
-  Executor<double> ex(g);
+  op_checks::Applied<> y(add_three, {{"a", {1, 1}}, {"b", {1, 1}}, {"c", {1, 1}}});
   // (1e16 - 1e16) + 1 is 1; 1e16 + (-1e16 + 1) would be 0 in double.
-  const M out = ex.run({{a, M{{1e16}}}, {b, M{{-1e16}}}, {c, M{{1}}}}, {y})[0];
+  const M out = y.run({M{{1e16}}, M{{-1e16}}, M{{1}}});
   CHECK(out(0, 0) == 1.0);
 }
 
@@ -70,8 +64,7 @@ TEST_CASE("add_n of batch rows runs with any row count") {
 TEST_CASE("add_n writes itself as a chain of sums") {
   Graph g;
   Node a = g.input("a", {1, 1});
-  const std::string args[] = {"a", "b", "c"};
-  CHECK(add_n({a, a, a}).op()->expression(args) == "a + b + c");
+  CHECK(op_checks::written(add_n({a, a, a}), {"a", "b", "c"}) == "a + b + c");
 }
 
 // The planner may write add_n's output over its first or second input (of

@@ -12,12 +12,9 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("avg_pool2d takes the mean of each 2x2 window of a 4x4 image") {
-  Graph g;
-  Node x = g.input("x", {1, 16});
-  Node y = avg_pool2d(x, {.in = {1, 4, 4}, .size = 2});
-  Executor<double> ex(g);
+  op_checks::Applied<> y([](Node x) { return avg_pool2d(x, {.in = {1, 4, 4}, .size = 2}); }, {{"x", {1, 16}}});
   const M X{{1, 5, -2, 0, 3, 2, -1, -3, 0, 0, 9, 8, -4, 1, 7, 9.5}};
-  images::check_close(ex.run({{x, X}}, {y})[0], M{{11.0 / 4, -6.0 / 4, -3.0 / 4, 33.5 / 4}});
+  images::check_close(y.run({X}), M{{11.0 / 4, -6.0 / 4, -3.0 / 4, 33.5 / 4}});
 }
 
 TEST_CASE("avg_pool2d matches a direct loop for side-by-side and overlapping windows") {
@@ -33,8 +30,8 @@ TEST_CASE("avg_pool2d passes gradcheck on an oblong image and with overlapping w
 TEST_CASE("avg_pool2d rejects a pool that does not tile the image, and labels its geometry") {
   Graph g;
   Node x = g.input("x", {batch, 25});
-  CHECK(images::shape_error([&] { avg_pool2d(x, {.in = {1, 5, 5}, .size = 2}); })
-            .find("a 2×2 pool with stride 2 does not tile a 5×5 image") != std::string::npos);
+  op_checks::check_shape_error([&] { avg_pool2d(x, {.in = {1, 5, 5}, .size = 2}); },
+                               {"a 2×2 pool with stride 2 does not tile a 5×5 image"});
   CHECK(avg_pool2d(x, {.in = {1, 5, 5}, .size = 3, .stride = 1}).op()->label() ==
         "avg_pool2d 1×5×5 → 1×3×3, 3×3 window, stride 1");
 }

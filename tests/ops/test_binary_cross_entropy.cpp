@@ -22,25 +22,16 @@ double naive(double x, double t) {
 }  // namespace
 
 TEST_CASE("binary_cross_entropy is the mean of -(t log s + (1 - t) log(1 - s)), s = sigmoid(x)") {
-  Graph g;
-  Node x = g.input("x", {batch, 2});
-  Node t = g.input("t", {batch, 2});
-  Node loss = binary_cross_entropy(x, t);
-  CHECK(loss.shape() == Shape{1, 1});
-  Executor<double> ex(g);
-  const M X{{0.5, -1.5}, {2.0, 0.0}}, T{{1, 0}, {0.25, 1}};
+  op_checks::Applied<> loss(binary_cross_entropy, {{"x", {batch, 2}}, {"t", {batch, 2}}});
+  CHECK(loss.out.shape() == Shape{1, 1});
   const double want = (naive(0.5, 1) + naive(-1.5, 0) + naive(2.0, 0.25) + naive(0.0, 1)) / 4;
-  check_near(ex.run({{x, X}, {t, T}}, {loss})[0], M{{want}});
+  check_near(loss.run({M{{0.5, -1.5}, {2.0, 0.0}}, M{{1, 0}, {0.25, 1}}}), M{{want}});
 }
 
 TEST_CASE("binary_cross_entropy stays finite and exact at logits where sigmoid rounds to 0 or 1") {
-  Graph g;
-  Node x = g.input("x", {1, 4});
-  Node t = g.input("t", {1, 4});
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(binary_cross_entropy, {{"x", {1, 4}}, {"t", {1, 4}}});
   // Right answers cost almost nothing, wrong ones |x|.
-  const M out = ex.run({{x, M{{800, -800, 800, -800}}}, {t, M{{1, 0, 0, 1}}}},
-                       {binary_cross_entropy(x, t)})[0];
+  const M out = loss.run({M{{800, -800, 800, -800}}, M{{1, 0, 0, 1}}});
   CHECK(out.allFinite());
   check_near(out, M{{(800.0 + 800.0) / 4}});
 }

@@ -47,13 +47,9 @@ TEST_CASE("broadcast sums the gradient back over the repeated axes") {
 }
 
 TEST_CASE("broadcast of a row over batch rows runs with any row count") {
-  Graph g;
-  Node r = g.parameter("r", {1, 3});
-  Node like = g.input("like", {batch, 3});
-  Node y = broadcast(r, like);
-  CHECK(y.shape() == Shape{batch, 3});
-  Executor<double> ex(g);
-  ex.set(r, M{{1, 2, 3}});
-  check_near(ex.run({{like, M::Zero(1, 3)}}, {y})[0], M{{1, 2, 3}});
-  check_near(ex.run({{like, M::Zero(4, 3)}}, {y})[0], M{{1, 2, 3}, {1, 2, 3}, {1, 2, 3}, {1, 2, 3}});
+  op_checks::Applied<> y(broadcast, {{"r", {1, 3}}, {"like", {batch, 3}}});
+  CHECK(y.out.shape() == Shape{batch, 3});
+  const M R{{1, 2, 3}};
+  check_near(y.run({R, M::Zero(1, 3)}), R);
+  check_near(y.run({R, M::Zero(4, 3)}), M{{1, 2, 3}, {1, 2, 3}, {1, 2, 3}, {1, 2, 3}});
 }

@@ -9,14 +9,10 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("concat puts its inputs' columns side by side in argument order") {
-  Graph g;
-  Node a = g.input("a", {batch, 2});
-  Node b = g.input("b", {batch, 1});
-  Node c = g.input("c", {batch, 3});
-  Node y = concat({a, b, c});
-  CHECK(y.shape() == Shape{batch, 6});
-  Executor<double> ex(g);
-  check_near(ex.run({{a, M{{1, 2}, {3, 4}}}, {b, M{{5}, {6}}}, {c, M{{7, 8, 9}, {10, 11, 12}}}}, {y})[0],
+  op_checks::Applied<> y([](Node a, Node b, Node c) { return concat({a, b, c}); },
+                         {{"a", {batch, 2}}, {"b", {batch, 1}}, {"c", {batch, 3}}});
+  CHECK(y.out.shape() == Shape{batch, 6});
+  check_near(y.run({M{{1, 2}, {3, 4}}, M{{5}, {6}}, M{{7, 8, 9}, {10, 11, 12}}}),
              M{{1, 2, 5, 7, 8, 9}, {3, 4, 6, 10, 11, 12}});
 }
 

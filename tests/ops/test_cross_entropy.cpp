@@ -3,12 +3,10 @@
 // one-hot labels, all rows ignored (NaN, zero gradient), bad shapes refused
 // when built, bad ids named when run, and the same bits at 1 and 2 threads.
 // Gradient checks: test_registry.cpp.
-#include "op_checks.hpp"
-
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
+#include "op_checks.hpp"
 
 #include <cmath>
 
@@ -16,8 +14,6 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 namespace {
-
-// Room for two threads, whatever the machine.
 
 // -log softmax(row)_k, written out.
 double nll(const M& row, Eigen::Index k) {
@@ -46,22 +42,20 @@ Matrix<float> wavy(Eigen::Index rows, Eigen::Index cols) {
   return m;
 }
 
+// The loss by the ids, the default options.
+Node by_ids(Node logits, Node ids) { return cross_entropy(logits, ids); }
+
 }  // namespace
 
 TEST_CASE("cross_entropy averages -log softmax at each row's id over the rows") {
-  Graph g;
-  Node z = g.input("logits", {batch, 3});
-  Node ids = g.input("ids", {batch, 1});
-  Node loss = cross_entropy(z, ids);
-  CHECK(loss.shape() == Shape{1, 1});
-  CHECK(loss.op()->label() == "cross_entropy");
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(by_ids, {{"logits", {batch, 3}}, {"ids", {batch, 1}}});
+  CHECK(loss.out.shape() == Shape{1, 1});
+  CHECK(loss.out.op()->label() == "cross_entropy");
   const M Z{{1, 2, 3}, {1, 1, 1}, {0.5, -2, 4}};
   const double want = (nll(Z.row(0), 2) + nll(Z.row(1), 0) + nll(Z.row(2), 1)) / 3;
-  check_near(ex.run({{z, Z}, {ids, M{{2}, {0}, {1}}}}, {loss})[0], M{{want}});
+  check_near(loss.run({Z, M{{2}, {0}, {1}}}), M{{want}});
   // Row 0 by hand: log(e + e^2 + e^3) - 3.
-  check_near(ex.run({{z, Z.topRows(1)}, {ids, M{{2}}}}, {loss})[0],
-             M{{std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3}});
+  check_near(loss.run({Z.topRows(1), M{{2}}}), M{{std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3}});
 }
 
 TEST_CASE("cross_entropy leaves the rows whose id is the ignore index out of the sum and the count") {
@@ -84,13 +78,9 @@ TEST_CASE("cross_entropy leaves the rows whose id is the ignore index out of the
   check_near(out[1], want);
 
   // An ignore index inside [0, V) is a padding class: its rows drop out.
-  Graph h;
-  Node z2 = h.input("logits", {3, 3});
-  Node ids2 = h.input("ids", {3, 1});
-  Node padded = cross_entropy(z2, ids2, {.ignore_index = 0});
-  Executor<double> ex2(h);
-  check_near(ex2.run({{z2, Z.topRows(3)}, {ids2, M{{2}, {0}, {1}}}}, {padded})[0],
-             M{{(nll(Z.row(0), 2) + nll(Z.row(2), 1)) / 2}});
+  op_checks::Applied<> padded([](Node z, Node ids) { return cross_entropy(z, ids, {.ignore_index = 0}); },
+                              {{"logits", {3, 3}}, {"ids", {3, 1}}});
+  check_near(padded.run({Z.topRows(3), M{{2}, {0}, {1}}}), M{{(nll(Z.row(0), 2) + nll(Z.row(2), 1)) / 2}});
 }
 
 TEST_CASE("cross_entropy of every row ignored is NaN, as PyTorch gives, with a zero gradient") {
@@ -126,12 +116,8 @@ TEST_CASE("cross_entropy gives the same bits as softmax_cross_entropy with one-h
 }
 
 TEST_CASE("cross_entropy stays finite for huge logits") {
-  Graph g;
-  Node z = g.input("logits", {2, 2});
-  Node ids = g.input("ids", {2, 1});
-  Node loss = cross_entropy(z, ids);
-  Executor<float> ex(g);
-  const Matrix<float> out = ex.run({{z, Matrix<float>{{1000, 0}, {0, 0}}}, {ids, Matrix<float>{{1}, {0}}}}, {loss})[0];
+  op_checks::Applied<float> loss(by_ids, {{"logits", {2, 2}}, {"ids", {2, 1}}});
+  const Matrix<float> out = loss.run({Matrix<float>{{1000, 0}, {0, 0}}, Matrix<float>{{1}, {0}}});
   REQUIRE(out.allFinite());
   // Rows: 1000 (the wrong class, e^-1000 away) and log 2; their mean.
   CHECK(out(0, 0) == doctest::Approx((1000.0 + std::log(2.0)) / 2).epsilon(1e-6));

@@ -24,15 +24,10 @@ M whole_ids(Eigen::Index rows, unsigned seed, int count) {
 }  // namespace
 
 TEST_CASE("embedding picks the table's row for each id") {
-  Graph g;
-  Node ids = g.input("ids", {batch, 1});
-  Node table = g.input("table", {3, 2});
-  Node y = embedding(ids, table);
-  CHECK(y.shape() == Shape{batch, 2});
-  CHECK(y.op()->label() == "embedding");
-  Executor<double> ex(g);
-  const M t{{1, 2}, {3, 4}, {5, 6}};
-  check_near(ex.run({{ids, M{{2}, {0}, {2}, {1}}}, {table, t}}, {y})[0], M{{5, 6}, {1, 2}, {5, 6}, {3, 4}});
+  op_checks::Applied<> y(embedding, {{"ids", {batch, 1}}, {"table", {3, 2}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
+  CHECK(y.out.op()->label() == "embedding");
+  check_near(y.run({M{{2}, {0}, {2}, {1}}, M{{1, 2}, {3, 4}, {5, 6}}}), M{{5, 6}, {1, 2}, {5, 6}, {3, 4}});
 }
 
 TEST_CASE("embedding refuses ids that are not one column, and a table of open row count, when built") {

@@ -16,8 +16,6 @@ using op_checks::uniform;
 
 namespace {
 
-// Room for two threads, whatever the machine.
-
 // PyTorch's nn.LayerNorm, written out: each row less its mean, over the
 // square root of its biased variance plus eps, times gain, plus bias.
 M by_formula(const M& x, const M& gain, const M& bias, double eps) {
@@ -42,34 +40,28 @@ Node composed(Node x, Node gain, Node bias, double eps) {
   return add(mul(mul(centered, rstd), gain), bias);
 }
 
+// layer_norm with the default eps.
+Node by_default(Node x, Node gain, Node bias) { return layer_norm(x, gain, bias); }
+
 }  // namespace
 
 TEST_CASE("layer_norm normalizes each row by its mean and biased variance, then applies gain and bias") {
-  Graph g;
-  Node x = g.input("x", {batch, 4});
-  Node gain = g.input("gain", {1, 4});
-  Node bias = g.input("bias", {1, 4});
-  Node y = layer_norm(x, gain, bias);
-  CHECK(y.shape() == Shape{batch, 4});
-  CHECK(y.op()->label() == "layer_norm");
-  Executor<double> ex(g);
+  op_checks::Applied<> y(by_default, {{"x", {batch, 4}}, {"gain", {1, 4}}, {"bias", {1, 4}}});
+  CHECK(y.out.shape() == Shape{batch, 4});
+  CHECK(y.out.op()->label() == "layer_norm");
   const M X{{1, 2, 3, 4}, {2, 2, 2, 6}, {-1e3, 0, 1e3, 5}};
   const M G{{1, 2, 0.5, -1}}, B{{0, 1, 0, 0.5}};
-  const M out = ex.run({{x, X}, {gain, G}, {bias, B}}, {y})[0];
+  const M out = y.run({X, G, B});
   check_near(out, by_formula(X, G, B, 1e-5));
   // Row 0 by hand: mean 2.5, variance 1.25, so xhat(0) = -1.5 / sqrt(1.25 + 1e-5).
   CHECK(out(0, 0) == doctest::Approx(-1.5 / std::sqrt(1.25 + 1e-5)));
 }
 
 TEST_CASE("layer_norm of a constant row gives the bias, and eps weighs against a small variance") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node gain = g.input("gain", {1, 3});
-  Node bias = g.input("bias", {1, 3});
-  Node y = layer_norm(x, gain, bias, {.eps = 0.5});
-  Executor<double> ex(g);
+  op_checks::Applied<> y([](Node x, Node gain, Node bias) { return layer_norm(x, gain, bias, {.eps = 0.5}); },
+                         {{"x", {2, 3}}, {"gain", {1, 3}}, {"bias", {1, 3}}});
   const M X{{7, 7, 7}, {0, 0.1, 0.2}}, G{{2, 3, 4}}, B{{0.25, -1, 3}};
-  const M out = ex.run({{x, X}, {gain, G}, {bias, B}}, {y})[0];
+  const M out = y.run({X, G, B});
   CHECK(out.row(0) == B);
   check_near(out, by_formula(X, G, B, 0.5));
 }
@@ -101,14 +93,9 @@ TEST_CASE("layer_norm and its gradients agree with the same normalization compos
 }
 
 TEST_CASE("layer_norm runs in float close to double") {
-  Graph g;
-  Node x = g.input("x", {4, 8});
-  Node gain = g.input("gain", {1, 8});
-  Node bias = g.input("bias", {1, 8});
-  Node y = layer_norm(x, gain, bias);
+  op_checks::Applied<float> y(by_default, {{"x", {4, 8}}, {"gain", {1, 8}}, {"bias", {1, 8}}});
   const M X = uniform(4, 8, 5, -10, 10), G = uniform(1, 8, 6, -2, 2), B = uniform(1, 8, 7, -1, 1);
-  Executor<float> ex(g);
-  const Matrix<float> out = ex.run({{x, X.cast<float>()}, {gain, G.cast<float>()}, {bias, B.cast<float>()}}, {y})[0];
+  const Matrix<float> out = y.run({X.cast<float>(), G.cast<float>(), B.cast<float>()});
   CHECK(((out.cast<double>() - by_formula(X, G, B, 1e-5)).array().abs() < 1e-5).all());
 }
 

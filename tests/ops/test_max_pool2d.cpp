@@ -12,13 +12,10 @@ using namespace dagrad;
 using images::M;
 
 TEST_CASE("max_pool2d takes the largest of each 2x2 window of a 4x4 image") {
-  Graph g;
-  Node x = g.input("x", {1, 16});
-  Node y = max_pool2d(x, {.in = {1, 4, 4}, .size = 2});
-  CHECK(y.shape() == Shape{1, 4});
-  Executor<double> ex(g);
+  op_checks::Applied<> y([](Node x) { return max_pool2d(x, {.in = {1, 4, 4}, .size = 2}); }, {{"x", {1, 16}}});
+  CHECK(y.out.shape() == Shape{1, 4});
   const M X{{1, 5, -2, 0, 3, 2, -1, -3, 0, 0, 9, 8, -4, 1, 7, 9.5}};
-  images::check_close(ex.run({{x, X}}, {y})[0], M{{5, 0, 1, 9.5}});
+  images::check_close(y.run({X}), M{{5, 0, 1, 9.5}});
 }
 
 TEST_CASE("max_pool2d matches a direct loop for side-by-side and overlapping windows") {
@@ -46,14 +43,13 @@ TEST_CASE("max_pool2d passes gradcheck away from ties, on an oblong image and wi
 TEST_CASE("max_pool2d rejects a pool that does not tile the image, naming the numbers") {
   Graph g;
   Node x = g.input("x", {batch, 6 * 7 * 7});
-  const std::string what = images::shape_error([&] { max_pool2d(x, {.in = {6, 7, 7}, .size = 2}); });
-  CHECK(what.find("max_pool2d") != std::string::npos);
-  CHECK(what.find("a 2×2 pool with stride 2 does not tile a 7×7 image") != std::string::npos);
+  op_checks::check_shape_error([&] { max_pool2d(x, {.in = {6, 7, 7}, .size = 2}); },
+                               {"max_pool2d", "a 2×2 pool with stride 2 does not tile a 7×7 image"});
   CHECK_THROWS_AS(max_pool2d(x, {.in = {6, 7, 7}, .size = 8}), ShapeError);
   CHECK_THROWS_AS(max_pool2d(x, {.in = {6, 7, 7}, .size = 2, .stride = 3}), ShapeError);
   CHECK(max_pool2d(x, {.in = {6, 7, 7}, .size = 3, .stride = 2}).shape() == Shape{batch, 6 * 3 * 3});
-  CHECK(images::shape_error([&] { max_pool2d(x, {.in = {6, 8, 8}, .size = 2}); })
-            .find("rows hold 294 values, not channels × height × width = 6×8×8 = 384") != std::string::npos);
+  op_checks::check_shape_error([&] { max_pool2d(x, {.in = {6, 8, 8}, .size = 2}); },
+                               {"rows hold 294 values, not channels × height × width = 6×8×8 = 384"});
 }
 
 TEST_CASE("max_pool2d's label shows its geometry, and pool2d_output the shape of its rows") {

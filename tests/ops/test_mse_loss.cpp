@@ -9,15 +9,11 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("mse_loss is the mean over all elements of the squared differences") {
-  Graph g;
-  Node p = g.input("p", {batch, 2});
-  Node t = g.input("t", {batch, 2});
-  Node loss = mse_loss(p, t);
-  CHECK(loss.shape() == Shape{1, 1});
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(mse_loss, {{"p", {batch, 2}}, {"t", {batch, 2}}});
+  CHECK(loss.out.shape() == Shape{1, 1});
   // Differences 1, -2, 0, 3: squares 1 + 4 + 0 + 9 = 14 over 4 elements.
-  check_near(ex.run({{p, M{{2, 0}, {5, 4}}}, {t, M{{1, 2}, {5, 1}}}}, {loss})[0], M{{3.5}});
-  check_near(ex.run({{p, M{{2, 0}}}, {t, M{{2, 0}}}}, {loss})[0], M{{0}});
+  check_near(loss.run({M{{2, 0}, {5, 4}}, M{{1, 2}, {5, 1}}}), M{{3.5}});
+  check_near(loss.run({M{{2, 0}}, M{{2, 0}}}), M{{0}});
 }
 
 TEST_CASE("mse_loss's gradient is 2 (p - t) / N for the predictions and its negative for the targets") {

@@ -11,7 +11,6 @@
 // file in ops/ is (DAGRAD_OPS_DIR comes from tests/ops/meson.build).
 #include <doctest/doctest.h>
 #include <dagrad/core/detail/parallel.hpp>
-#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/core/registry.hpp>
 #include <dagrad/dagrad.hpp>
 
@@ -22,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "sanitizer.hpp"
+
 using namespace dagrad;
 using M = Matrix<double>;
 
@@ -30,11 +31,7 @@ namespace {
 // Under ThreadSanitizer the threaded checks below look for races: they run
 // in float only, and the passes at 2 and 8 threads only. The regular and
 // AddressSanitizer builds run them in full (both types; 1, 2 and 8 threads).
-#if defined(DAGRAD_TSAN)
-constexpr bool race_check_only = true;
-#else
-constexpr bool race_check_only = false;
-#endif
+constexpr bool race_check_only = sanitizer::thread;
 
 // One example of one op in a graph of its own. Inputs the op differentiates
 // are parameters, which gradcheck perturbs; the others are fed.

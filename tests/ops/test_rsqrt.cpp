@@ -9,14 +9,11 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("rsqrt takes one over the square root of each element") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = rsqrt(x);
-  CHECK(y.op()->label() == "rsqrt");
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{1, 4, 0.25}, {16, 100, 0.01}}}}, {y})[0], M{{1, 0.5, 2}, {0.25, 0.1, 10}});
-  Executor<float> exf(g);
-  const Matrix<float> f = exf.run({{x, Matrix<float>{{4.0f, 0.25f, 1e-4f}}}}, {y})[0];
+  op_checks::Applied<> y(rsqrt, {{"x", {batch, 3}}});
+  CHECK(y.out.op()->label() == "rsqrt");
+  check_near(y.run({M{{1, 4, 0.25}, {16, 100, 0.01}}}), M{{1, 0.5, 2}, {0.25, 0.1, 10}});
+  const Matrix<float> f =
+      op_checks::Applied<float>(rsqrt, {{"x", {batch, 3}}}).run({Matrix<float>{{4.0f, 0.25f, 1e-4f}}});
   CHECK(f(0, 0) == doctest::Approx(0.5));
   CHECK(f(0, 1) == doctest::Approx(2.0));
   CHECK(f(0, 2) == doctest::Approx(100.0));

@@ -2,20 +2,16 @@
 #include <doctest/doctest.h>
 #include <dagrad/dagrad.hpp>
 
-#include "check_near.hpp"
+#include "op_checks.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("sign is -1, 0 or +1 by each element's sign") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = sign(x);
-  CHECK(y.shape() == Shape{batch, 3});
-  CHECK(y.op()->key() == "sign");
-  Executor<double> ex(g);
-  const M X{{-1.5, 0.0, 0.25}, {1e-300, -1e-300, 7.0}};
-  CHECK(ex.run({{x, X}}, {y})[0] == M{{-1.0, 0.0, 1.0}, {1.0, -1.0, 1.0}});
+  op_checks::Applied<> y(sign, {{"x", {batch, 3}}});
+  CHECK(y.out.shape() == Shape{batch, 3});
+  CHECK(y.out.op()->key() == "sign");
+  CHECK(y.run({M{{-1.5, 0.0, 0.25}, {1e-300, -1e-300, 7.0}}}) == M{{-1.0, 0.0, 1.0}, {1.0, -1.0, 1.0}});
 }
 
 TEST_CASE("sign's gradient is an explicit zero, never a missing one") {

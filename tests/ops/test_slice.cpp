@@ -11,16 +11,11 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("slice takes count columns from first on") {
-  Graph g;
-  Node x = g.input("x", {batch, 4});
-  Node y = slice(x, 1, 2);
-  CHECK(y.shape() == Shape{batch, 2});
-  CHECK(y.op()->label() == "slice [1, 3)");
-  const std::string args[] = {"x"};
-  CHECK(y.op()->expression(args) == "x[:, 1:3]");
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}}}}, {y})[0],
-             M{{2, 3}, {6, 7}, {10, 11}});
+  op_checks::Applied<> y([](Node x) { return slice(x, 1, 2); }, {{"x", {batch, 4}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
+  CHECK(y.out.op()->label() == "slice [1, 3)");
+  CHECK(op_checks::written(y.out, {"x"}) == "x[:, 1:3]");
+  check_near(y.run({M{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}}}), M{{2, 3}, {6, 7}, {10, 11}});
 }
 
 TEST_CASE("slice's gradient is the incoming gradient in its columns and 0 in the others") {

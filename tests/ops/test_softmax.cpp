@@ -12,25 +12,18 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("softmax normalizes each row's exponentials") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = softmax(x);
-  CHECK(y.shape() == Shape{2, 3});
-  Executor<double> ex(g);
+  op_checks::Applied<> y(softmax, {{"x", {2, 3}}});
+  CHECK(y.out.shape() == Shape{2, 3});
   const double s0 = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
   const double s1 = 2 * std::exp(0.5) + std::exp(-1.0);
-  const M out = ex.run({{x, M{{1, 2, 3}, {0.5, 0.5, -1}}}}, {y})[0];
+  const M out = y.run({M{{1, 2, 3}, {0.5, 0.5, -1}}});
   check_near(out, M{{std::exp(1.0) / s0, std::exp(2.0) / s0, std::exp(3.0) / s0},
                     {std::exp(0.5) / s1, std::exp(0.5) / s1, std::exp(-1.0) / s1}});
   check_near(out.rowwise().sum(), M{{1}, {1}});
 }
 
 TEST_CASE("softmax is unchanged by adding a constant to a row, even a huge one") {
-  Graph g;
-  Node x = g.input("x", {2, 3});
-  Node y = softmax(x);
-  Executor<double> ex(g);
-  const M out = ex.run({{x, M{{0, 1, 2}, {1000, 1001, 1002}}}}, {y})[0];
+  const M out = op_checks::Applied<>(softmax, {{"x", {2, 3}}}).run({M{{0, 1, 2}, {1000, 1001, 1002}}});
   REQUIRE(out.allFinite());
   const double s = 1 + std::exp(1.0) + std::exp(2.0);
   check_near(out, M{{1 / s, std::exp(1.0) / s, std::exp(2.0) / s},
@@ -47,23 +40,15 @@ TEST_CASE("softmax of a single row passes gradcheck") {
 }
 
 TEST_CASE("softmax of batch rows runs with any row count") {
-  Graph g;
-  Node x = g.input("x", {batch, 2});
-  Node y = softmax(x);
-  CHECK(y.shape() == Shape{batch, 2});
-  Executor<double> ex(g);
+  op_checks::Applied<> y(softmax, {{"x", {batch, 2}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
   const double a = 1 / (1 + std::exp(1.0));  // softmax(0, 1) = (a, 1 - a)
-  check_near(ex.run({{x, M{{0, 1}}}}, {y})[0], M{{a, 1 - a}});
-  check_near(ex.run({{x, M{{0, 1}, {3, 2}, {5, 5}}}}, {y})[0], M{{a, 1 - a}, {1 - a, a}, {0.5, 0.5}});
+  check_near(y.run({M{{0, 1}}}), M{{a, 1 - a}});
+  check_near(y.run({M{{0, 1}, {3, 2}, {5, 5}}}), M{{a, 1 - a}, {1 - a, a}, {0.5, 0.5}});
 }
 
 TEST_CASE("softmax runs in float and stays finite for huge logits") {
-  Graph g;
-  Node x = g.input("x", {1, 2});
-  Node y = softmax(x);
-  Executor<float> ex(g);
-  const Matrix<float> X{{500.0f, 500.0f}};
-  const Matrix<float> out = ex.run({{x, X}}, {y})[0];
+  const Matrix<float> out = op_checks::Applied<float>(softmax, {{"x", {1, 2}}}).run({Matrix<float>{{500.0f, 500.0f}}});
   CHECK(out(0, 0) == doctest::Approx(0.5));
   CHECK(out(0, 1) == doctest::Approx(0.5));
 }

@@ -12,30 +12,21 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("softmax_cross_entropy averages -log softmax at the labels over the rows") {
-  Graph g;
-  Node z = g.input("logits", {2, 3});
-  Node t = g.input("labels", {2, 3});
-  Node loss = softmax_cross_entropy(z, t);
-  CHECK(loss.shape() == Shape{1, 1});
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(softmax_cross_entropy, {{"logits", {2, 3}}, {"labels", {2, 3}}});
+  CHECK(loss.out.shape() == Shape{1, 1});
   // Row 0: -log(e^3 / (e + e^2 + e^3)); row 1: -log(1/3).
   const double row0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3;
   const double row1 = std::log(3.0);
-  const M out = ex.run({{z, M{{1, 2, 3}, {1, 1, 1}}}, {t, M{{0, 0, 1}, {1, 0, 0}}}}, {loss})[0];
-  check_near(out, M{{(row0 + row1) / 2}});
+  check_near(loss.run({M{{1, 2, 3}, {1, 1, 1}}, M{{0, 0, 1}, {1, 0, 0}}}), M{{(row0 + row1) / 2}});
 }
 
 TEST_CASE("softmax_cross_entropy stays finite for huge logits") {
-  Graph g;
-  Node z = g.input("logits", {1, 2});
-  Node t = g.input("labels", {1, 2});
-  Node loss = softmax_cross_entropy(z, t);
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(softmax_cross_entropy, {{"logits", {1, 2}}, {"labels", {1, 2}}});
   // softmax(1000, 0) puts e^-1000 on the second class: the loss is 1000.
-  const M out = ex.run({{z, M{{1000, 0}}}, {t, M{{0, 1}}}}, {loss})[0];
+  const M out = loss.run({M{{1000, 0}}, M{{0, 1}}});
   REQUIRE(out.allFinite());
   CHECK(out(0, 0) == doctest::Approx(1000.0));
-  const M right = ex.run({{z, M{{1000, 0}}}, {t, M{{1, 0}}}}, {loss})[0];
+  const M right = loss.run({M{{1000, 0}}, M{{1, 0}}});
   CHECK(right(0, 0) == doctest::Approx(0.0));
 }
 
@@ -80,28 +71,18 @@ TEST_CASE("softmax_cross_entropy of 2x3 logits and 2x4 labels throws a ShapeErro
 }
 
 TEST_CASE("softmax_cross_entropy of batch rows averages over the rows fed") {
-  Graph g;
-  Node z = g.input("logits", {batch, 2});
-  Node t = g.input("labels", {batch, 2});
-  Node loss = softmax_cross_entropy(z, t);
-  CHECK(loss.shape() == Shape{1, 1});
-  Executor<double> ex(g);
+  op_checks::Applied<> loss(softmax_cross_entropy, {{"logits", {batch, 2}}, {"labels", {batch, 2}}});
+  CHECK(loss.out.shape() == Shape{1, 1});
   const double l = std::log(1 + std::exp(1.0));  // -log softmax(0, 1)_0
-  check_near(ex.run({{z, M{{0, 1}}}, {t, M{{1, 0}}}}, {loss})[0], M{{l}});
+  check_near(loss.run({M{{0, 1}}, M{{1, 0}}}), M{{l}});
   // Rows: l, log 2, l - 1 (the second class of (0, 1)); mean of three.
-  check_near(ex.run({{z, M{{0, 1}, {4, 4}, {0, 1}}}, {t, M{{1, 0}, {0, 1}, {0, 1}}}}, {loss})[0],
-             M{{(l + std::log(2.0) + l - 1) / 3}});
+  check_near(loss.run({M{{0, 1}, {4, 4}, {0, 1}}, M{{1, 0}, {0, 1}, {0, 1}}}), M{{(l + std::log(2.0) + l - 1) / 3}});
 }
 
 TEST_CASE("softmax_cross_entropy runs in float and stays finite for huge logits") {
-  Graph g;
-  Node z = g.input("logits", {2, 2});
-  Node t = g.input("labels", {2, 2});
-  Node loss = softmax_cross_entropy(z, t);
-  Executor<float> ex(g);
-  const Matrix<float> Z{{100.0f, 0.0f}, {0.0f, 0.0f}};
-  const Matrix<float> T{{0.0f, 1.0f}, {1.0f, 0.0f}};
-  const Matrix<float> out = ex.run({{z, Z}, {t, T}}, {loss})[0];
+  op_checks::Applied<float> loss(softmax_cross_entropy, {{"logits", {2, 2}}, {"labels", {2, 2}}});
+  const Matrix<float> out =
+      loss.run({Matrix<float>{{100.0f, 0.0f}, {0.0f, 0.0f}}, Matrix<float>{{0.0f, 1.0f}, {1.0f, 0.0f}}});
   REQUIRE(out.allFinite());
   // Rows: 100 (the wrong class, e^-100 away) and log 2; their mean.
   CHECK(out(0, 0) == doctest::Approx((100.0 + std::log(2.0)) / 2).epsilon(1e-5));

@@ -12,26 +12,16 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("softmax_cross_entropy_grad computes dy (softmax - labels) / rows") {
-  Graph g;
-  Node z = g.input("logits", {2, 2});
-  Node t = g.input("labels", {2, 2});
-  Node dy = g.input("dy", {1, 1});
-  Node y = softmax_cross_entropy_grad(z, t, dy);
-  CHECK(y.shape() == Shape{2, 2});
-  Executor<double> ex(g);
+  op_checks::Applied<> y(softmax_cross_entropy_grad, {{"logits", {2, 2}}, {"labels", {2, 2}}, {"dy", {1, 1}}});
+  CHECK(y.out.shape() == Shape{2, 2});
   const double a = 1 / (1 + std::exp(1.0));  // softmax(0, 1) = (a, 1 - a)
-  const M out = ex.run({{z, M{{0, 1}, {7, 7}}}, {t, M{{0, 1}, {1, 0}}}, {dy, M{{3}}}}, {y})[0];
-  check_near(out, M{{3 * a / 2, 3 * (1 - a - 1) / 2}, {3 * (0.5 - 1) / 2, 3 * 0.5 / 2}});
+  check_near(y.run({M{{0, 1}, {7, 7}}, M{{0, 1}, {1, 0}}, M{{3}}}),
+             M{{3 * a / 2, 3 * (1 - a - 1) / 2}, {3 * (0.5 - 1) / 2, 3 * 0.5 / 2}});
 }
 
 TEST_CASE("softmax_cross_entropy_grad stays finite for huge logits") {
-  Graph g;
-  Node z = g.input("logits", {1, 2});
-  Node t = g.input("labels", {1, 2});
-  Node dy = g.input("dy", {1, 1});
-  Node y = softmax_cross_entropy_grad(z, t, dy);
-  Executor<double> ex(g);
-  const M out = ex.run({{z, M{{1000, 0}}}, {t, M{{0, 1}}}, {dy, M{{1}}}}, {y})[0];
+  op_checks::Applied<> y(softmax_cross_entropy_grad, {{"logits", {1, 2}}, {"labels", {1, 2}}, {"dy", {1, 1}}});
+  const M out = y.run({M{{1000, 0}}, M{{0, 1}}, M{{1}}});
   REQUIRE(out.allFinite());
   check_near(out, M{{1, -1}});
 }
@@ -58,14 +48,9 @@ TEST_CASE("softmax_cross_entropy_grad rejects a dy that is not 1x1 and mismatche
 }
 
 TEST_CASE("softmax_cross_entropy_grad of batch rows divides by the rows fed") {
-  Graph g;
-  Node z = g.input("logits", {batch, 2});
-  Node t = g.input("labels", {batch, 2});
-  Node dy = g.input("dy", {1, 1});
-  Node y = softmax_cross_entropy_grad(z, t, dy);
-  CHECK(y.shape() == Shape{batch, 2});
-  Executor<double> ex(g);
-  check_near(ex.run({{z, M{{5, 5}}}, {t, M{{1, 0}}}, {dy, M{{1}}}}, {y})[0], M{{-0.5, 0.5}});
-  check_near(ex.run({{z, M{{5, 5}, {5, 5}}}, {t, M{{1, 0}, {0, 1}}}, {dy, M{{1}}}}, {y})[0],
-             M{{-0.25, 0.25}, {0.25, -0.25}});
+  op_checks::Applied<> y(softmax_cross_entropy_grad,
+                         {{"logits", {batch, 2}}, {"labels", {batch, 2}}, {"dy", {1, 1}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
+  check_near(y.run({M{{5, 5}}, M{{1, 0}}, M{{1}}}), M{{-0.5, 0.5}});
+  check_near(y.run({M{{5, 5}, {5, 5}}, M{{1, 0}, {0, 1}}, M{{1}}}), M{{-0.25, 0.25}, {0.25, -0.25}});
 }

@@ -9,13 +9,10 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("sqrt takes the square root of each element") {
-  Graph g;
-  Node x = g.input("x", {batch, 3});
-  Node y = sqrt(x);
-  CHECK(y.shape() == Shape{batch, 3});
-  CHECK(y.op()->label() == "sqrt");
-  Executor<double> ex(g);
-  check_near(ex.run({{x, M{{0, 1, 4}, {9, 0.25, 2.25}}}}, {y})[0], M{{0, 1, 2}, {3, 0.5, 1.5}});
+  op_checks::Applied<> y(sqrt, {{"x", {batch, 3}}});
+  CHECK(y.out.shape() == Shape{batch, 3});
+  CHECK(y.out.op()->label() == "sqrt");
+  check_near(y.run({M{{0, 1, 4}, {9, 0.25, 2.25}}}), M{{0, 1, 2}, {3, 0.5, 1.5}});
 }
 
 TEST_CASE("sqrt's gradient is one over twice its output") {

@@ -10,15 +10,12 @@ using namespace dagrad;
 using M = Matrix<double>;
 
 TEST_CASE("strided_rows takes every stride-th row from first on") {
-  Graph g;
-  Node x = g.input("x", {batch, 2});
-  Node y = strided_rows(x, 1, 3);
-  CHECK(y.shape() == Shape{batch, 2});
-  CHECK(y.op()->label() == "strided_rows [1::3]");
-  const std::string args[] = {"x"};
-  CHECK(y.op()->expression(args) == "x[1::3, :]");
+  op_checks::Applied<> y([](Node x) { return strided_rows(x, 1, 3); }, {{"x", {batch, 2}}});
+  CHECK(y.out.shape() == Shape{batch, 2});
+  CHECK(y.out.op()->label() == "strided_rows [1::3]");
+  CHECK(op_checks::written(y.out, {"x"}) == "x[1::3, :]");
   const M X = op_checks::values(9, 2, 0.1);
-  const M Y = Executor<double>(g).run({{x, X}}, {y})[0];
+  const M Y = y.run({X});
   REQUIRE(Y.rows() == 3);
   for (Eigen::Index i = 0; i < 3; ++i) check_near(M(Y.row(i)), M(X.row(i * 3 + 1)));
 }
@@ -50,9 +47,6 @@ TEST_CASE("strided_rows refuses a row outside the stride and rows that are not w
 }
 
 TEST_CASE("strided_rows over batch rows refuses, when run, rows that are not whole runs") {
-  Graph g;
-  Node x = g.input("x", {batch, 2});
-  Node y = strided_rows(x, 0, 3);
-  Executor<double> ex(g);
-  CHECK_THROWS_AS(ex.run({{x, op_checks::values(7, 2, 0.3)}}, {y}), ShapeError);
+  op_checks::Applied<> y([](Node x) { return strided_rows(x, 0, 3); }, {{"x", {batch, 2}}});
+  CHECK_THROWS_AS(y.run({op_checks::values(7, 2, 0.3)}), ShapeError);
 }

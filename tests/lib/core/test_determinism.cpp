@@ -1,12 +1,13 @@
 // The same seed gives bit-identical losses and gradients at any thread count.
 #include <doctest/doctest.h>
 
-#include <dagrad/core/detail/sanitizers.hpp>
 #include <dagrad/dagrad.hpp>
 
 #include <oneapi/tbb/global_control.h>
 
 #include <random>
+
+#include "sanitizer.hpp"
 
 using namespace dagrad;
 
@@ -15,12 +16,6 @@ using namespace dagrad;
 static tbb::global_control allow_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 namespace {
-
-#if defined(DAGRAD_SANITIZED)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
 
 struct Trace {
   std::vector<float> losses;
@@ -110,7 +105,7 @@ TEST_CASE("an elementwise kernel's bits do not depend on which thread ran each b
   int differing = 0;
   // Fewer under the sanitizers, whose builds are slower (and TSan's runs
   // the blocks one after another: detail/parallel.hpp).
-  const int runs = sanitized ? 20 : 500;
+  const int runs = sanitizer::any ? 20 : 500;
   for (int run = 0; run < runs && differing == 0; ++run) {
     two.compute({{x, X}, {dy, DY}}, fetches);
     for (std::size_t k = 0; k < fetches.size(); ++k) differing += two.value(fetches[k]) != want[k];

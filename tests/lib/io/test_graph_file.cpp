@@ -84,6 +84,22 @@ fs::path save_net(const TempDir& dir, const Net& net, Executor<T>& ex) {
   return file;
 }
 
+// The records of net's graph file, decoded, to edit and encode again.
+format::Contents saved_contents(const TempDir& dir, const Net& net, Executor<double>& ex) {
+  return format::decode(read_bytes(save_net(dir, net, ex)), "net", format::kind_graph);
+}
+
+// The bytes of a decoded graph file, edited, with every checksum recomputed:
+// what parse_graph says of them, or "loaded".
+std::string refused_as(const format::Contents& c) {
+  try {
+    parse_graph(format::encode(c), "net.dagradg");
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+
 // The loss and gradients on a fixed batch, after one Adam step.
 template <class T>
 std::vector<Matrix<T>> run(Executor<T>& ex, Node x, Node labels, Node step, Node loss,
@@ -209,8 +225,7 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
   const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
-  const fs::path file = save_net(dir, net, ex);
-  const format::Contents good = format::decode(read_bytes(file), "net", format::kind_graph);
+  const format::Contents good = saved_contents(dir, net, ex);
   auto node_named = [&](format::Contents& c, const std::string& name) -> format::NodeRecord& {
     for (auto& n : c.nodes) {
       if (n.name == name) return n;
@@ -219,37 +234,29 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     throw;
   };
   auto id_of = [&](const std::string& name) { return std::to_string(net.g.find(name)->id()); };
-  auto refused = [&](const format::Contents& c) {
-    try {
-      parse_graph(format::encode(c), "net.dagradg");
-    } catch (const DataError& e) {
-      return std::string(e.what());
-    }
-    return std::string("loaded");
-  };
 
   SUBCASE("an op this dagrad does not have") {
     format::Contents c = good;
     const std::string relu = net.g.info(net.g.find("conv/relu")->id()).name;
     node_named(c, relu).op = "frobnicate";
-    CHECK(refused(c) == "net.dagradg: node " + id_of(relu) + " 'conv/relu' (frobnicate): op 'frobnicate' is not "
-                                                              "one this dagrad has (an op of the program's own loads once "
-                                                              "register_op has added it)");
+    CHECK(refused_as(c) == "net.dagradg: node " + id_of(relu) +
+                               " 'conv/relu' (frobnicate): op 'frobnicate' is not one this dagrad has (an op of the "
+                               "program's own loads once register_op has added it)");
   }
   SUBCASE("attributes the op refuses") {
     format::Contents c = good;
     for (Attribute& a : node_named(c, "conv/conv2d").attributes) {
       if (a.name == "stride") a.value = std::int64_t{0};
     }
-    CHECK_MESSAGE(refused(c).starts_with("net.dagradg: node " + id_of("conv/conv2d") + " 'conv/conv2d' (conv2d): "),
-                  refused(c));
-    CHECK(refused(c).find("stride") != std::string::npos);
+    CHECK_MESSAGE(refused_as(c).starts_with("net.dagradg: node " + id_of("conv/conv2d") + " 'conv/conv2d' (conv2d): "),
+                  refused_as(c));
+    CHECK(refused_as(c).find("stride") != std::string::npos);
   }
   SUBCASE("an unknown attribute") {
     format::Contents c = good;
     node_named(c, "conv/conv2d").attributes.push_back({"dilation", std::int64_t{2}});
-    CHECK(refused(c) == "net.dagradg: node " + id_of("conv/conv2d") +
-                            " 'conv/conv2d' (conv2d): unknown attribute 'dilation'");
+    CHECK(refused_as(c) == "net.dagradg: node " + id_of("conv/conv2d") +
+                               " 'conv/conv2d' (conv2d): unknown attribute 'dilation'");
   }
   SUBCASE("inputs whose shapes the op refuses") {
     format::Contents c = good;
@@ -257,72 +264,61 @@ TEST_CASE("a graph file that its ops or its records refuse names the file, the n
     for (auto& t : c.tensors) {
       if (t.name == "out/w") t.value = Matrix<double>::Zero(17, 3);
     }
-    const std::string msg = refused(c);
+    const std::string msg = refused_as(c);
     CHECK_MESSAGE(msg.find("(matmul): matmul: ") != std::string::npos, msg);
     CHECK_MESSAGE(msg.find("'out/w' (17x3)") != std::string::npos, msg);
   }
   SUBCASE("a recorded shape other than the op gives") {
     format::Contents c = good;
     node_named(c, "probabilities").cols = 4;
-    CHECK(refused(c) == "net.dagradg: node " + id_of("probabilities") +
-                            " 'probabilities' (softmax): the op gives the shape ?x3 but the file records ?x4");
+    CHECK(refused_as(c) == "net.dagradg: node " + id_of("probabilities") +
+                               " 'probabilities' (softmax): the op gives the shape ?x3 but the file records ?x4");
   }
   SUBCASE("two nodes of one name") {
     format::Contents c = good;
     node_named(c, "probabilities").name = "loss";
-    CHECK(refused(c).find("'loss': another node has this name") != std::string::npos);
+    CHECK(refused_as(c).find("'loss': another node has this name") != std::string::npos);
   }
   SUBCASE("a parameter without its value, and a value of no node") {
     format::Contents c = good;
     for (auto& t : c.tensors) {
       if (t.name == "out/b") t.name = "out/bias";
     }
-    CHECK(refused(c) == "net.dagradg: node " + id_of("out/b") +
-                            " 'out/b': the file holds no value for this parameter");
+    CHECK(refused_as(c) == "net.dagradg: node " + id_of("out/b") +
+                               " 'out/b': the file holds no value for this parameter");
     node_named(c, "out/b").name = "out/bias";
     c.tensors.push_back({"stray", Matrix<double>::Ones(1, 1)});
-    CHECK(refused(c) == "net.dagradg: tensor 'stray' is the value of no node");
+    CHECK(refused_as(c) == "net.dagradg: tensor 'stray' is the value of no node");
   }
   SUBCASE("a value that is not finite") {
     format::Contents c = good;
     for (auto& t : c.tensors) {
       if (t.name == "conv/b") t.value(0, 1) = std::nan("");
     }
-    CHECK(refused(c) == "net.dagradg: node " + id_of("conv/b") +
-                            " 'conv/b': the value at row 0, column 1 is not finite");
+    CHECK(refused_as(c) == "net.dagradg: node " + id_of("conv/b") +
+                               " 'conv/b': the value at row 0, column 1 is not finite");
   }
   SUBCASE("an input that is not an earlier node") {
     format::Contents c = good;
     format::NodeRecord& n = node_named(c, "probabilities");
     n.inputs[0] = static_cast<std::uint32_t>(c.nodes.size() - 1);
-    CHECK(refused(c).find("'s input 1 is node " + std::to_string(c.nodes.size() - 1) + ", not an earlier node") !=
+    CHECK(refused_as(c).find("'s input 1 is node " + std::to_string(c.nodes.size() - 1) + ", not an earlier node") !=
           std::string::npos);
   }
   SUBCASE("a leaf with inputs, and an op node without an op") {
     format::Contents c = good;
     node_named(c, "x").inputs.push_back(0);
-    CHECK(refused(c).find("not an earlier node") != std::string::npos);  // node 0 is x itself
+    CHECK(refused_as(c).find("not an earlier node") != std::string::npos);  // node 0 is x itself
     c = good;
     node_named(c, "labels").attributes.push_back({"rate", 0.5});
-    CHECK(refused(c).find("'labels': input node with inputs or attributes") != std::string::npos);
+    CHECK(refused_as(c).find("'labels': input node with inputs or attributes") != std::string::npos);
     c = good;
     node_named(c, "loss").op.clear();
-    CHECK(refused(c).find("'loss': an op node without an op") != std::string::npos);
+    CHECK(refused_as(c).find("'loss': an op node without an op") != std::string::npos);
   }
 }
 
 namespace {
-
-// The bytes of a decoded graph file, edited, with every checksum recomputed:
-// what parse_graph says of them, or "loaded".
-std::string refused_as(const format::Contents& c) {
-  try {
-    parse_graph(format::encode(c), "net.dagradg");
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "loaded";
-}
 
 // The record of d(y)/d(x) in c.
 format::GradientRecord& record_of(format::Contents& c, Node y, Node x) {
@@ -343,7 +339,7 @@ TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is r
   const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
-  const format::Contents good = format::decode(read_bytes(save_net(dir, net, ex)), "net", format::kind_graph);
+  const format::Contents good = saved_contents(dir, net, ex);
   REQUIRE(refused_as(good) == "loaded");
   const Node conv_b = net.params[1], out_w = net.params[2], out_b = net.params[3];
   auto id = [&](const std::string& name) { return net.g.find(name)->id(); };
@@ -352,34 +348,37 @@ TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is r
     return "net.dagradg: cached gradient " + std::to_string(index_of(c, m)) + " (d'" + y + "' / d'" + x +
            "' = node " + std::to_string(id(grad)) + " '" + grad + "'): ";
   };
+  // good with the record of d'loss'/dx pointed at the node named grad: what
+  // parse_graph says of it, and how that must name the record.
+  struct Refusal {
+    std::string said, record;
+  };
+  auto pointed = [&](Node x, const std::string& x_name, const std::string& grad) {
+    format::Contents c = good;
+    format::GradientRecord& m = record_of(c, net.loss, x);
+    m.grad = id(grad);
+    return Refusal{refused_as(c), where(c, m, "loss", x_name, grad)};
+  };
 
   SUBCASE("the issue's file: out/w's gradient is grad(conv/b), 1x2 instead of 18x3") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_w);
-    m.grad = id("grad(conv/b)");
-    CHECK(refused_as(c) == where(c, m, "loss", "out/w", "grad(conv/b)") +
-                               "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
+    const Refusal r = pointed(out_w, "out/w", "grad(conv/b)");
+    CHECK(r.said == r.record + "cache_gradient: 'grad(conv/b)' is 1x2, but the gradient of 'out/w' must be 18x3");
   }
   SUBCASE("a backward node of the right shape that holds another node's gradient") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_b);
-    m.grad = id("grad(out/scale)");
     CHECK(net.g.find("grad(out/scale)")->shape() == out_b.shape());
-    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "grad(out/scale)") +
-                               "the node holds the gradient of 'out/scale', not of 'out/b'");
+    const Refusal r = pointed(out_b, "out/b", "grad(out/scale)");
+    CHECK(r.said == r.record + "the node holds the gradient of 'out/scale', not of 'out/b'");
   }
   SUBCASE("a forward node of the right shape") {
-    format::Contents c = good;
-    format::GradientRecord& m = record_of(c, net.loss, out_b);
-    m.grad = id("out/scale");
-    CHECK(refused_as(c) == where(c, m, "loss", "out/b", "out/scale") + "the node is not a backward node");
+    const Refusal r = pointed(out_b, "out/b", "out/scale");
+    CHECK(r.said == r.record + "the node is not a backward node");
   }
   SUBCASE("a record whose y is no scalar") {
     format::Contents c = good;
     format::GradientRecord& m = record_of(c, net.loss, conv_b);
     m.y = id("probabilities");
     CHECK(refused_as(c) == where(c, m, "probabilities", "conv/b", "grad(conv/b)") +
-                               "cache_gradient: 'probabilities' has shape ?x3; only a 1x1 node has gradients");
+                                  "cache_gradient: 'probabilities' has shape ?x3; only a 1x1 node has gradients");
   }
   SUBCASE("two records of one gradient") {
     format::Contents c = good;
@@ -392,13 +391,13 @@ TEST_CASE("a cached gradient pointed at another node, checksums recomputed, is r
     const std::size_t grad_w = id("grad(out/w)");
     c.nodes[grad_w].grad_of = static_cast<std::uint32_t>(conv_b.id() + 1);
     CHECK(refused_as(c) == "net.dagradg: node " + std::to_string(grad_w) +
-                               " 'grad(out/w)' (add_n): set_grad_of: 'grad(out/w)' (18x3) cannot hold the "
-                               "gradient of 'conv/b' (1x2)");
+                                  " 'grad(out/w)' (add_n): set_grad_of: 'grad(out/w)' (18x3) cannot hold the "
+                                  "gradient of 'conv/b' (1x2)");
     c = good;
     const std::size_t scale = id("out/scale");
     c.nodes[scale].grad_of = static_cast<std::uint32_t>(out_b.id() + 1);
     CHECK(refused_as(c) == "net.dagradg: node " + std::to_string(scale) +
-                               " 'out/scale' (scale): a forward node cannot hold the gradient of 'out/b'");
+                                  " 'out/scale' (scale): a forward node cannot hold the gradient of 'out/b'");
   }
 }
 
@@ -406,7 +405,7 @@ TEST_CASE("a graph file with the fields of an estimator is refused: the format f
   const TempDir dir("graph_file");
   Net net;
   Executor<double> ex(net.g);
-  const format::Contents good = format::decode(read_bytes(save_net(dir, net, ex)), "net", format::kind_graph);
+  const format::Contents good = saved_contents(dir, net, ex);
   format::Contents c = good;
   c.n_iter = 3;
   CHECK(refused_as(c) == "net.dagradg: a graph file has no n_iter, but the header holds 3");

@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "blobs.hpp"
+#include "contains.hpp"
+#include "sanitizer.hpp"
 #include "temp_dir.hpp"
 #include "thrown.hpp"
 
@@ -31,10 +33,6 @@ using dagrad::testing::TempDir;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The names in a folder, to check that a save left nothing but its file.
 std::set<std::string> entries(const fs::path& dir) {
@@ -270,13 +268,11 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
       CAPTURE(size);
       write_bytes(path, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(size)));
       const std::string msg = load_error(path);
-      CHECK(contains(msg, "truncated"));
-      CHECK(contains(msg, "found "));
+      check_contains(msg, {"truncated", "found "});
       CHECK((contains(msg, "need") || contains(msg, "declares")));
     }
     write_bytes(path, Bytes(good.begin(), good.end() - 1));
-    CHECK(contains(load_error(path), "truncated: tensor 'output/bias''s checksum needs 4 bytes"));
-    CHECK(contains(load_error(path), "found 3"));
+    check_contains(load_error(path), {"truncated: tensor 'output/bias''s checksum needs 4 bytes", "found 3"});
   }
   SUBCASE("a flipped byte in a tensor is a checksum mismatch naming the tensor") {
     Bytes b = good;
@@ -337,8 +333,7 @@ TEST_CASE("a malformed model file is rejected with a message naming the file and
     s = small_spec();
     s.classes = {1, 2, 3, 4};
     write_bytes(path, encode(s));
-    CHECK(contains(load_error(path), "tensor 'output/weights' has shape 5x3 but"));
-    CHECK(contains(load_error(path), "call for 5x4"));
+    check_contains(load_error(path), {"tensor 'output/weights' has shape 5x3 but", "call for 5x4"});
     s = small_spec();
     s.tensors.pop_back();
     write_bytes(path, encode(s));
@@ -408,35 +403,46 @@ TEST_CASE("saving fails cleanly, naming the path and leaving no temporary file")
   CHECK(entries(taken) == std::set<std::string>{"inside"});
 }
 
+namespace {
+
+// A graph of two parameters, "w" 2x3 and "b" 1x3, and values for them.
+struct TwoParameters {
+  Graph g;
+  Node w = g.parameter("w", {2, 3});
+  Node b = g.parameter("b", {1, 3});
+  Matrix<double> wv{{1, 2, 3}, {4, 5, 6.5}};
+  Matrix<double> bv{{-1, 0.25, 1e-3}};
+
+  // Saves w and b at their values, from an executor of T.
+  template <class T>
+  void save(const std::string& path) {
+    Executor<T> ex(g, {.threads = 1});
+    ex.set(w, wv.cast<T>());
+    ex.set(b, bv.cast<T>());
+    save_parameters(ex, {w, b}, path);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("an executor's parameters save and load by node name") {
   const TempDir dir("model_file");
   for (int pass = 0; pass < 2; ++pass) {
-    Graph g;
-    Node w = g.parameter("w", {2, 3});
-    Node b = g.parameter("b", {1, 3});
-    Matrix<double> wv(2, 3), bv(1, 3);
-    wv << 1, 2, 3, 4, 5, 6.5;
-    bv << -1, 0.25, 1e-3;
+    TwoParameters p;
     const std::string path = dir.file("p" + std::to_string(pass));
     if (pass == 0) {
-      Executor<double> ex(g, {.threads = 1});
-      ex.set(w, wv);
-      ex.set(b, bv);
-      save_parameters(ex, {w, b}, path);
-      Executor<double> again(g, {.threads = 1});
-      load_parameters(again, {w, b}, path);
-      CHECK(again.value(w) == wv);
-      CHECK(again.value(b) == bv);
+      p.save<double>(path);
+      Executor<double> again(p.g, {.threads = 1});
+      load_parameters(again, {p.w, p.b}, path);
+      CHECK(again.value(p.w) == p.wv);
+      CHECK(again.value(p.b) == p.bv);
     } else {
-      Executor<float> ex(g, {.threads = 1});
-      ex.set(w, wv.cast<float>());
-      ex.set(b, bv.cast<float>());
-      save_parameters(ex, {w, b}, path);
-      Executor<float> again(g, {.threads = 1});
-      load_parameters(again, {w, b}, path);
-      CHECK(again.value(w) == wv.cast<float>());
+      p.save<float>(path);
+      Executor<float> again(p.g, {.threads = 1});
+      load_parameters(again, {p.w, p.b}, path);
+      CHECK(again.value(p.w) == p.wv.cast<float>());
       // Fewer nodes than the file holds, another shape, a missing name.
-      CHECK_THROWS_WITH_AS(load_parameters(again, {w}, path),
+      CHECK_THROWS_WITH_AS(load_parameters(again, {p.w}, path),
                            doctest::Contains("tensor 'b' is not among the nodes to load"), DataError);
       Graph h;
       Node w2 = h.parameter("w", {3, 2});
@@ -454,38 +460,30 @@ TEST_CASE("an executor's parameters save and load by node name") {
 
 TEST_CASE("parse_parameters loads the bytes of a parameters file as load_parameters loads the file") {
   const TempDir dir("model_file");
-  Graph g;
-  Node w = g.parameter("w", {2, 3});
-  Node b = g.parameter("b", {1, 3});
-  Matrix<double> wv(2, 3), bv(1, 3);
-  wv << 1, 2, 3, 4, 5, 6.5;
-  bv << -1, 0.25, 1e-3;
-  Executor<double> ex(g, {.threads = 1});
-  ex.set(w, wv);
-  ex.set(b, bv);
+  TwoParameters p;
   const std::string path = dir.file("params");
-  save_parameters(ex, {w, b}, path);
+  p.save<double>(path);
   const Bytes bytes = read_bytes(path);
 
-  Executor<double> again(g, {.threads = 1});
-  parse_parameters(again, {w, b}, bytes, "in memory");
-  CHECK(again.value(w) == wv);
-  CHECK(again.value(b) == bv);
+  Executor<double> again(p.g, {.threads = 1});
+  parse_parameters(again, {p.w, p.b}, bytes, "in memory");
+  CHECK(again.value(p.w) == p.wv);
+  CHECK(again.value(p.b) == p.bv);
 
   // The same checks and messages, `name` standing for the path.
   Bytes cut(bytes.begin(), bytes.end() - 1);
-  CHECK_THROWS_WITH_AS(parse_parameters(again, {w, b}, cut, "in memory"),
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {p.w, p.b}, cut, "in memory"),
                        "in memory: truncated: tensor 'b''s checksum needs 4 bytes at offset 170, "
                        "found 3 (the file has 173 bytes)",
                        DataError);
   write_bytes(path, cut);
   const std::string cut_message =
       path + ": truncated: tensor 'b''s checksum needs 4 bytes at offset 170, found 3 (the file has 173 bytes)";
-  CHECK_THROWS_WITH_AS(load_parameters(again, {w, b}, path), cut_message.c_str(), DataError);
-  CHECK_THROWS_WITH_AS(parse_parameters(again, {w}, bytes, "in memory"),
+  CHECK_THROWS_WITH_AS(load_parameters(again, {p.w, p.b}, path), cut_message.c_str(), DataError);
+  CHECK_THROWS_WITH_AS(parse_parameters(again, {p.w}, bytes, "in memory"),
                        "in memory: tensor 'b' is not among the nodes to load", DataError);
   // A refused file sets nothing.
-  CHECK(again.value(w) == wv);
+  CHECK(again.value(p.w) == p.wv);
 }
 
 TEST_CASE("named tensors save and load in their order, with infinities, and a repeated name is refused") {
@@ -521,8 +519,7 @@ TEST_CASE("training with check_numerics names the node and the batch where value
   p.check_numerics = true;
   MLPClassifier mlp = quiet(p);
   const std::string what = thrown<ExecutionError>([&] { mlp.fit(Features(train.X), train.y); });
-  CHECK(contains(what, "MLPClassifier.fit: epoch "));
-  CHECK(contains(what, "numeric check"));
+  check_contains(what, {"MLPClassifier.fit: epoch ", "numeric check"});
   // Without the check the same run ends with the solver's own error.
   p.check_numerics = false;
   MLPClassifier unchecked = quiet(p);
@@ -575,11 +572,7 @@ TEST_CASE("a save killed at any moment leaves the old model or the new one, whol
   // 200 kills; 40 in a sanitized build, whose saves run several times slower
   // (the same kill points, spread over two saves, a fifth as many; the
   // regular build runs all 200).
-#if defined(DAGRAD_SANITIZED)
-  const int kills = 40;
-#else
-  const int kills = 200;
-#endif
+  const int kills = sanitizer::any ? 40 : 200;
   for (int i = 0; i < kills; ++i) {
     const pid_t child = fork();
     REQUIRE(child >= 0);

@@ -3,6 +3,7 @@
 #include <dagrad/dagrad.hpp>
 
 #include "blobs.hpp"
+#include "contains.hpp"
 #include "thrown.hpp"
 
 #include <algorithm>
@@ -16,14 +17,6 @@ using namespace dagrad;
 using dagrad::testing::Blobs;
 using dagrad::testing::blobs;
 using dagrad::testing::quiet;
-
-namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
 
 TEST_CASE("every parameter out of range is an error naming it and its allowed values") {
   struct Bad {
@@ -58,8 +51,7 @@ TEST_CASE("every parameter out of range is an error naming it and its allowed va
     MLPParams p;
     p.set(c.name, c.value);
     const std::string what = thrown<Error>([&] { p.validate(); });
-    CHECK(contains(what, std::string("'") + c.name + "'"));
-    CHECK(contains(what, c.says));
+    check_contains(what, {std::string("'") + c.name + "'", c.says});
     CHECK_THROWS_AS(MLPClassifier{p}, Error);
   }
 }
@@ -167,8 +159,8 @@ TEST_CASE("early stopping stops, keeps the best weights and says why") {
   REQUIRE(mlp.best_validation_score().has_value());
   CHECK(*mlp.best_validation_score() > 0.95);
   CHECK_FALSE(mlp.best_loss().has_value());
-  CHECK(contains(out.str(), "Validation score: "));
-  CHECK(contains(out.str(), "Validation score did not improve more than tol=0.000100 for 3 consecutive epochs. Stopping."));
+  check_contains(out.str(), {"Validation score: ",
+                             "Validation score did not improve more than tol=0.000100 for 3 consecutive epochs. Stopping."});
 }
 
 TEST_CASE("training stops when the loss stops improving, as scikit-learn's tol rule says") {
@@ -261,11 +253,8 @@ TEST_CASE("summary separates learned parameters from hyperparameters") {
   MLPClassifier mlp = quiet({.hidden_layer_sizes = {50}, .max_iter = 1, .random_state = 1});
   mlp.fit(Features(X), y);
   const std::string s = mlp.summary();
-  CHECK(contains(s, "layer1/weights  784x50  39200"));
-  CHECK(contains(s, "output/bias  1x10  10"));
-  CHECK(contains(s, "total: 39760 parameters"));
-  CHECK(contains(s, "hidden_layer_sizes = 50"));
-  CHECK(contains(s, "learning_rate_init = 0.001"));
+  check_contains(s, {"layer1/weights  784x50  39200", "output/bias  1x10  10", "total: 39760 parameters",
+                     "hidden_layer_sizes = 50", "learning_rate_init = 0.001"});
   CHECK(s.find("Parameters") < s.find("Hyperparameters"));
 }
 

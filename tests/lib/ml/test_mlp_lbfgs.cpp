@@ -4,6 +4,8 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "contains.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,10 +17,6 @@
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // tests/lib/ml/lbfgs_reference.py's three_classes(): quarters and halves only,
 // so numpy and C++ hold the same doubles.

@@ -5,6 +5,8 @@
 
 #include <dagrad/dagrad.hpp>
 
+#include "contains.hpp"
+
 #include <cmath>
 #include <iomanip>
 #include <limits>
@@ -13,10 +15,6 @@
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // regressor_reference.py's regression(): quarters and halves and their
 // products, so numpy and C++ hold the same doubles. Y has three columns.
@@ -378,8 +376,7 @@ TEST_CASE("partial_fit runs one epoch a call and set_weights restores a regresso
   CHECK(copy.n_outputs() == 3);
   CHECK_THROWS_WITH_AS(copy.set_weights({mlp.coefs()[0]}, {mlp.intercepts()[0]}), doctest::Contains("needs 2 coefs"),
                        Error);
-  CHECK(contains(mlp.summary(), "MLPRegressor\n"));
-  CHECK(contains(mlp.summary(), "output/weights  4x3  12"));
+  check_contains(mlp.summary(), {"MLPRegressor\n", "output/weights  4x3  12"});
 }
 
 TEST_CASE("the held-out loss per epoch is the squared error that validation R^2 scores") {

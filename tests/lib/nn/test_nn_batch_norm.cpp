@@ -11,20 +11,13 @@
 #include <random>
 #include <sstream>
 
+#include "normal_matrix.hpp"
 #include "temp_dir.hpp"
 
 using namespace dagrad;
 using M = Matrix<double>;
 
 namespace {
-
-M normal(Eigen::Index rows, Eigen::Index cols, unsigned seed, double mean, double sd) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> d(mean, sd);
-  M m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m(k / cols, k % cols) = d(rng);
-  return m;
-}
 
 // A classifier: dense, batch norm, tanh, dense; its executor and an SGD
 // with weight decay.
@@ -52,7 +45,7 @@ struct Data {
   Matrix<float> X, Y;
 };
 Data data(int n) {
-  const M X = normal(n, 4, 7, 1.0, 2.0);
+  const M X = normal_matrix(n, 4, 7, 1.0, 2.0);
   Data d{X.cast<float>(), Matrix<float>::Zero(n, 3)};
   for (int i = 0; i < n; ++i) d.Y(i, (X(i, 0) > 1) + (X(i, 1) > 1)) = 1;
   return d;
@@ -115,7 +108,7 @@ TEST_CASE("each step moves the running statistics a tenth of the way to the batc
   const Node fc1 = *net.g.find("fc1/w"), step = nn::training_step(net.g);
   M mean = M::Zero(1, 6), var = M::Ones(1, 6);
   for (int k = 0; k < 4; ++k) {
-    const M X = normal(5, 4, 20 + k, 0.5, 1.5), Y = M::Identity(5, 3);
+    const M X = normal_matrix(5, 4, 20 + k, 0.5, 1.5), Y = M::Identity(5, 3);
     // The batch the layer sees is X @ fc1/w, with the weights before this step.
     const M h = X * net.ex->value(fc1);
     const M batch_mean = h.colwise().mean();
@@ -128,7 +121,7 @@ TEST_CASE("each step moves the running statistics a tenth of the way to the batc
   }
   CHECK(net.value("bn1/gain") != M::Ones(1, 6));  // learned meanwhile
   // At inference (step -1) a step leaves them where they are.
-  net.opt->step(*net.ex, {{net.x, normal(5, 4, 30, 0, 1)}, {net.y, M::Identity(5, 3)}, {step, M::Constant(1, 1, -1)}});
+  net.opt->step(*net.ex, {{net.x, normal_matrix(5, 4, 30, 0, 1)}, {net.y, M::Identity(5, 3)}, {step, M::Constant(1, 1, -1)}});
   CHECK(((net.value("bn1/running_mean") - mean).array().abs() < 1e-12).all());
 }
 
@@ -190,7 +183,7 @@ TEST_CASE("a graph file keeps the running statistics, and the loaded graph infer
   Net<double> net;
   const Node step = nn::training_step(net.g);
   for (int k = 0; k < 3; ++k) {
-    net.opt->step(*net.ex, {{net.x, normal(8, 4, 40 + k, 0, 1)}, {net.y, M::Identity(8, 3)}, {step, M::Constant(1, 1, k)}});
+    net.opt->step(*net.ex, {{net.x, normal_matrix(8, 4, 40 + k, 0, 1)}, {net.y, M::Identity(8, 3)}, {step, M::Constant(1, 1, k)}});
   }
   const dagrad::testing::TempDir dir("nn_batch_norm");
   const std::string path = dir.file("bn.dagradg");
@@ -202,7 +195,7 @@ TEST_CASE("a graph file keeps the running statistics, and the loaded graph infer
     CAPTURE(name);
     CHECK(ex.value(*loaded.graph->find(name)) == net.value(name));
   }
-  const M X = normal(3, 4, 50, 0, 1), Y = M::Identity(3, 3);
+  const M X = normal_matrix(3, 4, 50, 0, 1), Y = M::Identity(3, 3);
   const double saved = net.ex->run({{net.x, X}, {net.y, Y}, {step, M::Constant(1, 1, -1)}}, {net.loss})[0](0, 0);
   Graph& g = *loaded.graph;
   const double again = ex.run({{*g.find("x"), X}, {*g.find("y"), Y}, {*g.find("training_step"), M::Constant(1, 1, -1)}},

@@ -6,15 +6,12 @@
 
 #include <cmath>
 
+#include "contains.hpp"
 #include "thrown.hpp"
 
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 struct Moments {
   double mean, variance, max_abs;
@@ -207,11 +204,9 @@ TEST_CASE("bad layers and bad records are errors naming the layer or node") {
   nn::Init init(1);
   Node x = g.input("x", {batch, 3});
   std::string what = thrown<ShapeError>([&] { nn::dense(x, 0, init, "empty"); });
-  CHECK(contains(what, "empty"));
-  CHECK(contains(what, "units is 0"));
+  check_contains(what, {"empty", "units is 0"});
   what = thrown<GraphError>([&] { init.add(x, nn::zeros()); });
-  CHECK(contains(what, "'x'"));
-  CHECK(contains(what, "not a parameter"));
+  check_contains(what, {"'x'", "not a parameter"});
   Node w = init.parameter(g, "w", {3, 3}, nn::zeros());
   CHECK_THROWS_WITH_AS(init.add(w, nn::zeros()), doctest::Contains("'w' is recorded already"), GraphError);
   nn::dense(x, 2, init, "layer");

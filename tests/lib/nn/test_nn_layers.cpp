@@ -9,6 +9,8 @@
 #include <functional>
 #include <random>
 
+#include "normal_matrix.hpp"
+
 using namespace dagrad;
 
 TEST_CASE("conv2d makes name/w (out x in*k*k) and name/b (1 x out) under its scope, with convolution fans") {
@@ -163,14 +165,6 @@ Node named(const nn::Init& init, const std::string& name) {
   return {};
 }
 
-Matrix<double> random_rows(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0, 1);
-  Matrix<double> m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = noise(rng);
-  return m;
-}
-
 }  // namespace
 
 TEST_CASE("a transformer block is x + attn(ln1(x)), then h + mlp(ln2(h)), its nodes and parameters under its scope") {
@@ -206,12 +200,12 @@ TEST_CASE("a transformer block is x + attn(ln1(x)), then h + mlp(ln2(h)), its no
   Executor<double> ex(g, {.threads = 2});
   init.apply(ex);
   // Gains and biases away from their initial ones and zeros, so that each is used.
-  for (const Node& q : init.parameters()) ex.set(q, random_rows(q.shape().rows, q.shape().cols, unsigned(q.id())) * 0.3);
-  const auto out = ex.run({{x, random_rows(6, 8, 1)}}, {y, by_hand});
+  for (const Node& q : init.parameters()) ex.set(q, normal_matrix(q.shape().rows, q.shape().cols, unsigned(q.id())) * 0.3);
+  const auto out = ex.run({{x, normal_matrix(6, 8, 1)}}, {y, by_hand});
   CHECK(out[0] == out[1]);
   // Causal: the first row of each sequence sees itself alone, so changing
   // the later rows of a sequence leaves it as it was.
-  Matrix<double> changed = random_rows(6, 8, 1);
+  Matrix<double> changed = normal_matrix(6, 8, 1);
   changed.row(1).setConstant(5);
   changed.row(2).setConstant(-5);
   const Matrix<double> again = ex.run({{x, changed}}, {y})[0];

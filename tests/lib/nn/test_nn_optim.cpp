@@ -4,6 +4,8 @@
 #include <dagrad/nn.hpp>
 
 #include "../../../lib/nn/update_kernels.hpp"
+#include "contains.hpp"
+#include "normal_matrix.hpp"
 #include "thrown.hpp"
 
 #include <cmath>
@@ -12,10 +14,6 @@
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // loss = sum((w - c)^2), so dloss/dw = 2 (w - c): a step anyone can check by hand.
 struct Quadratic {
@@ -41,22 +39,14 @@ void check_close(const Matrix<double>& got, const Matrix<double>& want, double t
   }
 }
 
-Matrix<float> random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0, 1);
-  Matrix<float> m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = normal(rng);
-  return m;
-}
-
 // A least-squares layer large enough that each update is cut into blocks
 // shared among threads: loss = mean((x w + b - t)^2).
 struct Regression {
   Graph g;
   Node x, t, w, b, loss;
   Matrix<float> X, T, W0, B0;
-  Regression() : X(random_matrix(64, 400, 1)), T(random_matrix(64, 120, 2)),
-                 W0(random_matrix(400, 120, 3) * 0.05f), B0(random_matrix(1, 120, 4)) {
+  Regression() : X(normal_matrix<float>(64, 400, 1)), T(normal_matrix<float>(64, 120, 2)),
+                 W0(normal_matrix<float>(400, 120, 3) * 0.05f), B0(normal_matrix<float>(1, 120, 4)) {
     x = g.input("x", {batch, 400});
     t = g.input("t", {batch, 120});
     w = g.parameter("w", {400, 120});
@@ -374,8 +364,7 @@ TEST_CASE("an optimizer given a node that is no parameter, or a bad setting, say
   Node other = g.parameter("other", {1, 1});
   Node loss = mean(matmul(x, w));
   std::string what = thrown<Error>([&] { nn::SGD opt(loss, {}, {x}); });
-  CHECK(contains(what, "nn::SGD"));
-  CHECK(contains(what, "'x' is input node, not a parameter"));
+  check_contains(what, {"nn::SGD", "'x' is input node, not a parameter"});
   what = thrown<Error>([&] { nn::Adam opt(loss, {}, {w, w}); });
   CHECK(contains(what, "'w' is listed twice"));
   CHECK_THROWS_WITH_AS(nn::Adam(loss, {}, {other}), doctest::Contains("'other' does not reach"), GraphError);

@@ -9,16 +9,13 @@
 #include <random>
 #include <sstream>
 
+#include "contains.hpp"
 #include "temp_dir.hpp"
 #include "thrown.hpp"
 
 using namespace dagrad;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Three noisy Gaussian blobs in `features` dimensions, one-hot labels.
 struct Blobs {
@@ -195,8 +192,7 @@ TEST_CASE("a checkpoint of another network is refused, naming the parameter and 
   const Matrix<float> before = wider.ex->value(*wider.g.find("hidden/w"));
   auto trainer = wider.trainer({});
   const std::string what = thrown<DataError>([&] { trainer.load_checkpoint(path); });
-  CHECK(contains(what, path));
-  CHECK(contains(what, "parameter 'hidden/w' is 6x16 in the checkpoint but 6x24 in this network"));
+  check_contains(what, {path, "parameter 'hidden/w' is 6x16 in the checkpoint but 6x24 in this network"});
   CHECK(wider.ex->value(*wider.g.find("hidden/w")) == before);
   CHECK(trainer.epochs_done() == 0);
 
@@ -259,9 +255,8 @@ TEST_CASE("with an adaptive schedule, early stopping lowers the rate at each pla
   CHECK(trainer.epochs_done() == 7);  // the first sets the best; then three plateaus of 2
   CHECK(opt.learning_rate() == 0.1 / 5 / 5);
   const std::string stalled = "Training loss did not improve more than tol=1000000000.000000 for 2 consecutive epochs.";
-  CHECK(contains(out.str(), stalled + " Setting learning rate to 0.020000\n"));
-  CHECK(contains(out.str(), stalled + " Setting learning rate to 0.004000\n"));
-  CHECK(contains(out.str(), stalled + " Stopping.\n"));
+  check_contains(out.str(), {stalled + " Setting learning rate to 0.020000\n",
+                             stalled + " Setting learning rate to 0.004000\n", stalled + " Stopping.\n"});
 }
 
 TEST_CASE("early stopping on validation data ends with the best epoch's parameters") {
@@ -555,9 +550,7 @@ TEST_CASE("metrics: a program scores each epoch on the held-out rows; kept, prin
   const std::vector<double>& acc = h.metrics.at("validation accuracy");
   REQUIRE(acc.size() == 4);
   CHECK(acc.back() > 0.6);  // three blobs: chance is a third
-  CHECK(contains(out.str(), "Epoch 4, loss = "));
-  CHECK(contains(out.str(), "Validation accuracy: "));
-  CHECK(contains(out.str(), "Epoch squared: 16.00000000\n"));
+  check_contains(out.str(), {"Epoch 4, loss = ", "Validation accuracy: ", "Epoch squared: 16.00000000\n"});
 
   // Resumed from epoch 2: the metrics of epochs 1-2 come from the checkpoint.
   {

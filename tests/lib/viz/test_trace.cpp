@@ -68,6 +68,24 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
   }
 }
 
+// The tiny network (examples/tiny_network.hpp) with its weights, run once on
+// its feeds at `threads` threads with every value kept, and the trace it
+// prints.
+struct TinyRun {
+  Graph g;
+  const examples::TinyNetwork net = examples::build_tiny_network(g);
+  Executor<double> ex;
+  std::string printed;
+
+  explicit TinyRun(int threads) : ex(g, {.threads = threads, .plan_memory = false}) {
+    examples::set_tiny_weights(ex, net);
+    ex.compute(examples::tiny_feeds(net), net.fetches());
+    std::ostringstream out;
+    trace(out, ex, net.loss, net.grads);
+    printed = out.str();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("format_value prints scalars, small tensors and summaries") {
@@ -103,15 +121,9 @@ TEST_CASE("the tiny network's trace matches backpropagation done by hand") {
   const double d_z1[2] = {d_h[0] * h[0] * (1 - h[0]), d_h[1] * h[1] * (1 - h[1])};
   const double d_w1[4] = {x[0] * d_z1[0], x[0] * d_z1[1], x[1] * d_z1[0], x[1] * d_z1[1]};
 
-  Graph g;
-  const examples::TinyNetwork net = examples::build_tiny_network(g);
-  Executor<double> ex(g, {.threads = 2, .plan_memory = false});
-  examples::set_tiny_weights(ex, net);
-  ex.compute(examples::tiny_feeds(net), net.fetches());
-  std::ostringstream out;
-  trace(out, ex, net.loss, net.grads);
-  const Trace t(out.str());
-  CAPTURE(out.str());
+  const TinyRun run(2);
+  const Trace t(run.printed);
+  CAPTURE(run.printed);
 
   // Forward.
   check_close(t.value("hidden/z"), {z1[0], z1[1]});
@@ -177,14 +189,8 @@ TEST_CASE("a trace of a planned run marks the nodes whose memory a later value t
 }
 
 TEST_CASE("trace_lines are trace's node lines, forward then backward, each after its inputs") {
-  Graph g;
-  const examples::TinyNetwork net = examples::build_tiny_network(g);
-  Executor<double> ex(g, {.threads = 1, .plan_memory = false});
-  examples::set_tiny_weights(ex, net);
-  ex.compute(examples::tiny_feeds(net), net.fetches());
-  std::ostringstream out;
-  trace(out, ex, net.loss, net.grads);
-  const std::vector<TraceLine> lines = trace_lines(ex, net.loss, net.grads);
+  TinyRun run(1);
+  const std::vector<TraceLine> lines = trace_lines(run.ex, run.net.loss, run.net.grads);
   REQUIRE(!lines.empty());
 
   // The printed trace is the headings with these lines between them.
@@ -195,18 +201,18 @@ TEST_CASE("trace_lines are trace's node lines, forward then backward, each after
       expected += "backward pass:\n";
       backward = true;
     }
-    CHECK(l.pass == g.info(l.node.id()).role);
+    CHECK(l.pass == run.g.info(l.node.id()).role);
     CHECK(l.text.rfind(l.node.name() + " ", 0) == 0);
     expected += l.text + "\n";
   }
   REQUIRE(backward);
-  CHECK(out.str().rfind(expected, 0) == 0);
+  CHECK(run.printed.rfind(expected, 0) == 0);
 
   // Within each pass the ids rise, so every node comes after its inputs; the
   // backward lines start at the loss's own gradient.
   for (std::size_t i = 1; i < lines.size(); ++i) {
     if (lines[i].pass == lines[i - 1].pass) CHECK(lines[i].node.id() > lines[i - 1].node.id());
-    for (NodeId in : g.info(lines[i].node.id()).inputs) CHECK(in < lines[i].node.id());
+    for (NodeId in : run.g.info(lines[i].node.id()).inputs) CHECK(in < lines[i].node.id());
   }
   CHECK(lines.front().pass == Role::forward);
   CHECK(lines.back().pass == Role::backward);
