@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
       last = now;
     });
     const double loss_after = trainer.fit(Features(X), Features(Y)).loss.back();
-    std::size_t parameters = 0;
-    for (const Node& p : adam.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
+    const std::size_t parameters = adam.parameter_count();
     steps.erase(steps.begin());  // the first step allocates the buffers
     if (!communication.empty()) communication.erase(communication.begin());
     // What accumulating one shard's gradients costs (nn::accumulate_shard

@@ -189,9 +189,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const ParsedArgs& args = *parsed;
   Config c = read_config(args);
   const Corpus corpus = char_training::read_corpus(c);
-  // The prompt is checked before training, not after.
-  const std::vector<std::int32_t> prompt =
-      c.sample > 0 ? char_training::prompt_ids(c, corpus.vocab) : std::vector<std::int32_t>{};
+  const std::vector<std::int32_t> prompt = char_training::prompt_ids(c, corpus.vocab);
 
   nn::Init init(c.seed);
   Gpt m;
@@ -203,9 +201,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
                            .weight_decay = c.weight_decay});
   if (!c.resume.empty()) c.seed = char_training::resume(ex, adamw, c, corpus.vocab, model_shape(c));
   // tutorial:end
-  std::size_t parameters = 0;
-  for (const Node& p : adamw.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
-  std::printf("parameters: %zu, vocab %zu, train chars %zu\n", parameters, corpus.vocab.size(),
+  std::printf("parameters: %zu, vocab %zu, train chars %zu\n", adamw.parameter_count(), corpus.vocab.size(),
               corpus.split.train.size());
 
   // Each batch's positions: t of each row, the same for every batch.

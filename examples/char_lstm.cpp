@@ -96,9 +96,7 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const ParsedArgs& args = *parsed;
   Config c = read_config(args);
   const Corpus corpus = char_training::read_corpus(c);
-  // The prompt is checked before training, not after.
-  const std::vector<std::int32_t> prompt =
-      c.sample > 0 ? char_training::prompt_ids(c, corpus.vocab) : std::vector<std::int32_t>{};
+  const std::vector<std::int32_t> prompt = char_training::prompt_ids(c, corpus.vocab);
 
   nn::Init init(c.seed);
   Lstm m;
@@ -112,10 +110,8 @@ int run(int argc, char** argv, nn::ShardGroup* group) {
   const char_training::ModelShape shape{
       .row = Matrix<double>{{double(c.layers), double(c.hidden)}}, .flags = "--layers and --hidden"};
   if (!c.resume.empty()) c.seed = char_training::resume(ex, adam, c, corpus.vocab, shape);
-  std::size_t parameters = 0;
-  for (const Node& p : adam.parameters()) parameters += std::size_t(p.shape().rows * p.shape().cols);
-  std::printf("parameters: %zu, vocab %zu, train chars %zu, graph nodes %zu\n", parameters, corpus.vocab.size(),
-              corpus.split.train.size(), m.g.size());
+  std::printf("parameters: %zu, vocab %zu, train chars %zu, graph nodes %zu\n", adam.parameter_count(),
+              corpus.vocab.size(), corpus.split.train.size(), m.g.size());
 
   // group: each rank a shard of every batch
   const MemoryReport memory = char_training::train(

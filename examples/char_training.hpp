@@ -338,9 +338,11 @@ inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& 
   return memory;
 }
 
-// --prompt as ids: a character the text does not hold is refused, naming
-// it. Without --prompt, a newline (the start of a line) if the text has one.
+// --prompt as ids, read before training so that a bad one fails first: a
+// character the text does not hold is refused, naming it. Without --prompt,
+// a newline (the start of a line) if the text has one. None without --sample.
 inline std::vector<std::int32_t> prompt_ids(Flags& c, const nn::CharVocabulary& vocab) {
+  if (c.sample == 0) return {};
   if (c.prompt.empty()) {
     const bool newline = vocab.characters().find('\n') != std::string::npos;
     c.prompt = newline ? std::string("\n") : vocab.decode(std::vector<std::int32_t>{0});

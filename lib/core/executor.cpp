@@ -539,10 +539,7 @@ struct Executor<T>::Impl {
         if (a.value) tsan::acquire(a.value);
       }
     }
-    struct Done {
-      const void* token;
-      ~Done() { tsan::release(token); }
-    } done{&views[root]};
+    const tsan::ReleaseAtExit done{&views[root]};
     const NodeInfo& info = graph.info(root);
     if (failed.load(std::memory_order_relaxed)) {
       for (std::size_t m : group.members) {
@@ -595,10 +592,7 @@ struct Executor<T>::Impl {
     // which cannot see the flow graph's own ordering (detail/tsan.hpp).
     tsan::acquire(this);
     for (const ConstView<T>* a : args) tsan::acquire(a);
-    struct Done {
-      const void* token;
-      ~Done() { tsan::release(token); }
-    } done{&views[n]};
+    const tsan::ReleaseAtExit done{&views[n]};
     const NodeInfo& info = graph.info(n);
     if (failed.load(std::memory_order_relaxed)) {
       for (NodeId in : info.inputs) {
@@ -713,10 +707,7 @@ struct Executor<T>::Impl {
   void announce(NodeId n, std::size_t k) {
     // What this reads (on_ready, the lists) is read after run_node's
     // release: say so again, for ThreadSanitizer, as the task ends.
-    struct Done {
-      const void* token;
-      ~Done() { tsan::release(token); }
-    } done{&views[n]};
+    const tsan::ReleaseAtExit done{&views[n]};
     if (!on_ready || poisoned[n]) return;
     for (std::uint32_t j = announce_first[k]; j < announce_first[k + 1]; ++j) {
       try {

@@ -113,11 +113,7 @@ Node Graph::input(std::string name, Shape shape) {
     throw ShapeError("input '" + name + "': shape " + to_string(shape) +
                      " is not allowed (rows may be batch, columns must be positive)");
   }
-  NodeInfo n;
-  n.kind = NodeKind::input;
-  n.name = std::move(name);
-  n.shape = shape;
-  return Node(this, add_node(std::move(n)));
+  return leaf(NodeKind::input, std::move(name), shape);
 }
 
 Node Graph::parameter(std::string name, Shape shape) {
@@ -125,8 +121,12 @@ Node Graph::parameter(std::string name, Shape shape) {
     throw ShapeError("parameter '" + name + "': shape " + to_string(shape) +
                      " must be fully known and non-empty");
   }
+  return leaf(NodeKind::parameter, std::move(name), shape);
+}
+
+Node Graph::leaf(NodeKind kind, std::string name, Shape shape) {
   NodeInfo n;
-  n.kind = NodeKind::parameter;
+  n.kind = kind;
   n.name = std::move(name);
   n.shape = shape;
   return Node(this, add_node(std::move(n)));

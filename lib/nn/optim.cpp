@@ -58,6 +58,12 @@ const UpdateTable& update_kernels_for(dagrad::detail::Isa isa) { return DAGRAD_I
 
 }  // namespace detail
 
+std::size_t Optimizer::parameter_count() const {
+  std::size_t n = 0;
+  for (const Node& p : parameters_) n += static_cast<std::size_t>(p.shape().size());
+  return n;
+}
+
 double Schedule::at(double learning_rate, std::uint64_t t) const {
   switch (kind) {
     case Kind::constant: return learning_rate;

@@ -10,6 +10,7 @@
 #include <dagrad/dagrad.hpp>
 
 #include <iterator>
+#include <string>
 #include <utility>
 
 namespace elementwise_binary {
@@ -71,6 +72,13 @@ inline void check_column_left_gradients(BinaryOp op) {
   const Node loss = sum(mul(op(a, b), g.constant(M{{0.5, -1.0, 0.3}, {-0.7, 0.9, 1.1}})));
   const GradcheckResult r = gradcheck(g, loss, {{a, op_checks::values(2, 1, 0.1)}, {b, op_checks::values(2, 3, 0.75)}}, {});
   CHECK_MESSAGE(r.ok, r.report());
+}
+
+// How op(p, q) writes itself in a trace: "p + q".
+inline void check_infix(BinaryOp op, const std::string& want) {
+  dagrad::Graph g;
+  const dagrad::Node a = g.input("a", {1, 1});
+  CHECK(op_checks::written(op(a, a), {"p", "q"}) == want);
 }
 
 }  // namespace elementwise_binary

@@ -9,18 +9,12 @@ using namespace dagrad;
 namespace {
 // square with a deliberately wrong gradient (x instead of 2x), to show that
 // gradcheck catches a bad rule.
-class WrongSquare final : public OpBase<WrongSquare> {
- public:
-  std::string_view key() const override { return "wrong_square"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-  template <class T>
-  void kernel(Inputs<T> in, View<T> out) const {
-    out.array() = in[0]->array().square();
-  }
-  std::vector<Node> backward(const GradContext& ctx) const override {
-    return {mul(ctx.grad(), ctx.input(0))};
-  }
+struct WrongSquareRule {
+  static constexpr std::string_view key = "wrong_square";
+  auto operator()(const auto& x) const { return x.square(); }
+  Node grad(const GradContext& ctx) const { return mul(ctx.grad(), ctx.input(0)); }
 };
+Node wrong_square(Node x) { return unary(x, WrongSquareRule{}); }
 }  // namespace
 
 TEST_CASE("gradcheck passes a correct graph, for parameters and inputs alike") {
@@ -42,7 +36,7 @@ TEST_CASE("gradcheck passes a correct graph, for parameters and inputs alike") {
 TEST_CASE("gradcheck reports the worst element of a wrong gradient") {
   Graph g;
   Node w = g.parameter("w", {1, 3});
-  Node loss = sum(g.apply(std::make_shared<WrongSquare>(), {w}));
+  Node loss = sum(wrong_square(w));
   Matrix<double> W(1, 3);
   W << 0.5, -2.0, 1.0;
   GradcheckResult r = gradcheck(g, loss, {{w, W}}, {});

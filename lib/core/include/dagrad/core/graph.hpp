@@ -150,6 +150,8 @@ class Graph {
 
  private:
   NodeId add_node(NodeInfo info);
+  // An input or a parameter, its shape already checked.
+  Node leaf(NodeKind kind, std::string name, Shape shape);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -117,6 +117,8 @@ class Optimizer {
 
   Node loss() const { return loss_; }
   const std::vector<Node>& parameters() const { return parameters_; }
+  // How many numbers the parameters hold, every element counted.
+  std::size_t parameter_count() const;
   const std::vector<Node>& gradients() const { return gradients_; }
   // State the loss's ops keep rather than learn (batch_norm's running
   // statistics, Op::state_inputs): each parameter, and the node whose value

@@ -20,4 +20,10 @@ inline void release(const void*) {}
 inline void acquire(const void*) {}
 #endif
 
+// release(token) when the scope ends, on every path out of a task.
+struct ReleaseAtExit {
+  const void* token;
+  ~ReleaseAtExit() { release(token); }
+};
+
 }  // namespace dagrad::tsan
