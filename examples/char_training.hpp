@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <numeric>
@@ -168,15 +169,31 @@ inline std::vector<Feed<float>> batch_feeds(const Model& m, const Matrix<float>&
 }
 
 // The loss estimate at a step: the mean over `batches` batches of a split,
-// drawn as a function of (seed, stream, step) alone.
+// drawn as a function of (seed, stream, step) alone. In a group each rank
+// computes a slice of the batches (nn::slice_of) and every rank adds all
+// their losses in batch order, so the estimate has the bits of one process
+// computing them all, in 1/N of its time.
 inline double mean_loss(Executor<float>& ex, const Model& m, const nn::WindowBatches& source, std::uint64_t step,
-                        std::size_t batches) {
+                        std::size_t batches, nn::ShardGroup* group) {
+  const nn::Slice mine = group ? nn::slice_of(batches, std::size_t(group->rank()), std::size_t(group->size()))
+                               : nn::Slice{0, batches};
+  std::vector<double> losses;
   Matrix<float> ids, targets;
-  double sum = 0;
-  for (std::size_t b = 0; b < batches; ++b) {
+  for (std::size_t b = mine.begin; b < mine.end; ++b) {
     source.draw(step * batches + b, ids, targets);
-    sum += double(ex.run(batch_feeds(m, ids, targets), {m.loss})[0](0, 0));
+    losses.push_back(double(ex.run(batch_feeds(m, ids, targets), {m.loss})[0](0, 0)));
   }
+  if (group) {
+    std::vector<double> all(batches);
+    std::size_t at = 0;
+    for (std::span<const std::byte> part : group->all_gather(std::as_bytes(std::span(losses)))) {
+      std::memcpy(all.data() + at, part.data(), part.size());
+      at += part.size() / sizeof(double);
+    }
+    losses = std::move(all);
+  }
+  double sum = 0;
+  for (double loss : losses) sum += loss;
   return sum / double(batches);
 }
 
@@ -271,7 +288,7 @@ inline void sharded_steps(Executor<float>& ex, nn::Optimizer& opt, const Model& 
 }
 
 // The training loop, counted in the optimizer's steps: the loss estimates
-// (and --checkpoint, written by rank 0 alone under mpirun) every
+// (shared among a group's ranks) and --checkpoint (by rank 0 alone) every
 // --eval-every steps and after the last, then a step on the batch of
 // windows `step` draws (cut into --shards, or among a group's ranks).
 // Returns, with --memory, where the last training step kept its values.
@@ -292,8 +309,8 @@ inline MemoryReport train(Executor<float>& ex, nn::Optimizer& opt, const Model& 
   const std::uint64_t first = opt.steps();
   for (std::uint64_t step = first;; ++step) {
     if (step % c.eval_every == 0 || step == c.iters) {
-      const double train_loss = mean_loss(ex, m, train_estimate, step, c.eval_iters);
-      const double val_loss = mean_loss(ex, m, validation_estimate, step, c.eval_iters);
+      const double train_loss = mean_loss(ex, m, train_estimate, step, c.eval_iters, group);
+      const double val_loss = mean_loss(ex, m, validation_estimate, step, c.eval_iters, group);
       if (bar) std::cout << progress_bar("", 0, 0);
       std::printf("step %llu: train loss %.4f, val loss %.4f\n", (unsigned long long)step, train_loss, val_loss);
       std::fflush(stdout);
