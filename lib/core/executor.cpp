@@ -1,5 +1,6 @@
 #include <dagrad/core/detail/memory_plan.hpp>
 #include <dagrad/core/detail/parallel.hpp>
+#include <dagrad/core/detail/scratch.hpp>
 #include <dagrad/core/detail/tsan.hpp>
 #include <dagrad/core/executor.hpp>
 #include <dagrad/core/op.hpp>
@@ -939,9 +940,11 @@ struct Executor<T>::Impl {
   }
 
   // Buffers follow the batch: the arena grows to what a run needs, and
-  // shrinks when a run needs less than half of it.
+  // shrinks when a run needs less than half of it; so do the threads'
+  // scratch arenas, given back to be taken anew at this run's sizes.
   void fit_arena(std::size_t bytes) {
     if (bytes <= arena_size && bytes >= arena_size / 2) return;
+    if (bytes < arena_size) detail::release_scratch();
     arena_bytes.reset();
     arena_size = 0;
     if (bytes == 0) return;
@@ -1038,6 +1041,7 @@ struct Executor<T>::Impl {
     in_arena.clear();
     arena_bytes.reset();
     arena_size = 0;
+    detail::release_scratch();
     last = nullptr;
   }
 };

@@ -4,7 +4,9 @@
 // past the current one is free). When the outermost frame ends and the
 // arena spread over several chunks, they become one chunk as large as all
 // of them, so a settled program uses one chunk per thread and allocates
-// nothing more.
+// nothing more. release_scratch() gives the arenas back (each thread's when
+// it has no frame open), so a program that ran a large batch once does not
+// keep its scratch.
 //
 // Under AddressSanitizer the arena keeps what is not taken poisoned, and
 // each take is followed by 64 poisoned bytes, so a kernel that writes past
@@ -17,6 +19,8 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <vector>
@@ -53,9 +57,14 @@ void release(const Chunk& c) {
   std::free(c.data);
 }
 
+// Bumped by release_scratch(): an arena older than it gives its chunks back
+// when it next opens a frame with none open.
+std::atomic<std::uint64_t> release_epoch{0};
+
 struct Arena {
   std::vector<Chunk> chunks;
   std::size_t chunk = 0, used = 0;  // the chunk being taken from, and its bytes taken
+  std::uint64_t epoch = 0;          // the release_epoch it last gave its chunks back at
 
   Arena() = default;
   Arena(const Arena&) = delete;
@@ -103,6 +112,13 @@ struct Arena {
     used = to_used;
   }
 
+  bool idle() const { return chunk == 0 && used == 0; }
+
+  void release_all() {
+    for (const Chunk& c : chunks) release(c);
+    chunks.clear();
+  }
+
   // The outermost frame ended: one chunk as large as all of them.
   void merge() {
     std::size_t total = 0;
@@ -117,7 +133,15 @@ thread_local Arena arena;
 
 }  // namespace
 
-Scratch::Scratch() noexcept : chunk_(arena.chunk), used_(arena.used) {}
+Scratch::Scratch() noexcept : chunk_(arena.chunk), used_(arena.used) {
+  if (arena.idle()) {
+    const std::uint64_t now = release_epoch.load(std::memory_order_relaxed);
+    if (arena.epoch != now) {
+      arena.release_all();
+      arena.epoch = now;
+    }
+  }
+}
 
 Scratch::~Scratch() {
   arena.restore(chunk_, used_);
@@ -131,5 +155,19 @@ Scratch::~Scratch() {
 }
 
 void* Scratch::take_bytes(std::size_t bytes) { return arena.take(bytes); }
+
+std::size_t scratch_bytes() {
+  std::size_t total = 0;
+  for (const Chunk& c : arena.chunks) total += c.size;
+  return total;
+}
+
+void release_scratch() {
+  const std::uint64_t now = release_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (arena.idle()) {
+    arena.release_all();
+    arena.epoch = now;
+  }
+}
 
 }  // namespace dagrad::detail

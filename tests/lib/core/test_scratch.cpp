@@ -8,6 +8,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <atomic>
+#include <thread>
 #include <cstdint>
 #include <vector>
 
@@ -101,4 +102,57 @@ TEST_CASE("a thread that runs other tasks while it waits keeps each frame's byte
     });
   });
   CHECK(intact.load() == tasks);
+}
+
+TEST_CASE("release_scratch gives the arenas back: this thread's now, another's at its next outermost frame") {
+  using dagrad::detail::release_scratch;
+  using dagrad::detail::scratch_bytes;
+  {
+    Scratch big;
+    big.take<float>(Dim{8} << 20);  // 32 MiB
+  }
+  CHECK(scratch_bytes() >= (std::size_t{32} << 20));
+  {
+    Scratch open;
+    open.take<float>(16);
+    release_scratch();  // a frame is open here: nothing is freed under it
+    CHECK(scratch_bytes() >= (std::size_t{32} << 20));
+  }
+  // Freed at the next outermost frame, which then takes only what it asks.
+  {
+    Scratch small;
+    small.take<float>(1000);
+    CHECK(scratch_bytes() < (std::size_t{4} << 20));
+  }
+  {
+    Scratch big;
+    big.take<float>(Dim{8} << 20);
+  }
+  release_scratch();  // no frame open: at once
+  CHECK(scratch_bytes() == 0);
+
+  // Another thread's arena: freed when that thread next opens a frame with
+  // none open, not under a frame it has open.
+  std::atomic<int> stage{0};
+  std::atomic<std::size_t> before{0}, after{0};
+  std::thread worker([&] {
+    {
+      Scratch s;
+      s.take<float>(Dim{4} << 20);  // 16 MiB
+    }
+    before = scratch_bytes();
+    stage = 1;
+    while (stage.load() != 2) std::this_thread::yield();
+    {
+      Scratch s;
+      s.take<float>(10);
+    }
+    after = scratch_bytes();
+  });
+  while (stage.load() != 1) std::this_thread::yield();
+  release_scratch();
+  stage = 2;
+  worker.join();
+  CHECK(before.load() >= (std::size_t{16} << 20));
+  CHECK(after.load() < (std::size_t{4} << 20));
 }

@@ -205,8 +205,9 @@ class Executor {
   // after trim()): for plan_summary() and DotOptions::memory.
   MemoryReport memory_plan() const;
   // Frees the shared block and every stored value of a node that is neither
-  // a parameter nor an input staged for the next run, keeping the plans;
-  // the next run allocates what it needs again.
+  // a parameter nor an input staged for the next run, keeping the plans,
+  // and gives the kernels' per-thread scratch back (each thread's when it
+  // next runs a kernel); the next run allocates what it needs again.
   void trim();
 
   // Runs f in the executor's task arena: parallel work inside f (a batch

@@ -48,4 +48,14 @@ class Scratch {
   std::size_t chunk_, used_;  // where this thread's arena stood when the frame opened
 };
 
+// The bytes the calling thread's arena holds, taken or not.
+std::size_t scratch_bytes();
+
+// Gives every thread's arena back to the allocator: the calling thread's at
+// once (unless it has a frame open), each other thread's when it next opens
+// a frame with none open, so no thread frees memory another is using.
+// Executor::trim() calls it, and a run whose planned values need less than
+// half of the arena it had: scratch, too, follows the batch.
+void release_scratch();
+
 }  // namespace dagrad::detail
