@@ -89,15 +89,21 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
       detail::Scratch block_scratch;
       const std::span<const Dim> offset = detail::tap_offsets(g_, block_scratch, taps - g_.patch_size());
       detail::ImageGrid<T> grid(g_, block_scratch);
-      // Rows past out_channels and columns past OH·Wp stay zero.
-      auto dys = block_scratch.matrix<T>(rows, length);
+      // The block's images side by side: image i's gradient in columns
+      // [i·length, (i + 1)·length) (rows past out_channels and columns past
+      // OH·Wp stay zero), its padded planes, slack included, at i·padded.
+      auto dys = block_scratch.matrix<T>(rows, count * length);
       dys.setZero();
+      const Dim padded = grid.padded_size();
+      T* images = block_scratch.take<T>(count * padded);
+      for (Dim i = 0; i < count; ++i) {
+        grid.from_output(dy.row(first + i).data(), dys.data() + i * length, dys.cols());
+        const T* image = grid.pad(x.row(first + i).data());
+        std::copy(image, image + padded, images + i * padded);
+      }
       T* sums = parts + b * sums_size;
       std::fill(sums, sums + sums_size, T(0));
-      for (Dim n = first; n < first + count; ++n) {
-        grid.from_output(dy.row(n).data(), dys.data(), dys.cols());
-        detail::correlate_sums(dys.data(), dys.cols(), rows, offset, grid.pad(x.row(n).data()), length, sums);
-      }
+      detail::correlate_sums(dys.data(), dys.cols(), rows, offset, images, padded, count, length, sums);
     });
     T* total = scratch.take<T>(sums_size);
     std::fill(total, total + sums_size, T(0));

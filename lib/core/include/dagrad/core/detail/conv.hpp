@@ -241,13 +241,15 @@ class ImageGrid {
     if (!wide_grid(g)) return;
     // The last rows' runs read up to k - 1 values past the last plane,
     // and a direct correlation up to a tile (at most 64) more.
-    const Dim size = g.in.channels * plane_ + g.kernel - 1 + 64;
-    padded_ = scratch.take<T>(size);
-    std::fill(padded_, padded_ + size, T(0));
+    padded_ = scratch.take<T>(padded_size());
+    std::fill(padded_, padded_ + padded_size(), T(0));
   }
 
   // The image in the middle of zero-bordered planes, each Hp·Wp (wide grid
   // only; the borders and the slack stay zero); valid until the next call.
+  // What pad() returns holds this many values, the slack included.
+  Dim padded_size() const { return g_.in.channels * plane_ + g_.kernel - 1 + 64; }
+
   const T* pad(const T* image) {
     const Dim p = g_.padding, h = g_.in.height, w = g_.in.width;
     for (Dim c = 0; c < g_.in.channels; ++c) {

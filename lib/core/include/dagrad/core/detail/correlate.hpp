@@ -114,9 +114,14 @@ constexpr Dim lanes() {
 // 4 with two zero rows, measured no faster.
 inline constexpr Dim sum_rows = 4, sum_taps = 5;
 
+//
+// `images` images at once: image n's d starts n·length columns into d's rows
+// and its src n·src_stride values into src. Each pass keeps its sums in
+// registers across the images, adding them in image order: the bits of one
+// call per image, without storing and reloading the sums between images.
 template <class T>
-void correlate_sums(const T* d, Dim d_ld, Dim rows, std::span<const Dim> offset, const T* src, Dim length,
-                    T* sums) {
+void correlate_sums(const T* d, Dim d_ld, Dim rows, std::span<const Dim> offset, const T* src, Dim src_stride,
+                    Dim images, Dim length, T* sums) {
   using Packet = typename Eigen::internal::packet_traits<T>::type;
   constexpr Dim size = lanes<T>();
   constexpr int Rows = int(sum_rows), taps_per_pass = int(sum_taps);
@@ -124,19 +129,22 @@ void correlate_sums(const T* d, Dim d_ld, Dim rows, std::span<const Dim> offset,
   for (Dim o0 = 0; o0 < rows; o0 += Rows) {
     for (Dim r0 = 0; r0 < taps; r0 += taps_per_pass) {
       Packet acc[Rows][taps_per_pass];
-      const T* s[taps_per_pass];
-      for (int j = 0; j < taps_per_pass; ++j) s[j] = src + offset[std::size_t(r0 + j)];
       for (int g = 0; g < Rows; ++g) {
         for (int j = 0; j < taps_per_pass; ++j) {
           acc[g][j] = Eigen::internal::ploadu<Packet>(sums + ((o0 + g) * taps + r0 + j) * size);
         }
       }
-      for (Dim t = 0; t < length; t += size) {
-        Packet x[taps_per_pass];
-        for (int j = 0; j < taps_per_pass; ++j) x[j] = Eigen::internal::ploadu<Packet>(s[j] + t);
-        for (int g = 0; g < Rows; ++g) {
-          const Packet dv = Eigen::internal::ploadu<Packet>(d + (o0 + g) * d_ld + t);
-          for (int j = 0; j < taps_per_pass; ++j) acc[g][j] = Eigen::internal::pmadd(dv, x[j], acc[g][j]);
+      for (Dim n = 0; n < images; ++n) {
+        const T* s[taps_per_pass];
+        for (int j = 0; j < taps_per_pass; ++j) s[j] = src + n * src_stride + offset[std::size_t(r0 + j)];
+        const T* dn = d + o0 * d_ld + n * length;
+        for (Dim t = 0; t < length; t += size) {
+          Packet x[taps_per_pass];
+          for (int j = 0; j < taps_per_pass; ++j) x[j] = Eigen::internal::ploadu<Packet>(s[j] + t);
+          for (int g = 0; g < Rows; ++g) {
+            const Packet dv = Eigen::internal::ploadu<Packet>(dn + g * d_ld + t);
+            for (int j = 0; j < taps_per_pass; ++j) acc[g][j] = Eigen::internal::pmadd(dv, x[j], acc[g][j]);
+          }
         }
       }
       for (int g = 0; g < Rows; ++g) {
