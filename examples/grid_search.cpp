@@ -376,7 +376,7 @@ void report(const ParsedArgs& args, const Grid& grid, const GridResult& result, 
 int run(int argc, char** argv, nn::ShardGroup* group) {
   const std::optional<ParsedArgs> parsed = make_parser().parse_or_help(argc, argv);
   if (!parsed) return 0;
-  ParsedArgs args = *parsed;
+  const ParsedArgs& args = *parsed;
   auto [base, grid] = base_and_grid(args);
   const int threads = flag_number<int>("threads", args.get("threads", "0"), "a whole number >= 0");
   base.threads = threads;

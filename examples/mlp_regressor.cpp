@@ -54,7 +54,7 @@ void standardize(Matrix<double>& X, Eigen::Index train_rows) {
 int run(int argc, char** argv, nn::ShardGroup* group) {
   const std::optional<ParsedArgs> parsed = regressor_parser().parse_or_help(argc, argv);
   if (!parsed) return 0;
-  ParsedArgs args = *parsed;
+  const ParsedArgs& args = *parsed;
   MLPParams params;
   apply_mlp_param_flags(args, params);
 

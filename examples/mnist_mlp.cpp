@@ -141,7 +141,7 @@ void write_outputs(const ParsedArgs& args, const MLPClassifier& mlp, const std::
 int run(int argc, char** argv, nn::ShardGroup* group) {
   const std::optional<ParsedArgs> parsed = mnist_mlp_parser().parse_or_help(argc, argv);
   if (!parsed) return 0;
-  ParsedArgs args = *parsed;
+  const ParsedArgs& args = *parsed;
   // The hyperparameters given as flags, over the defaults or a loaded model's.
   MLPParams params;
   apply_mlp_param_flags(args, params);

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <string>
-#include <system_error>
 
 namespace dagrad {
 
