@@ -4,6 +4,7 @@
 #include <dagrad/core/detail/correlate.hpp>
 #include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/lanes.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -25,6 +26,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
 
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
+    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out);
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const ConstView<T>& x = *in[0];
     const ConstView<T>& w = *in[1];
@@ -59,6 +61,23 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
                           span);
         grid.to_output(y.data(), y.cols(), out.row(n).data());
       }
+    });
+  }
+
+  // Images in lanes (detail/lanes.hpp), a group of P a task: the same
+  // taps in the same order as direct(), so the same bits.
+  template <class T>
+  void lanes(const ConstView<T>& x, const ConstView<T>& w, View<T> out) const {
+    constexpr Dim P = detail::lanes<T>();
+    const Dim hp = g_.in.height + 2 * g_.padding, wp = g_.in.width + 2 * g_.padding;
+    detail::image_blocks(x.rows(), P, [&](Dim, Dim first, Dim count) {
+      detail::Scratch scratch;
+      const T* src = detail::pad_lanes(x.row(first).data(), x.cols(), count, g_.in, g_.padding, scratch);
+      const std::span<const Dim> offset = detail::lane_taps(g_.in.channels, g_.kernel, hp, wp, scratch);
+      T* y = scratch.take<T>(g_.out_size() * P);
+      detail::lanes_correlate(w.data(), w.cols(), g_.out_channels, offset, src, wp, g_.out_height, g_.out_width, y,
+                              g_.out_pixels());
+      detail::from_lanes(y, g_.out_size(), out.row(first).data(), out.cols(), count);
     });
   }
 

@@ -4,6 +4,7 @@
 #include <dagrad/core/detail/correlate.hpp>
 #include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/lanes.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -26,6 +27,7 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
 
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
+    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out);
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const ConstView<T>& x = *in[0];
     const ConstView<T>& dy = *in[1];
@@ -119,6 +121,30 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
         out(o, r) = value;
       }
     }
+  }
+
+  // Images in lanes (detail/lanes.hpp): each group of P images sums
+  //   dW[o][(c, ki, kj)] = Σ_(y, x) dY[o][y][x] · Xp[c][y + ki][x + kj]
+  // in its lanes, then adds the lanes; the groups, fixed by the batch size,
+  // are added in order: one summation order for any thread count.
+  template <class T>
+  void lanes(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
+    constexpr Dim P = detail::lanes<T>();
+    const Dim hp = g_.in.height + 2 * g_.padding, wp = g_.in.width + 2 * g_.padding;
+    const Dim blocks = detail::block_count(x.rows(), P);
+    detail::Scratch scratch;
+    T* parts = scratch.take<T>(blocks * out.size());
+    detail::image_blocks(x.rows(), P, [&](Dim b, Dim first, Dim count) {
+      detail::Scratch block_scratch;
+      const T* src = detail::pad_lanes(x.row(first).data(), x.cols(), count, g_.in, g_.padding, block_scratch);
+      const T* d = detail::pad_lanes(dy.row(first).data(), dy.cols(), count, g_.out(), 0, block_scratch);
+      const std::span<const Dim> offset = detail::lane_taps(g_.in.channels, g_.kernel, hp, wp, block_scratch);
+      T* part = parts + b * out.size();
+      std::fill(part, part + out.size(), T(0));
+      detail::lanes_filter_sums(d, g_.out_channels, offset, src, wp, g_.out_height, g_.out_width, part);
+    });
+    out.setZero();
+    for (Dim b = 0; b < blocks; ++b) out += Eigen::Map<const Matrix<T>>(parts + b * out.size(), out.rows(), out.cols());
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

@@ -4,6 +4,7 @@
 #include <dagrad/core/detail/correlate.hpp>
 #include <dagrad/core/detail/dense_kernels.hpp>
 #include <dagrad/core/detail/image_op.hpp>
+#include <dagrad/core/detail/lanes.hpp>
 #include <dagrad/core/detail/op_list.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -25,6 +26,7 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
 
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
+    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out);
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const ConstView<T>& dy = *in[0];
     const ConstView<T>& w = *in[1];
@@ -84,6 +86,48 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
                           dpadded.data(), dpadded.cols(), plane);
         grid.unpad(dpadded.data(), dpadded.cols(), out.row(n).data());
       }
+    });
+  }
+
+  // Images in lanes (detail/lanes.hpp): forward read padded X at
+  // (y + ki, x + kj), so X's pixel (y, x) gathers dY at (y + p - ki, x + p - kj):
+  //   dX[c][y][x] = Σ_(o, ki, kj) W[o][(c, ki, kj)] · dYq[o][y + k-1-ki][x + k-1-kj],
+  // dYq being dY in a zero border q = k - 1 - p wide. A row y skips the
+  // kernel rows ki that would read only that border (half the work at
+  // LeNet's second layer, whose border is 4 wide around 10×10); the taps
+  // left are added in direct()'s order, and a skipped one would only have
+  // added w·0 to a sum that is never -0, so the bits are direct()'s (for
+  // finite weights).
+  template <class T>
+  void lanes(const ConstView<T>& dy, const ConstView<T>& w, View<T> out) const {
+    constexpr Dim P = detail::lanes<T>();
+    const Dim k = g_.kernel, p = g_.padding, q = k - 1 - p, h = g_.in.height;
+    const Dim wq = g_.out_width + 2 * q;
+    detail::image_blocks(dy.rows(), P, [&](Dim, Dim first, Dim count) {
+      detail::Scratch scratch;
+      const T* src = detail::pad_lanes(dy.row(first).data(), dy.cols(), count, g_.out(), q, scratch);
+      T* dx = scratch.take<T>(g_.in_size() * P);
+      auto turned = scratch.matrix<T>(g_.in.channels, g_.out_channels * k * k);
+      Dim* offset = scratch.take<Dim>(turned.cols());
+      // Rows y read kernel rows ki in [lo, hi]: 0 <= y + p - ki < OH.
+      const auto lo = [&](Dim y) { return std::max<Dim>(0, y + p - g_.out_height + 1); };
+      const auto hi = [&](Dim y) { return std::min<Dim>(k - 1, y + p); };
+      for (Dim y0 = 0, y1 = 0; y0 < h; y0 = y1) {
+        while (y1 < h && lo(y1) == lo(y0) && hi(y1) == hi(y0)) ++y1;
+        Dim r = 0;
+        for (Dim o = 0; o < g_.out_channels; ++o) {
+          for (Dim ki = lo(y0); ki <= hi(y0); ++ki) {
+            for (Dim kj = 0; kj < k; ++kj) {
+              for (Dim c = 0; c < g_.in.channels; ++c) turned(c, r) = w(o, (c * k + ki) * k + kj);
+              offset[r++] = (o * (g_.out_height + 2 * q) + k - 1 - ki) * wq + k - 1 - kj;
+            }
+          }
+        }
+        detail::lanes_correlate(turned.data(), turned.cols(), g_.in.channels, {offset, std::size_t(r)},
+                                src + y0 * wq * P, wq, y1 - y0, g_.in.width, dx + y0 * g_.in.width * P,
+                                h * g_.in.width);
+      }
+      detail::from_lanes(dx, g_.in_size(), out.row(first).data(), out.cols(), count);
     });
   }
 

@@ -125,6 +125,28 @@ inline void check_close(const M& got, const M& want, double tolerance = 1e-12) {
   CHECK(worst <= tolerance * scale);
 }
 
+// Stride-1 convolutions run a batch with its images in SIMD lanes, in
+// groups of 16 floats (8 with AVX2, 4 with SSE), and a batch smaller than a
+// group on the wide grid. conv2d and conv2d_grad_input add the same terms
+// in the same order either way: each image's row of op(a, b) for `rows`
+// images at once must be bit-identical to the row it gets alone.
+inline void check_batch_same_as_alone(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op,
+                                      dagrad::Dim in_cols, dagrad::Shape second, dagrad::Dim rows) {
+  dagrad::Graph g;
+  dagrad::Node a = g.input("a", {dagrad::batch, in_cols});
+  dagrad::Node b = g.parameter("b", second);
+  dagrad::Node y = op(a, b);
+  dagrad::Executor<float> ex(g);
+  ex.set(b, wavy(second.rows, second.cols, 2.9).cast<float>());
+  const dagrad::Matrix<float> A = wavy(rows, in_cols, 0.6).cast<float>();
+  const dagrad::Matrix<float> all = ex.run({{a, A}}, {y})[0];
+  for (dagrad::Dim n = 0; n < rows; ++n) {
+    CAPTURE(n);
+    const dagrad::Matrix<float> alone = ex.run({{a, dagrad::Matrix<float>(A.row(n))}}, {y})[0];
+    CHECK((alone.array() == all.row(n).array()).all());
+  }
+}
+
 // Runs the fetches in float at 1, 2 and 8 threads, `set` giving the
 // parameters their values, and checks each result is bit-identical to the
 // one-thread run.

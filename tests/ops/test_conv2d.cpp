@@ -40,16 +40,33 @@ TEST_CASE("conv2d matches a direct loop for several geometries, in double and fl
     Node x = g.input("x", {batch, in_size});
     Node w = g.parameter("w", {o.out_channels, patch});
     Node y = conv2d(x, w, o);
-    const M X = images::wavy(11, in_size, 0.3), W = images::wavy(o.out_channels, patch, 1.7);
-    const M want = images::conv(X, W, o);
-    CHECK(y.shape() == Shape{batch, want.cols()});
-    Executor<double> ex(g);
-    ex.set(w, W);
-    images::check_close(ex.run({{x, X}}, {y})[0], want);
-    Executor<float> exf(g);
-    exf.set(w, W.cast<float>());
-    const Matrix<float> Xf = X.cast<float>();
-    images::check_close(exf.run({{x, Xf}}, {y})[0].cast<double>(), want, 1e-5);
+    // 3 images: fewer than a group of lanes; 35: two groups of 16 floats
+    // (more of 8 doubles) and a shorter one.
+    for (const Dim rows : {Dim{3}, Dim{35}}) {
+      CAPTURE(rows);
+      const M X = images::wavy(rows, in_size, 0.3), W = images::wavy(o.out_channels, patch, 1.7);
+      const M want = images::conv(X, W, o);
+      CHECK(y.shape() == Shape{batch, want.cols()});
+      Executor<double> ex(g);
+      ex.set(w, W);
+      images::check_close(ex.run({{x, X}}, {y})[0], want);
+      Executor<float> exf(g);
+      exf.set(w, W.cast<float>());
+      const Matrix<float> Xf = X.cast<float>();
+      images::check_close(exf.run({{x, Xf}}, {y})[0].cast<double>(), want, 1e-5);
+    }
+  }
+}
+
+TEST_CASE("conv2d gives an image the same bits in a batch (images in lanes) as alone (the wide grid)") {
+  // LeNet's layers on 35 images: two whole groups of lanes and a shorter one.
+  for (const Conv2dOptions& o : images::conv_cases()) {
+    if (o.stride != 1) continue;
+    CAPTURE(o.in.height);
+    const ImageShape out = conv2d_output(o);
+    images::check_batch_same_as_alone([&](Node x, Node w) { return conv2d(x, w, o); },
+                                      o.in.channels * o.in.height * o.in.width,
+                                      {out.channels, o.in.channels * o.kernel * o.kernel}, 35);
   }
 }
 

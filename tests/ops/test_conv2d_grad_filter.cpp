@@ -21,12 +21,20 @@ TEST_CASE("conv2d_grad_filter sums output gradient times input over every image 
     Node dy = g.input("dy", {batch, out_size});
     Node dw = conv2d_grad_filter(x, dy, o);
     CHECK(dw.shape() == Shape{o.out_channels, o.in.channels * o.kernel * o.kernel});
-    // 21 images: two full blocks of 8 and a block of 5 summed in order.
-    const M X = images::wavy(21, in_size, 0.7), DY = images::wavy(21, out_size, 1.9);
-    M want;
-    images::conv_adjoints(X, M::Zero(dw.shape().rows, dw.shape().cols), DY, o, nullptr, &want);
-    Executor<double> ex(g);
-    images::check_close(ex.run({{x, X}, {dy, DY}}, {dw})[0], want);
+    // 3 images: one block on the wide grid; 21: blocks of 8 (or groups of
+    // lanes) and a shorter one, summed in order; 37 floats: two groups of
+    // 16 lanes and a shorter one.
+    for (const Dim rows : {Dim{3}, Dim{21}, Dim{37}}) {
+      CAPTURE(rows);
+      const M X = images::wavy(rows, in_size, 0.7), DY = images::wavy(rows, out_size, 1.9);
+      M want;
+      images::conv_adjoints(X, M::Zero(dw.shape().rows, dw.shape().cols), DY, o, nullptr, &want);
+      Executor<double> ex(g);
+      images::check_close(ex.run({{x, X}, {dy, DY}}, {dw})[0], want);
+      Executor<float> exf(g);
+      const Matrix<float> Xf = X.cast<float>(), DYf = DY.cast<float>();
+      images::check_close(exf.run({{x, Xf}, {dy, DYf}}, {dw})[0].cast<double>(), want, 1e-5);
+    }
   }
 }
 

@@ -22,12 +22,32 @@ TEST_CASE("conv2d_grad_input spreads each output gradient over the pixels its wi
     Node w = g.parameter("w", {o.out_channels, patch});
     Node dx = conv2d_grad_input(dy, w, o);
     CHECK(dx.shape() == Shape{batch, in_size});
-    const M DY = images::wavy(10, out_size, 0.4), W = images::wavy(o.out_channels, patch, 1.3);
-    M want;
-    images::conv_adjoints(M::Zero(10, in_size), W, DY, o, &want, nullptr);
-    Executor<double> ex(g);
-    ex.set(w, W);
-    images::check_close(ex.run({{dy, DY}}, {dx})[0], want);
+    // 3 images: fewer than a group of lanes; 35: several groups and a shorter one.
+    for (const Dim rows : {Dim{3}, Dim{35}}) {
+      CAPTURE(rows);
+      const M DY = images::wavy(rows, out_size, 0.4), W = images::wavy(o.out_channels, patch, 1.3);
+      M want;
+      images::conv_adjoints(M::Zero(rows, in_size), W, DY, o, &want, nullptr);
+      Executor<double> ex(g);
+      ex.set(w, W);
+      images::check_close(ex.run({{dy, DY}}, {dx})[0], want);
+      Executor<float> exf(g);
+      exf.set(w, W.cast<float>());
+      images::check_close(exf.run({{dy, Matrix<float>(DY.cast<float>())}}, {dx})[0].cast<double>(), want, 1e-5);
+    }
+  }
+}
+
+TEST_CASE("conv2d_grad_input gives an image the same bits in a batch (images in lanes) as alone") {
+  // Rows near the top and bottom skip the kernel rows that read only the
+  // zero border in lanes; alone, the wide grid adds those zero terms.
+  for (const Conv2dOptions& o : images::conv_cases()) {
+    if (o.stride != 1) continue;
+    CAPTURE(o.in.height);
+    const ImageShape out = conv2d_output(o);
+    images::check_batch_same_as_alone([&](Node dy, Node w) { return conv2d_grad_input(dy, w, o); },
+                                      out.channels * out.height * out.width,
+                                      {out.channels, o.in.channels * o.kernel * o.kernel}, 35);
   }
 }
 
