@@ -3,6 +3,7 @@
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/detail/pool_2x2.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
@@ -26,20 +27,11 @@ class MaxPool2d final : public detail::PoolOp<MaxPool2d> {
     });
   }
 
-  // The same scan as window_max, written out for two input rows at a time
-  // (std::max(b, v) keeps b unless v > b), so that the loop vectorizes.
+  // The same scan as window_max, eight windows at a time (detail/pool_2x2.hpp).
   template <class T>
   void pool_2x2(const ConstView<T>& x, View<T> out) const {
-    const Dim width = g_.in.width, columns = g_.out_width;
-    detail::each_pooled_row(x.rows(), g_, [&](Dim n, Dim top, Dim k) {
-      const T* __restrict r0 = x.row(n).data() + top;
-      const T* __restrict r1 = r0 + width;
-      T* __restrict y = out.row(n).data() + k;
-      for (Dim ow = 0; ow < columns; ++ow) {
-        T best = std::max(r0[2 * ow], r0[2 * ow + 1]);
-        best = std::max(best, r1[2 * ow]);
-        y[ow] = std::max(best, r1[2 * ow + 1]);
-      }
+    detail::image_blocks(x.rows(), detail::images_per_block(g_.in_size() * 8), [&](Dim, Dim first, Dim count) {
+      for (Dim n = first; n < first + count; ++n) detail::max_pool_2x2_image(x.row(n).data(), g_.in, out.row(n).data());
     });
   }
 

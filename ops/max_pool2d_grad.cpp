@@ -3,6 +3,7 @@
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/detail/pool_2x2.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
@@ -36,29 +37,15 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
         });
   }
 
-  // 2×2 windows side by side cover each pixel once: both input rows of a
-  // row of windows are cleared, then each window stores its gradient at its
-  // first maximum, found with window_max's arithmetic (no data-dependent
-  // branch; selects written out per pixel measured slower, as GCC made
-  // branches of them: docs/benchmarks.md).
+  // 2×2 windows side by side cover each pixel once: each window's
+  // gradient goes to its first maximum, found with window_max's scan,
+  // eight windows at a time (detail/pool_2x2.hpp), and its other three
+  // pixels get zero.
   template <class T>
   void route_2x2(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
-    const Dim width = g_.in.width, columns = g_.out_width;
-    detail::each_pooled_row(x.rows(), g_, [&](Dim n, Dim top, Dim k) {
-      const T* __restrict r0 = x.row(n).data() + top;
-      const T* __restrict d = dy.row(n).data() + k;
-      T* __restrict dx = out.row(n).data() + top;
-      std::fill(dx, dx + 2 * width, T(0));
-      for (Dim ow = 0; ow < columns; ++ow) {
-        const Dim at[4] = {2 * ow, 2 * ow + 1, width + 2 * ow, width + 2 * ow + 1};
-        Dim best = at[0];
-        T best_value = r0[at[0]];
-        for (int i = 1; i < 4; ++i) {
-          const T v = r0[at[i]];
-          best += (at[i] - best) * Dim(v > best_value);
-          best_value = std::max(best_value, v);
-        }
-        dx[best] = d[ow];
+    detail::image_blocks(x.rows(), detail::images_per_block(g_.in_size() * 8), [&](Dim, Dim first, Dim count) {
+      for (Dim n = first; n < first + count; ++n) {
+        detail::route_2x2_image(x.row(n).data(), dy.row(n).data(), g_.in, out.row(n).data());
       }
     });
   }
