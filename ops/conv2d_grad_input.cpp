@@ -89,43 +89,32 @@ class Conv2dGradInput final : public detail::ConvOp<Conv2dGradInput> {
     });
   }
 
-  // Images in lanes (detail/lanes.hpp): forward read padded X at
-  // (y + ki, x + kj), so X's pixel (y, x) gathers dY at (y + p - ki, x + p - kj):
-  //   dX[c][y][x] = Σ_(o, ki, kj) W[o][(c, ki, kj)] · dYq[o][y + k-1-ki][x + k-1-kj],
-  // dYq being dY in a zero border q = k - 1 - p wide. A row y skips the
-  // kernel rows ki that would read only that border (half the work at
-  // LeNet's second layer, whose border is 4 wide around 10×10); the taps
-  // left are added in direct()'s order, and a skipped one would only have
-  // added w·0 to a sum that is never -0, so the bits are direct()'s (for
-  // finite weights).
+  // Images in lanes (detail/lanes.hpp), scattered: each output-gradient
+  // position adds W's taps times itself onto the padded input pixels its
+  // window read, then the border is dropped. Unlike direct(), which
+  // gathers over dY in a zero border, no term reads a zero; the sums are
+  // formed in another order (the same for any thread count).
   template <class T>
   void lanes(const ConstView<T>& dy, const ConstView<T>& w, View<T> out) const {
     constexpr Dim P = detail::lanes<T>();
-    const Dim k = g_.kernel, p = g_.padding, q = k - 1 - p, h = g_.in.height;
-    const Dim wq = g_.out_width + 2 * q;
+    const Dim k = g_.kernel, p = g_.padding, h = g_.in.height, wd = g_.in.width;
+    const Dim hp = g_.out_height + k - 1, wp = g_.out_width + k - 1;  // H + 2p, W + 2p at stride 1
     detail::image_blocks(dy.rows(), P, [&](Dim, Dim first, Dim count) {
       detail::Scratch scratch;
-      const T* src = detail::pad_lanes(dy.row(first).data(), dy.cols(), count, g_.out(), q, scratch);
-      T* dx = scratch.take<T>(g_.in_size() * P);
-      auto turned = scratch.matrix<T>(g_.in.channels, g_.out_channels * k * k);
-      Dim* offset = scratch.take<Dim>(turned.cols());
-      // Rows y read kernel rows ki in [lo, hi]: 0 <= y + p - ki < OH.
-      const auto lo = [&](Dim y) { return std::max<Dim>(0, y + p - g_.out_height + 1); };
-      const auto hi = [&](Dim y) { return std::min<Dim>(k - 1, y + p); };
-      for (Dim y0 = 0, y1 = 0; y0 < h; y0 = y1) {
-        while (y1 < h && lo(y1) == lo(y0) && hi(y1) == hi(y0)) ++y1;
-        Dim r = 0;
-        for (Dim o = 0; o < g_.out_channels; ++o) {
-          for (Dim ki = lo(y0); ki <= hi(y0); ++ki) {
-            for (Dim kj = 0; kj < k; ++kj) {
-              for (Dim c = 0; c < g_.in.channels; ++c) turned(c, r) = w(o, (c * k + ki) * k + kj);
-              offset[r++] = (o * (g_.out_height + 2 * q) + k - 1 - ki) * wq + k - 1 - kj;
-            }
+      const T* d = detail::pad_lanes(dy.row(first).data(), dy.cols(), count, g_.out(), 0, scratch);
+      T* dxp = scratch.take<T>(g_.in.channels * hp * wp * P);
+      std::fill(dxp, dxp + g_.in.channels * hp * wp * P, T(0));
+      detail::lanes_scatter(w.data(), w.cols(), g_.out_channels, g_.in.channels, k, d, g_.out_height,
+                            g_.out_width, dxp);
+      T* dx = dxp;
+      if (p > 0) {
+        dx = scratch.take<T>(g_.in_size() * P);
+        for (Dim c = 0; c < g_.in.channels; ++c) {
+          for (Dim y = 0; y < h; ++y) {
+            const T* from = dxp + ((c * hp + y + p) * wp + p) * P;
+            std::copy(from, from + wd * P, dx + (c * h + y) * wd * P);
           }
         }
-        detail::lanes_correlate(turned.data(), turned.cols(), g_.in.channels, {offset, std::size_t(r)},
-                                src + y0 * wq * P, wq, y1 - y0, g_.in.width, dx + y0 * g_.in.width * P,
-                                h * g_.in.width);
       }
       detail::from_lanes(dx, g_.in_size(), out.row(first).data(), out.cols(), count);
     });

@@ -40,12 +40,15 @@ inline M distinct(Dim rows, Dim cols, double phase) {
 inline Dim out_extent(Dim extent, Dim k, Dim s, Dim p) { return (extent + 2 * p - k) / s + 1; }
 
 // The geometries the conv tests compare against the loops below: LeNet's
-// two layers and a large padding (stride 1, the direct correlations), and
-// strides 2 and 3 (im2col and a GEMM).
+// two layers, an oblong image padded wider than its 2x2 kernel (oblong
+// output rows of 11, 8 taps: uneven register tiles) and a large padding
+// on a small image (stride 1: images in lanes, or the wide grid for small
+// batches and rows), and strides 2 and 3 (im2col and a GEMM).
 inline std::vector<Conv2dOptions> conv_cases() {
   return {
       {.in = {1, 28, 28}, .out_channels = 6, .kernel = 5, .padding = 2},
       {.in = {6, 14, 14}, .out_channels = 16, .kernel = 5},
+      {.in = {2, 9, 8}, .out_channels = 3, .kernel = 2, .padding = 2},
       {.in = {2, 7, 6}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1},
       {.in = {3, 5, 9}, .out_channels = 2, .kernel = 2, .stride = 3},
       {.in = {1, 4, 4}, .out_channels = 1, .kernel = 4, .padding = 3},
@@ -144,6 +147,27 @@ inline void check_batch_same_as_alone(const std::function<dagrad::Node(dagrad::N
     CAPTURE(n);
     const dagrad::Matrix<float> alone = ex.run({{a, dagrad::Matrix<float>(A.row(n))}}, {y})[0];
     CHECK((alone.array() == all.row(n).array()).all());
+  }
+}
+
+// Each image's row of op(a, b) depends on that image alone: `rows` images,
+// then the same ones turned round by 7 rows (each lands in another lane
+// and another group), give each image the same bits.
+inline void check_rows_independent(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op,
+                                   dagrad::Dim in_cols, dagrad::Shape second, dagrad::Dim rows) {
+  dagrad::Graph g;
+  dagrad::Node a = g.input("a", {dagrad::batch, in_cols});
+  dagrad::Node b = g.parameter("b", second);
+  dagrad::Node y = op(a, b);
+  dagrad::Executor<float> ex(g);
+  ex.set(b, wavy(second.rows, second.cols, 2.9).cast<float>());
+  const dagrad::Matrix<float> A = wavy(rows, in_cols, 0.6).cast<float>();
+  dagrad::Matrix<float> turned(rows, in_cols);
+  for (dagrad::Dim n = 0; n < rows; ++n) turned.row((n + 7) % rows) = A.row(n);
+  const dagrad::Matrix<float> first = ex.run({{a, A}}, {y})[0], second_run = ex.run({{a, turned}}, {y})[0];
+  for (dagrad::Dim n = 0; n < rows; ++n) {
+    CAPTURE(n);
+    CHECK((first.row(n).array() == second_run.row((n + 7) % rows).array()).all());
   }
 }
 

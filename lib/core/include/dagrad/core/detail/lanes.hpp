@@ -38,14 +38,13 @@ constexpr int lane_registers() {
   return sizeof(LanePacket<T>) >= 64 ? 32 : 16;
 }
 
-// Whether a convolution runs with its images in lanes: stride 1, a padding
-// the kernel covers (so its input gradient is a correlation of the output
-// gradient padded by k - 1 - p), rows wide enough for a register tile, and
+// Whether a convolution runs with its images in lanes: stride 1, output
+// rows wide enough for conv2d's register tiles (up to 8 positions), and
 // at least one whole group of images (smaller batches would leave most
 // lanes empty; they take the wide grid's path).
 template <class T>
 bool lanes_path(const ConvGeometry& g, Dim images) {
-  return g.stride == 1 && g.padding <= g.kernel - 1 && g.out_width >= 8 && g.in.width >= 8 && images >= lanes<T>();
+  return g.stride == 1 && g.out_width >= 8 && images >= lanes<T>();
 }
 
 // dst[j·P + i] = src[i·ld + j] for j < n and i < count (count <= P), and
@@ -293,6 +292,84 @@ void lanes_filter_sums(const T* d, Dim rows, std::span<const Dim> offset, const 
       case 2: lanes_sum_rows<2>(dn, plane, offset, src, src_width, out_h, out_w, s, taps); break;
       case 3: lanes_sum_rows<3>(dn, plane, offset, src, src_width, out_h, out_w, s, taps); break;
       default: lanes_sum_rows<4>(dn, plane, offset, src, src_width, out_h, out_w, s, taps); break;
+    }
+  }
+}
+
+// The input gradient, scattered: each output-gradient position adds to
+// the input pixels its window read,
+//   dXp[c][y + ki][x + kj] += Σ_o W[o][(c, ki, kj)] · dY[o][y][x],
+// dXp being dX in a zero border p wide. A tile sums over o for J taps
+// (kj0 .. kj0 + J - 1) and X positions at once, then adds its J × X sums
+// onto the J + X - 1 pixels they land on, the sums for one pixel in order
+// of j. No term reads the zero border, which the gather form
+// (lanes_correlate over dY padded by k - 1 - p) spends half its work on
+// at LeNet's second layer.
+template <int J, int X, class T>
+void lanes_scatter_tile(const T* coef, Dim coef_ld, Dim outs, const T* d, Dim d_plane, T* dst) {
+  using Packet = LanePacket<T>;
+  constexpr Dim P = lanes<T>();
+  Packet acc[J][X];
+#pragma GCC unroll 8
+  for (int j = 0; j < J; ++j) {
+#pragma GCC unroll 8
+    for (int x = 0; x < X; ++x) acc[j][x] = Eigen::internal::pset1<Packet>(T(0));
+  }
+  for (Dim o = 0; o < outs; ++o) {
+    Packet w[J];
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) w[j] = Eigen::internal::pset1<Packet>(coef[o * coef_ld + j]);
+#pragma GCC unroll 8
+    for (int x = 0; x < X; ++x) {
+      const Packet v = in_register(Eigen::internal::pload<Packet>(d + (o * d_plane + x) * P));
+#pragma GCC unroll 8
+      for (int j = 0; j < J; ++j) acc[j][x] = Eigen::internal::pmadd(w[j], v, acc[j][x]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int s = 0; s < J + X - 1; ++s) {
+    Packet sum = Eigen::internal::pload<Packet>(dst + s * P);
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      if (s - j >= 0 && s - j < X) sum = Eigen::internal::padd(sum, acc[j][s - j]);
+    }
+    Eigen::internal::pstore(dst + s * P, sum);
+  }
+}
+
+template <int J, class T>
+void lanes_scatter_row(const T* coef, Dim coef_ld, Dim outs, const T* d, Dim d_plane, Dim out_w, T* dst) {
+  constexpr Dim P = lanes<T>();
+  constexpr int X = std::min(5, (lane_registers<T>() - J - 2) / J);
+  Dim x = 0;
+  for (; x + X <= out_w; x += X) lanes_scatter_tile<J, X>(coef, coef_ld, outs, d + x * P, d_plane, dst + x * P);
+  for (; x < out_w; ++x) lanes_scatter_tile<J, 1>(coef, coef_ld, outs, d + x * P, d_plane, dst + x * P);
+}
+
+// dXp (channels planes of (OH + k - 1) × (OW + k - 1) packets, zeroed by
+// the caller) += the scatter of d (outs planes of OH × OW packets) through
+// weights w (outs × channels·k·k, row-major, w_ld apart).
+template <class T>
+void lanes_scatter(const T* w, Dim w_ld, Dim outs, Dim channels, Dim k, const T* d, Dim out_h, Dim out_w,
+                   T* dxp) {
+  constexpr Dim P = lanes<T>();
+  const Dim wp = out_w + k - 1, hp = out_h + k - 1, most = lane_registers<T>() >= 32 ? 5 : 2;
+  for (Dim c = 0; c < channels; ++c) {
+    for (Dim ki = 0; ki < k; ++ki) {
+      for (Dim kj0 = 0; kj0 < k; kj0 += most) {
+        const T* coef = w + (c * k + ki) * k + kj0;
+        for (Dim y = 0; y < out_h; ++y) {
+          const T* dy = d + y * out_w * P;
+          T* dst = dxp + ((c * hp + y + ki) * wp + kj0) * P;
+          switch (std::min(most, k - kj0)) {
+            case 1: lanes_scatter_row<1>(coef, w_ld, outs, dy, out_h * out_w, out_w, dst); break;
+            case 2: lanes_scatter_row<2>(coef, w_ld, outs, dy, out_h * out_w, out_w, dst); break;
+            case 3: lanes_scatter_row<3>(coef, w_ld, outs, dy, out_h * out_w, out_w, dst); break;
+            case 4: lanes_scatter_row<4>(coef, w_ld, outs, dy, out_h * out_w, out_w, dst); break;
+            default: lanes_scatter_row<5>(coef, w_ld, outs, dy, out_h * out_w, out_w, dst); break;
+          }
+        }
+      }
     }
   }
 }
