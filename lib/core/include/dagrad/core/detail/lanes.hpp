@@ -237,16 +237,26 @@ void lanes_sum_tile(const T* d, Dim d_plane, const Dim* offset, const T* src, Di
 #pragma GCC unroll 8
     for (int j = 0; j < J; ++j) acc[g][j] = Eigen::internal::pset1<Packet>(T(0));
   }
-  for (Dim y = 0; y < out_h; ++y) {
-    const T* dy = d + y * out_w * P;
-    const T* s = src + y * src_width * P;
-    for (Dim x = 0; x < out_w; ++x) {
-      Packet dv[G];
-      for (int g = 0; g < G; ++g) dv[g] = Eigen::internal::pload<Packet>(dy + (g * d_plane + x) * P);
-      for (int j = 0; j < J; ++j) {
-        const Packet v = in_register(Eigen::internal::pload<Packet>(s + (offset[j] + x) * P));
-        for (int g = 0; g < G; ++g) acc[g][j] = Eigen::internal::pmadd(dv[g], v, acc[g][j]);
-      }
+  // One loop over the positions, the row's end a jump of src's pointer:
+  // nested loops over y and x made GCC spill accumulators at each row.
+  const T* dy = d;
+  const T* s = src;
+  const Dim skip = (src_width - out_w) * P;
+  for (Dim t = 0, x = 0; t < out_h * out_w; ++t) {
+    Packet dv[G];
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) dv[g] = Eigen::internal::pload<Packet>(dy + g * d_plane * P);
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      const Packet v = in_register(Eigen::internal::pload<Packet>(s + offset[j] * P));
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) acc[g][j] = Eigen::internal::pmadd(dv[g], v, acc[g][j]);
+    }
+    dy += P;
+    s += P;
+    if (++x == out_w) {
+      x = 0;
+      s += skip;
     }
   }
   for (int g = 0; g < G; ++g) {
