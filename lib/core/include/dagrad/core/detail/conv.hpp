@@ -196,7 +196,9 @@ void col2im(const T* col, const ConvGeometry& g, T* image, Dim ld) {
 
 // Where conv2d's kernels put an image's output pixels.
 //
-// At stride 1 they work on a wide grid: each output row keeps all
+// (A stride-1 batch of at least one SIMD packet of images works with the
+// images in lanes instead: detail/lanes.hpp.) At stride 1 the rest work on
+// a wide grid: each output row keeps all
 // Wp = W + 2p positions of the padded width, of which the first OW are
 // real. The patch value under kernel element r = (c, ki, kj) at output
 // position t = oh·Wp + ow is then padded[c][ki·Wp + kj + t]: one shifted

@@ -5,9 +5,10 @@
 // multiply-add a packet wide: no wide grid (whose extra columns cost LeNet's
 // second layer 40% more work), no unaligned or cache-line-split loads, and
 // outputs tiled in registers so that each loaded packet feeds several
-// multiply-adds.
+// multiply-adds. conv2d gathers (lanes_correlate), conv2d_grad_input
+// scatters (lanes_scatter), conv2d_grad_filter sums (lanes_filter_sums).
 //   const T* src = pad_lanes(rows, ld, count, shape, pad, scratch);
-//   lanes_correlate(coef, coef_ld, groups, offsets, src, src_width, out_h, out_w, out);
+//   lanes_correlate(coef, coef_ld, groups, offsets, src, src_width, out_h, out_w, out, out_plane);
 //   from_lanes(out, out_size, rows_out, ld_out, count);
 #pragma once
 
