@@ -128,25 +128,34 @@ inline void check_close(const M& got, const M& want, double tolerance = 1e-12) {
   CHECK(worst <= tolerance * scale);
 }
 
+// op(a, b) on rows of a, in float, b set to fixed values: for the checks
+// below of how an image's row depends on the rest of its batch.
+class RowOp {
+ public:
+  RowOp(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op, dagrad::Dim in_cols, dagrad::Shape second)
+      : a_(g_.input("a", {dagrad::batch, in_cols})), b_(g_.parameter("b", second)), y_(op(a_, b_)), ex_(g_) {
+    ex_.set(b_, wavy(second.rows, second.cols, 2.9).cast<float>());
+  }
+  dagrad::Matrix<float> run(const dagrad::Matrix<float>& rows) { return ex_.run({{a_, rows}}, {y_})[0]; }
+
+ private:
+  dagrad::Graph g_;
+  dagrad::Node a_, b_, y_;
+  dagrad::Executor<float> ex_;
+};
+
 // Stride-1 convolutions run a batch with its images in SIMD lanes, in
 // groups of 16 floats (8 with AVX2, 4 with SSE), and a batch smaller than a
-// group on the wide grid. conv2d and conv2d_grad_input add the same terms
-// in the same order either way: each image's row of op(a, b) for `rows`
-// images at once must be bit-identical to the row it gets alone.
+// group on the wide grid. conv2d adds the same terms in the same order
+// either way: each image's row for `rows` images at once must be
+// bit-identical to the row it gets alone.
 inline void check_batch_same_as_alone(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op,
                                       dagrad::Dim in_cols, dagrad::Shape second, dagrad::Dim rows) {
-  dagrad::Graph g;
-  dagrad::Node a = g.input("a", {dagrad::batch, in_cols});
-  dagrad::Node b = g.parameter("b", second);
-  dagrad::Node y = op(a, b);
-  dagrad::Executor<float> ex(g);
-  ex.set(b, wavy(second.rows, second.cols, 2.9).cast<float>());
-  const dagrad::Matrix<float> A = wavy(rows, in_cols, 0.6).cast<float>();
-  const dagrad::Matrix<float> all = ex.run({{a, A}}, {y})[0];
+  RowOp y(op, in_cols, second);
+  const dagrad::Matrix<float> A = wavy(rows, in_cols, 0.6).cast<float>(), all = y.run(A);
   for (dagrad::Dim n = 0; n < rows; ++n) {
     CAPTURE(n);
-    const dagrad::Matrix<float> alone = ex.run({{a, dagrad::Matrix<float>(A.row(n))}}, {y})[0];
-    CHECK((alone.array() == all.row(n).array()).all());
+    CHECK((y.run(A.row(n)).array() == all.row(n).array()).all());
   }
 }
 
@@ -155,16 +164,11 @@ inline void check_batch_same_as_alone(const std::function<dagrad::Node(dagrad::N
 // and another group), give each image the same bits.
 inline void check_rows_independent(const std::function<dagrad::Node(dagrad::Node, dagrad::Node)>& op,
                                    dagrad::Dim in_cols, dagrad::Shape second, dagrad::Dim rows) {
-  dagrad::Graph g;
-  dagrad::Node a = g.input("a", {dagrad::batch, in_cols});
-  dagrad::Node b = g.parameter("b", second);
-  dagrad::Node y = op(a, b);
-  dagrad::Executor<float> ex(g);
-  ex.set(b, wavy(second.rows, second.cols, 2.9).cast<float>());
+  RowOp y(op, in_cols, second);
   const dagrad::Matrix<float> A = wavy(rows, in_cols, 0.6).cast<float>();
   dagrad::Matrix<float> turned(rows, in_cols);
   for (dagrad::Dim n = 0; n < rows; ++n) turned.row((n + 7) % rows) = A.row(n);
-  const dagrad::Matrix<float> first = ex.run({{a, A}}, {y})[0], second_run = ex.run({{a, turned}}, {y})[0];
+  const dagrad::Matrix<float> first = y.run(A), second_run = y.run(turned);
   for (dagrad::Dim n = 0; n < rows; ++n) {
     CAPTURE(n);
     CHECK((first.row(n).array() == second_run.row((n + 7) % rows).array()).all());

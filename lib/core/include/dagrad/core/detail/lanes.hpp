@@ -128,6 +128,18 @@ inline Packet in_register(Packet p) {
   return p;
 }
 
+// A tile of accumulators set to zero, in loops the compiler unrolls, so
+// the tile can live in registers.
+template <class Packet, int A, int B>
+inline void zero_tile(Packet (&acc)[A][B]) {
+  using T = typename Eigen::internal::unpacket_traits<Packet>::type;
+#pragma GCC unroll 8
+  for (int a = 0; a < A; ++a) {
+#pragma GCC unroll 8
+    for (int b = 0; b < B; ++b) acc[a][b] = Eigen::internal::pset1<Packet>(T(0));
+  }
+}
+
 // Output positions a tile holds along a row, for G rows of coefficients:
 // G × X accumulators, G broadcast coefficients and two loaded packets in
 // the registers.
@@ -146,11 +158,7 @@ void lanes_tile(const T* coef, Dim coef_ld, std::span<const Dim> offset, const T
   using Packet = LanePacket<T>;
   constexpr Dim P = lanes<T>();
   Packet acc[G][X];
-#pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) {
-#pragma GCC unroll 8
-    for (int x = 0; x < X; ++x) acc[g][x] = Eigen::internal::pset1<Packet>(T(0));
-  }
+  zero_tile(acc);
   const Dim taps = static_cast<Dim>(offset.size());
   for (Dim r = 0; r < taps; ++r) {
     Packet w[G];
@@ -233,11 +241,7 @@ void lanes_sum_tile(const T* d, Dim d_plane, const Dim* offset, const T* src, Di
   using Packet = LanePacket<T>;
   constexpr Dim P = lanes<T>();
   Packet acc[G][J];
-#pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) {
-#pragma GCC unroll 8
-    for (int j = 0; j < J; ++j) acc[g][j] = Eigen::internal::pset1<Packet>(T(0));
-  }
+  zero_tile(acc);
   // One loop over the positions, the row's end a jump of src's pointer:
   // nested loops over y and x made GCC spill accumulators at each row.
   const T* dy = d;
@@ -321,11 +325,7 @@ void lanes_scatter_tile(const T* coef, Dim coef_ld, Dim outs, const T* d, Dim d_
   using Packet = LanePacket<T>;
   constexpr Dim P = lanes<T>();
   Packet acc[J][X];
-#pragma GCC unroll 8
-  for (int j = 0; j < J; ++j) {
-#pragma GCC unroll 8
-    for (int x = 0; x < X; ++x) acc[j][x] = Eigen::internal::pset1<Packet>(T(0));
-  }
+  zero_tile(acc);
   for (Dim o = 0; o < outs; ++o) {
     Packet w[J];
 #pragma GCC unroll 8
