@@ -331,9 +331,15 @@ void Optimizer::also_fetch(Node node) {
 
 template <class T>
 double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds) {
+  return step(ex, feeds, {});
+}
+
+template <class T>
+double Optimizer::step(Executor<T>& ex, const std::vector<Feed<T>>& feeds, const std::function<void()>& between) {
   prepare(ex);
   ex.compute(feeds, fetches_);
   const double loss = static_cast<double>(ex.value(loss_)(0, 0));
+  if (between) between();
   apply_gradients(ex);
   return loss;
 }
@@ -564,6 +570,9 @@ AdamW::AdamW(Node loss, AdamWOptions o, std::vector<Node> parameters)
 
 template double Optimizer::step<float>(Executor<float>&, const std::vector<Feed<float>>&);
 template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&);
+template double Optimizer::step<float>(Executor<float>&, const std::vector<Feed<float>>&, const std::function<void()>&);
+template double Optimizer::step<double>(Executor<double>&, const std::vector<Feed<double>>&,
+                                        const std::function<void()>&);
 template void Optimizer::apply_gradients<float>(Executor<float>&);
 template void Optimizer::apply_gradients<double>(Executor<double>&);
 template void Optimizer::apply_gradients<float>(Executor<float>&, const std::vector<Matrix<float>>&);

@@ -272,7 +272,11 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
     try {
       if (shards == 1) {
         feed(batch_rows, batch_rows);
-        total += optimizer.step(ex, {}) * double(batch_rows.size());
+        const std::size_t next = start + batch_rows.size();
+        const auto read_next = [&] { loop.read_ahead(rows.subspan(next, std::min(size, n - next))); };
+        total += optimizer.step(ex, {}, loop.read_ahead && next < n ? std::function<void()>(read_next)
+                                                                   : std::function<void()>()) *
+                 double(batch_rows.size());
       } else {
         const double loss = loop.group ? group_shards(ex, optimizer, batch_rows, *loop.group, feed, sums, flat,
                                                                  buckets ? &*buckets : nullptr)
@@ -298,6 +302,17 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
     rng.shuffle(std::span<std::size_t>(rows));
   }
   const std::size_t n = rows.size();
+  // A batch's rows are read into the inputs between the previous step's
+  // backward and its update (BatchLoop::read_ahead): the threads are still
+  // awake there, and the reads (a system call and cache misses an image
+  // from a file) are shared by them. `read` is the batch read that way.
+  std::span<const std::size_t> read;
+  const auto gather = [&](std::span<const std::size_t> batch_rows) {
+    ex_.within([&] {
+      X.gather(batch_rows, ex_.input(x_));
+      Y.gather(batch_rows, ex_.input(y_));
+    });
+  };
   const double loss = run_batches<T>(
       ex_, optimizer_, rows,
       {.who = "nn::Trainer",
@@ -305,12 +320,16 @@ double Trainer<T>::train_epoch(const Features& X, const Features& Y, std::vector
        .batch_size = options_.batch_size,
        .shards = options_.shards,
        .group = options_.group,
-       .bucket_bytes = options_.bucket_bytes},
+       .bucket_bytes = options_.bucket_bytes,
+       .read_ahead =
+           [&](std::span<const std::size_t> next) {
+             gather(next);
+             read = next;
+           }},
       [&](std::span<const std::size_t> batch_rows) {
-        ex_.within([&] {
-          X.gather(batch_rows, ex_.input(x_));
-          Y.gather(batch_rows, ex_.input(y_));
-        });
+        if (read.data() != batch_rows.data() || read.size() != batch_rows.size()) gather(batch_rows);
+        read = {};
+        // After the previous update: the count this step's dropout draws from.
         if (step_) ex_.input(*step_).setConstant(1, 1, static_cast<T>(optimizer_.steps()));
       },
       [&](std::size_t done) {

@@ -337,6 +337,45 @@ TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss w
   }
 }
 
+TEST_CASE("run_batches' read_ahead: the next batch's rows after a step's backward, before its update") {
+  // loss = Σ (x w)², w = 1 at first, SGD at rate 0.01: each update moves w,
+  // so read_ahead can tell whether the update it precedes has happened.
+  Graph g;
+  Node x = g.input("x", {batch, 1});
+  Node w = g.parameter("w", {1, 1});
+  Node loss = sum_squares(matmul(x, w));
+  Executor<double> ex(g, {.threads = 2});
+  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
+  nn::SGD opt(loss, {.learning_rate = 0.01});
+  const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
+  std::vector<std::vector<std::size_t>> fed, read;
+  std::vector<double> w_fed, w_read;  // w when each was called
+  std::vector<std::uint64_t> steps_read;
+  auto feed = [&](std::span<const std::size_t> batch_rows) {
+    fed.emplace_back(batch_rows.begin(), batch_rows.end());
+    w_fed.push_back(ex.value(w)(0, 0));
+    Matrix<double>& in = ex.input(x);
+    in.resize(static_cast<Eigen::Index>(batch_rows.size()), 1);
+    for (std::size_t r = 0; r < batch_rows.size(); ++r) in(Eigen::Index(r), 0) = double(batch_rows[r] + 1);
+  };
+  nn::BatchLoop loop{.who = "test", .batch_size = 3};
+  loop.read_ahead = [&](std::span<const std::size_t> next) {
+    read.emplace_back(next.begin(), next.end());
+    w_read.push_back(ex.value(w)(0, 0));
+    steps_read.push_back(opt.steps());
+  };
+  nn::run_batches<double>(ex, opt, rows, loop, feed);
+  // Every batch is fed; the next one's rows are read ahead after each step but the last.
+  CHECK(fed == std::vector<std::vector<std::size_t>>{{6, 0, 5}, {1, 4, 2}, {3}});
+  CHECK(read == std::vector<std::vector<std::size_t>>{{1, 4, 2}, {3}});
+  // Before the update: w is still what the step's feed saw, and the step not yet counted.
+  REQUIRE(w_read.size() == 2);
+  CHECK(w_read[0] == w_fed[0]);
+  CHECK(w_read[1] == w_fed[1]);
+  CHECK(w_fed[1] != w_fed[0]);
+  CHECK(steps_read == std::vector<std::uint64_t>{0, 1});
+}
+
 TEST_CASE("run_batches with shards: each shard fed its own rows, the loss their rows-weighted sum") {
   // The loss of a shard is the sum of its x² (w = 1, learning rate 0): the
   // batch of 7 rows in 3 shards is rows {6, 0}, {5, 1}, {4, 2, 3}.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -104,6 +105,12 @@ class Optimizer {
   // parameter; returns the loss before the update.
   template <class T>
   double step(Executor<T>& ex, const std::vector<Feed<T>>& feeds = {});
+  // The same, calling between() once forward and backward are done and
+  // before any parameter changes: a training loop refills the inputs there
+  // for its next step (nn::BatchLoop::read_ahead), while the update leaves
+  // threads idle.
+  template <class T>
+  double step(Executor<T>& ex, const std::vector<Feed<T>>& feeds, const std::function<void()>& between);
   // Updates from the gradients ex computed last (after ex.compute with
   // gradients() among the fetches): for a caller that runs the graph itself.
   template <class T>

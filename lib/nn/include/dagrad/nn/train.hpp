@@ -91,6 +91,11 @@ struct BatchLoop {
   int shards = 1;
   ShardGroup* group = nullptr;  // shards: 1 or group->size()
   std::size_t bucket_bytes = default_bucket_bytes;  // TrainOptions::bucket_bytes
+  // Without shards: called with the next batch's rows once a step's forward
+  // and backward are done, before its update (Optimizer::step's between),
+  // to read that batch while the update leaves threads idle; feed is still
+  // called before each step, and may skip what read_ahead did.
+  std::function<void(std::span<const std::size_t>)> read_ahead;
 };
 
 template <class T>
