@@ -302,15 +302,27 @@ TEST_CASE("bad data and settings are errors that say what is wrong") {
   CHECK_THROWS_WITH_AS(trainer.load_checkpoint("/nonexistent/dagrad/missing.ckpt"), doctest::Contains("cannot open"), DataError);
 }
 
-TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss weighted by rows, errors placed") {
-  // loss = Σ (x w)² over a batch, w = 1: a batch's loss is the sum of its x².
+// loss = Σ (x w)² over a batch of one-column rows x, w = 1 at first,
+// trained by SGD at `rate`: the run_batches tests' network.
+struct Squares {
   Graph g;
   Node x = g.input("x", {batch, 1});
   Node w = g.parameter("w", {1, 1});
   Node loss = sum_squares(matmul(x, w));
-  Executor<double> ex(g, {.threads = 2, .check_numerics = true});
-  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
-  nn::SGD opt(loss, {.learning_rate = 0});  // the loss stays a function of x alone
+  Executor<double> ex;
+  nn::SGD opt;
+  explicit Squares(double rate, bool check_numerics = false)
+      : ex(g, {.threads = 2, .check_numerics = check_numerics}), opt(loss, {.learning_rate = rate}) {
+    ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
+  }
+};
+
+TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss weighted by rows, errors placed") {
+  // Learning rate 0: a batch's loss stays the sum of its x².
+  Squares net(0, true);
+  Executor<double>& ex = net.ex;
+  nn::SGD& opt = net.opt;
+  const Node x = net.x;
   std::vector<double> value{1, 2, 3, 4, 5, 6, 7};
   const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
   std::vector<std::vector<std::size_t>> fed;
@@ -338,15 +350,12 @@ TEST_CASE("run_batches: rows in the order given, batch by batch, the mean loss w
 }
 
 TEST_CASE("run_batches' read_ahead: the next batch's rows after a step's backward, before its update") {
-  // loss = Σ (x w)², w = 1 at first, SGD at rate 0.01: each update moves w,
-  // so read_ahead can tell whether the update it precedes has happened.
-  Graph g;
-  Node x = g.input("x", {batch, 1});
-  Node w = g.parameter("w", {1, 1});
-  Node loss = sum_squares(matmul(x, w));
-  Executor<double> ex(g, {.threads = 2});
-  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
-  nn::SGD opt(loss, {.learning_rate = 0.01});
+  // Learning rate 0.01: each update moves w, so read_ahead can tell
+  // whether the update it precedes has happened.
+  Squares net(0.01);
+  Executor<double>& ex = net.ex;
+  nn::SGD& opt = net.opt;
+  const Node x = net.x, w = net.w;
   const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
   std::vector<std::vector<std::size_t>> fed, read;
   std::vector<double> w_fed, w_read;  // w when each was called
@@ -377,15 +386,12 @@ TEST_CASE("run_batches' read_ahead: the next batch's rows after a step's backwar
 }
 
 TEST_CASE("run_batches with shards: each shard fed its own rows, the loss their rows-weighted sum") {
-  // The loss of a shard is the sum of its x² (w = 1, learning rate 0): the
-  // batch of 7 rows in 3 shards is rows {6, 0}, {5, 1}, {4, 2, 3}.
-  Graph g;
-  Node x = g.input("x", {batch, 1});
-  Node w = g.parameter("w", {1, 1});
-  Node loss = sum_squares(matmul(x, w));
-  Executor<double> ex(g, {.threads = 2});
-  ex.set(w, Matrix<double>::Constant(1, 1, 1.0));
-  nn::SGD opt(loss, {.learning_rate = 0});
+  // The loss of a shard is the sum of its x² (learning rate 0): the batch
+  // of 7 rows in 3 shards is rows {6, 0}, {5, 1}, {4, 2, 3}.
+  Squares net(0);
+  Executor<double>& ex = net.ex;
+  nn::SGD& opt = net.opt;
+  const Node x = net.x;
   const std::vector<double> value{1, 2, 3, 4, 5, 6, 7};
   const std::vector<std::size_t> rows{6, 0, 5, 1, 4, 2, 3};
   std::vector<std::vector<std::size_t>> fed;
