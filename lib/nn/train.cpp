@@ -273,7 +273,10 @@ double run_batches(Executor<T>& ex, Optimizer& optimizer, std::span<const std::s
       if (shards == 1) {
         feed(batch_rows, batch_rows);
         const std::size_t next = start + batch_rows.size();
-        const auto read_next = [&] { loop.read_ahead(rows.subspan(next, std::min(size, n - next))); };
+        const std::span<const std::size_t> next_rows = rows.subspan(next, std::min(size, n - next));
+        // Two references: small enough for std::function to hold without
+        // allocating, so a step still allocates nothing.
+        const auto read_next = [&loop, &next_rows] { loop.read_ahead(next_rows); };
         total += optimizer.step(ex, {}, loop.read_ahead && next < n ? std::function<void()>(read_next)
                                                                    : std::function<void()>()) *
                  double(batch_rows.size());

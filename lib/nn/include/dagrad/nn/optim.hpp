@@ -9,8 +9,8 @@
 #include <dagrad/core/tensor.hpp>
 
 #include <cstdint>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>

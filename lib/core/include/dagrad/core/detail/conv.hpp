@@ -391,23 +391,6 @@ void each_window(Dim images, const PoolGeometry& g, const Start& start, const F&
   });
 }
 
-// For 2×2 windows side by side (stride 2), the common pool: f(n, top, k)
-// for each output row of each channel of each image, where `top` is the
-// offset in x's row n of the window row's first input row and k that of
-// the output row in the pooled row n. Images shared as in each_window.
-template <class F>
-void each_pooled_row(Dim images, const PoolGeometry& g, const F& f) {
-  image_blocks(images, images_per_block(g.in_size() * 8), [&](Dim, Dim first, Dim count) {
-    for (Dim n = first; n < first + count; ++n) {
-      for (Dim c = 0; c < g.in.channels; ++c) {
-        for (Dim oh = 0; oh < g.out_height; ++oh) {
-          f(n, (c * g.in.height + 2 * oh) * g.in.width, (c * g.out_height + oh) * g.out_width);
-        }
-      }
-    }
-  });
-}
-
 inline bool side_by_side_2x2(const PoolGeometry& g) { return g.size == 2 && g.stride == 2; }
 
 // The offset in `plane` (one channel) of the first maximum of the window
