@@ -69,11 +69,11 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   template <class T>
   void lanes(const ConstView<T>& x, const ConstView<T>& w, View<T> out) const {
     constexpr Dim P = detail::lanes<T>();
-    const Dim hp = g_.in.height + 2 * g_.padding, wp = g_.in.width + 2 * g_.padding;
+    const Dim wp = detail::grid_width(g_);  // W + 2p: lanes run at stride 1
     detail::image_blocks(x.rows(), P, [&](Dim, Dim first, Dim count) {
       detail::Scratch scratch;
       const T* src = detail::pad_lanes(x.row(first).data(), x.cols(), count, g_.in, g_.padding, scratch);
-      const std::span<const Dim> offset = detail::lane_taps(g_.in.channels, g_.kernel, hp, wp, scratch);
+      const std::span<const Dim> offset = detail::tap_offsets(g_, scratch);
       T* y = scratch.take<T>(g_.out_size() * P);
       detail::lanes_correlate(w.data(), w.cols(), g_.out_channels, offset, src, wp, g_.out_height, g_.out_width, y,
                               g_.out_pixels());

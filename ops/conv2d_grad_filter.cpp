@@ -130,7 +130,7 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
   template <class T>
   void lanes(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
     constexpr Dim P = detail::lanes<T>();
-    const Dim hp = g_.in.height + 2 * g_.padding, wp = g_.in.width + 2 * g_.padding;
+    const Dim wp = detail::grid_width(g_);  // W + 2p: lanes run at stride 1
     const Dim blocks = detail::block_count(x.rows(), P);
     detail::Scratch scratch;
     T* parts = scratch.take<T>(blocks * out.size());
@@ -138,7 +138,7 @@ class Conv2dGradFilter final : public detail::ConvOp<Conv2dGradFilter> {
       detail::Scratch block_scratch;
       const T* src = detail::pad_lanes(x.row(first).data(), x.cols(), count, g_.in, g_.padding, block_scratch);
       const T* d = detail::pad_lanes(dy.row(first).data(), dy.cols(), count, g_.out(), 0, block_scratch);
-      const std::span<const Dim> offset = detail::lane_taps(g_.in.channels, g_.kernel, hp, wp, block_scratch);
+      const std::span<const Dim> offset = detail::tap_offsets(g_, block_scratch);
       T* part = parts + b * out.size();
       std::fill(part, part + out.size(), T(0));
       detail::lanes_filter_sums(d, g_.out_channels, offset, src, wp, g_.out_height, g_.out_width, part);

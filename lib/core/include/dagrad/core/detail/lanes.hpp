@@ -385,20 +385,6 @@ void lanes_scatter(const T* w, Dim w_ld, Dim outs, Dim channels, Dim k, const T*
   }
 }
 
-// Where tap r = (c, ki, kj) of a kernel reads, in packets, on planes of
-// `height` × `width` packets: c·height·width + ki·width + kj, in the
-// weights' column order.
-inline std::span<Dim> lane_taps(Dim channels, Dim kernel, Dim height, Dim width, Scratch& scratch) {
-  Dim* offset = scratch.take<Dim>(channels * kernel * kernel);
-  Dim r = 0;
-  for (Dim c = 0; c < channels; ++c) {
-    for (Dim ki = 0; ki < kernel; ++ki) {
-      for (Dim kj = 0; kj < kernel; ++kj) offset[r++] = (c * height + ki) * width + kj;
-    }
-  }
-  return {offset, static_cast<std::size_t>(r)};
-}
-
 }  // namespace dagrad::detail
 
 #if defined(__GNUC__)
