@@ -9,6 +9,8 @@
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
 
+#include <algorithm>
+
 namespace dagrad {
 namespace {
 
@@ -26,7 +28,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
 
   template <class T>
   void kernel(Inputs<T> in, View<T> out) const {
-    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out);
+    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out, {});
     if (detail::wide_grid(g_)) return direct(*in[0], *in[1], out);
     const ConstView<T>& x = *in[0];
     const ConstView<T>& w = *in[1];
@@ -67,7 +69,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   // Images in lanes (detail/lanes.hpp), a group of P a task: the same
   // taps in the same order as direct(), so the same bits.
   template <class T>
-  void lanes(const ConstView<T>& x, const ConstView<T>& w, View<T> out) const {
+  void lanes(const ConstView<T>& x, const ConstView<T>& w, View<T> out, detail::LaneEpilogue<T> e) const {
     constexpr Dim P = detail::lanes<T>();
     const Dim wp = detail::grid_width(g_);  // W + 2p: lanes run at stride 1
     detail::image_blocks(x.rows(), P, [&](Dim, Dim first, Dim count) {
@@ -77,7 +79,51 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
       T* y = scratch.take<T>(g_.out_size() * P);
       detail::lanes_correlate(w.data(), w.cols(), g_.out_channels, offset, src, wp, g_.out_height, g_.out_width, y,
                               g_.out_pixels());
-      detail::from_lanes(y, g_.out_size(), out.row(first).data(), out.cols(), count);
+      detail::from_lanes(y, g_.out_size(), out.row(first).data(), out.cols(), count, e);
+    });
+  }
+
+  // Epilogue (Op::epilogue): the bias add that reads this output, then the
+  // relu that reads the sum, or the relu alone. In the lanes path each
+  // packet gets them before it is stored; the other paths, for small
+  // batches and other strides, apply them to each row after the kernel.
+  std::size_t epilogue(std::span<const NodeId>, std::span<const Reader> readers) const override {
+    std::size_t n = 0;
+    if (readers[0].op->key() == "add_channel_bias" && readers[0].slot == 0) ++n;
+    if (n < readers.size() && readers[n].op->key() == "relu") ++n;
+    return n;
+  }
+  void forward_epilogue(Inputs<float> in, std::span<const Op* const> readers, std::span<const Inputs<float>> readers_in,
+                        View<float> out) const override {
+    with_epilogue(in, readers, readers_in, out);
+  }
+  void forward_epilogue(Inputs<double> in, std::span<const Op* const> readers,
+                        std::span<const Inputs<double>> readers_in, View<double> out) const override {
+    with_epilogue(in, readers, readers_in, out);
+  }
+
+  template <class T>
+  void with_epilogue(Inputs<T> in, std::span<const Op* const> readers, std::span<const Inputs<T>> readers_in,
+                     View<T> out) const {
+    const bool bias = readers[0]->key() == "add_channel_bias";
+    const bool relu = readers.back()->key() == "relu";
+    // b[c] at each of its channel's columns (the bias's own channel count).
+    detail::Scratch scratch;
+    T* add_row = nullptr;
+    if (bias) {
+      const ConstView<T>& b = *readers_in[0][1];
+      const Dim pixels = out.cols() / b.cols();
+      add_row = scratch.take<T>(out.cols());
+      for (Dim c = 0; c < b.cols(); ++c) std::fill(add_row + c * pixels, add_row + (c + 1) * pixels, b(0, c));
+    }
+    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out, {add_row, relu});
+    kernel(in, out);
+    detail::image_blocks(out.rows(), detail::images_per_block(out.cols() * 4), [&](Dim, Dim first, Dim count) {
+      for (Dim n = first; n < first + count; ++n) {
+        auto row = out.row(n).array();
+        if (bias) row = row + Eigen::Map<const Eigen::Array<T, 1, Eigen::Dynamic>>(add_row, out.cols());
+        if (relu) row = row.max(T(0));
+      }
     });
   }
 

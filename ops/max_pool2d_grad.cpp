@@ -3,6 +3,7 @@
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
+#include <dagrad/core/detail/parallel.hpp>
 #include <dagrad/core/detail/pool_2x2.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -28,7 +29,7 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
     // op: the same scan gives the same positions, and the op stays stateless.
     const ConstView<T>& x = *in[0];
     const ConstView<T>& dy = *in[1];
-    if (detail::side_by_side_2x2(g_)) return route_2x2(x, dy, out);
+    if (detail::side_by_side_2x2(g_)) return route_2x2(x, dy, out, false);
     detail::each_window(
         x.rows(), g_, [&](Dim n) { out.row(n).setZero(); },
         [&](Dim n, Dim plane, Dim k, Dim top_left) {
@@ -42,11 +43,42 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
   // eight windows at a time (detail/pool_2x2.hpp), and its other three
   // pixels get zero.
   template <class T>
-  void route_2x2(const ConstView<T>& x, const ConstView<T>& dy, View<T> out) const {
+  void route_2x2(const ConstView<T>& x, const ConstView<T>& dy, View<T> out, bool positive_only) const {
     detail::image_blocks(x.rows(), detail::images_per_block(g_.in_size() * 8), [&](Dim, Dim first, Dim count) {
       for (Dim n = first; n < first + count; ++n) {
-        detail::route_2x2_image(x.row(n).data(), dy.row(n).data(), g_.in, out.row(n).data());
+        detail::route_2x2_image(x.row(n).data(), dy.row(n).data(), g_.in, out.row(n).data(), positive_only);
       }
+    });
+  }
+
+  // Epilogue (Op::epilogue): relu_grad(x, this), x being this op's own x
+  // (a max pool after a relu: the pool's input is the relu's output). Its
+  // mask keeps a routed gradient where x > 0 and every other pixel is +0
+  // either way, so the 2×2 route applies it to each window's maximum as it
+  // stores it; other windows take relu_grad's own kernel afterwards.
+  std::size_t epilogue(std::span<const NodeId> inputs, std::span<const Reader> readers) const override {
+    const Reader& r = readers[0];
+    return r.op->key() == "relu_grad" && r.slot == 1 && r.inputs[0] == inputs[0] ? 1 : 0;
+  }
+  void forward_epilogue(Inputs<float> in, std::span<const Op* const> readers, std::span<const Inputs<float>>,
+                        View<float> out) const override {
+    with_epilogue(in, *readers[0], out);
+  }
+  void forward_epilogue(Inputs<double> in, std::span<const Op* const> readers, std::span<const Inputs<double>>,
+                        View<double> out) const override {
+    with_epilogue(in, *readers[0], out);
+  }
+
+  template <class T>
+  void with_epilogue(Inputs<T> in, const Op& relu_grad, View<T> out) const {
+    if (detail::side_by_side_2x2(g_)) return route_2x2(*in[0], *in[1], out, true);
+    kernel(in, out);
+    const T* x = in[0]->data();
+    T* d = out.data();
+    const Shape shape{out.rows(), out.cols()};
+    detail::parallel_elements(out.size(), [&](Dim first, Dim count) {
+      const T* args[2] = {x + first, d + first};
+      relu_grad.forward_elements(std::span<const T* const>(args, 2), d + first, first, count, shape);
     });
   }
 

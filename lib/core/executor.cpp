@@ -11,6 +11,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -128,6 +129,12 @@ struct Executor<T>::Impl {
       std::vector<std::size_t> members;    // ops, in topological order, the root last
       std::vector<const Op*> op;           // per member, its op (looked up once, not per tile)
       std::vector<std::vector<Arg>> args;  // per member, per input
+      // An epilogue (Op::epilogue): members[0] is an op that is not
+      // elementwise, and its kernel applies the others as it writes the
+      // root's value. `views` holds each member's inputs' values (null where
+      // it reads the member before it).
+      bool epilogue = false;
+      std::vector<std::vector<const ConstView<T>*>> views;
     };
     std::vector<Group> groups;
     std::vector<int> group_of;  // per op: its group's index when it is a root, else -1
@@ -369,12 +376,14 @@ struct Executor<T>::Impl {
       }
     }
     auto op_of = [&](std::size_t k) -> const Op& { return *graph.info(plan.ops[k]).op; };
+    const std::vector<char> taken = fuse_epilogues(plan, readers, reader);
     // Latest first, so a reader's root and group size are known.
     std::vector<std::size_t> root(n), size(n, 1);
     std::iota(root.begin(), root.end(), std::size_t{0});
     for (std::size_t p = n; p-- > 0;) {
-      if (readers[p] != 1 || plan.fetched[p] || !op_of(p).elementwise()) continue;
+      if (readers[p] != 1 || plan.fetched[p] || !op_of(p).elementwise() || taken[p]) continue;
       const auto c = static_cast<std::size_t>(reader[p]);
+      if (taken[c]) continue;
       const Op& consumer = op_of(c);
       if (!consumer.elementwise() || size[root[c]] >= fused_members) continue;
       const NodeInfo& info = graph.info(plan.ops[c]);
@@ -416,6 +425,71 @@ struct Executor<T>::Impl {
       group.op.push_back(info.op.get());
       group.args.push_back(std::move(args));
     }
+  }
+
+  // Epilogue groups (Op::epilogue): an op that is not elementwise, and the
+  // chain of single readers after it that its kernel applies as it writes.
+  // Returns, per op, whether it is in one (elementwise groups leave those).
+  std::vector<char> fuse_epilogues(Plan& plan, const std::vector<int>& readers, const std::vector<int>& reader) {
+    const std::size_t n = plan.ops.size();
+    std::vector<char> taken(n, 0);
+    // Each node's inputs by their representatives (options.optimize), so a
+    // repeat of a node counts as the node.
+    auto inputs_of = [&](std::size_t k) {
+      std::vector<NodeId> in = graph.info(plan.ops[k]).inputs;
+      for (NodeId& i : in) i = plan.rep[i];
+      return in;
+    };
+    for (std::size_t p = 0; p < n; ++p) {
+      const Op& producer = *graph.info(plan.ops[p]).op;
+      if (taken[p] || producer.elementwise()) continue;
+      std::vector<std::size_t> chain;
+      std::vector<std::vector<NodeId>> chain_inputs;
+      std::vector<std::size_t> slots;
+      for (std::size_t at = p; chain.size() < 4 && readers[at] == 1 && !plan.fetched[at];) {
+        const auto r = static_cast<std::size_t>(reader[at]);
+        const NodeInfo& info = graph.info(plan.ops[r]);
+        std::size_t slot = 0, reads = 0;
+        for (std::size_t i = 0; i < info.inputs.size(); ++i) {
+          if (plan.task_of[info.inputs[i]] == static_cast<int>(at)) {
+            slot = i;
+            ++reads;
+          }
+        }
+        if (reads != 1 || taken[r]) break;
+        chain.push_back(r);
+        chain_inputs.push_back(inputs_of(r));
+        slots.push_back(slot);
+        at = r;
+      }
+      if (chain.empty()) continue;
+      std::vector<Op::Reader> list;
+      for (std::size_t j = 0; j < chain.size(); ++j) {
+        list.push_back({graph.info(plan.ops[chain[j]]).op.get(), chain_inputs[j], slots[j]});
+      }
+      const std::vector<NodeId> own = inputs_of(p);
+      const std::size_t length = std::min(producer.epilogue(own, list), chain.size());
+      if (length == 0) continue;
+      chain.resize(length);
+      const std::size_t root = chain.back();
+      plan.group_of[root] = static_cast<int>(plan.groups.size());
+      typename Plan::Group& group = plan.groups.emplace_back();
+      group.epilogue = true;
+      std::vector<std::size_t> members{p};
+      members.insert(members.end(), chain.begin(), chain.end());
+      for (std::size_t j = 0; j < members.size(); ++j) {
+        const std::size_t k = members[j];
+        taken[k] = 1;
+        if (k != root) plan.fused_into[k] = static_cast<int>(root);
+        std::vector<const ConstView<T>*> values = plan.args[k];
+        if (j > 0) values[slots[j - 1]] = nullptr;
+        group.members.push_back(k);
+        group.op.push_back(graph.info(plan.ops[k]).op.get());
+        group.args.emplace_back();
+        group.views.push_back(std::move(values));
+      }
+    }
+    return taken;
   }
 
   // One flow-graph task per op node, an edge from each op it reads; ops
@@ -497,6 +571,8 @@ struct Executor<T>::Impl {
   // that every member reading it reads at a side of the output's shape, so
   // each block of it is read before that block of the output is written.
   std::vector<std::size_t> group_in_place(const Plan& plan, const typename Plan::Group& group) const {
+    // An epilogue's kernel is not elementwise: its value takes no input's bytes.
+    if (group.epilogue) return {};
     std::vector<std::size_t> whole, broadcast;
     for (std::size_t j = 0; j < group.members.size(); ++j) {
       const NodeInfo& info = graph.info(plan.ops[group.members[j]]);
@@ -555,7 +631,20 @@ struct Executor<T>::Impl {
     T* const out = const_cast<T*>(views[root].data());
     const Shape shape{views[root].rows(), views[root].cols()};
     const std::size_t members = group.members.size();
+    auto epilogue = [&] {
+      std::array<const Op*, 4> ops{};
+      std::array<Inputs<T>, 4> readers_in{};
+      for (std::size_t j = 1; j < members; ++j) {
+        ops[j - 1] = group.op[j];
+        readers_in[j - 1] = Inputs<T>(group.views[j].data(), group.views[j].size());
+      }
+      group.op[0]->forward_epilogue(Inputs<T>(group.views[0].data(), group.views[0].size()),
+                                    std::span<const Op* const>(ops.data(), members - 1),
+                                    std::span<const Inputs<T>>(readers_in.data(), members - 1),
+                                    View<T>(out, shape.rows, shape.cols));
+    };
     auto blocks = [&] {
+      if (group.epilogue) return epilogue();
       detail::parallel_elements(shape.size(), [&](Dim first, Dim count) {
         T* const tiles = fused_scratch<T>(members - 1);
         for (Dim at = first, end = first + count; at < end; at += fused_tile) {
@@ -987,8 +1076,9 @@ struct Executor<T>::Impl {
     }
     if (storage[n] == Storage::fused) {
       throw FeedError("value: node '" + node.name() +
-                      "' was not fetched, and it was computed inside a fused group of elementwise ops, never "
-                      "stored whole; fetch it to read it (or set ExecutorOptions::fuse to false)");
+                      "' was not fetched, and it was computed inside a fused group (a chain of elementwise ops, "
+                      "or an op and the ops its kernel applies after it), never stored whole; fetch it to read "
+                      "it (or set ExecutorOptions::fuse to false)");
     }
     if (storage[n] == Storage::gone) {
       throw FeedError("value: node '" + node.name() +

@@ -26,6 +26,16 @@ void Op::forward_elements(std::span<const double* const>, double*, Dim, Dim, Sha
   throw GraphError(std::string(key()) + " is not an elementwise op: it has no forward_elements");
 }
 
+std::size_t Op::epilogue(std::span<const NodeId>, std::span<const Reader>) const { return 0; }
+void Op::forward_epilogue(Inputs<float>, std::span<const Op* const>, std::span<const Inputs<float>>,
+                          View<float>) const {
+  throw GraphError(std::string(key()) + " applies no epilogue: it has no forward_epilogue");
+}
+void Op::forward_epilogue(Inputs<double>, std::span<const Op* const>, std::span<const Inputs<double>>,
+                          View<double>) const {
+  throw GraphError(std::string(key()) + " applies no epilogue: it has no forward_epilogue");
+}
+
 void no_gradient(const GradContext& ctx, std::size_t input) {
   const Node n = ctx.output();
   throw GraphError(std::string(n.op()->key()) + " node '" + n.name() +

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <limits>
 #include <thread>
 #include <map>
 #include <memory>
@@ -768,6 +770,154 @@ TEST_CASE("fuse: a group's root is written over an input that dies with it, neve
     if (v.node == y2) CHECK(v.fused_into == scaled);
   }
   CHECK(over);  // the group {add, relu, scale} is written over softmax's value
+}
+
+namespace {
+
+// conv, bias, relu, 2x2 max pool and a loss, with the gradients of the
+// filter and the bias: each convolution's bias add and relu are its
+// epilogue, and each pool's gradient takes its relu's gradient.
+struct ConvNet {
+  Graph g;
+  Node x, w, b, conv, z, y, pooled, loss;
+  std::vector<Node> grads;
+  ConvNet(Conv2dOptions o, Pool2dOptions p, bool with_bias = true) {
+    x = g.input("x", {batch, o.in.channels * o.in.height * o.in.width});
+    w = g.parameter("w", {o.out_channels, o.in.channels * o.kernel * o.kernel});
+    b = g.parameter("b", {1, o.out_channels});
+    conv = conv2d(x, w, o);
+    z = with_bias ? add_channel_bias(conv, b) : conv;
+    y = relu(z);
+    pooled = max_pool2d(y, p);
+    loss = mean(square(shift(pooled, -0.25)));
+    grads = gradients(loss, with_bias ? std::vector<Node>{w, b} : std::vector<Node>{w});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fuse: a convolution applies its bias add and relu, a max pool's gradient its relu's, with the bits of each op") {
+  const Conv2dOptions lanes_shape{.in = {2, 12, 12}, .out_channels = 3, .kernel = 3, .padding = 1};
+  const Conv2dOptions strided{.in = {2, 12, 12}, .out_channels = 3, .kernel = 3, .stride = 2, .padding = 1};
+  const Pool2dOptions pool_2x2{.in = {3, 12, 12}, .size = 2};
+  const Pool2dOptions pool_3x3{.in = {3, 12, 12}, .size = 3};  // the general route
+  const Pool2dOptions pool_strided{.in = {3, 6, 6}, .size = 2};
+  struct Case {
+    Conv2dOptions conv;
+    Pool2dOptions pool;
+    bool bias;
+  };
+  // Lanes (batches of 16 or more, a short last group at 21), the wide grid
+  // (3), im2col (stride 2); the 2x2 route and the general one; relu alone.
+  for (const Case& c : {Case{lanes_shape, pool_2x2, true}, Case{lanes_shape, pool_3x3, true},
+                        Case{strided, pool_strided, true}, Case{lanes_shape, pool_2x2, false}}) {
+    ConvNet n(c.conv, c.pool, c.bias);
+    std::vector<Node> fetches = n.grads;
+    fetches.push_back(n.loss);
+    auto check = [&]<class T>(T, Eigen::Index rows) {
+      CAPTURE(rows);
+      std::mt19937 rng(7);
+      std::normal_distribution<double> normal;
+      auto random = [&](Eigen::Index r, Eigen::Index cols) {
+        Matrix<T> m(r, cols);
+        for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<T>(normal(rng));
+        return m;
+      };
+      Matrix<T> X = random(rows, n.x.shape().cols);
+      for (Eigen::Index i = 0; i < X.size(); i += 7) X.data()[i] = X.data()[i + 1 < X.size() ? i + 1 : i];  // ties
+      const Matrix<T> W = random(n.w.shape().rows, n.w.shape().cols), B = random(1, n.b.shape().cols);
+      Executor<T> plain(n.g, {.threads = 1, .plan_memory = false, .optimize = false});
+      plain.set(n.w, W);
+      plain.set(n.b, B);
+      const auto want = plain.run({{n.x, X}}, fetches);
+      for (const int threads : {1, 2, 8}) {
+        CAPTURE(threads);
+        Executor<T> ex(n.g, {.threads = threads});
+        ex.set(n.w, W);
+        ex.set(n.b, B);
+        CHECK(ex.run({{n.x, X}}, fetches) == want);
+        const auto roots = fused_roots(ex.memory_plan());
+        CHECK(roots.at(n.conv.id()) == n.y);  // the convolution computes relu's value
+        if (c.bias) CHECK(roots.at(n.z.id()) == n.y);
+        std::size_t pool_grads = 0;
+        for (const PlacedValue& v : ex.memory_plan().values) {
+          if (n.g.info(v.node.id()).op->key() != "max_pool2d_grad") continue;
+          ++pool_grads;
+          REQUIRE(v.fused_into.valid());
+          CHECK(n.g.info(v.fused_into.id()).op->key() == "relu_grad");
+        }
+        CHECK(pool_grads == 1);
+        Executor<T> unfused(n.g, {.threads = threads, .fuse = false});
+        unfused.set(n.w, W);
+        unfused.set(n.b, B);
+        CHECK(unfused.run({{n.x, X}}, fetches) == want);
+      }
+    };
+    for (const Eigen::Index rows : {3, 16, 21}) {
+      check(float{}, rows);
+      check(double{}, rows);
+    }
+  }
+}
+
+TEST_CASE("fuse: an epilogue takes only a chain no one else reads, and a relu gradient of the pool's own input") {
+  ConvNet n({.in = {1, 8, 8}, .out_channels = 2, .kernel = 3, .padding = 1}, {.in = {2, 8, 8}, .size = 2});
+  const Matrix<double> X = Matrix<double>::Random(16, 64), W = Matrix<double>::Random(2, 9),
+                       B = Matrix<double>::Random(1, 2);
+  Executor<double> ex(n.g, {.threads = 2});
+  ex.set(n.w, W);
+  ex.set(n.b, B);
+  Executor<double> plain(n.g, {.threads = 2, .plan_memory = false, .optimize = false});
+  plain.set(n.w, W);
+  plain.set(n.b, B);
+  // Fetched, the convolution's output is stored; the bias add and relu
+  // are then the convolution-free group of their own.
+  CHECK(ex.run({{n.x, X}}, {n.loss, n.conv}) == plain.run({{n.x, X}}, {n.loss, n.conv}));
+  CHECK(!fused_roots(ex.memory_plan()).at(n.conv.id()).valid());
+  // z fetched: the convolution applies the bias add alone, relu runs after.
+  CHECK(ex.run({{n.x, X}}, {n.loss, n.z}) == plain.run({{n.x, X}}, {n.loss, n.z}));
+  auto roots = fused_roots(ex.memory_plan());
+  CHECK(roots.at(n.conv.id()) == n.z);
+  CHECK(!roots.at(n.z.id()).valid());
+}
+
+TEST_CASE("fuse: a pool gradient's relu epilogue keeps every bit: ties, NaN, zero and negative maxima, signed zeros") {
+  Graph g;
+  Node a = g.input("a", {batch, 32}), other = g.input("other", {batch, 32}), d = g.input("d", {batch, 8});
+  const Pool2dOptions p{.in = {2, 4, 4}, .size = 2};
+  Node routed = max_pool2d_grad(a, d, p);
+  Node masked = relu_grad(other, routed);  // another value's mask: no epilogue
+  Node same = relu_grad(a, max_pool2d_grad(a, scale(d, 2.0), p));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Matrix<double> A = Matrix<double>::Random(19, 32), O = Matrix<double>::Random(19, 32),
+                 D = Matrix<double>::Random(19, 8);
+  for (Eigen::Index r = 0; r < A.rows(); ++r) {
+    A(r, 0) = A(r, 1) = 0.5;                               // a tie
+    A(r, 2) = A(r, 3) = A(r, 6) = A(r, 7) = -1.0 - r;      // a negative maximum
+    A(r, 8) = A(r, 9) = A(r, 12) = A(r, 13) = 0.0;         // a zero maximum
+    A(r, 10) = nan;                                        // a NaN
+    A(r, 16 + r % 16) = -0.0;
+    D(r, r % 8) = -0.0;                                    // a signed zero routed
+  }
+  auto bits_equal = [](const std::vector<Matrix<double>>& u, const std::vector<Matrix<double>>& v) {
+    if (u.size() != v.size()) return false;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      if (u[i].size() != v[i].size() ||
+          std::memcmp(u[i].data(), v[i].data(), sizeof(double) * std::size_t(u[i].size())) != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const std::vector<Feed<double>> feeds = {{a, A}, {other, O}, {d, D}};
+  for (const int threads : {1, 2}) {
+    Executor<double> ex(g, {.threads = threads});
+    const auto got = ex.run(feeds, {masked, same});
+    CHECK(bits_equal(got, as_built<double>(g, feeds, {masked, same})));
+    const auto roots = fused_roots(ex.memory_plan());
+    CHECK(!roots.at(routed.id()).valid());
+    CHECK(roots.at(same.input(1).id()) == same);
+  }
 }
 
 TEST_CASE("fuse: a value with two readers, a fetched one, and check_numerics all keep their ops apart") {

@@ -43,7 +43,10 @@ struct ExecutorOptions {
   // whose inner values nothing else reads runs as one task, a tile of
   // elements at a time through every op of the chain, so those values are
   // never stored whole (docs/design.md). Each element has the bits the
-  // unfused chain gives. Off, and with check_numerics, each op runs alone.
+  // unfused chain gives. An op that takes an epilogue (Op::epilogue: a
+  // convolution its bias add and relu, a max pool's gradient its relu's
+  // gradient) applies the ops after it as it writes. Off, and with
+  // check_numerics, each op runs alone.
   bool fuse = true;
 };
 

@@ -113,6 +113,28 @@ class Op {
                                 Shape shape) const;
   virtual void forward_elements(std::span<const double* const> in, double* out, Dim first, Dim count,
                                 Shape shape) const;
+
+  // Epilogue fusion (ExecutorOptions::fuse). `readers` is a chain of ops
+  // after this one: readers[0] reads this op's value at input `slot`,
+  // readers[i] reads readers[i - 1]'s, each the only reader of the value
+  // before it, none fetched. How many of them, from the first, this op's
+  // kernel applies to each element as it writes it (a convolution adds its
+  // channel's bias and takes the relu before the store), with the bits the
+  // ops give one after another; the executor then runs them as this op's
+  // one pass. `inputs` are this op's own input nodes. 0 (most ops): none.
+  struct Reader {
+    const Op* op;
+    std::span<const NodeId> inputs;
+    std::size_t slot;
+  };
+  virtual std::size_t epilogue(std::span<const NodeId> inputs, std::span<const Reader> readers) const;
+  // This op's value with the first n readers applied (n from epilogue()):
+  // `in` as forward()'s, readers[i] and its inputs' values readers_in[i]
+  // (null at its slot), `out` the last of them's value.
+  virtual void forward_epilogue(Inputs<float> in, std::span<const Op* const> readers,
+                                std::span<const Inputs<float>> readers_in, View<float> out) const;
+  virtual void forward_epilogue(Inputs<double> in, std::span<const Op* const> readers,
+                                std::span<const Inputs<double>> readers_in, View<double> out) const;
 };
 
 // Implements the two virtual forward()s with one member template

@@ -71,21 +71,55 @@ void to_lanes(const T* src, Dim ld, Dim count, Dim n, T* dst) {
   }
 }
 
-// The reverse: dst[i·ld + j] = src[j·P + i] for j < n and i < count.
+// What from_lanes may do to each value before it stores it (an epilogue,
+// Op::epilogue): add add_row[j] (a channel's bias spread over a row; null
+// for none), then take relu's max(v, 0). Eigen's packet and scalar max,
+// as relu's kernel calls them, so the bits are those of the ops alone.
 template <class T>
-void from_lanes(const T* src, Dim n, T* dst, Dim ld, Dim count) {
+struct LaneEpilogue {
+  const T* add_row = nullptr;
+  bool relu = false;
+};
+
+template <bool Add, bool Relu, class T>
+void from_lanes_with(const T* src, Dim n, T* dst, Dim ld, Dim count, const T* add_row) {
   using Packet = LanePacket<T>;
   constexpr int P = int(lanes<T>());
+  const Packet zero = Eigen::internal::pset1<Packet>(T(0));
   Dim j = 0;
   for (; j + P <= n; j += P) {
     Eigen::internal::PacketBlock<Packet, P> block;
     for (int i = 0; i < P; ++i) block.packet[i] = Eigen::internal::pload<Packet>(src + (j + i) * P);
     Eigen::internal::ptranspose(block);
-    for (Dim i = 0; i < count; ++i) Eigen::internal::pstoreu(dst + i * ld + j, block.packet[i]);
+    Packet add = zero;
+    if constexpr (Add) add = Eigen::internal::ploadu<Packet>(add_row + j);
+    // Over all P lanes, a loop the compiler unrolls, so the block stays in
+    // registers; only the first `count` are stored.
+    for (int i = 0; i < P; ++i) {
+      Packet v = block.packet[i];
+      if constexpr (Add) v = Eigen::internal::padd(v, add);
+      if constexpr (Relu) v = Eigen::internal::pmax(v, zero);
+      if (i < count) Eigen::internal::pstoreu(dst + i * ld + j, v);
+    }
   }
   for (; j < n; ++j) {
-    for (Dim i = 0; i < count; ++i) dst[i * ld + j] = src[j * P + i];
+    for (Dim i = 0; i < count; ++i) {
+      T v = src[j * P + i];
+      if constexpr (Add) v = v + add_row[j];
+      if constexpr (Relu) v = Eigen::numext::maxi(v, T(0));
+      dst[i * ld + j] = v;
+    }
   }
+}
+
+// The reverse: dst[i·ld + j] = src[j·P + i] for j < n and i < count, with
+// the epilogue applied.
+template <class T>
+void from_lanes(const T* src, Dim n, T* dst, Dim ld, Dim count, LaneEpilogue<T> e = {}) {
+  if (e.add_row && e.relu) return from_lanes_with<true, true>(src, n, dst, ld, count, e.add_row);
+  if (e.add_row) return from_lanes_with<true, false>(src, n, dst, ld, count, e.add_row);
+  if (e.relu) return from_lanes_with<false, true>(src, n, dst, ld, count, e.add_row);
+  from_lanes_with<false, false>(src, n, dst, ld, count, e.add_row);
 }
 
 // `count` images (rows `ld` apart, each channels × height × width) turned

@@ -5,7 +5,7 @@
 // vector holds eight windows, and every lane works out the same scan as
 // window_max (pixels in row-major order, the first maximum kept, a NaN
 // never picked after the first pixel) with compares and selects.
-//   max_pool_2x2_image(x_row, shape, y_row);  route_2x2_image(x_row, dy_row, shape, dx_row);
+//   max_pool_2x2_image(x_row, shape, y_row);  route_2x2_image(x_row, dy_row, shape, dx_row[, positive_only]);
 // GCC's and clang's vector extensions, so any target builds it.
 #pragma once
 
@@ -97,7 +97,7 @@ void max_pool_2x2_image(const T* x, const ImageShape& in, T* y) {
 // second into the next pair (written after); the image's very last step
 // stores only its own.
 template <class T>
-void route_2x2_image(const T* x, const T* dy, const ImageShape& in, T* dx) {
+void route_2x2_image(const T* x, const T* dy, const ImageShape& in, T* dx, bool positive_only = false) {
   using W = Windows2x2<T>;
   using V = typename W::V;
   using Mask = typename W::Mask;
@@ -124,8 +124,15 @@ void route_2x2_image(const T* x, const T* dy, const ImageShape& in, T* dx) {
       const Mask later = win.c_wins | win.d_wins;
       // Top row: a wins where nothing after it did, b where it beat a and
       // nothing after it won; bottom row: c where d did not win, d where it did.
-      const Mask top = (left & ~(win.b_wins_a | later)) | (~left & win.b_wins_a & ~later);
-      const Mask bottom = (left & win.c_wins & ~win.d_wins) | (~left & win.d_wins);
+      Mask top = (left & ~(win.b_wins_a | later)) | (~left & win.b_wins_a & ~later);
+      Mask bottom = (left & win.c_wins & ~win.d_wins) | (~left & win.d_wins);
+      // relu_grad(x, dx) applied (the epilogue): the maximum's gradient
+      // kept only where that maximum is > 0 (a NaN is not).
+      if (positive_only) {
+        const Mask keep = win.best > V{};
+        top &= keep;
+        bottom &= keep;
+      }
       const V upper = V(top & Mask(spread)), lower = V(bottom & Mask(spread));
       if (d0 + w + j + 16 <= dx + pairs * 2 * w) {
         std::memcpy(d0 + j, &upper, sizeof upper);
