@@ -1318,9 +1318,24 @@ Graph& Executor<T>::graph() const {
 template <class T>
 std::vector<NodeTime> Executor<T>::profile() const {
   std::vector<NodeTime> out;
+  // Each group root's members, over every plan (a root's group is the
+  // same in each plan that has it, unless a fetch keeps a member apart).
+  std::map<NodeId, std::vector<Node>> with;
+  for (const auto& [key, plan] : impl_->plans) {
+    for (const auto& group : plan->groups) {
+      const NodeId root = plan->ops[group.members.back()];
+      std::vector<Node>& members = with[root];
+      for (std::size_t j = 0; j + 1 < group.members.size(); ++j) {
+        const Node m = impl_->graph.node(plan->ops[group.members[j]]);
+        if (std::find(members.begin(), members.end(), m) == members.end()) members.push_back(m);
+      }
+    }
+  }
   for (NodeId n = 0; n < impl_->kernel_runs.size(); ++n) {
     if (impl_->kernel_runs[n] > 0) {
-      out.push_back({impl_->graph.node(n), impl_->kernel_seconds[n], impl_->kernel_runs[n]});
+      const auto it = with.find(n);
+      out.push_back({impl_->graph.node(n), impl_->kernel_seconds[n], impl_->kernel_runs[n],
+                     it == with.end() ? std::vector<Node>{} : it->second});
     }
   }
   std::stable_sort(out.begin(), out.end(),

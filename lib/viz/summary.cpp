@@ -66,7 +66,12 @@ std::string profile_table(const std::vector<NodeTime>& profile, double wall_seco
     std::snprintf(line, sizeof line, "  %4.1f%%  %7.3f  %7.1f  %5llu  ", total > 0 ? 100 * t.seconds / total : 0.0,
                   t.seconds, 1e6 * t.seconds / double(std::max<std::uint64_t>(t.runs, 1)),
                   static_cast<unsigned long long>(t.runs));
-    out << line << t.node.name() << " (" << t.node.op()->label() << ")\n";
+    out << line << t.node.name() << " (" << t.node.op()->label() << ")";
+    // A fused group's root: its time is the group's.
+    for (std::size_t i = 0; i < t.with.size(); ++i) {
+      out << (i == 0 ? ", with " : ", ") << t.with[i].name() << " (" << t.with[i].op()->label() << ")";
+    }
+    out << "\n";
   }
   char line[128];
   std::snprintf(line, sizeof line, "  kernels %.3f s of %.3f s; the rest is batches, updates and scheduling\n",

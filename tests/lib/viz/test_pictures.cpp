@@ -2,6 +2,7 @@
 #include <dagrad/viz/summary.hpp>
 
 #include <dagrad/core/autodiff.hpp>
+#include <dagrad/core/executor.hpp>
 #include <dagrad/core/ops.hpp>
 
 #include <doctest/doctest.h>
@@ -154,4 +155,36 @@ TEST_CASE("progress_bar: a bar filled in proportion, redrawn in place, cleared a
                                              "] 20000/60000");
   CHECK(dagrad::progress_bar(3, 60000, 60000) == clear);  // done: the epoch's own line follows
   CHECK(dagrad::progress_bar(1, 0, 0) == clear);          // nothing to do
+}
+
+TEST_CASE("profile_table names the ops a fused group's root was computed with") {
+  using namespace dagrad;
+  Graph g;
+  Node x = g.input("x", {batch, 64});
+  Node w = g.parameter("w", {2, 9});
+  Node b = g.parameter("b", {1, 2});
+  Node conv = conv2d(x, w, {.in = {1, 8, 8}, .out_channels = 2, .kernel = 3, .padding = 1});
+  g.rename(conv, "c/conv");
+  Node z = add_channel_bias(conv, b);
+  g.rename(z, "c/z");
+  Node y = relu(z);
+  g.rename(y, "c/y");
+  Executor<float> ex(g, {.threads = 1, .profile = true});
+  ex.set(w, Matrix<float>::Random(2, 9));
+  ex.set(b, Matrix<float>::Random(1, 2));
+  ex.run({{x, Matrix<float>::Random(16, 64)}}, {sum(y)});
+  const std::vector<NodeTime> profile = ex.profile();
+  bool found = false;
+  for (const NodeTime& t : profile) {
+    CHECK(t.node != conv);  // timed as part of its group
+    if (t.node != y) continue;
+    found = true;
+    REQUIRE(t.with.size() == 2);
+    CHECK(t.with[0] == conv);
+    CHECK(t.with[1] == z);
+  }
+  CHECK(found);
+  const std::string table = profile_table(profile, 1.0, 1);
+  CHECK(table.find("c/y (relu), with c/conv (conv2d 1×8×8 → 2×8×8, 3×3 kernel, stride 1, padding 1), c/z "
+                   "(add_channel_bias)") != std::string::npos);
 }

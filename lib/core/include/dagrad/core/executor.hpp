@@ -25,7 +25,8 @@ struct ExecutorOptions {
   // op and its inputs with a summary of their values.
   bool check_numerics = false;
   // Time each op node's kernel (two clock reads a node) for profile(). A
-  // fused group's time is its root's (ExecutorOptions::fuse).
+  // fused group's time is its root's (ExecutorOptions::fuse), which names
+  // the group's other ops (NodeTime::with).
   bool profile = false;
   // Values a run needs only for a while share one block of memory, planned
   // by liveness (docs/design.md): a value's bytes go to a later value once
@@ -55,6 +56,10 @@ struct NodeTime {
   Node node;
   double seconds = 0;
   std::uint64_t runs = 0;
+  // When the node is a fused group's root: the other ops its task computed
+  // with it, whose time is in `seconds` (a convolution, say, whose kernel
+  // applied this relu), in the order they run.
+  std::vector<Node> with;
 };
 
 // Where the last run kept one op node's value (Executor::memory_plan()).
