@@ -115,12 +115,38 @@ timed_run() {
   echo "$1|$wall|$fit|$mib" >>"$work/rows"
 }
 
-# row NAME: the fields of the last "NAME|..." line of $work/rows, split by
-# spaces (an empty line if there is none):
+# row NAME: the fields of the "NAME|..." lines of $work/rows, each field the
+# median over those lines (a run the machine's host disturbed, with
+# --repeat 3 or more, then moves no ratio), split by spaces (an empty line
+# if there is none); a field that is not a number is the last line's:
 #   read -r wall fit mib < <(row "dagrad 1 thread")
 row() {
   [[ -f $work/rows ]] || { echo; return 0; }
-  awk -F'|' -v name="$1" '$1 == name {$1 = ""; line = substr($0, 2)} END {print line}' "$work/rows"
+  awk -F'|' -v name="$1" '
+    function median(k,    i, j, t, m) {
+      m = count
+      for (i = 1; i <= m; i++) sorted[i] = value[i, k]
+      for (i = 2; i <= m; i++) {  # insertion sort: a handful of runs
+        t = sorted[i]
+        for (j = i - 1; j >= 1 && sorted[j] > t; j--) sorted[j + 1] = sorted[j]
+        sorted[j + 1] = t
+      }
+      return m % 2 ? sorted[(m + 1) / 2] : (sorted[m / 2] + sorted[m / 2 + 1]) / 2
+    }
+    $1 == name {
+      count++
+      fields = NF - 1
+      for (k = 1; k <= fields; k++) {
+        value[count, k] = $(k + 1)
+        if ($(k + 1) !~ /^-?[0-9]+([.][0-9]*)?([eE][-+]?[0-9]+)?$/) text[k] = 1
+        last[k] = $(k + 1)
+      }
+    }
+    END {
+      line = ""
+      for (k = 1; k <= fields; k++) line = line (k > 1 ? " " : "") (text[k] ? last[k] : median(k))
+      print line
+    }' "$work/rows"
 }
 
 # calc FORMAT EXPRESSION A [B]: the awk EXPRESSION of a (and b), printed
