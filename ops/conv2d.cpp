@@ -86,7 +86,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   // Epilogue (Op::epilogue): the bias add that reads this output, then the
   // relu that reads the sum, or the relu alone. In the lanes path each
   // packet gets them before it is stored; the other paths, for small
-  // batches and other strides, apply them to each row after the kernel.
+  // batches and other strides, run the two ops' own kernels after it.
   std::size_t epilogue(std::span<const NodeId>, std::span<const Reader> readers) const override {
     std::size_t n = 0;
     if (readers[0].op->key() == "add_channel_bias" && readers[0].slot == 0) ++n;
@@ -105,6 +105,10 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
   template <class T>
   void with_epilogue(Inputs<T> in, std::span<const Op* const> readers, std::span<const Inputs<T>> readers_in,
                      View<T> out) const {
+    if (!detail::lanes_path<T>(g_, in[0]->rows())) {
+      kernel(in, out);
+      return run_readers_in_place(readers, readers_in, out);
+    }
     const bool bias = readers[0]->key() == "add_channel_bias";
     const bool relu = readers.back()->key() == "relu";
     // b[c] at each of its channel's columns (the bias's own channel count).
@@ -116,15 +120,7 @@ class Conv2d final : public detail::ConvOp<Conv2d> {
       add_row = scratch.take<T>(out.cols());
       for (Dim c = 0; c < b.cols(); ++c) std::fill(add_row + c * pixels, add_row + (c + 1) * pixels, b(0, c));
     }
-    if (detail::lanes_path<T>(g_, in[0]->rows())) return lanes(*in[0], *in[1], out, {add_row, relu});
-    kernel(in, out);
-    detail::image_blocks(out.rows(), detail::images_per_block(out.cols() * 4), [&](Dim, Dim first, Dim count) {
-      for (Dim n = first; n < first + count; ++n) {
-        auto row = out.row(n).array();
-        if (bias) row = row + Eigen::Map<const Eigen::Array<T, 1, Eigen::Dynamic>>(add_row, out.cols());
-        if (relu) row = row.max(T(0));
-      }
-    });
+    lanes(*in[0], *in[1], out, {add_row, relu});
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

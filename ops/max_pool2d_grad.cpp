@@ -3,7 +3,6 @@
 #include <dagrad/core/detail/conv.hpp>
 #include <dagrad/core/detail/image_op.hpp>
 #include <dagrad/core/detail/op_list.hpp>
-#include <dagrad/core/detail/parallel.hpp>
 #include <dagrad/core/detail/pool_2x2.hpp>
 #include <dagrad/core/op.hpp>
 #include <dagrad/core/ops.hpp>
@@ -60,26 +59,21 @@ class MaxPool2dGrad final : public detail::PoolOp<MaxPool2dGrad> {
     const Reader& r = readers[0];
     return r.op->key() == "relu_grad" && r.slot == 1 && r.inputs[0] == inputs[0] ? 1 : 0;
   }
-  void forward_epilogue(Inputs<float> in, std::span<const Op* const> readers, std::span<const Inputs<float>>,
+  void forward_epilogue(Inputs<float> in, std::span<const Op* const> readers, std::span<const Inputs<float>> readers_in,
                         View<float> out) const override {
-    with_epilogue(in, *readers[0], out);
+    with_epilogue(in, readers, readers_in, out);
   }
-  void forward_epilogue(Inputs<double> in, std::span<const Op* const> readers, std::span<const Inputs<double>>,
-                        View<double> out) const override {
-    with_epilogue(in, *readers[0], out);
+  void forward_epilogue(Inputs<double> in, std::span<const Op* const> readers,
+                        std::span<const Inputs<double>> readers_in, View<double> out) const override {
+    with_epilogue(in, readers, readers_in, out);
   }
 
   template <class T>
-  void with_epilogue(Inputs<T> in, const Op& relu_grad, View<T> out) const {
+  void with_epilogue(Inputs<T> in, std::span<const Op* const> readers, std::span<const Inputs<T>> readers_in,
+                     View<T> out) const {
     if (detail::side_by_side_2x2(g_)) return route_2x2(*in[0], *in[1], out, true);
     kernel(in, out);
-    const T* x = in[0]->data();
-    T* d = out.data();
-    const Shape shape{out.rows(), out.cols()};
-    detail::parallel_elements(out.size(), [&](Dim first, Dim count) {
-      const T* args[2] = {x + first, d + first};
-      relu_grad.forward_elements(std::span<const T* const>(args, 2), d + first, first, count, shape);
-    });
+    run_readers_in_place(readers, readers_in, out);
   }
 
   std::vector<Node> backward(const GradContext& ctx) const override {

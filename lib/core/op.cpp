@@ -1,4 +1,6 @@
 #include <dagrad/core/op.hpp>
+
+#include <array>
 #include <dagrad/core/ops.hpp>
 
 namespace dagrad {
@@ -35,6 +37,23 @@ void Op::forward_epilogue(Inputs<double>, std::span<const Op* const>, std::span<
                           View<double>) const {
   throw GraphError(std::string(key()) + " applies no epilogue: it has no forward_epilogue");
 }
+
+template <class T>
+void run_readers_in_place(std::span<const Op* const> readers, std::span<const Inputs<T>> readers_in, View<T> out) {
+  const ConstView<T> value(out.data(), out.rows(), out.cols());
+  for (std::size_t j = 0; j < readers.size(); ++j) {
+    // The reader's inputs, the value it reads at its slot (null there).
+    std::array<const ConstView<T>*, 4> args{};
+    if (readers_in[j].size() > args.size()) {
+      throw GraphError(std::string(readers[j]->key()) + ": an epilogue's reader takes at most 4 inputs");
+    }
+    for (std::size_t i = 0; i < readers_in[j].size(); ++i) args[i] = readers_in[j][i] ? readers_in[j][i] : &value;
+    readers[j]->forward(Inputs<T>(args.data(), readers_in[j].size()), out);
+  }
+}
+template void run_readers_in_place<float>(std::span<const Op* const>, std::span<const Inputs<float>>, View<float>);
+template void run_readers_in_place<double>(std::span<const Op* const>, std::span<const Inputs<double>>,
+                                           View<double>);
 
 void no_gradient(const GradContext& ctx, std::size_t input) {
   const Node n = ctx.output();

@@ -159,6 +159,13 @@ Shape same_shape(Shape a, Shape b);
 // dim fits): the incoming gradient of a loss, say.
 void check_1x1(Shape s, std::string_view what);
 
+// An epilogue's readers (Op::forward_epilogue's arguments) run by their own
+// kernels, one after another, each in place over `out`, which holds the
+// value the first of them reads: for a producer's paths that cannot apply
+// them as they store. Each reader reads only its own element of that value.
+template <class T>
+void run_readers_in_place(std::span<const Op* const> readers, std::span<const Inputs<T>> readers_in, View<T> out);
+
 // A throw from an op's gradient rule for an input it cannot differentiate.
 [[noreturn]] void no_gradient(const GradContext& ctx, std::size_t input);
 
